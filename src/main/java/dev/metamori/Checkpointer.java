@@ -1,0 +1,171 @@
+package dev.metamori;
+
+import dev.metamori.internal.LocalCheckpointer;
+import dev.metamori.internal.fs.MetamoriFileSystem;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.FileSystem;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Incremental checkpoints of the files under one or more tracked directory trees.
+ *
+ * <p>The application does its file I/O through {@link #fileSystem()} (same path strings as the
+ * default file system). Every change under a tracked root is journaled: the first change of a
+ * block in an epoch saves the block's old contents once. {@link #commit()} makes a durable
+ * checkpoint; {@link #rollback(long)} puts every tracked file back exactly as it was at an
+ * earlier checkpoint, in time proportional to what changed since.
+ *
+ * <pre>{@code
+ * try (Checkpointer cp = Checkpointer.builder(storeDir).track(dataDir).open()) {
+ *   FileSystem fs = cp.fileSystem();
+ *   Path results = fs.getPath(dataDir.toString(), "results.csv");
+ *   Files.writeString(results, "step,energy\n");
+ *   long good = cp.commit();
+ *   Files.writeString(results, "garbage", StandardOpenOption.APPEND);
+ *   cp.rollback(good); // results.csv holds exactly "step,energy\n" again
+ * }
+ * }</pre>
+ *
+ * <p>A store is used by one {@code Checkpointer} at a time. Closing does not commit: the next
+ * {@link Builder#open()} undoes whatever was not committed, exactly as it does after a crash,
+ * so a store always reopens at a committed epoch.
+ *
+ * <p>Implementations are thread-safe: many threads may write through the file system while
+ * another commits; each write belongs wholly to one epoch.
+ */
+public interface Checkpointer extends Closeable {
+
+  /**
+   * Starts configuring a checkpointer whose journal lives in {@code store} (a directory,
+   * created if missing, that must not lie inside a tracked root).
+   */
+  static Builder builder(Path store) {
+    return new Builder(store);
+  }
+
+  /**
+   * Returns the checkpointer behind a file system opened through the {@code metamori} URI
+   * scheme ({@code FileSystems.newFileSystem(URI.create("metamori:" + store.toUri()), env)}).
+   *
+   * @throws IllegalArgumentException if {@code fileSystem} is not a Metamori file system
+   */
+  static Checkpointer of(FileSystem fileSystem) {
+    if (fileSystem instanceof MetamoriFileSystem) {
+      return ((MetamoriFileSystem) fileSystem).checkpointer();
+    }
+    throw new IllegalArgumentException(fileSystem + " is not a Metamori file system");
+  }
+
+  /**
+   * The journaling view of the default file system. Paths have the same strings as on the
+   * default file system; changes under tracked roots are journaled, changes elsewhere pass
+   * through, changes inside the store are refused with {@code AccessDeniedException}.
+   * Closing it closes this checkpointer.
+   */
+  FileSystem fileSystem();
+
+  /**
+   * Makes the current state of the tracked trees a durable checkpoint: the journal, the
+   * changed files and their directories are forced to storage before this returns.
+   *
+   * @return the new epoch's id, larger than every id used before
+   */
+  long commit() throws IOException;
+
+  /**
+   * Discards uncommitted changes and restores every tracked tree to exactly its state at
+   * {@code epoch}: which files and directories exist, their bytes, sizes, last-modified times
+   * and POSIX permissions. Epochs newer than {@code epoch} stop being valid targets. A crash
+   * during rollback is finished by the next {@link Builder#open()}.
+   *
+   * @throws NoSuchEpochException if {@code epoch} is unknown or no longer valid; nothing changes
+   */
+  void rollback(long epoch) throws IOException;
+
+  /** The epoch the tracked state was last committed or rolled back to. */
+  long currentEpoch();
+
+  /** The valid epochs, oldest first, from epoch 0 to {@link #currentEpoch()}. */
+  List<Epoch> epochs() throws IOException;
+
+  /** Closes the store without committing; open channels of {@link #fileSystem()} are closed. */
+  @Override
+  void close() throws IOException;
+
+  /**
+   * Configures and opens a {@link Checkpointer}. Setters validate at once and may be called
+   * once each (except {@link #track(Path)}, which is repeatable); cross-checks run in
+   * {@link #open()}.
+   */
+  final class Builder {
+    /** Default journal block size: the unit whose old contents are saved on first change. */
+    public static final int DEFAULT_BLOCK_SIZE = 4096;
+
+    private final Path store;
+    private final List<Path> roots = new ArrayList<>();
+    private int blockSize;
+    private Clock clock;
+
+    private Builder(Path store) {
+      this.store = Objects.requireNonNull(store, "store");
+    }
+
+    /** Adds a directory tree whose files are checkpointed. It must exist. */
+    public Builder track(Path root) {
+      Objects.requireNonNull(root, "root");
+      if (roots.contains(root)) {
+        throw new IllegalArgumentException("root " + root + " is already tracked");
+      }
+      roots.add(root);
+      return this;
+    }
+
+    /**
+     * Sets the journal block size for a new store: a power of two from 512 bytes to 1 MiB
+     * (default 4 KiB). An existing store keeps the block size it was created with; asking for
+     * another one fails in {@link #open()}.
+     */
+    public Builder blockSize(int bytes) {
+      if (blockSize != 0) {
+        throw new IllegalStateException("block size was already set to " + blockSize);
+      }
+      if (bytes < 512 || bytes > (1 << 20) || Integer.bitCount(bytes) != 1) {
+        throw new IllegalArgumentException(
+            "block size must be a power of two from 512 to 1048576 bytes, was " + bytes);
+      }
+      this.blockSize = bytes;
+      return this;
+    }
+
+    /** Sets the clock that stamps commit times (default: the system UTC clock). */
+    public Builder clock(Clock clock) {
+      if (this.clock != null) {
+        throw new IllegalStateException("clock was already set to " + this.clock);
+      }
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Creates the store, or reopens it and recovers it to its last committed epoch (finishing
+     * an interrupted rollback first).
+     *
+     * @throws StoreLockedException if the store is open elsewhere
+     * @throws CorruptStoreException if the store cannot be read
+     * @throws IllegalArgumentException if no root is tracked, roots overlap, a root is missing,
+     *     or the store lies inside a root
+     */
+    public Checkpointer open() throws IOException {
+      if (roots.isEmpty()) {
+        throw new IllegalArgumentException("no tracked root: call track(Path) at least once");
+      }
+      return LocalCheckpointer.open(
+          store, List.copyOf(roots), blockSize, clock == null ? Clock.systemUTC() : clock);
+    }
+  }
+}

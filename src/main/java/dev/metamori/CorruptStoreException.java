@@ -1,0 +1,57 @@
+package dev.metamori;
+
+import java.nio.file.Path;
+
+/**
+ * A store file is damaged: a record or header failed its checksum, or a structure on disk is
+ * inconsistent. The damaged data is never applied; the message names the file, the byte
+ * offset and, where known, the epoch that the damaged record belongs to.
+ */
+public final class CorruptStoreException extends CheckpointException {
+  private static final long serialVersionUID = 1L;
+
+  private final transient Path file;
+  private final long offset;
+  private final long epoch;
+
+  /**
+   * Creates an exception for damage found in {@code file} at byte {@code offset}.
+   *
+   * @param epoch the epoch the damaged data belongs to, or {@code -1} if unknown
+   */
+  public CorruptStoreException(Path file, long offset, long epoch, String detail) {
+    this(file, offset, epoch, detail, null);
+  }
+
+  /** As {@link #CorruptStoreException(Path, long, long, String)}, with a cause. */
+  public CorruptStoreException(Path file, long offset, long epoch, String detail, Throwable cause) {
+    super(
+        "corrupt store: "
+            + file
+            + (offset >= 0 ? " at offset " + offset : "")
+            + (epoch >= 0 ? " (epoch " + epoch + ")" : "")
+            + ": "
+            + detail
+            + ". The damaged record was not applied; restore the store directory from a backup"
+            + " or run verify() to list every damaged record.",
+        cause);
+    this.file = file;
+    this.offset = offset;
+    this.epoch = epoch;
+  }
+
+  /** The damaged file. */
+  public Path file() {
+    return file;
+  }
+
+  /** Byte offset of the damage in {@link #file()}, or {@code -1} if the whole file is unreadable. */
+  public long offset() {
+    return offset;
+  }
+
+  /** The epoch whose data is damaged, or {@code -1} if unknown. */
+  public long epoch() {
+    return epoch;
+  }
+}

@@ -1,0 +1,44 @@
+package dev.metamori.internal.journal;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The journal's B-tree: which epochs are committed, and where each of their records lies in
+ * their segment. Everything here can be rebuilt from the segments; the index makes rollback
+ * walk only the records of the epochs it undoes. Changes become visible to a later open only
+ * through {@link #commit(boolean)}.
+ */
+interface EpochIndex extends Closeable {
+
+  /** The committed epoch {@code id}, or null. */
+  EpochInfo epoch(long id);
+
+  /** All committed epochs, by id. */
+  List<EpochInfo> epochs();
+
+  void putEpoch(EpochInfo epoch);
+
+  /** Removes an epoch with its record and block entries. */
+  void removeEpoch(long id);
+
+  void putRecord(long epoch, long seq, long offset);
+
+  void putBlock(long epoch, long fileId, long block, long seq);
+
+  /** Offsets of the epoch's records, indexed by sequence number. */
+  long[] recordOffsets(long epoch);
+
+  /** Sequence number of the record saving {@code block} of {@code fileId} in {@code epoch}, or -1. */
+  long blockRecord(long epoch, long fileId, long block);
+
+  long meta(String key, long absent);
+
+  void putMeta(String key, long value);
+
+  void removeMeta(String key);
+
+  /** Makes every change so far visible to the next open; {@code durable} also forces it. */
+  void commit(boolean durable) throws IOException;
+}

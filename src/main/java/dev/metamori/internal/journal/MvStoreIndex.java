@@ -1,0 +1,217 @@
+package dev.metamori.internal.journal;
+
+import dev.metamori.CorruptStoreException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.h2.mvstore.Cursor;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+import org.h2.mvstore.MVStoreException;
+import org.h2.mvstore.WriteBuffer;
+import org.h2.mvstore.type.BasicDataType;
+import org.h2.mvstore.type.ByteArrayDataType;
+import org.h2.mvstore.type.LongDataType;
+import org.h2.mvstore.type.StringDataType;
+
+/**
+ * {@link EpochIndex} on H2 MVStore, with auto-commit disabled: nothing reaches the file
+ * except through {@link #commit(boolean)} (MVStore commit, then sync when durable). Payloads
+ * stay in the segments, so the B-tree holds only small fixed-size entries.
+ */
+final class MvStoreIndex implements EpochIndex {
+  private final Path file;
+  private final MVStore store;
+  private final MVMap<Long, byte[]> epochs;
+  private final MVMap<long[], Long> records;
+  private final MVMap<long[], Long> blocks;
+  private final MVMap<String, Long> meta;
+
+  MvStoreIndex(Path file) throws CorruptStoreException {
+    this.file = file;
+    try {
+      store =
+          new MVStore.Builder()
+              .fileName(file.toString())
+              .autoCommitDisabled()
+              .autoCommitBufferSize(0)
+              .open();
+      store.setRetentionTime(2_000);
+      epochs =
+          store.openMap(
+              "epochs",
+              new MVMap.Builder<Long, byte[]>()
+                  .keyType(LongDataType.INSTANCE)
+                  .valueType(ByteArrayDataType.INSTANCE));
+      records =
+          store.openMap(
+              "records",
+              new MVMap.Builder<long[], Long>()
+                  .keyType(LongTuple.INSTANCE)
+                  .valueType(LongDataType.INSTANCE));
+      blocks =
+          store.openMap(
+              "blocks",
+              new MVMap.Builder<long[], Long>()
+                  .keyType(LongTuple.INSTANCE)
+                  .valueType(LongDataType.INSTANCE));
+      meta =
+          store.openMap(
+              "meta",
+              new MVMap.Builder<String, Long>()
+                  .keyType(StringDataType.INSTANCE)
+                  .valueType(LongDataType.INSTANCE));
+    } catch (MVStoreException | IllegalStateException e) {
+      throw new CorruptStoreException(file, -1, -1, "the index cannot be opened: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public EpochInfo epoch(long id) {
+    byte[] bytes = epochs.get(id);
+    return bytes == null ? null : EpochInfo.decode(bytes);
+  }
+
+  @Override
+  public List<EpochInfo> epochs() {
+    List<EpochInfo> all = new ArrayList<>(epochs.size());
+    for (byte[] bytes : epochs.values()) {
+      all.add(EpochInfo.decode(bytes));
+    }
+    return all;
+  }
+
+  @Override
+  public void putEpoch(EpochInfo epoch) {
+    epochs.put(epoch.id(), epoch.encode());
+  }
+
+  @Override
+  public void removeEpoch(long id) {
+    epochs.remove(id);
+    removeRange(records, new long[] {id}, new long[] {id, Long.MAX_VALUE});
+    removeRange(blocks, new long[] {id}, new long[] {id, Long.MAX_VALUE, Long.MAX_VALUE});
+  }
+
+  private static void removeRange(MVMap<long[], Long> map, long[] from, long[] to) {
+    List<long[]> keys = new ArrayList<>();
+    Cursor<long[], Long> cursor = map.cursor(from, to, false);
+    while (cursor.hasNext()) {
+      keys.add(cursor.next());
+    }
+    keys.forEach(map::remove);
+  }
+
+  @Override
+  public void putRecord(long epoch, long seq, long offset) {
+    records.put(new long[] {epoch, seq}, offset);
+  }
+
+  @Override
+  public void putBlock(long epoch, long fileId, long block, long seq) {
+    blocks.put(new long[] {epoch, fileId, block}, seq);
+  }
+
+  @Override
+  public long[] recordOffsets(long epoch) {
+    long[] offsets = new long[64];
+    int n = 0;
+    Cursor<long[], Long> cursor =
+        records.cursor(new long[] {epoch}, new long[] {epoch, Long.MAX_VALUE}, false);
+    while (cursor.hasNext()) {
+      long[] key = cursor.next();
+      if (key[1] != n) {
+        throw new IllegalStateException("index of epoch " + epoch + " lacks record " + n);
+      }
+      if (n == offsets.length) {
+        offsets = Arrays.copyOf(offsets, n * 2);
+      }
+      offsets[n++] = cursor.getValue();
+    }
+    return Arrays.copyOf(offsets, n);
+  }
+
+  @Override
+  public long blockRecord(long epoch, long fileId, long block) {
+    Long seq = blocks.get(new long[] {epoch, fileId, block});
+    return seq == null ? -1 : seq;
+  }
+
+  @Override
+  public long meta(String key, long absent) {
+    Long value = meta.get(key);
+    return value == null ? absent : value;
+  }
+
+  @Override
+  public void putMeta(String key, long value) {
+    meta.put(key, value);
+  }
+
+  @Override
+  public void removeMeta(String key) {
+    meta.remove(key);
+  }
+
+  @Override
+  public void commit(boolean durable) throws IOException {
+    try {
+      store.commit();
+      if (durable) {
+        store.sync();
+      }
+    } catch (MVStoreException e) {
+      throw new IOException("cannot write the index " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      store.rollback();
+      store.close();
+    } catch (MVStoreException e) {
+      throw new IOException("cannot close the index " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Keys of longs compared element by element; a prefix sorts before its extensions. */
+  static final class LongTuple extends BasicDataType<long[]> {
+    static final LongTuple INSTANCE = new LongTuple();
+
+    @Override
+    public int getMemory(long[] key) {
+      return 24 + 8 * key.length;
+    }
+
+    @Override
+    public void write(WriteBuffer buffer, long[] key) {
+      buffer.putVarInt(key.length);
+      for (long k : key) {
+        buffer.putVarLong(k);
+      }
+    }
+
+    @Override
+    public long[] read(ByteBuffer buffer) {
+      long[] key = new long[org.h2.mvstore.DataUtils.readVarInt(buffer)];
+      for (int i = 0; i < key.length; i++) {
+        key[i] = org.h2.mvstore.DataUtils.readVarLong(buffer);
+      }
+      return key;
+    }
+
+    @Override
+    public int compare(long[] a, long[] b) {
+      return Arrays.compare(a, b);
+    }
+
+    @Override
+    public long[][] createStorage(int size) {
+      return new long[size][];
+    }
+  }
+}

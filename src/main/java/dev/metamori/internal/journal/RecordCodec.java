@@ -1,0 +1,207 @@
+package dev.metamori.internal.journal;
+
+import dev.metamori.internal.journal.UndoRecord.Block;
+import dev.metamori.internal.journal.UndoRecord.Commit;
+import dev.metamori.internal.journal.UndoRecord.Created;
+import dev.metamori.internal.journal.UndoRecord.Kind;
+import dev.metamori.internal.journal.UndoRecord.Moved;
+import dev.metamori.internal.journal.UndoRecord.Touch;
+import dev.metamori.internal.journal.UndoRecord.Trashed;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import net.jpountz.lz4.LZ4Compressor;
+import net.jpountz.lz4.LZ4Factory;
+import net.jpountz.lz4.LZ4SafeDecompressor;
+import net.jpountz.xxhash.XXHash32;
+import net.jpountz.xxhash.XXHashFactory;
+
+/**
+ * Frames records for a segment file and reads them back. A frame is
+ *
+ * <pre>
+ *   int   length      whole frame, header and checksum included
+ *   byte  type        UndoRecord type tag
+ *   byte  flags       bit 0: block payload is LZ4-compressed
+ *   short reserved    0
+ *   long  seq         position of the record in its epoch, from 0
+ *   ...   body        type-specific, see docs/format.md
+ *   int   checksum    xxHash32 of every byte before it
+ * </pre>
+ */
+final class RecordCodec {
+  static final int HEADER = 16;
+  static final int TRAILER = 4;
+  static final int MAX_FRAME = 4 << 20;
+  static final int CHECKSUM_SEED = 0x4d544d52; // "MTMR"
+  private static final byte COMPRESSED = 1;
+
+  private static final LZ4Compressor COMPRESSOR = LZ4Factory.fastestInstance().fastCompressor();
+  private static final LZ4SafeDecompressor DECOMPRESSOR =
+      LZ4Factory.fastestInstance().safeDecompressor();
+  static final XXHash32 XXHASH = XXHashFactory.fastestInstance().hash32();
+
+  private RecordCodec() {}
+
+  /** Encodes {@code record} as a complete frame, positioned at 0 and limited to its length. */
+  static ByteBuffer encode(UndoRecord record, long seq) {
+    byte flags = 0;
+    ByteBuffer frame;
+    if (record instanceof Touch t) {
+      byte[] path = utf8(t.path());
+      byte[] owner = utf8(t.owner());
+      byte[] group = utf8(t.group());
+      frame = allocate(8 + str(path) + 1 + 8 + 8 + 4 + str(owner) + str(group));
+      frame.putLong(t.fileId());
+      putString(frame, path);
+      frame.put((byte) t.kind().ordinal());
+      frame.putLong(t.size()).putLong(t.modifiedNanos()).putInt(t.permissions());
+      putString(frame, owner);
+      putString(frame, group);
+    } else if (record instanceof Block b) {
+      byte[] path = utf8(b.path());
+      byte[] data = b.data();
+      int max = COMPRESSOR.maxCompressedLength(data.length);
+      frame = allocate(8 + str(path) + 8 + 4 + max);
+      frame.putLong(b.fileId());
+      putString(frame, path);
+      frame.putLong(b.block()).putInt(data.length);
+      int at = frame.position();
+      int compressed =
+          COMPRESSOR.compress(data, 0, data.length, frame.array(), at, frame.remaining() - TRAILER);
+      if (compressed < data.length) {
+        flags = COMPRESSED;
+        frame.position(at + compressed);
+      } else {
+        frame.put(data);
+      }
+    } else if (record instanceof Created c) {
+      byte[] path = utf8(c.path());
+      frame = allocate(str(path));
+      putString(frame, path);
+    } else if (record instanceof Trashed t) {
+      byte[] path = utf8(t.path());
+      byte[] trash = utf8(t.trashName());
+      frame = allocate(str(path) + str(trash));
+      putString(frame, path);
+      putString(frame, trash);
+    } else if (record instanceof Moved m) {
+      byte[] from = utf8(m.from());
+      byte[] to = utf8(m.to());
+      frame = allocate(str(from) + str(to));
+      putString(frame, from);
+      putString(frame, to);
+    } else {
+      Commit c = (Commit) record;
+      frame = allocate(16);
+      frame.putLong(c.parent()).putLong(c.committedAtMillis());
+    }
+    int length = frame.position() + TRAILER;
+    frame.putInt(0, length).put(4, record.type()).put(5, flags).putShort(6, (short) 0);
+    frame.putLong(8, seq);
+    frame.putInt(length - TRAILER, XXHASH.hash(frame.array(), 0, length - TRAILER, CHECKSUM_SEED));
+    frame.position(0).limit(length);
+    return frame;
+  }
+
+  /** Whether the frame in {@code frame[0, length)} carries a correct checksum. */
+  static boolean checksumOk(byte[] frame, int length) {
+    int expected = ByteBuffer.wrap(frame).getInt(length - TRAILER);
+    return XXHASH.hash(frame, 0, length - TRAILER, CHECKSUM_SEED) == expected;
+  }
+
+  /**
+   * Decodes a frame whose checksum has been verified.
+   *
+   * @throws IllegalArgumentException if the body does not match its type
+   */
+  static UndoRecord decode(byte[] frame, int length) {
+    ByteBuffer in = ByteBuffer.wrap(frame, 0, length - TRAILER);
+    byte type = in.get(4);
+    byte flags = in.get(5);
+    in.position(HEADER);
+    UndoRecord record =
+        switch (type) {
+          case UndoRecord.TOUCH -> {
+            long fileId = in.getLong();
+            String path = getString(in);
+            int kind = in.get();
+            if (kind < 0 || kind >= Kind.values().length) {
+              throw new IllegalArgumentException("unknown file kind " + kind);
+            }
+            yield new Touch(
+                fileId,
+                path,
+                Kind.values()[kind],
+                in.getLong(),
+                in.getLong(),
+                in.getInt(),
+                getString(in),
+                getString(in));
+          }
+          case UndoRecord.BLOCK -> {
+            long fileId = in.getLong();
+            String path = getString(in);
+            long block = in.getLong();
+            int size = in.getInt();
+            if (size < 0 || size > MAX_FRAME) {
+              throw new IllegalArgumentException("block size " + size);
+            }
+            byte[] data = new byte[size];
+            if ((flags & COMPRESSED) != 0) {
+              int n = DECOMPRESSOR.decompress(frame, in.position(), in.remaining(), data, 0, size);
+              if (n != size) {
+                throw new IllegalArgumentException("block decompressed to " + n + " of " + size);
+              }
+              in.position(in.limit());
+            } else {
+              in.get(data);
+            }
+            yield new Block(fileId, path, block, data);
+          }
+          case UndoRecord.CREATED -> new Created(getString(in));
+          case UndoRecord.TRASHED -> new Trashed(getString(in), getString(in));
+          case UndoRecord.MOVED -> new Moved(getString(in), getString(in));
+          case UndoRecord.COMMIT -> new Commit(in.getLong(), in.getLong());
+          default -> throw new IllegalArgumentException("unknown record type " + type);
+        };
+    if (in.hasRemaining()) {
+      throw new IllegalArgumentException(in.remaining() + " stray bytes after the record");
+    }
+    return record;
+  }
+
+  private static ByteBuffer allocate(int body) {
+    ByteBuffer frame = ByteBuffer.allocate(HEADER + body + TRAILER);
+    frame.position(HEADER);
+    return frame;
+  }
+
+  private static byte[] utf8(String s) {
+    return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static int str(byte[] s) {
+    return 4 + (s == null ? 0 : s.length);
+  }
+
+  private static void putString(ByteBuffer out, byte[] s) {
+    if (s == null) {
+      out.putInt(-1);
+    } else {
+      out.putInt(s.length).put(s);
+    }
+  }
+
+  private static String getString(ByteBuffer in) {
+    int n = in.getInt();
+    if (n == -1) {
+      return null;
+    }
+    if (n < 0 || n > in.remaining()) {
+      throw new IllegalArgumentException("string length " + n);
+    }
+    String s = new String(in.array(), in.arrayOffset() + in.position(), n, StandardCharsets.UTF_8);
+    in.position(in.position() + n);
+    return s;
+  }
+}

@@ -1,0 +1,277 @@
+package dev.metamori.internal.journal;
+
+import dev.metamori.CorruptStoreException;
+import java.io.BufferedInputStream;
+import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * An append-only file holding one epoch's undo records, the source of truth of the journal.
+ * A 40-byte header (magic, format version, block size, epoch, nonce, checksum) is followed by
+ * checksummed frames (see {@link RecordCodec}). Appends are serialised, so the file is always
+ * a sequence of whole frames, possibly followed by one torn frame after a crash.
+ */
+final class Segment implements Closeable {
+  static final byte[] MAGIC = "MTMRSEG\n".getBytes(StandardCharsets.US_ASCII);
+  static final int FORMAT_VERSION = 1;
+  static final int HEADER_SIZE = 40;
+
+  final Path file;
+  final long epoch;
+  final long nonce;
+  final int blockSize;
+  private final FileChannel channel;
+  private long end;
+  private long nextSeq;
+
+  private Segment(Path file, FileChannel channel, long epoch, long nonce, int blockSize, long end) {
+    this.file = file;
+    this.channel = channel;
+    this.epoch = epoch;
+    this.nonce = nonce;
+    this.blockSize = blockSize;
+    this.end = end;
+  }
+
+  static Segment create(Path file, long epoch, long nonce, int blockSize) throws IOException {
+    FileChannel channel =
+        FileChannel.open(
+            file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
+    header.put(MAGIC).putInt(FORMAT_VERSION).putInt(blockSize).putLong(epoch).putLong(nonce);
+    header.putInt(0);
+    header.putInt(RecordCodec.XXHASH.hash(header.array(), 0, HEADER_SIZE - 4, RecordCodec.CHECKSUM_SEED));
+    header.flip();
+    writeFully(channel, header, 0);
+    return new Segment(file, channel, epoch, nonce, blockSize, HEADER_SIZE);
+  }
+
+  /** Opens an existing segment for reading, checking its header. */
+  static Segment open(Path file) throws IOException {
+    FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+    try {
+      ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
+      while (header.hasRemaining() && channel.read(header, header.position()) > 0) {}
+      if (header.hasRemaining()) {
+        throw new CorruptStoreException(file, 0, -1, "segment header is truncated");
+      }
+      byte[] magic = new byte[MAGIC.length];
+      header.flip().get(magic);
+      if (!java.util.Arrays.equals(magic, MAGIC)) {
+        throw new CorruptStoreException(file, 0, -1, "not a Metamori segment (bad magic)");
+      }
+      int checksum = header.getInt(HEADER_SIZE - 4);
+      if (RecordCodec.XXHASH.hash(header.array(), 0, HEADER_SIZE - 4, RecordCodec.CHECKSUM_SEED)
+          != checksum) {
+        throw new CorruptStoreException(file, 0, -1, "segment header checksum mismatch");
+      }
+      int version = header.getInt();
+      if (version != FORMAT_VERSION) {
+        throw new CorruptStoreException(
+            file,
+            0,
+            -1,
+            "segment format version "
+                + version
+                + " is not supported by this version of Metamori (supports "
+                + FORMAT_VERSION
+                + ")");
+      }
+      int blockSize = header.getInt();
+      long epoch = header.getLong();
+      long nonce = header.getLong();
+      return new Segment(file, channel, epoch, nonce, blockSize, channel.size());
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  /** Appends {@code record} and returns the number of bytes it took. */
+  synchronized int append(UndoRecord record) throws IOException {
+    ByteBuffer frame = RecordCodec.encode(record, nextSeq);
+    int length = frame.remaining();
+    writeFully(channel, frame, end);
+    end += length;
+    nextSeq++;
+    return length;
+  }
+
+  synchronized long size() {
+    return end;
+  }
+
+  void force() throws IOException {
+    channel.force(false);
+  }
+
+  /** Reads and checks the record at {@code offset}. */
+  UndoRecord read(long offset) throws IOException {
+    ByteBuffer head = ByteBuffer.allocate(4);
+    readFully(head, offset);
+    int length = head.getInt(0);
+    if (length < RecordCodec.HEADER + RecordCodec.TRAILER || length > RecordCodec.MAX_FRAME) {
+      throw corrupt(offset, "record length " + length + " is out of range");
+    }
+    ByteBuffer frame = ByteBuffer.allocate(length);
+    readFully(frame, offset);
+    return decodeChecked(frame.array(), length, offset);
+  }
+
+  private UndoRecord decodeChecked(byte[] frame, int length, long offset) throws CorruptStoreException {
+    if (!RecordCodec.checksumOk(frame, length)) {
+      throw corrupt(offset, "record checksum mismatch");
+    }
+    try {
+      return RecordCodec.decode(frame, length);
+    } catch (RuntimeException e) {
+      throw new CorruptStoreException(file, offset, epoch, "undecodable record: " + e.getMessage(), e);
+    }
+  }
+
+  CorruptStoreException corrupt(long offset, String detail) {
+    return new CorruptStoreException(file, offset, epoch, detail);
+  }
+
+  /** What a sequential read of the segment found. */
+  record Scan(long[] offsets, byte[] types, long[] blockKeys, long validEnd, boolean tornTail) {
+    int count() {
+      return offsets.length;
+    }
+  }
+
+  /**
+   * Reads the whole segment, checking every frame. A damaged frame that can only be an
+   * interrupted final append (it runs past the end of the file, or only zeros follow it) ends
+   * the scan with {@code tornTail}; any other damage is a {@link CorruptStoreException}.
+   * {@code blockKeys} holds, for each BLOCK record, its file id, block index and sequence
+   * number, three longs a record.
+   */
+  Scan scan() throws IOException {
+    long size = channel.size();
+    long[] offsets = new long[16];
+    byte[] types = new byte[16];
+    long[] blockKeys = new long[48];
+    int n = 0;
+    int blocks = 0;
+    long pos = HEADER_SIZE;
+    boolean torn = false;
+    DataInputStream in =
+        new DataInputStream(
+            new BufferedInputStream(Channels.newInputStream(channel.position(HEADER_SIZE)), 1 << 16));
+    while (pos < size) {
+      long remaining = size - pos;
+      int length;
+      try {
+        length = remaining < 4 ? -1 : in.readInt();
+      } catch (EOFException e) {
+        length = -1;
+      }
+      if (length < RecordCodec.HEADER + RecordCodec.TRAILER
+          || length > RecordCodec.MAX_FRAME
+          || length > remaining) {
+        if (length > remaining || length == -1 || zerosFrom(pos, size)) {
+          torn = true;
+          break;
+        }
+        throw corrupt(pos, "record length " + length + " is out of range");
+      }
+      byte[] frame = new byte[length];
+      ByteBuffer.wrap(frame).putInt(length);
+      in.readFully(frame, 4, length - 4);
+      if (!RecordCodec.checksumOk(frame, length)) {
+        if (pos + length == size || zerosFrom(pos + length, size)) {
+          torn = true;
+          break;
+        }
+        throw corrupt(pos, "record checksum mismatch");
+      }
+      ByteBuffer f = ByteBuffer.wrap(frame);
+      long seq = f.getLong(8);
+      if (seq != n) {
+        throw corrupt(pos, "record sequence " + seq + " where " + n + " was expected");
+      }
+      if (n == offsets.length) {
+        offsets = java.util.Arrays.copyOf(offsets, n * 2);
+        types = java.util.Arrays.copyOf(types, n * 2);
+      }
+      offsets[n] = pos;
+      types[n] = frame[4];
+      if (frame[4] == UndoRecord.BLOCK) {
+        if (3 * blocks + 3 > blockKeys.length) {
+          blockKeys = java.util.Arrays.copyOf(blockKeys, blockKeys.length * 2);
+        }
+        long fileId = f.getLong(RecordCodec.HEADER);
+        int pathLength = f.getInt(RecordCodec.HEADER + 8);
+        if (pathLength < 0 || pathLength > length) {
+          throw corrupt(pos, "block record path length " + pathLength);
+        }
+        blockKeys[3 * blocks] = fileId;
+        blockKeys[3 * blocks + 1] = f.getLong(RecordCodec.HEADER + 12 + pathLength);
+        blockKeys[3 * blocks + 2] = n;
+        blocks++;
+      }
+      n++;
+      pos += length;
+    }
+    synchronized (this) {
+      nextSeq = n;
+      end = pos;
+    }
+    return new Scan(
+        java.util.Arrays.copyOf(offsets, n),
+        java.util.Arrays.copyOf(types, n),
+        java.util.Arrays.copyOf(blockKeys, 3 * blocks),
+        pos,
+        torn);
+  }
+
+  private boolean zerosFrom(long from, long size) throws IOException {
+    ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+    for (long pos = from; pos < size; ) {
+      buffer.clear();
+      int n = channel.read(buffer, pos);
+      if (n <= 0) {
+        return true;
+      }
+      for (int i = 0; i < n; i++) {
+        if (buffer.get(i) != 0) {
+          return false;
+        }
+      }
+      pos += n;
+    }
+    return true;
+  }
+
+  private void readFully(ByteBuffer buffer, long offset) throws IOException {
+    long pos = offset;
+    while (buffer.hasRemaining()) {
+      int n = channel.read(buffer, pos);
+      if (n < 0) {
+        throw corrupt(offset, "record runs past the end of the segment");
+      }
+      pos += n;
+    }
+  }
+
+  static void writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+    long pos = position;
+    while (buffer.hasRemaining()) {
+      pos += channel.write(buffer, pos);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    channel.close();
+  }
+}

@@ -1,0 +1,71 @@
+package dev.metamori.internal.journal;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * How far the undo of a segment has got, so that an undo interrupted by a crash resumes
+ * exactly where it stopped (undo steps that rename files are not idempotent). Two 32-byte
+ * slots, written alternately, each {@code generation, nonce, nextSeq, checksum}; the valid
+ * slot with the higher generation wins. "Records of the segment with {@code nonce} whose
+ * sequence number is {@code >= nextSeq} have been undone."
+ */
+final class UndoProgress implements Closeable {
+  private static final int SLOT = 32;
+
+  private final FileChannel channel;
+  private long generation;
+  private long nonce;
+  private long nextSeq = -1;
+
+  UndoProgress(Path file) throws IOException {
+    channel =
+        FileChannel.open(
+            file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    for (int slot = 0; slot < 2; slot++) {
+      ByteBuffer b = ByteBuffer.allocate(SLOT);
+      channel.read(b, (long) slot * SLOT);
+      if (b.position() == SLOT
+          && RecordCodec.XXHASH.hash(b.array(), 0, SLOT - 4, RecordCodec.CHECKSUM_SEED)
+              == b.getInt(SLOT - 4)
+          && b.getLong(0) > generation) {
+        generation = b.getLong(0);
+        nonce = b.getLong(8);
+        nextSeq = b.getLong(16);
+      }
+    }
+  }
+
+  /**
+   * Where to resume the undo of the segment with {@code segmentNonce}: undo records with
+   * sequence numbers below the returned value. {@code Long.MAX_VALUE} if it was never started.
+   */
+  long resumeBefore(long segmentNonce) {
+    return nextSeq >= 0 && nonce == segmentNonce ? nextSeq : Long.MAX_VALUE;
+  }
+
+  /** Records that the record {@code seq} of the segment and all after it are undone. */
+  void undone(long segmentNonce, long seq) throws IOException {
+    generation++;
+    ByteBuffer b = ByteBuffer.allocate(SLOT);
+    b.putLong(generation).putLong(segmentNonce).putLong(seq).putInt(0);
+    b.putInt(RecordCodec.XXHASH.hash(b.array(), 0, SLOT - 4, RecordCodec.CHECKSUM_SEED));
+    b.flip();
+    Segment.writeFully(channel, b, (generation & 1) * SLOT);
+    nonce = segmentNonce;
+    nextSeq = seq;
+  }
+
+  void force() throws IOException {
+    channel.force(false);
+  }
+
+  @Override
+  public void close() throws IOException {
+    channel.close();
+  }
+}

@@ -1,0 +1,100 @@
+package dev.metamori.internal.journal;
+
+/**
+ * One entry of an epoch's undo log. Undoing an epoch applies its records newest first; each
+ * record knows enough to take the tree from the state just after it was written back to the
+ * state just before. Paths are absolute path strings of the underlying file system.
+ */
+public sealed interface UndoRecord {
+
+  /** Type tags on disk; never renumber. */
+  byte TOUCH = 1;
+  byte BLOCK = 2;
+  byte CREATED = 3;
+  byte TRASHED = 4;
+  byte MOVED = 5;
+  byte COMMIT = 6;
+
+  byte type();
+
+  /** Kinds of file a {@link Touch} can describe. */
+  enum Kind {
+    FILE,
+    DIRECTORY,
+    OTHER
+  }
+
+  /**
+   * First change of a file or directory in the epoch: its size and attributes at the start of
+   * the epoch. Undo: cut the file back to {@code size}, restore permissions, owner and
+   * last-modified time.
+   *
+   * @param permissions POSIX permission bits, or -1 where the file system has none
+   * @param owner owner name, or null where unknown
+   * @param group group name, or null where unknown
+   */
+  record Touch(
+      long fileId,
+      String path,
+      Kind kind,
+      long size,
+      long modifiedNanos,
+      int permissions,
+      String owner,
+      String group)
+      implements UndoRecord {
+    @Override
+    public byte type() {
+      return TOUCH;
+    }
+  }
+
+  /**
+   * Old contents of one block, saved before its first change in the epoch. Undo: write them
+   * back at {@code block * blockSize}.
+   */
+  record Block(long fileId, String path, long block, byte[] data) implements UndoRecord {
+    @Override
+    public byte type() {
+      return BLOCK;
+    }
+  }
+
+  /** A file, directory or link was created. Undo: delete it (and anything below it). */
+  record Created(String path) implements UndoRecord {
+    @Override
+    public byte type() {
+      return CREATED;
+    }
+  }
+
+  /**
+   * A file or directory was removed from the tree by renaming (or linking) it into the store's
+   * trash as {@code trashName}. Undo: rename it back.
+   */
+  record Trashed(String path, String trashName) implements UndoRecord {
+    @Override
+    public byte type() {
+      return TRASHED;
+    }
+  }
+
+  /** A file or directory was renamed inside the tracked trees. Undo: rename it back. */
+  record Moved(String from, String to) implements UndoRecord {
+    @Override
+    public byte type() {
+      return MOVED;
+    }
+  }
+
+  /**
+   * Last record of a committed epoch's segment. Nothing to undo: it lets a scrub or a rebuild
+   * tell committed segments from abandoned ones.
+   */
+  record Commit(long parent, long committedAtMillis) implements UndoRecord {
+    @Override
+    public byte type() {
+      return COMMIT;
+    }
+  }
+}
