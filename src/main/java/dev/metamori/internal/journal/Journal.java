@@ -15,7 +15,6 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
@@ -401,10 +400,8 @@ public final class Journal implements Closeable {
 
   private void deleteTrash(long epoch) throws IOException {
     Path dir = trash.resolve(Long.toString(epoch));
-    try {
+    if (Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       MoreFiles.deleteRecursively(dir, RecursiveDeleteOption.ALLOW_INSECURE);
-    } catch (NoSuchFileException ignored) {
-      // nothing was trashed in that epoch
     }
   }
 

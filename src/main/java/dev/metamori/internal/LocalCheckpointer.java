@@ -1,0 +1,189 @@
+package dev.metamori.internal;
+
+import dev.metamori.CheckpointException;
+import dev.metamori.Checkpointer;
+import dev.metamori.Epoch;
+import dev.metamori.NoSuchEpochException;
+import dev.metamori.internal.fs.MetamoriFileSystem;
+import dev.metamori.internal.fs.MetamoriFileSystemProvider;
+import dev.metamori.internal.fs.Tracker;
+import dev.metamori.internal.journal.EpochInfo;
+import dev.metamori.internal.journal.Journal;
+import java.io.IOException;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The {@link Checkpointer} of one store on the default file system: a {@link Journal}, the
+ * {@link Tracker} that feeds it, and the {@link MetamoriFileSystem} the application uses.
+ * After a fatal I/O error in commit or rollback it stops: later calls fail with the original
+ * error as the cause, and reopening the store recovers it.
+ */
+public final class LocalCheckpointer implements Checkpointer {
+  private final Journal journal;
+  private final Tracker tracker;
+  private final MetamoriFileSystem fileSystem;
+  private final Clock clock;
+  private volatile IOException failure;
+  private boolean closed;
+
+  private LocalCheckpointer(Journal journal, Tracker tracker, Clock clock) {
+    this.journal = journal;
+    this.tracker = tracker;
+    this.clock = clock;
+    this.fileSystem =
+        new MetamoriFileSystem(
+            MetamoriFileSystemProvider.instance(),
+            tracker,
+            this,
+            MetamoriFileSystemProvider.uriOf(journal.store()));
+  }
+
+  /** Validates the configuration, opens the journal and recovers the tracked trees. */
+  public static Checkpointer open(Path store, List<Path> roots, int blockSize, Clock clock)
+      throws IOException {
+    FileSystem fs = FileSystems.getDefault();
+    List<Path> realRoots = new ArrayList<>();
+    for (Path root : roots) {
+      if (root.getFileSystem() != fs) {
+        throw new IllegalArgumentException(
+            "tracked root " + root + " is not a path of the default file system");
+      }
+      if (!Files.isDirectory(root)) {
+        throw new IllegalArgumentException(
+            "tracked root " + root + " is not an existing directory: create it first");
+      }
+      realRoots.add(root.toRealPath());
+    }
+    for (int i = 0; i < realRoots.size(); i++) {
+      for (int j = i + 1; j < realRoots.size(); j++) {
+        Path a = realRoots.get(i);
+        Path b = realRoots.get(j);
+        if (a.startsWith(b) || b.startsWith(a)) {
+          throw new IllegalArgumentException(
+              "tracked roots " + roots.get(i) + " and " + roots.get(j) + " overlap: track only the outer one");
+        }
+      }
+    }
+    if (store.getFileSystem() != fs) {
+      throw new IllegalArgumentException("store " + store + " is not a path of the default file system");
+    }
+    Files.createDirectories(store);
+    Path realStore = store.toRealPath();
+    for (int i = 0; i < realRoots.size(); i++) {
+      Path root = realRoots.get(i);
+      if (realStore.startsWith(root)) {
+        throw new IllegalArgumentException(
+            "store " + store + " lies inside tracked root " + roots.get(i)
+                + ": the journal cannot journal itself; put the store outside every tracked root");
+      }
+      if (root.startsWith(realStore)) {
+        throw new IllegalArgumentException(
+            "tracked root " + roots.get(i) + " lies inside store " + store);
+      }
+    }
+    Journal journal = Journal.open(realStore, blockSize, clock.millis());
+    try {
+      Tracker tracker = new Tracker(fs, journal, realRoots, realStore);
+      tracker.recover();
+      LocalCheckpointer cp = new LocalCheckpointer(journal, tracker, clock);
+      MetamoriFileSystemProvider.register(realStore, cp.fileSystem);
+      return cp;
+    } catch (IOException | RuntimeException e) {
+      try {
+        journal.close();
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public FileSystem fileSystem() {
+    return fileSystem;
+  }
+
+  private void checkUsable() throws CheckpointException {
+    if (closed) {
+      throw new IllegalStateException("this Checkpointer is closed");
+    }
+    if (failure != null) {
+      throw new CheckpointException(
+          "this Checkpointer stopped after an I/O error ("
+              + failure.getMessage()
+              + "); close it and open the store again to recover it to its last committed epoch",
+          failure);
+    }
+  }
+
+  @Override
+  public synchronized long commit() throws IOException {
+    checkUsable();
+    try {
+      return tracker.commit(clock.millis()).id();
+    } catch (IOException e) {
+      failure = e;
+      throw e;
+    }
+  }
+
+  @Override
+  public synchronized void rollback(long epoch) throws IOException {
+    checkUsable();
+    try {
+      tracker.rollback(epoch);
+    } catch (NoSuchEpochException e) {
+      throw e;
+    } catch (IOException e) {
+      failure = e;
+      throw e;
+    }
+  }
+
+  @Override
+  public synchronized long currentEpoch() {
+    return journal.currentEpoch();
+  }
+
+  @Override
+  public synchronized List<Epoch> epochs() {
+    List<Epoch> epochs = new ArrayList<>();
+    for (EpochInfo e : journal.epochs()) {
+      epochs.add(
+          new Epoch(
+              e.id(),
+              e.parent(),
+              Instant.ofEpochMilli(e.committedAtMillis()),
+              e.bytes(),
+              e.blocks(),
+              e.files()));
+    }
+    return List.copyOf(epochs);
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      tracker.close();
+    } finally {
+      fileSystem.markClosed();
+      journal.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Checkpointer[" + journal.store() + " at epoch " + journal.currentEpoch() + "]";
+  }
+}

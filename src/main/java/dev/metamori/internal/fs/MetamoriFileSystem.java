@@ -1,0 +1,135 @@
+package dev.metamori.internal.fs;
+
+import dev.metamori.Checkpointer;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.FileStore;
+import java.nio.file.FileSystem;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.nio.file.WatchService;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The journaling view of an underlying file system (the default one): same path strings,
+ * same roots and stores; mutations under tracked roots are journaled by the {@link Tracker}.
+ */
+public final class MetamoriFileSystem extends FileSystem {
+  private final MetamoriFileSystemProvider provider;
+  private final FileSystem delegate;
+  private final Tracker tracker;
+  private final Checkpointer checkpointer;
+  private final URI uri;
+  private volatile boolean open = true;
+
+  public MetamoriFileSystem(
+      MetamoriFileSystemProvider provider, Tracker tracker, Checkpointer checkpointer, URI uri) {
+    this.provider = provider;
+    this.delegate = tracker.delegate();
+    this.tracker = tracker;
+    this.checkpointer = checkpointer;
+    this.uri = uri;
+  }
+
+  /** The checkpointer this file system journals for. */
+  public Checkpointer checkpointer() {
+    return checkpointer;
+  }
+
+  Tracker tracker() {
+    return tracker;
+  }
+
+  /** The URI {@code FileSystems.getFileSystem} knows this file system by. */
+  public URI uri() {
+    return uri;
+  }
+
+  MetamoriPath wrap(Path path) {
+    return new MetamoriPath(this, path);
+  }
+
+  URI toUri(Path delegatePath) {
+    return URI.create(uri + "!" + delegatePath.toAbsolutePath().toUri().getRawPath());
+  }
+
+  @Override
+  public MetamoriFileSystemProvider provider() {
+    return provider;
+  }
+
+  /** Closes the checkpointer (without committing), which closes this file system. */
+  @Override
+  public void close() throws IOException {
+    checkpointer.close();
+  }
+
+  /** Called by the checkpointer when it closes. */
+  public void markClosed() {
+    open = false;
+    MetamoriFileSystemProvider.unregister(this);
+  }
+
+  @Override
+  public boolean isOpen() {
+    return open;
+  }
+
+  @Override
+  public boolean isReadOnly() {
+    return false;
+  }
+
+  @Override
+  public String getSeparator() {
+    return delegate.getSeparator();
+  }
+
+  @Override
+  public Iterable<Path> getRootDirectories() {
+    List<Path> roots = new ArrayList<>();
+    delegate.getRootDirectories().forEach(r -> roots.add(wrap(r)));
+    return roots;
+  }
+
+  @Override
+  public Iterable<FileStore> getFileStores() {
+    return delegate.getFileStores();
+  }
+
+  @Override
+  public Set<String> supportedFileAttributeViews() {
+    return delegate.supportedFileAttributeViews();
+  }
+
+  @Override
+  public Path getPath(String first, String... more) {
+    return wrap(delegate.getPath(first, more));
+  }
+
+  @Override
+  public PathMatcher getPathMatcher(String syntaxAndPattern) {
+    PathMatcher matcher = delegate.getPathMatcher(syntaxAndPattern);
+    return path ->
+        path instanceof MetamoriPath && matcher.matches(((MetamoriPath) path).delegate());
+  }
+
+  @Override
+  public UserPrincipalLookupService getUserPrincipalLookupService() {
+    return delegate.getUserPrincipalLookupService();
+  }
+
+  /** The underlying file system's watch service; watch keys report underlying paths. */
+  @Override
+  public WatchService newWatchService() throws IOException {
+    return delegate.newWatchService();
+  }
+
+  @Override
+  public String toString() {
+    return uri.toString();
+  }
+}

@@ -1,0 +1,206 @@
+package dev.metamori.internal.fs;
+
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+
+import com.google.common.io.MoreFiles;
+import com.google.common.io.RecursiveDeleteOption;
+import dev.metamori.CheckpointException;
+import dev.metamori.internal.journal.Journal;
+import dev.metamori.internal.journal.UndoRecord;
+import dev.metamori.internal.journal.UndoRecord.Block;
+import dev.metamori.internal.journal.UndoRecord.Created;
+import dev.metamori.internal.journal.UndoRecord.Kind;
+import dev.metamori.internal.journal.UndoRecord.Moved;
+import dev.metamori.internal.journal.UndoRecord.Touch;
+import dev.metamori.internal.journal.UndoRecord.Trashed;
+import dev.metamori.internal.journal.UndoTarget;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.UserPrincipal;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.nio.file.spi.FileSystemProvider;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Applies undo records to the underlying file system. Renames and deletes check whether they
+ * already happened, so the one step that a crash may have cut short is redone safely.
+ */
+final class UndoApplier implements UndoTarget {
+  private final FileSystemProvider provider;
+  private final Journal journal;
+  private final boolean posix;
+  /** Channels of files written so far, by the path they had when opened. */
+  private final Map<Path, FileChannel> open = new HashMap<>();
+  /** Channels no longer reachable by path (a rename may have moved them), forced at the end. */
+  private final java.util.List<FileChannel> retired = new java.util.ArrayList<>();
+  private final Set<Path> dirs = new HashSet<>();
+
+  UndoApplier(FileSystemProvider provider, Journal journal, boolean posix) {
+    this.provider = provider;
+    this.journal = journal;
+    this.posix = posix;
+  }
+
+  @Override
+  public void undo(UndoRecord record) throws IOException {
+    if (record instanceof Block b) {
+      FileChannel channel = channel(Paths.get(b.path()));
+      ByteBuffer data = ByteBuffer.wrap(b.data());
+      long pos = b.block() * journal.blockSize();
+      while (data.hasRemaining()) {
+        pos += channel.write(data, pos);
+      }
+    } else if (record instanceof Touch t) {
+      restore(t);
+    } else if (record instanceof Created c) {
+      closeChannels();
+      Path path = Paths.get(c.path());
+      if (exists(path)) {
+        MoreFiles.deleteRecursively(path, RecursiveDeleteOption.ALLOW_INSECURE);
+      }
+      dirs.add(path.getParent());
+    } else if (record instanceof Trashed t) {
+      closeChannels();
+      Path trash = journal.trashPath(t.trashName());
+      Path path = Paths.get(t.path());
+      if (exists(trash)) {
+        Tracker.relocate(provider, trash, path);
+      }
+      dirs.add(path.getParent());
+    } else if (record instanceof Moved m) {
+      closeChannels();
+      Path from = Paths.get(m.from());
+      Path to = Paths.get(m.to());
+      if (!exists(from) && exists(to)) {
+        provider.move(to, from);
+      }
+      dirs.add(from.getParent());
+      dirs.add(to.getParent());
+    }
+  }
+
+  private void restore(Touch t) throws IOException {
+    Path path = Paths.get(t.path());
+    if (t.kind() == Kind.OTHER) {
+      return;
+    }
+    if (t.kind() == Kind.FILE) {
+      FileChannel channel = channel(path);
+      long size = channel.size();
+      if (size > t.size()) {
+        channel.truncate(t.size());
+      } else if (size < t.size()) {
+        throw new CheckpointException(
+            "cannot restore "
+                + path
+                + ": it is "
+                + size
+                + " bytes, shorter than the "
+                + t.size()
+                + " bytes the journal expects; it was changed outside the checkpointer");
+      }
+    } else {
+      dirs.add(path);
+    }
+    if (posix && t.permissions() >= 0) {
+      PosixFileAttributeView view = provider.getFileAttributeView(path, PosixFileAttributeView.class);
+      PosixFileAttributes now = view.readAttributes();
+      if (PosixModes.toBits(now.permissions()) != t.permissions()) {
+        view.setPermissions(PosixModes.fromBits(t.permissions()));
+      }
+      UserPrincipalLookupService users = path.getFileSystem().getUserPrincipalLookupService();
+      if (t.owner() != null && !now.owner().getName().equals(t.owner())) {
+        UserPrincipal owner = users.lookupPrincipalByName(t.owner());
+        view.setOwner(owner);
+      }
+      if (t.group() != null && !now.group().getName().equals(t.group())) {
+        GroupPrincipal group = users.lookupPrincipalByGroupName(t.group());
+        view.setGroup(group);
+      }
+    }
+    provider
+        .getFileAttributeView(path, BasicFileAttributeView.class)
+        .setTimes(FileTime.from(t.modifiedNanos(), TimeUnit.NANOSECONDS), null, null);
+  }
+
+  private FileChannel channel(Path path) throws IOException {
+    FileChannel channel = open.get(path);
+    if (channel == null) {
+      try {
+        channel = provider.newFileChannel(path, Set.of(StandardOpenOption.WRITE));
+      } catch (java.nio.file.AccessDeniedException e) {
+        if (!posix) {
+          throw e;
+        }
+        // made read-only in the epoch being undone: its Touch record restores the mode last
+        PosixFileAttributeView view = provider.getFileAttributeView(path, PosixFileAttributeView.class);
+        Set<java.nio.file.attribute.PosixFilePermission> mode = view.readAttributes().permissions();
+        mode.add(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        view.setPermissions(mode);
+        channel = provider.newFileChannel(path, Set.of(StandardOpenOption.WRITE));
+      } catch (NoSuchFileException e) {
+        throw new CheckpointException(
+            "cannot restore "
+                + path
+                + ": the file is missing; it was changed outside the checkpointer",
+            e);
+      }
+      open.put(path, channel);
+    }
+    return channel;
+  }
+
+  private boolean exists(Path path) throws IOException {
+    try {
+      provider.readAttributes(path, BasicFileAttributes.class, NOFOLLOW_LINKS);
+      return true;
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+  }
+
+  /** Called before a rename or delete: the path-to-channel map may stop being true. */
+  private void closeChannels() throws IOException {
+    retired.addAll(open.values());
+    open.clear();
+    if (retired.size() > 256) {
+      forceRetired();
+    }
+  }
+
+  private void forceRetired() throws IOException {
+    for (FileChannel c : retired) {
+      try (c) {
+        c.force(true);
+      }
+    }
+    retired.clear();
+  }
+
+  @Override
+  public void finish() throws IOException {
+    closeChannels();
+    forceRetired();
+    for (Path dir : dirs) {
+      if (dir != null && exists(dir)) {
+        Journal.forceDirectory(dir);
+      }
+    }
+    dirs.clear();
+  }
+}
