@@ -88,7 +88,7 @@ final class MetamoriFileChannel extends FileChannel {
   @Override
   public int write(ByteBuffer src) throws IOException {
     checkWritable();
-    return tracker.write(this, new ByteBuffer[] {src}, 0, 1, -1);
+    return (int) tracker.write(this, new ByteBuffer[] {src}, 0, 1, -1);
   }
 
   @Override
@@ -103,7 +103,7 @@ final class MetamoriFileChannel extends FileChannel {
     if (position < 0) {
       throw new IllegalArgumentException("negative position");
     }
-    return tracker.write(this, new ByteBuffer[] {src}, 0, 1, position);
+    return (int) tracker.write(this, new ByteBuffer[] {src}, 0, 1, position);
   }
 
   @Override

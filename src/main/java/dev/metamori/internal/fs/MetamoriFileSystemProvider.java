@@ -113,7 +113,7 @@ public final class MetamoriFileSystemProvider extends FileSystemProvider {
   private static Path storeOf(URI uri, Map<String, ?> env) {
     checkUri(uri);
     Object fromEnv = env == null ? null : env.get(ENV_STORE);
-    String ssp = uri.getSchemeSpecificPart();
+    String ssp = uri.getRawSchemeSpecificPart();
     int bang = ssp.indexOf("!/");
     if (bang >= 0) {
       ssp = ssp.substring(0, bang);
@@ -121,8 +121,13 @@ public final class MetamoriFileSystemProvider extends FileSystemProvider {
     Path fromUri = null;
     if (ssp.startsWith("file:")) {
       fromUri = Paths.get(URI.create(ssp));
-    } else if (uri.getPath() != null && !uri.getPath().isEmpty() && !uri.getPath().equals("/")) {
-      fromUri = Paths.get(uri.getPath());
+    } else if (uri.getPath() != null) {
+      String path = uri.getPath();
+      int end = path.indexOf("!/");
+      path = end >= 0 ? path.substring(0, end) : path;
+      if (!path.isEmpty() && !path.equals("/")) {
+        fromUri = Paths.get(path);
+      }
     }
     if (fromUri != null && fromEnv != null && !fromUri.equals(toPath(fromEnv))) {
       throw new IllegalArgumentException(
@@ -174,7 +179,15 @@ public final class MetamoriFileSystemProvider extends FileSystemProvider {
   }
 
   private static MetamoriFileSystem lookup(URI uri) {
-    MetamoriFileSystem fs = OPEN.get(storeOf(uri, null));
+    Path store = storeOf(uri, null);
+    MetamoriFileSystem fs = OPEN.get(store);
+    if (fs == null) {
+      try {
+        fs = OPEN.get(store.toRealPath());
+      } catch (IOException e) {
+        // no such store directory: not found
+      }
+    }
     if (fs == null) {
       throw new FileSystemNotFoundException("no open Metamori file system for " + uri);
     }

@@ -154,6 +154,7 @@ public final class Tracker {
     lock.lock();
     try {
       checkOpen();
+      journal.checkRollbackTarget(target);
       closeChannels();
       journal.rollback(target, new UndoApplier(provider, journal, posix));
       files.values().forEach(TrackedFile::dropMappings);
@@ -169,8 +170,8 @@ public final class Tracker {
     Lock lock = epochLock.writeLock();
     lock.lock();
     try {
-      open = false;
       closeChannels();
+      open = false;
       files.clear();
     } finally {
       lock.unlock();
@@ -534,7 +535,7 @@ public final class Tracker {
         (MetamoriFileChannel) channel, executor == null ? ASYNC_EXECUTOR : executor);
   }
 
-  int write(MetamoriFileChannel c, ByteBuffer[] srcs, int offset, int length, long position)
+  long write(MetamoriFileChannel c, ByteBuffer[] srcs, int offset, int length, long position)
       throws IOException {
     long total = 0;
     for (int i = offset; i < offset + length; i++) {
@@ -550,7 +551,7 @@ public final class Tracker {
       synchronized (c) {
         long pos = c.append ? c.delegate.size() : c.delegate.position();
         beforeWrite(c.file, c, pos, total);
-        return (int) c.delegate.write(srcs, offset, length);
+        return c.delegate.write(srcs, offset, length);
       }
     } finally {
       lock.unlock();

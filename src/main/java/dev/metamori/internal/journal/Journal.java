@@ -289,30 +289,31 @@ public final class Journal implements Closeable {
     return epoch;
   }
 
+  /** Fails unless {@code target} is an epoch on the line from epoch 0 to the current one. */
+  public void checkRollbackTarget(long target) throws NoSuchEpochException {
+    if (target < 0) {
+      throw new NoSuchEpochException(target, "epoch ids are never negative");
+    }
+    for (EpochInfo e = index.epoch(current); e != null; e = index.epoch(e.parent())) {
+      if (e.id() == target) {
+        return;
+      }
+    }
+    throw new NoSuchEpochException(
+        target,
+        target > current
+            ? "the current epoch is "
+                + current
+                + "; epochs newer than a rollback target stop being valid targets"
+            : "it is not in the store (valid targets: the epochs listed by epochs())");
+  }
+
   /**
    * Checks that {@code target} is a valid rollback target, records the intent durably and
    * undoes the working epoch and every epoch after {@code target}, newest first.
    */
   public void rollback(long target, UndoTarget undo) throws IOException {
-    if (target < 0) {
-      throw new NoSuchEpochException(target, "epoch ids are never negative");
-    }
-    boolean onLine = false;
-    for (EpochInfo e = index.epoch(current); e != null; e = index.epoch(e.parent())) {
-      if (e.id() == target) {
-        onLine = true;
-        break;
-      }
-    }
-    if (!onLine) {
-      throw new NoSuchEpochException(
-          target,
-          target > current
-              ? "the current epoch is "
-                  + current
-                  + "; epochs newer than a rollback target stop being valid targets"
-              : "it is not in the store (valid targets: the epochs listed by epochs())");
-    }
+    checkRollbackTarget(target);
     index.putMeta(META_ROLLBACK_TARGET, target);
     index.commit(true);
     finishUndo(undo);
