@@ -71,18 +71,9 @@ final class MetamoriAsynchronousFileChannel extends AsynchronousFileChannel {
   }
 
   private FileLock wrap(FileLock lock) {
-    return new FileLock(this, lock.position(), lock.size(), lock.isShared()) {
-      @Override
-      public boolean isValid() {
-        return lock.isValid();
-      }
-
-      @Override
-      public void release() throws IOException {
-        lock.release();
-      }
-    };
+    return new ForwardingFileLock(this, lock);
   }
+
 
   @Override
   public <A> void lock(

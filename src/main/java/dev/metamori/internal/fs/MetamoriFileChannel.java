@@ -194,18 +194,9 @@ final class MetamoriFileChannel extends FileChannel {
   }
 
   private FileLock wrap(FileLock lock) {
-    return new FileLock(this, lock.position(), lock.size(), lock.isShared()) {
-      @Override
-      public boolean isValid() {
-        return lock.isValid();
-      }
-
-      @Override
-      public void release() throws IOException {
-        lock.release();
-      }
-    };
+    return new ForwardingFileLock(this, lock);
   }
+
 
   @Override
   protected void implCloseChannel() throws IOException {

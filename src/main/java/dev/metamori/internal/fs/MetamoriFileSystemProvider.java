@@ -24,6 +24,7 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.FileAttributeView;
 import java.nio.file.spi.FileSystemProvider;
 import java.util.Collection;
+import com.google.common.collect.Iterators;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
@@ -254,18 +255,7 @@ public final class MetamoriFileSystemProvider extends FileSystemProvider {
     return new DirectoryStream<>() {
       @Override
       public Iterator<Path> iterator() {
-        Iterator<Path> it = stream.iterator();
-        return new Iterator<>() {
-          @Override
-          public boolean hasNext() {
-            return it.hasNext();
-          }
-
-          @Override
-          public Path next() {
-            return fs.wrap(it.next());
-          }
-        };
+        return Iterators.transform(stream.iterator(), fs::wrap);
       }
 
       @Override
