@@ -113,7 +113,7 @@ public final class MetamoriFileSystemProvider extends FileSystemProvider {
   private static Path storeOf(URI uri, Map<String, ?> env) {
     checkUri(uri);
     Object fromEnv = env == null ? null : env.get(ENV_STORE);
-    String ssp = uri.getSchemeSpecificPart();
+    String ssp = uri.getRawSchemeSpecificPart();
     int bang = ssp.indexOf("!/");
     if (bang >= 0) {
       ssp = ssp.substring(0, bang);
