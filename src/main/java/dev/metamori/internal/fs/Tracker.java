@@ -154,6 +154,7 @@ public final class Tracker {
     lock.lock();
     try {
       checkOpen();
+      journal.checkRollbackTarget(target);
       closeChannels();
       journal.rollback(target, new UndoApplier(provider, journal, posix));
       files.values().forEach(TrackedFile::dropMappings);

@@ -294,6 +294,25 @@ public final class Journal implements Closeable {
    * undoes the working epoch and every epoch after {@code target}, newest first.
    */
   public void rollback(long target, UndoTarget undo) throws IOException {
+    checkRollbackTarget(target);
+    // read every record to be undone before recording the intent: damage stops the rollback
+    // before anything changes, and leaves no intent behind for recovery to retry
+    for (EpochInfo e = index.epoch(current); e.id() != target; e = index.epoch(e.parent())) {
+      if (e.segmentNonce() != 0) {
+        try (Segment s = Segment.open(segmentFile(e.id()))) {
+          for (long offset : index.recordOffsets(e.id())) {
+            s.read(offset);
+          }
+        }
+      }
+    }
+    index.putMeta(META_ROLLBACK_TARGET, target);
+    index.commit(true);
+    finishUndo(undo);
+  }
+
+  /** Throws {@link NoSuchEpochException} unless {@code target} is a valid rollback target. */
+  public void checkRollbackTarget(long target) throws NoSuchEpochException {
     if (target < 0) {
       throw new NoSuchEpochException(target, "epoch ids are never negative");
     }
@@ -313,9 +332,6 @@ public final class Journal implements Closeable {
                   + "; epochs newer than a rollback target stop being valid targets"
               : "it is not in the store (valid targets: the epochs listed by epochs())");
     }
-    index.putMeta(META_ROLLBACK_TARGET, target);
-    index.commit(true);
-    finishUndo(undo);
   }
 
   /**
