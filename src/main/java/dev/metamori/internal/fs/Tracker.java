@@ -170,10 +170,11 @@ public final class Tracker {
     Lock lock = epochLock.writeLock();
     lock.lock();
     try {
-      open = false;
+      // channels first: closing one opened with DELETE_ON_CLOSE still deletes (and journals) it
       closeChannels();
       files.clear();
     } finally {
+      open = false;
       lock.unlock();
     }
   }
