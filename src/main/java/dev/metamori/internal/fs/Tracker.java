@@ -91,6 +91,10 @@ public final class Tracker {
   private final ReentrantReadWriteLock epochLock = new ReentrantReadWriteLock();
   private final ConcurrentHashMap<Object, TrackedFile> files = new ConcurrentHashMap<>();
   private final Set<MetamoriFileChannel> channels = ConcurrentHashMap.newKeySet();
+  /** Channels handed out unwrapped (read-only, or outside the roots): closed with the tracker. */
+  private final Set<java.nio.channels.Channel> plainChannels =
+      java.util.Collections.synchronizedSet(
+          java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
   private final AtomicLong fileIds = new AtomicLong();
   private volatile long generation = 1;
   private volatile boolean open = true;
@@ -173,6 +177,14 @@ public final class Tracker {
       // channels first: closing one opened with DELETE_ON_CLOSE still deletes (and journals) it
       closeChannels();
       files.clear();
+      List<java.nio.channels.Channel> plain;
+      synchronized (plainChannels) {
+        plain = new ArrayList<>(plainChannels);
+        plainChannels.clear();
+      }
+      for (java.nio.channels.Channel c : plain) {
+        c.close();
+      }
     } finally {
       open = false;
       lock.unlock();
@@ -192,6 +204,11 @@ public final class Tracker {
     if (failure != null) {
       throw failure;
     }
+  }
+
+  private <C extends java.nio.channels.Channel> C plain(C channel) {
+    plainChannels.add(channel);
+    return channel;
   }
 
   private void newGeneration() {
@@ -455,11 +472,11 @@ public final class Tracker {
     boolean write = options.contains(StandardOpenOption.WRITE) || options.contains(StandardOpenOption.APPEND);
     boolean deleteOnClose = options.contains(StandardOpenOption.DELETE_ON_CLOSE);
     if (!write && !deleteOnClose) {
-      return provider.newFileChannel(path.delegate(), options, attrs);
+      return plain(provider.newFileChannel(path.delegate(), options, attrs));
     }
     Located loc = locate(path.delegate(), !options.contains(LinkOption.NOFOLLOW_LINKS));
     if (loc.zone == Zone.OUTSIDE) {
-      return provider.newFileChannel(path.delegate(), options, attrs);
+      return plain(provider.newFileChannel(path.delegate(), options, attrs));
     }
     if (loc.zone == Zone.STORE) {
       throw storeDenied(path.delegate());
@@ -530,7 +547,7 @@ public final class Tracker {
     FileChannel channel = newFileChannel(path, options, attrs);
     if (!(channel instanceof MetamoriFileChannel)) {
       channel.close();
-      return provider.newAsynchronousFileChannel(path.delegate(), options, executor, attrs);
+      return plain(provider.newAsynchronousFileChannel(path.delegate(), options, executor, attrs));
     }
     return new MetamoriAsynchronousFileChannel(
         (MetamoriFileChannel) channel, executor == null ? ASYNC_EXECUTOR : executor);
