@@ -74,8 +74,8 @@ public final class LocalCheckpointer implements Checkpointer {
     if (store.getFileSystem() != fs) {
       throw new IllegalArgumentException("store " + store + " is not a path of the default file system");
     }
-    Files.createDirectories(store);
-    Path realStore = store.toRealPath();
+    // checked before the store is created, so a refused store is not left inside a root
+    Path realStore = realPathOf(store);
     for (int i = 0; i < realRoots.size(); i++) {
       Path root = realRoots.get(i);
       if (realStore.startsWith(root)) {
@@ -88,6 +88,8 @@ public final class LocalCheckpointer implements Checkpointer {
             "tracked root " + roots.get(i) + " lies inside store " + store);
       }
     }
+    Files.createDirectories(store);
+    realStore = store.toRealPath();
     Journal journal = Journal.open(realStore, blockSize, clock.millis());
     try {
       Tracker tracker = new Tracker(fs, journal, realRoots, realStore);
@@ -103,6 +105,16 @@ public final class LocalCheckpointer implements Checkpointer {
       }
       throw e;
     }
+  }
+
+  /** The real path of {@code path}, or the one it will have once created. */
+  private static Path realPathOf(Path path) throws IOException {
+    Path abs = path.toAbsolutePath().normalize();
+    Path existing = abs;
+    while (existing.getParent() != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    return existing.toRealPath().resolve(existing.relativize(abs));
   }
 
   @Override

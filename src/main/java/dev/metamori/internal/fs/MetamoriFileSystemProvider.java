@@ -8,6 +8,7 @@ import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessMode;
+import java.nio.file.ClosedFileSystemException;
 import java.nio.file.CopyOption;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileStore;
@@ -219,6 +220,15 @@ public final class MetamoriFileSystemProvider extends FileSystemProvider {
         "path " + path + " is not associated with a Metamori file system");
   }
 
+  /** As {@link #checkPath}, and fails if the path's file system is closed. */
+  private static MetamoriPath openPath(Path path) {
+    MetamoriPath p = checkPath(path);
+    if (!p.getFileSystem().isOpen()) {
+      throw new ClosedFileSystemException();
+    }
+    return p;
+  }
+
   private static Tracker tracker(Path path) {
     return checkPath(path).getFileSystem().tracker();
   }
@@ -245,7 +255,7 @@ public final class MetamoriFileSystemProvider extends FileSystemProvider {
   @Override
   public DirectoryStream<Path> newDirectoryStream(Path dir, DirectoryStream.Filter<? super Path> filter)
       throws IOException {
-    MetamoriPath d = checkPath(dir);
+    MetamoriPath d = openPath(dir);
     MetamoriFileSystem fs = d.getFileSystem();
     DirectoryStream<Path> stream =
         fs.tracker()
@@ -288,7 +298,7 @@ public final class MetamoriFileSystemProvider extends FileSystemProvider {
 
   @Override
   public Path readSymbolicLink(Path link) throws IOException {
-    MetamoriPath l = checkPath(link);
+    MetamoriPath l = openPath(link);
     return l.getFileSystem().wrap(l.getFileSystem().tracker().delegate().provider().readSymbolicLink(l.delegate()));
   }
 
@@ -310,26 +320,26 @@ public final class MetamoriFileSystemProvider extends FileSystemProvider {
     if (!(path2 instanceof MetamoriPath)) {
       return false;
     }
-    MetamoriPath p = checkPath(path);
+    MetamoriPath p = openPath(path);
     return p.getFileSystem().tracker().delegate().provider()
         .isSameFile(p.delegate(), ((MetamoriPath) path2).delegate());
   }
 
   @Override
   public boolean isHidden(Path path) throws IOException {
-    MetamoriPath p = checkPath(path);
+    MetamoriPath p = openPath(path);
     return p.getFileSystem().tracker().delegate().provider().isHidden(p.delegate());
   }
 
   @Override
   public FileStore getFileStore(Path path) throws IOException {
-    MetamoriPath p = checkPath(path);
+    MetamoriPath p = openPath(path);
     return p.getFileSystem().tracker().delegate().provider().getFileStore(p.delegate());
   }
 
   @Override
   public void checkAccess(Path path, AccessMode... modes) throws IOException {
-    MetamoriPath p = checkPath(path);
+    MetamoriPath p = openPath(path);
     p.getFileSystem().tracker().delegate().provider().checkAccess(p.delegate(), modes);
   }
 
@@ -342,14 +352,14 @@ public final class MetamoriFileSystemProvider extends FileSystemProvider {
   @Override
   public <A extends BasicFileAttributes> A readAttributes(
       Path path, Class<A> type, LinkOption... options) throws IOException {
-    MetamoriPath p = checkPath(path);
+    MetamoriPath p = openPath(path);
     return p.getFileSystem().tracker().delegate().provider().readAttributes(p.delegate(), type, options);
   }
 
   @Override
   public Map<String, Object> readAttributes(Path path, String attributes, LinkOption... options)
       throws IOException {
-    MetamoriPath p = checkPath(path);
+    MetamoriPath p = openPath(path);
     return p.getFileSystem().tracker().delegate().provider().readAttributes(p.delegate(), attributes, options);
   }
 

@@ -91,6 +91,10 @@ public final class Tracker {
   private final ReentrantReadWriteLock epochLock = new ReentrantReadWriteLock();
   private final ConcurrentHashMap<Object, TrackedFile> files = new ConcurrentHashMap<>();
   private final Set<MetamoriFileChannel> channels = ConcurrentHashMap.newKeySet();
+  /** Channels handed out unwrapped (read-only, or outside the roots): closed with the tracker. */
+  private final Set<java.nio.channels.Channel> plainChannels =
+      java.util.Collections.synchronizedSet(
+          java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
   private final AtomicLong fileIds = new AtomicLong();
   private volatile long generation = 1;
   private volatile boolean open = true;
@@ -154,7 +158,7 @@ public final class Tracker {
     lock.lock();
     try {
       checkOpen();
-      journal.checkRollbackTarget(target);
+      journal.prepareRollback(target);
       closeChannels();
       journal.rollback(target, new UndoApplier(provider, journal, posix));
       files.values().forEach(TrackedFile::dropMappings);
@@ -170,10 +174,19 @@ public final class Tracker {
     Lock lock = epochLock.writeLock();
     lock.lock();
     try {
+      // channels first: closing one opened with DELETE_ON_CLOSE still deletes (and journals) it
       closeChannels();
-      open = false;
       files.clear();
+      List<java.nio.channels.Channel> plain;
+      synchronized (plainChannels) {
+        plain = new ArrayList<>(plainChannels);
+        plainChannels.clear();
+      }
+      for (java.nio.channels.Channel c : plain) {
+        c.close();
+      }
     } finally {
+      open = false;
       lock.unlock();
     }
   }
@@ -191,6 +204,11 @@ public final class Tracker {
     if (failure != null) {
       throw failure;
     }
+  }
+
+  private <C extends java.nio.channels.Channel> C plain(C channel) {
+    plainChannels.add(channel);
+    return channel;
   }
 
   private void newGeneration() {
@@ -454,11 +472,11 @@ public final class Tracker {
     boolean write = options.contains(StandardOpenOption.WRITE) || options.contains(StandardOpenOption.APPEND);
     boolean deleteOnClose = options.contains(StandardOpenOption.DELETE_ON_CLOSE);
     if (!write && !deleteOnClose) {
-      return provider.newFileChannel(path.delegate(), options, attrs);
+      return plain(provider.newFileChannel(path.delegate(), options, attrs));
     }
     Located loc = locate(path.delegate(), !options.contains(LinkOption.NOFOLLOW_LINKS));
     if (loc.zone == Zone.OUTSIDE) {
-      return provider.newFileChannel(path.delegate(), options, attrs);
+      return plain(provider.newFileChannel(path.delegate(), options, attrs));
     }
     if (loc.zone == Zone.STORE) {
       throw storeDenied(path.delegate());
@@ -529,7 +547,7 @@ public final class Tracker {
     FileChannel channel = newFileChannel(path, options, attrs);
     if (!(channel instanceof MetamoriFileChannel)) {
       channel.close();
-      return provider.newAsynchronousFileChannel(path.delegate(), options, executor, attrs);
+      return plain(provider.newAsynchronousFileChannel(path.delegate(), options, executor, attrs));
     }
     return new MetamoriAsynchronousFileChannel(
         (MetamoriFileChannel) channel, executor == null ? ASYNC_EXECUTOR : executor);
@@ -678,6 +696,12 @@ public final class Tracker {
       provider.delete(real);
       return null;
     }
+    return trash(real);
+  }
+
+  /** Renames {@code real} into the trash; its undo renames it back. */
+  private Path trash(Path real) throws IOException {
+    touchParent(real);
     String name = journal.newTrashEntry();
     Path trash = journal.trashPath(name);
     journal.append(new Trashed(real.toString(), name));
@@ -779,13 +803,15 @@ public final class Tracker {
     if (ta != null && !atomic) {
       provider.delete(target);
     }
-    Path kept = remove(source, sa);
-    if (kept == null) {
-      // created in this epoch: nothing to keep
+    TrackedFile f = files.get(keyOf(sa, source));
+    if (f != null && f.createdIn(generation) && !(sa.isDirectory() && !isEmpty(source))) {
+      // created in this epoch and holding nothing older: nothing to keep
+      touchParent(source);
       provider.move(source, target, atomic ? new CopyOption[] {StandardCopyOption.ATOMIC_MOVE} : new CopyOption[0]);
       relocated(source, target);
       return;
     }
+    Path kept = trash(source);
     if (!atomic) {
       copyTree(provider, kept, target);
       return;

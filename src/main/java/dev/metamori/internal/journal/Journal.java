@@ -309,8 +309,26 @@ public final class Journal implements Closeable {
   }
 
   /**
-   * Checks that {@code target} is a valid rollback target, records the intent durably and
-   * undoes the working epoch and every epoch after {@code target}, newest first.
+   * Checks that {@code target} is a valid rollback target and reads every committed record a
+   * rollback to it would undo: damage stops the rollback before anything changes, and leaves no
+   * intent behind for recovery to retry.
+   */
+  public void prepareRollback(long target) throws IOException {
+    checkRollbackTarget(target);
+    for (EpochInfo e = index.epoch(current); e.id() != target; e = index.epoch(e.parent())) {
+      if (e.segmentNonce() != 0) {
+        try (Segment s = Segment.open(segmentFile(e.id()))) {
+          for (long offset : index.recordOffsets(e.id())) {
+            s.read(offset);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Records the intent to roll back to {@code target} durably, then undoes the working epoch
+   * and every epoch after {@code target}, newest first. Call {@link #prepareRollback} first.
    */
   public void rollback(long target, UndoTarget undo) throws IOException {
     checkRollbackTarget(target);
@@ -349,11 +367,7 @@ public final class Journal implements Closeable {
       EpochInfo epoch = index.epoch(current);
       if (epoch.segmentNonce() != 0) {
         try (Segment s = Segment.open(segmentFile(epoch.id()))) {
-          long[] offsets = index.recordOffsets(epoch.id());
-          for (long offset : offsets) {
-            s.read(offset); // check everything before changing anything
-          }
-          undoSegment(s, offsets, undo);
+          undoSegment(s, index.recordOffsets(epoch.id()), undo);
         }
       }
       index.removeEpoch(epoch.id());
