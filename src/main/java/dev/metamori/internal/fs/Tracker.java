@@ -735,6 +735,11 @@ public final class Tracker {
         if (!replace) {
           throw new FileAlreadyExistsException(target.toString());
         }
+        if (atomic && ta.isDirectory() != sa.isDirectory()) {
+          // rename(2) replaces a directory only with a directory, a file only with a non-directory
+          throw new FileSystemException(
+              source.toString(), target.toString(), ta.isDirectory() ? "Is a directory" : "Not a directory");
+        }
         if (ta.isDirectory() && !isEmpty(t.real)) {
           throw new DirectoryNotEmptyException(target.toString());
         }
