@@ -618,6 +618,12 @@ public final class Tracker {
     if (loc.zone == Zone.STORE) {
       throw storeDenied(link.delegate());
     }
+    try {
+      // link(2) reports a missing existing file before a taken link name
+      provider.readAttributes(existing.delegate(), BasicFileAttributes.class, NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      throw new NoSuchFileException(existing.toString());
+    }
     // the inode is not new: writes through either name stay journaled
     created(loc.real, link, false, () -> provider.createLink(loc.real, existing.delegate()));
   }
