@@ -109,6 +109,11 @@ class FileSystemProperties {
     run(List.of(new HardLink("a", "c")));
   }
 
+  @Test
+  void deleteOnCloseDoesNotFollowASymbolicLinkAsOnTheDefaultFileSystem() {
+    run(List.of(new DeleteOnClose("b", false)));
+  }
+
   // ---------------------------------------------------------------- generators
 
   static Gen<Op> op() {
