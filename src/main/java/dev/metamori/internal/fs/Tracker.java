@@ -455,7 +455,11 @@ public final class Tracker {
     if (!write && !deleteOnClose) {
       return provider.newFileChannel(path.delegate(), options, attrs);
     }
-    Located loc = locate(path.delegate(), !options.contains(LinkOption.NOFOLLOW_LINKS));
+    // like the default file system, DELETE_ON_CLOSE never opens (or deletes) through a link
+    boolean noFollow =
+        options.contains(LinkOption.NOFOLLOW_LINKS)
+            || (deleteOnClose && !options.contains(StandardOpenOption.CREATE_NEW));
+    Located loc = locate(path.delegate(), !noFollow);
     if (loc.zone == Zone.OUTSIDE) {
       return provider.newFileChannel(path.delegate(), options, attrs);
     }
@@ -479,6 +483,9 @@ public final class Tracker {
       Set<OpenOption> opts = new HashSet<>(options);
       opts.remove(StandardOpenOption.TRUNCATE_EXISTING);
       opts.remove(StandardOpenOption.DELETE_ON_CLOSE);
+      if (noFollow) {
+        opts.add(LinkOption.NOFOLLOW_LINKS);
+      }
       boolean userReadable = options.contains(StandardOpenOption.READ) || !write;
       if (write && !options.contains(StandardOpenOption.APPEND)) {
         opts.add(StandardOpenOption.READ);
