@@ -690,6 +690,11 @@ public final class Tracker {
       provider.delete(real);
       return null;
     }
+    return trash(real);
+  }
+
+  /** Renames {@code real} into the trash; its undo renames it back. */
+  private Path trash(Path real) throws IOException {
     String name = journal.newTrashEntry();
     Path trash = journal.trashPath(name);
     journal.append(new Trashed(real.toString(), name));
@@ -796,13 +801,15 @@ public final class Tracker {
     if (ta != null && !atomic) {
       provider.delete(target);
     }
-    Path kept = remove(source, sa);
-    if (kept == null) {
-      // created in this epoch: nothing to keep
+    touchParent(source);
+    TrackedFile f = files.get(keyOf(sa, source));
+    if (f != null && f.createdIn(generation) && !sa.isDirectory()) {
+      // created in this epoch: nothing to keep (a directory may hold older files: it is kept)
       provider.move(source, target, atomic ? new CopyOption[] {StandardCopyOption.ATOMIC_MOVE} : new CopyOption[0]);
       relocated(source, target);
       return;
     }
+    Path kept = trash(source);
     if (!atomic) {
       copyTree(provider, kept, target);
       return;
