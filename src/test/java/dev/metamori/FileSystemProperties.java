@@ -137,6 +137,16 @@ class FileSystemProperties {
             new Rollback(0)));
   }
 
+  @Test
+  void creatingAFileThroughADanglingSymbolicLinkIsUndone() {
+    run(
+        List.of(
+            new Move("b", "d/y", MoveMode.REPLACE_EXISTING),
+            new Write("d/y", 2383, 516, true),
+            new Symlink("c", "../outside/new"),
+            new Append("c", 10, true)));
+  }
+
   // ---------------------------------------------------------------- generators
 
   static Gen<Op> op() {
