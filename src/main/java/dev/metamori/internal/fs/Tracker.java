@@ -245,7 +245,8 @@ public final class Tracker {
       try {
         real = abs.toRealPath();
       } catch (NoSuchFileException e) {
-        // a file about to be created: resolve its parent
+        // a file about to be created: resolve its parent, or where a dangling link points
+        abs = danglingLinkTarget(abs);
       }
     }
     if (real == null) {
@@ -261,6 +262,34 @@ public final class Tracker {
       }
     }
     return new Located(real, locateReal(real));
+  }
+
+  /**
+   * Where opening {@code path} with CREATE would create the file: if its final element is a
+   * symbolic link to a missing file, the link's target (followed as the kernel does, up to
+   * 40 links); otherwise {@code path} itself.
+   */
+  private Path danglingLinkTarget(Path path) throws IOException {
+    Path current = path;
+    for (int hops = 0; hops < 40; hops++) {
+      Path normal = current.normalize();
+      Path parent = normal.getParent();
+      if (parent == null || normal.getFileName() == null) {
+        return current;
+      }
+      Path link;
+      try {
+        link = parent.toRealPath().resolve(normal.getFileName());
+      } catch (NoSuchFileException e) {
+        return current;
+      }
+      BasicFileAttributes a = attributesOrNull(link);
+      if (a == null || !a.isSymbolicLink()) {
+        return current;
+      }
+      current = link.getParent().resolve(provider.readSymbolicLink(link));
+    }
+    return current;
   }
 
   private Zone locateReal(Path real) {
