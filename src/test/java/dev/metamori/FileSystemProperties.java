@@ -147,6 +147,11 @@ class FileSystemProperties {
             new Append("c", 10, true)));
   }
 
+  @Test
+  void aCommitAfterCreatingASymbolicLinkThatPointsToItselfSucceeds() {
+    run(List.of(new Symlink("e/x", "x"), new Commit(), new Rollback(0)));
+  }
+
   // ---------------------------------------------------------------- generators
 
   static Gen<Op> op() {
