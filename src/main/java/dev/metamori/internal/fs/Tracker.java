@@ -206,8 +206,10 @@ public final class Tracker {
     try {
       if (f.directory) {
         Journal.forceDirectory(path);
-      } else {
-        try (FileChannel c = provider.newFileChannel(path, Set.of(StandardOpenOption.READ))) {
+      } else if (provider.readAttributes(path, BasicFileAttributes.class, NOFOLLOW_LINKS).isRegularFile()) {
+        // a symbolic link has no data of its own (and may dangle or loop): its directory is forced
+        try (FileChannel c =
+            provider.newFileChannel(path, Set.of(StandardOpenOption.READ, NOFOLLOW_LINKS))) {
           c.force(true);
         }
       }
