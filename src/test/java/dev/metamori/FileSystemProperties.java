@@ -152,6 +152,17 @@ class FileSystemProperties {
     run(List.of(new Symlink("e/x", "x"), new Commit(), new Rollback(0)));
   }
 
+  @Test
+  void movingAHardLinkOntoAnotherNameOfTheSameFileDoesNothing() {
+    run(
+        List.of(
+            new Move("d/y", "a", MoveMode.PLAIN),
+            new Move("d/y", "a", MoveMode.REPLACE_EXISTING),
+            new Move("a", "d/y", MoveMode.ATOMIC_MOVE),
+            new Commit(),
+            new Rollback(0)));
+  }
+
   // ---------------------------------------------------------------- generators
 
   static Gen<Op> op() {
