@@ -780,6 +780,9 @@ public final class Tracker {
         return;
       }
       BasicFileAttributes ta = attributesOrNull(t.real);
+      if (ta != null && sa.fileKey() != null && sa.fileKey().equals(ta.fileKey())) {
+        return; // two names of one file: the default file system (and rename(2)) does nothing
+      }
       if (ta != null) {
         if (!replace) {
           throw new FileAlreadyExistsException(target.toString());
