@@ -490,7 +490,9 @@ public final class Tracker {
     boolean noFollow =
         options.contains(LinkOption.NOFOLLOW_LINKS)
             || (deleteOnClose && !options.contains(StandardOpenOption.CREATE_NEW));
-    Located loc = locate(path.delegate(), !noFollow);
+    // CREATE_NEW (O_EXCL) fails on any existing name, a dangling link included
+    boolean createNew = write && options.contains(StandardOpenOption.CREATE_NEW);
+    Located loc = locate(path.delegate(), !noFollow && !createNew);
     if (loc.zone == Zone.OUTSIDE) {
       return provider.newFileChannel(path.delegate(), options, attrs);
     }
