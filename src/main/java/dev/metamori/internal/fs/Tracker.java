@@ -225,8 +225,10 @@ public final class Tracker {
     try {
       if (f.directory) {
         Journal.forceDirectory(path);
-      } else {
-        try (FileChannel c = provider.newFileChannel(path, Set.of(StandardOpenOption.READ))) {
+      } else if (provider.readAttributes(path, BasicFileAttributes.class, NOFOLLOW_LINKS).isRegularFile()) {
+        // a symbolic link has no data of its own (and may dangle or loop): its directory is forced
+        try (FileChannel c =
+            provider.newFileChannel(path, Set.of(StandardOpenOption.READ, NOFOLLOW_LINKS))) {
           c.force(true);
         }
       }
@@ -264,7 +266,8 @@ public final class Tracker {
       try {
         real = abs.toRealPath();
       } catch (NoSuchFileException e) {
-        // a file about to be created: resolve its parent
+        // a file about to be created: resolve its parent, or where a dangling link points
+        abs = danglingLinkTarget(abs);
       }
     }
     if (real == null) {
@@ -280,6 +283,34 @@ public final class Tracker {
       }
     }
     return new Located(real, locateReal(real));
+  }
+
+  /**
+   * Where opening {@code path} with CREATE would create the file: if its final element is a
+   * symbolic link to a missing file, the link's target (followed as the kernel does, up to
+   * 40 links); otherwise {@code path} itself.
+   */
+  private Path danglingLinkTarget(Path path) throws IOException {
+    Path current = path;
+    for (int hops = 0; hops < 40; hops++) {
+      Path normal = current.normalize();
+      Path parent = normal.getParent();
+      if (parent == null || normal.getFileName() == null) {
+        return current;
+      }
+      Path link;
+      try {
+        link = parent.toRealPath().resolve(normal.getFileName());
+      } catch (NoSuchFileException e) {
+        return current;
+      }
+      BasicFileAttributes a = attributesOrNull(link);
+      if (a == null || !a.isSymbolicLink()) {
+        return current;
+      }
+      current = link.getParent().resolve(provider.readSymbolicLink(link));
+    }
+    return current;
   }
 
   private Zone locateReal(Path real) {
@@ -474,7 +505,13 @@ public final class Tracker {
     if (!write && !deleteOnClose) {
       return plain(provider.newFileChannel(path.delegate(), options, attrs));
     }
-    Located loc = locate(path.delegate(), !options.contains(LinkOption.NOFOLLOW_LINKS));
+    // like the default file system, DELETE_ON_CLOSE never opens (or deletes) through a link
+    boolean noFollow =
+        options.contains(LinkOption.NOFOLLOW_LINKS)
+            || (deleteOnClose && !options.contains(StandardOpenOption.CREATE_NEW));
+    // CREATE_NEW (O_EXCL) fails on any existing name, a dangling link included
+    boolean createNew = write && options.contains(StandardOpenOption.CREATE_NEW);
+    Located loc = locate(path.delegate(), !noFollow && !createNew);
     if (loc.zone == Zone.OUTSIDE) {
       return plain(provider.newFileChannel(path.delegate(), options, attrs));
     }
@@ -498,6 +535,9 @@ public final class Tracker {
       Set<OpenOption> opts = new HashSet<>(options);
       opts.remove(StandardOpenOption.TRUNCATE_EXISTING);
       opts.remove(StandardOpenOption.DELETE_ON_CLOSE);
+      if (noFollow) {
+        opts.add(LinkOption.NOFOLLOW_LINKS);
+      }
       boolean userReadable = options.contains(StandardOpenOption.READ) || !write;
       if (write && !options.contains(StandardOpenOption.APPEND)) {
         opts.add(StandardOpenOption.READ);
@@ -637,6 +677,12 @@ public final class Tracker {
     if (loc.zone == Zone.STORE) {
       throw storeDenied(link.delegate());
     }
+    try {
+      // link(2) reports a missing existing file before a taken link name
+      provider.readAttributes(existing.delegate(), BasicFileAttributes.class, NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      throw new NoSuchFileException(existing.toString());
+    }
     // the inode is not new: writes through either name stay journaled
     created(loc.real, link, false, () -> provider.createLink(loc.real, existing.delegate()));
   }
@@ -701,7 +747,6 @@ public final class Tracker {
 
   /** Renames {@code real} into the trash; its undo renames it back. */
   private Path trash(Path real) throws IOException {
-    touchParent(real);
     String name = journal.newTrashEntry();
     Path trash = journal.trashPath(name);
     journal.append(new Trashed(real.toString(), name));
@@ -756,9 +801,17 @@ public final class Tracker {
         return;
       }
       BasicFileAttributes ta = attributesOrNull(t.real);
+      if (ta != null && sa.fileKey() != null && sa.fileKey().equals(ta.fileKey())) {
+        return; // two names of one file: the default file system (and rename(2)) does nothing
+      }
       if (ta != null) {
         if (!replace) {
           throw new FileAlreadyExistsException(target.toString());
+        }
+        if (atomic && ta.isDirectory() != sa.isDirectory()) {
+          // rename(2) replaces a directory only with a directory, a file only with a non-directory
+          throw new FileSystemException(
+              source.toString(), target.toString(), ta.isDirectory() ? "Is a directory" : "Not a directory");
         }
         if (ta.isDirectory() && !isEmpty(t.real)) {
           throw new DirectoryNotEmptyException(target.toString());
@@ -803,10 +856,10 @@ public final class Tracker {
     if (ta != null && !atomic) {
       provider.delete(target);
     }
+    touchParent(source);
     TrackedFile f = files.get(keyOf(sa, source));
-    if (f != null && f.createdIn(generation) && !(sa.isDirectory() && !isEmpty(source))) {
-      // created in this epoch and holding nothing older: nothing to keep
-      touchParent(source);
+    if (f != null && f.createdIn(generation) && !sa.isDirectory()) {
+      // created in this epoch: nothing to keep (a directory may hold older files: it is kept)
       provider.move(source, target, atomic ? new CopyOption[] {StandardCopyOption.ATOMIC_MOVE} : new CopyOption[0]);
       relocated(source, target);
       return;

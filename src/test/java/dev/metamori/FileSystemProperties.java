@@ -1,0 +1,1323 @@
+package dev.metamori;
+
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+
+import com.google.common.io.MoreFiles;
+import com.google.common.io.RecursiveDeleteOption;
+import dev.metamori.testing.TreeSnapshot;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.AsynchronousFileChannel;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.CopyOption;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
+
+/**
+ * Random sequences of file operations, commits, rollbacks and reopenings, run twice: through
+ * Metamori on a tracked tree, and through the default file system on a shadow copy. After every
+ * operation both must have behaved alike (same outcome, same exception type, same trees apart
+ * from modification times); after every commit the tree is remembered, and every rollback or
+ * reopening must bring back exactly the remembered tree, modification times included.
+ *
+ * <p>{@code -Dmetamori.examples=2000} runs more examples; {@code -DQT_SEED=<seed>} replays the
+ * seed a failure reports.
+ */
+class FileSystemProperties {
+  private static final int BLOCK_SIZE = 512;
+  private static final int EXAMPLES = Integer.getInteger("metamori.examples", 60);
+  /**
+   * QuickTheories' own shrinking re-runs whole sequences and shortens them poorly; a failing
+   * sequence is instead minimised by {@link #minimise} (at most {@link #MINIMISE_RUNS} runs).
+   */
+  private static final int SHRINK_CYCLES = Integer.getInteger("metamori.shrinks", 0);
+  private static final int MINIMISE_RUNS = Integer.getInteger("metamori.minimiseRuns", 400);
+  private static final int MAX_OPS = Integer.getInteger("metamori.maxOps", 40);
+
+  /** Names under the tracked root: few, so that collisions, replacements and moves are common. */
+  static final List<String> NAMES = List.of("a", "b", "c", "d", "e", "d/x", "d/y", "e/x");
+  /** Names in the untracked directory beside the root. */
+  static final List<String> OUTSIDE_NAMES = List.of("o", "p", "od", "od/f");
+  /** Symbolic link targets, relative to the link's directory; some dangle, one leaves the root. */
+  static final List<String> LINK_TARGETS = List.of("a", "c", "d", "x", "../a", "../d/x", "../outside/o");
+
+  @Test
+  void randomOperationsBehaveAsOnTheDefaultFileSystemAndRollBackExactly() {
+    qt().withExamples(EXAMPLES)
+        .withShrinkCycles(SHRINK_CYCLES)
+        .forAll(lists().of(op()).ofSizeBetween(1, MAX_OPS))
+        .checkAssert(FileSystemProperties::runAndMinimise);
+  }
+
+  @Test
+  void rollingBackToEpochZeroRestoresThePreExistingTree() {
+    run(
+        List.of(
+            new Write("a", 100, 1000, false),
+            new Delete("d/x"),
+            new Move("d", "c", MoveMode.PLAIN),
+            new SetPermissions("e", 0700),
+            new SetModifiedTime("a", 12345),
+            new Commit(),
+            new Mkdir("d"),
+            new Resize("a", 10),
+            new Commit(),
+            new Rollback(0),
+            new Reopen()));
+  }
+
+  // Minimal runs the property found; each failed before the fix named in its comment.
+
+  @Test
+  void anAtomicMoveOfAFileOntoADirectoryFailsAsOnTheDefaultFileSystem() {
+    run(List.of(new Move("d/x", "e", MoveMode.REPLACE_AND_ATOMIC)));
+  }
+
+  @Test
+  void aHardLinkToAMissingFileFailsWithNoSuchFileEvenWhenTheLinkNameIsTaken() {
+    run(List.of(new HardLink("a", "c")));
+  }
+
+  @Test
+  void deleteOnCloseDoesNotFollowASymbolicLinkAsOnTheDefaultFileSystem() {
+    run(List.of(new DeleteOnClose("b", false)));
+  }
+
+  @Test
+  void aFileCreatedInTheEpochCanBeMovedOutOfTheRoot() {
+    run(
+        List.of(
+            new Create("c", CreateMode.CREATE_TRUNCATE_EXISTING, 853),
+            new MoveOut("c", "o", MoveMode.ATOMIC_MOVE),
+            new Create("c", CreateMode.CREATE_NEW, 10),
+            new MoveOut("c", "p", MoveMode.PLAIN),
+            new Rollback(0)));
+  }
+
+  @Test
+  void aDirectoryCreatedInTheEpochCanBeMovedOutOfTheRootWithOlderFilesInIt() {
+    run(
+        List.of(
+            new Mkdir("c"),
+            new Move("d/x", "c/x", MoveMode.PLAIN),
+            new MoveOut("c", "p", MoveMode.PLAIN),
+            new Mkdir("c"),
+            new MoveOut("c", "od", MoveMode.REPLACE_EXISTING),
+            new Rollback(0)));
+  }
+
+  @Test
+  void creatingAFileThroughADanglingSymbolicLinkIsUndone() {
+    run(
+        List.of(
+            new Move("b", "d/y", MoveMode.REPLACE_EXISTING),
+            new Write("d/y", 2383, 516, true),
+            new Symlink("c", "../outside/new"),
+            new Append("c", 10, true),
+            new Delete("a"),
+            new Create("b", CreateMode.CREATE_NEW, 4)));
+  }
+
+  @Test
+  void aCommitAfterCreatingASymbolicLinkThatPointsToItselfSucceeds() {
+    run(List.of(new Symlink("e/x", "x"), new Commit(), new Rollback(0)));
+  }
+
+  @Test
+  void movingAHardLinkOntoAnotherNameOfTheSameFileDoesNothing() {
+    run(
+        List.of(
+            new Move("d/y", "a", MoveMode.PLAIN),
+            new Move("d/y", "a", MoveMode.REPLACE_EXISTING),
+            new Move("a", "d/y", MoveMode.ATOMIC_MOVE),
+            new Commit(),
+            new Rollback(0)));
+  }
+
+  // ---------------------------------------------------------------- generators
+
+  static Gen<Op> op() {
+    Gen<String> name = Generate.pick(NAMES);
+    Gen<String> outside = Generate.pick(OUTSIDE_NAMES);
+    Gen<Integer> offset = integers().between(0, 3000);
+    Gen<Integer> length = integers().between(1, 1500);
+    Gen<Boolean> bool = Generate.booleans();
+    Gen<MoveMode> moveMode = Generate.enumValues(MoveMode.class);
+    Gen<CopyMode> copyMode = Generate.enumValues(CopyMode.class);
+    List<Pair<Integer, Gen<Op>>> ops = new ArrayList<>();
+    ops.add(Pair.of(6, name.zip(offset, length, bool, Write::new)));
+    ops.add(Pair.of(3, name.zip(length, bool, Append::new)));
+    ops.add(Pair.of(3, name.zip(integers().between(0, 3000), Resize::new)));
+    ops.add(Pair.of(4, name.zip(Generate.enumValues(CreateMode.class), length, Create::new)));
+    ops.add(Pair.of(2, name.zip(length, WriteWhole::new)));
+    ops.add(Pair.of(4, name.map(Delete::new)));
+    ops.add(Pair.of(3, name.map(Mkdir::new)));
+    ops.add(Pair.of(5, name.zip(name, moveMode, Move::new)));
+    ops.add(Pair.of(2, outside.zip(name, moveMode, MoveIn::new)));
+    ops.add(Pair.of(2, name.zip(outside, moveMode, MoveOut::new)));
+    ops.add(Pair.of(3, name.zip(name, copyMode, Copy::new)));
+    ops.add(Pair.of(1, outside.zip(name, copyMode, CopyIn::new)));
+    ops.add(Pair.of(2, name.zip(Generate.pick(LINK_TARGETS), Symlink::new)));
+    ops.add(Pair.of(2, name.zip(name, HardLink::new)));
+    ops.add(Pair.of(2, name.zip(integers().between(0, 1_000_000), SetModifiedTime::new)));
+    ops.add(Pair.of(2, name.zip(integers().between(0, 0777), SetPermissions::new)));
+    ops.add(Pair.of(3, name.zip(Generate.enumValues(ChannelMode.class), offset, length, ChannelWrite::new)));
+    ops.add(Pair.of(2, name.zip(offset, length, TransferFrom::new)));
+    ops.add(Pair.of(2, name.zip(offset, length, AsyncWrite::new)));
+    ops.add(Pair.of(2, name.zip(offset, length, MappedWrite::new)));
+    ops.add(Pair.of(2, name.zip(bool, DeleteOnClose::new)));
+    ops.add(Pair.of(1, outside.zip(length, WriteOutside::new)));
+    ops.add(Pair.of(5, Generate.constant(Commit::new)));
+    ops.add(Pair.of(3, integers().between(0, 1000).map(Rollback::new)));
+    ops.add(Pair.of(1, integers().between(0, 1000).map(RollbackToInvalid::new)));
+    ops.add(Pair.of(2, Generate.constant(Reopen::new)));
+    return Generate.frequency(ops);
+  }
+
+  // ---------------------------------------------------------------- the run
+
+  /** One side of the comparison: a root and an untracked directory, seen through {@link #fs}. */
+  static final class World {
+    final Path root;
+    final Path outside;
+    FileSystem fs;
+    /** Writable mappings kept reachable until the next rollback or reopening. */
+    final List<MappedByteBuffer> mappings = new ArrayList<>();
+
+    World(Path root, Path outside, FileSystem fs) {
+      this.root = root;
+      this.outside = outside;
+      this.fs = fs;
+    }
+
+    Path path(String name) {
+      return fs.getPath(root.toString(), name);
+    }
+
+    Path out(String name) {
+      return fs.getPath(outside.toString(), name);
+    }
+
+    /** The path as the default file system sees it, for looking without going through fs. */
+    Path plain(String name) {
+      return root.resolve(name);
+    }
+  }
+
+  /**
+   * Runs {@code ops}; if they fail, removes every operation the failure does not need and
+   * reports the failure of the shortest sequence found, with the original one.
+   */
+  static void runAndMinimise(List<Op> ops) {
+    Failure failure = attemptRun(ops);
+    if (failure == null) {
+      return;
+    }
+    List<Op> shortest = minimise(ops, failure);
+    Failure last = attemptRun(shortest);
+    AssertionError e =
+        new AssertionError(
+            "minimal failing run ("
+                + shortest.size()
+                + " of "
+                + ops.size()
+                + " operations): "
+                + shortest
+                + "\n"
+                + last.error.getMessage(),
+            last.error.getCause());
+    for (Throwable suppressed : last.error.getSuppressed()) {
+      e.addSuppressed(suppressed);
+    }
+    throw e;
+  }
+
+  record Failure(AssertionError error, int reached) {}
+
+  static Failure attemptRun(List<Op> ops) {
+    try {
+      run(ops);
+      return null;
+    } catch (RunFailure e) {
+      return new Failure(e, e.reached);
+    } catch (AssertionError e) {
+      return new Failure(e, ops.size());
+    }
+  }
+
+  /**
+   * Delta debugging: drops ever smaller chunks of operations while the run still fails, and
+   * everything after the operation that failed.
+   */
+  static List<Op> minimise(List<Op> ops, Failure failure) {
+    List<Op> current = new ArrayList<>(ops.subList(0, Math.min(ops.size(), failure.reached + 1)));
+    int runs = 0;
+    for (int chunk = Math.max(1, current.size() / 2); chunk >= 1 && runs < MINIMISE_RUNS; chunk /= 2) {
+      int i = 0;
+      while (i < current.size() && runs < MINIMISE_RUNS) {
+        List<Op> candidate = new ArrayList<>(current.subList(0, i));
+        candidate.addAll(current.subList(Math.min(current.size(), i + chunk), current.size()));
+        runs++;
+        Failure f = candidate.isEmpty() ? null : attemptRun(candidate);
+        if (f != null) {
+          current = new ArrayList<>(candidate.subList(0, Math.min(candidate.size(), f.reached + 1)));
+        } else {
+          i += chunk;
+        }
+      }
+    }
+    return current;
+  }
+
+  /** A failed run: the assertion, and the index of the operation it failed at. */
+  static final class RunFailure extends AssertionError {
+    final int reached;
+
+    RunFailure(String message, Throwable cause, int reached) {
+      super(message, cause);
+      this.reached = reached;
+    }
+  }
+
+  /** Runs {@code ops} on a fresh store and shadow; throws AssertionError on any divergence. */
+  static void run(List<Op> ops) {
+    Path base;
+    try {
+      base = Files.createTempDirectory("metamori-props");
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+    Runner runner = new Runner(base, ops);
+    try {
+      runner.run();
+    } catch (AssertionError | Exception e) {
+      String message = e instanceof AssertionError ? e.getMessage() : runner.context("unexpected " + e);
+      RunFailure failure =
+          new RunFailure(message, e instanceof AssertionError ? e.getCause() : e, runner.reached);
+      if (e instanceof AssertionError) {
+        for (Throwable suppressed : e.getSuppressed()) {
+          failure.addSuppressed(suppressed);
+        }
+      }
+      throw failure;
+    } finally {
+      runner.closeQuietly();
+      deleteTree(base);
+    }
+  }
+
+  static final class Runner {
+    final List<Op> ops;
+    final Path store;
+    final World real;
+    final World shadow;
+    Checkpointer cp;
+    /** Valid epochs (the current line), with the tree each was committed with. */
+    final TreeMap<Long, TreeSnapshot> epochs = new TreeMap<>();
+    final List<Long> invalid = new ArrayList<>();
+    long current;
+    long maxEpoch;
+    final List<String> log = new ArrayList<>();
+    /** The index of the operation being run; ops.size() for the final checks. */
+    int reached;
+
+    Runner(Path base, List<Op> ops) {
+      this.ops = ops;
+      this.store = base.resolve("store");
+      this.real = new World(base.resolve("real/root"), base.resolve("real/outside"), null);
+      this.shadow =
+          new World(base.resolve("shadow/root"), base.resolve("shadow/outside"), FileSystems.getDefault());
+    }
+
+    void run() throws Exception {
+      populate(real.root, real.outside);
+      populate(shadow.root, shadow.outside);
+      epochs.put(0L, TreeSnapshot.of(real.root));
+      open();
+      checkSameTrees("after populating");
+      for (int i = 0; i < ops.size(); i++) {
+        reached = i;
+        Op op = ops.get(i);
+        log.add("#" + i + " " + op);
+        step(op);
+      }
+      reached = ops.size();
+      log.add("(end) reopen");
+      step(new Reopen());
+      log.add("(end) rollback(0)");
+      rollback(0);
+    }
+
+    void open() throws IOException {
+      cp = Checkpointer.builder(store).track(real.root).blockSize(BLOCK_SIZE).open();
+      real.fs = cp.fileSystem();
+    }
+
+    void closeQuietly() {
+      real.mappings.clear();
+      shadow.mappings.clear();
+      if (cp != null) {
+        try {
+          cp.close();
+        } catch (IOException | RuntimeException ignored) {
+          // the run already failed or succeeded; the directory is deleted next
+        }
+      }
+    }
+
+    void step(Op op) throws Exception {
+      if (op instanceof Commit) {
+        TreeSnapshot before = TreeSnapshot.of(real.root);
+        long id = cp.commit();
+        expect(id == maxEpoch + 1, "commit returned epoch " + id + ", expected " + (maxEpoch + 1));
+        maxEpoch = id;
+        current = id;
+        TreeSnapshot after = TreeSnapshot.of(real.root);
+        expect(before.equals(after), "commit changed the tree:\n" + before.describeDifferences(after));
+        epochs.put(id, after);
+        log.set(log.size() - 1, log.get(log.size() - 1) + " -> epoch " + id);
+        checkEpochs();
+      } else if (op instanceof Rollback) {
+        List<Long> valid = new ArrayList<>(epochs.keySet());
+        long target = valid.get(((Rollback) op).pick % valid.size());
+        log.set(log.size() - 1, log.get(log.size() - 1) + " -> rollback(" + target + ")");
+        rollback(target);
+      } else if (op instanceof RollbackToInvalid) {
+        if (invalid.isEmpty()) {
+          log.set(log.size() - 1, log.get(log.size() - 1) + " (skipped: no invalid epoch)");
+          return;
+        }
+        long target = invalid.get(((RollbackToInvalid) op).pick % invalid.size());
+        log.set(log.size() - 1, log.get(log.size() - 1) + " -> rollback(" + target + ")");
+        TreeSnapshot before = TreeSnapshot.of(real.root);
+        try {
+          cp.rollback(target);
+          fail(context("rollback(" + target + ") to an invalidated epoch did not throw"));
+        } catch (NoSuchEpochException expected) {
+          // as documented
+        }
+        TreeSnapshot after = TreeSnapshot.of(real.root);
+        expect(before.equals(after), "a refused rollback changed the tree:\n" + before.describeDifferences(after));
+        checkEpochs();
+      } else if (op instanceof Reopen) {
+        cp.close();
+        cp = null;
+        dropMappings();
+        open();
+        expectTree(current, "after close and reopen");
+        resyncShadow();
+      } else {
+        FileOp f = (FileOp) op;
+        if (!f.applicable(shadow)) {
+          log.set(log.size() - 1, log.get(log.size() - 1) + " (skipped: not applicable)");
+          return;
+        }
+        Throwable r = attempt(f, real);
+        Throwable s = attempt(f, shadow);
+        if (r != null || s != null) {
+          log.set(
+              log.size() - 1,
+              log.get(log.size() - 1) + " -> " + (s == null ? "ok" : s.getClass().getSimpleName()));
+        }
+        if (s == null && r != null) {
+          throw new AssertionError(context("failed through Metamori (" + r + ") but succeeds on the default file system"), r);
+        }
+        if (s != null && r == null) {
+          throw new AssertionError(context("succeeded through Metamori but the default file system throws " + s), s);
+        }
+        if (s != null && !sameFailure(r, s)) {
+          AssertionError e =
+              new AssertionError(
+                  context(
+                      "threw "
+                          + r.getClass().getName()
+                          + " through Metamori but "
+                          + s.getClass().getName()
+                          + " on the default file system ("
+                          + r
+                          + " / "
+                          + s
+                          + ")"),
+                  r);
+          e.addSuppressed(s);
+          throw e;
+        }
+        checkSameTrees("after " + op);
+      }
+    }
+
+    void rollback(long target) throws IOException {
+      cp.rollback(target);
+      dropMappings();
+      while (epochs.lastKey() > target) {
+        invalid.add(epochs.pollLastEntry().getKey());
+      }
+      current = target;
+      expectTree(target, "after rollback(" + target + ")");
+      resyncShadow();
+    }
+
+    void dropMappings() {
+      real.mappings.clear();
+      shadow.mappings.clear();
+    }
+
+    static Throwable attempt(FileOp op, World w) {
+      try {
+        op.apply(w);
+        return null;
+      } catch (ExecutionException e) {
+        return e.getCause();
+      } catch (Exception e) {
+        return e;
+      }
+    }
+
+    /**
+     * Whether Metamori's exception {@code r} stands for the default file system's {@code s}:
+     * the same type, or the one accepted refinement: an ATOMIC_MOVE onto a non-empty directory
+     * fails in rename(2) with a plain FileSystemException ("Directory not empty"), where
+     * Metamori, which checks first, throws the more specific DirectoryNotEmptyException that
+     * the default file system throws for the same move without ATOMIC_MOVE.
+     */
+    static boolean sameFailure(Throwable r, Throwable s) {
+      if (r.getClass() == s.getClass()) {
+        return true;
+      }
+      return r instanceof java.nio.file.DirectoryNotEmptyException
+          && s.getClass() == java.nio.file.FileSystemException.class
+          && String.valueOf(s.getMessage()).endsWith("Directory not empty");
+    }
+
+    void checkSameTrees(String when) throws IOException {
+      TreeSnapshot r = TreeSnapshot.of(real.root).withoutModifiedTimes();
+      TreeSnapshot s = TreeSnapshot.of(shadow.root).withoutModifiedTimes();
+      expect(
+          r.equals(s),
+          "the tracked tree differs from the default file system's " + when
+              + " (here = through Metamori, there = default file system):\n" + r.describeDifferences(s));
+      TreeSnapshot ro = TreeSnapshot.of(real.outside).withoutModifiedTimes();
+      TreeSnapshot so = TreeSnapshot.of(shadow.outside).withoutModifiedTimes();
+      expect(
+          ro.equals(so),
+          "the untracked directory differs from the default file system's " + when
+              + " (here = through Metamori, there = default file system):\n" + ro.describeDifferences(so));
+    }
+
+    void expectTree(long epoch, String when) throws IOException {
+      TreeSnapshot expected = epochs.get(epoch);
+      TreeSnapshot actual = TreeSnapshot.of(real.root);
+      expect(
+          expected.equals(actual),
+          "the tree " + when + " is not the tree of epoch " + epoch
+              + " (here = committed, there = now):\n" + expected.describeDifferences(actual));
+      expect(cp.currentEpoch() == epoch, "currentEpoch() is " + cp.currentEpoch() + ", expected " + epoch);
+      checkEpochs();
+    }
+
+    void checkEpochs() throws IOException {
+      List<Long> ids = cp.epochs().stream().map(Epoch::id).collect(Collectors.toList());
+      expect(
+          ids.equals(new ArrayList<>(epochs.keySet())),
+          "epochs() lists " + ids + ", expected " + epochs.keySet());
+    }
+
+    /** Makes the shadow root a copy of the (checked) tracked root again. */
+    void resyncShadow() throws IOException {
+      deleteTree(shadow.root);
+      copyTree(real.root, shadow.root);
+      checkSameTrees("after resetting the shadow");
+    }
+
+    void expect(boolean ok, String what) {
+      if (!ok) {
+        throw new AssertionError(context(what));
+      }
+    }
+
+    String context(String what) {
+      return what + "\nrun so far:\n  " + String.join("\n  ", log);
+    }
+  }
+
+  // ---------------------------------------------------------------- fixtures
+
+  /** The tree both sides start from; the root is tracked with this already in it. */
+  static void populate(Path root, Path outside) throws IOException {
+    Files.createDirectories(root);
+    Files.createDirectories(outside);
+    Files.write(root.resolve("a"), data(1300, 1));
+    Files.createSymbolicLink(root.resolve("b"), root.getFileSystem().getPath("a"));
+    Files.createDirectory(root.resolve("d"));
+    Files.write(root.resolve("d/x"), data(600, 2));
+    Files.createLink(root.resolve("d/y"), root.resolve("a"));
+    Files.createDirectory(root.resolve("e"));
+    Files.write(outside.resolve("o"), data(700, 3));
+    Files.createDirectory(outside.resolve("od"));
+    Files.write(outside.resolve("od/f"), data(100, 4));
+  }
+
+  static byte[] data(int length, int salt) {
+    byte[] b = new byte[length];
+    int x = salt * 0x9E3779B1 + 0x7F4A7C15;
+    for (int i = 0; i < length; i++) {
+      x = x * 1103515245 + 12345;
+      b[i] = (byte) (x >>> 16);
+    }
+    return b;
+  }
+
+  static void deleteTree(Path dir) {
+    try {
+      if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+        MoreFiles.deleteRecursively(dir, RecursiveDeleteOption.ALLOW_INSECURE);
+      }
+    } catch (IOException e) {
+      throw new AssertionError("cannot delete " + dir, e);
+    }
+  }
+
+  /** Copies a tree: files with their permissions, links as links, hard links as hard links. */
+  static void copyTree(Path from, Path to) throws IOException {
+    Map<Object, Path> copies = new HashMap<>();
+    Files.walkFileTree(
+        from,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes a) throws IOException {
+            Files.copy(dir, to.resolve(from.relativize(dir).toString()), StandardCopyOption.COPY_ATTRIBUTES);
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes a) throws IOException {
+            Path target = to.resolve(from.relativize(file).toString());
+            Path first = a.isRegularFile() ? copies.get(a.fileKey()) : null;
+            if (first != null) {
+              Files.createLink(target, first);
+            } else {
+              Files.copy(file, target, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+              if (a.isRegularFile()) {
+                copies.put(a.fileKey(), target);
+              }
+            }
+            return FileVisitResult.CONTINUE;
+          }
+        });
+  }
+
+  static boolean hasMultiplyLinkedFile(Path top) throws IOException {
+    if (!Files.exists(top, LinkOption.NOFOLLOW_LINKS)) {
+      return false;
+    }
+    try (java.util.stream.Stream<Path> all = Files.walk(top)) {
+      for (Path p : (Iterable<Path>) all::iterator) {
+        if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+            && (Integer) Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS) > 1) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  // ---------------------------------------------------------------- operations
+
+  /** An operation of a run: an immutable value whose toString reads like a call. */
+  abstract static class Op {
+    @Override
+    public abstract String toString();
+
+    /** Bytes to write, derived from what the operation prints, so a printed run replays. */
+    byte[] bytes(int length) {
+      return data(length, toString().hashCode());
+    }
+  }
+
+  abstract static class FileOp extends Op {
+    abstract void apply(World w) throws Exception;
+
+    /** Whether the run should perform this operation in the state {@code w} is in. */
+    boolean applicable(World w) throws IOException {
+      return true;
+    }
+  }
+
+  static final class Commit extends Op {
+    @Override
+    public String toString() {
+      return "commit";
+    }
+  }
+
+  static final class Rollback extends Op {
+    final int pick;
+
+    Rollback(int pick) {
+      this.pick = pick;
+    }
+
+    @Override
+    public String toString() {
+      return "rollback(valid epoch #" + pick + " mod count)";
+    }
+  }
+
+  static final class RollbackToInvalid extends Op {
+    final int pick;
+
+    RollbackToInvalid(int pick) {
+      this.pick = pick;
+    }
+
+    @Override
+    public String toString() {
+      return "rollbackToInvalidated(#" + pick + " mod count)";
+    }
+  }
+
+  static final class Reopen extends Op {
+    @Override
+    public String toString() {
+      return "closeAndReopen";
+    }
+  }
+
+  static void writeFully(SeekableByteChannel c, ByteBuffer b) throws IOException {
+    while (b.hasRemaining()) {
+      c.write(b);
+    }
+  }
+
+  /** Relative write at an offset through a byte channel. */
+  static final class Write extends FileOp {
+    final String path;
+    final int offset;
+    final int length;
+    final boolean create;
+
+    Write(String path, int offset, int length, boolean create) {
+      this.path = path;
+      this.offset = offset;
+      this.length = length;
+      this.create = create;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      OpenOption[] options =
+          create
+              ? new OpenOption[] {StandardOpenOption.WRITE, StandardOpenOption.CREATE}
+              : new OpenOption[] {StandardOpenOption.WRITE};
+      try (SeekableByteChannel c = Files.newByteChannel(w.path(path), options)) {
+        c.position(offset);
+        writeFully(c, ByteBuffer.wrap(bytes(length)));
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "write(" + path + ", off=" + offset + ", len=" + length + (create ? ", CREATE" : "") + ")";
+    }
+  }
+
+  static final class Append extends FileOp {
+    final String path;
+    final int length;
+    final boolean create;
+
+    Append(String path, int length, boolean create) {
+      this.path = path;
+      this.length = length;
+      this.create = create;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      if (create) {
+        Files.write(w.path(path), bytes(length), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      } else {
+        Files.write(w.path(path), bytes(length), StandardOpenOption.APPEND);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "append(" + path + ", len=" + length + (create ? ", CREATE" : "") + ")";
+    }
+  }
+
+  /** Truncates to a smaller size, or grows the file by writing its new last byte. */
+  static final class Resize extends FileOp {
+    final String path;
+    final int size;
+
+    Resize(String path, int size) {
+      this.path = path;
+      this.size = size;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      try (FileChannel c = FileChannel.open(w.path(path), StandardOpenOption.WRITE)) {
+        c.truncate(size);
+        if (c.size() < size) {
+          c.write(ByteBuffer.wrap(new byte[] {(byte) size}), size - 1);
+        }
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "resize(" + path + ", " + size + ")";
+    }
+  }
+
+  enum CreateMode {
+    CREATE_NEW,
+    CREATE_TRUNCATE_EXISTING
+  }
+
+  static final class Create extends FileOp {
+    final String path;
+    final CreateMode mode;
+    final int length;
+
+    Create(String path, CreateMode mode, int length) {
+      this.path = path;
+      this.mode = mode;
+      this.length = length;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      if (mode == CreateMode.CREATE_NEW) {
+        Files.write(w.path(path), bytes(length), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      } else {
+        Files.write(
+            w.path(path),
+            bytes(length),
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "create(" + path + ", " + mode + ", len=" + length + ")";
+    }
+  }
+
+  /** {@code Files.write} with its default options. */
+  static final class WriteWhole extends FileOp {
+    final String path;
+    final int length;
+
+    WriteWhole(String path, int length) {
+      this.path = path;
+      this.length = length;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      Files.write(w.path(path), bytes(length));
+    }
+
+    @Override
+    public String toString() {
+      return "Files.write(" + path + ", len=" + length + ")";
+    }
+  }
+
+  static final class Delete extends FileOp {
+    final String path;
+
+    Delete(String path) {
+      this.path = path;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      Files.delete(w.path(path));
+    }
+
+    @Override
+    public String toString() {
+      return "delete(" + path + ")";
+    }
+  }
+
+  static final class Mkdir extends FileOp {
+    final String path;
+
+    Mkdir(String path) {
+      this.path = path;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      Files.createDirectory(w.path(path));
+    }
+
+    @Override
+    public String toString() {
+      return "createDirectory(" + path + ")";
+    }
+  }
+
+  enum MoveMode {
+    PLAIN(),
+    REPLACE_EXISTING(StandardCopyOption.REPLACE_EXISTING),
+    ATOMIC_MOVE(StandardCopyOption.ATOMIC_MOVE),
+    REPLACE_AND_ATOMIC(StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+
+    final CopyOption[] options;
+
+    MoveMode(CopyOption... options) {
+      this.options = options;
+    }
+  }
+
+  static final class Move extends FileOp {
+    final String from;
+    final String to;
+    final MoveMode mode;
+
+    Move(String from, String to, MoveMode mode) {
+      this.from = from;
+      this.to = to;
+      this.mode = mode;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      Files.move(w.path(from), w.path(to), mode.options);
+    }
+
+    /**
+     * Moving a directory into itself onto an existing entry with REPLACE_EXISTING (not atomic):
+     * the default file system deletes the target before rename(2) fails, Metamori refuses
+     * before changing anything. Such moves are not compared.
+     */
+    @Override
+    boolean applicable(World w) throws IOException {
+      Path source = w.plain(from);
+      Path target = w.plain(to);
+      if (mode != MoveMode.REPLACE_EXISTING
+          || !Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)
+          || !Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+        return true;
+      }
+      return !target.getParent().toRealPath().startsWith(source.toRealPath());
+    }
+
+    @Override
+    public String toString() {
+      return "move(" + from + " -> " + to + (mode == MoveMode.PLAIN ? "" : ", " + mode) + ")";
+    }
+  }
+
+  static final class MoveIn extends FileOp {
+    final String from;
+    final String to;
+    final MoveMode mode;
+
+    MoveIn(String from, String to, MoveMode mode) {
+      this.from = from;
+      this.to = to;
+      this.mode = mode;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      Files.move(w.out(from), w.path(to), mode.options);
+    }
+
+    @Override
+    public String toString() {
+      return "move(outside/" + from + " -> " + to + (mode == MoveMode.PLAIN ? "" : ", " + mode) + ")";
+    }
+  }
+
+  static final class MoveOut extends FileOp {
+    final String from;
+    final String to;
+    final MoveMode mode;
+
+    MoveOut(String from, String to, MoveMode mode) {
+      this.from = from;
+      this.to = to;
+      this.mode = mode;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      Files.move(w.path(from), w.out(to), mode.options);
+    }
+
+    /**
+     * By design a move out of the tracked root leaves the original in the store's trash and
+     * gives the destination a copy, so a file that keeps another name in the tree stops being
+     * the same file as the moved one. Such moves are not compared.
+     */
+    @Override
+    boolean applicable(World w) throws IOException {
+      return !hasMultiplyLinkedFile(w.plain(from));
+    }
+
+    @Override
+    public String toString() {
+      return "move(" + from + " -> outside/" + to + (mode == MoveMode.PLAIN ? "" : ", " + mode) + ")";
+    }
+  }
+
+  enum CopyMode {
+    PLAIN(),
+    REPLACE_EXISTING(StandardCopyOption.REPLACE_EXISTING),
+    REPLACE_NOFOLLOW(StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS),
+    COPY_ATTRIBUTES(StandardCopyOption.COPY_ATTRIBUTES, StandardCopyOption.REPLACE_EXISTING);
+
+    final CopyOption[] options;
+
+    CopyMode(CopyOption... options) {
+      this.options = options;
+    }
+  }
+
+  static final class Copy extends FileOp {
+    final String from;
+    final String to;
+    final CopyMode mode;
+
+    Copy(String from, String to, CopyMode mode) {
+      this.from = from;
+      this.to = to;
+      this.mode = mode;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      Files.copy(w.path(from), w.path(to), mode.options);
+    }
+
+    @Override
+    public String toString() {
+      return "copy(" + from + " -> " + to + (mode == CopyMode.PLAIN ? "" : ", " + mode) + ")";
+    }
+  }
+
+  static final class CopyIn extends FileOp {
+    final String from;
+    final String to;
+    final CopyMode mode;
+
+    CopyIn(String from, String to, CopyMode mode) {
+      this.from = from;
+      this.to = to;
+      this.mode = mode;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      Files.copy(w.out(from), w.path(to), mode.options);
+    }
+
+    @Override
+    public String toString() {
+      return "copy(outside/" + from + " -> " + to + (mode == CopyMode.PLAIN ? "" : ", " + mode) + ")";
+    }
+  }
+
+  static final class Symlink extends FileOp {
+    final String path;
+    final String target;
+
+    Symlink(String path, String target) {
+      this.path = path;
+      this.target = target;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      Files.createSymbolicLink(w.path(path), w.fs.getPath(target));
+    }
+
+    @Override
+    public String toString() {
+      return "symlink(" + path + " -> " + target + ")";
+    }
+  }
+
+  static final class HardLink extends FileOp {
+    final String link;
+    final String existing;
+
+    HardLink(String link, String existing) {
+      this.link = link;
+      this.existing = existing;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      Files.createLink(w.path(link), w.path(existing));
+    }
+
+    @Override
+    public String toString() {
+      return "hardLink(" + link + " => " + existing + ")";
+    }
+  }
+
+  static final class SetModifiedTime extends FileOp {
+    final String path;
+    final int value;
+
+    SetModifiedTime(String path, int value) {
+      this.path = path;
+      this.value = value;
+    }
+
+    FileTime time() {
+      // whole seconds and a nanosecond part, so that nanosecond precision is exercised
+      return FileTime.from(Instant.ofEpochSecond(1_000_000_000L + value * 1000L, value * 977L % 1_000_000_000L));
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      Files.setLastModifiedTime(w.path(path), time());
+    }
+
+    @Override
+    public String toString() {
+      return "setLastModifiedTime(" + path + ", " + time() + ")";
+    }
+  }
+
+  static final class SetPermissions extends FileOp {
+    final String path;
+    final int mode;
+
+    SetPermissions(String path, int mode) {
+      this.path = path;
+      this.mode = mode;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      Files.setPosixFilePermissions(w.path(path), TreeSnapshot.fromBits(mode));
+    }
+
+    @Override
+    public String toString() {
+      return "setPosixFilePermissions(" + path + ", " + String.format("%03o", mode) + ")";
+    }
+  }
+
+  enum ChannelMode {
+    POSITIONAL,
+    GATHERING
+  }
+
+  static final class ChannelWrite extends FileOp {
+    final String path;
+    final ChannelMode mode;
+    final int offset;
+    final int length;
+
+    ChannelWrite(String path, ChannelMode mode, int offset, int length) {
+      this.path = path;
+      this.mode = mode;
+      this.offset = offset;
+      this.length = length;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      byte[] b = bytes(length);
+      try (FileChannel c = FileChannel.open(w.path(path), StandardOpenOption.WRITE)) {
+        if (mode == ChannelMode.POSITIONAL) {
+          ByteBuffer buffer = ByteBuffer.wrap(b);
+          long pos = offset;
+          while (buffer.hasRemaining()) {
+            pos += c.write(buffer, pos);
+          }
+        } else {
+          int third = b.length / 3;
+          ByteBuffer[] parts = {
+            ByteBuffer.wrap(b, 0, third),
+            ByteBuffer.wrap(b, third, third),
+            ByteBuffer.wrap(b, 2 * third, b.length - 2 * third)
+          };
+          c.position(offset);
+          while (parts[2].hasRemaining()) {
+            c.write(parts);
+          }
+        }
+      }
+    }
+
+    @Override
+    public String toString() {
+      return (mode == ChannelMode.POSITIONAL ? "positionalWrite(" : "gatheringWrite(")
+          + path + ", off=" + offset + ", len=" + length + ")";
+    }
+  }
+
+  static final class TransferFrom extends FileOp {
+    final String path;
+    final int offset;
+    final int length;
+
+    TransferFrom(String path, int offset, int length) {
+      this.path = path;
+      this.offset = offset;
+      this.length = length;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      try (FileChannel c = FileChannel.open(w.path(path), StandardOpenOption.WRITE)) {
+        c.transferFrom(Channels.newChannel(new ByteArrayInputStream(bytes(length))), offset, length);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "transferFrom(" + path + ", off=" + offset + ", len=" + length + ")";
+    }
+  }
+
+  static final class AsyncWrite extends FileOp {
+    final String path;
+    final int offset;
+    final int length;
+
+    AsyncWrite(String path, int offset, int length) {
+      this.path = path;
+      this.offset = offset;
+      this.length = length;
+    }
+
+    @Override
+    void apply(World w) throws Exception {
+      try (AsynchronousFileChannel c = AsynchronousFileChannel.open(w.path(path), StandardOpenOption.WRITE)) {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes(length));
+        long pos = offset;
+        while (buffer.hasRemaining()) {
+          pos += c.write(buffer, pos).get(30, TimeUnit.SECONDS);
+        }
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "asyncWrite(" + path + ", off=" + offset + ", len=" + length + ")";
+    }
+  }
+
+  /** Writes through a READ_WRITE mapping (which grows the file to cover it). */
+  static final class MappedWrite extends FileOp {
+    final String path;
+    final int offset;
+    final int length;
+
+    MappedWrite(String path, int offset, int length) {
+      this.path = path;
+      this.offset = offset;
+      this.length = length;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      try (FileChannel c = FileChannel.open(w.path(path), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        MappedByteBuffer m = c.map(FileChannel.MapMode.READ_WRITE, offset, length);
+        m.put(bytes(length));
+        w.mappings.add(m);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "mappedWrite(" + path + ", off=" + offset + ", len=" + length + ")";
+    }
+  }
+
+  static final class DeleteOnClose extends FileOp {
+    final String path;
+    final boolean create;
+
+    DeleteOnClose(String path, boolean create) {
+      this.path = path;
+      this.create = create;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      List<OpenOption> options =
+          new ArrayList<>(Arrays.asList(StandardOpenOption.WRITE, StandardOpenOption.DELETE_ON_CLOSE));
+      if (create) {
+        options.add(StandardOpenOption.CREATE);
+      }
+      try (SeekableByteChannel c = Files.newByteChannel(w.path(path), options.toArray(new OpenOption[0]))) {
+        writeFully(c, ByteBuffer.wrap(bytes(100)));
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "writeAndDeleteOnClose(" + path + (create ? ", CREATE" : "") + ")";
+    }
+  }
+
+  static final class WriteOutside extends FileOp {
+    final String path;
+    final int length;
+
+    WriteOutside(String path, int length) {
+      this.path = path;
+      this.length = length;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      Files.write(w.out(path), bytes(length));
+    }
+
+    @Override
+    public String toString() {
+      return "Files.write(outside/" + path + ", len=" + length + ")";
+    }
+  }
+}
