@@ -606,9 +606,18 @@ public final class Tracker {
         beforeWrite(c.file, c, position, total);
         return c.delegate.write(srcs[offset], position);
       }
+      if (c.append) {
+        // an append lands at the end of the file, and every byte between the current size and
+        // the size at the start of the epoch is saved already (truncation saves what it cuts)
+        ensureTouched(c.file);
+        return c.delegate.write(srcs, offset, length);
+      }
+      ensureTouched(c.file);
+      if (c.file.created || c.file.startSize == 0) {
+        return c.delegate.write(srcs, offset, length); // nothing to save: skip the lseek
+      }
       synchronized (c) {
-        long pos = c.append ? c.delegate.size() : c.delegate.position();
-        beforeWrite(c.file, c, pos, total);
+        beforeWrite(c.file, c, c.delegate.position(), total);
         return c.delegate.write(srcs, offset, length);
       }
     } finally {
