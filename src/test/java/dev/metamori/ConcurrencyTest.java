@@ -24,7 +24,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Phaser;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
@@ -35,7 +34,7 @@ import org.junit.jupiter.api.Test;
  * and over. Every epoch must be a consistent cut in which each write is wholly present or
  * wholly absent.
  *
- * <p>Each writer {@code w} writes records {@code 0..RECORDS-1}; record {@code i} is one block
+ * <p>Each writer {@code w} writes records {@code 0..RECORDS-1}; record {@code i} is half a block
  * filled with the value {@link #value(int, int)}, written to slot {@code i * WRITERS + w} of
  * file A and then of file B. So at any consistent cut, for every writer: each slot is all
  * zeros or all its value (no torn record), the written records form a prefix, and A holds the
@@ -43,13 +42,20 @@ import org.junit.jupiter.api.Test;
  * points, where an epoch with exactly known contents is committed and snapshotted.
  */
 class ConcurrencyTest extends TrackedTreeFixture {
+  /** {@code -Dmetamori.test.long=true} runs ten times as many records. */
+  static final boolean LONG = Boolean.getBoolean("metamori.test.long");
+
   static final int WRITERS = 4;
-  static final int RECORDS = 96;
-  static final int RECORD = 4096;
+  static final int RECORDS = LONG ? 640 : 64;
+  /** Half a journal block: two writers share every block, so they race to save its old contents. */
+  static final int RECORD = 2048;
   /** Writers pause together after this many records, for a commit with known contents. */
-  static final int PAUSE_EVERY = 32;
-  /** Writers wait for the next commit after this many records, so commits land mid-stream. */
-  static final int SYNC_EVERY = 6;
+  static final int PAUSE_EVERY = RECORDS / 4;
+  /**
+   * Each writer asks for a commit and waits for one after every this many records (at an
+   * offset of its own), so commits land while the other writers are in mid-stream.
+   */
+  static final int SYNC_EVERY = 8;
   static final long TIMEOUT_SECONDS = 120;
 
   static byte value(int writer, int record) {
@@ -75,9 +81,7 @@ class ConcurrencyTest extends TrackedTreeFixture {
     long start = cp.commit();
 
     Phaser pauses = new Phaser(WRITERS + 1);
-    AtomicInteger commits = new AtomicInteger();
-    Object commitSignal = new Object();
-    AtomicInteger writersDone = new AtomicInteger();
+    CommitRequests requests = new CommitRequests();
     List<Throwable> errors = new CopyOnWriteArrayList<>();
     Map<Long, ExactTreeSnapshot> known = new ConcurrentHashMap<>();
     Map<Long, Integer> knownRecords = new ConcurrentHashMap<>();
@@ -86,21 +90,15 @@ class ConcurrencyTest extends TrackedTreeFixture {
         new Thread(
             () -> {
               try {
-                while (writersDone.get() < WRITERS && errors.isEmpty()) {
+                while (requests.awaitRequest()) {
                   cp.commit();
-                  synchronized (commitSignal) {
-                    commits.incrementAndGet();
-                    commitSignal.notifyAll();
-                  }
+                  requests.committed();
                 }
               } catch (Throwable t) {
                 errors.add(t);
                 pauses.forceTermination();
               } finally {
-                synchronized (commitSignal) {
-                  commits.addAndGet(1 << 20); // releases any writer still waiting
-                  commitSignal.notifyAll();
-                }
+                requests.stop();
               }
             },
             "committer");
@@ -112,12 +110,12 @@ class ConcurrencyTest extends TrackedTreeFixture {
           new Thread(
               () -> {
                 try {
-                  write(writer, pauses, commits, commitSignal);
+                  write(writer, pauses, requests);
                 } catch (Throwable t) {
                   errors.add(t);
                   pauses.forceTermination();
                 } finally {
-                  writersDone.incrementAndGet();
+                  requests.writerDone();
                 }
               },
               "writer-" + w));
@@ -125,15 +123,20 @@ class ConcurrencyTest extends TrackedTreeFixture {
     committer.start();
     writers.forEach(Thread::start);
 
-    for (int done = PAUSE_EVERY; done < RECORDS; done += PAUSE_EVERY) {
-      await(pauses); // every writer has written exactly `done` records to A and B
-      if (!errors.isEmpty()) {
-        break;
+    try {
+      for (int done = PAUSE_EVERY; done < RECORDS; done += PAUSE_EVERY) {
+        await(pauses); // every writer has written exactly `done` records to A and B
+        if (!errors.isEmpty()) {
+          break;
+        }
+        long epoch = cp.commit();
+        known.put(epoch, snapshot());
+        knownRecords.put(epoch, done);
+        await(pauses); // let them go on
       }
-      long epoch = cp.commit();
-      known.put(epoch, snapshot());
-      knownRecords.put(epoch, done);
-      await(pauses); // let them go on
+    } catch (Throwable t) {
+      pauses.forceTermination(); // releases the writers
+      throw t;
     }
     for (Thread t : writers) {
       t.join(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
@@ -152,12 +155,12 @@ class ConcurrencyTest extends TrackedTreeFixture {
 
     List<Long> epochs =
         cp.epochs().stream().map(Epoch::id).filter(id -> id >= start).collect(Collectors.toList());
-    assertTrue(epochs.size() >= RECORDS / SYNC_EVERY,
+    assertTrue(epochs.size() >= RECORDS / SYNC_EVERY / 2,
         "commits interleaved with the writes: " + epochs.size() + " epochs");
     return new Run(epochs, known, knownRecords);
   }
 
-  private void write(int writer, Phaser pauses, AtomicInteger commits, Object commitSignal) throws Exception {
+  private void write(int writer, Phaser pauses, CommitRequests requests) throws Exception {
     // a different kind of channel for each writer
     try (Writer a = Writer.open(writer, fileA()); Writer b = Writer.open(writer, fileB())) {
       for (int i = 0; i < RECORDS; i++) {
@@ -169,20 +172,70 @@ class ConcurrencyTest extends TrackedTreeFixture {
           await(pauses);
           await(pauses);
         }
-        if (written % SYNC_EVERY == writer % SYNC_EVERY) {
-          int seen = commits.get();
-          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
-          synchronized (commitSignal) {
-            while (commits.get() == seen) {
-              long left = deadline - System.nanoTime();
-              if (left <= 0) {
-                throw new TimeoutException("no commit happened");
-              }
-              TimeUnit.NANOSECONDS.timedWait(commitSignal, left);
-            }
-          }
+        if (written % SYNC_EVERY == writer * 2 % SYNC_EVERY) {
+          requests.requestAndAwaitCommit();
         }
       }
+    }
+  }
+
+  /** Writers ask the committer for commits; it commits only when asked, until all are done. */
+  static final class CommitRequests {
+    private int requested;
+    private int handled;
+    private long commits;
+    private int writersDone;
+    private boolean stopped;
+
+    private static void waitOn(Object monitor, long deadline) throws Exception {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new TimeoutException("no progress in " + TIMEOUT_SECONDS + " s");
+      }
+      TimeUnit.NANOSECONDS.timedWait(monitor, left);
+    }
+
+    private static long deadline() {
+      return System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+    }
+
+    /** Called by a writer: asks for a commit and waits until one has completed. */
+    synchronized void requestAndAwaitCommit() throws Exception {
+      long seen = commits;
+      requested++;
+      notifyAll();
+      long deadline = deadline();
+      while (commits == seen && !stopped) {
+        waitOn(this, deadline);
+      }
+    }
+
+    /** Called by the committer: waits for a request; false once every writer is done. */
+    synchronized boolean awaitRequest() throws Exception {
+      long deadline = deadline();
+      while (requested == handled && writersDone < WRITERS) {
+        waitOn(this, deadline);
+      }
+      if (requested == handled) {
+        return false;
+      }
+      handled = requested;
+      return true;
+    }
+
+    synchronized void committed() {
+      commits++;
+      notifyAll();
+    }
+
+    synchronized void writerDone() {
+      writersDone++;
+      notifyAll();
+    }
+
+    synchronized void stop() {
+      stopped = true;
+      notifyAll();
     }
   }
 
@@ -357,7 +410,7 @@ class ConcurrencyTest extends TrackedTreeFixture {
     original.assertTreeMatches("rollback to before the run");
   }
 
-  @RepeatedTest(3)
+  @RepeatedTest(2)
   void randomRollbackSequencesAfterConcurrentWritesReachConsistentCuts(RepetitionInfo repetition)
       throws Exception {
     Random random = new Random(1000L + repetition.getCurrentRepetition());

@@ -181,6 +181,23 @@ class FileOperationsTest extends TrackedTreeFixture {
         });
   }
 
+  @Test
+  void openOptionsTheDefaultFileSystemRefusesAreRefusedAndTheFileIsLeftAlone() throws IOException {
+    ExactTreeSnapshot before = snapshot();
+    long base = cp.commit();
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Files.newByteChannel(p("small.txt"), APPEND, TRUNCATE_EXISTING).close());
+    assertThrows(IllegalArgumentException.class, () -> Files.newByteChannel(p("small.txt"), READ, APPEND).close());
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Files.newOutputStream(p("small.txt"), java.nio.file.StandardOpenOption.READ).close());
+    before.assertTreeMatches("after refused open options");
+    cp.commit();
+    assertEquals(0, cp.epochs().get(cp.epochs().size() - 1).filesChanged(), "refused opens journal nothing");
+    cp.rollback(base);
+  }
+
   // ------------------------------------------------------------------ attributes
 
   @Test

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  */
 class ThirdPartyCodeTest extends TrackedTreeFixture {
 
-  /** Library-style helpers: they only ever see {@link Path}s. */
+  /** Library-style routines: they only ever see {@link Path}s. */
   static final class PlainNio {
     private PlainNio() {}
 

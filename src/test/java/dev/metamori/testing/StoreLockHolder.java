@@ -37,10 +37,13 @@ public final class StoreLockHolder {
       builder.track(Paths.get(args[i]));
     }
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-    try (Checkpointer cp = builder.open()) {
+    Checkpointer cp = builder.open();
+    try {
       System.out.println("ready");
       System.out.flush();
       in.readLine();
+    } finally {
+      cp.close();
     }
     System.out.println("closed");
     System.out.flush();

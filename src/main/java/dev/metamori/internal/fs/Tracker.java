@@ -518,6 +518,10 @@ public final class Tracker {
     if (loc.zone == Zone.STORE) {
       throw storeDenied(path.delegate());
     }
+    if (options.contains(StandardOpenOption.APPEND) && options.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
+      // refused as by the default file system (TRUNCATE_EXISTING is not passed down to it)
+      throw new IllegalArgumentException("APPEND + TRUNCATE_EXISTING not allowed");
+    }
     Lock lock = epochLock.readLock();
     lock.lock();
     try {
