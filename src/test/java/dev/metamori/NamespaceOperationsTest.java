@@ -280,4 +280,14 @@ class NamespaceOperationsTest extends TrackedTreeFixture {
           assertEquals("partial", Files.readString(real("small.txt")));
         });
   }
+
+  @Test
+  void movingADirectoryThatHoldsTheTrackedRootOrTheStoreIsRefused() throws IOException {
+    java.nio.file.Path parent = fs.getPath(tmp.toString());
+    java.nio.file.Path elsewhere = fs.getPath(tmp.resolveSibling(tmp.getFileName() + "-moved").toString());
+    assertThrows(java.nio.file.AccessDeniedException.class, () -> Files.move(parent, elsewhere));
+    assertTrue(Files.isDirectory(data), "the tracked root stays where it is");
+    assertTrue(Files.isDirectory(store), "the store stays where it is");
+    assertFalse(Files.exists(elsewhere));
+  }
 }

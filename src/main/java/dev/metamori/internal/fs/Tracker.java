@@ -313,6 +313,13 @@ public final class Tracker {
     return current;
   }
 
+  /** The tracked roots and the store: directories a move must not carry away. */
+  private List<Path> heldDirectories() {
+    List<Path> held = new ArrayList<>(roots);
+    held.add(store);
+    return held;
+  }
+
   private Zone locateReal(Path real) {
     if (real.startsWith(store)) {
       return Zone.STORE;
@@ -797,6 +804,14 @@ public final class Tracker {
     Located t = locate(target.delegate(), false);
     if (s.zone == Zone.STORE || t.zone == Zone.STORE) {
       throw storeDenied(s.zone == Zone.STORE ? source.delegate() : target.delegate());
+    }
+    for (Path held : heldDirectories()) {
+      if (held.startsWith(s.real) && !held.equals(s.real)) {
+        throw new AccessDeniedException(
+            source.toString(),
+            target.toString(),
+            "it contains " + held + ", which a Checkpointer tracks or keeps its store in");
+      }
     }
     if (s.zone == Zone.OUTSIDE && t.zone == Zone.OUTSIDE) {
       provider.move(source.delegate(), target.delegate(), options);
