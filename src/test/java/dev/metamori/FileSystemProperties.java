@@ -165,6 +165,17 @@ class FileSystemProperties {
             new Rollback(0)));
   }
 
+  @Test
+  void aMoveOutOfTheRootThatFailsLeavesTheSourceInPlace() {
+    run(
+        List.of(
+            new MoveOut("e", "od/f/new", MoveMode.REPLACE_EXISTING),
+            new MoveOut("d/x", "missing/x", MoveMode.PLAIN),
+            new MoveOut("d/x", "od/f/x", MoveMode.ATOMIC_MOVE),
+            new MoveIn("od", "c", MoveMode.REPLACE_EXISTING),
+            new MoveOut("e", "od/f", MoveMode.REPLACE_EXISTING)));
+  }
+
   // ---------------------------------------------------------------- generators
 
   static Gen<Op> op() {
