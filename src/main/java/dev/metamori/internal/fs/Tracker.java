@@ -828,30 +828,42 @@ public final class Tracker {
   }
 
   /**
-   * Moves a tracked file or tree out of the tracked roots: the original is renamed into the
-   * trash (its undo renames it back) and the destination receives a copy. With ATOMIC_MOVE the
-   * copy is made beside the destination and renamed into place.
+   * Moves a tracked file or tree out of the tracked roots: the destination receives a copy,
+   * made beside it first so that a failure leaves both trees as they were; then the original
+   * is renamed into the trash (its undo renames it back) and the copy renamed into place.
    */
   private void moveOut(Path source, BasicFileAttributes sa, Path target, BasicFileAttributes ta, boolean atomic)
       throws IOException {
-    if (ta != null && !atomic) {
-      provider.delete(target);
-    }
     touchParent(source);
     TrackedFile f = files.get(keyOf(sa, source));
     if (f != null && f.createdIn(generation) && !sa.isDirectory()) {
       // created in this epoch: nothing to keep (a directory may hold older files: it is kept)
-      provider.move(source, target, atomic ? new CopyOption[] {StandardCopyOption.ATOMIC_MOVE} : new CopyOption[0]);
+      CopyOption[] options =
+          atomic
+              ? new CopyOption[] {StandardCopyOption.ATOMIC_MOVE}
+              : ta != null ? new CopyOption[] {StandardCopyOption.REPLACE_EXISTING} : new CopyOption[0];
+      provider.move(source, target, options);
       relocated(source, target);
       return;
     }
-    Path kept = trash(source);
-    if (!atomic) {
-      copyTree(provider, kept, target);
-      return;
-    }
     Path staging = target.resolveSibling("." + target.getFileName() + ".metamori-" + System.nanoTime());
-    copyTree(provider, kept, staging);
+    try {
+      copyTree(provider, source, staging);
+    } catch (IOException | RuntimeException e) {
+      try {
+        if (attributesOrNull(staging) != null) {
+          com.google.common.io.MoreFiles.deleteRecursively(
+              staging, com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE);
+        }
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+    trash(source);
+    if (ta != null && !atomic) {
+      provider.delete(target);
+    }
     provider.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
   }
 
