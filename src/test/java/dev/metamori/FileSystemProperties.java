@@ -176,6 +176,20 @@ class FileSystemProperties {
             new MoveOut("e", "od/f", MoveMode.REPLACE_EXISTING)));
   }
 
+  @Test
+  void aCommitAfterDeletingAFileThatIsStillMappedSucceeds() {
+    run(
+        List.of(
+            new Create("c", CreateMode.CREATE_NEW, 1061),
+            new MappedWrite("c", 2884, 279),
+            new Delete("c"),
+            new Commit(),
+            new MappedWrite("d/x", 10, 100),
+            new MoveOut("d/x", "p", MoveMode.PLAIN),
+            new Commit(),
+            new Rollback(0)));
+  }
+
   // ---------------------------------------------------------------- generators
 
   static Gen<Op> op() {
