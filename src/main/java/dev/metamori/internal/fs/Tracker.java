@@ -138,7 +138,15 @@ public final class Tracker {
       EpochInfo epoch = journal.commit(nowMillis);
       newGeneration();
       for (TrackedFile f : files.values()) {
-        for (long[] m : f.liveMappings()) {
+        List<long[]> live = f.liveMappings();
+        if (live.isEmpty() || locateReal(f.path) != Zone.TRACKED) {
+          continue;
+        }
+        BasicFileAttributes a = attributesOrNull(f.path);
+        if (a == null || !a.isRegularFile()) {
+          continue; // deleted while mapped: its writes no longer reach the tree
+        }
+        for (long[] m : live) {
           beforeWrite(f, null, m[0], m[1]);
         }
       }
