@@ -531,18 +531,28 @@ class FileSystemProperties {
 
     /**
      * Whether Metamori's exception {@code r} stands for the default file system's {@code s}:
-     * the same type, or the one accepted refinement: an ATOMIC_MOVE onto a non-empty directory
-     * fails in rename(2) with a plain FileSystemException ("Directory not empty"), where
-     * Metamori, which checks first, throws the more specific DirectoryNotEmptyException that
-     * the default file system throws for the same move without ATOMIC_MOVE.
+     * the same type, or one of two accepted differences, both for ATOMIC_MOVE, where the
+     * default file system leaves all checks to rename(2) while Metamori checks first, as the
+     * default file system does for a move without ATOMIC_MOVE:
+     *
+     * <ul>
+     *   <li>onto a non-empty directory: rename(2) gives a plain FileSystemException ("Directory
+     *       not empty"), Metamori the more specific DirectoryNotEmptyException;
+     *   <li>of a missing source into a "directory" that is a file: rename(2) looks up the
+     *       destination's directory first ("Not a directory"), Metamori the source
+     *       (NoSuchFileException).
+     * </ul>
      */
     static boolean sameFailure(Throwable r, Throwable s) {
       if (r.getClass() == s.getClass()) {
         return true;
       }
-      return r instanceof java.nio.file.DirectoryNotEmptyException
-          && s.getClass() == java.nio.file.FileSystemException.class
-          && String.valueOf(s.getMessage()).endsWith("Directory not empty");
+      if (s.getClass() != java.nio.file.FileSystemException.class) {
+        return false;
+      }
+      String reason = String.valueOf(s.getMessage());
+      return (r instanceof java.nio.file.DirectoryNotEmptyException && reason.endsWith("Directory not empty"))
+          || (r instanceof java.nio.file.NoSuchFileException && reason.endsWith("Not a directory"));
     }
 
     void checkSameTrees(String when) throws IOException {
