@@ -190,6 +190,18 @@ class FileSystemProperties {
             new Rollback(0)));
   }
 
+  @Test
+  void aFailedCreateBelowADanglingSymbolicLinkDoesNotBreakRecovery() {
+    run(
+        List.of(
+            new Symlink("c", "x"),
+            new Commit(),
+            new Write("c/x", 2274, 165, true),
+            new Reopen(),
+            new Write("c/x", 0, 1, true),
+            new Rollback(0)));
+  }
+
   // ---------------------------------------------------------------- generators
 
   static Gen<Op> op() {
