@@ -177,26 +177,34 @@ public final class Tracker {
     Lock lock = epochLock.writeLock();
     lock.lock();
     try {
-      open = false;
+      // while still open: a DELETE_ON_CLOSE channel deletes through the journal (undone on the
+      // next open, like all uncommitted work)
       closeChannels();
-      files.clear();
     } finally {
+      open = false;
+      files.clear();
       lock.unlock();
     }
   }
 
   private void closeChannels() throws IOException {
     IOException failure = null;
+    RuntimeException unchecked = null;
     for (MetamoriFileChannel c : new ArrayList<>(channels)) {
       try {
         c.close();
       } catch (IOException e) {
         failure = e;
+      } catch (RuntimeException e) {
+        unchecked = e;
       }
     }
     channels.clear();
     if (failure != null) {
       throw failure;
+    }
+    if (unchecked != null) {
+      throw unchecked;
     }
   }
 
