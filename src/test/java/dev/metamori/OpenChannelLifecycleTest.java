@@ -79,4 +79,27 @@ class OpenChannelLifecycleTest {
           "original a".getBytes(StandardCharsets.US_ASCII), Files.readAllBytes(root.resolve("a")));
     }
   }
+
+  @Test
+  void closingAndRollingBackCloseChannelsOnUntrackedFilesAndReadOnlyChannelsToo() throws Exception {
+    populate();
+    Path outside = Files.writeString(tmp.resolve("outside"), "untracked");
+    try (Checkpointer cp = open()) {
+      FileSystem fs = cp.fileSystem();
+      FileChannel untracked = FileChannel.open(fs.getPath(outside.toString()), StandardOpenOption.WRITE);
+      FileChannel reading = FileChannel.open(fs.getPath(root.resolve("a").toString()), StandardOpenOption.READ);
+
+      cp.rollback(0);
+
+      assertFalse(untracked.isOpen(), "rollback left a channel on an untracked file open");
+      assertFalse(reading.isOpen(), "rollback left a read-only channel open");
+      untracked = FileChannel.open(fs.getPath(outside.toString()), StandardOpenOption.WRITE);
+      reading = FileChannel.open(fs.getPath(root.resolve("a").toString()), StandardOpenOption.READ);
+
+      cp.close();
+
+      assertFalse(untracked.isOpen(), "close() left a channel on an untracked file open");
+      assertFalse(reading.isOpen(), "close() left a read-only channel open");
+    }
+  }
 }
