@@ -91,6 +91,10 @@ public final class Tracker {
   private final ReentrantReadWriteLock epochLock = new ReentrantReadWriteLock();
   private final ConcurrentHashMap<Object, TrackedFile> files = new ConcurrentHashMap<>();
   private final Set<MetamoriFileChannel> channels = ConcurrentHashMap.newKeySet();
+  /** Channels handed out unwrapped (read-only, untracked); weak, so closed ones are let go. */
+  private final Set<java.nio.channels.Channel> passthrough =
+      java.util.Collections.synchronizedSet(
+          java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
   private final AtomicLong fileIds = new AtomicLong();
   private volatile long generation = 1;
   private volatile boolean open = true;
@@ -200,6 +204,18 @@ public final class Tracker {
       }
     }
     channels.clear();
+    List<java.nio.channels.Channel> unwrapped;
+    synchronized (passthrough) {
+      unwrapped = new ArrayList<>(passthrough);
+      passthrough.clear();
+    }
+    for (java.nio.channels.Channel c : unwrapped) {
+      try {
+        c.close();
+      } catch (IOException e) {
+        failure = e;
+      }
+    }
     if (failure != null) {
       throw failure;
     }
@@ -500,7 +516,7 @@ public final class Tracker {
     boolean write = options.contains(StandardOpenOption.WRITE) || options.contains(StandardOpenOption.APPEND);
     boolean deleteOnClose = options.contains(StandardOpenOption.DELETE_ON_CLOSE);
     if (!write && !deleteOnClose) {
-      return provider.newFileChannel(path.delegate(), options, attrs);
+      return unwrapped(provider.newFileChannel(path.delegate(), options, attrs));
     }
     // like the default file system, DELETE_ON_CLOSE never opens (or deletes) through a link
     boolean noFollow =
@@ -510,7 +526,7 @@ public final class Tracker {
     boolean createNew = write && options.contains(StandardOpenOption.CREATE_NEW);
     Located loc = locate(path.delegate(), !noFollow && !createNew);
     if (loc.zone == Zone.OUTSIDE) {
-      return provider.newFileChannel(path.delegate(), options, attrs);
+      return unwrapped(provider.newFileChannel(path.delegate(), options, attrs));
     }
     if (loc.zone == Zone.STORE) {
       throw storeDenied(path.delegate());
@@ -578,13 +594,19 @@ public final class Tracker {
     }
   }
 
+  /** Remembers a channel handed out without journaling, so rollback and close close it. */
+  private <C extends java.nio.channels.Channel> C unwrapped(C channel) {
+    passthrough.add(channel);
+    return channel;
+  }
+
   AsynchronousFileChannel newAsynchronousFileChannel(
       MetamoriPath path, Set<? extends OpenOption> options, ExecutorService executor, FileAttribute<?>... attrs)
       throws IOException {
     FileChannel channel = newFileChannel(path, options, attrs);
     if (!(channel instanceof MetamoriFileChannel)) {
       channel.close();
-      return provider.newAsynchronousFileChannel(path.delegate(), options, executor, attrs);
+      return unwrapped(provider.newAsynchronousFileChannel(path.delegate(), options, executor, attrs));
     }
     return new MetamoriAsynchronousFileChannel(
         (MetamoriFileChannel) channel, executor == null ? ASYNC_EXECUTOR : executor);
