@@ -165,6 +165,43 @@ class FileSystemProperties {
             new Rollback(0)));
   }
 
+  @Test
+  void aMoveOutOfTheRootThatFailsLeavesTheSourceInPlace() {
+    run(
+        List.of(
+            new MoveOut("e", "od/f/new", MoveMode.REPLACE_EXISTING),
+            new MoveOut("d/x", "missing/x", MoveMode.PLAIN),
+            new MoveOut("d/x", "od/f/x", MoveMode.ATOMIC_MOVE),
+            new MoveIn("od", "c", MoveMode.REPLACE_EXISTING),
+            new MoveOut("e", "od/f", MoveMode.REPLACE_EXISTING)));
+  }
+
+  @Test
+  void aCommitAfterDeletingAFileThatIsStillMappedSucceeds() {
+    run(
+        List.of(
+            new Create("c", CreateMode.CREATE_NEW, 1061),
+            new MappedWrite("c", 2884, 279),
+            new Delete("c"),
+            new Commit(),
+            new MappedWrite("d/x", 10, 100),
+            new MoveOut("d/x", "p", MoveMode.PLAIN),
+            new Commit(),
+            new Rollback(0)));
+  }
+
+  @Test
+  void aFailedCreateBelowADanglingSymbolicLinkDoesNotBreakRecovery() {
+    run(
+        List.of(
+            new Symlink("c", "x"),
+            new Commit(),
+            new Write("c/x", 2274, 165, true),
+            new Reopen(),
+            new Write("c/x", 0, 1, true),
+            new Rollback(0)));
+  }
+
   // ---------------------------------------------------------------- generators
 
   static Gen<Op> op() {
@@ -198,6 +235,11 @@ class FileSystemProperties {
     ops.add(Pair.of(2, name.zip(offset, length, MappedWrite::new)));
     ops.add(Pair.of(2, name.zip(bool, DeleteOnClose::new)));
     ops.add(Pair.of(1, outside.zip(length, WriteOutside::new)));
+    Gen<Integer> slot = integers().between(0, 3);
+    ops.add(Pair.of(3, name.zip(Generate.enumValues(HeldMode.class), OpenHeld::new)));
+    ops.add(Pair.of(5, slot.zip(offset, length, HeldWrite::new)));
+    ops.add(Pair.of(2, slot.zip(integers().between(0, 3000), HeldTruncate::new)));
+    ops.add(Pair.of(1, slot.map(CloseHeld::new)));
     ops.add(Pair.of(5, Generate.constant(Commit::new)));
     ops.add(Pair.of(3, integers().between(0, 1000).map(Rollback::new)));
     ops.add(Pair.of(1, integers().between(0, 1000).map(RollbackToInvalid::new)));
@@ -214,6 +256,8 @@ class FileSystemProperties {
     FileSystem fs;
     /** Writable mappings kept reachable until the next rollback or reopening. */
     final List<MappedByteBuffer> mappings = new ArrayList<>();
+    /** Channels kept open across operations (and commits) until closed, rolled back or reopened. */
+    final List<FileChannel> held = new ArrayList<>();
 
     World(Path root, Path outside, FileSystem fs) {
       this.root = root;
@@ -387,6 +431,13 @@ class FileSystemProperties {
     void closeQuietly() {
       real.mappings.clear();
       shadow.mappings.clear();
+      for (FileChannel c : shadow.held) {
+        try {
+          c.close();
+        } catch (IOException ignored) {
+          // the directory is deleted next
+        }
+      }
       if (cp != null) {
         try {
           cp.close();
@@ -433,7 +484,7 @@ class FileSystemProperties {
       } else if (op instanceof Reopen) {
         cp.close();
         cp = null;
-        dropMappings();
+        afterRestore("close()");
         open();
         expectTree(current, "after close and reopen");
         resyncShadow();
@@ -479,7 +530,7 @@ class FileSystemProperties {
 
     void rollback(long target) throws IOException {
       cp.rollback(target);
-      dropMappings();
+      afterRestore("rollback(" + target + ")");
       while (epochs.lastKey() > target) {
         invalid.add(epochs.pollLastEntry().getKey());
       }
@@ -488,9 +539,21 @@ class FileSystemProperties {
       resyncShadow();
     }
 
-    void dropMappings() {
+    /**
+     * After a rollback or reopening: Metamori must have closed every channel of its file
+     * system; the shadow's are closed to match. Mappings are let go.
+     */
+    void afterRestore(String what) throws IOException {
       real.mappings.clear();
       shadow.mappings.clear();
+      for (int i = 0; i < real.held.size(); i++) {
+        expect(!real.held.get(i).isOpen(), what + " left held channel #" + i + " open");
+      }
+      for (FileChannel c : shadow.held) {
+        c.close();
+      }
+      real.held.clear();
+      shadow.held.clear();
     }
 
     static Throwable attempt(FileOp op, World w) {
@@ -506,18 +569,28 @@ class FileSystemProperties {
 
     /**
      * Whether Metamori's exception {@code r} stands for the default file system's {@code s}:
-     * the same type, or the one accepted refinement: an ATOMIC_MOVE onto a non-empty directory
-     * fails in rename(2) with a plain FileSystemException ("Directory not empty"), where
-     * Metamori, which checks first, throws the more specific DirectoryNotEmptyException that
-     * the default file system throws for the same move without ATOMIC_MOVE.
+     * the same type, or one of two accepted differences, both for ATOMIC_MOVE, where the
+     * default file system leaves all checks to rename(2) while Metamori checks first, as the
+     * default file system does for a move without ATOMIC_MOVE:
+     *
+     * <ul>
+     *   <li>onto a non-empty directory: rename(2) gives a plain FileSystemException ("Directory
+     *       not empty"), Metamori the more specific DirectoryNotEmptyException;
+     *   <li>of a missing source into a "directory" that is a file: rename(2) looks up the
+     *       destination's directory first ("Not a directory"), Metamori the source
+     *       (NoSuchFileException).
+     * </ul>
      */
     static boolean sameFailure(Throwable r, Throwable s) {
       if (r.getClass() == s.getClass()) {
         return true;
       }
-      return r instanceof java.nio.file.DirectoryNotEmptyException
-          && s.getClass() == java.nio.file.FileSystemException.class
-          && String.valueOf(s.getMessage()).endsWith("Directory not empty");
+      if (s.getClass() != java.nio.file.FileSystemException.class) {
+        return false;
+      }
+      String reason = String.valueOf(s.getMessage());
+      return (r instanceof java.nio.file.DirectoryNotEmptyException && reason.endsWith("Directory not empty"))
+          || (r instanceof java.nio.file.NoSuchFileException && reason.endsWith("Not a directory"));
     }
 
     void checkSameTrees(String when) throws IOException {
@@ -1298,6 +1371,125 @@ class FileSystemProperties {
     @Override
     public String toString() {
       return "writeAndDeleteOnClose(" + path + (create ? ", CREATE" : "") + ")";
+    }
+  }
+
+  enum HeldMode {
+    WRITE(StandardOpenOption.WRITE),
+    APPEND(StandardOpenOption.APPEND),
+    CREATE_READ_WRITE(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+
+    final OpenOption[] options;
+
+    HeldMode(OpenOption... options) {
+      this.options = options;
+    }
+  }
+
+  /** Opens a channel that stays open for later operations (and across commits). */
+  static final class OpenHeld extends FileOp {
+    final String path;
+    final HeldMode mode;
+
+    OpenHeld(String path, HeldMode mode) {
+      this.path = path;
+      this.mode = mode;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      w.held.add(FileChannel.open(w.path(path), mode.options));
+    }
+
+    @Override
+    public String toString() {
+      return "open(" + path + ", " + mode + ") as #held";
+    }
+  }
+
+  /** Base of operations on a held channel: slot is taken modulo the number of held channels. */
+  abstract static class HeldOp extends FileOp {
+    final int slot;
+
+    HeldOp(int slot) {
+      this.slot = slot;
+    }
+
+    FileChannel channel(World w) {
+      return w.held.get(slot % w.held.size());
+    }
+
+    @Override
+    boolean applicable(World w) {
+      return !w.held.isEmpty();
+    }
+
+    String held() {
+      return "held#" + slot;
+    }
+  }
+
+  /** Writes at an offset (at the end, for an APPEND channel) through a held channel. */
+  static final class HeldWrite extends HeldOp {
+    final int offset;
+    final int length;
+
+    HeldWrite(int slot, int offset, int length) {
+      super(slot);
+      this.offset = offset;
+      this.length = length;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      FileChannel c = channel(w);
+      c.position(offset);
+      ByteBuffer b = ByteBuffer.wrap(bytes(length));
+      while (b.hasRemaining()) {
+        c.write(b);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "write(" + held() + ", off=" + offset + ", len=" + length + ")";
+    }
+  }
+
+  static final class HeldTruncate extends HeldOp {
+    final int size;
+
+    HeldTruncate(int slot, int size) {
+      super(slot);
+      this.size = size;
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      channel(w).truncate(size);
+    }
+
+    @Override
+    public String toString() {
+      return "truncate(" + held() + ", " + size + ")";
+    }
+  }
+
+  static final class CloseHeld extends HeldOp {
+    CloseHeld(int slot) {
+      super(slot);
+    }
+
+    @Override
+    void apply(World w) throws IOException {
+      FileChannel c = channel(w);
+      w.held.remove(c);
+      c.close();
+    }
+
+    @Override
+    public String toString() {
+      return "close(" + held() + ")";
     }
   }
 

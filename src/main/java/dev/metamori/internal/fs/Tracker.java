@@ -91,8 +91,8 @@ public final class Tracker {
   private final ReentrantReadWriteLock epochLock = new ReentrantReadWriteLock();
   private final ConcurrentHashMap<Object, TrackedFile> files = new ConcurrentHashMap<>();
   private final Set<MetamoriFileChannel> channels = ConcurrentHashMap.newKeySet();
-  /** Channels handed out unwrapped (read-only, or outside the roots): closed with the tracker. */
-  private final Set<java.nio.channels.Channel> plainChannels =
+  /** Channels handed out unwrapped (read-only, untracked); weak, so closed ones are let go. */
+  private final Set<java.nio.channels.Channel> passthrough =
       java.util.Collections.synchronizedSet(
           java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
   private final AtomicLong fileIds = new AtomicLong();
@@ -142,7 +142,15 @@ public final class Tracker {
       EpochInfo epoch = journal.commit(nowMillis);
       newGeneration();
       for (TrackedFile f : files.values()) {
-        for (long[] m : f.liveMappings()) {
+        List<long[]> live = f.liveMappings();
+        if (live.isEmpty() || locateReal(f.path) != Zone.TRACKED) {
+          continue;
+        }
+        BasicFileAttributes a = attributesOrNull(f.path);
+        if (a == null || !a.isRegularFile()) {
+          continue; // deleted while mapped: its writes no longer reach the tree
+        }
+        for (long[] m : live) {
           beforeWrite(f, null, m[0], m[1]);
         }
       }
@@ -152,14 +160,14 @@ public final class Tracker {
     }
   }
 
-  /** Closes every channel, then undoes everything after {@code target}. */
+  /** Closes the journaling channels, then undoes everything after {@code target}. */
   public void rollback(long target) throws IOException {
     Lock lock = epochLock.writeLock();
     lock.lock();
     try {
       checkOpen();
       journal.prepareRollback(target);
-      closeChannels();
+      closeChannels(false);
       journal.rollback(target, new UndoApplier(provider, journal, posix));
       files.values().forEach(TrackedFile::dropMappings);
       files.clear();
@@ -174,41 +182,54 @@ public final class Tracker {
     Lock lock = epochLock.writeLock();
     lock.lock();
     try {
-      // channels first: closing one opened with DELETE_ON_CLOSE still deletes (and journals) it
-      closeChannels();
-      files.clear();
-      List<java.nio.channels.Channel> plain;
-      synchronized (plainChannels) {
-        plain = new ArrayList<>(plainChannels);
-        plainChannels.clear();
-      }
-      for (java.nio.channels.Channel c : plain) {
-        c.close();
-      }
+      // while still open: a DELETE_ON_CLOSE channel deletes through the journal (undone on the
+      // next open, like all uncommitted work)
+      closeChannels(true);
     } finally {
       open = false;
+      files.clear();
       lock.unlock();
     }
   }
 
-  private void closeChannels() throws IOException {
+  /**
+   * Closes the journaling channels, and with {@code all} the unwrapped ones too (read-only or
+   * untracked). A rollback closes only the former: an application's channels on files outside
+   * the tracked roots have nothing to do with it.
+   */
+  private void closeChannels(boolean all) throws IOException {
     IOException failure = null;
+    RuntimeException unchecked = null;
     for (MetamoriFileChannel c : new ArrayList<>(channels)) {
+      try {
+        c.close();
+      } catch (IOException e) {
+        failure = e;
+      } catch (RuntimeException e) {
+        unchecked = e;
+      }
+    }
+    channels.clear();
+    List<java.nio.channels.Channel> unwrapped = new ArrayList<>();
+    if (all) {
+      synchronized (passthrough) {
+        unwrapped.addAll(passthrough);
+        passthrough.clear();
+      }
+    }
+    for (java.nio.channels.Channel c : unwrapped) {
       try {
         c.close();
       } catch (IOException e) {
         failure = e;
       }
     }
-    channels.clear();
     if (failure != null) {
       throw failure;
     }
-  }
-
-  private <C extends java.nio.channels.Channel> C plain(C channel) {
-    plainChannels.add(channel);
-    return channel;
+    if (unchecked != null) {
+      throw unchecked;
+    }
   }
 
   private void newGeneration() {
@@ -510,7 +531,7 @@ public final class Tracker {
     boolean write = options.contains(StandardOpenOption.WRITE) || options.contains(StandardOpenOption.APPEND);
     boolean deleteOnClose = options.contains(StandardOpenOption.DELETE_ON_CLOSE);
     if (!write && !deleteOnClose) {
-      return plain(provider.newFileChannel(path.delegate(), options, attrs));
+      return unwrapped(provider.newFileChannel(path.delegate(), options, attrs));
     }
     // like the default file system, DELETE_ON_CLOSE never opens (or deletes) through a link
     boolean noFollow =
@@ -520,7 +541,7 @@ public final class Tracker {
     boolean createNew = write && options.contains(StandardOpenOption.CREATE_NEW);
     Located loc = locate(path.delegate(), !noFollow && !createNew);
     if (loc.zone == Zone.OUTSIDE) {
-      return plain(provider.newFileChannel(path.delegate(), options, attrs));
+      return unwrapped(provider.newFileChannel(path.delegate(), options, attrs));
     }
     if (loc.zone == Zone.STORE) {
       throw storeDenied(path.delegate());
@@ -592,13 +613,19 @@ public final class Tracker {
     }
   }
 
+  /** Remembers a channel handed out without journaling, so rollback and close close it. */
+  private <C extends java.nio.channels.Channel> C unwrapped(C channel) {
+    passthrough.add(channel);
+    return channel;
+  }
+
   AsynchronousFileChannel newAsynchronousFileChannel(
       MetamoriPath path, Set<? extends OpenOption> options, ExecutorService executor, FileAttribute<?>... attrs)
       throws IOException {
     FileChannel channel = newFileChannel(path, options, attrs);
     if (!(channel instanceof MetamoriFileChannel)) {
       channel.close();
-      return plain(provider.newAsynchronousFileChannel(path.delegate(), options, executor, attrs));
+      return unwrapped(provider.newAsynchronousFileChannel(path.delegate(), options, executor, attrs));
     }
     return new MetamoriAsynchronousFileChannel(
         (MetamoriFileChannel) channel, executor == null ? ASYNC_EXECUTOR : executor);
@@ -875,30 +902,42 @@ public final class Tracker {
   }
 
   /**
-   * Moves a tracked file or tree out of the tracked roots: the original is renamed into the
-   * trash (its undo renames it back) and the destination receives a copy. With ATOMIC_MOVE the
-   * copy is made beside the destination and renamed into place.
+   * Moves a tracked file or tree out of the tracked roots: the destination receives a copy,
+   * made beside it first so that a failure leaves both trees as they were; then the original
+   * is renamed into the trash (its undo renames it back) and the copy renamed into place.
    */
   private void moveOut(Path source, BasicFileAttributes sa, Path target, BasicFileAttributes ta, boolean atomic)
       throws IOException {
-    if (ta != null && !atomic) {
-      provider.delete(target);
-    }
     touchParent(source);
     TrackedFile f = files.get(keyOf(sa, source));
     if (f != null && f.createdIn(generation) && !sa.isDirectory()) {
       // created in this epoch: nothing to keep (a directory may hold older files: it is kept)
-      provider.move(source, target, atomic ? new CopyOption[] {StandardCopyOption.ATOMIC_MOVE} : new CopyOption[0]);
+      CopyOption[] options =
+          atomic
+              ? new CopyOption[] {StandardCopyOption.ATOMIC_MOVE}
+              : ta != null ? new CopyOption[] {StandardCopyOption.REPLACE_EXISTING} : new CopyOption[0];
+      provider.move(source, target, options);
       relocated(source, target);
       return;
     }
-    Path kept = trash(source);
-    if (!atomic) {
-      copyTree(provider, kept, target);
-      return;
-    }
     Path staging = target.resolveSibling("." + target.getFileName() + ".metamori-" + System.nanoTime());
-    copyTree(provider, kept, staging);
+    try {
+      copyTree(provider, source, staging);
+    } catch (IOException | RuntimeException e) {
+      try {
+        if (attributesOrNull(staging) != null) {
+          com.google.common.io.MoreFiles.deleteRecursively(
+              staging, com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE);
+        }
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+    trash(source);
+    if (ta != null && !atomic) {
+      provider.delete(target);
+    }
     provider.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
   }
 

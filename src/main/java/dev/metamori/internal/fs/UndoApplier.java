@@ -174,6 +174,14 @@ final class UndoApplier implements UndoTarget {
     }
   }
 
+  private boolean isDirectory(Path path) throws IOException {
+    try {
+      return provider.readAttributes(path, BasicFileAttributes.class, NOFOLLOW_LINKS).isDirectory();
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+  }
+
   /** Called before a rename or delete: the path-to-channel map may stop being true. */
   private void closeChannels() throws IOException {
     retired.addAll(open.values());
@@ -197,7 +205,8 @@ final class UndoApplier implements UndoTarget {
     closeChannels();
     forceRetired();
     for (Path dir : dirs) {
-      if (dir != null && exists(dir)) {
+      // a journaled path whose parent did not resolve may name a link (dangling, even) here
+      if (dir != null && isDirectory(dir)) {
         Journal.forceDirectory(dir);
       }
     }
