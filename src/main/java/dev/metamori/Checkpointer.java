@@ -93,6 +93,13 @@ public interface Checkpointer extends Closeable {
   /** The valid epochs, oldest first, from epoch 0 to {@link #currentEpoch()}. */
   List<Epoch> epochs() throws IOException;
 
+  /**
+   * Reads the whole journal like a scrub and returns every damaged record, segment or index
+   * entry found, each naming the file, offset and epoch. Changes nothing; empty when the store
+   * is sound. Runs while writes continue; commits and rollbacks wait for it.
+   */
+  List<CorruptStoreException> verify() throws IOException;
+
   /** Closes the store without committing; open channels of {@link #fileSystem()} are closed. */
   @Override
   void close() throws IOException;
@@ -110,6 +117,7 @@ public interface Checkpointer extends Closeable {
     private final List<Path> roots = new ArrayList<>();
     private int blockSize;
     private Clock clock;
+    private Durability durability;
 
     private Builder(Path store) {
       this.store = Objects.requireNonNull(store, "store");
@@ -142,6 +150,15 @@ public interface Checkpointer extends Closeable {
       return this;
     }
 
+    /** Sets what is forced to stable storage (default {@link Durability#PROCESS}). */
+    public Builder durability(Durability durability) {
+      if (this.durability != null) {
+        throw new IllegalStateException("durability was already set to " + this.durability);
+      }
+      this.durability = Objects.requireNonNull(durability, "durability");
+      return this;
+    }
+
     /** Sets the clock that stamps commit times (default: the system UTC clock). */
     public Builder clock(Clock clock) {
       if (this.clock != null) {
@@ -165,7 +182,11 @@ public interface Checkpointer extends Closeable {
         throw new IllegalArgumentException("no tracked root: call track(Path) at least once");
       }
       return LocalCheckpointer.open(
-          store, List.copyOf(roots), blockSize, clock == null ? Clock.systemUTC() : clock);
+          store,
+          List.copyOf(roots),
+          blockSize,
+          durability == null ? Durability.PROCESS : durability,
+          clock == null ? Clock.systemUTC() : clock);
     }
   }
 }

@@ -2,6 +2,8 @@ package dev.metamori.internal;
 
 import dev.metamori.CheckpointException;
 import dev.metamori.Checkpointer;
+import dev.metamori.CorruptStoreException;
+import dev.metamori.Durability;
 import dev.metamori.Epoch;
 import dev.metamori.NoSuchEpochException;
 import dev.metamori.internal.fs.MetamoriFileSystem;
@@ -46,7 +48,8 @@ public final class LocalCheckpointer implements Checkpointer {
   }
 
   /** Validates the configuration, opens the journal and recovers the tracked trees. */
-  public static Checkpointer open(Path store, List<Path> roots, int blockSize, Clock clock)
+  public static Checkpointer open(
+      Path store, List<Path> roots, int blockSize, Durability durability, Clock clock)
       throws IOException {
     FileSystem fs = FileSystems.getDefault();
     List<Path> realRoots = new ArrayList<>();
@@ -90,7 +93,7 @@ public final class LocalCheckpointer implements Checkpointer {
     }
     Files.createDirectories(store);
     realStore = store.toRealPath();
-    Journal journal = Journal.open(realStore, blockSize, clock.millis());
+    Journal journal = Journal.open(realStore, blockSize, durability, clock.millis());
     try {
       Tracker tracker = new Tracker(fs, journal, realRoots, realStore);
       tracker.recover();
@@ -178,6 +181,12 @@ public final class LocalCheckpointer implements Checkpointer {
               e.files()));
     }
     return List.copyOf(epochs);
+  }
+
+  @Override
+  public List<CorruptStoreException> verify() throws IOException {
+    checkUsable();
+    return tracker.verify();
   }
 
   @Override

@@ -120,7 +120,7 @@ public final class Tracker {
     Lock lock = epochLock.writeLock();
     lock.lock();
     try {
-      journal.finishUndo(new UndoApplier(provider, journal, posix));
+      journal.finishUndo(new UndoApplier(provider, journal, posix, journal.forcing()));
       newGeneration();
     } finally {
       lock.unlock();
@@ -134,7 +134,7 @@ public final class Tracker {
     try {
       checkOpen();
       for (TrackedFile f : files.values()) {
-        if (f.touchedIn(generation)) {
+        if (f.touchedIn(generation) && journal.forcing()) {
           f.forceMappings();
           force(f);
         }
@@ -168,10 +168,24 @@ public final class Tracker {
       checkOpen();
       journal.prepareRollback(target);
       closeChannels(false);
-      journal.rollback(target, new UndoApplier(provider, journal, posix));
+      journal.rollback(target, new UndoApplier(provider, journal, posix, journal.forcing()));
       files.values().forEach(TrackedFile::dropMappings);
       files.clear();
       newGeneration();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Scrubs the journal; commits and rollbacks wait, writes go on. */
+  public List<dev.metamori.CorruptStoreException> verify() throws IOException {
+    Lock lock = epochLock.readLock();
+    lock.lock();
+    try {
+      checkOpen();
+      synchronized (this) {
+        return journal.verify();
+      }
     } finally {
       lock.unlock();
     }

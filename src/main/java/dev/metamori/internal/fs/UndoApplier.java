@@ -44,13 +44,16 @@ final class UndoApplier implements UndoTarget {
   private final FileSystemProvider provider;
   private final Journal journal;
   private final boolean posix;
+  /** Whether {@link #finish()} forces what was restored (not with durability NONE). */
+  private final boolean forcing;
   /** Channels of files written so far, by the path they had when opened. */
   private final Map<Path, FileChannel> open = new HashMap<>();
   /** Channels no longer reachable by path (a rename may have moved them), forced at the end. */
   private final java.util.List<FileChannel> retired = new java.util.ArrayList<>();
   private final Set<Path> dirs = new HashSet<>();
 
-  UndoApplier(FileSystemProvider provider, Journal journal, boolean posix) {
+  UndoApplier(FileSystemProvider provider, Journal journal, boolean posix, boolean forcing) {
+    this.forcing = forcing;
     this.provider = provider;
     this.journal = journal;
     this.posix = posix;
@@ -194,7 +197,9 @@ final class UndoApplier implements UndoTarget {
   private void forceRetired() throws IOException {
     for (FileChannel c : retired) {
       try (c) {
-        c.force(true);
+        if (forcing) {
+          c.force(true);
+        }
       }
     }
     retired.clear();

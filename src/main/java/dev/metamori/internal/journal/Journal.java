@@ -3,6 +3,8 @@ package dev.metamori.internal.journal;
 import com.google.common.io.MoreFiles;
 import com.google.common.io.RecursiveDeleteOption;
 import dev.metamori.CheckpointException;
+import dev.metamori.CorruptStoreException;
+import dev.metamori.Durability;
 import dev.metamori.NoSuchEpochException;
 import dev.metamori.StoreLockedException;
 import dev.metamori.internal.journal.UndoRecord.Commit;
@@ -55,13 +57,21 @@ public final class Journal implements Closeable {
   private final EpochIndex index;
   private final UndoProgress progress;
   private final int blockSize;
+  private final Durability durability;
   private final SecureRandom random = new SecureRandom();
   private final AtomicLong trashCounter = new AtomicLong();
   private long current;
   private long next;
   private volatile Segment working;
 
-  private Journal(Path store, FileChannel lockChannel, EpochIndex index, UndoProgress progress, int blockSize) {
+  private Journal(
+      Path store,
+      FileChannel lockChannel,
+      EpochIndex index,
+      UndoProgress progress,
+      int blockSize,
+      Durability durability) {
+    this.durability = durability;
     this.store = store;
     this.segments = store.resolve("segments");
     this.trash = store.resolve("trash");
@@ -79,7 +89,8 @@ public final class Journal implements Closeable {
    *
    * @param requestedBlockSize 0 for the store's block size (4 KiB for a new store)
    */
-  public static Journal open(Path store, int requestedBlockSize, long nowMillis) throws IOException {
+  public static Journal open(Path store, int requestedBlockSize, Durability durability, long nowMillis)
+      throws IOException {
     Files.createDirectories(store);
     Files.createDirectories(store.resolve("segments"));
     Files.createDirectories(store.resolve("trash"));
@@ -120,7 +131,7 @@ public final class Journal implements Closeable {
                 + ": leave the block size unset to reopen it");
       }
       progress = new UndoProgress(store.resolve("undo.progress"));
-      return new Journal(store, lock, index, progress, blockSize);
+      return new Journal(store, lock, index, progress, blockSize, durability);
     } catch (IOException | RuntimeException e) {
       closeQuietly(progress, e);
       closeQuietly(index, e);
@@ -165,6 +176,15 @@ public final class Journal implements Closeable {
     return channel;
   }
 
+  public Durability durability() {
+    return durability;
+  }
+
+  /** Whether commits, rollbacks and recovery force what they write. */
+  public boolean forcing() {
+    return durability != Durability.NONE;
+  }
+
   public Path store() {
     return store;
   }
@@ -197,16 +217,18 @@ public final class Journal implements Closeable {
 
   /**
    * Appends an undo record to the working epoch's segment. When this returns the record is in
-   * the file (written, not forced), so it survives the death of this process.
-   *
-   * @return the bytes the record took in the journal
+   * the file, so it survives the death of this process; with {@link Durability#SYSTEM} it is
+   * also forced to stable storage.
    */
-  public int append(UndoRecord record) throws IOException {
+  public void append(UndoRecord record) throws IOException {
     Segment segment = working;
     if (segment == null) {
       segment = openWorking();
     }
-    return segment.append(record);
+    long end = segment.append(record);
+    if (durability == Durability.SYSTEM) {
+      segment.forceThrough(end);
+    }
   }
 
   private synchronized Segment openWorking() throws IOException {
@@ -215,7 +237,12 @@ public final class Journal implements Closeable {
       do {
         nonce = random.nextLong();
       } while (nonce == 0);
-      working = Segment.create(segmentFile(next), next, nonce, blockSize);
+      Segment segment = Segment.create(segmentFile(next), next, nonce, blockSize);
+      if (durability == Durability.SYSTEM) {
+        segment.force();
+        forceDirectory(segments);
+      }
+      working = segment;
     }
     return working;
   }
@@ -226,7 +253,12 @@ public final class Journal implements Closeable {
    */
   public String newTrashEntry() throws IOException {
     Path dir = trash.resolve(Long.toString(next));
-    Files.createDirectories(dir);
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(dir);
+      if (durability == Durability.SYSTEM) {
+        forceDirectory(trash);
+      }
+    }
     return next + "/" + trashCounter.incrementAndGet();
   }
 
@@ -248,7 +280,9 @@ public final class Journal implements Closeable {
     Segment segment = working;
     if (segment != null) {
       segment.append(new Commit(current, nowMillis));
-      segment.force();
+      if (forcing()) {
+        segment.force();
+      }
       Segment.Scan scan = segment.scan();
       if (scan.tornTail()) {
         throw segment.corrupt(scan.validEnd(), "the working segment ends in a damaged record");
@@ -267,9 +301,11 @@ public final class Journal implements Closeable {
       }
       bytes = scan.validEnd();
       nonce = segment.nonce;
-      forceDirectory(segments);
       Path trashDir = trash.resolve(Long.toString(id));
-      if (Files.isDirectory(trashDir)) {
+      if (forcing()) {
+        forceDirectory(segments);
+      }
+      if (forcing() && Files.isDirectory(trashDir)) {
         forceDirectory(trashDir);
         forceDirectory(trash);
       }
@@ -278,7 +314,7 @@ public final class Journal implements Closeable {
     index.putEpoch(epoch);
     index.putMeta(META_CURRENT, id);
     index.putMeta(META_NEXT, id + 1);
-    index.commit(true);
+    index.commit(forcing());
     current = id;
     next = id + 1;
     working = null;
@@ -333,7 +369,7 @@ public final class Journal implements Closeable {
   public void rollback(long target, UndoTarget undo) throws IOException {
     checkRollbackTarget(target);
     index.putMeta(META_ROLLBACK_TARGET, target);
-    index.commit(true);
+    index.commit(forcing());
     finishUndo(undo);
   }
 
@@ -372,21 +408,31 @@ public final class Journal implements Closeable {
       }
       index.removeEpoch(epoch.id());
       index.putMeta(META_CURRENT, epoch.parent());
-      index.commit(true);
+      index.commit(forcing());
       current = epoch.parent();
       Files.deleteIfExists(segmentFile(epoch.id()));
       deleteTrash(epoch.id());
     }
     index.removeMeta(META_ROLLBACK_TARGET);
-    index.commit(true);
+    index.commit(forcing());
     undo.finish();
   }
 
   private void undoSegment(Segment segment, long[] offsets, UndoTarget undo) throws IOException {
     long resume = progress.resumeBefore(segment.nonce);
     for (long seq = Math.min(offsets.length, resume) - 1; seq >= 0; seq--) {
-      undo.undo(segment.read(offsets[(int) seq]));
-      progress.undone(segment.nonce, seq);
+      UndoRecord record = segment.read(offsets[(int) seq]);
+      undo.undo(record);
+      if (durability != Durability.SYSTEM) {
+        progress.undone(segment.nonce, seq);
+      } else if (!(record instanceof UndoRecord.Block || record instanceof UndoRecord.Touch)) {
+        // a rename or delete cannot be repeated blindly: make it and everything before it
+        // durable, then the progress that says so; block and attribute restores are
+        // idempotent and are simply repeated after a power loss
+        undo.finish();
+        progress.undone(segment.nonce, seq);
+        progress.force();
+      }
     }
     if (offsets.length == 0) {
       progress.undone(segment.nonce, 0);
@@ -422,6 +468,60 @@ public final class Journal implements Closeable {
 
   private Path segmentFile(long epoch) {
     return segments.resolve(String.format("%020d.seg", epoch));
+  }
+
+  /**
+   * Reads the whole store like a scrub and returns every damage found: unreadable segment
+   * headers, records that fail their checksum or cannot be decoded, records the index expects
+   * but the segment lacks, missing segments. Changes nothing. Empty when the store is sound.
+   */
+  public List<CorruptStoreException> verify() throws IOException {
+    List<CorruptStoreException> damage = new ArrayList<>();
+    for (EpochInfo epoch : epochs()) {
+      if (epoch.segmentNonce() == 0) {
+        continue;
+      }
+      Path file = segmentFile(epoch.id());
+      if (!Files.exists(file)) {
+        damage.add(new CorruptStoreException(file, -1, epoch.id(), "the segment is missing"));
+        continue;
+      }
+      long[] offsets;
+      try {
+        offsets = index.recordOffsets(epoch.id());
+      } catch (IllegalStateException e) {
+        damage.add(new CorruptStoreException(store.resolve("index.mv"), -1, epoch.id(), e.getMessage()));
+        continue;
+      }
+      try (Segment s = Segment.open(file)) {
+        if (s.nonce != epoch.segmentNonce() || s.epoch != epoch.id()) {
+          damage.add(s.corrupt(0, "the segment header names another epoch or incarnation"));
+        }
+        for (int seq = 0; seq < offsets.length; seq++) {
+          try {
+            UndoRecord record = s.read(offsets[seq]);
+            if (seq == offsets.length - 1 && !(record instanceof Commit)) {
+              damage.add(s.corrupt(offsets[seq], "the epoch's last record is not its commit record"));
+            }
+          } catch (CorruptStoreException e) {
+            damage.add(e);
+          }
+        }
+      } catch (CorruptStoreException e) {
+        damage.add(e);
+      }
+    }
+    for (Path file : uncommittedSegments()) {
+      if (Files.size(file) < Segment.HEADER_SIZE) {
+        continue;
+      }
+      try (Segment s = Segment.open(file)) {
+        s.scan();
+      } catch (CorruptStoreException e) {
+        damage.add(e);
+      }
+    }
+    return damage;
   }
 
   /** Forces a directory's entries to storage, where the platform allows it. */

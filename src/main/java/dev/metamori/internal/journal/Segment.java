@@ -95,14 +95,35 @@ final class Segment implements Closeable {
     }
   }
 
-  /** Appends {@code record} and returns the number of bytes it took. */
-  synchronized int append(UndoRecord record) throws IOException {
+  /** Appends {@code record} and returns the end of the segment just after it. */
+  synchronized long append(UndoRecord record) throws IOException {
     ByteBuffer frame = RecordCodec.encode(record, nextSeq);
     int length = frame.remaining();
     writeFully(channel, frame, end);
     end += length;
     nextSeq++;
-    return length;
+    return end;
+  }
+
+  private final Object forceLock = new Object();
+  private volatile long forcedTo;
+
+  /**
+   * Forces the segment at least up to {@code position} (group commit: a thread that waited
+   * while another forced finds its record already covered and returns without a force).
+   */
+  void forceThrough(long position) throws IOException {
+    if (forcedTo >= position) {
+      return;
+    }
+    synchronized (forceLock) {
+      if (forcedTo >= position) {
+        return;
+      }
+      long target = size();
+      channel.force(false);
+      forcedTo = target;
+    }
   }
 
   synchronized long size() {
