@@ -1,0 +1,311 @@
+package dev.metamori.crash;
+
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystem;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Random file operations on a tracked tree, all through a checkpointer's file system: writes
+ * at random offsets, appends, truncations, creations, deletions, renames (also replacing),
+ * directory creation and removal, time and permission changes, copies, links and moves across
+ * the root's boundary. The tree stays small (a few dozen entries, three levels).
+ */
+final class CrashOps {
+  private static final String[] FILE_MODES = {"rw-r--r--", "rw-------", "rw-rw-r--", "r--r--r--", "rwxr-xr-x", "r--------"};
+  private static final String[] DIR_MODES = {"rwxr-xr-x", "rwx------", "rwxrwxr-x", "rwxr-x---", "rwx--x--x"};
+
+  private final Random random;
+  private final FileSystem fs;
+  private final Path root;
+  private final Path outside;
+  private final int blockSize;
+
+  CrashOps(Random random, FileSystem fs, Path root, Path outside, int blockSize) {
+    this.random = random;
+    this.fs = fs;
+    this.root = root;
+    this.outside = outside;
+    this.blockSize = blockSize;
+  }
+
+  /** The journaling path for a real path. */
+  private Path j(Path real) {
+    return fs.getPath(real.toString());
+  }
+
+  private final List<Path> files = new ArrayList<>();
+  private final List<Path> dirs = new ArrayList<>();
+  private final List<Path> links = new ArrayList<>();
+
+  private void scan() throws IOException {
+    files.clear();
+    dirs.clear();
+    links.clear();
+    Files.walkFileTree(
+        root,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+            dirs.add(dir);
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+            (attrs.isSymbolicLink() ? links : files).add(file);
+            return FileVisitResult.CONTINUE;
+          }
+        });
+  }
+
+  private <T> T pick(List<T> list) {
+    return list.get(random.nextInt(list.size()));
+  }
+
+  private Path freshName(Path dir, String prefix) {
+    for (int i = 0; i < 20; i++) {
+      Path p = dir.resolve(prefix + random.nextInt(100));
+      if (!Files.exists(p, NOFOLLOW_LINKS)) {
+        return p;
+      }
+    }
+    return dir.resolve(prefix + "x" + Long.toHexString(random.nextLong() >>> 1));
+  }
+
+  private Path dirForNewEntry() {
+    List<Path> shallow = new ArrayList<>();
+    for (Path d : dirs) {
+      if (root.relativize(d).getNameCount() < 3 || d.equals(root)) {
+        shallow.add(d);
+      }
+    }
+    return pick(shallow);
+  }
+
+  private byte[] bytes(int n) {
+    byte[] b = new byte[n];
+    random.nextBytes(b);
+    if (random.nextInt(4) == 0) {
+      java.util.Arrays.fill(b, (byte) random.nextInt(256));
+    }
+    return b;
+  }
+
+  private int size() {
+    switch (random.nextInt(4)) {
+      case 0:
+        return random.nextInt(64);
+      case 1:
+        return random.nextInt(blockSize * 2);
+      default:
+        return random.nextInt(blockSize * 12);
+    }
+  }
+
+  /** Performs one random operation and returns its name (for diagnostics). */
+  String step() throws IOException {
+    scan();
+    int crowd = files.size() + dirs.size() + links.size();
+    int op = random.nextInt(100);
+    if (crowd > 45 && op < 60) {
+      op = 60 + random.nextInt(15); // mostly removals when crowded
+    }
+    try {
+      if (files.isEmpty() || op < 12) {
+        createFile();
+        return "create";
+      }
+      if (op < 30) {
+        writeAt(pick(files));
+        return "write";
+      }
+      if (op < 38) {
+        append(pick(files));
+        return "append";
+      }
+      if (op < 45) {
+        truncate(pick(files));
+        return "truncate";
+      }
+      if (op < 50) {
+        Files.write(j(pick(files)), bytes(size()));
+        return "rewrite";
+      }
+      if (op < 55) {
+        burst(pick(files));
+        return "burst";
+      }
+      if (op < 60) {
+        Files.createDirectory(j(freshName(dirForNewEntry(), "d")));
+        return "mkdir";
+      }
+      if (op < 67) {
+        Files.delete(j(pick(files)));
+        return "delete";
+      }
+      if (op < 70) {
+        if (dirs.size() > 1) {
+          deleteTree(pick(dirs.subList(1, dirs.size())));
+        }
+        return "deleteTree";
+      }
+      if (op < 75) {
+        if (!links.isEmpty() && random.nextBoolean()) {
+          Files.delete(j(pick(links)));
+          return "unlink";
+        }
+        moveOut(pick(files));
+        return "moveOut";
+      }
+      if (op < 81) {
+        Files.move(j(pick(files)), j(freshName(dirForNewEntry(), "f")));
+        return "rename";
+      }
+      if (op < 85) {
+        Path a = pick(files);
+        Path b = pick(files);
+        if (random.nextBoolean()) {
+          Files.move(j(a), j(b), StandardCopyOption.REPLACE_EXISTING);
+        } else {
+          Files.move(j(a), j(b), StandardCopyOption.ATOMIC_MOVE);
+        }
+        return "renameReplace";
+      }
+      if (op < 88) {
+        if (dirs.size() > 1) {
+          Path d = pick(dirs.subList(1, dirs.size()));
+          Path parent = dirForNewEntry();
+          if (!parent.startsWith(d)) {
+            Files.move(j(d), j(freshName(parent, "d")));
+          }
+        }
+        return "renameDir";
+      }
+      if (op < 92) {
+        Path p = random.nextInt(3) == 0 ? pick(dirs) : pick(files);
+        long nanos = TimeUnit.SECONDS.toNanos(946_684_800L + random.nextInt(1_000_000_000)) + random.nextInt(1_000_000_000);
+        Files.setLastModifiedTime(j(p), FileTime.from(nanos, TimeUnit.NANOSECONDS));
+        return "setTime";
+      }
+      if (op < 95) {
+        boolean dir = random.nextInt(3) == 0;
+        Path p = dir ? pick(dirs) : pick(files);
+        String mode = dir ? DIR_MODES[random.nextInt(DIR_MODES.length)] : FILE_MODES[random.nextInt(FILE_MODES.length)];
+        Files.setPosixFilePermissions(j(p), PosixFilePermissions.fromString(mode));
+        return "chmod";
+      }
+      if (op < 97) {
+        Path target = random.nextBoolean() ? pick(files) : freshName(dirForNewEntry(), "f");
+        Files.copy(j(pick(files)), j(target), StandardCopyOption.REPLACE_EXISTING);
+        return "copy";
+      }
+      if (op < 98) {
+        Files.createSymbolicLink(j(freshName(dirForNewEntry(), "l")), fs.getPath("f" + random.nextInt(100)));
+        return "symlink";
+      }
+      moveIn();
+      return "moveIn";
+    } catch (NoSuchFileException | FileAlreadyExistsException | DirectoryNotEmptyException e) {
+      return "refused";
+    }
+  }
+
+  private void createFile() throws IOException {
+    Files.write(j(freshName(dirForNewEntry(), "f")), bytes(size()), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+  }
+
+  private void writeAt(Path file) throws IOException {
+    try (FileChannel c = FileChannel.open(j(file), StandardOpenOption.WRITE)) {
+      long size = c.size();
+      long pos = random.nextInt((int) Math.min(Integer.MAX_VALUE, size + blockSize));
+      write(c, bytes(1 + random.nextInt(3 * blockSize)), pos);
+    }
+  }
+
+  private static void write(FileChannel c, byte[] data, long pos) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(data);
+    while (b.hasRemaining()) {
+      pos += c.write(b, pos);
+    }
+  }
+
+  private void append(Path file) throws IOException {
+    Files.write(j(file), bytes(1 + random.nextInt(2 * blockSize)), StandardOpenOption.APPEND);
+  }
+
+  private void truncate(Path file) throws IOException {
+    try (FileChannel c = FileChannel.open(j(file), StandardOpenOption.WRITE)) {
+      long size = c.size();
+      c.truncate(size == 0 ? 0 : random.nextInt((int) Math.min(Integer.MAX_VALUE, size)));
+    }
+  }
+
+  /** Several writes and a truncation through one channel. */
+  private void burst(Path file) throws IOException {
+    try (FileChannel c = FileChannel.open(j(file), StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+      int n = 2 + random.nextInt(6);
+      for (int i = 0; i < n; i++) {
+        long size = c.size();
+        if (random.nextInt(5) == 0 && size > 0) {
+          c.truncate(random.nextInt((int) Math.min(Integer.MAX_VALUE, size)));
+        } else {
+          write(c, bytes(1 + random.nextInt(2 * blockSize)), random.nextInt((int) size + blockSize));
+        }
+      }
+    }
+  }
+
+  private void deleteTree(Path dir) throws IOException {
+    List<Path> all = new ArrayList<>();
+    Files.walkFileTree(
+        dir,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+            all.add(file);
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult postVisitDirectory(Path d, IOException e) {
+            all.add(d);
+            return FileVisitResult.CONTINUE;
+          }
+        });
+    for (Path p : all) {
+      Files.delete(j(p));
+    }
+  }
+
+  /** Moves a tracked file out of the root (it then is no longer tracked). */
+  private void moveOut(Path file) throws IOException {
+    Path target = outside.resolve("out" + random.nextInt(8));
+    Files.move(j(file), j(target), StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** Creates a file outside the root and moves it in. */
+  private void moveIn() throws IOException {
+    Path source = outside.resolve("in" + random.nextInt(8));
+    Files.write(j(source), bytes(size()));
+    Files.move(j(source), j(freshName(dirForNewEntry(), "f")));
+  }
+}
