@@ -316,7 +316,7 @@ public final class Tracker {
         (k, f) -> {
           if (f == file) {
             f.openCount--;
-            if (f.openCount == 0 && !f.touchedIn(generation) && !f.hasMappings()) {
+            if (f.openCount == 0 && (f.detached || (!f.touchedIn(generation) && !f.hasMappings()))) {
               return null;
             }
           }
@@ -384,6 +384,9 @@ public final class Tracker {
 
   /** Saves the blocks of {@code [pos, pos + len)} that the working epoch has not saved yet. */
   void beforeWrite(TrackedFile f, MetamoriFileChannel channel, long pos, long len) throws IOException {
+    if (f.detached) {
+      return;
+    }
     ensureTouched(f);
     if (f.created || pos >= f.startSize || len <= 0) {
       return;
@@ -400,6 +403,9 @@ public final class Tracker {
 
   /** Saves the blocks a truncation to {@code newSize} would cut off. */
   void beforeTruncate(TrackedFile f, MetamoriFileChannel channel, long newSize) throws IOException {
+    if (f.detached) {
+      return;
+    }
     ensureTouched(f);
     if (f.created || newSize >= f.startSize) {
       return;
@@ -675,8 +681,14 @@ public final class Tracker {
     TrackedFile f = files.get(keyOf(a, real));
     if (f != null && f.createdIn(generation)) {
       provider.delete(real);
+      detach(f);
       return null;
     }
+    return trash(real);
+  }
+
+  /** Renames {@code real} into the working epoch's trash; its undo renames it back. */
+  private Path trash(Path real) throws IOException {
     String name = journal.newTrashEntry();
     Path trash = journal.trashPath(name);
     journal.append(new Trashed(real.toString(), name));
@@ -686,17 +698,29 @@ public final class Tracker {
   }
 
   /**
+   * {@code f}, created in the working epoch, has left the tracked trees: channels still open
+   * on it write to an inode outside the trees, which needs no journaling.
+   */
+  private void detach(TrackedFile f) {
+    f.detached = true;
+    files.computeIfPresent(f.key, (k, g) -> g == f && g.openCount == 0 ? null : g);
+  }
+
+  /**
    * Keeps the old version of a target that a rename is about to replace. A file is hard-linked
    * into the trash, so the rename that follows still replaces it atomically.
+   *
+   * @return the target if the working epoch created it (nothing to keep): the caller detaches
+   *     it once the rename has replaced it
    */
-  private void replaceTarget(Path real, BasicFileAttributes a) throws IOException {
+  private TrackedFile replaceTarget(Path real, BasicFileAttributes a) throws IOException {
     TrackedFile f = files.get(keyOf(a, real));
     if (f != null && f.createdIn(generation)) {
-      return; // created in this epoch: nothing to keep
+      return f; // created in this epoch: nothing to keep
     }
     if (a.isDirectory()) {
       remove(real, a);
-      return;
+      return null;
     }
     String name = journal.newTrashEntry();
     Path trash = journal.trashPath(name);
@@ -707,6 +731,7 @@ public final class Tracker {
       relocate(provider, real, trash);
     }
     relocated(real, trash);
+    return null;
   }
 
   void move(MetamoriPath source, MetamoriPath target, CopyOption... options) throws IOException {
@@ -746,21 +771,23 @@ public final class Tracker {
       if (s.zone == Zone.TRACKED && t.zone == Zone.TRACKED) {
         touchParent(s.real);
         touchParent(t.real);
-        if (ta != null) {
-          replaceTarget(t.real, ta);
-        }
+        TrackedFile replaced = ta != null ? replaceTarget(t.real, ta) : null;
         journal.append(new Moved(s.real.toString(), t.real.toString()));
         provider.move(s.real, t.real, options);
+        if (replaced != null && !replaced.key.equals(keyOf(sa, s.real))) {
+          detach(replaced); // (a rename between two links of one inode changes nothing)
+        }
         relocated(s.real, t.real);
       } else if (s.zone == Zone.TRACKED) {
         moveOut(s.real, sa, t.real, ta, atomic);
       } else {
         touchParent(t.real);
-        if (ta != null) {
-          replaceTarget(t.real, ta);
-        }
+        TrackedFile replaced = ta != null ? replaceTarget(t.real, ta) : null;
         journal.append(new Created(t.real.toString()));
         provider.move(s.real, t.real, options);
+        if (replaced != null) {
+          detach(replaced);
+        }
         markCreated(track(t.real));
       }
     } finally {
@@ -778,13 +805,15 @@ public final class Tracker {
     if (ta != null && !atomic) {
       provider.delete(target);
     }
-    Path kept = remove(source, sa);
-    if (kept == null) {
-      // created in this epoch: nothing to keep
+    touchParent(source);
+    TrackedFile f = files.get(keyOf(sa, source));
+    if (f != null && f.createdIn(generation) && (!sa.isDirectory() || isEmpty(source))) {
+      // created in this epoch and holding nothing older: nothing to keep
       provider.move(source, target, atomic ? new CopyOption[] {StandardCopyOption.ATOMIC_MOVE} : new CopyOption[0]);
-      relocated(source, target);
+      detach(f);
       return;
     }
+    Path kept = trash(source);
     if (!atomic) {
       copyTree(provider, kept, target);
       return;
