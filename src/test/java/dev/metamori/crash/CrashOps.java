@@ -5,12 +5,9 @@ import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystem;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
@@ -125,11 +122,14 @@ final class CrashOps {
   String step() throws IOException {
     scan();
     int crowd = files.size() + dirs.size() + links.size();
-    int op = random.nextInt(100);
+    int op = random.nextInt(110);
     if (crowd > 45 && op < 60) {
       op = 60 + random.nextInt(15); // mostly removals when crowded
     }
     try {
+      if (op >= 100) {
+        return held(op - 100);
+      }
       if (files.isEmpty() || op < 12) {
         createFile();
         return "create";
@@ -224,9 +224,38 @@ final class CrashOps {
       }
       moveIn();
       return "moveIn";
-    } catch (NoSuchFileException | FileAlreadyExistsException | DirectoryNotEmptyException e) {
-      return "refused";
+    } catch (IOException | RuntimeException e) {
+      throw new IOException("operation " + op + " failed (every operation's preconditions hold)", e);
     }
+  }
+
+  /**
+   * Channels kept open across operations, commits and rollbacks (a rollback closes them), on
+   * files that may meanwhile be renamed or deleted.
+   */
+  private final List<FileChannel> held = new ArrayList<>();
+
+  private String held(int op) throws IOException {
+    held.removeIf(c -> !c.isOpen());
+    if (held.isEmpty() || (op < 3 && held.size() < 3)) {
+      Path file = random.nextBoolean() ? pick(files) : freshName(dirForNewEntry(), "f");
+      held.add(
+          FileChannel.open(j(file), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE));
+      return "hold";
+    }
+    FileChannel c = pick(held);
+    if (op < 8) {
+      long size = c.size();
+      write(c, bytes(1 + random.nextInt(2 * blockSize)), random.nextInt((int) Math.min(size + blockSize, 1 << 20)));
+      return "heldWrite";
+    }
+    if (op < 9) {
+      c.truncate(random.nextInt((int) Math.min(c.size() + 1, 1 << 20)));
+      return "heldTruncate";
+    }
+    c.close();
+    held.remove(c);
+    return "release";
   }
 
   private void createFile() throws IOException {
