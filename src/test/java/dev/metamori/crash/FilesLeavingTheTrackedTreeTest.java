@@ -77,6 +77,40 @@ class FilesLeavingTheTrackedTreeTest {
   }
 
   @Test
+  void anOlderFileDeletedFromADirectoryThatIsThenDeletedInTheEpochThatCreatedItComesBack() throws Exception {
+    try (Checkpointer cp = open()) {
+      FileSystem fs = cp.fileSystem();
+      Path dir = root.resolve("dir");
+      Files.createDirectory(j(fs, dir));
+      Files.move(j(fs, root.resolve("old.txt")), j(fs, dir.resolve("old.txt")));
+      Files.delete(j(fs, dir.resolve("old.txt")));
+      Files.delete(j(fs, dir));
+      cp.rollback(0);
+      assertEquals("old", Files.readString(root.resolve("old.txt")));
+      assertFalse(Files.exists(dir));
+    }
+  }
+
+  @Test
+  void anOlderFileMovedThroughADirectoryThatIsThenMovedOutInTheEpochThatCreatedItComesBackOnReopen()
+      throws Exception {
+    Path dir = root.resolve("dir");
+    try (Checkpointer cp = open()) {
+      FileSystem fs = cp.fileSystem();
+      Files.createDirectory(j(fs, dir));
+      Files.move(j(fs, root.resolve("old.txt")), j(fs, dir.resolve("old.txt")));
+      Files.move(j(fs, dir.resolve("old.txt")), j(fs, root.resolve("moved.txt")));
+      Files.move(j(fs, dir), j(fs, outside.resolve("dir")));
+    }
+    try (Checkpointer cp = open()) {
+      assertEquals(0, cp.currentEpoch());
+      assertEquals("old", Files.readString(root.resolve("old.txt")));
+      assertFalse(Files.exists(root.resolve("moved.txt")));
+      assertFalse(Files.exists(dir));
+    }
+  }
+
+  @Test
   void aChannelOnAFileDeletedInTheEpochThatCreatedItStillWritesAfterACommit() throws Exception {
     try (Checkpointer cp = open()) {
       FileSystem fs = cp.fileSystem();
