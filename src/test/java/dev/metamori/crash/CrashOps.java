@@ -118,8 +118,17 @@ final class CrashOps {
     }
   }
 
-  /** Performs one random operation and returns its name (for diagnostics). */
+  private String rel(Path p) {
+    String r = root.relativize(p).toString();
+    return p.startsWith(root) ? (r.isEmpty() ? "." : r) : p.getFileName().toString() + "(outside)";
+  }
+
+  /** What the current operation did, for diagnostics. */
+  private String did;
+
+  /** Performs one random operation and describes it. */
   String step() throws IOException {
+    did = null;
     scan();
     int crowd = files.size() + dirs.size() + links.size();
     int op = random.nextInt(110);
@@ -132,100 +141,91 @@ final class CrashOps {
       }
       if (files.isEmpty() || op < 12) {
         createFile();
-        return "create";
-      }
-      if (op < 30) {
+      } else if (op < 30) {
         writeAt(pick(files));
-        return "write";
-      }
-      if (op < 38) {
+      } else if (op < 38) {
         append(pick(files));
-        return "append";
-      }
-      if (op < 45) {
+      } else if (op < 45) {
         truncate(pick(files));
-        return "truncate";
-      }
-      if (op < 50) {
-        Files.write(j(pick(files)), bytes(size()));
-        return "rewrite";
-      }
-      if (op < 55) {
+      } else if (op < 50) {
+        Path f = pick(files);
+        byte[] data = bytes(size());
+        did = "rewrite " + rel(f) + " " + data.length;
+        Files.write(j(f), data);
+      } else if (op < 55) {
         burst(pick(files));
-        return "burst";
-      }
-      if (op < 60) {
-        Files.createDirectory(j(freshName(dirForNewEntry(), "d")));
-        return "mkdir";
-      }
-      if (op < 67) {
-        Files.delete(j(pick(files)));
-        return "delete";
-      }
-      if (op < 70) {
+      } else if (op < 60) {
+        Path d = freshName(dirForNewEntry(), "d");
+        did = "mkdir " + rel(d);
+        Files.createDirectory(j(d));
+      } else if (op < 67) {
+        Path f = pick(files);
+        did = "delete " + rel(f);
+        Files.delete(j(f));
+      } else if (op < 70) {
         if (dirs.size() > 1) {
           deleteTree(pick(dirs.subList(1, dirs.size())));
         }
-        return "deleteTree";
-      }
-      if (op < 75) {
+      } else if (op < 75) {
         if (!links.isEmpty() && random.nextBoolean()) {
-          Files.delete(j(pick(links)));
-          return "unlink";
+          Path l = pick(links);
+          did = "unlink " + rel(l);
+          Files.delete(j(l));
+        } else {
+          moveOut(pick(files));
         }
-        moveOut(pick(files));
-        return "moveOut";
-      }
-      if (op < 81) {
-        Files.move(j(pick(files)), j(freshName(dirForNewEntry(), "f")));
-        return "rename";
-      }
-      if (op < 85) {
+      } else if (op < 81) {
+        Path a = pick(files);
+        Path b = freshName(dirForNewEntry(), "f");
+        did = "rename " + rel(a) + " " + rel(b);
+        Files.move(j(a), j(b));
+      } else if (op < 85) {
         Path a = pick(files);
         Path b = pick(files);
         if (random.nextBoolean()) {
+          did = "renameReplace " + rel(a) + " " + rel(b);
           Files.move(j(a), j(b), StandardCopyOption.REPLACE_EXISTING);
         } else {
+          did = "renameAtomic " + rel(a) + " " + rel(b);
           Files.move(j(a), j(b), StandardCopyOption.ATOMIC_MOVE);
         }
-        return "renameReplace";
-      }
-      if (op < 88) {
+      } else if (op < 88) {
         if (dirs.size() > 1) {
           Path d = pick(dirs.subList(1, dirs.size()));
           Path parent = dirForNewEntry();
           if (!parent.startsWith(d)) {
-            Files.move(j(d), j(freshName(parent, "d")));
+            Path to = freshName(parent, "d");
+            did = "renameDir " + rel(d) + " " + rel(to);
+            Files.move(j(d), j(to));
           }
         }
-        return "renameDir";
-      }
-      if (op < 92) {
+      } else if (op < 92) {
         Path p = random.nextInt(3) == 0 ? pick(dirs) : pick(files);
         long nanos = TimeUnit.SECONDS.toNanos(946_684_800L + random.nextInt(1_000_000_000)) + random.nextInt(1_000_000_000);
+        did = "setTime " + rel(p) + " " + nanos;
         Files.setLastModifiedTime(j(p), FileTime.from(nanos, TimeUnit.NANOSECONDS));
-        return "setTime";
-      }
-      if (op < 95) {
+      } else if (op < 95) {
         boolean dir = random.nextInt(3) == 0;
         Path p = dir ? pick(dirs) : pick(files);
         String mode = dir ? DIR_MODES[random.nextInt(DIR_MODES.length)] : FILE_MODES[random.nextInt(FILE_MODES.length)];
+        did = "chmod " + rel(p) + " " + mode;
         Files.setPosixFilePermissions(j(p), PosixFilePermissions.fromString(mode));
-        return "chmod";
-      }
-      if (op < 97) {
+      } else if (op < 97) {
         Path target = random.nextBoolean() ? pick(files) : freshName(dirForNewEntry(), "f");
-        Files.copy(j(pick(files)), j(target), StandardCopyOption.REPLACE_EXISTING);
-        return "copy";
+        Path source = pick(files);
+        did = "copy " + rel(source) + " " + rel(target);
+        Files.copy(j(source), j(target), StandardCopyOption.REPLACE_EXISTING);
+      } else if (op < 98) {
+        Path l = freshName(dirForNewEntry(), "l");
+        did = "symlink " + rel(l);
+        Files.createSymbolicLink(j(l), fs.getPath("f" + random.nextInt(100)));
+      } else {
+        moveIn();
       }
-      if (op < 98) {
-        Files.createSymbolicLink(j(freshName(dirForNewEntry(), "l")), fs.getPath("f" + random.nextInt(100)));
-        return "symlink";
-      }
-      moveIn();
-      return "moveIn";
+      return did == null ? "nothing (op " + op + ")" : did;
     } catch (IOException | RuntimeException e) {
-      throw new IOException("operation " + op + " failed (every operation's preconditions hold)", e);
+      throw new IOException(
+          "operation " + op + " (" + did + ") failed; every operation's preconditions hold", e);
     }
   }
 
@@ -234,39 +234,59 @@ final class CrashOps {
    * files that may meanwhile be renamed or deleted.
    */
   private final List<FileChannel> held = new ArrayList<>();
+  private final List<String> heldNames = new ArrayList<>();
 
   private String held(int op) throws IOException {
-    held.removeIf(c -> !c.isOpen());
+    for (int i = held.size() - 1; i >= 0; i--) {
+      if (!held.get(i).isOpen()) {
+        held.remove(i);
+        heldNames.remove(i);
+      }
+    }
     if (held.isEmpty() || (op < 3 && held.size() < 3)) {
-      Path file = random.nextBoolean() ? pick(files) : freshName(dirForNewEntry(), "f");
+      Path file = !files.isEmpty() && random.nextBoolean() ? pick(files) : freshName(dirForNewEntry(), "f");
       held.add(
           FileChannel.open(j(file), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE));
-      return "hold";
+      heldNames.add(rel(file));
+      return "hold #" + (held.size() - 1) + " " + rel(file);
     }
-    FileChannel c = pick(held);
+    int i = random.nextInt(held.size());
+    FileChannel c = held.get(i);
+    String name = "#" + i + " (opened as " + heldNames.get(i) + ")";
     if (op < 8) {
       long size = c.size();
-      write(c, bytes(1 + random.nextInt(2 * blockSize)), random.nextInt((int) Math.min(size + blockSize, 1 << 20)));
-      return "heldWrite";
+      byte[] data = bytes(1 + random.nextInt(2 * blockSize));
+      long pos = random.nextInt((int) Math.min(size + blockSize, 1 << 20));
+      did = "heldWrite " + name + " @" + pos + " +" + data.length;
+      write(c, data, pos);
+      return did;
     }
     if (op < 9) {
-      c.truncate(random.nextInt((int) Math.min(c.size() + 1, 1 << 20)));
-      return "heldTruncate";
+      long size = random.nextInt((int) Math.min(c.size() + 1, 1 << 20));
+      did = "heldTruncate " + name + " " + size;
+      c.truncate(size);
+      return did;
     }
     c.close();
-    held.remove(c);
-    return "release";
+    held.remove(i);
+    heldNames.remove(i);
+    return "release " + name;
   }
 
   private void createFile() throws IOException {
-    Files.write(j(freshName(dirForNewEntry(), "f")), bytes(size()), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    Path f = freshName(dirForNewEntry(), "f");
+    byte[] data = bytes(size());
+    did = "create " + rel(f) + " " + data.length;
+    Files.write(j(f), data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
   }
 
   private void writeAt(Path file) throws IOException {
     try (FileChannel c = FileChannel.open(j(file), StandardOpenOption.WRITE)) {
       long size = c.size();
       long pos = random.nextInt((int) Math.min(Integer.MAX_VALUE, size + blockSize));
-      write(c, bytes(1 + random.nextInt(3 * blockSize)), pos);
+      byte[] data = bytes(1 + random.nextInt(3 * blockSize));
+      did = "write " + rel(file) + " @" + pos + " +" + data.length;
+      write(c, data, pos);
     }
   }
 
@@ -278,32 +298,43 @@ final class CrashOps {
   }
 
   private void append(Path file) throws IOException {
-    Files.write(j(file), bytes(1 + random.nextInt(2 * blockSize)), StandardOpenOption.APPEND);
+    byte[] data = bytes(1 + random.nextInt(2 * blockSize));
+    did = "append " + rel(file) + " +" + data.length;
+    Files.write(j(file), data, StandardOpenOption.APPEND);
   }
 
   private void truncate(Path file) throws IOException {
     try (FileChannel c = FileChannel.open(j(file), StandardOpenOption.WRITE)) {
       long size = c.size();
-      c.truncate(size == 0 ? 0 : random.nextInt((int) Math.min(Integer.MAX_VALUE, size)));
+      long to = size == 0 ? 0 : random.nextInt((int) Math.min(Integer.MAX_VALUE, size));
+      did = "truncate " + rel(file) + " " + to;
+      c.truncate(to);
     }
   }
 
   /** Several writes and a truncation through one channel. */
   private void burst(Path file) throws IOException {
+    did = "burst " + rel(file);
     try (FileChannel c = FileChannel.open(j(file), StandardOpenOption.WRITE, StandardOpenOption.READ)) {
       int n = 2 + random.nextInt(6);
       for (int i = 0; i < n; i++) {
         long size = c.size();
         if (random.nextInt(5) == 0 && size > 0) {
-          c.truncate(random.nextInt((int) Math.min(Integer.MAX_VALUE, size)));
+          long to = random.nextInt((int) Math.min(Integer.MAX_VALUE, size));
+          did += " truncate " + to;
+          c.truncate(to);
         } else {
-          write(c, bytes(1 + random.nextInt(2 * blockSize)), random.nextInt((int) size + blockSize));
+          byte[] data = bytes(1 + random.nextInt(2 * blockSize));
+          long pos = random.nextInt((int) size + blockSize);
+          did += " write @" + pos + " +" + data.length;
+          write(c, data, pos);
         }
       }
     }
   }
 
   private void deleteTree(Path dir) throws IOException {
+    did = "deleteTree " + rel(dir);
     List<Path> all = new ArrayList<>();
     Files.walkFileTree(
         dir,
@@ -328,6 +359,7 @@ final class CrashOps {
   /** Moves a tracked file out of the root (it then is no longer tracked). */
   private void moveOut(Path file) throws IOException {
     Path target = outside.resolve("out" + random.nextInt(8));
+    did = "moveOut " + rel(file) + " " + rel(target);
     Files.move(j(file), j(target), StandardCopyOption.REPLACE_EXISTING);
   }
 
@@ -335,6 +367,8 @@ final class CrashOps {
   private void moveIn() throws IOException {
     Path source = outside.resolve("in" + random.nextInt(8));
     Files.write(j(source), bytes(size()));
-    Files.move(j(source), j(freshName(dirForNewEntry(), "f")));
+    Path target = freshName(dirForNewEntry(), "f");
+    did = "moveIn " + rel(target);
+    Files.move(j(source), j(target));
   }
 }

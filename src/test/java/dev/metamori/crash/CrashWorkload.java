@@ -22,6 +22,7 @@ import java.util.Random;
  *   OPENING                 about to open the store (recovery runs inside open)
  *   OPENED epoch micros     open returned
  *   OP n                    about to perform operation n
+ *   DID what                operation n done: what it was
  *   COMMIT k                about to call commit for the k-th time; waits for a line on stdin
  *   COMMITTED id micros     commit returned
  *   ROLLBACK k target       about to call rollback for the k-th time; waits for a line on stdin
@@ -125,7 +126,7 @@ public final class CrashWorkload {
         for (int i = 0; i < n && done < maxOps; i++) {
           done++;
           OUT.println("OP " + done);
-          ops.step();
+          OUT.println("DID " + ops.step());
         }
         List<Epoch> valid = cp.epochs();
         if (random.nextInt(100) < rollbackPercent) {
