@@ -152,6 +152,26 @@ class FilesLeavingTheTrackedTreeTest {
   }
 
   @Test
+  void aFileCreatedInTheEpochStaysJournaledWhenASecondLinkToItIsDeleted() throws Exception {
+    try (Checkpointer cp = open()) {
+      FileSystem fs = cp.fileSystem();
+      Path file = j(fs, root.resolve("file"));
+      Path link = j(fs, root.resolve("link"));
+      byte[] zeros = new byte[3000];
+      try (FileChannel c =
+          FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        c.write(ByteBuffer.wrap(zeros), 0);
+        Files.createLink(link, file);
+        Files.delete(link);
+        long e1 = cp.commit();
+        c.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 0);
+        cp.rollback(e1);
+      }
+      assertArrayEquals(zeros, Files.readAllBytes(root.resolve("file")));
+    }
+  }
+
+  @Test
   void aFileOnTheInodeOfADeletedFileIsJournaledUnderItsOwnName() throws Exception {
     try (Checkpointer cp = open()) {
       FileSystem fs = cp.fileSystem();
