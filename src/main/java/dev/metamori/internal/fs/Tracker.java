@@ -680,8 +680,11 @@ public final class Tracker {
     touchParent(real);
     TrackedFile f = files.get(keyOf(a, real));
     if (f != null && f.createdIn(generation)) {
+      boolean last = lastLink(real, a);
       provider.delete(real);
-      detach(f);
+      if (last) {
+        detach(f);
+      }
       return null;
     }
     return trash(real);
@@ -706,17 +709,26 @@ public final class Tracker {
     files.computeIfPresent(f.key, (k, g) -> g == f && g.openCount == 0 ? null : g);
   }
 
+  /** Whether removing the name {@code real} takes its inode out of the trees. */
+  private boolean lastLink(Path real, BasicFileAttributes a) throws IOException {
+    if (a.isDirectory() || !delegate.supportedFileAttributeViews().contains("unix")) {
+      return true;
+    }
+    Object links = provider.readAttributes(real, "unix:nlink", NOFOLLOW_LINKS).get("nlink");
+    return !(links instanceof Integer) || (Integer) links <= 1;
+  }
+
   /**
    * Keeps the old version of a target that a rename is about to replace. A file is hard-linked
    * into the trash, so the rename that follows still replaces it atomically.
    *
-   * @return the target if the working epoch created it (nothing to keep): the caller detaches
-   *     it once the rename has replaced it
+   * @return the target if the working epoch created it (nothing to keep) and this is its last
+   *     link: the caller detaches it once the rename has replaced it
    */
   private TrackedFile replaceTarget(Path real, BasicFileAttributes a) throws IOException {
     TrackedFile f = files.get(keyOf(a, real));
     if (f != null && f.createdIn(generation)) {
-      return f; // created in this epoch: nothing to keep
+      return lastLink(real, a) ? f : null; // created in this epoch: nothing to keep
     }
     if (a.isDirectory()) {
       remove(real, a);
@@ -809,8 +821,11 @@ public final class Tracker {
     TrackedFile f = files.get(keyOf(sa, source));
     if (f != null && f.createdIn(generation) && (!sa.isDirectory() || isEmpty(source))) {
       // created in this epoch and holding nothing older: nothing to keep
+      boolean last = lastLink(source, sa);
       provider.move(source, target, atomic ? new CopyOption[] {StandardCopyOption.ATOMIC_MOVE} : new CopyOption[0]);
-      detach(f);
+      if (last) {
+        detach(f);
+      }
       return;
     }
     Path kept = trash(source);
