@@ -172,6 +172,28 @@ class FilesLeavingTheTrackedTreeTest {
   }
 
   @Test
+  void aFileCreatedInTheEpochStaysJournaledUnderItsSecondLinkWhenItsFirstNameIsDeleted() throws Exception {
+    try (Checkpointer cp = open()) {
+      FileSystem fs = cp.fileSystem();
+      Path file = j(fs, root.resolve("file"));
+      Path link = j(fs, root.resolve("link"));
+      byte[] zeros = new byte[3000];
+      try (FileChannel c =
+          FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        c.write(ByteBuffer.wrap(zeros), 0);
+        Files.createLink(link, file);
+        Files.delete(file);
+        long e1 = cp.commit();
+        Files.writeString(link, "rewritten");
+        c.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 0);
+        cp.rollback(e1);
+      }
+      assertArrayEquals(zeros, Files.readAllBytes(root.resolve("link")));
+      assertFalse(Files.exists(root.resolve("file")));
+    }
+  }
+
+  @Test
   void aFileOnTheInodeOfADeletedFileIsJournaledUnderItsOwnName() throws Exception {
     try (Checkpointer cp = open()) {
       FileSystem fs = cp.fileSystem();
