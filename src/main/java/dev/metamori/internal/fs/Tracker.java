@@ -679,12 +679,9 @@ public final class Tracker {
   private Path remove(Path real, BasicFileAttributes a) throws IOException {
     touchParent(real);
     TrackedFile f = files.get(keyOf(a, real));
-    if (f != null && f.createdIn(generation)) {
-      boolean last = lastLink(real, a);
+    if (f != null && f.createdIn(generation) && lastLink(real, a)) {
       provider.delete(real);
-      if (last) {
-        detach(f);
-      }
+      detach(f);
       return null;
     }
     return trash(real);
@@ -709,7 +706,10 @@ public final class Tracker {
     files.computeIfPresent(f.key, (k, g) -> g == f && g.openCount == 0 ? null : g);
   }
 
-  /** Whether removing the name {@code real} takes its inode out of the trees. */
+  /**
+   * Whether removing the name {@code real} takes its inode out of the trees. A created file with
+   * another link goes through the trash like an older one, so that its entry keeps a valid path.
+   */
   private boolean lastLink(Path real, BasicFileAttributes a) throws IOException {
     if (a.isDirectory() || !delegate.supportedFileAttributeViews().contains("unix")) {
       return true;
@@ -722,13 +722,13 @@ public final class Tracker {
    * Keeps the old version of a target that a rename is about to replace. A file is hard-linked
    * into the trash, so the rename that follows still replaces it atomically.
    *
-   * @return the target if the working epoch created it (nothing to keep) and this is its last
-   *     link: the caller detaches it once the rename has replaced it
+   * @return the target if the working epoch created it and this is its last link (nothing to
+   *     keep): the caller detaches it once the rename has replaced it
    */
   private TrackedFile replaceTarget(Path real, BasicFileAttributes a) throws IOException {
     TrackedFile f = files.get(keyOf(a, real));
-    if (f != null && f.createdIn(generation)) {
-      return lastLink(real, a) ? f : null; // created in this epoch: nothing to keep
+    if (f != null && f.createdIn(generation) && lastLink(real, a)) {
+      return f; // created in this epoch: nothing to keep
     }
     if (a.isDirectory()) {
       remove(real, a);
@@ -819,13 +819,10 @@ public final class Tracker {
     }
     touchParent(source);
     TrackedFile f = files.get(keyOf(sa, source));
-    if (f != null && f.createdIn(generation) && (!sa.isDirectory() || isEmpty(source))) {
+    if (f != null && f.createdIn(generation) && (sa.isDirectory() ? isEmpty(source) : lastLink(source, sa))) {
       // created in this epoch and holding nothing older: nothing to keep
-      boolean last = lastLink(source, sa);
       provider.move(source, target, atomic ? new CopyOption[] {StandardCopyOption.ATOMIC_MOVE} : new CopyOption[0]);
-      if (last) {
-        detach(f);
-      }
+      detach(f);
       return;
     }
     Path kept = trash(source);
