@@ -131,12 +131,12 @@ final class CrashOps {
     did = null;
     scan();
     int crowd = files.size() + dirs.size() + links.size();
-    int op = random.nextInt(110);
+    int op = random.nextInt(115);
     if (crowd > 45 && op < 60) {
       op = 60 + random.nextInt(15); // mostly removals when crowded
     }
     try {
-      if (op >= 100) {
+      if (op >= 100 && op < 110) {
         return held(op - 100);
       }
       if (files.isEmpty() || op < 12) {
@@ -219,8 +219,15 @@ final class CrashOps {
         Path l = freshName(dirForNewEntry(), "l");
         did = "symlink " + rel(l);
         Files.createSymbolicLink(j(l), fs.getPath("f" + random.nextInt(100)));
-      } else {
+      } else if (op < 100) {
         moveIn();
+      } else if (op < 112) {
+        Path existing = pick(files);
+        Path link = freshName(dirForNewEntry(), "h");
+        did = "hardLink " + rel(link) + " -> " + rel(existing);
+        Files.createLink(j(link), j(existing));
+      } else {
+        mappedWrite(pick(files));
       }
       return did == null ? "nothing (op " + op + ")" : did;
     } catch (IOException | RuntimeException e) {
@@ -330,6 +337,22 @@ final class CrashOps {
           write(c, data, pos);
         }
       }
+    }
+  }
+
+  /** Writes through a read-write mapping of part of the file (never past its end). */
+  private void mappedWrite(Path file) throws IOException {
+    try (FileChannel c = FileChannel.open(j(file), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      long size = c.size();
+      if (size == 0) {
+        did = "mappedWrite " + rel(file) + " (empty: nothing)";
+        return;
+      }
+      long pos = random.nextInt((int) Math.min(size, 1 << 20));
+      int len = 1 + random.nextInt((int) Math.min(size - pos, 3L * blockSize));
+      did = "mappedWrite " + rel(file) + " @" + pos + " +" + len;
+      java.nio.MappedByteBuffer m = c.map(FileChannel.MapMode.READ_WRITE, pos, len);
+      m.put(bytes(len));
     }
   }
 
