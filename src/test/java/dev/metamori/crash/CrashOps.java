@@ -34,14 +34,14 @@ final class CrashOps {
   private final FileSystem fs;
   private final Path root;
   private final Path outside;
-  private final int blockSize;
+  private final int unit;
 
-  CrashOps(Random random, FileSystem fs, Path root, Path outside, int blockSize) {
+  CrashOps(Random random, FileSystem fs, Path root, Path outside, int unit) {
     this.random = random;
     this.fs = fs;
     this.root = root;
     this.outside = outside;
-    this.blockSize = blockSize;
+    this.unit = unit;
   }
 
   /** The journaling path for a real path. */
@@ -112,9 +112,9 @@ final class CrashOps {
       case 0:
         return random.nextInt(64);
       case 1:
-        return random.nextInt(blockSize * 2);
+        return random.nextInt(unit * 2);
       default:
-        return random.nextInt(blockSize * 12);
+        return random.nextInt(unit * 12);
     }
   }
 
@@ -262,8 +262,8 @@ final class CrashOps {
     String name = "#" + i + " (opened as " + heldNames.get(i) + ")";
     if (op < 8) {
       long size = c.size();
-      byte[] data = bytes(1 + random.nextInt(2 * blockSize));
-      long pos = random.nextInt((int) Math.min(size + blockSize, 1 << 20));
+      byte[] data = bytes(1 + random.nextInt(2 * unit));
+      long pos = random.nextInt((int) Math.min(size + unit, 1 << 20));
       did = "heldWrite " + name + " @" + pos + " +" + data.length;
       write(c, data, pos);
       return did;
@@ -290,8 +290,8 @@ final class CrashOps {
   private void writeAt(Path file) throws IOException {
     try (FileChannel c = FileChannel.open(j(file), StandardOpenOption.WRITE)) {
       long size = c.size();
-      long pos = random.nextInt((int) Math.min(Integer.MAX_VALUE, size + blockSize));
-      byte[] data = bytes(1 + random.nextInt(3 * blockSize));
+      long pos = random.nextInt((int) Math.min(Integer.MAX_VALUE, size + unit));
+      byte[] data = bytes(1 + random.nextInt(3 * unit));
       did = "write " + rel(file) + " @" + pos + " +" + data.length;
       write(c, data, pos);
     }
@@ -305,7 +305,7 @@ final class CrashOps {
   }
 
   private void append(Path file) throws IOException {
-    byte[] data = bytes(1 + random.nextInt(2 * blockSize));
+    byte[] data = bytes(1 + random.nextInt(2 * unit));
     did = "append " + rel(file) + " +" + data.length;
     Files.write(j(file), data, StandardOpenOption.APPEND);
   }
@@ -331,8 +331,8 @@ final class CrashOps {
           did += " truncate " + to;
           c.truncate(to);
         } else {
-          byte[] data = bytes(1 + random.nextInt(2 * blockSize));
-          long pos = random.nextInt((int) size + blockSize);
+          byte[] data = bytes(1 + random.nextInt(2 * unit));
+          long pos = random.nextInt((int) size + unit);
           did += " write @" + pos + " +" + data.length;
           write(c, data, pos);
         }
@@ -349,7 +349,7 @@ final class CrashOps {
         return;
       }
       long pos = random.nextInt((int) Math.min(size, 1 << 20));
-      int len = 1 + random.nextInt((int) Math.min(size - pos, 3L * blockSize));
+      int len = 1 + random.nextInt((int) Math.min(size - pos, 3L * unit));
       did = "mappedWrite " + rel(file) + " @" + pos + " +" + len;
       java.nio.MappedByteBuffer m = c.map(FileChannel.MapMode.READ_WRITE, pos, len);
       m.put(bytes(len));

@@ -36,11 +36,11 @@ final class CrashStore {
     Files.createDirectories(root.resolve("c"));
     Files.createDirectories(outside);
     for (String name : new String[] {"f1", "a/f2", "a/b/f3", "c/f4", "c/f5"}) {
-      byte[] data = new byte[random.nextInt(6 * CrashWorkload.BLOCK_SIZE)];
+      byte[] data = new byte[random.nextInt(6 * CrashWorkload.SIZE_UNIT)];
       random.nextBytes(data);
       Files.write(root.resolve(name), data);
     }
-    try (Checkpointer cp = open(CrashWorkload.BLOCK_SIZE);
+    try (Checkpointer cp = open(new int[] {512, 1024, 4096}[random.nextInt(3)]);
         CrashOracleLog log = CrashOracleLog.append(oracle)) {
       assertEquals(0, cp.currentEpoch());
       log.pending(0, CrashTreeSnapshot.of(root));

@@ -37,8 +37,8 @@ import java.util.Random;
  */
 public final class CrashWorkload {
   static final int MISMATCH_STATUS = 3;
-  /** The block size the tests create their stores with: small, so files span many blocks. */
-  static final int BLOCK_SIZE = 1024;
+  /** The unit of the workload's file and write sizes; stores have blocks of 512 B to 4 KiB. */
+  static final int SIZE_UNIT = 1024;
 
   private static final PrintStream OUT = new PrintStream(System.out, true, StandardCharsets.UTF_8);
   private static final BufferedReader IN =
@@ -117,7 +117,7 @@ public final class CrashWorkload {
       check(root, state.tree(current), "after opening at epoch " + current);
       log.at(current);
       long nextId = Collections.max(state.committed.keySet()) + 1;
-      CrashOps ops = new CrashOps(random, cp.fileSystem(), root, outside, BLOCK_SIZE);
+      CrashOps ops = new CrashOps(random, cp.fileSystem(), root, outside, SIZE_UNIT);
       int done = 0;
       int commits = 0;
       int rollbacks = 0;

@@ -50,7 +50,7 @@ class CrashWorkloadWithoutKillsTest {
     trees.put(0L, CrashTreeSnapshot.of(store.root));
     Checkpointer cp = store.open();
     try {
-      CrashOps ops = new CrashOps(random, cp.fileSystem(), store.root, store.outside, CrashWorkload.BLOCK_SIZE);
+      CrashOps ops = new CrashOps(random, cp.fileSystem(), store.root, store.outside, CrashWorkload.SIZE_UNIT);
       for (int step = 0; step < STEPS; step++) {
         for (int k = random.nextInt(6); k >= 0; k--) {
           trace.add(ops.step());
@@ -71,7 +71,7 @@ class CrashWorkloadWithoutKillsTest {
           trace.add("CLOSE AND REOPEN at " + cp.currentEpoch());
           cp.close();
           cp = store.open();
-          ops = new CrashOps(random, cp.fileSystem(), store.root, store.outside, CrashWorkload.BLOCK_SIZE);
+          ops = new CrashOps(random, cp.fileSystem(), store.root, store.outside, CrashWorkload.SIZE_UNIT);
           store.assertTree(trees.get(cp.currentEpoch()), "after reopening at " + cp.currentEpoch());
         }
       }

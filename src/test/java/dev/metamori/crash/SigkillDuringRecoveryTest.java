@@ -95,7 +95,7 @@ class SigkillDuringRecoveryTest {
     long nextId = Collections.max(state.committed.keySet()) + 1;
     try (Checkpointer cp = store.open();
         CrashOracleLog log = CrashOracleLog.append(store.oracle)) {
-      CrashOps ops = new CrashOps(random, cp.fileSystem(), store.root, store.outside, CrashWorkload.BLOCK_SIZE);
+      CrashOps ops = new CrashOps(random, cp.fileSystem(), store.root, store.outside, CrashWorkload.SIZE_UNIT);
       int epochs = 3 + random.nextInt(4);
       for (int e = 0; e < epochs; e++) {
         for (int i = 8 + random.nextInt(15); i > 0; i--) {
