@@ -29,6 +29,12 @@ final class TrackedFile {
   volatile long startSize;
   /** Created in the working epoch: its undo is its deletion, nothing else is saved. */
   volatile boolean created;
+  /**
+   * Left the tracked trees in the epoch that created it (deleted, replaced or moved out): no
+   * longer journaled, and dropped from the tracker once no channel is open on it, so that its
+   * inode number, once reused, starts afresh.
+   */
+  volatile boolean detached;
   /** Blocks saved in the working epoch; ranges, so memory grows with runs, not blocks. */
   RangeSet<Long> saved;
 

@@ -408,7 +408,7 @@ public final class Tracker {
         (k, f) -> {
           if (f == file) {
             f.openCount--;
-            if (f.openCount == 0 && !f.touchedIn(generation) && !f.hasMappings()) {
+            if (f.openCount == 0 && (f.detached || (!f.touchedIn(generation) && !f.hasMappings()))) {
               return null;
             }
           }
@@ -476,6 +476,9 @@ public final class Tracker {
 
   /** Saves the blocks of {@code [pos, pos + len)} that the working epoch has not saved yet. */
   void beforeWrite(TrackedFile f, MetamoriFileChannel channel, long pos, long len) throws IOException {
+    if (f.detached) {
+      return;
+    }
     ensureTouched(f);
     if (f.created || pos >= f.startSize || len <= 0) {
       return;
@@ -492,6 +495,9 @@ public final class Tracker {
 
   /** Saves the blocks a truncation to {@code newSize} would cut off. */
   void beforeTruncate(TrackedFile f, MetamoriFileChannel channel, long newSize) throws IOException {
+    if (f.detached) {
+      return;
+    }
     ensureTouched(f);
     if (f.created || newSize >= f.startSize) {
       return;
@@ -799,14 +805,15 @@ public final class Tracker {
   private Path remove(Path real, BasicFileAttributes a) throws IOException {
     touchParent(real);
     TrackedFile f = files.get(keyOf(a, real));
-    if (f != null && f.createdIn(generation)) {
+    if (f != null && f.createdIn(generation) && lastLink(real, a)) {
       provider.delete(real);
+      detach(f);
       return null;
     }
     return trash(real);
   }
 
-  /** Renames {@code real} into the trash; its undo renames it back. */
+  /** Renames {@code real} into the working epoch's trash; its undo renames it back. */
   private Path trash(Path real) throws IOException {
     String name = journal.newTrashEntry();
     Path trash = journal.trashPath(name);
@@ -817,17 +824,41 @@ public final class Tracker {
   }
 
   /**
+   * {@code f}, created in the working epoch, has left the tracked trees: channels still open
+   * on it write to an inode outside the trees, which needs no journaling.
+   */
+  private void detach(TrackedFile f) {
+    f.detached = true;
+    files.computeIfPresent(f.key, (k, g) -> g == f && g.openCount == 0 ? null : g);
+  }
+
+  /**
+   * Whether removing the name {@code real} takes its inode out of the trees. A created file with
+   * another link goes through the trash like an older one, so that its entry keeps a valid path.
+   */
+  private boolean lastLink(Path real, BasicFileAttributes a) throws IOException {
+    if (a.isDirectory() || !delegate.supportedFileAttributeViews().contains("unix")) {
+      return true;
+    }
+    Object links = provider.readAttributes(real, "unix:nlink", NOFOLLOW_LINKS).get("nlink");
+    return !(links instanceof Integer) || (Integer) links <= 1;
+  }
+
+  /**
    * Keeps the old version of a target that a rename is about to replace. A file is hard-linked
    * into the trash, so the rename that follows still replaces it atomically.
+   *
+   * @return the target if the working epoch created it and this is its last link (nothing to
+   *     keep): the caller detaches it once the rename has replaced it
    */
-  private void replaceTarget(Path real, BasicFileAttributes a) throws IOException {
+  private TrackedFile replaceTarget(Path real, BasicFileAttributes a) throws IOException {
     TrackedFile f = files.get(keyOf(a, real));
-    if (f != null && f.createdIn(generation)) {
-      return; // created in this epoch: nothing to keep
+    if (f != null && f.createdIn(generation) && lastLink(real, a)) {
+      return f; // created in this epoch: nothing to keep
     }
     if (a.isDirectory()) {
       remove(real, a);
-      return;
+      return null;
     }
     String name = journal.newTrashEntry();
     Path trash = journal.trashPath(name);
@@ -838,6 +869,7 @@ public final class Tracker {
       relocate(provider, real, trash);
     }
     relocated(real, trash);
+    return null;
   }
 
   void move(MetamoriPath source, MetamoriPath target, CopyOption... options) throws IOException {
@@ -893,21 +925,23 @@ public final class Tracker {
       if (s.zone == Zone.TRACKED && t.zone == Zone.TRACKED) {
         touchParent(s.real);
         touchParent(t.real);
-        if (ta != null) {
-          replaceTarget(t.real, ta);
-        }
+        TrackedFile replaced = ta != null ? replaceTarget(t.real, ta) : null;
         journal.append(new Moved(s.real.toString(), t.real.toString()));
         provider.move(s.real, t.real, options);
+        if (replaced != null && !replaced.key.equals(keyOf(sa, s.real))) {
+          detach(replaced); // (a rename between two links of one inode changes nothing)
+        }
         relocated(s.real, t.real);
       } else if (s.zone == Zone.TRACKED) {
         moveOut(s.real, sa, t.real, ta, atomic);
       } else {
         touchParent(t.real);
-        if (ta != null) {
-          replaceTarget(t.real, ta);
-        }
+        TrackedFile replaced = ta != null ? replaceTarget(t.real, ta) : null;
         journal.append(new Created(t.real.toString()));
         provider.move(s.real, t.real, options);
+        if (replaced != null) {
+          detach(replaced);
+        }
         markCreated(track(t.real));
       }
     } finally {
@@ -924,14 +958,14 @@ public final class Tracker {
       throws IOException {
     touchParent(source);
     TrackedFile f = files.get(keyOf(sa, source));
-    if (f != null && f.createdIn(generation) && !sa.isDirectory()) {
-      // created in this epoch: nothing to keep (a directory may hold older files: it is kept)
+    if (f != null && f.createdIn(generation) && (sa.isDirectory() ? isEmpty(source) : lastLink(source, sa))) {
+      // created in this epoch and holding nothing older: nothing to keep
       CopyOption[] options =
           atomic
               ? new CopyOption[] {StandardCopyOption.ATOMIC_MOVE}
               : ta != null ? new CopyOption[] {StandardCopyOption.REPLACE_EXISTING} : new CopyOption[0];
       provider.move(source, target, options);
-      relocated(source, target);
+      detach(f);
       return;
     }
     Path staging = target.resolveSibling("." + target.getFileName() + ".metamori-" + System.nanoTime());

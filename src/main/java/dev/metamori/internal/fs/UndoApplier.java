@@ -82,6 +82,7 @@ final class UndoApplier implements UndoTarget {
       Path trash = journal.trashPath(t.trashName());
       Path path = Paths.get(t.path());
       if (exists(trash)) {
+        ensureParent(path);
         Tracker.relocate(provider, trash, path);
       }
       dirs.add(path.getParent());
@@ -90,6 +91,7 @@ final class UndoApplier implements UndoTarget {
       Path from = Paths.get(m.from());
       Path to = Paths.get(m.to());
       if (!exists(from) && exists(to)) {
+        ensureParent(from);
         provider.move(to, from);
       }
       dirs.add(from.getParent());
@@ -166,6 +168,19 @@ final class UndoApplier implements UndoTarget {
       open.put(path, channel);
     }
     return channel;
+  }
+
+  /**
+   * A directory created and removed again within one epoch leaves no record of its removal,
+   * yet records of older files that passed through it name paths inside it: recreate it for
+   * them (its own Created record, undone later, removes it again).
+   */
+  private void ensureParent(Path path) throws IOException {
+    Path parent = path.getParent();
+    if (parent != null && !exists(parent)) {
+      ensureParent(parent);
+      provider.createDirectory(parent);
+    }
   }
 
   private boolean exists(Path path) throws IOException {

@@ -1,0 +1,178 @@
+package dev.metamori.crash;
+
+import dev.metamori.Checkpointer;
+import dev.metamori.Epoch;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * The process the crash tests kill. Drives a store through its file system and keeps the
+ * oracle log ({@link CrashOracleLog}) up to date, announcing on standard output what it is
+ * about to do:
+ *
+ * <pre>
+ *   OPENING                 about to open the store (recovery runs inside open)
+ *   OPENED epoch micros     open returned
+ *   OP n                    about to perform operation n
+ *   DID what                operation n done: what it was
+ *   COMMIT k                about to call commit for the k-th time; waits for a line on stdin
+ *   COMMITTED id micros     commit returned
+ *   ROLLBACK k target       about to call rollback for the k-th time; waits for a line on stdin
+ *   ROLLEDBACK target micros
+ *   MISMATCH text           a self-check failed (exit status 3)
+ *   DONE                    ran out of operations (exit status 0)
+ * </pre>
+ *
+ * Modes: {@code work store root outside oracle seed maxOps rollbackPercent} (random operations,
+ * commits and rollbacks); {@code open store root} (only recovery); {@code rollback store root
+ * oracle target} (recovery, then one rollback).
+ */
+public final class CrashWorkload {
+  static final int MISMATCH_STATUS = 3;
+  /** The unit of the workload's file and write sizes; stores have blocks of 512 B to 4 KiB. */
+  static final int SIZE_UNIT = 1024;
+
+  private static final PrintStream OUT = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+  private static final BufferedReader IN =
+      new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+
+  private CrashWorkload() {}
+
+  public static void main(String[] args) throws Exception {
+    String mode = args[0];
+    Path store = Paths.get(args[1]);
+    Path root = Paths.get(args[2]);
+    switch (mode) {
+      case "work":
+        work(store, root, Paths.get(args[3]), Paths.get(args[4]), Long.parseLong(args[5]),
+            Integer.parseInt(args[6]), Integer.parseInt(args[7]));
+        break;
+      case "open":
+        try (Checkpointer cp = open(store, root)) {
+          // recovery is all this mode does
+        }
+        break;
+      case "rollback":
+        try (Checkpointer cp = open(store, root);
+            CrashOracleLog log = CrashOracleLog.append(Paths.get(args[3]))) {
+          long target = Long.parseLong(args[4]);
+          log.rollingBack(target);
+          OUT.println("ROLLBACK 1 " + target);
+          awaitGo();
+          long t0 = System.nanoTime();
+          cp.rollback(target);
+          long micros = (System.nanoTime() - t0) / 1000;
+          log.at(target);
+          OUT.println("ROLLEDBACK " + target + " " + micros);
+        }
+        break;
+      default:
+        throw new IllegalArgumentException(mode);
+    }
+    OUT.println("DONE");
+    System.exit(0);
+  }
+
+  private static Checkpointer open(Path store, Path root) throws IOException {
+    OUT.println("OPENING");
+    long t0 = System.nanoTime();
+    Checkpointer cp = Checkpointer.builder(store).track(root).open();
+    OUT.println("OPENED " + cp.currentEpoch() + " " + (System.nanoTime() - t0) / 1000);
+    return cp;
+  }
+
+  private static void mismatch(String what) {
+    OUT.println("MISMATCH " + what.replace('\n', ' '));
+    System.exit(MISMATCH_STATUS);
+  }
+
+  private static void check(Path root, CrashTreeSnapshot expected, String when) throws IOException {
+    List<String> diff = CrashTreeSnapshot.of(root).differencesFrom(expected);
+    if (!diff.isEmpty()) {
+      mismatch(when + ": " + diff);
+    }
+  }
+
+  private static void work(Path store, Path root, Path outside, Path oracle, long seed, int maxOps, int rollbackPercent)
+      throws IOException {
+    CrashOracleLog.State state = CrashOracleLog.read(oracle);
+    if (state.pendingId != null || state.rollbackTarget != null || state.validEnd != java.nio.file.Files.size(oracle)) {
+      throw new IllegalStateException("the oracle log was not settled before this run");
+    }
+    Random random = new Random(seed);
+    try (Checkpointer cp = open(store, root);
+        CrashOracleLog log = CrashOracleLog.append(oracle)) {
+      long current = cp.currentEpoch();
+      if (current != state.current) {
+        mismatch("opened at epoch " + current + " but the oracle is at " + state.current);
+      }
+      check(root, state.tree(current), "after opening at epoch " + current);
+      log.at(current);
+      long nextId = Collections.max(state.committed.keySet()) + 1;
+      CrashOps ops = new CrashOps(random, cp.fileSystem(), root, outside, SIZE_UNIT);
+      int done = 0;
+      int commits = 0;
+      int rollbacks = 0;
+      while (done < maxOps) {
+        int n = 1 + random.nextInt(6);
+        for (int i = 0; i < n && done < maxOps; i++) {
+          done++;
+          OUT.println("OP " + done);
+          OUT.println("DID " + ops.step());
+        }
+        List<Epoch> valid = cp.epochs();
+        if (random.nextInt(100) < rollbackPercent) {
+          long target =
+              random.nextBoolean()
+                  ? valid.get(Math.max(0, valid.size() - 1 - random.nextInt(3))).id()
+                  : valid.get(random.nextInt(valid.size())).id();
+          rollbacks++;
+          log.rollingBack(target);
+          OUT.println("ROLLBACK " + rollbacks + " " + target);
+          awaitGo();
+          long t0 = System.nanoTime();
+          cp.rollback(target);
+          long micros = (System.nanoTime() - t0) / 1000;
+          log.at(target);
+          OUT.println("ROLLEDBACK " + target + " " + micros);
+          if (cp.currentEpoch() != target) {
+            mismatch("rollback(" + target + ") left the store at epoch " + cp.currentEpoch());
+          }
+          check(root, state.tree(target), "after rollback to epoch " + target);
+        } else {
+          CrashTreeSnapshot tree = CrashTreeSnapshot.of(root);
+          commits++;
+          log.pending(nextId, tree);
+          OUT.println("COMMIT " + commits);
+          awaitGo();
+          long t0 = System.nanoTime();
+          long id = cp.commit();
+          long micros = (System.nanoTime() - t0) / 1000;
+          if (id != nextId) {
+            mismatch("commit returned epoch " + id + " where " + nextId + " was expected");
+          }
+          log.committed(id);
+          state.committed.put(id, tree);
+          nextId = id + 1;
+          OUT.println("COMMITTED " + id + " " + micros);
+          check(root, tree, "after commit of epoch " + id);
+        }
+      }
+    }
+  }
+
+  private static void awaitGo() throws IOException {
+    if (IN.readLine() == null) {
+      // the test is gone: stop at once, like a kill
+      Runtime.getRuntime().halt(2);
+    }
+  }
+}
