@@ -202,6 +202,22 @@ class FileSystemProperties {
             new Rollback(0)));
   }
 
+  @Test
+  void operationsBelowALoopingSymbolicLinkFailAsOnTheDefaultFileSystem() {
+    run(
+        List.of(
+            new Move("d", "c", MoveMode.REPLACE_AND_ATOMIC),
+            new Symlink("d", "d"),
+            new CopyIn("p", "d/x", CopyMode.REPLACE_NOFOLLOW),
+            new Move("e/x", "d/x", MoveMode.PLAIN),
+            new HardLink("d/x", "e/x"),
+            new Write("d/x", 0, 10, true),
+            new Mkdir("d/x"),
+            new Delete("d/x"),
+            new Commit(),
+            new Rollback(0)));
+  }
+
   // ---------------------------------------------------------------- generators
 
   static Gen<Op> op() {

@@ -312,8 +312,9 @@ public final class Tracker {
       if (parent != null && normal.getFileName() != null) {
         try {
           real = parent.toRealPath().resolve(normal.getFileName());
-        } catch (NoSuchFileException e) {
-          // the operation itself will report the missing parent
+        } catch (FileSystemException e) {
+          // the operation itself will report the missing (or looping, or non-directory) parent,
+          // after whatever the default file system checks first
         }
       }
     }
@@ -336,7 +337,7 @@ public final class Tracker {
       Path link;
       try {
         link = parent.toRealPath().resolve(normal.getFileName());
-      } catch (NoSuchFileException e) {
+      } catch (FileSystemException e) {
         return current;
       }
       BasicFileAttributes a = attributesOrNull(link);
