@@ -100,4 +100,25 @@ class VerifyTest {
       assertTrue(damage.stream().noneMatch(d -> d.epoch() == 2), damage::toString);
     }
   }
+
+  @Test
+  void aDamagedUndoProgressFileStopsRecoveryInsteadOfGuessing() throws IOException {
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      Files.write(cp.fileSystem().getPath(data.resolve("f").toString()), new byte[] {1});
+    } // closed without commit: the next open must undo that write
+    Files.write(store.resolve("undo.progress"), new byte[64]); // both slots invalid
+    CorruptStoreException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            CorruptStoreException.class, () -> Checkpointer.builder(store).track(data).open());
+    assertTrue(e.file().endsWith("undo.progress"), e.getMessage());
+  }
+
+  @Test
+  void aDamagedUndoProgressFileIsHarmlessWhenNoUndoIsPending() throws IOException {
+    Files.write(store.resolve("undo.progress"), new byte[64]);
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      cp.rollback(1);
+      assertEquals(1, cp.currentEpoch());
+    }
+  }
 }

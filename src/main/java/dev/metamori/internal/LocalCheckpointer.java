@@ -13,7 +13,6 @@ import dev.metamori.internal.journal.EpochInfo;
 import dev.metamori.internal.journal.Journal;
 import java.io.IOException;
 import java.nio.file.FileSystem;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -22,7 +21,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The {@link Checkpointer} of one store on the default file system: a {@link Journal}, the
+ * The {@link Checkpointer} of one store, journaling the file system the store is on (the default
+ * one, or in tests a fault-injecting one that forwards to it): a {@link Journal}, the
  * {@link Tracker} that feeds it, and the {@link MetamoriFileSystem} the application uses.
  * After a fatal I/O error in commit or rollback it stops: later calls fail with the original
  * error as the cause, and reopening the store recovers it.
@@ -51,12 +51,18 @@ public final class LocalCheckpointer implements Checkpointer {
   public static Checkpointer open(
       Path store, List<Path> roots, int blockSize, Durability durability, Clock clock)
       throws IOException {
-    FileSystem fs = FileSystems.getDefault();
+    // the file system the store lives on is the one journaled: the default one for most
+    // applications, a fault-injecting one in tests
+    FileSystem fs = store.getFileSystem();
+    if (fs instanceof MetamoriFileSystem) {
+      throw new IllegalArgumentException(
+          "store " + store + " is a path of a Metamori file system: give a path of the underlying one");
+    }
     List<Path> realRoots = new ArrayList<>();
     for (Path root : roots) {
       if (root.getFileSystem() != fs) {
         throw new IllegalArgumentException(
-            "tracked root " + root + " is not a path of the default file system");
+            "tracked root " + root + " is not on the file system of store " + store);
       }
       if (!Files.isDirectory(root)) {
         throw new IllegalArgumentException(
@@ -73,9 +79,6 @@ public final class LocalCheckpointer implements Checkpointer {
               "tracked roots " + roots.get(i) + " and " + roots.get(j) + " overlap: track only the outer one");
         }
       }
-    }
-    if (store.getFileSystem() != fs) {
-      throw new IllegalArgumentException("store " + store + " is not a path of the default file system");
     }
     // checked before the store is created, so a refused store is not left inside a root
     Path realStore = realPathOf(store);

@@ -120,7 +120,7 @@ public final class Tracker {
     Lock lock = epochLock.writeLock();
     lock.lock();
     try {
-      journal.finishUndo(new UndoApplier(provider, journal, posix, journal.forcing()));
+      journal.finishUndo(new UndoApplier(delegate, journal, posix, journal.forcing()));
       newGeneration();
     } finally {
       lock.unlock();
@@ -168,7 +168,7 @@ public final class Tracker {
       checkOpen();
       journal.prepareRollback(target);
       closeChannels(false);
-      journal.rollback(target, new UndoApplier(provider, journal, posix, journal.forcing()));
+      journal.rollback(target, new UndoApplier(delegate, journal, posix, journal.forcing()));
       files.values().forEach(TrackedFile::dropMappings);
       files.clear();
       newGeneration();

@@ -19,7 +19,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -41,6 +40,7 @@ import java.util.concurrent.TimeUnit;
  * already happened, so the one step that a crash may have cut short is redone safely.
  */
 final class UndoApplier implements UndoTarget {
+  private final java.nio.file.FileSystem fileSystem;
   private final FileSystemProvider provider;
   private final Journal journal;
   private final boolean posix;
@@ -52,9 +52,10 @@ final class UndoApplier implements UndoTarget {
   private final java.util.List<FileChannel> retired = new java.util.ArrayList<>();
   private final Set<Path> dirs = new HashSet<>();
 
-  UndoApplier(FileSystemProvider provider, Journal journal, boolean posix, boolean forcing) {
+  UndoApplier(java.nio.file.FileSystem fileSystem, Journal journal, boolean posix, boolean forcing) {
     this.forcing = forcing;
-    this.provider = provider;
+    this.fileSystem = fileSystem;
+    this.provider = fileSystem.provider();
     this.journal = journal;
     this.posix = posix;
   }
@@ -62,7 +63,7 @@ final class UndoApplier implements UndoTarget {
   @Override
   public void undo(UndoRecord record) throws IOException {
     if (record instanceof Block b) {
-      FileChannel channel = channel(Paths.get(b.path()));
+      FileChannel channel = channel(fileSystem.getPath(b.path()));
       ByteBuffer data = ByteBuffer.wrap(b.data());
       long pos = b.block() * journal.blockSize();
       while (data.hasRemaining()) {
@@ -72,7 +73,7 @@ final class UndoApplier implements UndoTarget {
       restore(t);
     } else if (record instanceof Created c) {
       closeChannels();
-      Path path = Paths.get(c.path());
+      Path path = fileSystem.getPath(c.path());
       if (exists(path)) {
         MoreFiles.deleteRecursively(path, RecursiveDeleteOption.ALLOW_INSECURE);
       }
@@ -80,7 +81,7 @@ final class UndoApplier implements UndoTarget {
     } else if (record instanceof Trashed t) {
       closeChannels();
       Path trash = journal.trashPath(t.trashName());
-      Path path = Paths.get(t.path());
+      Path path = fileSystem.getPath(t.path());
       if (exists(trash)) {
         ensureParent(path);
         Tracker.relocate(provider, trash, path);
@@ -88,8 +89,8 @@ final class UndoApplier implements UndoTarget {
       dirs.add(path.getParent());
     } else if (record instanceof Moved m) {
       closeChannels();
-      Path from = Paths.get(m.from());
-      Path to = Paths.get(m.to());
+      Path from = fileSystem.getPath(m.from());
+      Path to = fileSystem.getPath(m.to());
       if (!exists(from) && exists(to)) {
         ensureParent(from);
         provider.move(to, from);
@@ -100,7 +101,7 @@ final class UndoApplier implements UndoTarget {
   }
 
   private void restore(Touch t) throws IOException {
-    Path path = Paths.get(t.path());
+    Path path = fileSystem.getPath(t.path());
     if (t.kind() == Kind.OTHER) {
       return;
     }

@@ -416,6 +416,7 @@ public final class Journal implements Closeable {
     index.removeMeta(META_ROLLBACK_TARGET);
     index.commit(forcing());
     undo.finish();
+    progress.settled();
   }
 
   private void undoSegment(Segment segment, long[] offsets, UndoTarget undo) throws IOException {

@@ -1,5 +1,6 @@
 package dev.metamori.internal.journal;
 
+import dev.metamori.CorruptStoreException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -17,12 +18,16 @@ import java.nio.file.StandardOpenOption;
 final class UndoProgress implements Closeable {
   private static final int SLOT = 32;
 
+  private final Path file;
   private final FileChannel channel;
+  /** The file holds slots but none is valid: how far an undo got cannot be known. */
+  private boolean damaged;
   private long generation;
   private long nonce;
   private long nextSeq = -1;
 
   UndoProgress(Path file) throws IOException {
+    this.file = file;
     channel =
         FileChannel.open(
             file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
@@ -38,13 +43,22 @@ final class UndoProgress implements Closeable {
         nextSeq = b.getLong(16);
       }
     }
+    damaged = generation == 0 && channel.size() > 0;
   }
 
   /**
    * Where to resume the undo of the segment with {@code segmentNonce}: undo records with
    * sequence numbers below the returned value. {@code Long.MAX_VALUE} if it was never started.
    */
-  long resumeBefore(long segmentNonce) {
+  long resumeBefore(long segmentNonce) throws CorruptStoreException {
+    if (damaged) {
+      throw new CorruptStoreException(
+          file,
+          0,
+          -1,
+          "both progress slots are damaged, so how far an interrupted undo got cannot be known;"
+              + " an undo cannot be resumed safely");
+    }
     return nextSeq >= 0 && nonce == segmentNonce ? nextSeq : Long.MAX_VALUE;
   }
 
@@ -58,6 +72,11 @@ final class UndoProgress implements Closeable {
     Segment.writeFully(channel, b, (generation & 1) * SLOT);
     nonce = segmentNonce;
     nextSeq = seq;
+  }
+
+  /** Called when no undo is left to resume: damaged slots no longer matter. */
+  void settled() {
+    damaged = false;
   }
 
   void force() throws IOException {
