@@ -166,6 +166,7 @@ public final class Tracker {
     lock.lock();
     try {
       checkOpen();
+      journal.checkRollbackTarget(target); // a refused rollback changes nothing, channels included
       closeChannels();
       journal.rollback(target, new UndoApplier(provider, journal, posix));
       files.values().forEach(TrackedFile::dropMappings);

@@ -294,6 +294,14 @@ public final class Journal implements Closeable {
    * undoes the working epoch and every epoch after {@code target}, newest first.
    */
   public void rollback(long target, UndoTarget undo) throws IOException {
+    checkRollbackTarget(target);
+    index.putMeta(META_ROLLBACK_TARGET, target);
+    index.commit(true);
+    finishUndo(undo);
+  }
+
+  /** Throws {@link NoSuchEpochException} unless {@code target} is a valid rollback target. */
+  public void checkRollbackTarget(long target) throws NoSuchEpochException {
     if (target < 0) {
       throw new NoSuchEpochException(target, "epoch ids are never negative");
     }
@@ -313,9 +321,6 @@ public final class Journal implements Closeable {
                   + "; epochs newer than a rollback target stop being valid targets"
               : "it is not in the store (valid targets: the epochs listed by epochs())");
     }
-    index.putMeta(META_ROLLBACK_TARGET, target);
-    index.commit(true);
-    finishUndo(undo);
   }
 
   /**
