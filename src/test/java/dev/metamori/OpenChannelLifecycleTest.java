@@ -3,6 +3,7 @@ package dev.metamori;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metamori.testing.TreeSnapshot;
@@ -105,6 +106,22 @@ class OpenChannelLifecycleTest {
 
       assertFalse(untracked.isOpen(), "close() left a channel on an untracked file open");
       assertFalse(reading.isOpen(), "close() left a read-only channel open");
+    }
+  }
+
+  @Test
+  void aRefusedRollbackLeavesChannelsOpen() throws Exception {
+    populate();
+    try (Checkpointer cp = open()) {
+      FileSystem fs = cp.fileSystem();
+      long first = cp.commit();
+      cp.rollback(0);
+      FileChannel writing = FileChannel.open(fs.getPath(root.resolve("a").toString()), StandardOpenOption.WRITE);
+
+      assertThrows(NoSuchEpochException.class, () -> cp.rollback(first));
+
+      assertTrue(writing.isOpen(), "a rollback that threw NoSuchEpochException closed a channel");
+      writing.write(ByteBuffer.wrap("still writable".getBytes(StandardCharsets.US_ASCII)), 0);
     }
   }
 }
