@@ -171,7 +171,8 @@ class SigkillDuringWorkloadTest {
    * Lets the waiting child enter commit or rollback and kills it inside: half the time after a
    * random delay of up to one and a half times the call's mean duration, half the time just
    * after the call has written the index {@code indexWrites} times (the index write is what
-   * makes a commit or a rollback step take effect), or once the call has returned.
+   * makes a commit or a rollback step take effect) or, for a rollback, sometimes after it has
+   * undone a few records; or once the call has returned.
    */
   private static void killInside(CrashChild child, CrashStore store, Random random, long[] stats, int indexWrites)
       throws Exception {
@@ -181,9 +182,11 @@ class SigkillDuringWorkloadTest {
       child.kill();
       return;
     }
-    CrashChild.IndexWatch watch = new CrashChild.IndexWatch(store.store, store.oracle);
+    boolean progress = indexWrites > 1 && random.nextBoolean();
+    CrashChild.StoreWatch watch =
+        new CrashChild.StoreWatch(store.store.resolve(progress ? "undo.progress" : "index.mv"), store.oracle);
     child.go();
-    watch.await(indexWrites, child);
+    watch.await(progress ? 1 + random.nextInt(20) : indexWrites, child);
     CrashChild.spin(random.nextInt(300_000));
     child.kill();
   }
