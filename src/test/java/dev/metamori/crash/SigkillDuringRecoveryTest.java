@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * row; then reopens it here and checks it against the oracle. Recovery has to resume wherever
  * the previous attempt died.
  *
- * <p>{@code -Dmetamori.crash.recoveryTrials=N} sets the number of trials (default 6; the
+ * <p>{@code -Dmetamori.crash.recoveryTrials=N} sets the number of trials (default 5; the
  * {@code soak} Maven profile runs 250, about 750 kills), {@code -Dmetamori.crash.seed=S} the
  * seed (printed).
  */
@@ -36,7 +36,7 @@ class SigkillDuringRecoveryTest {
 
   @Test
   void recoveryKilledAgainAndAgainStillEndsAtAnEpochTheOracleAllowsWithExactlyItsTree() throws Exception {
-    int wanted = Integer.getInteger("metamori.crash.recoveryTrials", 6);
+    int wanted = Integer.getInteger("metamori.crash.recoveryTrials", 5);
     long seed = Long.getLong("metamori.crash.seed", new Random().nextLong());
     Random random = new Random(seed);
     long start = System.nanoTime();
