@@ -166,28 +166,33 @@ final class CrashChild implements AutoCloseable {
   }
 
   /**
-   * Watches a store's index file, where commit and every rollback step take effect. Created
-   * before the child is let into the call; {@link #await} then spins until the index has
-   * changed {@code n} times, or the oracle log has grown (the call returned), or the child has
-   * exited.
+   * Watches one file of a store: {@code index.mv}, where a commit and every step of a rollback
+   * take effect, or {@code undo.progress}, written after every undone record. Created before
+   * the child is let into the call; {@link #await} then spins until the file has changed
+   * {@code n} times (changes closer together than one poll count once), or the oracle log has
+   * grown (the call returned), or the child has exited.
    */
-  static final class IndexWatch {
-    private final Path index;
+  static final class StoreWatch {
+    private final Path file;
     private final Path oracle;
     private final long oracleSize;
     private String last;
 
-    IndexWatch(Path store, Path oracle) throws IOException {
-      this.index = store.resolve("index.mv");
+    StoreWatch(Path file, Path oracle) throws IOException {
+      this.file = file;
       this.oracle = oracle;
       this.oracleSize = Files.size(oracle);
       this.last = stamp();
     }
 
     private String stamp() throws IOException {
-      java.nio.file.attribute.BasicFileAttributes a =
-          Files.readAttributes(index, java.nio.file.attribute.BasicFileAttributes.class);
-      return a.lastModifiedTime().to(TimeUnit.NANOSECONDS) + "/" + a.size();
+      try {
+        java.nio.file.attribute.BasicFileAttributes a =
+            Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+        return a.lastModifiedTime().to(TimeUnit.NANOSECONDS) + "/" + a.size();
+      } catch (java.nio.file.NoSuchFileException e) {
+        return "absent";
+      }
     }
 
     void await(int n, CrashChild child) throws IOException {

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the tree against the recorded snapshot after each. Deterministic, so a failure here replays
  * exactly; its message lists the operations that led to it.
  *
- * <p>{@code -Dmetamori.crash.replaySeeds=N} sets the number of seeds (default 8; the {@code
+ * <p>{@code -Dmetamori.crash.replaySeeds=N} sets the number of seeds (default 5; the {@code
  * soak} Maven profile runs 500).
  */
 class CrashWorkloadWithoutKillsTest {
@@ -28,7 +28,7 @@ class CrashWorkloadWithoutKillsTest {
 
   @Test
   void rollbacksAndReopensRestoreExactlyTheTreeEachEpochRecorded() throws Exception {
-    int seeds = Integer.getInteger("metamori.crash.replaySeeds", 8);
+    int seeds = Integer.getInteger("metamori.crash.replaySeeds", 5);
     for (long seed = 0; seed < seeds; seed++) {
       List<String> trace = new ArrayList<>();
       try {

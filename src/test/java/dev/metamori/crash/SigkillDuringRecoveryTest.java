@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * row; then reopens it here and checks it against the oracle. Recovery has to resume wherever
  * the previous attempt died.
  *
- * <p>{@code -Dmetamori.crash.recoveryTrials=N} sets the number of trials (default 6; the
+ * <p>{@code -Dmetamori.crash.recoveryTrials=N} sets the number of trials (default 5; the
  * {@code soak} Maven profile runs 250, about 750 kills), {@code -Dmetamori.crash.seed=S} the
  * seed (printed).
  */
@@ -36,7 +36,7 @@ class SigkillDuringRecoveryTest {
 
   @Test
   void recoveryKilledAgainAndAgainStillEndsAtAnEpochTheOracleAllowsWithExactlyItsTree() throws Exception {
-    int wanted = Integer.getInteger("metamori.crash.recoveryTrials", 6);
+    int wanted = Integer.getInteger("metamori.crash.recoveryTrials", 5);
     long seed = Long.getLong("metamori.crash.seed", new Random().nextLong());
     Random random = new Random(seed);
     long start = System.nanoTime();
@@ -143,13 +143,15 @@ class SigkillDuringRecoveryTest {
           case "ROLLBACK":
             rollingBack = true;
             if (inRollback) {
-              CrashChild.IndexWatch watch = new CrashChild.IndexWatch(store.store, store.oracle);
+              int how = random.nextInt(3);
+              CrashChild.StoreWatch watch =
+                  new CrashChild.StoreWatch(store.store.resolve(how == 1 ? "index.mv" : "undo.progress"), store.oracle);
               child.go();
-              if (random.nextBoolean()) {
+              if (how == 0) {
                 CrashChild.spin(delay(random, rollbackMicros));
               } else {
-                watch.await(1 + random.nextInt(6), child);
-                CrashChild.spin(random.nextInt(300_000));
+                watch.await(how == 1 ? 1 + random.nextInt(6) : 1 + random.nextInt(40), child);
+                CrashChild.spin(random.nextInt(100_000));
               }
               child.kill();
             } else {
@@ -182,16 +184,20 @@ class SigkillDuringRecoveryTest {
   }
 
   /**
-   * Kills a child that has started to open the store: half the time after a random delay of up
-   * to one and a half times the mean open, half the time right after it first writes the index.
+   * Kills a child that has started to open the store: a third of the time after a random delay
+   * of up to one and a half times the mean open, otherwise once recovery has undone a random
+   * number of records, or has written the index a few times (each step of a rollback it
+   * finishes writes it once).
    */
   private static void killSoon(CrashChild child, CrashStore store, Random random, long[] stats)
       throws Exception {
-    if (random.nextBoolean()) {
+    int how = random.nextInt(3);
+    if (how == 0) {
       CrashChild.spin(delay(random, stats));
     } else {
-      new CrashChild.IndexWatch(store.store, store.oracle).await(1 + random.nextInt(3), child);
-      CrashChild.spin(random.nextInt(300_000));
+      Path file = store.store.resolve(how == 1 ? "index.mv" : "undo.progress");
+      new CrashChild.StoreWatch(file, store.oracle).await(how == 1 ? 1 + random.nextInt(4) : 1 + random.nextInt(40), child);
+      CrashChild.spin(random.nextInt(100_000));
     }
     child.kill();
   }
