@@ -200,6 +200,9 @@ final class Segment implements Closeable {
           || length > RecordCodec.MAX_FRAME
           || length > remaining) {
         if (length > remaining || length == -1 || zerosFrom(pos, size)) {
+          if (frameFollows(pos, size, n + 1)) {
+            throw corrupt(pos, "record length " + length + " is damaged (later records follow)");
+          }
           torn = true;
           break;
         }
@@ -209,7 +212,8 @@ final class Segment implements Closeable {
       ByteBuffer.wrap(frame).putInt(length);
       in.readFully(frame, 4, length - 4);
       if (!RecordCodec.checksumOk(frame, length)) {
-        if (pos + length == size || zerosFrom(pos + length, size)) {
+        if ((pos + length == size || zerosFrom(pos + length, size))
+            && !frameFollows(pos, size, n + 1)) {
           torn = true;
           break;
         }
@@ -253,6 +257,31 @@ final class Segment implements Closeable {
         java.util.Arrays.copyOf(blockKeys, 3 * blocks),
         pos,
         torn);
+  }
+
+  /**
+   * Whether a whole, valid frame with sequence number {@code seq} starts somewhere after
+   * {@code from}: then the damaged frame at {@code from} is not a torn final append (a crash
+   * cuts only the last append short) but damage, e.g. of its length field.
+   */
+  private boolean frameFollows(long from, long size, long seq) throws IOException {
+    if (size - from > 16L * RecordCodec.MAX_FRAME) {
+      return true; // far more than one append: not a torn one
+    }
+    ByteBuffer rest = ByteBuffer.allocate((int) (size - from));
+    while (rest.hasRemaining() && channel.read(rest, from + rest.position()) > 0) {}
+    byte[] bytes = rest.array();
+    int limit = rest.position();
+    for (int p = 1; p + RecordCodec.HEADER + RecordCodec.TRAILER <= limit; p++) {
+      int length = rest.getInt(p);
+      if (length >= RecordCodec.HEADER + RecordCodec.TRAILER
+          && length <= limit - p
+          && rest.getLong(p + 8) == seq
+          && RecordCodec.checksumOk(java.util.Arrays.copyOfRange(bytes, p, p + length), length)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private boolean zerosFrom(long from, long size) throws IOException {
