@@ -56,7 +56,12 @@ final class Segment implements Closeable {
 
   /** Opens an existing segment for reading, checking its header. */
   static Segment open(Path file) throws IOException {
-    FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+    FileChannel channel;
+    try {
+      channel = FileChannel.open(file, StandardOpenOption.READ);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new CorruptStoreException(file, -1, -1, "the segment is missing", e);
+    }
     try {
       ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
       while (header.hasRemaining() && channel.read(header, header.position()) > 0) {}
