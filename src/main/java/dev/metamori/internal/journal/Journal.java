@@ -385,7 +385,13 @@ public final class Journal implements Closeable {
     if (segment != null) {
       segment.close();
     }
-    for (Path file : uncommittedSegments()) {
+    List<Path> uncommitted = uncommittedSegments();
+    for (Path file : uncommitted) {
+      if (Files.size(file) >= Segment.HEADER_SIZE) {
+        checkUncommitted(file);
+      }
+    }
+    for (Path file : uncommitted) {
       if (Files.size(file) < Segment.HEADER_SIZE) {
         // died while creating the segment: no record can have been appended
         Files.delete(file);
@@ -417,6 +423,31 @@ public final class Journal implements Closeable {
     index.commit(forcing());
     undo.finish();
     progress.settled();
+  }
+
+  /**
+   * An uncommitted segment is the working epoch's, or one a rollback had finished undoing when
+   * it stopped before deleting it. Any other is a committed epoch the index has lost (an
+   * index read back at an older version, e.g. from a truncated file): undoing it would
+   * silently drop committed work.
+   */
+  private void checkUncommitted(Path file) throws IOException {
+    try (Segment s = Segment.open(file)) {
+      if (!file.getFileName().toString().equals(segmentFile(s.epoch).getFileName().toString())) {
+        throw s.corrupt(0, "the segment header names epoch " + s.epoch);
+      }
+      if (s.epoch != next && !progress.names(s.nonce)) {
+        throw new CorruptStoreException(
+            store.resolve("index.mv"),
+            -1,
+            s.epoch,
+            "the index does not list epoch "
+                + s.epoch
+                + " (next epoch "
+                + next
+                + ") although its segment exists and was not rolled back: the index has lost commits");
+      }
+    }
   }
 
   private void undoSegment(Segment segment, long[] offsets, UndoTarget undo) throws IOException {
