@@ -93,4 +93,31 @@ class DamagedStoreTest {
       assertEquals(segment(2).getFileName(), e.file().getFileName());
     }
   }
+
+  @Test
+  void aDamagedParentLinkInTheIndexIsReportedAsDamageOfTheIndex() throws IOException {
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      writeEpochs(cp, 3);
+    }
+    org.h2.mvstore.MVStore mv =
+        new org.h2.mvstore.MVStore.Builder().fileName(store.resolve("index.mv").toString()).open();
+    try {
+      org.h2.mvstore.MVMap<Long, byte[]> epochs =
+          mv.openMap(
+              "epochs",
+              new org.h2.mvstore.MVMap.Builder<Long, byte[]>()
+                  .keyType(org.h2.mvstore.type.LongDataType.INSTANCE)
+                  .valueType(org.h2.mvstore.type.ByteArrayDataType.INSTANCE));
+      byte[] two = epochs.get(2L);
+      ByteBuffer.wrap(two).putLong(8, 7); // parent of epoch 2: 7 instead of 1
+      epochs.put(2L, two);
+      mv.commit();
+    } finally {
+      mv.close();
+    }
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> cp.rollback(1));
+      assertEquals("index.mv", e.file().getFileName().toString());
+    }
+  }
 }
