@@ -139,8 +139,8 @@ final class Segment implements Closeable {
     channel.force(false);
   }
 
-  /** Reads and checks the record at {@code offset}. */
-  UndoRecord read(long offset) throws IOException {
+  /** Reads and checks the record at {@code offset}, which must be record {@code seq}. */
+  UndoRecord read(long offset, long seq) throws IOException {
     ByteBuffer head = ByteBuffer.allocate(4);
     readFully(head, offset);
     int length = head.getInt(0);
@@ -149,7 +149,11 @@ final class Segment implements Closeable {
     }
     ByteBuffer frame = ByteBuffer.allocate(length);
     readFully(frame, offset);
-    return decodeChecked(frame.array(), length, offset);
+    UndoRecord record = decodeChecked(frame.array(), length, offset);
+    if (frame.getLong(8) != seq) {
+      throw corrupt(offset, "record " + frame.getLong(8) + " found where record " + seq + " was expected");
+    }
+    return record;
   }
 
   private UndoRecord decodeChecked(byte[] frame, int length, long offset) throws CorruptStoreException {
