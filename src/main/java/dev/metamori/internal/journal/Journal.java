@@ -326,7 +326,7 @@ public final class Journal implements Closeable {
   }
 
   /** Fails unless {@code target} is an epoch on the line from epoch 0 to the current one. */
-  public void checkRollbackTarget(long target) throws NoSuchEpochException {
+  public void checkRollbackTarget(long target) throws CheckpointException {
     if (target < 0) {
       throw new NoSuchEpochException(target, "epoch ids are never negative");
     }
@@ -334,6 +334,18 @@ public final class Journal implements Closeable {
       if (e.id() == target) {
         return;
       }
+      if (e.parent() >= e.id() || (e.parent() < 0 && e.id() != 0)) {
+        throw new CorruptStoreException(
+            store.resolve("index.mv"), -1, e.id(), "epoch " + e.id() + " has parent " + e.parent());
+      }
+    }
+    if (index.epoch(target) != null || index.epoch(current) == null) {
+      // every epoch in the index is on the line from epoch 0 to the current one
+      throw new CorruptStoreException(
+          store.resolve("index.mv"),
+          -1,
+          target,
+          "the line of epochs from the current epoch " + current + " to epoch 0 is broken");
     }
     throw new NoSuchEpochException(
         target,
@@ -354,12 +366,50 @@ public final class Journal implements Closeable {
     for (EpochInfo e = index.epoch(current); e.id() != target; e = index.epoch(e.parent())) {
       if (e.segmentNonce() != 0) {
         try (Segment s = Segment.open(segmentFile(e.id()))) {
-          for (long offset : index.recordOffsets(e.id())) {
-            s.read(offset);
+          long[] offsets = recordOffsets(e.id());
+          for (int seq = 0; seq < offsets.length; seq++) {
+            try {
+              s.read(offsets[seq], seq);
+            } catch (CorruptStoreException damage) {
+              throw blameIndexIfSegmentSound(s, offsets, damage);
+            }
           }
         }
       }
     }
+  }
+
+  private long[] recordOffsets(long epoch) throws CorruptStoreException {
+    try {
+      return index.recordOffsets(epoch);
+    } catch (IllegalStateException e) {
+      throw new CorruptStoreException(store.resolve("index.mv"), -1, epoch, e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A record the index points to is unreadable: if the segment itself reads back whole and
+   * sound, the index's offsets are what is damaged.
+   */
+  private CorruptStoreException blameIndexIfSegmentSound(
+      Segment s, long[] offsets, CorruptStoreException damage) throws IOException {
+    Segment.Scan scan;
+    try {
+      scan = s.scan();
+    } catch (CorruptStoreException segmentDamage) {
+      return damage;
+    }
+    if (!scan.tornTail()
+        && scan.count() == offsets.length
+        && !java.util.Arrays.equals(scan.offsets(), offsets)) {
+      return new CorruptStoreException(
+          store.resolve("index.mv"),
+          -1,
+          s.epoch,
+          "the index's record offsets do not match the sound segment " + s.file,
+          damage);
+    }
+    return damage;
   }
 
   /**
@@ -385,7 +435,13 @@ public final class Journal implements Closeable {
     if (segment != null) {
       segment.close();
     }
-    for (Path file : uncommittedSegments()) {
+    List<Path> uncommitted = uncommittedSegments();
+    for (Path file : uncommitted) {
+      if (Files.size(file) >= Segment.HEADER_SIZE) {
+        checkUncommitted(file);
+      }
+    }
+    for (Path file : uncommitted) {
       if (Files.size(file) < Segment.HEADER_SIZE) {
         // died while creating the segment: no record can have been appended
         Files.delete(file);
@@ -403,7 +459,7 @@ public final class Journal implements Closeable {
       EpochInfo epoch = index.epoch(current);
       if (epoch.segmentNonce() != 0) {
         try (Segment s = Segment.open(segmentFile(epoch.id()))) {
-          undoSegment(s, index.recordOffsets(epoch.id()), undo);
+          undoSegment(s, recordOffsets(epoch.id()), undo);
         }
       }
       index.removeEpoch(epoch.id());
@@ -419,10 +475,35 @@ public final class Journal implements Closeable {
     progress.settled();
   }
 
+  /**
+   * An uncommitted segment is the working epoch's, or one a rollback had finished undoing when
+   * it stopped before deleting it. Any other is a committed epoch the index has lost (an
+   * index read back at an older version, e.g. from a truncated file): undoing it would
+   * silently drop committed work.
+   */
+  private void checkUncommitted(Path file) throws IOException {
+    try (Segment s = Segment.open(file)) {
+      if (!file.getFileName().toString().equals(segmentFile(s.epoch).getFileName().toString())) {
+        throw s.corrupt(0, "the segment header names epoch " + s.epoch);
+      }
+      if (s.epoch != next && !progress.names(s.nonce)) {
+        throw new CorruptStoreException(
+            store.resolve("index.mv"),
+            -1,
+            s.epoch,
+            "the index does not list epoch "
+                + s.epoch
+                + " (next epoch "
+                + next
+                + ") although its segment exists and was not rolled back: the index has lost commits");
+      }
+    }
+  }
+
   private void undoSegment(Segment segment, long[] offsets, UndoTarget undo) throws IOException {
     long resume = progress.resumeBefore(segment.nonce);
     for (long seq = Math.min(offsets.length, resume) - 1; seq >= 0; seq--) {
-      UndoRecord record = segment.read(offsets[(int) seq]);
+      UndoRecord record = segment.read(offsets[(int) seq], seq);
       undo.undo(record);
       if (durability != Durability.SYSTEM) {
         progress.undone(segment.nonce, seq);
@@ -500,7 +581,7 @@ public final class Journal implements Closeable {
         }
         for (int seq = 0; seq < offsets.length; seq++) {
           try {
-            UndoRecord record = s.read(offsets[seq]);
+            UndoRecord record = s.read(offsets[seq], seq);
             if (seq == offsets.length - 1 && !(record instanceof Commit)) {
               damage.add(s.corrupt(offsets[seq], "the epoch's last record is not its commit record"));
             }

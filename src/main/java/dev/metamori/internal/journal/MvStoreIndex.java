@@ -64,7 +64,8 @@ final class MvStoreIndex implements EpochIndex {
               new MVMap.Builder<String, Long>()
                   .keyType(StringDataType.INSTANCE)
                   .valueType(LongDataType.INSTANCE));
-    } catch (MVStoreException | IllegalStateException e) {
+    } catch (RuntimeException e) {
+      // MVStoreException, but also h2's DbException and others on a damaged file
       throw new CorruptStoreException(file, -1, -1, "the index cannot be opened: " + e.getMessage(), e);
     }
   }

@@ -56,7 +56,12 @@ final class Segment implements Closeable {
 
   /** Opens an existing segment for reading, checking its header. */
   static Segment open(Path file) throws IOException {
-    FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+    FileChannel channel;
+    try {
+      channel = FileChannel.open(file, StandardOpenOption.READ);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new CorruptStoreException(file, -1, -1, "the segment is missing", e);
+    }
     try {
       ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
       while (header.hasRemaining() && channel.read(header, header.position()) > 0) {}
@@ -134,8 +139,8 @@ final class Segment implements Closeable {
     channel.force(false);
   }
 
-  /** Reads and checks the record at {@code offset}. */
-  UndoRecord read(long offset) throws IOException {
+  /** Reads and checks the record at {@code offset}, which must be record {@code seq}. */
+  UndoRecord read(long offset, long seq) throws IOException {
     ByteBuffer head = ByteBuffer.allocate(4);
     readFully(head, offset);
     int length = head.getInt(0);
@@ -144,7 +149,11 @@ final class Segment implements Closeable {
     }
     ByteBuffer frame = ByteBuffer.allocate(length);
     readFully(frame, offset);
-    return decodeChecked(frame.array(), length, offset);
+    UndoRecord record = decodeChecked(frame.array(), length, offset);
+    if (frame.getLong(8) != seq) {
+      throw corrupt(offset, "record " + frame.getLong(8) + " found where record " + seq + " was expected");
+    }
+    return record;
   }
 
   private UndoRecord decodeChecked(byte[] frame, int length, long offset) throws CorruptStoreException {
@@ -200,6 +209,9 @@ final class Segment implements Closeable {
           || length > RecordCodec.MAX_FRAME
           || length > remaining) {
         if (length > remaining || length == -1 || zerosFrom(pos, size)) {
+          if (frameFollows(pos, size, n + 1)) {
+            throw corrupt(pos, "record length " + length + " is damaged (later records follow)");
+          }
           torn = true;
           break;
         }
@@ -209,7 +221,8 @@ final class Segment implements Closeable {
       ByteBuffer.wrap(frame).putInt(length);
       in.readFully(frame, 4, length - 4);
       if (!RecordCodec.checksumOk(frame, length)) {
-        if (pos + length == size || zerosFrom(pos + length, size)) {
+        if ((pos + length == size || zerosFrom(pos + length, size))
+            && !frameFollows(pos, size, n + 1)) {
           torn = true;
           break;
         }
@@ -253,6 +266,31 @@ final class Segment implements Closeable {
         java.util.Arrays.copyOf(blockKeys, 3 * blocks),
         pos,
         torn);
+  }
+
+  /**
+   * Whether a whole, valid frame with sequence number {@code seq} starts somewhere after
+   * {@code from}: then the damaged frame at {@code from} is not a torn final append (a crash
+   * cuts only the last append short) but damage, e.g. of its length field.
+   */
+  private boolean frameFollows(long from, long size, long seq) throws IOException {
+    if (size - from > 16L * RecordCodec.MAX_FRAME) {
+      return true; // far more than one append: not a torn one
+    }
+    ByteBuffer rest = ByteBuffer.allocate((int) (size - from));
+    while (rest.hasRemaining() && channel.read(rest, from + rest.position()) > 0) {}
+    byte[] bytes = rest.array();
+    int limit = rest.position();
+    for (int p = 1; p + RecordCodec.HEADER + RecordCodec.TRAILER <= limit; p++) {
+      int length = rest.getInt(p);
+      if (length >= RecordCodec.HEADER + RecordCodec.TRAILER
+          && length <= limit - p
+          && rest.getLong(p + 8) == seq
+          && RecordCodec.checksumOk(java.util.Arrays.copyOfRange(bytes, p, p + length), length)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private boolean zerosFrom(long from, long size) throws IOException {

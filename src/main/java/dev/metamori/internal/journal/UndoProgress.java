@@ -62,6 +62,11 @@ final class UndoProgress implements Closeable {
     return nextSeq >= 0 && nonce == segmentNonce ? nextSeq : Long.MAX_VALUE;
   }
 
+  /** Whether the last progress recorded is about the segment with {@code segmentNonce}. */
+  boolean names(long segmentNonce) {
+    return nextSeq >= 0 && nonce == segmentNonce;
+  }
+
   /** Records that the record {@code seq} of the segment and all after it are undone. */
   void undone(long segmentNonce, long seq) throws IOException {
     generation++;

@@ -1,0 +1,564 @@
+package dev.metamori;
+
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+
+import dev.metamori.testing.ExactTreeSnapshot;
+import dev.metamori.testing.StoreCopies;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import net.jpountz.xxhash.XXHashFactory;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+import org.h2.mvstore.type.LongDataType;
+import org.h2.mvstore.type.StringDataType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Damaged stores: a random byte flip or truncation in any store file (segment headers, frame
+ * headers, bodies, checksums, commit records, {@code index.mv}, {@code undo.progress}) or an
+ * unknown format version. Opening, rolling back and reopening must then give exactly the
+ * committed state, or fail with {@link CorruptStoreException} naming the damaged file (or, for
+ * an unknown version, a {@link CheckpointException} naming both versions); never wrong trees,
+ * never another exception. {@link Checkpointer#verify()} must report damage in a committed
+ * segment.
+ *
+ * <p>Runs for {@code metamori.corruption.seconds} seconds (default 30).
+ */
+class CorruptionProperties {
+  private static final long SECONDS = Long.getLong("metamori.corruption.seconds", 30);
+  private static final int MAX_TRIALS = Integer.getInteger("metamori.corruption.trials", 1_000_000);
+
+  @TempDir static Path tmp;
+
+  /** One store built once, copied for every trial. */
+  static final class Base {
+    final String name;
+    final Path pristineStore;
+    final Path pristineTree;
+    final Map<Long, ExactTreeSnapshot> snapshots = new TreeMap<>();
+    long current;
+    /** The segment of the uncommitted work left by close(), or null. */
+    String workingSegment;
+
+    Base(String name) {
+      this.name = name;
+      this.pristineStore = tmp.resolve("pristine-" + name + "-store");
+      this.pristineTree = tmp.resolve("pristine-" + name + "-data");
+    }
+  }
+
+  enum Outcome {
+    EXACT,
+    REFUSED_AT_OPEN,
+    REFUSED_AT_ROLLBACK,
+    REFUSED_AT_REOPEN,
+    VERSION_REFUSED,
+    TORN_TAIL_ACCEPTED,
+    INDEX_LOST_LAST_COMMIT,
+    FAILED
+  }
+
+  static Path store;
+  static Path data;
+  static final List<Base> bases = new ArrayList<>();
+  static final Map<Outcome, Integer> outcomes = new EnumMap<>(Outcome.class);
+  static final Map<String, Integer> byFile = new TreeMap<>();
+  static int verifyReported;
+  static int verifyChecked;
+  static final List<String> failures = new ArrayList<>();
+
+  @BeforeAll
+  static void buildStores() throws IOException {
+    store = tmp.resolve("store");
+    data = tmp.resolve("data");
+    bases.add(build("uncommitted-512", 512, true, 11));
+    bases.add(build("clean-4096", 4096, false, 12));
+    bases.add(build("uncommitted-1024", 1024, true, 13));
+  }
+
+  private static Base build(String name, int blockSize, boolean leaveUncommitted, long seed)
+      throws IOException {
+    Base base = new Base(name);
+    Files.createDirectories(tmp.resolve("empty"));
+    StoreCopies.replace(tmp.resolve("empty"), data);
+    deleteTree(store);
+    Random random = new Random(seed);
+    Files.write(data.resolve("big"), bytes(random, 6 * blockSize + 100));
+    Files.write(data.resolve("small"), bytes(random, 10));
+    Files.createDirectories(data.resolve("dir/sub"));
+    Files.write(data.resolve("dir/sub/leaf"), bytes(random, 3 * blockSize));
+    Files.createSymbolicLink(data.resolve("link"), data.resolve("small").getFileName());
+    // a time the copies can keep exactly (links' times are set to the microsecond only)
+    Files.getFileAttributeView(data.resolve("link"), java.nio.file.attribute.BasicFileAttributeView.class, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+        .setTimes(FileTime.fromMillis(1_500_000_000_000L), null, null);
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).blockSize(blockSize).open()) {
+      base.snapshots.put(0L, ExactTreeSnapshot.of(data));
+      FileSystem fs = cp.fileSystem();
+      int epochsToCommit = 5;
+      for (int e = 1; e <= epochsToCommit; e++) {
+        for (int op = 0; op < 6 + random.nextInt(6); op++) {
+          operate(fs, random, blockSize);
+        }
+        long id = cp.commit();
+        base.snapshots.put(id, ExactTreeSnapshot.of(data));
+        if (e == 3) {
+          // a rollback in the history: fills undo.progress, removes an epoch from the index
+          cp.rollback(id - 1);
+          base.snapshots.remove(id);
+        }
+      }
+      base.current = cp.currentEpoch();
+      if (leaveUncommitted) {
+        for (int op = 0; op < 8; op++) {
+          operate(fs, random, blockSize);
+        }
+        base.workingSegment = String.format("%020d.seg", base.current + 1);
+      }
+    }
+    if (leaveUncommitted && !Files.exists(store.resolve("segments").resolve(base.workingSegment))) {
+      throw new AssertionError("the uncommitted work left no segment");
+    }
+    StoreCopies.copy(store, base.pristineStore);
+    StoreCopies.copy(data, base.pristineTree);
+    return base;
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (Files.exists(dir)) {
+      StoreCopies.replace(tmp.resolve("empty"), dir);
+      Files.delete(dir);
+    }
+  }
+
+  private static byte[] bytes(Random random, int n) {
+    byte[] b = new byte[n];
+    for (int i = 0; i < n; i++) {
+      b[i] = (byte) (random.nextInt(4) == 0 ? random.nextInt() : i / 7);
+    }
+    return b;
+  }
+
+  private static final String[] NAMES = {"big", "small", "new1", "new2", "dir/sub/leaf", "dir/x", "d2/y"};
+  private static final String[] DIRS = {"dir", "dir/sub", "d2", "d3"};
+
+  /** One random change through the journaling file system; failures (no such file...) are fine. */
+  private static void operate(FileSystem fs, Random random, int blockSize) throws IOException {
+    Path file = fs.getPath(data.resolve(NAMES[random.nextInt(NAMES.length)]).toString());
+    Path dir = fs.getPath(data.resolve(DIRS[random.nextInt(DIRS.length)]).toString());
+    try {
+      switch (random.nextInt(10)) {
+        case 0, 1 -> {
+          try (FileChannel c = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.CREATE)) {
+            long at = random.nextInt(8 * blockSize);
+            c.write(ByteBuffer.wrap(bytes(random, 1 + random.nextInt(2 * blockSize))), at);
+          }
+        }
+        case 2 -> Files.write(file, bytes(random, 1 + random.nextInt(blockSize)), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        case 3 -> {
+          try (FileChannel c = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            c.truncate(random.nextInt(4 * blockSize));
+          }
+        }
+        case 4 -> Files.write(file, bytes(random, random.nextInt(3 * blockSize)));
+        case 5 -> Files.delete(file);
+        case 6 -> Files.move(
+            file,
+            fs.getPath(data.resolve(NAMES[random.nextInt(NAMES.length)]).toString()),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        case 7 -> {
+          if (random.nextBoolean()) {
+            Files.createDirectories(dir);
+          } else {
+            Files.delete(dir);
+          }
+        }
+        case 8 -> Files.move(dir, fs.getPath(data.resolve(DIRS[random.nextInt(DIRS.length)]).toString()));
+        default -> {
+          if (random.nextBoolean()) {
+            Files.setLastModifiedTime(file, FileTime.fromMillis(1_000_000_000L * (1 + random.nextInt(1000))));
+          } else {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(random.nextBoolean() ? "rw-r-----" : "rwxr-xr-x"));
+          }
+        }
+      }
+    } catch (IOException expected) {
+      // the operation was not possible in the tree's current shape
+    }
+  }
+
+  /** What a trial did to the store. */
+  record Damage(String file, String kind, long offset, int mask, long length, int version) {
+    @Override
+    public String toString() {
+      switch (kind) {
+        case "flip":
+          return "flip " + file + " at " + offset + " with mask 0x" + Integer.toHexString(mask);
+        case "truncate":
+          return "truncate " + file + " to " + length + " bytes";
+        default:
+          return "set the format version of " + file + " to " + version;
+      }
+    }
+  }
+
+  @Test
+  void damagedStoresGiveTheCommittedStateOrAreRefused() {
+    qt().withExamples(MAX_TRIALS)
+        .withTestingTime(SECONDS, TimeUnit.SECONDS)
+        .withShrinkCycles(0)
+        .forAll(
+            integers().between(0, 1_000_000),
+            integers().between(0, 1_000_000),
+            integers().between(0, Integer.MAX_VALUE - 1),
+            integers().between(0, Integer.MAX_VALUE - 1))
+        .checkAssert(
+            (where, placement, offset, other) -> {
+              try {
+                trial(where, placement, offset, other);
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+    if (!failures.isEmpty()) {
+      throw new AssertionError(
+          failures.size()
+              + " damaged stores gave wrong trees or unexpected exceptions; the first:\n\n"
+              + String.join("\n\n", failures.subList(0, Math.min(8, failures.size()))));
+    }
+  }
+
+  @AfterAll
+  static void printCounts() {
+    int total = outcomes.values().stream().mapToInt(Integer::intValue).sum();
+    System.out.println(
+        "Corruption trials: "
+            + total
+            + " "
+            + outcomes
+            + "; by file "
+            + byFile
+            + "; verify reported "
+            + verifyReported
+            + " of "
+            + verifyChecked
+            + " damaged committed segments");
+    failures.stream().map(f -> f.lines().findFirst().orElse(f)).sorted().forEach(f -> System.out.println("  failed: " + f));
+  }
+
+  private static List<Long> frameStarts(byte[] segment) {
+    List<Long> starts = new ArrayList<>();
+    int pos = 40;
+    while (pos + 4 <= segment.length) {
+      int length = ByteBuffer.wrap(segment).getInt(pos);
+      if (length < 20 || pos + (long) length > segment.length) {
+        break;
+      }
+      starts.add((long) pos);
+      pos += length;
+    }
+    starts.add((long) pos); // the end
+    return starts;
+  }
+
+  private static void trial(int where, int placement, int offsetChoice, int other) throws IOException {
+    Base base = bases.get(where % bases.size());
+    StoreCopies.replace(base.pristineStore, store);
+    StoreCopies.replace(base.pristineTree, data);
+    Damage damage = damage(base, where / bases.size(), placement, offsetChoice, other);
+    if (damage == null) {
+      return;
+    }
+    apply(damage);
+    Outcome outcome;
+    String context = "store " + base.name + ": " + damage;
+    try {
+      outcome = check(base, damage, other, context);
+    } catch (AssertionError e) {
+      outcome = Outcome.FAILED;
+      failures.add(e.getMessage());
+    }
+    outcomes.merge(outcome, 1, Integer::sum);
+    String kindOfFile =
+        damage.file.equals("index.mv") || damage.file.equals("undo.progress")
+            ? damage.file
+            : damage.file.equals(base.workingSegment) ? "working segment" : "committed segment";
+    byFile.merge(kindOfFile + " " + damage.kind, 1, Integer::sum);
+  }
+
+  private static Damage damage(Base base, int where, int placement, int offsetChoice, int other)
+      throws IOException {
+    List<String> segments;
+    try (Stream<Path> s = Files.list(store.resolve("segments"))) {
+      segments = s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+    int category = where % 10;
+    String file;
+    if (category < 5) {
+      file = segments.get((where / 10) % segments.size());
+    } else if (category < 8) {
+      file = "index.mv";
+    } else {
+      file = "undo.progress";
+    }
+    Path path = pathOf(file);
+    long size = Files.size(path);
+    if (size == 0) {
+      return null;
+    }
+    int mask = 1 + (other % 255);
+    int kind = placement % 9;
+    if (file.endsWith(".seg")) {
+      byte[] bytes = Files.readAllBytes(path);
+      List<Long> starts = frameStarts(bytes);
+      int frames = starts.size() - 1;
+      long end = starts.get(frames);
+      int pick = offsetChoice % Math.max(1, frames);
+      long start = frames == 0 ? 40 : starts.get(pick);
+      long frameEnd = frames == 0 ? end : starts.get(pick + 1);
+      long lastStart = frames == 0 ? 40 : starts.get(frames - 1);
+      switch (kind) {
+        case 0:
+          return flip(file, offsetChoice % size, mask);
+        case 1:
+          return flip(file, offsetChoice % 40, mask);
+        case 2:
+          return flip(file, start + offsetChoice % 16, mask);
+        case 3:
+          return flip(file, frameEnd - 1 - offsetChoice % 4, mask);
+        case 4:
+          return flip(file, lastStart + offsetChoice % (end - lastStart), mask);
+        case 5:
+          return flip(file, start + offsetChoice % 4, mask);
+        case 6:
+          return new Damage(file, "truncate", -1, 0, offsetChoice % size, 0);
+        case 7:
+          return new Damage(file, "truncate", -1, 0, offsetChoice % 2 == 0 ? start : lastStart + offsetChoice % (end - lastStart), 0);
+        default:
+          return new Damage(file, "version", -1, 0, -1, 2 + other % 1000);
+      }
+    }
+    if (file.equals("index.mv")) {
+      switch (kind) {
+        case 0: case 1: case 2:
+          return flip(file, offsetChoice % size, mask);
+        case 3: case 4: case 5:
+          return flip(file, Math.max(0, size - 1 - offsetChoice % 8192), mask);
+        case 6: case 7:
+          return new Damage(file, "truncate", -1, 0, offsetChoice % size, 0);
+        default:
+          return new Damage(file, "version", -1, 0, -1, 2 + other % 1000);
+      }
+    }
+    return kind < 6
+        ? flip(file, offsetChoice % size, mask)
+        : new Damage(file, "truncate", -1, 0, offsetChoice % size, 0);
+  }
+
+  private static Damage flip(String file, long offset, int mask) {
+    return new Damage(file, "flip", offset, mask, -1, 0);
+  }
+
+  private static Path pathOf(String file) {
+    return file.endsWith(".seg") ? store.resolve("segments").resolve(file) : store.resolve(file);
+  }
+
+  private static void apply(Damage damage) throws IOException {
+    Path path = pathOf(damage.file);
+    switch (damage.kind) {
+      case "flip" -> {
+        try (FileChannel c = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+          ByteBuffer b = ByteBuffer.allocate(1);
+          c.read(b, damage.offset);
+          b.put(0, (byte) (b.get(0) ^ damage.mask));
+          c.write(b.flip(), damage.offset);
+        }
+      }
+      case "truncate" -> {
+        try (FileChannel c = FileChannel.open(path, StandardOpenOption.WRITE)) {
+          c.truncate(damage.length);
+        }
+      }
+      default -> {
+        if (damage.file.endsWith(".seg")) {
+          try (FileChannel c = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer header = ByteBuffer.allocate(40);
+            c.read(header, 0);
+            header.putInt(8, damage.version);
+            header.putInt(
+                36,
+                XXHashFactory.fastestInstance().hash32().hash(header.array(), 0, 36, 0x4d544d52));
+            c.write(header.flip(), 0);
+          }
+        } else {
+          MVStore mv = new MVStore.Builder().fileName(path.toString()).open();
+          try {
+            MVMap<String, Long> meta =
+                mv.openMap(
+                    "meta",
+                    new MVMap.Builder<String, Long>()
+                        .keyType(StringDataType.INSTANCE)
+                        .valueType(LongDataType.INSTANCE));
+            meta.put("format", (long) damage.version);
+            mv.commit();
+          } finally {
+            mv.close();
+          }
+        }
+      }
+    }
+  }
+
+  /** Whether recovery may legitimately read the damage as a torn final append. */
+  private static boolean mayLookTorn(Base base, Damage damage) throws IOException {
+    if (!damage.file.equals(base.workingSegment)) {
+      return false;
+    }
+    if (damage.kind.equals("truncate")) {
+      return true; // a crash cuts appends short; the lost records cannot be told from unwritten ones
+    }
+    if (!damage.kind.equals("flip")) {
+      return false;
+    }
+    byte[] pristine = Files.readAllBytes(base.pristineStore.resolve("segments").resolve(damage.file));
+    List<Long> starts = frameStarts(pristine);
+    return starts.size() >= 2 && damage.offset >= starts.get(starts.size() - 2);
+  }
+
+  private static boolean names(CorruptStoreException e, Damage damage) {
+    return e.file() != null && e.file().getFileName().toString().equals(damage.file);
+  }
+
+  private static void expectNamed(CheckpointException e, Damage damage, String context, String step) {
+    if (damage.kind.equals("version")) {
+      String m = String.valueOf(e.getMessage());
+      if (!m.contains("version " + damage.version) || !m.contains("1)")) {
+        throw new AssertionError(context + ": " + step + " refused with a message that does not name both versions: " + m, e);
+      }
+      return;
+    }
+    if (!(e instanceof CorruptStoreException c) || !names(c, damage)) {
+      throw new AssertionError(
+          context + ": " + step + " failed with " + e + " which does not name " + damage.file, e);
+    }
+  }
+
+  private static Outcome check(Base base, Damage damage, int choice, String context) throws IOException {
+    boolean torn = mayLookTorn(base, damage);
+    Checkpointer cp;
+    try {
+      cp = Checkpointer.builder(store).track(data).open();
+    } catch (CheckpointException e) {
+      expectNamed(e, damage, context, "open");
+      return damage.kind.equals("version") ? Outcome.VERSION_REFUSED : Outcome.REFUSED_AT_OPEN;
+    } catch (IOException | RuntimeException e) {
+      throw new AssertionError(context + ": open failed with " + stackOf(e));
+    }
+    long target;
+    try {
+      try {
+        if (damage.file.equals("index.mv")
+            && base.workingSegment == null
+            && cp.currentEpoch() == lastButOne(base)) {
+          // MVStore fell back to the chunk before the damaged newest one: the index lost the
+          // last commit, which cannot be told from a crash between the commit record and the
+          // index commit (see docs/guarantees.md); the tree must then be exactly that epoch's
+          base.snapshots.get(cp.currentEpoch()).assertSameAs(ExactTreeSnapshot.of(data), context + ", after open");
+          return Outcome.INDEX_LOST_LAST_COMMIT;
+        }
+        if (cp.currentEpoch() != base.current) {
+          throw new AssertionError(
+              context + ": opened at epoch " + cp.currentEpoch() + ", not " + base.current);
+        }
+        if (!torn) {
+          base.snapshots.get(base.current).assertSameAs(ExactTreeSnapshot.of(data), context + ", after open");
+        }
+        checkVerify(cp, base, damage, context);
+        List<Long> ids = new ArrayList<>(base.snapshots.keySet());
+        target = ids.get(choice % ids.size());
+        try {
+          cp.rollback(target);
+        } catch (CheckpointException e) {
+          if (torn) {
+            return Outcome.TORN_TAIL_ACCEPTED; // the lost uncommitted records left changes unjournaled
+          }
+          expectNamed(e, damage, context, "rollback to " + target);
+          if (!torn) {
+            base.snapshots.get(base.current).assertSameAs(ExactTreeSnapshot.of(data), context + ", after a refused rollback to " + target);
+          }
+          return damage.kind.equals("version") ? Outcome.VERSION_REFUSED : Outcome.REFUSED_AT_ROLLBACK;
+        }
+        if (!torn) {
+          base.snapshots.get(target).assertSameAs(ExactTreeSnapshot.of(data), context + ", after rollback to " + target);
+        }
+        if (cp.currentEpoch() != target) {
+          throw new AssertionError(context + ": at epoch " + cp.currentEpoch() + " after rollback to " + target);
+        }
+      } finally {
+        cp.close();
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new AssertionError(context + ": failed with " + stackOf(e));
+    }
+    try (Checkpointer again = Checkpointer.builder(store).track(data).open()) {
+      if (again.currentEpoch() != target) {
+        throw new AssertionError(context + ": reopened at epoch " + again.currentEpoch() + ", not " + target);
+      }
+      if (!torn) {
+        base.snapshots.get(target).assertSameAs(ExactTreeSnapshot.of(data), context + ", after reopening");
+      }
+    } catch (CheckpointException e) {
+      if (torn) {
+        return Outcome.TORN_TAIL_ACCEPTED;
+      }
+      expectNamed(e, damage, context, "reopen after rollback to " + target);
+      return Outcome.REFUSED_AT_REOPEN;
+    } catch (IOException | RuntimeException e) {
+      throw new AssertionError(context + ": reopen failed with " + stackOf(e));
+    }
+    return torn ? Outcome.TORN_TAIL_ACCEPTED : Outcome.EXACT;
+  }
+
+  private static long lastButOne(Base base) {
+    List<Long> ids = new ArrayList<>(base.snapshots.keySet());
+    return ids.get(ids.size() - 2);
+  }
+
+  /** Damage in a committed segment must be in what verify() reports. */
+  private static void checkVerify(Checkpointer cp, Base base, Damage damage, String context) throws IOException {
+    List<CorruptStoreException> found = cp.verify();
+    boolean committedSegment = damage.file.endsWith(".seg") && !damage.file.equals(base.workingSegment);
+    if (committedSegment) {
+      verifyChecked++;
+      if (found.stream().noneMatch(e -> names(e, damage))) {
+        throw new AssertionError(context + ": verify() did not report the damage; it found " + found);
+      }
+      verifyReported++;
+    }
+  }
+
+  private static String stackOf(Throwable e) {
+    java.io.StringWriter w = new java.io.StringWriter();
+    e.printStackTrace(new java.io.PrintWriter(w));
+    String s = w.toString();
+    return s.length() > 3000 ? s.substring(0, 3000) : s;
+  }
+}

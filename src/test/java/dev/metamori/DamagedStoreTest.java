@@ -1,0 +1,123 @@
+package dev.metamori;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Damage the corruption properties found: each is refused, never read as something else. */
+class DamagedStoreTest {
+  @TempDir Path tmp;
+  Path data;
+  Path store;
+
+  @BeforeEach
+  void aTrackedTree() throws IOException {
+    data = Files.createDirectory(tmp.resolve("data"));
+    store = tmp.resolve("store");
+    Files.write(data.resolve("f"), new byte[8192]);
+  }
+
+  private void writeEpochs(Checkpointer cp, int epochs) throws IOException {
+    FileSystem fs = cp.fileSystem();
+    Path f = fs.getPath(data.resolve("f").toString());
+    for (int e = 1; e <= epochs; e++) {
+      Files.write(fs.getPath(data.resolve("new" + e).toString()), new byte[] {(byte) e});
+      try (FileChannel c = FileChannel.open(f, StandardOpenOption.WRITE)) {
+        c.write(ByteBuffer.wrap(new byte[] {(byte) e}), 100);
+      }
+      cp.commit();
+    }
+  }
+
+  private Path segment(long epoch) {
+    return store.resolve("segments").resolve(String.format("%020d.seg", epoch));
+  }
+
+  private static void xor(Path file, long offset, int mask) throws IOException {
+    try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.allocate(1);
+      c.read(b, offset);
+      b.put(0, (byte) (b.get(0) ^ mask));
+      c.write(b.flip(), offset);
+    }
+  }
+
+  @Test
+  void aDamagedLengthInTheUncommittedSegmentIsNotReadAsATornTail() throws IOException {
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      writeEpochs(cp, 1);
+      FileSystem fs = cp.fileSystem();
+      Files.write(fs.getPath(data.resolve("g").toString()), new byte[] {1});
+      Files.write(fs.getPath(data.resolve("h").toString()), new byte[] {2});
+    }
+    // the first frame's length now runs past the end of the file, like a torn append
+    xor(segment(2), 40, 0x7f);
+    CorruptStoreException e =
+        assertThrows(CorruptStoreException.class, () -> Checkpointer.builder(store).track(data).open());
+    assertEquals(segment(2).getFileName(), e.file().getFileName());
+  }
+
+  @Test
+  void anIndexThatLostCommitsIsRefused() throws IOException {
+    byte[] early;
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      writeEpochs(cp, 1);
+    }
+    early = Files.readAllBytes(store.resolve("index.mv"));
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      writeEpochs(cp, 3);
+    }
+    // the index as it was three commits ago (what MVStore reads from a truncated file)
+    Files.write(store.resolve("index.mv"), early);
+    CorruptStoreException e =
+        assertThrows(CorruptStoreException.class, () -> Checkpointer.builder(store).track(data).open());
+    assertEquals("index.mv", e.file().getFileName().toString());
+  }
+
+  @Test
+  void aMissingCommittedSegmentStopsARollbackAsDamage() throws IOException {
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      writeEpochs(cp, 2);
+      Files.delete(segment(2));
+      CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> cp.rollback(0));
+      assertEquals(segment(2).getFileName(), e.file().getFileName());
+    }
+  }
+
+  @Test
+  void aDamagedParentLinkInTheIndexIsReportedAsDamageOfTheIndex() throws IOException {
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      writeEpochs(cp, 3);
+    }
+    org.h2.mvstore.MVStore mv =
+        new org.h2.mvstore.MVStore.Builder().fileName(store.resolve("index.mv").toString()).open();
+    try {
+      org.h2.mvstore.MVMap<Long, byte[]> epochs =
+          mv.openMap(
+              "epochs",
+              new org.h2.mvstore.MVMap.Builder<Long, byte[]>()
+                  .keyType(org.h2.mvstore.type.LongDataType.INSTANCE)
+                  .valueType(org.h2.mvstore.type.ByteArrayDataType.INSTANCE));
+      byte[] two = epochs.get(2L);
+      ByteBuffer.wrap(two).putLong(8, 7); // parent of epoch 2: 7 instead of 1
+      epochs.put(2L, two);
+      mv.commit();
+    } finally {
+      mv.close();
+    }
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> cp.rollback(1));
+      assertEquals("index.mv", e.file().getFileName().toString());
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package dev.metamori.testing;
+
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+
+import com.google.common.io.MoreFiles;
+import com.google.common.io.RecursiveDeleteOption;
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+
+/**
+ * Copies of whole directories (a store, a tracked tree) that keep what Metamori restores and
+ * checks: bytes, symbolic links, last-modified times of files and directories, POSIX
+ * permissions. Used to run many experiments on the same store at the same paths.
+ */
+public final class StoreCopies {
+  private StoreCopies() {}
+
+  /** Deletes {@code dir} if it exists, then copies {@code source} to it. */
+  public static void replace(Path source, Path dir) throws IOException {
+    if (Files.exists(dir, NOFOLLOW_LINKS)) {
+      makeWritable(dir);
+      MoreFiles.deleteRecursively(dir, RecursiveDeleteOption.ALLOW_INSECURE);
+    }
+    copy(source, dir);
+  }
+
+  /** Copies the tree {@code source} to {@code target}, which must not exist. */
+  public static void copy(Path source, Path target) throws IOException {
+    Files.walkFileTree(
+        source,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+            Path to = target.resolve(source.relativize(dir).toString());
+            Files.createDirectory(to);
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+            Path to = target.resolve(source.relativize(file).toString());
+            Files.copy(file, to, LinkOption.NOFOLLOW_LINKS, StandardCopyOption.COPY_ATTRIBUTES);
+            // the copy keeps times to the microsecond at best, and not at all for links
+            Files.getFileAttributeView(to, BasicFileAttributeView.class, NOFOLLOW_LINKS)
+                .setTimes(attrs.lastModifiedTime(), null, null);
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+            if (e != null) {
+              throw e;
+            }
+            Path to = target.resolve(source.relativize(dir).toString());
+            PosixFileAttributes a = Files.readAttributes(dir, PosixFileAttributes.class, NOFOLLOW_LINKS);
+            PosixFileAttributeView view =
+                Files.getFileAttributeView(to, PosixFileAttributeView.class, NOFOLLOW_LINKS);
+            view.setPermissions(a.permissions());
+            FileTime modified = a.lastModifiedTime();
+            view.setTimes(modified, null, null);
+            return FileVisitResult.CONTINUE;
+          }
+        });
+  }
+
+  /** Gives the owner write and search permission on every directory below {@code dir}. */
+  private static void makeWritable(Path dir) throws IOException {
+    Files.walkFileTree(
+        dir,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
+            Files.setPosixFilePermissions(
+                d, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            return FileVisitResult.CONTINUE;
+          }
+        });
+  }
+}
