@@ -19,6 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -33,7 +35,18 @@ import org.junit.jupiter.params.provider.EnumSource;
  * all of them).
  */
 class IoFaultTest {
-  @TempDir Path tmp;
+  @TempDir Path disk;
+  Path tmp;
+
+  @BeforeEach
+  void scratch() throws IOException {
+    tmp = ScratchSpace.create(disk);
+  }
+
+  @AfterEach
+  void deleteScratch() throws IOException {
+    ScratchSpace.delete(tmp);
+  }
 
   @ParameterizedTest
   @EnumSource(value = Durability.class, names = {"PROCESS", "SYSTEM"})
@@ -63,9 +76,13 @@ class IoFaultTest {
         swallowed++;
         swallowedCalls.add(faulty.firstFaulted().op());
       }
-      checkRecovered(store, root, o, context);
+      try {
+        checkRecovered(store, root, o, context);
+      } catch (IOException | RuntimeException e) {
+        throw new AssertionError(context + ": reopening failed", e);
+      }
       explored++;
-      com.google.common.io.MoreFiles.deleteRecursively(dir);
+      ScratchSpace.delete(dir);
     }
     System.out.printf(
         "IoFaultTest %s: %d I/O calls in a clean run, %d fault points explored, %d faults tolerated without an exception: %s%n",
