@@ -52,7 +52,12 @@ public final class FaultyFileSystem extends FileSystem {
     /** A plain {@code IOException("injected I/O error")}. */
     IO_ERROR,
     /** {@code FileSystemException(path, null, "No space left on device")}. */
-    DISK_FULL
+    DISK_FULL,
+    /**
+     * As {@link #DISK_FULL}, but a positional channel write first writes the first half of its
+     * bytes, as a write that runs out of space part way does.
+     */
+    DISK_FULL_PART_WRITTEN
   }
 
   /** One counted call: its number (from 1), what it does, and the real path it concerns. */
@@ -157,7 +162,7 @@ public final class FaultyFileSystem extends FileSystem {
         }
         faultsThrown++;
         failure =
-            fault == Fault.DISK_FULL
+            fault != Fault.IO_ERROR
                 ? new FileSystemException(String.valueOf(path), null, "No space left on device")
                 : new IOException("injected I/O error at " + call);
         if (!persistent) {
@@ -619,7 +624,21 @@ public final class FaultyFileSystem extends FileSystem {
 
     @Override
     public int write(ByteBuffer src, long position) throws IOException {
-      io("write", path);
+      try {
+        io("write", path);
+      } catch (IOException e) {
+        boolean part;
+        synchronized (lock) {
+          part = fault == Fault.DISK_FULL_PART_WRITTEN;
+        }
+        if (part && src.remaining() > 1) {
+          ByteBuffer half = src.duplicate();
+          half.limit(half.position() + half.remaining() / 2);
+          beforeWrite(position, half.remaining());
+          channel.write(half, position);
+        }
+        throw e;
+      }
       beforeWrite(position, src.remaining());
       return channel.write(src, position);
     }
