@@ -167,12 +167,17 @@ public final class Journal implements Closeable {
       channel.close();
       throw new StoreLockedException(store, holder);
     }
-    channel.truncate(0);
-    Segment.writeFully(
-        channel,
-        ByteBuffer.wrap(
-            (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)),
-        0);
+    try {
+      channel.truncate(0);
+      Segment.writeFully(
+          channel,
+          ByteBuffer.wrap(
+              (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)),
+          0);
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(channel, e);
+      throw e;
+    }
     return channel;
   }
 

@@ -31,6 +31,8 @@ final class Segment implements Closeable {
   private final FileChannel channel;
   private long end;
   private long nextSeq;
+  /** An append failed and its partial frame could not be cut off: no more appends. */
+  private IOException brokenBy;
 
   private Segment(Path file, FileChannel channel, long epoch, long nonce, int blockSize, long end) {
     this.file = file;
@@ -102,9 +104,25 @@ final class Segment implements Closeable {
 
   /** Appends {@code record} and returns the end of the segment just after it. */
   synchronized long append(UndoRecord record) throws IOException {
+    if (brokenBy != null) {
+      throw new IOException(
+          "an earlier append to " + file + " failed and its remains could not be cut off", brokenBy);
+    }
     ByteBuffer frame = RecordCodec.encode(record, nextSeq);
     int length = frame.remaining();
-    writeFully(channel, frame, end);
+    try {
+      writeFully(channel, frame, end);
+    } catch (IOException e) {
+      // a write that failed part way (a full disk) leaves part of a frame: cut it off, or a
+      // shorter record written next would leave its rest behind, which reads as damage
+      try {
+        channel.truncate(end);
+      } catch (IOException t) {
+        e.addSuppressed(t);
+        brokenBy = e;
+      }
+      throw e;
+    }
     end += length;
     nextSeq++;
     return end;

@@ -1,0 +1,228 @@
+package dev.metamori.faults;
+
+import static java.nio.file.StandardOpenOption.APPEND;
+import static java.nio.file.StandardOpenOption.CREATE;
+import static java.nio.file.StandardOpenOption.WRITE;
+
+import dev.metamori.Checkpointer;
+import dev.metamori.Durability;
+import dev.metamori.testing.TreeSnapshot;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A fixed sequence of file operations, commits, rollbacks and a reopen, run through a
+ * checkpointer whose store and root are paths of a given file system (the faulty one in
+ * tests). It keeps going after a failed file operation, stops after a failed commit, rollback
+ * or reopen (the checkpointer stops itself then), and says which committed states the store
+ * may legitimately recover to.
+ */
+final class FaultWorkload {
+  /** The state the workload left: what the store must recover to. */
+  static final class Outcome {
+    /** Committed epochs on the current line, oldest first, with the tree each one holds. */
+    final Map<Long, TreeSnapshot> line = new LinkedHashMap<>();
+    /** Epochs the store may be at after recovery. */
+    final Set<Long> acceptable = new TreeSet<>();
+    /** An epoch that may or may not exist (a commit that failed), with its tree. */
+    Long maybe;
+    TreeSnapshot maybeTree;
+    final List<String> failures = new ArrayList<>();
+    /** The highest epoch id committed so far (ids are never reused). */
+    long maxId;
+    Checkpointer open;
+  }
+
+  interface Step {
+    void run(Checkpointer cp, FileSystem fs) throws IOException;
+  }
+
+  private final Path realStore;
+  private final Path realRoot;
+  private final FileSystem base;
+  private final Durability durability;
+
+  FaultWorkload(FileSystem base, Path realStore, Path realRoot, Durability durability) {
+    this.base = base;
+    this.realStore = realStore;
+    this.realRoot = realRoot;
+    this.durability = durability;
+  }
+
+  static void createInitialTree(Path root) throws IOException {
+    Files.write(root.resolve("a.txt"), bytes(10_000, 1));
+    Files.createDirectories(root.resolve("d"));
+    Files.write(root.resolve("d/b.txt"), bytes(5_000, 2));
+    Files.write(root.resolve("keep.txt"), bytes(300, 3));
+  }
+
+  static byte[] bytes(int n, int seed) {
+    byte[] b = new byte[n];
+    for (int i = 0; i < n; i++) {
+      b[i] = (byte) (seed * 31 + i * 7 + (i >> 8));
+    }
+    return b;
+  }
+
+  Checkpointer open() throws IOException {
+    return Checkpointer.builder(base.getPath(realStore.toString()))
+        .track(base.getPath(realRoot.toString()))
+        .durability(durability)
+        .blockSize(1024)
+        .open();
+  }
+
+  private Path p(FileSystem fs, String name) {
+    return fs.getPath(realRoot.resolve(name).toString());
+  }
+
+  private static void writeAt(Path file, long position, byte[] data) throws IOException {
+    try (FileChannel c = FileChannel.open(file, WRITE)) {
+      ByteBuffer b = ByteBuffer.wrap(data);
+      while (b.hasRemaining()) {
+        position += c.write(b, position);
+      }
+    }
+  }
+
+  private static void truncate(Path file, long size) throws IOException {
+    try (FileChannel c = FileChannel.open(file, WRITE)) {
+      c.truncate(size);
+    }
+  }
+
+  /** The file operations of each phase, between the checkpoint operations. */
+  private List<Step> phase(int n) {
+    List<Step> s = new ArrayList<>();
+    switch (n) {
+      case 0:
+        s.add((cp, fs) -> writeAt(p(fs, "a.txt"), 5_000, bytes(1_500, 4)));
+        s.add((cp, fs) -> Files.write(p(fs, "d/b.txt"), bytes(700, 5), APPEND));
+        s.add((cp, fs) -> Files.write(p(fs, "c.txt"), bytes(2_000, 6), CREATE, WRITE));
+        break;
+      case 1:
+        s.add((cp, fs) -> truncate(p(fs, "a.txt"), 3_000));
+        s.add((cp, fs) -> Files.createDirectory(p(fs, "e")));
+        s.add((cp, fs) -> Files.move(p(fs, "c.txt"), p(fs, "e/c2.txt")));
+        s.add((cp, fs) -> Files.delete(p(fs, "d/b.txt")));
+        s.add((cp, fs) -> Files.setLastModifiedTime(p(fs, "keep.txt"), FileTime.fromMillis(1_000_000)));
+        break;
+      case 2:
+        s.add((cp, fs) -> writeAt(p(fs, "a.txt"), 8_000, bytes(3_000, 7)));
+        s.add((cp, fs) -> Files.write(p(fs, "f.txt"), bytes(100, 8)));
+        s.add((cp, fs) -> Files.delete(p(fs, "keep.txt")));
+        break;
+      case 3:
+        s.add((cp, fs) -> writeAt(p(fs, "a.txt"), 0, bytes(4_000, 9)));
+        s.add((cp, fs) -> Files.move(p(fs, "d"), p(fs, "d2")));
+        break;
+      case 4:
+        s.add((cp, fs) -> Files.write(p(fs, "g.txt"), bytes(1_200, 10)));
+        s.add((cp, fs) -> writeAt(p(fs, "a.txt"), 2_000, bytes(2_500, 11)));
+        break;
+      case 5:
+        s.add((cp, fs) -> Files.delete(p(fs, "a.txt")));
+        s.add((cp, fs) -> Files.write(p(fs, "keep.txt"), bytes(50, 12)));
+        break;
+      default:
+        s.add((cp, fs) -> writeAt(p(fs, "keep.txt"), 10, bytes(20, 13)));
+        s.add((cp, fs) -> Files.write(p(fs, "h.txt"), bytes(10, 14)));
+        break;
+    }
+    return s;
+  }
+
+  /**
+   * Runs: phase 0, commit; 1, commit; 2, rollback to the first commit; 3, commit; 4, close
+   * and reopen (recovery undoes 4); 5, commit; 6 (left uncommitted). Returns with the
+   * checkpointer still open (or null if reopening failed); the caller closes it.
+   */
+  Outcome run() throws IOException {
+    Outcome o = new Outcome();
+    o.line.put(0L, TreeSnapshot.of(realRoot));
+    long current = 0;
+    Checkpointer cp;
+    try {
+      cp = open();
+    } catch (IOException | RuntimeException e) {
+      o.failures.add("open: " + e);
+      o.acceptable.add(current);
+      return o;
+    }
+    o.open = cp;
+    long first = -1;
+    String[] plan = {"commit", "commit", "rollback", "commit", "reopen", "commit", "end"};
+    for (int phase = 0; phase < plan.length; phase++) {
+      for (Step step : phase(phase)) {
+        try {
+          step.run(cp, cp.fileSystem());
+        } catch (IOException | RuntimeException e) {
+          o.failures.add("phase " + phase + ": " + e);
+        }
+      }
+      String action = plan[phase];
+      if (action.equals("commit")) {
+        TreeSnapshot before = TreeSnapshot.of(realRoot);
+        try {
+          long id = cp.commit();
+          o.line.put(id, before);
+          o.maxId = Math.max(o.maxId, id);
+          current = id;
+          if (first < 0) {
+            first = id;
+          }
+        } catch (IOException e) {
+          o.failures.add("commit: " + e);
+          o.acceptable.add(current);
+          o.maybe = o.maxId + 1;
+          o.maybeTree = before;
+          o.acceptable.add(o.maybe);
+          return o;
+        }
+      } else if (action.equals("rollback")) {
+        try {
+          cp.rollback(first);
+          dropAfter(o, first);
+          current = first;
+        } catch (IOException e) {
+          o.failures.add("rollback: " + e);
+          o.acceptable.add(current);
+          o.acceptable.add(first);
+          return o;
+        }
+      } else if (action.equals("reopen")) {
+        try {
+          cp.close();
+        } catch (IOException e) {
+          o.failures.add("close: " + e);
+        }
+        o.open = null;
+        try {
+          cp = open();
+          o.open = cp;
+        } catch (IOException | RuntimeException e) {
+          o.failures.add("reopen: " + e);
+          o.acceptable.add(current);
+          return o;
+        }
+      }
+    }
+    o.acceptable.add(current);
+    return o;
+  }
+
+  private static void dropAfter(Outcome o, long epoch) {
+    o.line.keySet().removeIf(id -> id > epoch);
+  }
+}
