@@ -28,7 +28,12 @@ import org.junit.jupiter.api.io.TempDir;
 class LargeFileTest {
   static final long GIB = 1L << 30;
   /** Bytes overwritten in the small-heap child (full: 2 GiB). */
-  static final long MEMORY_BYTES = Long.getLong("metamori.scale.memoryBytes", 512L << 20);
+  static final long MEMORY_BYTES = Long.getLong("metamori.scale.memoryBytes", 256L << 20);
+  /**
+   * Size of the sparse file at epoch 0 (full: 6 GiB + 70000). Everything from just below 4 GiB
+   * to it is cut off by a truncation, whose journaling reads every cut-off block, holes included.
+   */
+  static final long SPARSE_TOP = Long.getLong("metamori.scale.sparseTop", 4 * GIB + 200_000);
 
   @TempDir Path tmp;
 
@@ -97,25 +102,26 @@ class LargeFileTest {
   void aSparseFileBeyondFourGibibytesTruncatedBelowThemRollsBackExactlyAndStaysSparse() throws IOException {
     Path data = Files.createDirectory(tmp.resolve("data"));
     Path big = data.resolve("big.bin");
-    long[] marks = {0, 3 * GIB, 4 * GIB - 10, 5 * GIB, 6 * GIB + 123};
-    createSparse(big, 6 * GIB + 70_000, marks, "epoch0@");
-    long[] watched = {0, 3 * GIB, 3 * GIB + 777, 4 * GIB - 10, 4 * GIB + 9, 5 * GIB, 6 * GIB + 123, 6 * GIB + 70_000, 7 * GIB};
+    long top = SPARSE_TOP;
+    long[] marks = {0, 3 * GIB, 4 * GIB - 10, top - 150_000, top - 70_000 + 123};
+    createSparse(big, top, marks, "epoch0@");
+    long[] watched = {0, 3 * GIB, 4 * GIB - 1000, 4 * GIB - 10, 4 * GIB + 9, top - 150_000, top - 70_000 + 123, top, top + 100_000};
     List<byte[]> at0 = regions(big, watched);
     Path store = tmp.resolve("store");
     try (Checkpointer cp = Checkpointer.builder(store).track(data).blockSize(64 * 1024).open()) {
       FileSystem fs = cp.fileSystem();
       Path p = fs.getPath(big.toString());
       try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
-        put(ch, 5 * GIB + 1, "FIVE");
-        put(ch, 6 * GIB + 123 - 3, "six-six-six");
+        put(ch, top - 150_000 + 1, "FIVE");
+        put(ch, top - 70_000 + 123 - 3, "six-six-six");
         put(ch, 3 * GIB + 5, "MIDDLE");
         put(ch, 4 * GIB - 3, "ACROSS-4GIB");
-        put(ch, 7 * GIB, "END"); // beyond the size at the start of the epoch
+        put(ch, top + 100_000, "END"); // beyond the size at the start of the epoch
       }
       long one = cp.commit();
       List<byte[]> at1 = regions(big, watched);
       try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
-        ch.truncate(3 * GIB + 777);
+        ch.truncate(4 * GIB - 1000);
         put(ch, 4 * GIB + 9, "AFTER"); // grows it again past the cut
       }
       cp.commit();
@@ -129,6 +135,25 @@ class LargeFileTest {
     }
     long used = diskUsage(big);
     assertTrue(used < 256L << 20, "the restored file should stay sparse, but uses " + used + " bytes of disk");
+  }
+
+  @Test
+  void undoingATruncationOfASparseFileKeepsItsHolesHoles() throws IOException {
+    Path data = Files.createDirectory(tmp.resolve("data"));
+    Path sparse = data.resolve("sparse.bin");
+    long size = 128L << 20;
+    long[] marks = {0, size / 2};
+    createSparse(sparse, size, marks, "epoch0@");
+    List<byte[]> at0 = regions(sparse, new long[] {0, size / 2, size - 1});
+    try (Checkpointer cp = Checkpointer.builder(tmp.resolve("store")).track(data).open()) {
+      try (FileChannel ch = FileChannel.open(cp.fileSystem().getPath(sparse.toString()), StandardOpenOption.WRITE)) {
+        ch.truncate(10);
+      }
+      cp.rollback(0);
+    }
+    assertRegions(at0, regions(sparse, new long[] {0, size / 2, size - 1}), "after rollback to epoch 0");
+    long used = diskUsage(sparse);
+    assertTrue(used < 16L << 20, "the restored file should stay sparse, but uses " + used + " bytes of disk");
   }
 
   @Test
