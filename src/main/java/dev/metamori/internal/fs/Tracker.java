@@ -1091,6 +1091,9 @@ public final class Tracker {
           copyTree(provider, child, to.resolve(child.getFileName().toString()));
         }
       }
+    }
+    if (!a.isSymbolicLink()) {
+      // COPY_ATTRIBUTES keeps only microseconds of the modification time: set it in full
       provider.getFileAttributeView(to, BasicFileAttributeView.class, NOFOLLOW_LINKS)
           .setTimes(a.lastModifiedTime(), null, null);
     }
