@@ -182,14 +182,25 @@ class HardEdgesTest extends TrackedTreeFixture {
   }
 
   @Test
-  void aReadOnlyStoreDirectoryIsRefusedWithAnIoError() throws IOException {
+  void aReadOnlyStoreDirectoryIsRefusedWithAnIoErrorNamingIt() throws Exception {
     Path ro = Files.createDirectory(tmp.resolve("ro-store"));
     Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("r-xr-xr-x"));
+    boolean mounted = false;
     try {
-      assumeTrue(!Files.isWritable(ro), "this user can write a 0555 directory (root)");
+      if (Files.isWritable(ro)) {
+        // the superuser writes 0555 directories: a read-only mount is read-only for everyone
+        mounted = run("mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", ro.toString());
+      }
+      assumeTrue(!Files.isWritable(ro) || mounted, "cannot make a directory read-only here");
       IOException e = assertThrows(IOException.class, () -> Checkpointer.builder(ro).track(outside).open());
-      assertTrue(e.getMessage() != null && e.getMessage().contains(ro.toString()), () -> "message should name the store: " + e);
+      assertTrue(String.valueOf(e.getMessage()).contains(ro.toString()), () -> "the message should name the store: " + e);
+      try (var s = Files.list(ro)) {
+        assertEquals(0, s.count(), "nothing is left in the read-only directory");
+      }
     } finally {
+      if (mounted) {
+        run("umount", ro.toString());
+      }
       Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
   }
