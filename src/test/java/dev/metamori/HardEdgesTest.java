@@ -86,9 +86,11 @@ class HardEdgesTest extends TrackedTreeFixture {
         "writer-" + id);
   }
 
+  static final int ROUNDS = Integer.getInteger("metamori.scale.raceRounds", 10);
+
   @Test
   void aRollbackStopsRacingWritersWithClosedChannelsAndLeavesExactlyTheTargetEpoch() throws Exception {
-    for (int round = 0; round < 5; round++) {
+    for (int round = 0; round < ROUNDS; round++) {
       List<Path> files = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
         Path f = p("race" + i + ".bin");
@@ -97,14 +99,19 @@ class HardEdgesTest extends TrackedTreeFixture {
       }
       long target = cp.commit();
       ExactTreeSnapshot expected = snapshot();
-      CountDownLatch started = new CountDownLatch(5);
+      // files created after the target: the rollback deletes them under their writers
+      files.add(p("created-after" + round + "-a.bin"));
+      files.add(p("created-after" + round + "-b.bin"));
+      Files.write(files.get(4), bytes(100_000, round));
+      Files.write(files.get(5), bytes(100_000, round + 1));
+      CountDownLatch started = new CountDownLatch(7);
       List<Thread> threads = new ArrayList<>();
       List<AtomicReference<Throwable>> stops = new ArrayList<>();
-      for (int i = 0; i < 5; i++) {
+      for (int i = 0; i < 7; i++) {
         AtomicReference<Throwable> stop = new AtomicReference<>();
         stops.add(stop);
-        // two writers share race0.bin; one of the others is asynchronous
-        threads.add(writer(files.get(Math.max(0, i - 1)), i, i == 2, started, stop));
+        // two writers share race0.bin; two of the others are asynchronous
+        threads.add(writer(files.get(Math.max(0, i - 1)), i, i == 2 || i == 6, started, stop));
       }
       threads.forEach(Thread::start);
       assertTrue(started.await(60, TimeUnit.SECONDS), "the writers did not get going");
@@ -114,7 +121,7 @@ class HardEdgesTest extends TrackedTreeFixture {
         assertFalse(t.isAlive(), t.getName() + " kept writing after the rollback");
       }
       for (AtomicReference<Throwable> stop : stops) {
-        assertInstanceOf(ClosedChannelException.class, stop.get(), "a writer stopped by a rollback");
+        assertInstanceOf(ClosedChannelException.class, stop.get(), () -> "a writer stopped by a rollback: " + stop.get());
       }
       expected.assertTreeMatches("round " + round + ": after rolling back under racing writers");
       assertEquals(target, cp.currentEpoch());
