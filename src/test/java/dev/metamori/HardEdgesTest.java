@@ -184,7 +184,8 @@ class HardEdgesTest extends TrackedTreeFixture {
   @Test
   void aStorePathThatIsAFileIsRefused() throws IOException {
     Path file = Files.writeString(tmp.resolve("store-file"), "x");
-    assertThrows(IOException.class, () -> Checkpointer.builder(file).track(outside).open());
+    IOException e = assertThrows(IOException.class, () -> Checkpointer.builder(file).track(outside).open());
+    assertTrue(String.valueOf(e.getMessage()).contains(file.toString()), () -> "the message should name the store: " + e);
     assertEquals("x", Files.readString(file));
   }
 
