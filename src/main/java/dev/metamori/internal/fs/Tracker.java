@@ -16,6 +16,7 @@ import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -661,6 +662,7 @@ public final class Tracker {
     Lock lock = epochLock.readLock();
     lock.lock();
     try {
+      stillOpen(c);
       if (position >= 0) {
         beforeWrite(c.file, c, position, total);
         return c.delegate.write(srcs[offset], position);
@@ -684,10 +686,21 @@ public final class Tracker {
     }
   }
 
+  /**
+   * Checked under the epoch lock: a rollback closes the channel while a write waits for the
+   * lock, and the write must then fail as closed, journaling nothing in the new epoch.
+   */
+  private static void stillOpen(MetamoriFileChannel c) throws ClosedChannelException {
+    if (!c.isOpen()) {
+      throw new ClosedChannelException();
+    }
+  }
+
   void truncate(MetamoriFileChannel c, long size) throws IOException {
     Lock lock = epochLock.readLock();
     lock.lock();
     try {
+      stillOpen(c);
       if (size < c.delegate.size()) {
         beforeTruncate(c.file, c, size);
       }
@@ -701,6 +714,7 @@ public final class Tracker {
     Lock lock = epochLock.readLock();
     lock.lock();
     try {
+      stillOpen(c);
       beforeWrite(c.file, c, position, size);
       MappedByteBuffer buffer = c.delegate.map(FileChannel.MapMode.READ_WRITE, position, size);
       c.file.addMapping(buffer, position, size);
@@ -1091,6 +1105,9 @@ public final class Tracker {
           copyTree(provider, child, to.resolve(child.getFileName().toString()));
         }
       }
+    }
+    if (!a.isSymbolicLink()) {
+      // COPY_ATTRIBUTES keeps only microseconds of the modification time: set it in full
       provider.getFileAttributeView(to, BasicFileAttributeView.class, NOFOLLOW_LINKS)
           .setTimes(a.lastModifiedTime(), null, null);
     }

@@ -66,6 +66,10 @@ final class UndoApplier implements UndoTarget {
       FileChannel channel = channel(fileSystem.getPath(b.path()));
       ByteBuffer data = ByteBuffer.wrap(b.data());
       long pos = b.block() * journal.blockSize();
+      if (allZero(b.data())) {
+        restoreZeros(channel, pos, b.data().length);
+        return;
+      }
       while (data.hasRemaining()) {
         pos += channel.write(data, pos);
       }
@@ -97,6 +101,47 @@ final class UndoApplier implements UndoTarget {
       }
       dirs.add(from.getParent());
       dirs.add(to.getParent());
+    }
+  }
+
+  private static boolean allZero(byte[] bytes) {
+    for (byte x : bytes) {
+      if (x != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Restores a block of zeros without writing zeros where the file reads as zeros already, so
+   * that holes of a sparse file (saved when a truncation cut them off) stay holes: beyond the
+   * end only the last byte is written.
+   */
+  private static void restoreZeros(FileChannel channel, long pos, int length) throws IOException {
+    long end = pos + length;
+    long size = channel.size();
+    if (pos < size) {
+      ByteBuffer current = ByteBuffer.allocate((int) (Math.min(end, size) - pos));
+      boolean zero;
+      try {
+        while (current.hasRemaining() && channel.read(current, pos + current.position()) > 0) {}
+        zero = allZero(current.array());
+      } catch (java.nio.channels.NonReadableChannelException writeOnly) {
+        zero = false;
+      }
+      if (!zero) {
+        ByteBuffer zeros = ByteBuffer.allocate(current.capacity());
+        while (zeros.hasRemaining()) {
+          channel.write(zeros, pos + zeros.position());
+        }
+      }
+    }
+    if (end > size) {
+      ByteBuffer last = ByteBuffer.allocate(1);
+      while (last.hasRemaining()) {
+        channel.write(last, end - 1);
+      }
     }
   }
 
@@ -146,6 +191,18 @@ final class UndoApplier implements UndoTarget {
 
   private FileChannel channel(Path path) throws IOException {
     FileChannel channel = open.get(path);
+    if (channel == null) {
+      try {
+        // readable too where allowed, so that restoring zeros can keep holes (restoreZeros)
+        channel = provider.newFileChannel(path, Set.of(StandardOpenOption.WRITE, StandardOpenOption.READ));
+        open.put(path, channel);
+        return channel;
+      } catch (java.nio.file.AccessDeniedException unreadable) {
+        channel = null;
+      } catch (NoSuchFileException e) {
+        channel = null;
+      }
+    }
     if (channel == null) {
       try {
         channel = provider.newFileChannel(path, Set.of(StandardOpenOption.WRITE));

@@ -1,0 +1,187 @@
+package dev.metamori;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.metamori.testing.FingerprintSnapshot;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Large trees, files beyond 4 GiB, long epoch chains. The default build runs reduced sizes;
+ * {@code mvn test -Pscale -Dtest=ScaleTest} runs the full ones (see the properties below).
+ */
+class ScaleTest {
+  /** Files created in one epoch (full: 100000). */
+  static final int FILES = Integer.getInteger("metamori.scale.files", 5_000);
+  /** Commits in the long chain (full: 3000). */
+  static final int EPOCHS = Integer.getInteger("metamori.scale.epochs", 500);
+
+  @TempDir Path tmp;
+
+  private static byte[] content(int i, int version) {
+    int size = (i * 7919 + version * 131) % 301;
+    byte[] b = new byte[size];
+    for (int k = 0; k < size; k++) {
+      b[k] = (byte) (i * 31 + k + version * 17);
+    }
+    return b;
+  }
+
+  private static void assertTree(FingerprintSnapshot expected, Path root, String context) throws IOException {
+    FingerprintSnapshot actual = FingerprintSnapshot.of(root);
+    assertTrue(expected.equals(actual), () -> context + ": " + expected.differences(actual, 20));
+  }
+
+  @Test
+  void aTreeOfManyFilesCreatedInOneEpochRollsBackExactlyToTheMiddleEpochAndToEmpty() throws IOException {
+    Path data = Files.createDirectory(tmp.resolve("data"));
+    Path store = tmp.resolve("store");
+    Checkpointer cp = Checkpointer.builder(store).track(data).open();
+    try {
+      FileSystem fs = cp.fileSystem();
+      FingerprintSnapshot empty = FingerprintSnapshot.of(data);
+      int dirs = Math.max(1, FILES / 1000);
+      List<String> live = new ArrayList<>(FILES);
+      for (int d = 0; d < dirs; d++) {
+        Files.createDirectory(fs.getPath(data.resolve("d" + d).toString()));
+      }
+      for (int i = 0; i < FILES; i++) {
+        String name = "d" + (i % dirs) + "/f" + i;
+        Files.write(fs.getPath(data.resolve(name).toString()), content(i, 0));
+        live.add(name);
+      }
+      long full = cp.commit();
+      FingerprintSnapshot fullTree = FingerprintSnapshot.of(data);
+      assertEquals(1 + dirs + FILES, fullTree.size());
+
+      // a few thousand changes: overwrites, appends, truncations, deletes, renames
+      Random random = new Random(20261123);
+      int changes = FILES / 30;
+      for (int c = 0; c < changes; c++) {
+        Path p = fs.getPath(data.resolve(live.get(random.nextInt(live.size()))).toString());
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+          switch (c % 3) {
+            case 0:
+              ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5}), random.nextInt(200));
+              break;
+            case 1:
+              ch.write(ByteBuffer.wrap(new byte[5000]), ch.size());
+              break;
+            default:
+              ch.truncate(ch.size() / 2);
+              break;
+          }
+        }
+      }
+      for (int c = 0; c < changes; c++) {
+        String name = live.remove(random.nextInt(live.size()));
+        Files.delete(fs.getPath(data.resolve(name).toString()));
+      }
+      for (int c = 0; c < changes; c++) {
+        int k = random.nextInt(live.size());
+        String name = live.get(k);
+        String to = "d" + random.nextInt(dirs) + "/renamed" + c;
+        Files.move(fs.getPath(data.resolve(name).toString()), fs.getPath(data.resolve(to).toString()));
+        live.set(k, to);
+      }
+      Files.move(fs.getPath(data.resolve("d0").toString()), fs.getPath(data.resolve("moved-d0").toString()));
+      long middle = cp.commit();
+      FingerprintSnapshot middleTree = FingerprintSnapshot.of(data);
+
+      // a third epoch, then uncommitted work on top
+      for (int c = 0; c < changes; c++) {
+        String name = live.get(random.nextInt(live.size()));
+        if (name.startsWith("d0/")) {
+          continue;
+        }
+        Files.write(fs.getPath(data.resolve(name).toString()), content(c, 1));
+      }
+      cp.commit();
+      for (int c = 0; c < 100; c++) {
+        Files.write(fs.getPath(data.resolve("d1/new" + c).toString()), content(c, 2));
+      }
+
+      cp.rollback(middle);
+      assertTree(middleTree, data, "after rollback to the middle epoch " + middle);
+      cp.close();
+      cp = Checkpointer.builder(store).track(data).open();
+      assertTree(middleTree, data, "after reopening at the middle epoch");
+      cp.rollback(full);
+      assertTree(fullTree, data, "after rollback to the full tree " + full);
+      cp.rollback(0);
+      assertTree(empty, data, "after rollback to epoch 0");
+    } finally {
+      cp.close();
+    }
+  }
+
+  @Test
+  void thousandsOfSmallEpochsRollBackToEarlyOnesExactlyAndLeaveNoNewerSegments() throws IOException {
+    Path data = Files.createDirectory(tmp.resolve("data"));
+    Path store = tmp.resolve("store");
+    Files.write(data.resolve("counter"), new byte[65536]);
+    Checkpointer cp = Checkpointer.builder(store).track(data).open();
+    try {
+      FileSystem fs = cp.fileSystem();
+      Path counter = fs.getPath(data.resolve("counter").toString());
+      Path log = fs.getPath(data.resolve("log").toString());
+      Map<Long, FingerprintSnapshot> kept = new LinkedHashMap<>();
+      kept.put(0L, FingerprintSnapshot.of(data));
+      List<Long> keepAt = List.of(1L, 2L, 10L, (long) EPOCHS / 2, (long) EPOCHS - 1);
+      for (int i = 1; i <= EPOCHS; i++) {
+        try (FileChannel ch = FileChannel.open(counter, StandardOpenOption.WRITE)) {
+          ch.write(ByteBuffer.wrap(Integer.toString(i).getBytes(StandardCharsets.US_ASCII)), (i * 4099L) % 65000);
+        }
+        Files.writeString(log, i + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        if (i % 10 == 0) {
+          Files.write(fs.getPath(data.resolve("f" + i).toString()), content(i, 0));
+        }
+        if (i % 15 == 0) {
+          Files.deleteIfExists(fs.getPath(data.resolve("f" + (i - 10)).toString()));
+        }
+        long e = cp.commit();
+        assertEquals(i, e);
+        if (keepAt.contains(e)) {
+          kept.put(e, FingerprintSnapshot.of(data));
+        }
+      }
+      assertEquals(EPOCHS + 1, cp.epochs().size());
+      for (long target : new long[] {EPOCHS - 1, EPOCHS / 2, 10, 2}) {
+        cp.rollback(target);
+        assertTree(kept.get(target), data, "after rollback to epoch " + target);
+        assertEquals(target + 1, cp.epochs().size());
+        try (Stream<Path> segments = Files.list(store.resolve("segments"))) {
+          segments.forEach(
+              s -> {
+                long epoch = Long.parseLong(s.getFileName().toString().replace(".seg", ""));
+                assertTrue(epoch <= target, () -> "segment " + s.getFileName() + " remains after rollback to " + target);
+              });
+        }
+      }
+      cp.close();
+      cp = Checkpointer.builder(store).track(data).open();
+      assertTree(kept.get(2L), data, "after reopening at epoch 2");
+      cp.rollback(0);
+      assertTree(kept.get(0L), data, "after rollback to epoch 0");
+    } finally {
+      cp.close();
+    }
+  }
+}
