@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ScaleTest {
   /** Files created in one epoch (full: 100000). */
-  static final int FILES = Integer.getInteger("metamori.scale.files", 5_000);
+  static final int FILES = Integer.getInteger("metamori.scale.files", 3_000);
   /** Commits in the long chain (full: 3000). */
   static final int EPOCHS = Integer.getInteger("metamori.scale.epochs", 500);
 
