@@ -121,7 +121,7 @@ public final class Tracker {
     Lock lock = epochLock.writeLock();
     lock.lock();
     try {
-      journal.finishUndo(new UndoApplier(delegate, journal, posix, journal.forcing()));
+      journal.recover(new UndoApplier(delegate, journal, posix, journal.forcing()));
       newGeneration();
     } finally {
       lock.unlock();

@@ -20,8 +20,18 @@ interface EpochIndex extends Closeable {
 
   void putEpoch(EpochInfo epoch);
 
-  /** Removes an epoch with its record and block entries. */
+  /** Removes an epoch's entry (not its records: see {@link #removeRecords}). */
   void removeEpoch(long id);
+
+  /**
+   * Removes the record and block entries of {@code epoch}, committing (without forcing) every
+   * few thousand removals so that memory stays bounded. Call only for an epoch that is not in
+   * the index (or not yet): the intermediate commits make the removals visible.
+   */
+  void removeRecords(long epoch) throws IOException;
+
+  /** Removes record and block entries of epochs that are not in the index (left by a crash). */
+  void removeOrphans() throws IOException;
 
   void putRecord(long epoch, long seq, long offset);
 
@@ -38,6 +48,12 @@ interface EpochIndex extends Closeable {
   void putMeta(String key, long value);
 
   void removeMeta(String key);
+
+  /**
+   * Puts record entries of an epoch that is not in the index yet, committing (without
+   * forcing) every few thousand puts so that memory stays bounded.
+   */
+  void putRecordsInChunks(long epoch, long[] offsets, long[] blockKeys) throws IOException;
 
   /** Makes every change so far visible to the next open; {@code durable} also forces it. */
   void commit(boolean durable) throws IOException;

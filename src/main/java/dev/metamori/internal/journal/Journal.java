@@ -292,18 +292,16 @@ public final class Journal implements Closeable {
       if (scan.tornTail()) {
         throw segment.corrupt(scan.validEnd(), "the working segment ends in a damaged record");
       }
-      for (int seq = 0; seq < scan.count(); seq++) {
-        index.putRecord(id, seq, scan.offsets()[seq]);
-        byte type = scan.types()[seq];
+      for (byte type : scan.types()) {
         if (type == UndoRecord.TOUCH || type == UndoRecord.CREATED) {
           files++;
         }
       }
-      long[] keys = scan.blockKeys();
-      for (int i = 0; i < keys.length; i += 3) {
-        index.putBlock(id, keys[i], keys[i + 1], keys[i + 2]);
-        blocks++;
-      }
+      blocks = scan.blockKeys().length / 3;
+      // entries of an earlier, abandoned incarnation of this id would mix with ours
+      index.removeRecords(id);
+      // in chunks, so memory stays bounded; invisible until the epoch itself is put below
+      index.putRecordsInChunks(id, scan.offsets(), scan.blockKeys());
       bytes = scan.validEnd();
       nonce = segment.nonce;
       Path trashDir = trash.resolve(Long.toString(id));
@@ -429,6 +427,16 @@ public final class Journal implements Closeable {
   }
 
   /**
+   * Recovery on open: {@link #finishUndo}, then drops index entries that a crash left behind
+   * for epochs the index does not list.
+   */
+  public void recover(UndoTarget undo) throws IOException {
+    finishUndo(undo);
+    index.removeOrphans();
+    index.commit(false);
+  }
+
+  /**
    * Brings the trees to a committed epoch: undoes every uncommitted segment, then finishes an
    * interrupted rollback if one was recorded. Called on open (recovery) and by {@link
    * #rollback}. Resumes exactly where an earlier, interrupted call stopped.
@@ -470,6 +478,7 @@ public final class Journal implements Closeable {
       index.removeEpoch(epoch.id());
       index.putMeta(META_CURRENT, epoch.parent());
       index.commit(forcing());
+      index.removeRecords(epoch.id()); // ids are never reused: leftovers after a crash are orphans
       current = epoch.parent();
       Files.deleteIfExists(segmentFile(epoch.id()));
       deleteTrash(epoch.id());

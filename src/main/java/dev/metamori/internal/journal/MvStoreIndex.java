@@ -93,17 +93,65 @@ final class MvStoreIndex implements EpochIndex {
   @Override
   public void removeEpoch(long id) {
     epochs.remove(id);
-    removeRange(records, new long[] {id}, new long[] {id, Long.MAX_VALUE});
-    removeRange(blocks, new long[] {id}, new long[] {id, Long.MAX_VALUE, Long.MAX_VALUE});
   }
 
-  private static void removeRange(MVMap<long[], Long> map, long[] from, long[] to) {
-    List<long[]> keys = new ArrayList<>();
-    Cursor<long[], Long> cursor = map.cursor(from, to, false);
-    while (cursor.hasNext()) {
-      keys.add(cursor.next());
+  /** Entries put or removed between two intermediate commits. */
+  private static final int CHUNK = 16_384;
+
+  @Override
+  public void removeRecords(long epoch) throws IOException {
+    removeRange(records, new long[] {epoch}, new long[] {epoch, Long.MAX_VALUE});
+    removeRange(blocks, new long[] {epoch}, new long[] {epoch, Long.MAX_VALUE, Long.MAX_VALUE});
+  }
+
+  private void removeRange(MVMap<long[], Long> map, long[] from, long[] to) throws IOException {
+    while (true) {
+      List<long[]> keys = new ArrayList<>(CHUNK);
+      Cursor<long[], Long> cursor = map.cursor(from, to, false);
+      while (keys.size() < CHUNK && cursor.hasNext()) {
+        keys.add(cursor.next());
+      }
+      if (keys.isEmpty()) {
+        return;
+      }
+      keys.forEach(map::remove);
+      commit(false);
     }
-    keys.forEach(map::remove);
+  }
+
+  @Override
+  public void removeOrphans() throws IOException {
+    for (MVMap<long[], Long> map : List.of(records, blocks)) {
+      for (long[] key = map.ceilingKey(new long[] {0}); key != null; ) {
+        long epoch = key[0];
+        if (!epochs.containsKey(epoch)) {
+          removeRange(map, new long[] {epoch}, new long[] {epoch, Long.MAX_VALUE, Long.MAX_VALUE});
+        }
+        if (epoch == Long.MAX_VALUE) {
+          break;
+        }
+        key = map.ceilingKey(new long[] {epoch + 1});
+      }
+    }
+  }
+
+  @Override
+  public void putRecordsInChunks(long epoch, long[] offsets, long[] blockKeys) throws IOException {
+    int pending = 0;
+    for (int seq = 0; seq < offsets.length; seq++) {
+      putRecord(epoch, seq, offsets[seq]);
+      if (++pending == CHUNK) {
+        commit(false);
+        pending = 0;
+      }
+    }
+    for (int i = 0; i < blockKeys.length; i += 3) {
+      putBlock(epoch, blockKeys[i], blockKeys[i + 1], blockKeys[i + 2]);
+      if (++pending == CHUNK) {
+        commit(false);
+        pending = 0;
+      }
+    }
   }
 
   @Override
