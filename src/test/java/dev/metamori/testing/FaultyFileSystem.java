@@ -74,14 +74,14 @@ public final class FaultyFileSystem extends FileSystem {
     default void call(Call call) throws IOException {}
 
     /** Before {@code channel} writes {@code length} bytes at {@code position}. */
-    default void beforeWrite(Path file, FileChannel channel, long position, long length)
+    default void beforeWrite(Object fileKey, FileChannel channel, long position, long length)
         throws IOException {}
 
     /** Before {@code channel} is truncated to {@code size}. */
-    default void beforeTruncate(Path file, FileChannel channel, long size) throws IOException {}
+    default void beforeTruncate(Object fileKey, FileChannel channel, long size) throws IOException {}
 
     /** After the data of the file open in {@code channel} was forced. */
-    default void forced(Path file, FileChannel channel) throws IOException {}
+    default void forced(Object fileKey, FileChannel channel) throws IOException {}
   }
 
   private final FileSystem real = FileSystems.getDefault();
@@ -432,7 +432,17 @@ public final class FaultyFileSystem extends FileSystem {
       Path p = unwrap(path);
       io("open" + options, p);
       FileChannel channel = real().newFileChannel(p, options, attrs);
-      return new FaultyChannel(p, channel, options.contains(StandardOpenOption.APPEND));
+      Object key = null;
+      FileChannel reader = channel;
+      if (recorder != null) {
+        // the inode, known while the path still names it (the file may be renamed later), and
+        // a way to read what a write overwrites
+        key = real().readAttributes(p, BasicFileAttributes.class).fileKey();
+        if (options.contains(StandardOpenOption.WRITE) && !options.contains(StandardOpenOption.READ)) {
+          reader = real().newFileChannel(p, Set.of(StandardOpenOption.READ));
+        }
+      }
+      return new FaultyChannel(p, key, channel, reader, options.contains(StandardOpenOption.APPEND));
     }
 
     @Override
@@ -570,11 +580,15 @@ public final class FaultyFileSystem extends FileSystem {
   /** A file channel whose reads, writes, forces and truncations are counted. */
   private final class FaultyChannel extends FileChannel {
     private final Path path;
+    private final Object key;
     private final FileChannel channel;
+    private final FileChannel reader;
     private final boolean append;
 
-    FaultyChannel(Path path, FileChannel channel, boolean append) {
+    FaultyChannel(Path path, Object key, FileChannel channel, FileChannel reader, boolean append) {
       this.path = path;
+      this.key = key;
+      this.reader = reader;
       this.channel = channel;
       this.append = append;
     }
@@ -582,7 +596,7 @@ public final class FaultyFileSystem extends FileSystem {
     private void beforeWrite(long position, long length) throws IOException {
       Recorder r = recorder;
       if (r != null) {
-        r.beforeWrite(path, channel, position, length);
+        r.beforeWrite(key, reader, position, length);
       }
     }
 
@@ -665,7 +679,7 @@ public final class FaultyFileSystem extends FileSystem {
       io("truncate", path);
       Recorder r = recorder;
       if (r != null) {
-        r.beforeTruncate(path, channel, size);
+        r.beforeTruncate(key, reader, size);
       }
       channel.truncate(size);
       return this;
@@ -677,7 +691,7 @@ public final class FaultyFileSystem extends FileSystem {
       channel.force(metaData);
       Recorder r = recorder;
       if (r != null) {
-        r.forced(path, channel);
+        r.forced(key, channel);
       }
     }
 
@@ -742,6 +756,9 @@ public final class FaultyFileSystem extends FileSystem {
     @Override
     protected void implCloseChannel() throws IOException {
       channel.close();
+      if (reader != channel) {
+        reader.close();
+      }
     }
   }
 }
