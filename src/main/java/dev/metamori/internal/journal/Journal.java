@@ -399,6 +399,8 @@ public final class Journal implements Closeable {
       try (Segment s = Segment.open(file)) {
         Segment.Scan scan = s.scan();
         undoSegment(s, scan.offsets(), undo);
+        // what was restored must be durable before the records that restore it are gone
+        undo.finish();
         deleteTrash(s.epoch);
       }
       Files.delete(file);
@@ -411,6 +413,7 @@ public final class Journal implements Closeable {
           undoSegment(s, index.recordOffsets(epoch.id()), undo);
         }
       }
+      undo.finish();
       index.removeEpoch(epoch.id());
       index.putMeta(META_CURRENT, epoch.parent());
       index.commit(forcing());
