@@ -30,8 +30,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * every k a clean run makes, and checks that the store always reopens at a committed epoch,
  * exactly, with no committed epoch lost.
  *
- * <p>Faults alternate between a plain I/O error and "No space left on device", each once or
- * from then on. {@code -Dmetamori.faults.stride=N} explores every N-th call only (default 1:
+ * <p>Faults rotate through a plain I/O error, "No space left on device", and "No space left on
+ * device" after half the bytes of a write were written, each once or from then on. {@code -Dmetamori.faults.stride=N} explores every N-th call only (default 1:
  * all of them).
  */
 class IoFaultTest {
@@ -58,8 +58,8 @@ class IoFaultTest {
     int swallowed = 0;
     List<String> swallowedCalls = new ArrayList<>();
     for (long k = 1; k <= clean; k += stride) {
-      Fault kind = k % 2 == 0 ? Fault.IO_ERROR : Fault.DISK_FULL;
-      boolean fromThenOn = (k / 2) % 2 == 1;
+      Fault kind = Fault.values()[(int) (k % 3)];
+      boolean fromThenOn = (k / 3) % 2 == 1;
       Path dir = Files.createTempDirectory(tmp, "k" + k);
       Path store = dir.resolve("store");
       Path root = Files.createDirectories(dir.resolve("root"));
