@@ -6,7 +6,10 @@ import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.longs;
 
+import dev.metamori.CheckpointException;
+import dev.metamori.Checkpointer;
 import dev.metamori.Durability;
+import dev.metamori.Epoch;
 import dev.metamori.testing.FaultyFileSystem;
 import dev.metamori.testing.FaultyFileSystem.Call;
 import dev.metamori.testing.PowerLossRecorder;
@@ -21,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongPredicate;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -152,6 +156,54 @@ class PowerLossProperties {
     check(states, dir.resolve("store"), dir.resolve("root"));
     System.out.printf("PowerLossProperties SYSTEM, only forced kept: %d crash states%n", states.size());
     assertTrue(states.size() > 100);
+  }
+
+  /**
+   * {@code PROCESS} forces nothing before {@code commit()}: uncommitted work may be lost to a
+   * power loss, and with it the way back to the last commit. What must hold: a store that
+   * reopens lists every epoch committed before the power loss. How many states reopen exactly,
+   * and how many cannot be reopened, is printed.
+   */
+  @Test
+  void aPowerLossInProcessModeLosesNoCommittedEpoch() throws IOException {
+    List<State> states =
+        crashStates(Durability.PROCESS, n -> true, List.of(Keep.FORCED_ONLY, Keep.RANDOM_PREFIX), 7, "process");
+    Path dir = states.get(0).dir.getParent();
+    Path store = dir.resolve("store");
+    Path root = dir.resolve("root");
+    int exact = 0;
+    int inexact = 0;
+    List<String> refused = new ArrayList<>();
+    for (State s : states) {
+      ScratchSpace.delete(store);
+      ScratchSpace.delete(root);
+      PowerLossRecorder.copyTree(s.dir.resolve("0"), root, null);
+      PowerLossRecorder.copyTree(s.dir.resolve("1"), store, null);
+      long lowest = s.expected.acceptable.iterator().next();
+      List<Long> committed = new ArrayList<>();
+      for (long id : s.expected.line.keySet()) {
+        if (id <= lowest) {
+          committed.add(id);
+        }
+      }
+      try (Checkpointer cp = Checkpointer.builder(store).track(root).open()) {
+        List<Long> listed = cp.epochs().stream().map(Epoch::id).collect(Collectors.toList());
+        assertTrue(listed.containsAll(committed), s.context + ": committed epochs " + committed + ", listed " + listed);
+        TreeSnapshot expected = s.expected.line.get(cp.currentEpoch());
+        if (expected != null && expected.equals(TreeSnapshot.of(root))) {
+          exact++;
+        } else {
+          inexact++;
+        }
+      } catch (CheckpointException e) {
+        refused.add(s.context + ": " + e.getMessage());
+      }
+      ScratchSpace.delete(s.dir);
+    }
+    System.out.printf(
+        "PowerLossProperties PROCESS, only forced or random prefixes: %d crash states, %d reopened exactly,"
+            + " %d reopened at a listed epoch with its uncommitted work not (fully) undone, %d not reopened:%n%s%n",
+        states.size(), exact, inexact, refused.size(), String.join("\n", refused));
   }
 
   @Test
