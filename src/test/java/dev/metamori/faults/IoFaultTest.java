@@ -31,8 +31,10 @@ import org.junit.jupiter.params.provider.EnumSource;
  * exactly, with no committed epoch lost.
  *
  * <p>Faults rotate through a plain I/O error, "No space left on device", and "No space left on
- * device" after half the bytes of a write were written, each once or from then on. {@code -Dmetamori.faults.stride=N} explores every N-th call only (default 1:
- * all of them).
+ * device" after half the bytes of a write were written, each once or from then on.
+ *
+ * <p>{@code -Dmetamori.faults.stride=N} explores every N-th call (default 2; 1 explores all of
+ * them).
  */
 class IoFaultTest {
   @TempDir Path disk;
@@ -53,7 +55,7 @@ class IoFaultTest {
   void aFaultAtAnyIoCallLeavesTheStoreAtACommittedEpochWithNoCommittedEpochLost(Durability durability)
       throws IOException {
     long clean = calls(durability);
-    long stride = Long.getLong("metamori.faults.stride", 1);
+    long stride = Long.getLong("metamori.faults.stride", 2);
     int explored = 0;
     int swallowed = 0;
     List<String> swallowedCalls = new ArrayList<>();

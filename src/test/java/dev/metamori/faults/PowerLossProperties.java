@@ -40,7 +40,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * exactly at the last committed epoch (or, inside commit or rollback, at one of the two epochs
  * it goes between), every committed epoch is listed, and rollback to each is exact.
  *
- * <p>{@code -Dmetamori.powerloss.examples=N} sets the number of random crash states (default 40).
+ * <p>{@code -Dmetamori.powerloss.stride=1} makes every changing call a crash point (default:
+ * every other one); {@code -Dmetamori.powerloss.examples=N} sets the number of random crash
+ * states (default 40).
  */
 class PowerLossProperties {
   @TempDir Path disk;
@@ -54,6 +56,13 @@ class PowerLossProperties {
   @AfterEach
   void deleteScratch() throws IOException {
     ScratchSpace.delete(tmp);
+  }
+
+  /** Default 2: every other changing call is a crash point; 1 for all of them. */
+  static final long STRIDE = Long.getLong("metamori.powerloss.stride", 2);
+
+  static boolean everyStride(long n) {
+    return (n - 1) % STRIDE == 0;
   }
 
   /** A built state and what recovery from it must reach. */
@@ -141,21 +150,21 @@ class PowerLossProperties {
   @EnumSource(value = Durability.class, names = {"PROCESS", "SYSTEM"})
   void recoveryFromEveryPowerLossBeforeAnyChangeKeepingAllWrittenReachesACommittedEpochExactly(
       Durability durability) throws IOException {
-    List<State> states = crashStates(durability, n -> true, List.of(Keep.ALL), 0, "all");
+    List<State> states = crashStates(durability, PowerLossProperties::everyStride, List.of(Keep.ALL), 0, "all");
     Path dir = states.get(0).dir.getParent();
     check(states, dir.resolve("store"), dir.resolve("root"));
     System.out.printf("PowerLossProperties %s, everything written kept: %d crash states%n", durability, states.size());
-    assertTrue(states.size() > 100);
+    assertTrue(states.size() > 100 / STRIDE);
   }
 
   @Test
   void recoveryFromEveryPowerLossBeforeAnyChangeKeepingOnlyWhatWasForcedReachesACommittedEpochExactlyInSystemMode()
       throws IOException {
-    List<State> states = crashStates(Durability.SYSTEM, n -> true, List.of(Keep.FORCED_ONLY), 0, "forced");
+    List<State> states = crashStates(Durability.SYSTEM, PowerLossProperties::everyStride, List.of(Keep.FORCED_ONLY), 0, "forced");
     Path dir = states.get(0).dir.getParent();
     check(states, dir.resolve("store"), dir.resolve("root"));
     System.out.printf("PowerLossProperties SYSTEM, only forced kept: %d crash states%n", states.size());
-    assertTrue(states.size() > 100);
+    assertTrue(states.size() > 100 / STRIDE);
   }
 
   /**
@@ -167,7 +176,7 @@ class PowerLossProperties {
   @Test
   void aPowerLossInProcessModeLosesNoCommittedEpoch() throws IOException {
     List<State> states =
-        crashStates(Durability.PROCESS, n -> true, List.of(Keep.FORCED_ONLY, Keep.RANDOM_PREFIX), 7, "process");
+        crashStates(Durability.PROCESS, PowerLossProperties::everyStride, List.of(Keep.FORCED_ONLY, Keep.RANDOM_PREFIX), 7, "process");
     Path dir = states.get(0).dir.getParent();
     Path store = dir.resolve("store");
     Path root = dir.resolve("root");
@@ -212,7 +221,7 @@ class PowerLossProperties {
     int[] count = {0};
     qt().withExamples(examples)
         .withShrinkCycles(20)
-        .forAll(integers().between(1, 400), longs().all())
+        .forAll(integers().between(1, 260), longs().all())
         .checkAssert(
             (point, seed) -> {
               try {
