@@ -373,6 +373,18 @@ public final class Journal implements Closeable {
    */
   public void rollback(long target, UndoTarget undo) throws IOException {
     checkRollbackTarget(target);
+    Segment segment = working;
+    if (segment != null && forcing()) {
+      // the undo of the working epoch is resumed from its segment after a power loss: it must
+      // be durable before the first step of the undo (PROCESS mode has not forced it yet)
+      segment.force();
+      forceDirectory(segments);
+      Path trashDir = trash.resolve(Long.toString(next));
+      if (Files.isDirectory(trashDir)) {
+        forceDirectory(trashDir);
+        forceDirectory(trash);
+      }
+    }
     index.putMeta(META_ROLLBACK_TARGET, target);
     index.commit(forcing());
     finishUndo(undo);
