@@ -82,6 +82,9 @@ public final class FaultyFileSystem extends FileSystem {
 
     /** After the data of the file open in {@code channel} was forced. */
     default void forced(Object fileKey, FileChannel channel) throws IOException {}
+
+    /** After the last name of a regular file was removed: its inode number may be reused. */
+    default void unlinked(Object fileKey) {}
   }
 
   private final FileSystem real = FileSystems.getDefault();
@@ -485,7 +488,30 @@ public final class FaultyFileSystem extends FileSystem {
     @Override
     public void delete(Path path) throws IOException {
       io("delete", unwrap(path));
+      Object last = lastLink(unwrap(path));
       real().delete(unwrap(path));
+      unlinked(last);
+    }
+
+    /** The file key of {@code p} if it is a regular file with one link and a recorder listens. */
+    private Object lastLink(Path p) {
+      if (recorder == null) {
+        return null;
+      }
+      try {
+        BasicFileAttributes a = real().readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        Object links = real().readAttributes(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS).get("nlink");
+        return a.isRegularFile() && Integer.valueOf(1).equals(links) ? a.fileKey() : null;
+      } catch (IOException | RuntimeException e) {
+        return null;
+      }
+    }
+
+    private void unlinked(Object key) {
+      Recorder r = recorder;
+      if (key != null && r != null) {
+        r.unlinked(key);
+      }
     }
 
     @Override
@@ -503,7 +529,12 @@ public final class FaultyFileSystem extends FileSystem {
     @Override
     public void move(Path source, Path target, CopyOption... options) throws IOException {
       io("move to " + unwrap(target), unwrap(source));
+      Object replaced = lastLink(unwrap(target));
+      if (replaced != null && replaced.equals(lastLink(unwrap(source)))) {
+        replaced = null;
+      }
       real().move(unwrap(source), unwrap(target), options);
+      unlinked(replaced);
     }
 
     @Override

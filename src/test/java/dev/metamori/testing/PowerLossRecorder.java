@@ -89,6 +89,11 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
     }
   }
 
+  @Override
+  public synchronized void unlinked(Object key) {
+    forced(key, null);
+  }
+
   /** Changes not yet forced, over all files. */
   public synchronized long unforcedChanges() {
     return unforcedChanges;
