@@ -1,7 +1,6 @@
 package dev.metamori.faults;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -157,9 +156,5 @@ class IoFaultTest {
     if (!expected.equals(actual)) {
       fail(context + ":\n" + expected.describeDifferences(actual));
     }
-  }
-
-  static void assertNotEmpty(List<?> l) {
-    assertFalse(l.isEmpty());
   }
 }
