@@ -42,6 +42,11 @@ final class FaultWorkload {
     /** The highest epoch id committed so far (ids are never reused). */
     long maxId;
     Checkpointer open;
+    /** Live, while the workload runs: the current epoch and the checkpoint call under way. */
+    volatile long current;
+    volatile String inside;
+    volatile TreeSnapshot committing;
+    volatile long rollbackTarget;
   }
 
   interface Step {
@@ -52,6 +57,8 @@ final class FaultWorkload {
   private final Path realRoot;
   private final FileSystem base;
   private final Durability durability;
+  /** The outcome, updated as the workload runs. */
+  final Outcome live = new Outcome();
 
   FaultWorkload(FileSystem base, Path realStore, Path realRoot, Durability durability) {
     this.base = base;
@@ -149,7 +156,7 @@ final class FaultWorkload {
    * checkpointer still open (or null if reopening failed); the caller closes it.
    */
   Outcome run() throws IOException {
-    Outcome o = new Outcome();
+    Outcome o = live;
     o.line.put(0L, TreeSnapshot.of(realRoot));
     long current = 0;
     Checkpointer cp;
@@ -175,10 +182,14 @@ final class FaultWorkload {
       if (action.equals("commit")) {
         TreeSnapshot before = TreeSnapshot.of(realRoot);
         try {
+          o.committing = before;
+          o.inside = "commit";
           long id = cp.commit();
+          o.inside = null;
           o.line.put(id, before);
           o.maxId = Math.max(o.maxId, id);
           current = id;
+          o.current = id;
           if (first < 0) {
             first = id;
           }
@@ -192,9 +203,13 @@ final class FaultWorkload {
         }
       } else if (action.equals("rollback")) {
         try {
+          o.rollbackTarget = first;
+          o.inside = "rollback";
           cp.rollback(first);
           dropAfter(o, first);
           current = first;
+          o.current = first;
+          o.inside = null;
         } catch (IOException e) {
           o.failures.add("rollback: " + e);
           o.acceptable.add(current);

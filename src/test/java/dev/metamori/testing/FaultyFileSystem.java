@@ -74,14 +74,17 @@ public final class FaultyFileSystem extends FileSystem {
     default void call(Call call) throws IOException {}
 
     /** Before {@code channel} writes {@code length} bytes at {@code position}. */
-    default void beforeWrite(Path file, FileChannel channel, long position, long length)
+    default void beforeWrite(Object fileKey, FileChannel channel, long position, long length)
         throws IOException {}
 
     /** Before {@code channel} is truncated to {@code size}. */
-    default void beforeTruncate(Path file, FileChannel channel, long size) throws IOException {}
+    default void beforeTruncate(Object fileKey, FileChannel channel, long size) throws IOException {}
 
     /** After the data of the file open in {@code channel} was forced. */
-    default void forced(Path file, FileChannel channel) throws IOException {}
+    default void forced(Object fileKey, FileChannel channel) throws IOException {}
+
+    /** After the last name of a regular file was removed: its inode number may be reused. */
+    default void unlinked(Object fileKey) {}
   }
 
   private final FileSystem real = FileSystems.getDefault();
@@ -432,7 +435,17 @@ public final class FaultyFileSystem extends FileSystem {
       Path p = unwrap(path);
       io("open" + options, p);
       FileChannel channel = real().newFileChannel(p, options, attrs);
-      return new FaultyChannel(p, channel, options.contains(StandardOpenOption.APPEND));
+      Object key = null;
+      FileChannel reader = channel;
+      if (recorder != null) {
+        // the inode, known while the path still names it (the file may be renamed later), and
+        // a way to read what a write overwrites
+        key = real().readAttributes(p, BasicFileAttributes.class).fileKey();
+        if (options.contains(StandardOpenOption.WRITE) && !options.contains(StandardOpenOption.READ)) {
+          reader = real().newFileChannel(p, Set.of(StandardOpenOption.READ));
+        }
+      }
+      return new FaultyChannel(p, key, channel, reader, options.contains(StandardOpenOption.APPEND));
     }
 
     @Override
@@ -475,7 +488,30 @@ public final class FaultyFileSystem extends FileSystem {
     @Override
     public void delete(Path path) throws IOException {
       io("delete", unwrap(path));
+      Object last = lastLink(unwrap(path));
       real().delete(unwrap(path));
+      unlinked(last);
+    }
+
+    /** The file key of {@code p} if it is a regular file with one link and a recorder listens. */
+    private Object lastLink(Path p) {
+      if (recorder == null) {
+        return null;
+      }
+      try {
+        BasicFileAttributes a = real().readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        Object links = real().readAttributes(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS).get("nlink");
+        return a.isRegularFile() && Integer.valueOf(1).equals(links) ? a.fileKey() : null;
+      } catch (IOException | RuntimeException e) {
+        return null;
+      }
+    }
+
+    private void unlinked(Object key) {
+      Recorder r = recorder;
+      if (key != null && r != null) {
+        r.unlinked(key);
+      }
     }
 
     @Override
@@ -493,7 +529,12 @@ public final class FaultyFileSystem extends FileSystem {
     @Override
     public void move(Path source, Path target, CopyOption... options) throws IOException {
       io("move to " + unwrap(target), unwrap(source));
+      Object replaced = lastLink(unwrap(target));
+      if (replaced != null && replaced.equals(lastLink(unwrap(source)))) {
+        replaced = null;
+      }
       real().move(unwrap(source), unwrap(target), options);
+      unlinked(replaced);
     }
 
     @Override
@@ -570,11 +611,15 @@ public final class FaultyFileSystem extends FileSystem {
   /** A file channel whose reads, writes, forces and truncations are counted. */
   private final class FaultyChannel extends FileChannel {
     private final Path path;
+    private final Object key;
     private final FileChannel channel;
+    private final FileChannel reader;
     private final boolean append;
 
-    FaultyChannel(Path path, FileChannel channel, boolean append) {
+    FaultyChannel(Path path, Object key, FileChannel channel, FileChannel reader, boolean append) {
       this.path = path;
+      this.key = key;
+      this.reader = reader;
       this.channel = channel;
       this.append = append;
     }
@@ -582,7 +627,7 @@ public final class FaultyFileSystem extends FileSystem {
     private void beforeWrite(long position, long length) throws IOException {
       Recorder r = recorder;
       if (r != null) {
-        r.beforeWrite(path, channel, position, length);
+        r.beforeWrite(key, reader, position, length);
       }
     }
 
@@ -665,7 +710,7 @@ public final class FaultyFileSystem extends FileSystem {
       io("truncate", path);
       Recorder r = recorder;
       if (r != null) {
-        r.beforeTruncate(path, channel, size);
+        r.beforeTruncate(key, reader, size);
       }
       channel.truncate(size);
       return this;
@@ -677,7 +722,7 @@ public final class FaultyFileSystem extends FileSystem {
       channel.force(metaData);
       Recorder r = recorder;
       if (r != null) {
-        r.forced(path, channel);
+        r.forced(key, channel);
       }
     }
 
@@ -742,6 +787,9 @@ public final class FaultyFileSystem extends FileSystem {
     @Override
     protected void implCloseChannel() throws IOException {
       channel.close();
+      if (reader != channel) {
+        reader.close();
+      }
     }
   }
 }

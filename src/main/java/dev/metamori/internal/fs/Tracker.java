@@ -315,7 +315,12 @@ public final class Tracker {
           real = parent.toRealPath().resolve(normal.getFileName());
         } catch (FileSystemException e) {
           // the operation itself will report the missing (or looping, or non-directory) parent,
-          // after whatever the default file system checks first
+          // after whatever the default file system checks first; but a parent that is a
+          // directory failed for another reason (an I/O error), and classifying the path
+          // unresolved could let a change into a tracked root through unjournaled
+          if (isDirectoryFollowingLinks(parent)) {
+            throw e;
+          }
         }
       }
     }
@@ -348,6 +353,14 @@ public final class Tracker {
       current = link.getParent().resolve(provider.readSymbolicLink(link));
     }
     return current;
+  }
+
+  private boolean isDirectoryFollowingLinks(Path path) {
+    try {
+      return provider.readAttributes(path, BasicFileAttributes.class).isDirectory();
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /** The tracked roots and the store: directories a move must not carry away. */

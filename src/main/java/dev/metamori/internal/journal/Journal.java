@@ -421,6 +421,18 @@ public final class Journal implements Closeable {
    */
   public void rollback(long target, UndoTarget undo) throws IOException {
     checkRollbackTarget(target);
+    Segment segment = working;
+    if (segment != null && forcing()) {
+      // the undo of the working epoch is resumed from its segment after a power loss: it must
+      // be durable before the first step of the undo (PROCESS mode has not forced it yet)
+      segment.force();
+      forceDirectory(segments);
+      Path trashDir = trash.resolve(Long.toString(next));
+      if (Files.isDirectory(trashDir)) {
+        forceDirectory(trashDir);
+        forceDirectory(trash);
+      }
+    }
     index.putMeta(META_ROLLBACK_TARGET, target);
     index.commit(forcing());
     finishUndo(undo);
@@ -463,6 +475,8 @@ public final class Journal implements Closeable {
       try (Segment s = Segment.open(file)) {
         Segment.Scan scan = s.scan();
         undoSegment(s, scan.offsets(), undo);
+        // what was restored must be durable before the records that restore it are gone
+        undo.finish();
         deleteTrash(s.epoch);
       }
       Files.delete(file);
@@ -475,6 +489,7 @@ public final class Journal implements Closeable {
           undoSegment(s, recordOffsets(epoch.id()), undo);
         }
       }
+      undo.finish();
       index.removeEpoch(epoch.id());
       index.putMeta(META_CURRENT, epoch.parent());
       index.commit(forcing());
