@@ -294,7 +294,7 @@ class CorruptionProperties {
       outcome = check(base, damage, other, context);
     } catch (AssertionError e) {
       outcome = Outcome.FAILED;
-      failures.add(e.getMessage());
+      failures.add(e.getMessage() != null ? e.getMessage() : context + ": " + stackOf(e));
     }
     outcomes.merge(outcome, 1, Integer::sum);
     String kindOfFile =

@@ -120,4 +120,27 @@ class DamagedStoreTest {
       assertEquals("index.mv", e.file().getFileName().toString());
     }
   }
+
+  @Test
+  void aDamagedBlockSizeInTheIndexIsRefusedBeforeAnyBlockIsRestoredInTheWrongPlace() throws IOException {
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      writeEpochs(cp, 2);
+    }
+    org.h2.mvstore.MVStore mv =
+        new org.h2.mvstore.MVStore.Builder().fileName(store.resolve("index.mv").toString()).open();
+    try {
+      mv.openMap(
+              "meta",
+              new org.h2.mvstore.MVMap.Builder<String, Long>()
+                  .keyType(org.h2.mvstore.type.StringDataType.INSTANCE)
+                  .valueType(org.h2.mvstore.type.LongDataType.INSTANCE))
+          .put("blockSize", 1024L);
+      mv.commit();
+    } finally {
+      mv.close();
+    }
+    CorruptStoreException e =
+        assertThrows(CorruptStoreException.class, () -> Checkpointer.builder(store).track(data).open());
+    assertEquals("index.mv", e.file().getFileName().toString());
+  }
 }
