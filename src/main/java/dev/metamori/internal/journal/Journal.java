@@ -130,6 +130,7 @@ public final class Journal implements Closeable {
                 + requestedBlockSize
                 + ": leave the block size unset to reopen it");
       }
+      checkBlockSize(store, blockSize);
       progress = new UndoProgress(store.resolve("undo.progress"));
       return new Journal(store, lock, index, progress, blockSize, durability);
     } catch (IOException | RuntimeException e) {
@@ -137,6 +138,38 @@ public final class Journal implements Closeable {
       closeQuietly(index, e);
       closeQuietly(lock, e);
       throw e;
+    }
+  }
+
+  /**
+   * The index's block size places every block record on undo: it must be one the builder
+   * allows and the one the segments were written with (their headers are checksummed).
+   */
+  private static void checkBlockSize(Path store, int blockSize) throws IOException {
+    Path indexFile = store.resolve("index.mv");
+    if (blockSize < 512 || blockSize > (1 << 20) || Integer.bitCount(blockSize) != 1) {
+      throw new CorruptStoreException(indexFile, -1, -1, "the index records block size " + blockSize);
+    }
+    try (DirectoryStream<Path> stream = Files.newDirectoryStream(store.resolve("segments"), "*.seg")) {
+      for (Path file : stream) {
+        if (Files.size(file) < Segment.HEADER_SIZE) {
+          continue;
+        }
+        int segmentBlockSize;
+        try (Segment s = Segment.open(file)) {
+          segmentBlockSize = s.blockSize;
+        } catch (CorruptStoreException damaged) {
+          continue; // reported when the segment is needed
+        }
+        if (segmentBlockSize != blockSize) {
+          throw new CorruptStoreException(
+              indexFile,
+              -1,
+              -1,
+              "the index records block size " + blockSize + " but segment " + file.getFileName()
+                  + " was written with " + segmentBlockSize);
+        }
+      }
     }
   }
 
