@@ -190,6 +190,7 @@ public final class Journal implements Closeable {
               "the index records block size " + blockSize + " but segment " + file.getFileName()
                   + " was written with " + segmentBlockSize);
         }
+        return; // one sound segment tells; openCommitted checks each one it uses
       }
     }
   }
@@ -458,10 +459,13 @@ public final class Journal implements Closeable {
       return null;
     }
     Segment s = Segment.open(file);
-    if (s.nonce != e.segmentNonce() || s.epoch != e.id()) {
+    if (s.nonce != e.segmentNonce() || s.epoch != e.id() || s.blockSize != blockSize) {
       s.close();
       throw new CorruptStoreException(
-          store.resolve("index.mv"), -1, e.id(), "the index names another incarnation of segment " + file);
+          store.resolve("index.mv"),
+          -1,
+          e.id(),
+          "the index names another incarnation (or block size) of segment " + file);
     }
     return s;
   }
