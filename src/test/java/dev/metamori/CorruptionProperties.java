@@ -41,7 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
  * never another exception. {@link Checkpointer#verify()} must report damage in a committed
  * segment.
  *
- * <p>Runs for {@code metamori.corruption.seconds} seconds (default 30).
+ * <p>Runs for {@code metamori.corruption.seconds} seconds (default 30), at most {@code
+ * metamori.corruption.trials} trials; prints the count of each outcome.
  */
 class CorruptionProperties {
   private static final long SECONDS = Long.getLong("metamori.corruption.seconds", 30);
@@ -70,6 +71,7 @@ class CorruptionProperties {
     EXACT,
     REFUSED_AT_OPEN,
     REFUSED_AT_ROLLBACK,
+    REFUSED_AT_CLOSE,
     REFUSED_AT_REOPEN,
     VERSION_REFUSED,
     TORN_TAIL_ACCEPTED,
@@ -294,7 +296,7 @@ class CorruptionProperties {
       outcome = check(base, damage, other, context);
     } catch (AssertionError e) {
       outcome = Outcome.FAILED;
-      failures.add(e.getMessage());
+      failures.add(e.getMessage() != null ? e.getMessage() : context + ": " + stackOf(e));
     }
     outcomes.merge(outcome, 1, Integer::sum);
     String kindOfFile =
@@ -515,6 +517,11 @@ class CorruptionProperties {
       } finally {
         cp.close();
       }
+    } catch (CorruptStoreException e) {
+      if (!names(e, damage)) {
+        throw new AssertionError(context + ": failed with " + stackOf(e));
+      }
+      return Outcome.REFUSED_AT_CLOSE; // close() re-reads the damaged index
     } catch (IOException | RuntimeException e) {
       throw new AssertionError(context + ": failed with " + stackOf(e));
     }

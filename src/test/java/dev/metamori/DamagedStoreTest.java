@@ -120,4 +120,82 @@ class DamagedStoreTest {
       assertEquals("index.mv", e.file().getFileName().toString());
     }
   }
+
+  @Test
+  void aDamagedBlockSizeInTheIndexIsRefusedBeforeAnyBlockIsRestoredInTheWrongPlace() throws IOException {
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      writeEpochs(cp, 2);
+    }
+    org.h2.mvstore.MVStore mv =
+        new org.h2.mvstore.MVStore.Builder().fileName(store.resolve("index.mv").toString()).open();
+    try {
+      mv.openMap(
+              "meta",
+              new org.h2.mvstore.MVMap.Builder<String, Long>()
+                  .keyType(org.h2.mvstore.type.StringDataType.INSTANCE)
+                  .valueType(org.h2.mvstore.type.LongDataType.INSTANCE))
+          .put("blockSize", 1024L);
+      mv.commit();
+    } finally {
+      mv.close();
+    }
+    CorruptStoreException e =
+        assertThrows(CorruptStoreException.class, () -> Checkpointer.builder(store).track(data).open());
+    assertEquals("index.mv", e.file().getFileName().toString());
+  }
+
+  private void editIndex(java.util.function.Consumer<org.h2.mvstore.MVStore> edit) {
+    org.h2.mvstore.MVStore mv =
+        new org.h2.mvstore.MVStore.Builder().fileName(store.resolve("index.mv").toString()).open();
+    try {
+      edit.accept(mv);
+      mv.commit();
+    } finally {
+      mv.close();
+    }
+  }
+
+  private static org.h2.mvstore.MVMap<Long, byte[]> epochsOf(org.h2.mvstore.MVStore mv) {
+    return mv.openMap(
+        "epochs",
+        new org.h2.mvstore.MVMap.Builder<Long, byte[]>()
+            .keyType(org.h2.mvstore.type.LongDataType.INSTANCE)
+            .valueType(org.h2.mvstore.type.ByteArrayDataType.INSTANCE));
+  }
+
+  @Test
+  void aCurrentEpochOlderThanTheNewestListedIsRefused() throws IOException {
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      writeEpochs(cp, 3);
+    }
+    editIndex(
+        mv ->
+            mv.openMap(
+                    "meta",
+                    new org.h2.mvstore.MVMap.Builder<String, Long>()
+                        .keyType(org.h2.mvstore.type.StringDataType.INSTANCE)
+                        .valueType(org.h2.mvstore.type.LongDataType.INSTANCE))
+                .put("current", 0L));
+    CorruptStoreException e =
+        assertThrows(CorruptStoreException.class, () -> Checkpointer.builder(store).track(data).open());
+    assertEquals("index.mv", e.file().getFileName().toString());
+  }
+
+  @Test
+  void anEpochWhoseSegmentTheIndexNoLongerNamesIsNotSkippedByARollback() throws IOException {
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      writeEpochs(cp, 3);
+    }
+    editIndex(
+        mv -> {
+          byte[] two = epochsOf(mv).get(2L);
+          ByteBuffer.wrap(two).putLong(48, 0); // the segment nonce: "changed nothing"
+          epochsOf(mv).put(2L, two);
+        });
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> cp.rollback(1));
+      assertEquals("index.mv", e.file().getFileName().toString());
+    }
+    assertEquals(true, Files.exists(data.resolve("new3")));
+  }
 }

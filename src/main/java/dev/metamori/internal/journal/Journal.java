@@ -84,6 +84,25 @@ public final class Journal implements Closeable {
   }
 
   /**
+   * The index lists the epochs on the line from epoch 0 to the current one, which is the
+   * newest; the next id is above every id used.
+   */
+  private void checkCurrent() throws CorruptStoreException {
+    long newest = -1;
+    for (EpochInfo e : index.epochs()) {
+      newest = Math.max(newest, e.id());
+    }
+    if (newest != current || next <= current || index.epoch(current) == null) {
+      throw new CorruptStoreException(
+          store.resolve("index.mv"),
+          -1,
+          -1,
+          "the index says the current epoch is " + current + " and the next " + next
+              + ", but its newest epoch is " + newest);
+    }
+  }
+
+  /**
    * Opens or creates the journal in {@code store} and locks it. Does not recover: call {@link
    * #finishUndo(UndoTarget)} before anything else.
    *
@@ -130,13 +149,49 @@ public final class Journal implements Closeable {
                 + requestedBlockSize
                 + ": leave the block size unset to reopen it");
       }
+      checkBlockSize(store, blockSize);
       progress = new UndoProgress(store.resolve("undo.progress"));
-      return new Journal(store, lock, index, progress, blockSize, durability);
+      Journal journal = new Journal(store, lock, index, progress, blockSize, durability);
+      journal.checkCurrent();
+      return journal;
     } catch (IOException | RuntimeException e) {
       closeQuietly(progress, e);
       closeQuietly(index, e);
       closeQuietly(lock, e);
       throw e;
+    }
+  }
+
+  /**
+   * The index's block size places every block record on undo: it must be one the builder
+   * allows and the one the segments were written with (their headers are checksummed).
+   */
+  private static void checkBlockSize(Path store, int blockSize) throws IOException {
+    Path indexFile = store.resolve("index.mv");
+    if (blockSize < 512 || blockSize > (1 << 20) || Integer.bitCount(blockSize) != 1) {
+      throw new CorruptStoreException(indexFile, -1, -1, "the index records block size " + blockSize);
+    }
+    try (DirectoryStream<Path> stream = Files.newDirectoryStream(store.resolve("segments"), "*.seg")) {
+      for (Path file : stream) {
+        if (Files.size(file) < Segment.HEADER_SIZE) {
+          continue;
+        }
+        int segmentBlockSize;
+        try (Segment s = Segment.open(file)) {
+          segmentBlockSize = s.blockSize;
+        } catch (CorruptStoreException damaged) {
+          continue; // reported when the segment is needed
+        }
+        if (segmentBlockSize != blockSize) {
+          throw new CorruptStoreException(
+              indexFile,
+              -1,
+              -1,
+              "the index records block size " + blockSize + " but segment " + file.getFileName()
+                  + " was written with " + segmentBlockSize);
+        }
+        return; // one sound segment tells; openCommitted checks each one it uses
+      }
     }
   }
 
@@ -367,19 +422,55 @@ public final class Journal implements Closeable {
   public void prepareRollback(long target) throws IOException {
     checkRollbackTarget(target);
     for (EpochInfo e = index.epoch(current); e.id() != target; e = index.epoch(e.parent())) {
-      if (e.segmentNonce() != 0) {
-        try (Segment s = Segment.open(segmentFile(e.id()))) {
-          long[] offsets = recordOffsets(e.id());
-          for (int seq = 0; seq < offsets.length; seq++) {
-            try {
-              s.read(offsets[seq], seq);
-            } catch (CorruptStoreException damage) {
-              throw blameIndexIfSegmentSound(s, offsets, damage);
-            }
+      try (Segment s = openCommitted(e)) {
+        if (s == null) {
+          continue;
+        }
+        long[] offsets = recordOffsets(e.id());
+        UndoRecord last = null;
+        for (int seq = 0; seq < offsets.length; seq++) {
+          try {
+            last = s.read(offsets[seq], seq);
+          } catch (CorruptStoreException damage) {
+            throw blameIndexIfSegmentSound(s, offsets, damage);
           }
+        }
+        if (!(last instanceof Commit)) {
+          throw blameIndexIfSegmentSound(
+              s,
+              offsets,
+              s.corrupt(
+                  offsets.length == 0 ? Segment.HEADER_SIZE : offsets[offsets.length - 1],
+                  "the epoch's last record is not its commit record"));
         }
       }
     }
+  }
+
+  /**
+   * The segment of committed epoch {@code e}, checked against the index, or null if the epoch
+   * changed nothing. The segment header is checksummed: where they disagree, the index is
+   * damaged.
+   */
+  private Segment openCommitted(EpochInfo e) throws IOException {
+    Path file = segmentFile(e.id());
+    if (e.segmentNonce() == 0) {
+      if (Files.exists(file)) {
+        throw new CorruptStoreException(
+            store.resolve("index.mv"), -1, e.id(), "the index says epoch " + e.id() + " has no segment, but it has");
+      }
+      return null;
+    }
+    Segment s = Segment.open(file);
+    if (s.nonce != e.segmentNonce() || s.epoch != e.id() || s.blockSize != blockSize) {
+      s.close();
+      throw new CorruptStoreException(
+          store.resolve("index.mv"),
+          -1,
+          e.id(),
+          "the index names another incarnation (or block size) of segment " + file);
+    }
+    return s;
   }
 
   private long[] recordOffsets(long epoch) throws CorruptStoreException {
@@ -403,7 +494,8 @@ public final class Journal implements Closeable {
       return damage;
     }
     if (!scan.tornTail()
-        && scan.count() == offsets.length
+        && scan.count() > 0
+        && scan.types()[scan.count() - 1] == UndoRecord.COMMIT
         && !java.util.Arrays.equals(scan.offsets(), offsets)) {
       return new CorruptStoreException(
           store.resolve("index.mv"),
@@ -484,8 +576,8 @@ public final class Journal implements Closeable {
     trashCounter.set(0);
     while (current != target) {
       EpochInfo epoch = index.epoch(current);
-      if (epoch.segmentNonce() != 0) {
-        try (Segment s = Segment.open(segmentFile(epoch.id()))) {
+      try (Segment s = openCommitted(epoch)) {
+        if (s != null) {
           undoSegment(s, recordOffsets(epoch.id()), undo);
         }
       }

@@ -32,13 +32,15 @@ final class MvStoreIndex implements EpochIndex {
 
   MvStoreIndex(Path file) throws CorruptStoreException {
     this.file = file;
+    MVStore opened = null;
     try {
-      store =
+      opened =
           new MVStore.Builder()
               .fileName(file.toString())
               .autoCommitDisabled()
               .autoCommitBufferSize(0)
               .open();
+      store = opened;
       store.setRetentionTime(2_000);
       epochs =
           store.openMap(
@@ -64,8 +66,11 @@ final class MvStoreIndex implements EpochIndex {
               new MVMap.Builder<String, Long>()
                   .keyType(StringDataType.INSTANCE)
                   .valueType(LongDataType.INSTANCE));
-    } catch (RuntimeException e) {
-      // MVStoreException, but also h2's DbException and others on a damaged file
+    } catch (RuntimeException | AssertionError e) {
+      // MVStoreException, but also h2's DbException, others and its assertions on a damaged file
+      if (opened != null) {
+        opened.closeImmediately();
+      }
       throw new CorruptStoreException(file, -1, -1, "the index cannot be opened: " + e.getMessage(), e);
     }
   }
@@ -220,10 +225,14 @@ final class MvStoreIndex implements EpochIndex {
   @Override
   public void close() throws IOException {
     try {
-      store.rollback();
+      if (store.hasUnsavedChanges()) {
+        store.rollback();
+      }
       store.close();
-    } catch (MVStoreException e) {
-      throw new IOException("cannot close the index " + file + ": " + e.getMessage(), e);
+    } catch (RuntimeException | AssertionError e) {
+      // a damaged file can fail MVStore's own checks (and assertions) when it re-reads it
+      store.closeImmediately();
+      throw new CorruptStoreException(file, -1, -1, "the index cannot be closed: " + e, e);
     }
   }
 
