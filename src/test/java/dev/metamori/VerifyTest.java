@@ -106,7 +106,9 @@ class VerifyTest {
     try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
       Files.write(cp.fileSystem().getPath(data.resolve("f").toString()), new byte[] {1});
     } // closed without commit: the next open must undo that write
-    Files.write(store.resolve("undo.progress"), new byte[64]); // both slots invalid
+    byte[] garbage = new byte[64];
+    java.util.Arrays.fill(garbage, (byte) 0x5a);
+    Files.write(store.resolve("undo.progress"), garbage); // both slots written, neither valid
     CorruptStoreException e =
         org.junit.jupiter.api.Assertions.assertThrows(
             CorruptStoreException.class, () -> Checkpointer.builder(store).track(data).open());
@@ -115,7 +117,9 @@ class VerifyTest {
 
   @Test
   void aDamagedUndoProgressFileIsHarmlessWhenNoUndoIsPending() throws IOException {
-    Files.write(store.resolve("undo.progress"), new byte[64]);
+    byte[] garbage = new byte[64];
+    java.util.Arrays.fill(garbage, (byte) 0x5a);
+    Files.write(store.resolve("undo.progress"), garbage);
     try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
       cp.rollback(1);
       assertEquals(1, cp.currentEpoch());

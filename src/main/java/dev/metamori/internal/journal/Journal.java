@@ -368,6 +368,10 @@ public final class Journal implements Closeable {
         forceDirectory(trash);
       }
     }
+    if (segment == null) {
+      // the remains of a segment whose creation failed before any record reached it
+      Files.deleteIfExists(segmentFile(id));
+    }
     EpochInfo epoch = new EpochInfo(id, current, nowMillis, bytes, blocks, files, nonce);
     index.putEpoch(epoch);
     index.putMeta(META_CURRENT, id);

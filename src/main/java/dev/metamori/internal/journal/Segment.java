@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -52,7 +53,18 @@ final class Segment implements Closeable {
     header.putInt(0);
     header.putInt(RecordCodec.XXHASH.hash(header.array(), 0, HEADER_SIZE - 4, RecordCodec.CHECKSUM_SEED));
     header.flip();
-    writeFully(channel, header, 0);
+    try {
+      writeFully(channel, header, 0);
+    } catch (IOException | RuntimeException e) {
+      // no record was appended: remove the remains, so the epoch does not seem to have a segment
+      channel.close();
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
     return new Segment(file, channel, epoch, nonce, blockSize, HEADER_SIZE);
   }
 

@@ -31,9 +31,16 @@ final class UndoProgress implements Closeable {
     channel =
         FileChannel.open(
             file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    int written = 0;
     for (int slot = 0; slot < 2; slot++) {
       ByteBuffer b = ByteBuffer.allocate(SLOT);
       channel.read(b, (long) slot * SLOT);
+      for (int i = 0; i < b.position(); i++) {
+        if (b.get(i) != 0) {
+          written++;
+          break;
+        }
+      }
       if (b.position() == SLOT
           && RecordCodec.XXHASH.hash(b.array(), 0, SLOT - 4, RecordCodec.CHECKSUM_SEED)
               == b.getInt(SLOT - 4)
@@ -43,7 +50,10 @@ final class UndoProgress implements Closeable {
         nextSeq = b.getLong(16);
       }
     }
-    damaged = generation == 0 && channel.size() > 0;
+    // No valid slot: if only one slot was ever written, that was the first progress write, torn
+    // by a crash, after at most one undone step (which redoes safely). Two written slots with
+    // no valid one is damage.
+    damaged = generation == 0 && written == 2;
   }
 
   /**
