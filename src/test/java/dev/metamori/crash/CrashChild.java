@@ -80,7 +80,7 @@ final class CrashChild implements AutoCloseable {
     String line = out.readLine();
     if (line != null) {
       recent.addLast(line);
-      if (recent.size() > 12) {
+      if (recent.size() > 60) {
         recent.removeFirst();
       }
     }

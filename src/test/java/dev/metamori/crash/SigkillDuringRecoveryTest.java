@@ -71,17 +71,23 @@ class SigkillDuringRecoveryTest {
   }
 
   private void trial(CrashStore store, Random random, String context) throws Exception {
-    long target = prepare(store, random);
-    boolean inRollback = random.nextInt(100) < 65;
-    kill(store, random, context + ", rollback to " + target + " killed", inRollback, "rollback",
-        store.oracle.toString(), Long.toString(target));
-    int kills = 1 + random.nextInt(3);
-    for (int k = 0; k < kills; k++) {
-      kill(store, random, context + ", recovery " + k + " killed", false, "open");
-    }
-    CrashStore.Outcome outcome = store.verifyAfterKill(random, context);
-    if (outcome.tookEffect()) {
-      rollbacksFinished++;
+    List<String> trace = new ArrayList<>();
+    long target = prepare(store, random, trace);
+    try {
+      boolean inRollback = random.nextInt(100) < 65;
+      kill(store, random, context + ", rollback to " + target + " killed", inRollback, "rollback",
+          store.oracle.toString(), Long.toString(target));
+      int kills = 1 + random.nextInt(3);
+      for (int k = 0; k < kills; k++) {
+        kill(store, random, context + ", recovery " + k + " killed", false, "open");
+      }
+      CrashStore.Outcome outcome = store.verifyAfterKill(random, context);
+      if (outcome.tookEffect()) {
+        rollbacksFinished++;
+      }
+    } catch (AssertionError e) {
+      throw new AssertionError(
+          e.getMessage() + "\nthe operations of this trial, before the kills:\n  " + String.join("\n  ", trace), e);
     }
   }
 
@@ -90,7 +96,7 @@ class SigkillDuringRecoveryTest {
    * and closes the store: the next open has to undo them all. Returns an older epoch to roll
    * back to.
    */
-  private static long prepare(CrashStore store, Random random) throws Exception {
+  private static long prepare(CrashStore store, Random random, List<String> trace) throws Exception {
     CrashOracleLog.State state = CrashOracleLog.read(store.oracle);
     long nextId = Collections.max(state.committed.keySet()) + 1;
     try (Checkpointer cp = store.open();
@@ -99,16 +105,18 @@ class SigkillDuringRecoveryTest {
       int epochs = 3 + random.nextInt(4);
       for (int e = 0; e < epochs; e++) {
         for (int i = 8 + random.nextInt(15); i > 0; i--) {
-          ops.step();
+          trace.add(ops.step());
         }
         log.pending(nextId, CrashTreeSnapshot.of(store.root));
         assertEquals(nextId, cp.commit());
         log.committed(nextId);
+        trace.add("COMMIT -> " + nextId);
         nextId++;
       }
       for (int i = 20 + random.nextInt(60); i > 0; i--) {
-        ops.step();
+        trace.add(ops.step());
       }
+      trace.add("CLOSE without commit");
       List<Epoch> valid = cp.epochs();
       return valid.get(random.nextInt(Math.max(1, valid.size() - 2))).id();
     }

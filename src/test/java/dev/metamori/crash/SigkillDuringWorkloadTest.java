@@ -92,6 +92,7 @@ class SigkillDuringWorkloadTest {
         target = 1 + random.nextInt(2);
     }
     String plan = context + ", kill aimed at " + aim + " " + target;
+    List<String> history = new ArrayList<>();
     Path stderr = Files.createTempFile(store.dir, "child", ".err");
     List<String> rest = new ArrayList<>();
     int status;
@@ -109,6 +110,7 @@ class SigkillDuringWorkloadTest {
             "600",
             aim == Aim.ROLLBACK ? "35" : "15")) {
       for (String line; !child.destroyed() && (line = child.nextLine()) != null; ) {
+        history.add(line);
         String[] w = line.split(" ");
         switch (w[0]) {
           case "OP":
@@ -155,7 +157,16 @@ class SigkillDuringWorkloadTest {
         noKill++;
       }
     }
-    CrashStore.Outcome outcome = store.verifyAfterKill(random, plan);
+    CrashStore.Outcome outcome;
+    try {
+      outcome = store.verifyAfterKill(random, plan);
+    } catch (AssertionError e) {
+      List<String> tail = history.subList(Math.max(0, history.size() - 200), history.size());
+      throw new AssertionError(
+          e.getMessage() + "\nthe child's output before the kill (last " + tail.size() + " lines):\n  "
+              + String.join("\n  ", tail),
+          e);
+    }
     if (killed) {
       killsByInFlight[outcome.inFlight().ordinal()]++;
     }
