@@ -219,6 +219,38 @@ class FileSystemProperties {
             new Rollback(0)));
   }
 
+  @Test
+  void aChannelKeepsWritingToItsFileAfterTheFileWasDeletedAndReplaced() {
+    run(
+        List.of(
+            new OpenHeld("c", HeldMode.CREATE_READ_WRITE),
+            new Delete("c"),
+            new Commit(),
+            new HeldWrite(0, 2199, 331),
+            new Create("c", CreateMode.CREATE_NEW, 500),
+            new Commit(),
+            new HeldWrite(0, 0, 100),
+            new Rollback(1),
+            new OpenHeld("b", HeldMode.WRITE),
+            new Move("d/x", "a", MoveMode.REPLACE_EXISTING),
+            new Commit(),
+            new HeldWrite(0, 0, 100),
+            new Rollback(2)));
+  }
+
+  @Test
+  void aChannelOnADeletedNameOfAHardLinkedFileStillJournalsItsWrites() {
+    run(
+        List.of(
+            new Create("c", CreateMode.CREATE_NEW, 600),
+            new HardLink("e/x", "c"),
+            new OpenHeld("c", HeldMode.WRITE),
+            new Delete("c"),
+            new Commit(),
+            new HeldWrite(0, 0, 100),
+            new Rollback(1)));
+  }
+
   // ---------------------------------------------------------------- generators
 
   static Gen<Op> op() {
