@@ -360,17 +360,54 @@ public final class Tracker {
   }
 
   private TrackedFile track(Path real, BasicFileAttributes a, boolean opening) {
-    return files.compute(
-        keyOf(a, real),
-        (k, f) -> {
-          if (f == null) {
-            f = new TrackedFile(k, real, a.isDirectory());
-          }
-          if (opening) {
-            f.openCount++;
-          }
-          return f;
-        });
+    TrackedFile tracked =
+        files.compute(
+            keyOf(a, real),
+            (k, f) -> {
+              if (f == null) {
+                f = new TrackedFile(k, real, a.isDirectory());
+              }
+              if (opening) {
+                f.openCount++;
+              }
+              return f;
+            });
+    if (!tracked.path.equals(real) && locateReal(real) == Zone.TRACKED && !inTreesAt(tracked, tracked.path)) {
+      tracked.path = real; // the name it was known by is gone: this one reaches it
+    }
+    return tracked;
+  }
+
+  /**
+   * Whether {@code path} still names the inode of {@code f} and lies in a tracked tree or the
+   * store's trash (not moved out of the trees, deleted or replaced by another file).
+   */
+  private boolean inTreesAt(TrackedFile f, Path path) {
+    if (f.key instanceof Path) {
+      return true; // no inode identities on this file system: trust the path
+    }
+    try {
+      BasicFileAttributes now = attributesOrNull(path);
+      return now != null && f.key.equals(now.fileKey()) && locateReal(path) != Zone.OUTSIDE;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Created in the working epoch and known by no other name: removing it needs no undo. */
+  private boolean createdHereOnly(TrackedFile f, Path real) throws IOException {
+    if (f == null || !f.createdIn(generation)) {
+      return false;
+    }
+    if (f.directory) {
+      return true;
+    }
+    try {
+      Object links = provider.readAttributes(real, "unix:nlink", NOFOLLOW_LINKS).get("nlink");
+      return !(links instanceof Integer) || (Integer) links <= 1;
+    } catch (UnsupportedOperationException | IllegalArgumentException e) {
+      return true;
+    }
   }
 
   void channelClosed(MetamoriFileChannel channel) {
@@ -405,6 +442,11 @@ public final class Tracker {
         return;
       }
       Path path = f.path;
+      if (!inTreesAt(f, path)) {
+        // deleted, replaced or moved out while open: its writes reach no tree, nothing to save
+        f.startEpoch(generation, fileIds.incrementAndGet(), 0, true);
+        return;
+      }
       BasicFileAttributes a;
       int permissions = -1;
       String owner = null;
@@ -726,6 +768,8 @@ public final class Tracker {
       action.run();
       if (newInode) {
         markCreated(track(real));
+      } else if (files.containsKey(keyOf(provider.readAttributes(real, BasicFileAttributes.class, NOFOLLOW_LINKS), real))) {
+        track(real); // a new name of an open or touched file: reachable here if its old name is gone
       }
     } finally {
       lock.unlock();
@@ -759,7 +803,7 @@ public final class Tracker {
   private Path remove(Path real, BasicFileAttributes a) throws IOException {
     touchParent(real);
     TrackedFile f = files.get(keyOf(a, real));
-    if (f != null && f.createdIn(generation)) {
+    if (createdHereOnly(f, real)) {
       provider.delete(real);
       return null;
     }
@@ -782,7 +826,7 @@ public final class Tracker {
    */
   private void replaceTarget(Path real, BasicFileAttributes a) throws IOException {
     TrackedFile f = files.get(keyOf(a, real));
-    if (f != null && f.createdIn(generation)) {
+    if (createdHereOnly(f, real)) {
       return; // created in this epoch: nothing to keep
     }
     if (a.isDirectory()) {
