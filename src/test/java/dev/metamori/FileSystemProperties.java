@@ -106,6 +106,11 @@ class FileSystemProperties {
   }
 
   @Test
+  void anAtomicMoveOfADirectoryIntoItsOwnNonEmptySubdirectoryFailsAsOnTheDefaultFileSystem() {
+    run(List.of(new MoveIn("od", "e/x", MoveMode.PLAIN), new Move("e", "e/x", MoveMode.REPLACE_AND_ATOMIC)));
+  }
+
+  @Test
   void aHardLinkToAMissingFileFailsWithNoSuchFileEvenWhenTheLinkNameIsTaken() {
     run(List.of(new HardLink("a", "c")));
   }
