@@ -869,6 +869,11 @@ public final class Tracker {
       if (ta != null && sa.fileKey() != null && sa.fileKey().equals(ta.fileKey())) {
         return; // two names of one file: the default file system (and rename(2)) does nothing
       }
+      if (atomic && sa.isDirectory() && t.real.startsWith(s.real)) {
+        // rename(2) refuses this (EINVAL) before looking at the target
+        throw new FileSystemException(
+            source.toString(), target.toString(), "cannot move a directory into itself");
+      }
       if (ta != null) {
         if (!replace) {
           throw new FileAlreadyExistsException(target.toString());
