@@ -237,10 +237,13 @@ public final class Tracker {
       return;
     }
     try {
-      if (f.directory) {
+      // by what is there now: the entry may have been replaced by another kind (and an inode
+      // number reused). A symbolic link has no data of its own (and may dangle or loop): its
+      // directory is forced.
+      BasicFileAttributes a = provider.readAttributes(path, BasicFileAttributes.class, NOFOLLOW_LINKS);
+      if (a.isDirectory()) {
         Journal.forceDirectory(path);
-      } else if (provider.readAttributes(path, BasicFileAttributes.class, NOFOLLOW_LINKS).isRegularFile()) {
-        // a symbolic link has no data of its own (and may dangle or loop): its directory is forced
+      } else if (a.isRegularFile()) {
         try (FileChannel c =
             provider.newFileChannel(path, Set.of(StandardOpenOption.READ, NOFOLLOW_LINKS))) {
           c.force(true);
@@ -364,7 +367,9 @@ public final class Tracker {
         files.compute(
             keyOf(a, real),
             (k, f) -> {
-              if (f == null) {
+              if (f == null
+                  || (f.directory != a.isDirectory() && f.openCount == 0 && !f.hasMappings())) {
+                // new, or left from a deleted entry whose inode number was reused
                 f = new TrackedFile(k, real, a.isDirectory());
               }
               if (opening) {
