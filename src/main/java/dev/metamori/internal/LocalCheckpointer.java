@@ -171,7 +171,7 @@ public final class LocalCheckpointer implements Checkpointer {
   }
 
   @Override
-  public synchronized List<Epoch> epochs() {
+  public synchronized List<Epoch> epochs() throws IOException {
     List<Epoch> epochs = new ArrayList<>();
     for (EpochInfo e : journal.epochs()) {
       epochs.add(

@@ -259,10 +259,13 @@ public final class Tracker {
       return;
     }
     try {
-      if (f.directory) {
+      // by what is there now: the entry may have been replaced by another kind (and an inode
+      // number reused). A symbolic link has no data of its own (and may dangle or loop): its
+      // directory is forced.
+      BasicFileAttributes a = provider.readAttributes(path, BasicFileAttributes.class, NOFOLLOW_LINKS);
+      if (a.isDirectory()) {
         Journal.forceDirectory(path);
-      } else if (provider.readAttributes(path, BasicFileAttributes.class, NOFOLLOW_LINKS).isRegularFile()) {
-        // a symbolic link has no data of its own (and may dangle or loop): its directory is forced
+      } else if (a.isRegularFile()) {
         try (FileChannel c =
             provider.newFileChannel(path, Set.of(StandardOpenOption.READ, NOFOLLOW_LINKS))) {
           c.force(true);
@@ -401,18 +404,38 @@ public final class Tracker {
     return track(real, a, false);
   }
 
-  private TrackedFile track(Path real, BasicFileAttributes a, boolean opening) {
-    return files.compute(
-        keyOf(a, real),
-        (k, f) -> {
-          if (f == null) {
-            f = new TrackedFile(k, real, a.isDirectory());
-          }
-          if (opening) {
-            f.openCount++;
-          }
-          return f;
-        });
+  private TrackedFile track(Path real, BasicFileAttributes a, boolean opening) throws IOException {
+    TrackedFile tracked =
+        files.compute(
+            keyOf(a, real),
+            (k, f) -> {
+              if (f == null
+                  || (f.directory != a.isDirectory() && f.openCount == 0 && !f.hasMappings())) {
+                // new, or left from a deleted entry whose inode number was reused
+                f = new TrackedFile(k, real, a.isDirectory());
+              }
+              if (opening) {
+                f.openCount++;
+              }
+              return f;
+            });
+    if (!tracked.path.equals(real) && locateReal(real) == Zone.TRACKED && !inTreesAt(tracked, tracked.path)) {
+      tracked.path = real; // the name it was known by is gone: this one reaches it
+    }
+    return tracked;
+  }
+
+  /**
+   * Whether {@code path} still names the inode of {@code f} and lies in a tracked tree or the
+   * store's trash (not moved out of the trees, deleted or replaced by another file).
+   */
+  private boolean inTreesAt(TrackedFile f, Path path) throws IOException {
+    if (f.key instanceof Path) {
+      return true; // no inode identities on this file system: trust the path
+    }
+    // an I/O error is thrown, never taken for "gone": that would skip journaling
+    BasicFileAttributes now = attributesOrNull(path);
+    return now != null && f.key.equals(now.fileKey()) && locateReal(path) != Zone.OUTSIDE;
   }
 
   void channelClosed(MetamoriFileChannel channel) {
@@ -447,6 +470,11 @@ public final class Tracker {
         return;
       }
       Path path = f.path;
+      if (!inTreesAt(f, path)) {
+        // deleted, replaced or moved out while open: its writes reach no tree, nothing to save
+        f.startEpoch(generation, fileIds.incrementAndGet(), 0, true);
+        return;
+      }
       BasicFileAttributes a;
       int permissions = -1;
       String owner = null;
@@ -800,6 +828,8 @@ public final class Tracker {
       action.run();
       if (newInode) {
         markCreated(track(real));
+      } else if (files.containsKey(keyOf(provider.readAttributes(real, BasicFileAttributes.class, NOFOLLOW_LINKS), real))) {
+        track(real); // a new name of an open or touched file: reachable here if its old name is gone
       }
     } finally {
       lock.unlock();
@@ -932,6 +962,11 @@ public final class Tracker {
       BasicFileAttributes ta = attributesOrNull(t.real);
       if (ta != null && sa.fileKey() != null && sa.fileKey().equals(ta.fileKey())) {
         return; // two names of one file: the default file system (and rename(2)) does nothing
+      }
+      if (atomic && sa.isDirectory() && t.real.startsWith(s.real)) {
+        // rename(2) refuses this (EINVAL) before looking at the target
+        throw new FileSystemException(
+            source.toString(), target.toString(), "cannot move a directory into itself");
       }
       if (ta != null) {
         if (!replace) {

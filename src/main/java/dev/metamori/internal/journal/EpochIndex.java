@@ -1,5 +1,6 @@
 package dev.metamori.internal.journal;
 
+import dev.metamori.CorruptStoreException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.List;
@@ -8,15 +9,16 @@ import java.util.List;
  * The journal's B-tree: which epochs are committed, and where each of their records lies in
  * their segment. Everything here can be rebuilt from the segments; the index makes rollback
  * walk only the records of the epochs it undoes. Changes become visible to a later open only
- * through {@link #commit(boolean)}.
+ * through {@link #commit(boolean)}. Reads that find the index damaged throw {@link
+ * CorruptStoreException} naming the index file.
  */
 interface EpochIndex extends Closeable {
 
   /** The committed epoch {@code id}, or null. */
-  EpochInfo epoch(long id);
+  EpochInfo epoch(long id) throws CorruptStoreException;
 
   /** All committed epochs, by id. */
-  List<EpochInfo> epochs();
+  List<EpochInfo> epochs() throws CorruptStoreException;
 
   void putEpoch(EpochInfo epoch);
 
@@ -38,12 +40,12 @@ interface EpochIndex extends Closeable {
   void putBlock(long epoch, long fileId, long block, long seq);
 
   /** Offsets of the epoch's records, indexed by sequence number. */
-  long[] recordOffsets(long epoch);
+  long[] recordOffsets(long epoch) throws CorruptStoreException;
 
   /** Sequence number of the record saving {@code block} of {@code fileId} in {@code epoch}, or -1. */
-  long blockRecord(long epoch, long fileId, long block);
+  long blockRecord(long epoch, long fileId, long block) throws CorruptStoreException;
 
-  long meta(String key, long absent);
+  long meta(String key, long absent) throws CorruptStoreException;
 
   void putMeta(String key, long value);
 

@@ -29,6 +29,9 @@ public record EpochInfo(
   }
 
   static EpochInfo decode(byte[] bytes) {
+    if (bytes.length != 56) {
+      throw new IllegalArgumentException("an epoch entry of " + bytes.length + " bytes, not 56");
+    }
     ByteBuffer b = ByteBuffer.wrap(bytes);
     return new EpochInfo(
         b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong());

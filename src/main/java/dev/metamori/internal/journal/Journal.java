@@ -70,7 +70,8 @@ public final class Journal implements Closeable {
       EpochIndex index,
       UndoProgress progress,
       int blockSize,
-      Durability durability) {
+      Durability durability)
+      throws CorruptStoreException {
     this.durability = durability;
     this.store = store;
     this.segments = store.resolve("segments");
@@ -264,14 +265,14 @@ public final class Journal implements Closeable {
   }
 
   /** Committed epochs on the current line, oldest first. */
-  public List<EpochInfo> epochs() {
+  public List<EpochInfo> epochs() throws CorruptStoreException {
     List<EpochInfo> all = index.epochs();
     all.sort(Comparator.comparingLong(EpochInfo::id));
     return all;
   }
 
   /** The committed epoch {@code id}, or null. */
-  public EpochInfo epoch(long id) {
+  public EpochInfo epoch(long id) throws CorruptStoreException {
     return index.epoch(id);
   }
 

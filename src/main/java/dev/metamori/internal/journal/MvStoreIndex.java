@@ -76,18 +76,37 @@ final class MvStoreIndex implements EpochIndex {
   }
 
   @Override
-  public EpochInfo epoch(long id) {
-    byte[] bytes = epochs.get(id);
-    return bytes == null ? null : EpochInfo.decode(bytes);
+  public EpochInfo epoch(long id) throws CorruptStoreException {
+    return read(
+        () -> {
+          byte[] bytes = epochs.get(id);
+          return bytes == null ? null : EpochInfo.decode(bytes);
+        });
   }
 
   @Override
-  public List<EpochInfo> epochs() {
-    List<EpochInfo> all = new ArrayList<>(epochs.size());
-    for (byte[] bytes : epochs.values()) {
-      all.add(EpochInfo.decode(bytes));
+  public List<EpochInfo> epochs() throws CorruptStoreException {
+    return read(
+        () -> {
+          List<EpochInfo> all = new ArrayList<>(epochs.size());
+          for (byte[] bytes : epochs.values()) {
+            all.add(EpochInfo.decode(bytes));
+          }
+          return all;
+        });
+  }
+
+  private interface Read<T> {
+    T get();
+  }
+
+  /** Runs a read, reporting any failure of a damaged index file as what it is. */
+  private <T> T read(Read<T> read) throws CorruptStoreException {
+    try {
+      return read.get();
+    } catch (RuntimeException | AssertionError e) {
+      throw new CorruptStoreException(file, -1, -1, "the index is damaged: " + e, e);
     }
-    return all;
   }
 
   @Override
@@ -170,7 +189,11 @@ final class MvStoreIndex implements EpochIndex {
   }
 
   @Override
-  public long[] recordOffsets(long epoch) {
+  public long[] recordOffsets(long epoch) throws CorruptStoreException {
+    return read(() -> offsetsOf(epoch));
+  }
+
+  private long[] offsetsOf(long epoch) {
     long[] offsets = new long[64];
     int n = 0;
     Cursor<long[], Long> cursor =
@@ -189,14 +212,14 @@ final class MvStoreIndex implements EpochIndex {
   }
 
   @Override
-  public long blockRecord(long epoch, long fileId, long block) {
-    Long seq = blocks.get(new long[] {epoch, fileId, block});
+  public long blockRecord(long epoch, long fileId, long block) throws CorruptStoreException {
+    Long seq = read(() -> blocks.get(new long[] {epoch, fileId, block}));
     return seq == null ? -1 : seq;
   }
 
   @Override
-  public long meta(String key, long absent) {
-    Long value = meta.get(key);
+  public long meta(String key, long absent) throws CorruptStoreException {
+    Long value = read(() -> meta.get(key));
     return value == null ? absent : value;
   }
 
