@@ -56,7 +56,7 @@ import org.quicktheories.generators.Generate;
  */
 class FileSystemProperties {
   private static final int BLOCK_SIZE = 512;
-  private static final int EXAMPLES = Integer.getInteger("metamori.examples", 150);
+  private static final int EXAMPLES = Integer.getInteger("metamori.examples", 100);
   /**
    * QuickTheories' own shrinking re-runs whole sequences and shortens them poorly; a failing
    * sequence is instead minimised by {@link #minimise} (at most {@link #MINIMISE_RUNS} runs).
