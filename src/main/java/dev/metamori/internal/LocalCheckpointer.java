@@ -64,7 +64,13 @@ public final class LocalCheckpointer implements Checkpointer {
         throw new IllegalArgumentException(
             "tracked root " + root + " is not on the file system of store " + store);
       }
-      if (!Files.isDirectory(root)) {
+      java.nio.file.attribute.BasicFileAttributes a;
+      try {
+        a = Files.readAttributes(root, java.nio.file.attribute.BasicFileAttributes.class);
+      } catch (java.nio.file.NoSuchFileException e) {
+        a = null;
+      } // any other I/O error is reported as it is
+      if (a == null || !a.isDirectory()) {
         throw new IllegalArgumentException(
             "tracked root " + root + " is not an existing directory: create it first");
       }
