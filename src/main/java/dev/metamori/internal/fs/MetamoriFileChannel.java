@@ -17,6 +17,11 @@ import java.nio.file.NoSuchFileException;
  */
 final class MetamoriFileChannel extends FileChannel {
   private static final int TRANSFER_CHUNK = 64 * 1024;
+  /**
+   * Whether the running JDK's own {@code transferFrom} writes at a position past the end of
+   * the file (JDK 21 and later, JDK-8303260) rather than transferring nothing (JDK 17).
+   */
+  private static final boolean TRANSFER_PAST_END = Runtime.version().feature() >= 21;
 
   private final Tracker tracker;
   final TrackedFile file;
@@ -150,7 +155,7 @@ final class MetamoriFileChannel extends FileChannel {
     if (position < 0 || count < 0) {
       throw new IllegalArgumentException("negative position or count");
     }
-    if (position > size()) {
+    if (position > size() && !TRANSFER_PAST_END) {
       return 0;
     }
     ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(TRANSFER_CHUNK, Math.max(count, 1)));
