@@ -57,14 +57,14 @@ import org.quicktheories.generators.Generate;
  * failing run is minimised by delta debugging and reported with its log and the differences
  * between the trees. Some sequences found this way are kept below as plain tests.
  *
- * <p>System properties: {@code metamori.examples} (default 100; e.g. 2000 for a long run),
+ * <p>System properties: {@code metamori.examples} (default 150; e.g. 2000 for a long run),
  * {@code metamori.maxOps} (operations per run, default 40), {@code metamori.minimiseRuns}
  * (default 400), {@code metamori.shrinks} (QuickTheories' own shrinking, default 0);
  * {@code QT_SEED=<seed>} replays the seed a failure reports.
  */
 class FileSystemProperties {
   private static final int BLOCK_SIZE = 512;
-  private static final int EXAMPLES = Integer.getInteger("metamori.examples", 100);
+  private static final int EXAMPLES = Integer.getInteger("metamori.examples", 150);
   /**
    * QuickTheories' own shrinking re-runs whole sequences and shortens them poorly; a failing
    * sequence is instead minimised by {@link #minimise} (at most {@link #MINIMISE_RUNS} runs).
