@@ -51,12 +51,20 @@ import org.quicktheories.generators.Generate;
  * from modification times); after every commit the tree is remembered, and every rollback or
  * reopening must bring back exactly the remembered tree, modification times included.
  *
- * <p>{@code -Dmetamori.examples=2000} runs more examples; {@code -DQT_SEED=<seed>} replays the
- * seed a failure reports.
+ * <p>Operations are immutable values with readable {@code toString}s; one that makes no sense
+ * in the current state (an operation on a held channel when none is open, a comparison the
+ * design rules out) is skipped, never failed, so any sub-sequence of a run is a valid run. A
+ * failing run is minimised by delta debugging and reported with its log and the differences
+ * between the trees. Some sequences found this way are kept below as plain tests.
+ *
+ * <p>System properties: {@code metamori.examples} (default 150; e.g. 2000 for a long run),
+ * {@code metamori.maxOps} (operations per run, default 40), {@code metamori.minimiseRuns}
+ * (default 400), {@code metamori.shrinks} (QuickTheories' own shrinking, default 0);
+ * {@code QT_SEED=<seed>} replays the seed a failure reports.
  */
 class FileSystemProperties {
   private static final int BLOCK_SIZE = 512;
-  private static final int EXAMPLES = Integer.getInteger("metamori.examples", 100);
+  private static final int EXAMPLES = Integer.getInteger("metamori.examples", 150);
   /**
    * QuickTheories' own shrinking re-runs whole sequences and shortens them poorly; a failing
    * sequence is instead minimised by {@link #minimise} (at most {@link #MINIMISE_RUNS} runs).
@@ -1212,6 +1220,20 @@ class FileSystemProperties {
     @Override
     void apply(World w) throws IOException {
       Files.copy(w.path(from), w.path(to), mode.options);
+    }
+
+    /**
+     * Replacing a symbolic link by a copy of the directory it (or the source) leads to: the
+     * default file system deletes the link and creates the directory from the attributes it
+     * read before, even when the source was reached through that very link; Metamori then
+     * finds no source (NoSuchFileException). Such copies are not compared.
+     */
+    @Override
+    boolean applicable(World w) {
+      return mode == CopyMode.PLAIN
+          || mode == CopyMode.REPLACE_NOFOLLOW
+          || !Files.isSymbolicLink(w.plain(to))
+          || !Files.isDirectory(w.plain(from));
     }
 
     @Override
