@@ -548,9 +548,17 @@ public final class Tracker {
         return c.delegate.write(srcs[offset], position);
       }
       synchronized (c) {
-        long pos = c.append ? c.delegate.size() : c.delegate.position();
-        beforeWrite(c.file, c, pos, total);
-        return (int) c.delegate.write(srcs, offset, length);
+        if (c.append) {
+          // An O_APPEND write lands at the end of the file: at or beyond the size the epoch
+          // started with, or where a truncation in this epoch already saved the old blocks.
+          // So only the size needs saving, and asking for the position (fstat) is not needed.
+          ensureTouched(c.file);
+        } else {
+          beforeWrite(c.file, c, c.delegate.position(), total);
+        }
+        return length == 1
+            ? c.delegate.write(srcs[offset])
+            : (int) c.delegate.write(srcs, offset, length);
       }
     } finally {
       lock.unlock();
