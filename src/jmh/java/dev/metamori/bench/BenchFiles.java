@@ -25,9 +25,14 @@ final class BenchFiles {
     return Files.createTempDirectory(parent, prefix);
   }
 
-  /** Writes {@code size} bytes of incompressible (seeded random) data to a new file. */
+  /**
+   * Writes {@code size} bytes of incompressible (seeded random) data to a new file, 64 KiB per
+   * write. The write size matters for what follows: on Linux 6.x ext4 a file written with 1 MiB
+   * writes gets large page-cache folios, and later 4 KiB overwrites of it cost about 0.7 us more
+   * each (1.5 instead of 0.8 us on the machine of docs/performance.md) on any file system view.
+   */
   static void writeRandomFile(Path file, long size, Random random) throws IOException {
-    byte[] chunk = new byte[1 << 20];
+    byte[] chunk = new byte[64 << 10];
     try (FileChannel c =
         FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       long done = 0;

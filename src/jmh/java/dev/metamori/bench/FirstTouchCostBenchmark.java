@@ -92,10 +92,13 @@ public class FirstTouchCostBenchmark {
       extended = FileChannel.open(dir.resolve("extended"), StandardOpenOption.WRITE);
     }
 
+    /** Empties the growing file and writes back the others' dirty pages, between iterations. */
     @TearDown(Level.Iteration)
     public void resetSegment() throws IOException {
       segment.truncate(0);
       segmentEnd = 0;
+      data.force(false);
+      extended.force(false);
     }
 
     @TearDown(Level.Trial)

@@ -105,9 +105,16 @@ public class WriteBenchmark {
       return fileSystem.getPath(real.toString());
     }
 
-    /** Closes the channel and puts the file back as it was at the base epoch. */
+    /**
+     * Closes the channel and puts the file back as it was at the base epoch. Written data is
+     * forced first (both file systems), so that every iteration starts with no dirty pages of
+     * this file and no writeback of the previous iteration runs inside the next one.
+     */
     @TearDown(Level.Iteration)
     public void reset() throws IOException {
+      if (forceOnReset()) {
+        channel.force(false);
+      }
       channel.close();
       if (cp != null) {
         cp.rollback(baseEpoch);
@@ -117,6 +124,10 @@ public class WriteBenchmark {
     }
 
     void resetDefault() throws IOException {}
+
+    boolean forceOnReset() {
+      return true;
+    }
 
     @TearDown(Level.Trial)
     public void deleteFiles() throws IOException {
@@ -148,7 +159,14 @@ public class WriteBenchmark {
     void resetDefault() throws IOException {
       try (FileChannel c = FileChannel.open(real, StandardOpenOption.WRITE)) {
         c.truncate(APPEND_START_SIZE);
+        c.force(false);
       }
+    }
+
+    /** The appended data is cut off again, dropping its dirty pages: no need to write it. */
+    @Override
+    boolean forceOnReset() {
+      return false;
     }
   }
 
@@ -208,8 +226,8 @@ public class WriteBenchmark {
   @Benchmark
   @BenchmarkMode(Mode.AverageTime)
   @OutputTimeUnit(TimeUnit.MICROSECONDS)
-  @Warmup(iterations = 3, time = 1)
-  @Measurement(iterations = 10, time = 1)
+  @Warmup(iterations = 5, time = 1)
+  @Measurement(iterations = 15, time = 1)
   public int append(AppendState s) throws IOException {
     s.buffer.clear();
     return s.channel.write(s.buffer);
@@ -220,7 +238,7 @@ public class WriteBenchmark {
   @OutputTimeUnit(TimeUnit.MICROSECONDS)
   @OperationsPerInvocation(FIRST_TOUCH_BLOCKS)
   @Warmup(iterations = 5)
-  @Measurement(iterations = 15)
+  @Measurement(iterations = 25)
   public long firstTouch(FirstTouchState s) throws IOException {
     long written = 0;
     for (int b : s.blocks) {
@@ -232,8 +250,8 @@ public class WriteBenchmark {
   @Benchmark
   @BenchmarkMode(Mode.AverageTime)
   @OutputTimeUnit(TimeUnit.MICROSECONDS)
-  @Warmup(iterations = 3, time = 1)
-  @Measurement(iterations = 10, time = 1)
+  @Warmup(iterations = 5, time = 1)
+  @Measurement(iterations = 15, time = 1)
   public int repeatedOverwrite(RepeatState s) throws IOException {
     int b = s.next;
     s.next = b + 1 == REPEAT_BLOCKS ? 0 : b + 1;
