@@ -60,8 +60,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  *
  * Trees live in {@code java.io.tmpdir} (or {@code -Dmetamori.bench.dir}; give it to the fork
- * with {@code -jvmArgsAppend}); a trial needs about 1 GiB free. Run (about 15 minutes on 2
- * cores):
+ * with {@code -jvmArgsAppend}); a trial needs about 1 GiB free. Run (5 minutes on an idle
+ * 2-core machine, 15 when other builds compete for it):
  *
  * <pre>
  * mvn -Pjmh test-compile exec:exec -Djmh.args="-f 1 -rf json -rff target/commit.json CommitRollbackBenchmark"

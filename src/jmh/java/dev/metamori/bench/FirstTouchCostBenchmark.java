@@ -42,7 +42,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *       to show what extending the file costs.
  * </ul>
  *
- * Run (about 3 minutes):
+ * Run (about 1 minute):
  *
  * <pre>
  * mvn -Pjmh test-compile exec:exec -Djmh.args="-f 1 -rf json -rff target/cost.json FirstTouchCostBenchmark"

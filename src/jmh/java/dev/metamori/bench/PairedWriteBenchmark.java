@@ -41,7 +41,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * WriteBenchmark}; {@link #firstTouch} writes every block of both 64 MiB files once per
  * invocation, in sequential or random block order, and rolls the epoch back after the iteration.
  *
- * <p>Run (about 4 minutes), then take per-iteration ratios from the JSON file:
+ * <p>Run (about 1.5 minutes), then take per-iteration ratios from the JSON file:
  *
  * <pre>
  * mvn -Pjmh test-compile exec:exec -Djmh.args="-f 1 -rf json -rff target/paired.json PairedWriteBenchmark"

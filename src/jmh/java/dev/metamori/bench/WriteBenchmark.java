@@ -36,9 +36,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@link #append}: 4 KiB appends ({@code APPEND} channel) to a file that held 1 MiB at the
  *       start of the epoch. Appended bytes lie beyond the epoch's start size, so Metamori saves
- *       nothing: the cost is the interception (epoch lock, per-file epoch check, one {@code
- *       size()} call for the append position). Each iteration is rolled back (Metamori) or
- *       truncated (default) afterwards, so the file does not grow without bound.
+ *       nothing: the cost is the interception (epoch lock, per-file epoch check). Each
+ *       iteration is rolled back (Metamori) or truncated (default) afterwards, so the file does
+ *       not grow without bound.
  *   <li>{@link #firstTouch}: 4 KiB overwrites of a pre-existing 64 MiB file, every write hitting
  *       a block not yet written in the working epoch, in sequential or random block order. One
  *       invocation writes every block once ({@value #FIRST_TOUCH_BLOCKS} writes, reported per
@@ -50,7 +50,12 @@ import org.openjdk.jmh.annotations.Warmup;
  *       contents are already saved: the cost is the interception plus the saved-block lookup.
  * </ul>
  *
- * Run (about 6 minutes on 2 cores):
+ * Between iterations, outside the measured region, overwritten files are written back (forced)
+ * and appended files cut back, so no iteration pays for the previous one's writeback. The two file systems run as separate trials,
+ * one after the other; on a machine whose load changes, {@link PairedWriteBenchmark} measures the
+ * same cases interleaved and gives steadier ratios.
+ *
+ * <p>Run (about 3.5 minutes on 2 cores):
  *
  * <pre>
  * mvn -Pjmh test-compile exec:exec -Djmh.args="-f 1 -rf json -rff target/write.json WriteBenchmark"
