@@ -712,15 +712,15 @@ public final class Tracker {
         // an append lands at the end of the file, and every byte between the current size and
         // the size at the start of the epoch is saved already (truncation saves what it cuts)
         ensureTouched(c.file);
-        return c.delegate.write(srcs, offset, length);
+        return writeRelative(c, srcs, offset, length);
       }
       ensureTouched(c.file);
       if (c.file.created || c.file.startSize == 0) {
-        return c.delegate.write(srcs, offset, length); // nothing to save: skip the lseek
+        return writeRelative(c, srcs, offset, length); // nothing to save: skip the lseek
       }
       synchronized (c) {
         beforeWrite(c.file, c, c.delegate.position(), total);
-        return c.delegate.write(srcs, offset, length);
+        return writeRelative(c, srcs, offset, length);
       }
     } finally {
       lock.unlock();
@@ -735,6 +735,12 @@ public final class Tracker {
     if (!c.isOpen()) {
       throw new ClosedChannelException();
     }
+  }
+
+  /** A single buffer goes through {@code write}, not the gathering {@code writev}. */
+  private static long writeRelative(MetamoriFileChannel c, ByteBuffer[] srcs, int offset, int length)
+      throws IOException {
+    return length == 1 ? c.delegate.write(srcs[offset]) : c.delegate.write(srcs, offset, length);
   }
 
   void truncate(MetamoriFileChannel c, long size) throws IOException {

@@ -1,0 +1,132 @@
+package dev.metamori;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Appends are journaled exactly, including appends into a region a truncation freed. */
+class AppendRollbackTest {
+  private static final int BLOCK = 512;
+
+  @TempDir Path tmp;
+
+  private static byte[] bytes(int length, long seed) {
+    byte[] b = new byte[length];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  private static void append(FileChannel channel, byte[] data) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(data);
+    while (b.hasRemaining()) {
+      channel.write(b);
+    }
+  }
+
+  @Test
+  void appendsThroughAChannelAndAStreamRollBackToTheOriginalBytes() throws IOException {
+    Path root = Files.createDirectories(tmp.resolve("root"));
+    Path file = root.resolve("log");
+    byte[] original = bytes(3 * BLOCK + 100, 1);
+    Files.write(file, original);
+    try (Checkpointer cp =
+        Checkpointer.builder(tmp.resolve("store")).track(root).blockSize(BLOCK).open()) {
+      Path p = cp.fileSystem().getPath(file.toString());
+      try (FileChannel c = FileChannel.open(p, StandardOpenOption.APPEND)) {
+        append(c, bytes(5000, 2));
+      }
+      try (OutputStream out = Files.newOutputStream(p, StandardOpenOption.APPEND)) {
+        out.write(bytes(700, 3));
+      }
+      cp.rollback(0);
+    }
+    assertArrayEquals(original, Files.readAllBytes(file));
+  }
+
+  @Test
+  void anAppendChannelKeptOpenAcrossACommitRollsBackToThatCommit() throws IOException {
+    Path root = Files.createDirectories(tmp.resolve("root"));
+    Path file = root.resolve("log");
+    Files.write(file, bytes(BLOCK + 7, 4));
+    try (Checkpointer cp =
+        Checkpointer.builder(tmp.resolve("store")).track(root).blockSize(BLOCK).open()) {
+      Path p = cp.fileSystem().getPath(file.toString());
+      byte[] atCommit;
+      long epoch;
+      try (FileChannel c = FileChannel.open(p, StandardOpenOption.APPEND)) {
+        append(c, bytes(900, 5));
+        epoch = cp.commit();
+        atCommit = Files.readAllBytes(file);
+        append(c, bytes(1300, 6));
+      }
+      cp.rollback(epoch);
+      assertArrayEquals(atCommit, Files.readAllBytes(file));
+    }
+  }
+
+  /**
+   * A file truncated and then appended to, in one epoch or across a commit, through several
+   * channels: rolling back restores the bytes of the epoch exactly, including the old blocks
+   * the appends overwrote after the truncation.
+   */
+  @Test
+  void appendsAfterATruncationRollBackExactly() {
+    qt().withExamples(60)
+        .forAll(
+            integers().between(0, 6 * BLOCK),
+            integers().between(0, 6 * BLOCK),
+            integers().between(0, 8 * BLOCK),
+            integers().between(0, 1))
+        .checkAssert(
+            (size, cut, appended, commitBetween) -> {
+              try {
+                checkTruncateThenAppend(size, Math.min(cut, size), appended, commitBetween == 1);
+              } catch (IOException e) {
+                throw new AssertionError(e);
+              }
+            });
+  }
+
+  private void checkTruncateThenAppend(int size, int cut, int appended, boolean commitBetween)
+      throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "case");
+    Path root = Files.createDirectories(dir.resolve("root"));
+    Path file = root.resolve("data");
+    byte[] original = bytes(size, size * 31L + cut);
+    Files.write(file, original);
+    try (Checkpointer cp =
+        Checkpointer.builder(dir.resolve("store")).track(root).blockSize(BLOCK).open()) {
+      FileSystem fs = cp.fileSystem();
+      Path p = fs.getPath(file.toString());
+      long target = 0;
+      byte[] expected = original;
+      try (FileChannel c = FileChannel.open(p, StandardOpenOption.WRITE)) {
+        c.truncate(cut);
+      }
+      if (commitBetween) {
+        target = cp.commit();
+        expected = Files.readAllBytes(file);
+      }
+      try (FileChannel c = FileChannel.open(p, StandardOpenOption.APPEND)) {
+        byte[] data = bytes(appended, appended);
+        int half = appended / 2;
+        append(c, java.util.Arrays.copyOfRange(data, 0, half));
+        append(c, java.util.Arrays.copyOfRange(data, half, appended));
+      }
+      cp.rollback(target);
+      assertArrayEquals(expected, Files.readAllBytes(file));
+    }
+  }
+}
