@@ -1,6 +1,7 @@
 package dev.metamori.bench;
 
 import dev.metamori.Checkpointer;
+import dev.metamori.Durability;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -29,7 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Write cost of 4 KiB positional or appending {@link FileChannel} writes to a file under a
  * tracked root, through Metamori's file system ({@code fs=metamori}) and, in the same run,
- * through the default file system on an identical file ({@code fs=default}). Data is
+ * through the default file system on an identical file ({@code fs=default}); {@code
+ * fs=metamori-system} is Metamori with {@code Durability.SYSTEM} (each first change of a block
+ * forces the journal before the data write). Data is
  * incompressible random bytes; files live in {@code java.io.tmpdir} (or {@code
  * -Dmetamori.bench.dir}). Nothing is forced to storage inside the measured region.
  *
@@ -73,7 +76,8 @@ public class WriteBenchmark {
   /** A tracked root with one file and, for {@code fs=metamori}, an open store. */
   @State(Scope.Thread)
   public abstract static class FileState {
-    @Param({"metamori", "default"})
+    /** {@code metamori} (durability PROCESS), {@code metamori-system} (SYSTEM) or {@code default}. */
+    @Param({"metamori", "metamori-system", "default"})
     public String fs;
 
     Path dir;
@@ -95,14 +99,19 @@ public class WriteBenchmark {
       real = root.resolve("data.bin");
       BenchFiles.writeRandomFile(real, initialSize(), random);
       random.nextBytes(buffer.array());
-      if (fs.equals("metamori")) {
-        cp = Checkpointer.builder(dir.resolve("store")).track(root).open();
+      if (fs.startsWith("metamori")) {
+        cp =
+            Checkpointer.builder(dir.resolve("store"))
+                .track(root)
+                .durability(fs.equals("metamori-system") ? Durability.SYSTEM : Durability.PROCESS)
+                .open();
         fileSystem = cp.fileSystem();
         baseEpoch = cp.commit();
       } else if (fs.equals("default")) {
         fileSystem = FileSystems.getDefault();
       } else {
-        throw new IllegalArgumentException("fs must be metamori or default, was " + fs);
+        throw new IllegalArgumentException(
+            "fs must be metamori, metamori-system or default, was " + fs);
       }
     }
 
