@@ -55,7 +55,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * Between iterations, outside the measured region, overwritten files are written back (forced)
  * and appended files cut back, so no iteration pays for the previous one's writeback. The two file systems run as separate trials,
- * one after the other; on a machine whose load changes, {@link PairedWriteBenchmark} measures the
+ * one after the other; on a machine whose load changes, {@link PairedWritesBenchmark} measures the
  * same cases interleaved and gives steadier ratios.
  *
  * <p>Run (about 3.5 minutes on 2 cores):

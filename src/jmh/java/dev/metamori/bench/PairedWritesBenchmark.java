@@ -44,14 +44,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Run (about 1.5 minutes), then take per-iteration ratios from the JSON file:
  *
  * <pre>
- * mvn -Pjmh test-compile exec:exec -Djmh.args="-f 1 -rf json -rff target/paired.json PairedWriteBenchmark"
+ * mvn -Pjmh test-compile exec:exec -Djmh.args="-f 1 -rf json -rff target/paired.json PairedWritesBenchmark"
  * jq -r '.[] | [(.benchmark|split(".")|.[-1]), ((.params // {})|tostring),
  *   ([.secondaryMetrics.metamoriNanos.rawData[0], .secondaryMetrics.defaultNanos.rawData[0]]
  *    | transpose | map(.[0] / .[1]) | sort | .[length / 2 | floor])] | @tsv' target/paired.json
  * </pre>
  */
 @Fork(1)
-public class PairedWriteBenchmark {
+public class PairedWritesBenchmark {
   static final int BLOCK = 4096;
   static final int BATCH = 64;
 
