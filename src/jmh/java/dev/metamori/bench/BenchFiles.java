@@ -11,7 +11,7 @@ import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
 import java.util.Random;
 
-/** File helpers shared by the benchmarks. */
+/** File utilities shared by the benchmarks. */
 final class BenchFiles {
   /**
    * The directory the benchmarks put their temporary trees in: the system property {@code
