@@ -184,9 +184,7 @@ public final class Tracker {
     lock.lock();
     try {
       checkOpen();
-      synchronized (this) {
-        return journal.verify();
-      }
+      return journal.verify();
     } finally {
       lock.unlock();
     }
@@ -462,8 +460,8 @@ public final class Tracker {
 
   /** Saves size and attributes on the first change of {@code f} in the working epoch. */
   private void ensureTouched(TrackedFile f) throws IOException {
-    if (f.generation == generation) {
-      return;
+    if (f.generation == generation || f.detached) {
+      return; // a detached file has left the trees: nothing of it is journaled
     }
     synchronized (f) {
       if (f.generation == generation) {
@@ -519,11 +517,8 @@ public final class Tracker {
 
   /** Saves the blocks of {@code [pos, pos + len)} that the working epoch has not saved yet. */
   void beforeWrite(TrackedFile f, MetamoriFileChannel channel, long pos, long len) throws IOException {
-    if (f.detached) {
-      return;
-    }
     ensureTouched(f);
-    if (f.created || pos >= f.startSize || len <= 0) {
+    if (f.detached || f.created || pos >= f.startSize || len <= 0) {
       return;
     }
     synchronized (f) {
@@ -538,11 +533,8 @@ public final class Tracker {
 
   /** Saves the blocks a truncation to {@code newSize} would cut off. */
   void beforeTruncate(TrackedFile f, MetamoriFileChannel channel, long newSize) throws IOException {
-    if (f.detached) {
-      return;
-    }
     ensureTouched(f);
-    if (f.created || newSize >= f.startSize) {
+    if (f.detached || f.created || newSize >= f.startSize) {
       return;
     }
     synchronized (f) {
@@ -708,15 +700,12 @@ public final class Tracker {
         beforeWrite(c.file, c, position, total);
         return c.delegate.write(srcs[offset], position);
       }
-      if (c.append) {
-        // an append lands at the end of the file, and every byte between the current size and
-        // the size at the start of the epoch is saved already (truncation saves what it cuts)
-        ensureTouched(c.file);
-        return writeRelative(c, srcs, offset, length);
-      }
       ensureTouched(c.file);
-      if (c.file.created || c.file.startSize == 0) {
-        return writeRelative(c, srcs, offset, length); // nothing to save: skip the lseek
+      // nothing to save, so no lseek for the position: an append lands at the end of the file,
+      // and every byte between the current size and the epoch's start size is saved already
+      // (truncation saves what it cuts); a new, detached or initially empty file saves nothing
+      if (c.append || c.file.detached || c.file.created || c.file.startSize == 0) {
+        return writeRelative(c, srcs, offset, length);
       }
       synchronized (c) {
         beforeWrite(c.file, c, c.delegate.position(), total);
