@@ -237,10 +237,6 @@ public final class Journal implements Closeable {
     return channel;
   }
 
-  public Durability durability() {
-    return durability;
-  }
-
   /** Whether commits, rollbacks and recovery force what they write. */
   public boolean forcing() {
     return durability != Durability.NONE;
