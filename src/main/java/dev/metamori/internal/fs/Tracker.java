@@ -121,7 +121,7 @@ public final class Tracker {
     Lock lock = epochLock.writeLock();
     lock.lock();
     try {
-      journal.recover(new UndoApplier(delegate, journal, posix, journal.forcing()));
+      journal.recover(new UndoApplier(delegate, journal, posix, journal.forcing(), true));
       newGeneration();
     } finally {
       lock.unlock();
@@ -169,7 +169,7 @@ public final class Tracker {
       checkOpen();
       journal.prepareRollback(target);
       closeChannels(false);
-      journal.rollback(target, new UndoApplier(delegate, journal, posix, journal.forcing()));
+      journal.rollback(target, new UndoApplier(delegate, journal, posix, journal.forcing(), false));
       files.values().forEach(TrackedFile::dropMappings);
       files.clear();
       newGeneration();

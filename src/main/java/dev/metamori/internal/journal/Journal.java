@@ -583,6 +583,11 @@ public final class Journal implements Closeable {
         }
       }
       undo.finish();
+      if (forcing()) {
+        // the segment outlives the epoch's removal from the index until it is deleted below;
+        // after a power loss only the progress tells it from a segment the index has lost
+        progress.force();
+      }
       index.removeEpoch(epoch.id());
       index.putMeta(META_CURRENT, epoch.parent());
       index.commit(forcing());
