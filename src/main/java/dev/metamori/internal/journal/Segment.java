@@ -161,6 +161,11 @@ final class Segment implements Closeable {
     }
   }
 
+  /** The sequence number the next appended record gets. */
+  synchronized long nextSeq() {
+    return nextSeq;
+  }
+
   synchronized long size() {
     return end;
   }
@@ -213,7 +218,8 @@ final class Segment implements Closeable {
    * interrupted final append (it runs past the end of the file, or only zeros follow it) ends
    * the scan with {@code tornTail}; any other damage is a {@link CorruptStoreException}.
    * {@code blockKeys} holds, for each BLOCK record, its file id, block index and sequence
-   * number, three longs a record.
+   * number, three longs a record; and likewise for each PAGE and MANIFEST record, with {@link
+   * Journal#stateKey} of its item in place of the file id and the page or part number.
    */
   Scan scan() throws IOException {
     long size = channel.size();
@@ -280,6 +286,21 @@ final class Segment implements Closeable {
         }
         blockKeys[3 * blocks] = fileId;
         blockKeys[3 * blocks + 1] = f.getLong(RecordCodec.HEADER + 12 + pathLength);
+        blockKeys[3 * blocks + 2] = n;
+        blocks++;
+      } else if (frame[4] == UndoRecord.PAGE || frame[4] == UndoRecord.MANIFEST) {
+        if (3 * blocks + 3 > blockKeys.length) {
+          blockKeys = java.util.Arrays.copyOf(blockKeys, blockKeys.length * 2);
+        }
+        long item = f.getLong(RecordCodec.HEADER);
+        if (item < 0) {
+          throw corrupt(pos, "state record of item " + item);
+        }
+        blockKeys[3 * blocks] = Journal.stateKey(item);
+        blockKeys[3 * blocks + 1] =
+            frame[4] == UndoRecord.PAGE
+                ? f.getLong(RecordCodec.HEADER + 8)
+                : f.getInt(RecordCodec.HEADER + 8);
         blockKeys[3 * blocks + 2] = n;
         blocks++;
       }
