@@ -43,6 +43,11 @@ class VolatileStateTest {
     cp.close();
   }
 
+  /** {@code name} in the tracked tree, through the journaling file system. */
+  private Path tracked(String name) {
+    return cp.fileSystem().getPath(data.resolve(name).toString());
+  }
+
   private void reopen() throws IOException {
     cp.close();
     cp = Checkpointer.builder(store).track(data).open();
@@ -101,13 +106,13 @@ class VolatileStateTest {
     assertArrayEquals(new byte[(int) grid.size()], read(grid), "a new region is zeroed");
     grid.buffer().putDouble(8, 1.5);
     grid.putLong(grid.size() - 8, 42);
-    Files.writeString(data.resolve("step.txt"), "one");
+    Files.writeString(tracked("step.txt"), "one");
     long one = cp.commit();
     byte[] atOne = read(grid);
 
     grid.buffer().putDouble(8, 2.5);
     grid.put(5000, (byte) 7);
-    Files.writeString(data.resolve("step.txt"), "two");
+    Files.writeString(tracked("step.txt"), "two");
     long two = cp.commit();
     byte[] atTwo = read(grid);
     grid.putLong(100, -1); // uncommitted
@@ -188,14 +193,14 @@ class VolatileStateTest {
     }
     cp.commit();
     List<Epoch> epochs = cp.epochs();
-    long first = epochs.get(epochs.size() - 1).bytes();
+    long first = epochs.get(epochs.size() - 1).bytesJournaled();
     assertTrue(first > (64L << 20), "the first commit stores everything: " + first);
 
     blob.bytes[2_000_000] ^= 1;
     region.putLong(40L << 20, 77);
     cp.commit();
     epochs = cp.epochs();
-    long second = epochs.get(epochs.size() - 1).bytes();
+    long second = epochs.get(epochs.size() - 1).bytesJournaled();
     assertTrue(second < 200_000, "one changed chunk and one changed page: " + second + " bytes");
 
     byte[] before = blob.bytes.clone();
@@ -209,13 +214,13 @@ class VolatileStateTest {
     MemoryRegion region = cp.region("r", 8192);
     Numbers numbers = new Numbers();
     cp.register("numbers", numbers);
-    Path file = data.resolve("f.txt");
+    Path file = tracked("f.txt");
     Files.writeString(file, "captured");
     region.putLong(0, 1);
     numbers.values.add(1L);
     CompletableFuture<Long> future = cp.commitAsync();
     // after capture: these belong to the next epoch, whether or not the commit is durable yet
-    Files.writeString(cp.fileSystem().getPath(file.toString()), "after");
+    Files.writeString(file, "after");
     region.putLong(0, 2);
     numbers.values.add(2L);
     long epoch = future.join();

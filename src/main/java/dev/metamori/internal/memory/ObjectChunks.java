@@ -10,7 +10,6 @@ import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -133,12 +132,20 @@ final class ObjectChunks {
     long[] length = {0};
     try (ChunkingOutputStream out =
         new ChunkingOutputStream(
-            (data, off, len) -> {
-              sha.update(data, off, len);
+            Chunker.DEFAULT,
+            chunk -> {
+              int len = chunk.remaining();
+              sha.update(chunk.duplicate());
               byte[] hash = sha.digest();
               hashes.add(hash);
               int k = known == null ? -1 : known.find(ByteBuffer.wrap(hash));
-              chunks.add(k >= 0 ? (Object) k : Arrays.copyOfRange(data, off, off + len));
+              if (k >= 0) {
+                chunks.add(k);
+              } else {
+                byte[] copy = new byte[len];
+                chunk.duplicate().get(copy);
+                chunks.add(copy);
+              }
               length[0] += len;
             })) {
       object.save(out);
