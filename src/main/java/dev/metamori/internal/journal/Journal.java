@@ -291,17 +291,17 @@ public final class Journal implements Closeable {
 
   private synchronized Segment openWorking() throws IOException {
     if (working == null) {
-      working = createSegment(next);
+      working = createSegment(next, sealedPending ? Segment.AFTER_SEALED : 0);
     }
     return working;
   }
 
-  private Segment createSegment(long id) throws IOException {
+  private Segment createSegment(long id, int flags) throws IOException {
     long nonce;
     do {
       nonce = random.nextLong();
     } while (nonce == 0);
-    Segment segment = Segment.create(segmentFile(id), id, nonce, blockSize);
+    Segment segment = Segment.create(segmentFile(id), id, nonce, blockSize, flags);
     if (durability == Durability.SYSTEM) {
       segment.force();
       forceDirectory(segments);
@@ -373,6 +373,7 @@ public final class Journal implements Closeable {
    * yet committed.
    */
   public Sealed seal() {
+    sealedPending = true;
     Sealed sealed = new Sealed(next, current, working);
     working = null;
     next++;
@@ -388,6 +389,8 @@ public final class Journal implements Closeable {
   }
 
   private long nextItem;
+  /** Whether an epoch is sealed and not yet committed: segments created now say so. */
+  private volatile boolean sealedPending;
 
   /** The volatile item called {@code name} in the committed epochs: {id, size, pageSize, epoch}. */
   public long[] name(String name) throws CorruptStoreException {
@@ -419,7 +422,7 @@ public final class Journal implements Closeable {
             @Override
             public long append(UndoRecord record) throws IOException {
               if (target[0] == null) {
-                target[0] = createSegment(id);
+                target[0] = createSegment(id, 0);
               }
               long seq = target[0].nextSeq();
               target[0].append(record);
@@ -482,6 +485,7 @@ public final class Journal implements Closeable {
     index.putMeta(META_NEXT, next);
     index.commit(forcing());
     current = id;
+    sealedPending = false;
     if (segment != null) {
       segment.close();
     }
@@ -795,10 +799,13 @@ public final class Journal implements Closeable {
       if (!file.getFileName().toString().equals(segmentFile(s.epoch).getFileName().toString())) {
         throw s.corrupt(0, "the segment header names epoch " + s.epoch);
       }
-      // next + 1: the working epoch while epoch next was being committed (without a commit
-      // record: with one, two commits were lost)
+      // next + 1: the working epoch while epoch next was being committed, as its header says
+      // (and without a commit record of its own)
       boolean working =
-          s.epoch == next || (s.epoch == next + 1 && !endsInCommit(s));
+          s.epoch == next
+              || (s.epoch == next + 1
+                  && (s.flags & Segment.AFTER_SEALED) != 0
+                  && !endsInCommit(s));
       if (!working && !progress.names(s.nonce)) {
         throw new CorruptStoreException(
             store.resolve("index.mv"),

@@ -44,13 +44,17 @@ final class Segment implements Closeable {
     this.end = end;
   }
 
-  static Segment create(Path file, long epoch, long nonce, int blockSize) throws IOException {
+  /** Header flag: created while the epoch before was sealed and not yet committed. */
+  static final int AFTER_SEALED = 1;
+
+  static Segment create(Path file, long epoch, long nonce, int blockSize, int flags)
+      throws IOException {
     FileChannel channel =
         FileChannel.open(
             file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
     ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
     header.put(MAGIC).putInt(FORMAT_VERSION).putInt(blockSize).putLong(epoch).putLong(nonce);
-    header.putInt(0);
+    header.putInt(flags);
     header.putInt(RecordCodec.XXHASH.hash(header.array(), 0, HEADER_SIZE - 4, RecordCodec.CHECKSUM_SEED));
     header.flip();
     try {
@@ -65,8 +69,13 @@ final class Segment implements Closeable {
       }
       throw e;
     }
-    return new Segment(file, channel, epoch, nonce, blockSize, HEADER_SIZE);
+    Segment s = new Segment(file, channel, epoch, nonce, blockSize, HEADER_SIZE);
+    s.flags = flags;
+    return s;
   }
+
+  /** Header flags ({@link #AFTER_SEALED}). */
+  int flags;
 
   /** Opens an existing segment for reading, checking its header. */
   static Segment open(Path file) throws IOException {
@@ -107,7 +116,9 @@ final class Segment implements Closeable {
       int blockSize = header.getInt();
       long epoch = header.getLong();
       long nonce = header.getLong();
-      return new Segment(file, channel, epoch, nonce, blockSize, channel.size());
+      Segment s = new Segment(file, channel, epoch, nonce, blockSize, channel.size());
+      s.flags = header.getInt();
+      return s;
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
