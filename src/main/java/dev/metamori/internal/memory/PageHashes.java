@@ -1,6 +1,7 @@
 package dev.metamori.internal.memory;
 
 import java.nio.ByteBuffer;
+import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -22,8 +23,11 @@ import net.jpountz.xxhash.XXHashFactory;
  */
 public final class PageHashes {
 
-  /** Seed of XXH64; part of nothing persistent, but fixed so hashes are reproducible. */
-  static final long SEED = 0;
+  /**
+   * Source of per-instance seeds. The hashes never leave memory, so the seed need not be stable;
+   * a secret one means page contents chosen by an adversary cannot be crafted to collide.
+   */
+  private static final SecureRandom SEEDS = new SecureRandom();
 
   /** Regions at least this large are scanned in parallel. */
   static final long PARALLEL_THRESHOLD = 32L << 20;
@@ -35,10 +39,12 @@ public final class PageHashes {
 
   private final long[] hashes;
   private final int pageSize;
+  private final long seed;
 
-  private PageHashes(long[] hashes, int pageSize) {
+  private PageHashes(long[] hashes, int pageSize, long seed) {
     this.hashes = hashes;
     this.pageSize = pageSize;
+    this.seed = seed;
   }
 
   /**
@@ -52,14 +58,17 @@ public final class PageHashes {
     if (count > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("too many pages: " + count);
     }
-    PageHashes h = new PageHashes(new long[(int) count], memory.pageSize());
+    PageHashes h = new PageHashes(new long[(int) count], memory.pageSize(), SEEDS.nextLong());
     h.scan(memory);
     return h;
   }
 
-  /** Returns the XXH64 of the bytes remaining in {@code buf}, without moving its position. */
-  static long hash(ByteBuffer buf) {
-    return XXH64.hash(buf, buf.position(), buf.remaining(), SEED);
+  /**
+   * Returns this instance's hash of the bytes remaining in {@code buf}, without moving its
+   * position: what {@link #reset} expects for a page whose bytes the caller already holds.
+   */
+  public long hash(ByteBuffer buf) {
+    return XXH64.hash(buf, buf.position(), buf.remaining(), seed);
   }
 
   /** Returns the number of pages tracked. */
@@ -82,8 +91,12 @@ public final class PageHashes {
     return scan(memory, memory.size() >= PARALLEL_THRESHOLD);
   }
 
-  /** As {@link #scan(OffHeapMemory)}, with the choice of parallelism made by the caller. */
-  long[] scan(OffHeapMemory memory, boolean parallel) {
+  /**
+   * As {@link #scan(OffHeapMemory)}, with the choice made by the caller: {@code parallel} splits
+   * the pages into 8 MiB ranges hashed on the common {@link java.util.concurrent.ForkJoinPool};
+   * otherwise the calling thread hashes them all.
+   */
+  public long[] scan(OffHeapMemory memory, boolean parallel) {
     checkLayout(memory);
     int pagesPerTask = (int) Math.max(1, BYTES_PER_TASK / pageSize);
     int tasks = (int) ((hashes.length + (long) pagesPerTask - 1) / pagesPerTask);
@@ -114,7 +127,8 @@ public final class PageHashes {
   }
 
   /**
-   * Records {@code hash} for page {@code n}, e.g. one computed while the page was copied out.
+   * Records {@code hash} for page {@code n}, e.g. one {@link #hash(ByteBuffer)} computed while
+   * the page was copied out.
    */
   public void reset(long n, long hash) {
     hashes[checkPage(n)] = hash;

@@ -80,12 +80,12 @@ class PageHashesTest {
     m.put(3 * 64, (byte) 9);
     h.rehash(m, 3);
     m.put(5 * 64, (byte) 9);
-    h.reset(5, PageHashes.hash(m.page(5)));
+    h.reset(5, h.hash(m.page(5)));
     m.put(7 * 64, (byte) 9);
     assertArrayEquals(new long[] {7}, h.scan(m));
     h.reset(2, 42);
     assertArrayEquals(new long[] {2}, h.scan(m));
-    assertEquals(PageHashes.hash(m.page(2)), h.hashOf(2));
+    assertEquals(h.hash(m.page(2)), h.hashOf(2));
   }
 
   @Test
