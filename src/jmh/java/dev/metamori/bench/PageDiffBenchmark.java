@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.State;
  *
  * <ul>
  *   <li>{@link #hashScan}: {@link PageHashes} (XXH64 per page, 8 bytes of shadow per page) on
- *       the common ForkJoin pool; {@link #hashScanOneThread} on the calling thread only;
+ *       the calling thread; {@link #hashScanParallel} split over the common ForkJoin pool;
  *   <li>{@link #shadowScan}: {@link ShadowCopy}, a second copy of the region compared with
  *       {@code ByteBuffer.mismatch} per page, changed pages copied into it;
  *   <li>{@link #memcpy}: a direct-to-direct copy of the whole region on one thread, the
@@ -85,16 +85,16 @@ public class PageDiffBenchmark {
     }
   }
 
-  /** Hash scan, parallel for regions of 32 MiB and more. */
+  /** Hash scan on the calling thread (the default). */
   @Benchmark
   public long[] hashScan() {
-    return check(hashes.scan(region, true));
+    return check(hashes.scan(region, false));
   }
 
-  /** Hash scan on one thread. */
+  /** Hash scan split over the common ForkJoin pool in 8 MiB ranges. */
   @Benchmark
-  public long[] hashScanOneThread() {
-    return check(hashes.scan(region, false));
+  public long[] hashScanParallel() {
+    return check(hashes.scan(region, true));
   }
 
   /** Mismatch against a full shadow copy, updating it. */

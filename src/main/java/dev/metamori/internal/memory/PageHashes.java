@@ -15,8 +15,9 @@ import net.jpountz.xxhash.XXHashFactory;
  * page). A change is missed only if the new bytes of a page hash to exactly the old value; see
  * {@code docs/memory-notes.md} for the probability.
  *
- * <p>Hashing reads the direct buffers in place (no copy to the heap). Large regions are scanned
- * on the common {@link java.util.concurrent.ForkJoinPool}, split into contiguous page ranges.
+ * <p>Hashing reads the direct buffers in place (no copy to the heap). {@link #scan(OffHeapMemory,
+ * boolean)} can split the pages over the common {@link java.util.concurrent.ForkJoinPool}; it is
+ * not the default because it was not measurably faster on a busy two-core machine.
  *
  * <p>Not thread-safe: the caller serialises {@link #scan}, {@link #reset} and {@link #rehash},
  * and must not write the memory during a scan if it wants a consistent answer.
@@ -28,9 +29,6 @@ public final class PageHashes {
    * a secret one means page contents chosen by an adversary cannot be crafted to collide.
    */
   private static final SecureRandom SEEDS = new SecureRandom();
-
-  /** Regions at least this large are scanned in parallel. */
-  static final long PARALLEL_THRESHOLD = 32L << 20;
 
   /** Bytes hashed by one parallel task; large enough that task overhead does not show. */
   private static final long BYTES_PER_TASK = 8L << 20;
@@ -54,12 +52,17 @@ public final class PageHashes {
    *     pages
    */
   public static PageHashes of(OffHeapMemory memory) {
+    return of(memory, false);
+  }
+
+  /** As {@link #of(OffHeapMemory)}, hashing in parallel if {@code parallel}. */
+  public static PageHashes of(OffHeapMemory memory, boolean parallel) {
     long count = memory.pageCount();
     if (count > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("too many pages: " + count);
     }
     PageHashes h = new PageHashes(new long[(int) count], memory.pageSize(), SEEDS.nextLong());
-    h.scan(memory);
+    h.scan(memory, parallel);
     return h;
   }
 
@@ -83,12 +86,13 @@ public final class PageHashes {
 
   /**
    * Returns, in ascending order, the pages whose hash differs from the one recorded at the last
-   * scan, baseline, {@link #reset} or {@link #rehash}, and records the new hashes.
+   * scan, baseline, {@link #reset} or {@link #rehash}, and records the new hashes. Runs on the
+   * calling thread.
    *
    * @throws IllegalArgumentException if {@code memory} has a different page layout
    */
   public long[] scan(OffHeapMemory memory) {
-    return scan(memory, memory.size() >= PARALLEL_THRESHOLD);
+    return scan(memory, false);
   }
 
   /**

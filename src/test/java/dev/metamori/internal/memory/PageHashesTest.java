@@ -64,13 +64,13 @@ class PageHashesTest {
   @Test
   void parallelScanOfALargeRegion() {
     OffHeapMemory m = new OffHeapMemory(40L << 20, 4096);
-    PageHashes h = PageHashes.of(m);
+    PageHashes h = PageHashes.of(m, true);
     long[] dirty = {0, 1, 2047, 2048, 5000, 10239};
     for (long p : dirty) {
       m.put(p * 4096 + 17, (byte) 1);
     }
-    assertArrayEquals(dirty, h.scan(m));
-    assertEquals(0, h.scan(m).length);
+    assertArrayEquals(dirty, h.scan(m, true));
+    assertEquals(0, h.scan(m, true).length);
   }
 
   @Test
