@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
@@ -92,7 +93,7 @@ class ChunkerTest {
               if (rnd.nextBoolean()) {
                 // Some long runs of one byte so that max-size cuts are exercised too.
                 for (int i = 0; i < len; i += 1 + rnd.nextInt(3000)) {
-                  java.util.Arrays.fill(data, i, Math.min(len, i + rnd.nextInt(2500)), (byte) 7);
+                  Arrays.fill(data, i, Math.min(len, i + rnd.nextInt(2500)), (byte) 7);
                 }
               }
               List<byte[]> expected = split(data, SMALL.chunkLengths(data));
@@ -195,7 +196,7 @@ class ChunkerTest {
     List<byte[]> out = new ArrayList<>();
     int off = 0;
     for (int n : lengths) {
-      out.add(java.util.Arrays.copyOfRange(data, off, off + n));
+      out.add(Arrays.copyOfRange(data, off, off + n));
       off += n;
     }
     return out;
