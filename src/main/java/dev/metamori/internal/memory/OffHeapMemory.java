@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A zeroed, fixed-size block of off-heap memory addressed by {@code long} offsets, made of
@@ -147,7 +148,7 @@ public final class OffHeapMemory {
 
   /** Copies {@code len} bytes starting at {@code offset} into {@code dst[off..off+len)}. */
   public void get(long offset, byte[] dst, int off, int len) {
-    java.util.Objects.checkFromIndexSize(off, len, dst.length);
+    Objects.checkFromIndexSize(off, len, dst.length);
     checkRange(offset, len);
     while (len > 0) {
       ByteBuffer c = chunks[chunkIndex(offset)];
@@ -162,7 +163,7 @@ public final class OffHeapMemory {
 
   /** Copies {@code src[off..off+len)} to the memory starting at {@code offset}. */
   public void put(long offset, byte[] src, int off, int len) {
-    java.util.Objects.checkFromIndexSize(off, len, src.length);
+    Objects.checkFromIndexSize(off, len, src.length);
     checkRange(offset, len);
     while (len > 0) {
       ByteBuffer c = chunks[chunkIndex(offset)];

@@ -1,6 +1,7 @@
 package dev.metamori.internal.memory;
 
 import java.nio.ByteBuffer;
+import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -14,19 +15,20 @@ import net.jpountz.xxhash.XXHashFactory;
  * page). A change is missed only if the new bytes of a page hash to exactly the old value; see
  * {@code docs/memory-notes.md} for the probability.
  *
- * <p>Hashing reads the direct buffers in place (no copy to the heap). Large regions are scanned
- * on the common {@link java.util.concurrent.ForkJoinPool}, split into contiguous page ranges.
+ * <p>Hashing reads the direct buffers in place (no copy to the heap). {@link #scan(OffHeapMemory,
+ * boolean)} can split the pages over the common {@link java.util.concurrent.ForkJoinPool}; it is
+ * not the default because it was not measurably faster on a busy two-core machine.
  *
  * <p>Not thread-safe: the caller serialises {@link #scan}, {@link #reset} and {@link #rehash},
  * and must not write the memory during a scan if it wants a consistent answer.
  */
 public final class PageHashes {
 
-  /** Seed of XXH64; part of nothing persistent, but fixed so hashes are reproducible. */
-  static final long SEED = 0;
-
-  /** Regions at least this large are scanned in parallel. */
-  static final long PARALLEL_THRESHOLD = 32L << 20;
+  /**
+   * Source of per-instance seeds. The hashes never leave memory, so the seed need not be stable;
+   * a secret one means page contents chosen by an adversary cannot be crafted to collide.
+   */
+  private static final SecureRandom SEEDS = new SecureRandom();
 
   /** Bytes hashed by one parallel task; large enough that task overhead does not show. */
   private static final long BYTES_PER_TASK = 8L << 20;
@@ -35,10 +37,12 @@ public final class PageHashes {
 
   private final long[] hashes;
   private final int pageSize;
+  private final long seed;
 
-  private PageHashes(long[] hashes, int pageSize) {
+  private PageHashes(long[] hashes, int pageSize, long seed) {
     this.hashes = hashes;
     this.pageSize = pageSize;
+    this.seed = seed;
   }
 
   /**
@@ -48,18 +52,26 @@ public final class PageHashes {
    *     pages
    */
   public static PageHashes of(OffHeapMemory memory) {
+    return of(memory, false);
+  }
+
+  /** As {@link #of(OffHeapMemory)}, hashing in parallel if {@code parallel}. */
+  public static PageHashes of(OffHeapMemory memory, boolean parallel) {
     long count = memory.pageCount();
     if (count > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("too many pages: " + count);
     }
-    PageHashes h = new PageHashes(new long[(int) count], memory.pageSize());
-    h.scan(memory);
+    PageHashes h = new PageHashes(new long[(int) count], memory.pageSize(), SEEDS.nextLong());
+    h.scan(memory, parallel);
     return h;
   }
 
-  /** Returns the XXH64 of the bytes remaining in {@code buf}, without moving its position. */
-  static long hash(ByteBuffer buf) {
-    return XXH64.hash(buf, buf.position(), buf.remaining(), SEED);
+  /**
+   * Returns this instance's hash of the bytes remaining in {@code buf}, without moving its
+   * position: what {@link #reset} expects for a page whose bytes the caller already holds.
+   */
+  public long hash(ByteBuffer buf) {
+    return XXH64.hash(buf, buf.position(), buf.remaining(), seed);
   }
 
   /** Returns the number of pages tracked. */
@@ -74,16 +86,21 @@ public final class PageHashes {
 
   /**
    * Returns, in ascending order, the pages whose hash differs from the one recorded at the last
-   * scan, baseline, {@link #reset} or {@link #rehash}, and records the new hashes.
+   * scan, baseline, {@link #reset} or {@link #rehash}, and records the new hashes. Runs on the
+   * calling thread.
    *
    * @throws IllegalArgumentException if {@code memory} has a different page layout
    */
   public long[] scan(OffHeapMemory memory) {
-    return scan(memory, memory.size() >= PARALLEL_THRESHOLD);
+    return scan(memory, false);
   }
 
-  /** As {@link #scan(OffHeapMemory)}, with the choice of parallelism made by the caller. */
-  long[] scan(OffHeapMemory memory, boolean parallel) {
+  /**
+   * As {@link #scan(OffHeapMemory)}, with the choice made by the caller: {@code parallel} splits
+   * the pages into 8 MiB ranges hashed on the common {@link java.util.concurrent.ForkJoinPool};
+   * otherwise the calling thread hashes them all.
+   */
+  public long[] scan(OffHeapMemory memory, boolean parallel) {
     checkLayout(memory);
     int pagesPerTask = (int) Math.max(1, BYTES_PER_TASK / pageSize);
     int tasks = (int) ((hashes.length + (long) pagesPerTask - 1) / pagesPerTask);
@@ -114,7 +131,8 @@ public final class PageHashes {
   }
 
   /**
-   * Records {@code hash} for page {@code n}, e.g. one computed while the page was copied out.
+   * Records {@code hash} for page {@code n}, e.g. one {@link #hash(ByteBuffer)} computed while
+   * the page was copied out.
    */
   public void reset(long n, long hash) {
     hashes[checkPage(n)] = hash;

@@ -10,7 +10,7 @@ import java.util.Arrays;
  *
  * <p>Not thread-safe.
  */
-final class ShadowCopy {
+public final class ShadowCopy {
 
   private final OffHeapMemory shadow;
 
@@ -19,7 +19,7 @@ final class ShadowCopy {
   }
 
   /** Copies every page of {@code memory} as the baseline. */
-  static ShadowCopy of(OffHeapMemory memory) {
+  public static ShadowCopy of(OffHeapMemory memory) {
     ShadowCopy s = new ShadowCopy(new OffHeapMemory(memory.size(), memory.pageSize()));
     s.scan(memory);
     return s;
@@ -28,8 +28,10 @@ final class ShadowCopy {
   /**
    * Returns, in ascending order, the pages whose bytes differ from the shadow, and copies them
    * into the shadow.
+   *
+   * @throws IllegalArgumentException if {@code memory} has a different layout
    */
-  long[] scan(OffHeapMemory memory) {
+  public long[] scan(OffHeapMemory memory) {
     if (memory.pageSize() != shadow.pageSize() || memory.size() != shadow.size()) {
       throw new IllegalArgumentException("memory layout differs from the shadow's");
     }
