@@ -170,6 +170,9 @@ public final class VolatileState {
       for (int i = 0; i < dirty.length; i++) {
         copies[i] = new byte[region.memory.pageLength(dirty[i])];
         region.memory.copyPage(dirty[i], ByteBuffer.wrap(copies[i]));
+        // the hash of what is stored: a write racing the copy differs from it and is stored by
+        // the next commit (hashing the live page again could adopt a write the copy missed)
+        region.hashes.reset(dirty[i], region.hashes.hash(ByteBuffer.wrap(copies[i])));
       }
       long size = region.size();
       String key = region.key();
@@ -226,7 +229,7 @@ public final class VolatileState {
         java.util.TreeSet<Long> set = new java.util.TreeSet<>();
         // without adopting the new hashes: a refused rollback must leave the next commit intact
         for (long page = 0; page < region.memory.pageCount(); page++) {
-          if (PageHashes.hash(region.memory.page(page)) != region.hashes.hashOf(page)) {
+          if (region.hashes.hash(region.memory.page(page)) != region.hashes.hashOf(page)) {
             set.add(page);
           }
         }
