@@ -334,4 +334,24 @@ class VolatileStateTest {
     blob.save(sink);
     assertEquals(0, sink.size());
   }
+
+  @Test
+  void aDamagedPageIsReportedAndNeverLoadedOrRestoredSilently() throws IOException {
+    MemoryRegion region = cp.region("r", 4 * 4096);
+    byte[] noise = new byte[4 * 4096];
+    new Random(3).nextBytes(noise);
+    region.put(0, noise, 0, noise.length);
+    long one = cp.commit();
+    region.putLong(0, 1);
+    cp.commit();
+    cp.close();
+    Path segment = store.resolve(String.format("segments/%020d.seg", one));
+    byte[] bytes = Files.readAllBytes(segment);
+    bytes[bytes.length / 2] ^= 0x40; // inside one of the incompressible pages
+    Files.write(segment, bytes);
+    cp = Checkpointer.builder(store).track(data).open();
+    assertEquals(1, cp.verify().size());
+    CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> cp.region("r", 4 * 4096));
+    assertEquals(segment.toRealPath(), e.file().toRealPath());
+  }
 }

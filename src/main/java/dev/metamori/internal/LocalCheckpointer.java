@@ -240,6 +240,7 @@ public final class LocalCheckpointer implements Checkpointer {
   @Override
   public synchronized MemoryRegion region(String name, long size) throws IOException {
     checkUsable();
+    awaitInflight();
     return state.region(name, size);
   }
 
