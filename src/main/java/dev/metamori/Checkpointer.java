@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Incremental checkpoints of the files under one or more tracked directory trees.
+ * Incremental checkpoints of the files under one or more tracked directory trees, of named
+ * off-heap {@linkplain MemoryRegion memory regions} and of registered {@linkplain Checkpointable
+ * objects}, committed and rolled back together as one epoch.
  *
  * <p>The application does its file I/O through {@link #fileSystem()} (same path strings as the
  * default file system). Every change under a tracked root is journaled: the first change of a
