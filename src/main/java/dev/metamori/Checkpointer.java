@@ -107,6 +107,23 @@ public interface Checkpointer extends Closeable {
   java.util.concurrent.CompletableFuture<Long> commitAsync() throws IOException;
 
   /**
+   * As {@link #commit()}, and labels the epoch so that {@link #epoch(String)} finds it.
+   *
+   * @throws IllegalArgumentException if {@code label} is empty or longer than 1000 characters
+   */
+  long commit(String label) throws IOException;
+
+  /** As {@link #commitAsync()}, with a label (see {@link #commit(String)}). */
+  java.util.concurrent.CompletableFuture<Long> commitAsync(String label) throws IOException;
+
+  /**
+   * The newest valid epoch committed with {@code label}.
+   *
+   * @throws NoSuchEpochException if no valid epoch has that label
+   */
+  Epoch epoch(String label) throws IOException;
+
+  /**
    * A named region of off-heap memory that is part of the checkpointed state: zeroed if new,
    * or with its contents as of the current epoch if the store has it. The same name gives the
    * same region for the life of this checkpointer.

@@ -12,6 +12,7 @@ import java.time.Instant;
  *     record headers): the cost of being able to return to the parent
  * @param blocksJournaled file blocks whose old contents were saved in this epoch
  * @param filesChanged files and directories changed in this epoch
+ * @param label the label given to {@link Checkpointer#commit(String)}, or null
  */
 public record Epoch(
     long id,
@@ -19,4 +20,12 @@ public record Epoch(
     Instant committedAt,
     long bytesJournaled,
     long blocksJournaled,
-    long filesChanged) {}
+    long filesChanged,
+    String label) {
+
+  /** An epoch without a label. */
+  public Epoch(
+      long id, long parent, Instant committedAt, long bytesJournaled, long blocksJournaled, long filesChanged) {
+    this(id, parent, committedAt, bytesJournaled, blocksJournaled, filesChanged, null);
+  }
+}

@@ -319,4 +319,28 @@ class EpochLifecycleTest extends TrackedTreeFixture {
   private static List<Long> ids(List<Epoch> epochs) {
     return epochs.stream().map(Epoch::id).collect(Collectors.toList());
   }
+
+  @Test
+  void labelledEpochsAreFoundByLabelAndSurviveAReopen() throws IOException {
+    Files.writeString(fs.getPath(data.resolve("small.txt").toString()), "v1");
+    long first = cp.commit("baseline");
+    Files.writeString(fs.getPath(data.resolve("small.txt").toString()), "v2");
+    long second = cp.commitAsync("tuned").join();
+    long third = cp.commit("baseline"); // a label may be reused: the newest wins
+    assertEquals(third, cp.epoch("baseline").id());
+    assertEquals("tuned", cp.epoch("tuned").label());
+    assertEquals(second, cp.epoch("tuned").id());
+    assertThrows(NoSuchEpochException.class, () -> cp.epoch("nope"));
+    assertThrows(IllegalArgumentException.class, () -> cp.commit(""));
+    cp.close();
+    cp = Checkpointer.builder(store).track(data).open();
+    fs = cp.fileSystem();
+    assertEquals(
+        List.of("baseline", "tuned", "baseline"),
+        cp.epochs().stream().skip(1).map(Epoch::label).collect(Collectors.toList()));
+    cp.rollback(first);
+    assertEquals(first, cp.epoch("baseline").id());
+    assertThrows(NoSuchEpochException.class, () -> cp.epoch("tuned"));
+    assertEquals("v1", Files.readString(data.resolve("small.txt")));
+  }
 }

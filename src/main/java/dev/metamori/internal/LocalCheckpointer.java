@@ -178,7 +178,46 @@ public final class LocalCheckpointer implements Checkpointer {
 
   @Override
   public long commit() throws IOException {
-    CompletableFuture<Long> f = commitAsync();
+    return join(startCommit(null));
+  }
+
+  @Override
+  public long commit(String label) throws IOException {
+    return join(startCommit(checkLabel(label)));
+  }
+
+  private static String checkLabel(String label) {
+    if (label == null || label.isEmpty() || label.length() > 1000) {
+      throw new IllegalArgumentException(
+          "an epoch label must have 1 to 1000 characters, not " + (label == null ? "null" : label.length()));
+    }
+    return label;
+  }
+
+  @Override
+  public synchronized CompletableFuture<Long> commitAsync() throws IOException {
+    return startCommit(null);
+  }
+
+  @Override
+  public synchronized CompletableFuture<Long> commitAsync(String label) throws IOException {
+    return startCommit(checkLabel(label));
+  }
+
+  @Override
+  public synchronized Epoch epoch(String label) throws IOException {
+    checkLabel(label);
+    List<Epoch> all = epochs();
+    for (int i = all.size() - 1; i >= 0; i--) {
+      if (label.equals(all.get(i).label())) {
+        return all.get(i);
+      }
+    }
+    throw new NoSuchEpochException(-1, "no valid epoch is labelled '" + label + "'");
+  }
+
+  /** Waits for a commit, throwing its failure as it is. */
+  private static long join(CompletableFuture<Long> f) throws IOException {
     try {
       return f.join();
     } catch (CompletionException e) {
@@ -196,8 +235,7 @@ public final class LocalCheckpointer implements Checkpointer {
     }
   }
 
-  @Override
-  public synchronized CompletableFuture<Long> commitAsync() throws IOException {
+  private synchronized CompletableFuture<Long> startCommit(String label) throws IOException {
     checkUsable();
     awaitInflight();
     checkUsable();
@@ -226,7 +264,7 @@ public final class LocalCheckpointer implements Checkpointer {
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                return tracker.commit(capture, now, writer[0]).id();
+                return tracker.commit(capture, now, writer[0], label).id();
               } catch (IOException | RuntimeException | Error e) {
                 failure = e instanceof IOException ? (IOException) e : new IOException(e);
                 throw new CompletionException(e);
@@ -297,7 +335,8 @@ public final class LocalCheckpointer implements Checkpointer {
               Instant.ofEpochMilli(e.committedAtMillis()),
               e.bytes(),
               e.blocks(),
-              e.files()));
+              e.files(),
+              e.label()));
     }
     return List.copyOf(epochs);
   }

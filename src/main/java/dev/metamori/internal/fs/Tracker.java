@@ -169,13 +169,13 @@ public final class Tracker {
 
   /** Seals the working epoch and commits it. */
   public EpochInfo commit(long nowMillis) throws IOException {
-    return commit(capture(null), nowMillis, null);
+    return commit(capture(null), nowMillis, null, null);
   }
 
   /**
    * Ends the working epoch at one instant: runs {@code atInstant} (which captures the
    * volatile state; if it throws, nothing is sealed) and seals the epoch, while no write, create
-   * or namespace operation runs. Follow with {@link #commit(Capture, long, Journal.StateWriter)}.
+   * or namespace operation runs. Follow with {@link #commit(Capture, long, Journal.StateWriter, String)}.
    */
   public Capture capture(IoRunnable atInstant) throws IOException {
     Lock lock = exclusive();
@@ -222,13 +222,13 @@ public final class Tracker {
    * Forces what the captured epoch changed, writes its state records and commits it. Writes and
    * creates of the new working epoch may run meanwhile.
    */
-  public EpochInfo commit(Capture capture, long nowMillis, Journal.StateWriter state)
-      throws IOException {
+  public EpochInfo commit(
+      Capture capture, long nowMillis, Journal.StateWriter state, String label) throws IOException {
     try {
       for (TrackedFile f : capture.touched) {
         force(f);
       }
-      return journal.commit(capture.sealed, nowMillis, state);
+      return journal.commit(capture.sealed, nowMillis, state, label);
     } finally {
       capture.done.countDown();
     }

@@ -1,11 +1,13 @@
 package dev.metamori.internal.journal;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 
 /**
  * A committed epoch as the index stores it.
  *
  * @param segmentNonce nonce of the epoch's segment, or 0 if the epoch changed nothing
+ * @param label the label given at commit, or null
  */
 public record EpochInfo(
     long id,
@@ -14,26 +16,51 @@ public record EpochInfo(
     long bytes,
     long blocks,
     long files,
-    long segmentNonce) {
+    long segmentNonce,
+    String label) {
 
+  EpochInfo(long id, long parent, long committedAtMillis, long bytes, long blocks, long files, long segmentNonce) {
+    this(id, parent, committedAtMillis, bytes, blocks, files, segmentNonce, null);
+  }
+
+  /** 56 bytes of fixed fields, then, for a labelled epoch, the label's length and UTF-8 bytes. */
   byte[] encode() {
-    return ByteBuffer.allocate(56)
-        .putLong(id)
-        .putLong(parent)
-        .putLong(committedAtMillis)
-        .putLong(bytes)
-        .putLong(blocks)
-        .putLong(files)
-        .putLong(segmentNonce)
-        .array();
+    byte[] text = label == null ? new byte[0] : label.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer b =
+        ByteBuffer.allocate(56 + (label == null ? 0 : 4 + text.length))
+            .putLong(id)
+            .putLong(parent)
+            .putLong(committedAtMillis)
+            .putLong(bytes)
+            .putLong(blocks)
+            .putLong(files)
+            .putLong(segmentNonce);
+    if (label != null) {
+      b.putInt(text.length).put(text);
+    }
+    return b.array();
   }
 
   static EpochInfo decode(byte[] bytes) {
-    if (bytes.length != 56) {
-      throw new IllegalArgumentException("an epoch entry of " + bytes.length + " bytes, not 56");
+    if (bytes.length != 56 && bytes.length < 60) {
+      throw new IllegalArgumentException("an epoch entry of " + bytes.length + " bytes");
     }
     ByteBuffer b = ByteBuffer.wrap(bytes);
-    return new EpochInfo(
-        b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong());
+    long id = b.getLong();
+    long parent = b.getLong();
+    long at = b.getLong();
+    long size = b.getLong();
+    long blocks = b.getLong();
+    long files = b.getLong();
+    long nonce = b.getLong();
+    String label = null;
+    if (b.hasRemaining()) {
+      int n = b.getInt();
+      if (n != b.remaining()) {
+        throw new IllegalArgumentException("an epoch label of " + n + " bytes in " + b.remaining());
+      }
+      label = new String(bytes, 60, n, StandardCharsets.UTF_8);
+    }
+    return new EpochInfo(id, parent, at, size, blocks, files, nonce, label);
   }
 }

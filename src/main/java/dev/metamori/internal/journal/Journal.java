@@ -352,7 +352,7 @@ public final class Journal implements Closeable {
     }
   }
 
-  /** Writes the volatile state of a sealed epoch into it; see {@link #commit(Sealed, long, StateWriter)}. */
+  /** Writes the volatile state of a sealed epoch into it; see {@link #commit(Sealed, long, StateWriter, String)}. */
   public interface StateWriter {
     void write(StateSink sink) throws IOException;
   }
@@ -368,7 +368,7 @@ public final class Journal implements Closeable {
 
   /**
    * Ends the working epoch: from now on records go to a new working epoch, while the sealed one
-   * is committed by {@link #commit(Sealed, long, StateWriter)}. The caller makes sure that no
+   * is committed by {@link #commit(Sealed, long, StateWriter, String)}. The caller makes sure that no
    * {@link #append} runs concurrently with this, and that at most one epoch is sealed and not
    * yet committed.
    */
@@ -399,7 +399,7 @@ public final class Journal implements Closeable {
 
   /** Seals the working epoch and commits it, with no state records. */
   public EpochInfo commit(long nowMillis) throws IOException {
-    return commit(seal(), nowMillis, null);
+    return commit(seal(), nowMillis, null, null);
   }
 
   /**
@@ -407,7 +407,8 @@ public final class Journal implements Closeable {
    * segment, indexes it and makes it the current epoch durably. Records may be appended to the
    * new working epoch meanwhile.
    */
-  public EpochInfo commit(Sealed sealed, long nowMillis, StateWriter state) throws IOException {
+  public EpochInfo commit(Sealed sealed, long nowMillis, StateWriter state, String label)
+      throws IOException {
     long id = sealed.id;
     long bytes = 0;
     long blocks = 0;
@@ -479,7 +480,7 @@ public final class Journal implements Closeable {
       index.putName(n.name(), new long[] {n.item(), n.size(), n.pageSize(), id});
       index.putMeta(META_NEXT_ITEM, Math.max(index.meta(META_NEXT_ITEM, 0), n.item() + 1));
     }
-    EpochInfo epoch = new EpochInfo(id, sealed.parent, nowMillis, bytes, blocks, files, nonce);
+    EpochInfo epoch = new EpochInfo(id, sealed.parent, nowMillis, bytes, blocks, files, nonce, label);
     index.putEpoch(epoch);
     index.putMeta(META_CURRENT, id);
     index.putMeta(META_NEXT, next);
