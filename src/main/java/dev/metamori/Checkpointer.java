@@ -229,17 +229,15 @@ public interface Checkpointer extends Closeable {
 
     /**
      * Creates the store, or reopens it and recovers it to its last committed epoch (finishing
-     * an interrupted rollback first).
+     * an interrupted rollback first). A store remembers the roots it was last opened with: an
+     * existing store may be reopened without {@link #track(Path)}, with those roots.
      *
      * @throws StoreLockedException if the store is open elsewhere
      * @throws CorruptStoreException if the store cannot be read
-     * @throws IllegalArgumentException if no root is tracked, roots overlap, a root is missing,
-     *     or the store lies inside a root
+     * @throws IllegalArgumentException if no root is tracked (and the store records none), roots
+     *     overlap, a root is missing, or the store lies inside a root
      */
     public Checkpointer open() throws IOException {
-      if (roots.isEmpty()) {
-        throw new IllegalArgumentException("no tracked root: call track(Path) at least once");
-      }
       return LocalCheckpointer.open(
           store,
           List.copyOf(roots),

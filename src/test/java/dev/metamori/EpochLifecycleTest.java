@@ -343,4 +343,22 @@ class EpochLifecycleTest extends TrackedTreeFixture {
     assertThrows(NoSuchEpochException.class, () -> cp.epoch("tuned"));
     assertEquals("v1", Files.readString(data.resolve("small.txt")));
   }
+
+  @Test
+  void aStoreReopensWithTheRootsItRecordedWhenNoneAreNamed() throws IOException {
+    Files.writeString(fs.getPath(data.resolve("small.txt").toString()), "committed");
+    long one = cp.commit();
+    Files.writeString(fs.getPath(data.resolve("small.txt").toString()), "uncommitted");
+    cp.close();
+    cp = Checkpointer.builder(store).open(); // the roots come from the store
+    fs = cp.fileSystem();
+    assertEquals("committed", Files.readString(data.resolve("small.txt")));
+    Files.writeString(fs.getPath(data.resolve("small.txt").toString()), "again");
+    cp.rollback(one);
+    assertEquals("committed", Files.readString(data.resolve("small.txt")), "writes are journaled");
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> Checkpointer.builder(tmp.resolve("fresh")).open());
+    assertTrue(e.getMessage().contains("no tracked root"), e.getMessage());
+  }
 }

@@ -78,6 +78,9 @@ public final class LocalCheckpointer implements Checkpointer {
       throw new IllegalArgumentException(
           "store " + store + " is a path of a Metamori file system: give a path of the underlying one");
     }
+    if (roots.isEmpty()) {
+      roots = recordedRoots(store, fs);
+    }
     List<Path> realRoots = new ArrayList<>();
     for (Path root : roots) {
       if (root.getFileSystem() != fs) {
@@ -124,6 +127,9 @@ public final class LocalCheckpointer implements Checkpointer {
     realStore = store.toRealPath();
     Journal journal = Journal.open(realStore, blockSize, durability, clock.millis());
     try {
+      List<String> rootStrings = new ArrayList<>();
+      realRoots.forEach(r -> rootStrings.add(r.toString()));
+      journal.recordRoots(rootStrings);
       Tracker tracker = new Tracker(fs, journal, realRoots, realStore);
       tracker.recover();
       LocalCheckpointer cp = new LocalCheckpointer(journal, tracker, clock);
@@ -137,6 +143,23 @@ public final class LocalCheckpointer implements Checkpointer {
       }
       throw e;
     }
+  }
+
+  /** The roots an existing store was last opened with, for an open that names none. */
+  private static List<Path> recordedRoots(Path store, FileSystem fs) throws IOException {
+    List<String> recorded = List.of();
+    if (Files.isRegularFile(store.resolve("index.mv"))) {
+      try (Journal journal = Journal.open(store.toRealPath(), 0, Durability.NONE, 0)) {
+        recorded = journal.roots();
+      }
+    }
+    if (recorded.isEmpty()) {
+      throw new IllegalArgumentException(
+          "no tracked root: call track(Path) at least once (store " + store + " records none)");
+    }
+    List<Path> paths = new ArrayList<>();
+    recorded.forEach(r -> paths.add(fs.getPath(r)));
+    return paths;
   }
 
   /** The real path of {@code path}, or the one it will have once created. */

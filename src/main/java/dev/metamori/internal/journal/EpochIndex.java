@@ -87,4 +87,9 @@ interface EpochIndex extends Closeable {
   long[] name(String name) throws CorruptStoreException;
 
   void putName(String name, long[] value);
+
+  /** The tracked roots last opened with, as real path strings. */
+  List<String> roots() throws CorruptStoreException;
+
+  void putRoots(List<String> roots);
 }

@@ -381,6 +381,19 @@ public final class Journal implements Closeable {
     return sealed;
   }
 
+  /** The tracked roots the store was last opened with (real path strings). */
+  public List<String> roots() throws CorruptStoreException {
+    return index.roots();
+  }
+
+  /** Records the tracked roots, so that the store can be reopened without naming them. */
+  public void recordRoots(List<String> roots) throws IOException {
+    if (!roots.equals(index.roots())) {
+      index.putRoots(roots);
+      index.commit(forcing());
+    }
+  }
+
   /** A fresh id for a volatile item (region or object), fixed by the next commit. */
   public synchronized long newItem() throws CorruptStoreException {
     long item = Math.max(nextItem, index.meta(META_NEXT_ITEM, 0));

@@ -33,6 +33,8 @@ final class MvStoreIndex implements EpochIndex {
   private final MVMap<long[], Long> versions;
   /** Name of a volatile item to {id, size, page size, epoch that named it}. */
   private final MVMap<String, long[]> names;
+  /** Tracked root (real path string) to its position in the list. */
+  private final MVMap<String, Long> roots;
 
   MvStoreIndex(Path file) throws CorruptStoreException {
     this.file = file;
@@ -82,6 +84,12 @@ final class MvStoreIndex implements EpochIndex {
               new MVMap.Builder<String, long[]>()
                   .keyType(StringDataType.INSTANCE)
                   .valueType(LongTuple.INSTANCE));
+      roots =
+          store.openMap(
+              "roots",
+              new MVMap.Builder<String, Long>()
+                  .keyType(StringDataType.INSTANCE)
+                  .valueType(LongDataType.INSTANCE));
     } catch (RuntimeException | AssertionError e) {
       // MVStoreException, but also h2's DbException, others and its assertions on a damaged file
       if (opened != null) {
@@ -274,6 +282,24 @@ final class MvStoreIndex implements EpochIndex {
   @Override
   public void putName(String name, long[] value) {
     names.put(name, value);
+  }
+
+  @Override
+  public List<String> roots() throws CorruptStoreException {
+    return read(
+        () -> {
+          List<String> all = new ArrayList<>(roots.keySet());
+          all.sort(java.util.Comparator.comparing(roots::get));
+          return all;
+        });
+  }
+
+  @Override
+  public void putRoots(List<String> list) {
+    roots.clear();
+    for (int i = 0; i < list.size(); i++) {
+      roots.put(list.get(i), (long) i);
+    }
   }
 
   @Override
