@@ -95,7 +95,7 @@ class PowerLossProperties {
     List<State> states = new ArrayList<>();
     long[] changing = {0};
     faulty.recorder(
-        new PowerLossRecorder() {
+        new PowerLossRecorder(dir.resolve("attic")) {
           @Override
           public void call(Call c) throws IOException {
             if (!changes(c) || !at.test(++changing[0])) {
@@ -104,8 +104,12 @@ class PowerLossProperties {
             FaultWorkload.Outcome expected = expectedNow(workload.live);
             for (Keep keep : keeps) {
               Path state = dir.resolve("state-" + states.size());
-              materialise(state, keep, seed ^ c.number(), root, store);
-              states.add(new State(state, "power loss before " + c + " keeping " + keep + " (" + durability + ")", expected));
+              String lost = materialise(state, keep, seed ^ c.number(), root, store);
+              states.add(
+                  new State(
+                      state,
+                      "power loss before " + c + " keeping " + keep + " (" + durability + "): " + lost,
+                      expected));
             }
           }
         });
@@ -128,6 +132,13 @@ class PowerLossProperties {
       e.acceptable.add(live.rollbackTarget);
     }
     return e;
+  }
+
+  /** How many of the states lost directory operations, and how many kept a torn write. */
+  static String losses(List<State> states) {
+    long names = states.stream().filter(s -> s.context.contains("directory operation")).count();
+    long torn = states.stream().filter(s -> s.context.contains(" torn at ")).count();
+    return names + " losing directory operations, " + torn + " with a torn write";
   }
 
   /** Puts each state in place of the store and root it was taken from, and checks recovery. */
@@ -163,7 +174,7 @@ class PowerLossProperties {
     List<State> states = crashStates(Durability.SYSTEM, PowerLossProperties::everyStride, List.of(Keep.FORCED_ONLY), 0, "forced");
     Path dir = states.get(0).dir.getParent();
     check(states, dir.resolve("store"), dir.resolve("root"));
-    System.out.printf("PowerLossProperties SYSTEM, only forced kept: %d crash states%n", states.size());
+    System.out.printf("PowerLossProperties SYSTEM, only forced kept: %d crash states (%s)%n", states.size(), losses(states));
     assertTrue(states.size() > 100 / STRIDE);
   }
 

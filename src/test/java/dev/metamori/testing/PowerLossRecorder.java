@@ -14,42 +14,74 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.util.ArrayList;
+import java.nio.file.attribute.FileTime;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
 /**
  * Records, per file (inode), the data changes made through a {@link FaultyFileSystem} since the
- * file was last forced, with the bytes each one overwrote, and builds the disk states a power
- * loss could leave at a given instant.
+ * file was last forced, with the bytes each one overwrote, and the directory operations made
+ * since the last force of anything, and builds the disk states a power loss could leave at a
+ * given instant.
  *
- * <p>The model: a power loss keeps everything that was forced and, for each file independently,
- * any prefix (in order) of its writes and truncations since its last force. Directory operations
- * (create, delete, rename, link) are kept as made, in order up to the instant (a journaling file
- * system persists its metadata operations in order; not modelled: losing unforced directory
- * operations). Files written by other means than the recorded file system (the MVStore index)
- * are taken as they are on disk at the instant: the index writes only in its own commit, which
- * it syncs. Writes are not torn below their own size.
+ * <p>The model is ext4 with its metadata journal (data=ordered). A power loss keeps everything
+ * that was forced. Of each file's writes and truncations since its last force (truncation on
+ * open included) it keeps any prefix, independently of other files; the last write kept may be
+ * torn: kept only up to a 512-byte sector boundary inside it, the rest of its sectors holding
+ * the old bytes (a file it extended then ends at that boundary). Directory operations (create,
+ * delete, rename, link, copy, mode and time changes) persist in order, and a force of any file
+ * or directory makes every one made before it durable; so a state keeps them all up to the last
+ * force anywhere and any prefix of the later ones. Data changes of a file whose creation was
+ * lost go with it. Files written by other means than the recorded file system (the MVStore
+ * index) are taken as they are on disk at the instant: the index writes only in its own commit,
+ * which it syncs (that sync is not seen, so it does not count as a force here).
  *
  * <p>A state is built from a copy of the directories taken at the instant, by undoing, file by
- * file, a suffix of the unforced changes with their saved old bytes.
+ * file, a suffix of the unforced data changes with their saved old bytes, then a suffix of the
+ * unforced directory operations, newest first: a file a delete or replacing rename removed comes
+ * back from a hard link taken just before (kept in an attic directory beside the recorded ones,
+ * which also keeps its inode number from being reused), and the modification times of the
+ * directories an operation changed are put back.
  */
 public class PowerLossRecorder implements FaultyFileSystem.Recorder {
   /** Which unforced changes a state keeps. */
   public enum Keep {
     /** Everything written reached the disk (as after the death of the process only). */
     ALL,
-    /** Only what was forced. */
+    /** Only what was forced: data, and directory operations up to the last force. */
     FORCED_ONLY,
-    /** A random prefix of each file's unforced changes. */
-    RANDOM_PREFIX
+    /** A random prefix of each file's unforced data changes; every directory operation. */
+    RANDOM_PREFIX,
+    /** As {@link #RANDOM_PREFIX}, and the last write kept of a file may be torn at a sector boundary. */
+    TORN,
+    /** Every data change; a random prefix of the unforced directory operations. */
+    DIRECTORY_PREFIX,
+    /** Random prefixes of both, with torn writes. */
+    RANDOM
   }
 
-  private record Change(long position, byte[] oldBytes, long oldSize) {}
+  /** The size of a sector: a write reaches the disk in whole sectors. */
+  public static final int SECTOR = 512;
+
+  /** A write of {@code length} bytes (or a truncation, with length -1) at {@code position}. */
+  private record Change(long position, long length, byte[] oldBytes, long oldSize) {}
 
   private final Map<Object, List<Change>> unforced = new HashMap<>();
+  private final Set<Object> unlinkedButKept = new HashSet<>();
+  private final NamespaceLog names;
   private long unforcedChanges;
+
+  /**
+   * A recorder that keeps files removed by unforced directory operations alive under {@code
+   * attic}, a directory on the same file system as the recorded ones and outside them.
+   */
+  public PowerLossRecorder(Path attic) {
+    names = new NamespaceLog(attic);
+  }
 
   @Override
   public synchronized void beforeWrite(Object key, FileChannel channel, long position, long length)
@@ -59,7 +91,7 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
     byte[] old = new byte[n];
     ByteBuffer b = ByteBuffer.wrap(old);
     while (b.hasRemaining() && channel.read(b, position + b.position()) > 0) {}
-    record(key, new Change(position, old, size));
+    record(key, new Change(position, length, old, size));
   }
 
   @Override
@@ -71,7 +103,7 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
     byte[] old = new byte[(int) (oldSize - size)];
     ByteBuffer b = ByteBuffer.wrap(old);
     while (b.hasRemaining() && channel.read(b, size + b.position()) > 0) {}
-    record(key, new Change(size, old, oldSize));
+    record(key, new Change(size, -1, old, oldSize));
   }
 
   private void record(Object key, Change c) {
@@ -82,7 +114,16 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
   }
 
   @Override
-  public synchronized void forced(Object key, FileChannel channel) {
+  public synchronized void forced(Object key, FileChannel channel) throws IOException {
+    drop(key);
+    for (Object gone : names.durable()) {
+      if (unlinkedButKept.remove(gone)) {
+        drop(gone);
+      }
+    }
+  }
+
+  private void drop(Object key) {
     List<Change> gone = unforced.remove(key);
     if (gone != null) {
       unforcedChanges -= gone.size();
@@ -91,7 +132,28 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
 
   @Override
   public synchronized void unlinked(Object key) {
-    forced(key, null);
+    if (names.atticLinks(key) > 0) {
+      unlinkedButKept.add(key); // its removal may yet be lost
+    } else {
+      drop(key);
+    }
+  }
+
+  @Override
+  public synchronized int hiddenLinks(Object key) {
+    return names.atticLinks(key);
+  }
+
+  @Override
+  public synchronized Object beforeNameChange(String kind, Path path, Path other) throws IOException {
+    return names.prepare(kind, path, other);
+  }
+
+  @Override
+  public synchronized void afterNameChange(Object prepared, boolean made) throws IOException {
+    if (prepared != null) {
+      names.done((NamespaceLog.Op) prepared, made);
+    }
   }
 
   /** Changes not yet forced, over all files. */
@@ -99,27 +161,64 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
     return unforcedChanges;
   }
 
+  /** Directory operations not yet made durable by a force. */
+  public synchronized int unforcedDirectoryOperations() {
+    return names.ops().size();
+  }
+
   /**
    * Writes into {@code into} (which must not exist) the state a power loss now could leave of
-   * the directories {@code dirs}: {@code into/0} for {@code dirs[0]}, and so on.
+   * the directories {@code dirs}: {@code into/0} for {@code dirs[0]}, and so on. Returns what
+   * the state lost, in words.
    */
-  public synchronized void materialise(Path into, Keep keep, long seed, Path... dirs) throws IOException {
+  public synchronized String materialise(Path into, Keep keep, long seed, Path... dirs) throws IOException {
     Random random = new Random(seed);
     Files.createDirectories(into);
-    Map<Object, Path> copies = new HashMap<>();
+    Map<Object, List<Path>> copies = new HashMap<>();
     for (int i = 0; i < dirs.length; i++) {
-      Path copy = into.resolve(Integer.toString(i));
-      copyTree(dirs[i], copy, copies);
+      copyTreeCollecting(dirs[i], into.resolve(Integer.toString(i)), copies);
+    }
+    List<NamespaceLog.Op> ops = names.ops();
+    int keptOps;
+    switch (keep) {
+      case FORCED_ONLY:
+        keptOps = 0;
+        break;
+      case DIRECTORY_PREFIX:
+      case RANDOM:
+        keptOps = random.nextInt(ops.size() + 1);
+        break;
+      default:
+        keptOps = ops.size();
+    }
+    List<NamespaceLog.Op> lost = new ArrayList<>(ops.subList(keptOps, ops.size()));
+    Path staging = into.resolve("attic");
+    Map<NamespaceLog.Victim, Path> staged = new HashMap<>();
+    for (NamespaceLog.Op op : lost) {
+      NamespaceLog.Victim v = op.removed();
+      if (v != null && v.attic() != null) {
+        Files.createDirectories(staging);
+        Path copy = staging.resolve(Integer.toString(staged.size()));
+        Files.copy(v.attic(), copy, StandardCopyOption.COPY_ATTRIBUTES);
+        Files.setLastModifiedTime(copy, v.mtime());
+        staged.put(v, copy);
+        copies.computeIfAbsent(v.fileKey(), k -> new ArrayList<>()).add(copy);
+      }
+    }
+    StringBuilder what = new StringBuilder();
+    if (!lost.isEmpty()) {
+      what.append("lost ").append(lost.size()).append(" directory operation(s) from ").append(lost.get(0)).append("; ");
     }
     for (Map.Entry<Object, List<Change>> e : unforced.entrySet()) {
-      Path copy = copies.get(e.getKey());
-      if (copy == null) {
+      List<Path> where = copies.get(e.getKey());
+      if (where == null) {
         continue; // no longer in the directories: nothing to lose
       }
       List<Change> changes = e.getValue();
       int kept;
       switch (keep) {
         case ALL:
+        case DIRECTORY_PREFIX:
           kept = changes.size();
           break;
         case FORCED_ONLY:
@@ -128,19 +227,77 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
         default:
           kept = random.nextInt(changes.size() + 1);
       }
-      java.nio.file.attribute.FileTime mtime = Files.getLastModifiedTime(copy);
-      try (FileChannel c = FileChannel.open(copy, StandardOpenOption.WRITE)) {
-        for (int i = changes.size() - 1; i >= kept; i--) {
-          Change ch = changes.get(i);
-          ByteBuffer b = ByteBuffer.wrap(ch.oldBytes);
-          while (b.hasRemaining()) {
-            c.write(b, ch.position + b.position());
-          }
-          c.truncate(ch.oldSize);
+      long tornAt = -1;
+      if (kept > 0 && (keep == Keep.TORN || keep == Keep.RANDOM) && random.nextBoolean()) {
+        tornAt = tearPoint(changes.get(kept - 1), random);
+      }
+      if (kept < changes.size() || tornAt >= 0) {
+        what.append(into.relativize(where.get(0))).append(" kept ").append(kept).append('/').append(changes.size());
+        what.append(tornAt >= 0 ? " torn at " + tornAt : "").append("; ");
+      }
+      for (Path copy : where) {
+        undoData(copy, changes, kept, tornAt);
+      }
+    }
+    NamespaceLog.undo(lost, p -> inside(p, into, dirs), staged);
+    if (Files.exists(staging)) {
+      try (java.util.stream.Stream<Path> left = Files.list(staging)) {
+        for (Path p : (Iterable<Path>) left::iterator) {
+          Files.delete(p);
         }
       }
-      Files.setLastModifiedTime(copy, mtime);
+      Files.delete(staging);
     }
+    return what.length() == 0 ? "nothing lost" : what.substring(0, what.length() - 2);
+  }
+
+  /** A sector boundary strictly inside a write, or -1 (a truncation, or a write within one sector). */
+  private static long tearPoint(Change c, Random random) {
+    if (c.length < 0) {
+      return -1;
+    }
+    long first = (c.position / SECTOR + 1) * SECTOR;
+    long end = c.position + c.length;
+    if (first >= end) {
+      return -1;
+    }
+    long boundaries = (end - 1 - first) / SECTOR + 1;
+    return first + SECTOR * (long) random.nextInt((int) Math.min(boundaries, Integer.MAX_VALUE));
+  }
+
+  /** Undoes the changes after the first {@code kept}, and the part of the last kept one from {@code tornAt} on. */
+  private static void undoData(Path copy, List<Change> changes, int kept, long tornAt) throws IOException {
+    FileTime mtime = Files.getLastModifiedTime(copy);
+    try (FileChannel c = FileChannel.open(copy, StandardOpenOption.WRITE)) {
+      for (int i = changes.size() - 1; i >= kept; i--) {
+        Change ch = changes.get(i);
+        write(c, ch.oldBytes, 0, ch.position);
+        c.truncate(ch.oldSize);
+      }
+      if (tornAt >= 0) {
+        Change ch = changes.get(kept - 1);
+        write(c, ch.oldBytes, (int) Math.min(tornAt - ch.position, ch.oldBytes.length), tornAt);
+        c.truncate(Math.max(ch.oldSize, tornAt));
+      }
+    }
+    Files.setLastModifiedTime(copy, mtime);
+  }
+
+  private static void write(FileChannel c, byte[] bytes, int from, long position) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(bytes, from, bytes.length - from);
+    while (b.hasRemaining()) {
+      c.write(b, position + b.position() - from);
+    }
+  }
+
+  /** Where the real path {@code p} is in the state: {@code into/i/...} if below {@code dirs[i]}, else null. */
+  private static Path inside(Path p, Path into, Path[] dirs) {
+    for (int i = 0; i < dirs.length; i++) {
+      if (p.startsWith(dirs[i])) {
+        return into.resolve(Integer.toString(i)).resolve(dirs[i].relativize(p).toString());
+      }
+    }
+    return null;
   }
 
   /**
@@ -148,6 +305,14 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
    * copy holds which file (by the original's file key).
    */
   public static void copyTree(Path from, Path to, Map<Object, Path> copies) throws IOException {
+    Map<Object, List<Path>> all = copies == null ? null : new HashMap<>();
+    copyTreeCollecting(from, to, all);
+    if (copies != null) {
+      all.forEach((k, v) -> copies.putIfAbsent(k, v.get(0)));
+    }
+  }
+
+  private static void copyTreeCollecting(Path from, Path to, Map<Object, List<Path>> copies) throws IOException {
     Files.walkFileTree(
         from,
         new SimpleFileVisitor<>() {
@@ -165,7 +330,7 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
               Files.setLastModifiedTime(target, attrs.lastModifiedTime()); // the copy keeps only microseconds
             }
             if (copies != null && attrs.isRegularFile() && attrs.fileKey() != null) {
-              copies.putIfAbsent(attrs.fileKey(), target);
+              copies.computeIfAbsent(attrs.fileKey(), k -> new ArrayList<>()).add(target);
             }
             return FileVisitResult.CONTINUE;
           }
