@@ -37,6 +37,10 @@ class PowerLossDuringRollbackTest {
     Path state = tmp.resolve("state");
     PowerLossRecorder recorder =
         new PowerLossRecorder(tmp.resolve("attic")) {
+          {
+            syncedWhenChanged(store.resolve("index.mv"));
+          }
+
           @Override
           public void call(Call c) throws IOException {
             // just before the deleted file is renamed back out of the trash

@@ -38,7 +38,7 @@ import java.util.Random;
  * force anywhere and any prefix of the later ones. Data changes of a file whose creation was
  * lost go with it. Files written by other means than the recorded file system (the MVStore
  * index) are taken as they are on disk at the instant: the index writes only in its own commit,
- * which it syncs (that sync is not seen, so it does not count as a force here).
+ * which it syncs; told of such a file, the recorder takes any change of it as a force.
  *
  * <p>A state is built from a copy of the directories taken at the instant, by undoing, file by
  * file, a suffix of the unforced data changes with their saved old bytes, then a suffix of the
@@ -73,6 +73,7 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
   private final Map<Object, List<Change>> unforced = new HashMap<>();
   private final Set<Object> unlinkedButKept = new HashSet<>();
   private final NamespaceLog names;
+  private final Map<Path, String> syncedFiles = new HashMap<>();
   private long unforcedChanges;
 
   /**
@@ -83,9 +84,43 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
     names = new NamespaceLog(attic);
   }
 
+  /**
+   * Tells the recorder that {@code file} is written by other means and synced whenever it
+   * changes (the MVStore index): a change of it is taken as a force, which makes every
+   * directory operation before it durable.
+   */
+  public synchronized void syncedWhenChanged(Path file) throws IOException {
+    syncedFiles.put(file, version(file));
+  }
+
+  private static String version(Path file) throws IOException {
+    try {
+      BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+      return a.fileKey() + " " + a.size() + " " + a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return "none";
+    }
+  }
+
+  /** Checked before anything is recorded or built: a synced file changed since the last event. */
+  private void syncs() throws IOException {
+    boolean synced = false;
+    for (Map.Entry<Path, String> e : syncedFiles.entrySet()) {
+      String now = version(e.getKey());
+      if (!now.equals(e.getValue())) {
+        e.setValue(now);
+        synced = true;
+      }
+    }
+    if (synced) {
+      metadataDurable();
+    }
+  }
+
   @Override
   public synchronized void beforeWrite(Object key, FileChannel channel, long position, long length)
       throws IOException {
+    syncs();
     long size = channel.size();
     int n = (int) Math.max(0, Math.min(position + length, size) - position);
     byte[] old = new byte[n];
@@ -96,6 +131,7 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
 
   @Override
   public synchronized void beforeTruncate(Object key, FileChannel channel, long size) throws IOException {
+    syncs();
     long oldSize = channel.size();
     if (size >= oldSize) {
       return;
@@ -116,6 +152,10 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
   @Override
   public synchronized void forced(Object key, FileChannel channel) throws IOException {
     drop(key);
+    metadataDurable();
+  }
+
+  private void metadataDurable() throws IOException {
     for (Object gone : names.durable()) {
       if (unlinkedButKept.remove(gone)) {
         drop(gone);
@@ -146,6 +186,7 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
 
   @Override
   public synchronized Object beforeNameChange(String kind, Path path, Path other) throws IOException {
+    syncs();
     return names.prepare(kind, path, other);
   }
 
@@ -162,7 +203,8 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
   }
 
   /** Directory operations not yet made durable by a force. */
-  public synchronized int unforcedDirectoryOperations() {
+  public synchronized int unforcedDirectoryOperations() throws IOException {
+    syncs();
     return names.ops().size();
   }
 
@@ -172,6 +214,17 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
    * the state lost, in words.
    */
   public synchronized String materialise(Path into, Keep keep, long seed, Path... dirs) throws IOException {
+    return materialise(into, keep, seed, -1, dirs);
+  }
+
+  /**
+   * As {@link #materialise(Path, Keep, long, Path...)}, keeping the first {@code
+   * directoryOperations} unforced directory operations whatever {@code keep} says (unless
+   * negative).
+   */
+  public synchronized String materialise(Path into, Keep keep, long seed, int directoryOperations, Path... dirs)
+      throws IOException {
+    syncs();
     Random random = new Random(seed);
     Files.createDirectories(into);
     Map<Object, List<Path>> copies = new HashMap<>();
@@ -190,6 +243,9 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
         break;
       default:
         keptOps = ops.size();
+    }
+    if (directoryOperations >= 0) {
+      keptOps = Math.min(directoryOperations, ops.size());
     }
     List<NamespaceLog.Op> lost = new ArrayList<>(ops.subList(keptOps, ops.size()));
     Path staging = into.resolve("attic");
