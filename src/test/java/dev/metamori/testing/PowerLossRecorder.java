@@ -56,7 +56,7 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
     FORCED_ONLY,
     /** A random prefix of each file's unforced data changes; every directory operation. */
     RANDOM_PREFIX,
-    /** As {@link #RANDOM_PREFIX}, and the last write kept of a file may be torn at a sector boundary. */
+    /** As {@link #RANDOM_PREFIX}, and the last write kept of a file is torn at a sector boundary where it spans one. */
     TORN,
     /** Every data change; a random prefix of the unforced directory operations. */
     DIRECTORY_PREFIX,
@@ -284,7 +284,7 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
           kept = random.nextInt(changes.size() + 1);
       }
       long tornAt = -1;
-      if (kept > 0 && (keep == Keep.TORN || keep == Keep.RANDOM) && random.nextBoolean()) {
+      if (kept > 0 && (keep == Keep.TORN || (keep == Keep.RANDOM && random.nextBoolean()))) {
         tornAt = tearPoint(changes.get(kept - 1), random);
       }
       if (kept < changes.size() || tornAt >= 0) {
