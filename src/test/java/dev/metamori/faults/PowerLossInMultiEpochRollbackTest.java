@@ -18,17 +18,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A rollback across two committed epochs: a power loss while the older one is undone, after the
  * newer one left the index, may lose the deletion of the newer one's segment while keeping the
  * undo progress written since (which names the older segment). Recovery then finds a segment
- * that neither the index lists nor the progress names. {@code SYSTEM} must reach the rollback's
- * target exactly; {@code PROCESS} (whose undo progress and restores are not forced, so a file the
- * rollback restored may be left part way) must reopen at it.
+ * that neither the index lists nor the progress names, and must still reach the rollback's
+ * target exactly.
  */
 class PowerLossInMultiEpochRollbackTest {
   @TempDir Path tmp;
@@ -39,10 +37,9 @@ class PowerLossInMultiEpochRollbackTest {
     }
   }
 
-  @ParameterizedTest
-  @EnumSource(value = Durability.class, names = {"PROCESS", "SYSTEM"})
-  void aPowerLossDuringARollbackAcrossEpochsOfOverwritesLeavesTheStoreAtAnEpoch(Durability durability)
-      throws IOException {
+  @Test
+  void aPowerLossDuringARollbackAcrossTwoEpochsLeavesTheStoreExactlyAtItsTargetInSystemMode() throws IOException {
+    Durability durability = Durability.SYSTEM;
     Path store = Files.createDirectories(tmp.resolve("store"));
     Path root = Files.createDirectories(tmp.resolve("root"));
     Files.write(root.resolve("f"), FaultWorkload.bytes(5000, 1));
@@ -93,9 +90,7 @@ class PowerLossInMultiEpochRollbackTest {
       PowerLossRecorder.copyTree(state.resolve("1"), store, null);
       try (Checkpointer cp = Checkpointer.builder(store).track(root).open()) {
         assertEquals(1, cp.currentEpoch(), contexts.get(i));
-        if (durability == Durability.SYSTEM) {
-          IoFaultTest.assertSame(epoch1, root, contexts.get(i));
-        }
+        IoFaultTest.assertSame(epoch1, root, contexts.get(i));
       } catch (IOException | RuntimeException e) {
         failures.add(contexts.get(i) + ": " + e);
       }
