@@ -1,5 +1,6 @@
 package dev.metamori.faults;
 
+import static java.nio.file.StandardCopyOption.REPLACE_EXISTING;
 import static java.nio.file.StandardOpenOption.APPEND;
 import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.WRITE;
@@ -78,7 +79,30 @@ final class FaultWorkload {
   /** The outcome, updated as the workload runs. */
   final Outcome live = new Outcome();
 
+  /** Which sequence of operations a workload runs. */
+  enum Script {
+    /**
+     * Overwrites, appends, truncations, creates, deletes, renames of files and a directory, an
+     * mtime change; commit, commit, rollback to the first, commit, close and reopen, commit, and
+     * uncommitted work at the end.
+     */
+    MIXED,
+    /**
+     * Renames and copies over existing files, symbolic links, a directory removed and moved;
+     * three commits, a rollback across two of them and the working epoch, a commit, and
+     * uncommitted work at the end.
+     */
+    RENAMES
+  }
+
+  private final Script script;
+
   FaultWorkload(FileSystem base, Path realStore, Path realRoot, Durability durability) {
+    this(base, realStore, realRoot, durability, Script.MIXED);
+  }
+
+  FaultWorkload(FileSystem base, Path realStore, Path realRoot, Durability durability, Script script) {
+    this.script = script;
     this.base = base;
     this.realStore = realStore;
     this.realRoot = realRoot;
@@ -129,6 +153,9 @@ final class FaultWorkload {
 
   /** The file operations of each phase, between the checkpoint operations. */
   private List<Touching> phase(int n) {
+    if (script == Script.RENAMES) {
+      return renamesPhase(n);
+    }
     List<Touching> s = new ArrayList<>();
     switch (n) {
       case 0:
@@ -168,8 +195,45 @@ final class FaultWorkload {
     return s;
   }
 
+  /** The phases of {@link Script#RENAMES}. */
+  private List<Touching> renamesPhase(int n) {
+    List<Touching> s = new ArrayList<>();
+    switch (n) {
+      case 0:
+        s.add(new Touching((cp, fs) -> Files.move(p(fs, "a.txt"), p(fs, "keep.txt"), REPLACE_EXISTING), "a.txt", "keep.txt"));
+        s.add(new Touching((cp, fs) -> Files.copy(p(fs, "d/b.txt"), p(fs, "c.txt")), "c.txt"));
+        break;
+      case 1:
+        s.add(new Touching((cp, fs) -> writeAt(p(fs, "c.txt"), 1_000, bytes(2_500, 15)), "c.txt"));
+        s.add(new Touching((cp, fs) -> Files.copy(p(fs, "c.txt"), p(fs, "d/b.txt"), REPLACE_EXISTING), "d/b.txt"));
+        s.add(new Touching((cp, fs) -> Files.createSymbolicLink(p(fs, "s"), fs.getPath("c.txt")), "s"));
+        s.add(new Touching((cp, fs) -> writeAt(p(fs, "keep.txt"), 100, bytes(600, 16)), "keep.txt"));
+        break;
+      case 2:
+        s.add(new Touching((cp, fs) -> Files.createDirectory(p(fs, "x")), "x"));
+        s.add(new Touching((cp, fs) -> Files.move(p(fs, "keep.txt"), p(fs, "x/k.txt")), "keep.txt", "x/k.txt"));
+        s.add(new Touching((cp, fs) -> Files.move(p(fs, "c.txt"), p(fs, "d/b.txt"), REPLACE_EXISTING), "c.txt", "d/b.txt"));
+        s.add(new Touching((cp, fs) -> Files.delete(p(fs, "s")), "s"));
+        break;
+      case 3:
+        s.add(new Touching((cp, fs) -> writeAt(p(fs, "x/k.txt"), 0, bytes(2_000, 17)), "x/k.txt"));
+        s.add(new Touching((cp, fs) -> Files.delete(p(fs, "d/b.txt")), "d/b.txt"));
+        s.add(new Touching((cp, fs) -> Files.delete(p(fs, "d")), "d"));
+        break;
+      case 4:
+        s.add(new Touching((cp, fs) -> Files.move(p(fs, "d"), p(fs, "y")), "d", "y"));
+        s.add(new Touching((cp, fs) -> Files.write(p(fs, "new.txt"), bytes(700, 18)), "new.txt"));
+        break;
+      default:
+        s.add(new Touching((cp, fs) -> writeAt(p(fs, "y/b.txt"), 4_000, bytes(1_500, 19)), "y/b.txt"));
+        s.add(new Touching((cp, fs) -> Files.move(p(fs, "c.txt"), p(fs, "y/b.txt"), REPLACE_EXISTING), "c.txt", "y/b.txt"));
+        break;
+    }
+    return s;
+  }
+
   /**
-   * Runs: phase 0, commit; 1, commit; 2, rollback to the first commit; 3, commit; 4, close
+   * Runs {@link Script#RENAMES} (see there) or: phase 0, commit; 1, commit; 2, rollback to the first commit; 3, commit; 4, close
    * and reopen (recovery undoes 4); 5, commit; 6 (left uncommitted). Returns with the
    * checkpointer still open (or null if reopening failed); the caller closes it.
    */
@@ -187,7 +251,10 @@ final class FaultWorkload {
     }
     o.open = cp;
     long first = -1;
-    String[] plan = {"commit", "commit", "rollback", "commit", "reopen", "commit", "end"};
+    String[] plan =
+        script == Script.RENAMES
+            ? new String[] {"commit", "commit", "commit", "rollback", "commit", "end"}
+            : new String[] {"commit", "commit", "rollback", "commit", "reopen", "commit", "end"};
     for (int phase = 0; phase < plan.length; phase++) {
       for (Touching step : phase(phase)) {
         o.touched.addAll(List.of(step.paths()));

@@ -103,13 +103,19 @@ class PowerLossProperties {
   /** Runs the workload and builds states just before each changing call that {@code at} picks. */
   private List<State> crashStates(Durability durability, LongPredicate at, Variants variants, long seed, String tag)
       throws IOException {
+    return crashStates(FaultWorkload.Script.MIXED, durability, at, variants, seed, tag);
+  }
+
+  private List<State> crashStates(
+      FaultWorkload.Script script, Durability durability, LongPredicate at, Variants variants, long seed, String tag)
+      throws IOException {
     Path dir = Files.createTempDirectory(tmp, tag);
     Path store = dir.resolve("store");
     Path root = Files.createDirectories(dir.resolve("root"));
     Files.createDirectories(store);
     FaultWorkload.createInitialTree(root);
     FaultyFileSystem faulty = FaultyFileSystem.create();
-    FaultWorkload workload = new FaultWorkload(faulty, store, root, durability);
+    FaultWorkload workload = new FaultWorkload(faulty, store, root, durability, script);
     List<State> states = new ArrayList<>();
     long[] changing = {0};
     faulty.recorder(
@@ -189,11 +195,43 @@ class PowerLossProperties {
   }
 
   private void checkAll(Durability durability, Variants variants, long seed, String what) throws IOException {
-    List<State> states = crashStates(durability, PowerLossProperties::everyStride, variants, seed, "all");
+    checkAll(FaultWorkload.Script.MIXED, durability, variants, seed, what);
+  }
+
+  private void checkAll(FaultWorkload.Script script, Durability durability, Variants variants, long seed, String what)
+      throws IOException {
+    List<State> states = crashStates(script, durability, PowerLossProperties::everyStride, variants, seed, "all");
     Path dir = states.get(0).dir.getParent();
     check(states, dir.resolve("store"), dir.resolve("root"));
-    System.out.printf("PowerLossProperties %s, %s: %d crash states (%s)%n", durability, what, states.size(), losses(states));
+    System.out.printf(
+        "PowerLossProperties %s %s, %s: %d crash states (%s)%n", script, durability, what, states.size(), losses(states));
     assertTrue(states.size() > 100 / STRIDE);
+  }
+
+  /** Every prefix of the unforced directory operations, each with all data kept and with random data prefixes and torn writes. */
+  static List<Variant> everyDirectoryPrefix(int unforced) {
+    List<Variant> v = new ArrayList<>();
+    for (int k = 0; k < unforced; k++) {
+      v.add(new Variant(Keep.DIRECTORY_PREFIX, k));
+      v.add(new Variant(Keep.RANDOM, k));
+    }
+    return v;
+  }
+
+  /**
+   * Renames and copies over existing files (which the journal keeps by hard-linking them into
+   * its trash), symbolic links, and a rollback across two committed epochs: only what was
+   * forced, torn writes, and every prefix of the unforced directory operations.
+   */
+  @Test
+  void recoveryFromEveryPowerLossInARenameWorkloadReachesACommittedEpochExactlyInSystemMode() throws IOException {
+    Variants variants =
+        n -> {
+          List<Variant> v = new ArrayList<>(just(Keep.FORCED_ONLY, Keep.TORN).at(n));
+          v.addAll(everyDirectoryPrefix(n));
+          return v;
+        };
+    checkAll(FaultWorkload.Script.RENAMES, Durability.SYSTEM, variants, 11, "only forced, torn writes, every prefix of the unforced directory operations");
   }
 
   @ParameterizedTest
@@ -216,16 +254,7 @@ class PowerLossProperties {
   @Test
   void recoveryFromEveryPrefixOfTheUnforcedDirectoryOperationsReachesACommittedEpochExactlyInSystemMode()
       throws IOException {
-    Variants everyPrefix =
-        n -> {
-          List<Variant> v = new ArrayList<>();
-          for (int k = 0; k < n; k++) {
-            v.add(new Variant(Keep.DIRECTORY_PREFIX, k));
-            v.add(new Variant(Keep.RANDOM, k));
-          }
-          return v;
-        };
-    checkAll(Durability.SYSTEM, everyPrefix, 3, "every prefix of the unforced directory operations");
+    checkAll(Durability.SYSTEM, PowerLossProperties::everyDirectoryPrefix, 3, "every prefix of the unforced directory operations");
   }
 
   @Test
@@ -240,10 +269,12 @@ class PowerLossProperties {
    * lists every epoch committed before the power loss, and every file no uncommitted operation
    * touched is exactly as committed. How many states reopen exactly is printed.
    */
-  @Test
-  void aPowerLossInProcessModeLosesNoCommittedEpochAndNoUntouchedFile() throws IOException {
+  @ParameterizedTest
+  @EnumSource(FaultWorkload.Script.class)
+  void aPowerLossInProcessModeLosesNoCommittedEpochAndNoUntouchedFile(FaultWorkload.Script script) throws IOException {
     List<State> states =
-        crashStates(Durability.PROCESS, PowerLossProperties::everyStride, just(Keep.FORCED_ONLY, Keep.RANDOM), 7, "process");
+        crashStates(
+            script, Durability.PROCESS, PowerLossProperties::everyStride, just(Keep.FORCED_ONLY, Keep.RANDOM), 7, "process");
     Path dir = states.get(0).dir.getParent();
     Path store = dir.resolve("store");
     Path root = dir.resolve("root");
@@ -278,9 +309,9 @@ class PowerLossProperties {
       ScratchSpace.delete(s.dir);
     }
     System.out.printf(
-        "PowerLossProperties PROCESS, only forced or random prefixes of data and directory operations, torn writes:"
+        "PowerLossProperties %s PROCESS, only forced or random prefixes of data and directory operations, torn writes:"
             + " %d crash states (%s), %d reopened exactly, %d failures%n",
-        states.size(), losses(states), exact, failures.size());
+        script, states.size(), losses(states), exact, failures.size());
     assertEquals(List.of(), failures);
   }
 

@@ -35,9 +35,17 @@ final class NamespaceLog {
    * One directory operation: {@code path} and, for a move, copy or link, {@code other} (the
    * target, or for a link the existing file); {@code removed} what the operation took away: the
    * deleted name, or what a move or copy replaced at its target; {@code times} the modification
-   * times to put back after undoing it; {@code permissions} those an attribute change replaced.
+   * times to put back after undoing it; {@code permissions} those an attribute change replaced;
+   * {@code seq} its place among everything the recorder recorded.
    */
-  record Op(String kind, Path path, Path other, Victim removed, Map<Path, FileTime> times, Set<PosixFilePermission> permissions) {
+  record Op(
+      String kind,
+      Path path,
+      Path other,
+      Victim removed,
+      Map<Path, FileTime> times,
+      Set<PosixFilePermission> permissions,
+      long seq) {
     @Override
     public String toString() {
       return kind + " " + path + (other == null ? "" : " -> " + other);
@@ -92,13 +100,13 @@ final class NamespaceLog {
         remember(times, path.getParent());
         break;
     }
-    return new Op(kind, path, other, removed, times, permissions);
+    return new Op(kind, path, other, removed, times, permissions, -1);
   }
 
-  /** Appends a prepared operation that was made, or lets go of one that failed. */
-  void done(Op op, boolean made) throws IOException {
+  /** Appends a prepared operation that was made (as the {@code seq}th thing recorded), or lets go of one that failed. */
+  void done(Op op, boolean made, long seq) throws IOException {
     if (made) {
-      ops.add(op);
+      ops.add(new Op(op.kind, op.path, op.other, op.removed, op.times, op.permissions, seq));
     } else {
       release(op);
     }

@@ -29,16 +29,19 @@ import java.util.Random;
  * given instant.
  *
  * <p>The model is ext4 with its metadata journal (data=ordered). A power loss keeps everything
- * that was forced. Of each file's writes and truncations since its last force (truncation on
- * open included) it keeps any prefix, independently of other files; the last write kept may be
- * torn: kept only up to a 512-byte sector boundary inside it, the rest of its sectors holding
- * the old bytes (a file it extended then ends at that boundary). Directory operations (create,
- * delete, rename, link, copy, mode and time changes) persist in order, and a force of any file
- * or directory makes every one made before it durable; so a state keeps them all up to the last
- * force anywhere and any prefix of the later ones. Data changes of a file whose creation was
- * lost go with it. Files written by other means than the recorded file system (the MVStore
- * index) are taken as they are on disk at the instant: the index writes only in its own commit,
- * which it syncs; told of such a file, the recorder takes any change of it as a force.
+ * that was forced. Directory operations (create, delete, rename, link, copy, mode and time
+ * changes) persist in order, and a force of any file or directory makes every one made before it
+ * durable; so a state keeps them all up to the last force anywhere and any prefix of the later
+ * ones. Of each file's writes and truncations since its last force (truncation on open
+ * included) a state keeps a prefix, independently of other files, within what the journal's
+ * order allows: a change of size (a truncation, a write past the end) made after the first lost
+ * directory operation is lost with it, and a truncation made before the last kept one is kept
+ * (overwrites are free, except that the prefix keeps them in order). The last write kept may be
+ * torn: kept only up to a 512-byte sector boundary inside it, the rest of its sectors holding the
+ * old bytes (a file it extended then ends at that boundary). Data changes of a file whose
+ * creation was lost go with it. Files written by other means than the recorded file system (the
+ * MVStore index) are taken as they are on disk at the instant: the index writes only in its own
+ * commit, which it syncs; told of such a file, the recorder takes any change of it as a force.
  *
  * <p>A state is built from a copy of the directories taken at the instant, by undoing, file by
  * file, a suffix of the unforced data changes with their saved old bytes, then a suffix of the
@@ -67,14 +70,24 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
   /** The size of a sector: a write reaches the disk in whole sectors. */
   public static final int SECTOR = 512;
 
-  /** A write of {@code length} bytes (or a truncation, with length -1) at {@code position}. */
-  private record Change(long position, long length, byte[] oldBytes, long oldSize) {}
+  /**
+   * A write of {@code length} bytes (or a truncation, with length -1) at {@code position}, the
+   * {@code seq}th thing recorded.
+   */
+  private record Change(long position, long length, byte[] oldBytes, long oldSize, long seq) {
+    /** A truncation or a write past the end: the size changes, which the journal orders with directory operations. */
+    boolean resizes() {
+      return length < 0 || position + length > oldSize;
+    }
+  }
 
   private final Map<Object, List<Change>> unforced = new HashMap<>();
   private final Set<Object> unlinkedButKept = new HashSet<>();
   private final NamespaceLog names;
   private final Map<Path, String> syncedFiles = new HashMap<>();
   private long unforcedChanges;
+  /** Counts what is recorded, data changes and directory operations alike, to order them. */
+  private long seq;
 
   /**
    * A recorder that keeps files removed by unforced directory operations alive under {@code
@@ -126,7 +139,7 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
     byte[] old = new byte[n];
     ByteBuffer b = ByteBuffer.wrap(old);
     while (b.hasRemaining() && channel.read(b, position + b.position()) > 0) {}
-    record(key, new Change(position, length, old, size));
+    record(key, new Change(position, length, old, size, seq++));
   }
 
   @Override
@@ -139,7 +152,7 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
     byte[] old = new byte[(int) (oldSize - size)];
     ByteBuffer b = ByteBuffer.wrap(old);
     while (b.hasRemaining() && channel.read(b, size + b.position()) > 0) {}
-    record(key, new Change(size, -1, old, oldSize));
+    record(key, new Change(size, -1, old, oldSize, seq++));
   }
 
   private void record(Object key, Change c) {
@@ -193,7 +206,7 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
   @Override
   public synchronized void afterNameChange(Object prepared, boolean made) throws IOException {
     if (prepared != null) {
-      names.done((NamespaceLog.Op) prepared, made);
+      names.done((NamespaceLog.Op) prepared, made, seq++);
     }
   }
 
@@ -248,6 +261,8 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
       keptOps = Math.min(directoryOperations, ops.size());
     }
     List<NamespaceLog.Op> lost = new ArrayList<>(ops.subList(keptOps, ops.size()));
+    long firstLost = lost.isEmpty() ? Long.MAX_VALUE : lost.get(0).seq();
+    long lastKept = keptOps == 0 ? Long.MIN_VALUE : ops.get(keptOps - 1).seq();
     Path staging = into.resolve("attic");
     Map<NamespaceLog.Victim, Path> staged = new HashMap<>();
     for (NamespaceLog.Op op : lost) {
@@ -271,17 +286,31 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
         continue; // no longer in the directories: nothing to lose
       }
       List<Change> changes = e.getValue();
+      // the journal orders size changes with directory operations: one made after the first
+      // lost operation is lost too, and a truncation made before the last kept one is kept
+      int most = changes.size();
+      int least = 0;
+      for (int i = changes.size() - 1; i >= 0; i--) {
+        Change ch = changes.get(i);
+        if (ch.resizes() && ch.seq > firstLost) {
+          most = i;
+        }
+        if (least == 0 && ch.length < 0 && ch.seq < lastKept) {
+          least = i + 1;
+        }
+      }
+      least = Math.min(least, most);
       int kept;
       switch (keep) {
         case ALL:
         case DIRECTORY_PREFIX:
-          kept = changes.size();
+          kept = most;
           break;
         case FORCED_ONLY:
-          kept = 0;
+          kept = least;
           break;
         default:
-          kept = random.nextInt(changes.size() + 1);
+          kept = least + random.nextInt(most - least + 1);
       }
       long tornAt = -1;
       if (kept > 0 && (keep == Keep.TORN || (keep == Keep.RANDOM && random.nextBoolean()))) {

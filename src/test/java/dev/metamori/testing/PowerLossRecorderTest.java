@@ -142,4 +142,35 @@ class PowerLossRecorderTest {
     }
     assertTrue(kept.size() > 3, "several tear points drawn: " + kept);
   }
+
+  @Test
+  void aSizeChangeIsOrderedWithTheDirectoryOperationsAndAnOverwriteIsNot() throws IOException {
+    Files.write(dir.resolve("f"), bytes(1000, 1));
+    Files.write(dir.resolve("g"), bytes(1000, 1));
+    force(dir.resolve("f"));
+    force(dir.resolve("g"));
+    force(dir);
+    try (FileChannel c = FileChannel.open(dir.resolve("g"), WRITE)) {
+      c.truncate(500);
+    }
+    Files.createDirectory(dir.resolve("a"));
+    try (FileChannel c = FileChannel.open(dir.resolve("f"), WRITE)) {
+      c.write(ByteBuffer.wrap(bytes(100, 2)), 0);
+      c.write(ByteBuffer.wrap(bytes(100, 3)), 1000);
+    }
+    for (long seed = 0; seed < 20; seed++) {
+      Path lost = tmp.resolve("lost-" + seed);
+      recorder.materialise(lost, Keep.RANDOM, seed, 0, real);
+      assertEquals(1000, Files.size(lost.resolve("0/f")), "the append after the lost mkdir is lost");
+      Path kept = tmp.resolve("kept-" + seed);
+      recorder.materialise(kept, Keep.RANDOM, seed, 1, real);
+      assertEquals(500, Files.size(kept.resolve("0/g")), "the truncation before the kept mkdir is kept");
+    }
+    Path s = tmp.resolve("lost-all-data");
+    recorder.materialise(s, Keep.DIRECTORY_PREFIX, 0, 0, real);
+    byte[] f = Files.readAllBytes(s.resolve("0/f"));
+    assertEquals(1000, f.length);
+    assertEquals(2, f[0], "the overwrite is kept");
+    assertEquals(1000, Files.size(state(Keep.FORCED_ONLY, 0).resolve("g")), "the truncation before the lost mkdir may be lost");
+  }
 }
