@@ -336,12 +336,22 @@ class PowerLossProperties {
     List<Keep> modes = List.of(Keep.RANDOM_PREFIX, Keep.TORN, Keep.DIRECTORY_PREFIX, Keep.RANDOM);
     qt().withExamples(examples)
         .withShrinkCycles(20)
-        .forAll(integers().between(1, 260), longs().all(), integers().between(0, modes.size() - 1))
+        .forAll(
+            integers().between(1, 260),
+            longs().all(),
+            integers().between(0, modes.size() - 1),
+            integers().between(0, FaultWorkload.Script.values().length - 1))
         .checkAssert(
-            (point, seed, mode) -> {
+            (point, seed, mode, script) -> {
               try {
                 List<State> states =
-                    crashStates(Durability.SYSTEM, n -> n == point, just(modes.get(mode)), seed, "random");
+                    crashStates(
+                        FaultWorkload.Script.values()[script],
+                        Durability.SYSTEM,
+                        n -> n == point,
+                        just(modes.get(mode)),
+                        seed,
+                        "random");
                 if (!states.isEmpty()) {
                   Path dir = states.get(0).dir.getParent();
                   check(states, dir.resolve("store"), dir.resolve("root"));
@@ -352,7 +362,7 @@ class PowerLossProperties {
                 throw new UncheckedIOException(e);
               }
             });
-    System.out.printf("PowerLossProperties SYSTEM, random modes and prefixes: %d crash states%n", count[0]);
+    System.out.printf("PowerLossProperties SYSTEM, random workloads, modes and prefixes: %d crash states%n", count[0]);
     assertTrue(count[0] > 0);
   }
 }
