@@ -42,7 +42,8 @@ import java.util.function.Predicate;
  * truncations, moves, copies, deletes, directory creation and listing, links, attribute reads
  * and writes, access checks. It can be armed to fail one call (or every call from one on) with
  * an {@link IOException}, and it tells a {@link Recorder} about every change of file data before
- * it is made, and every force after it (the power-loss simulation builds on that).
+ * it is made, every force after it, and every directory operation (create, delete, rename, link,
+ * copy, attribute change) before and after it (the power-loss simulation builds on that).
  *
  * <p>{@code faulty.getPath(real.toString())} is the same file as {@code real}.
  */
