@@ -70,8 +70,11 @@ public interface Checkpointer extends Closeable {
   FileSystem fileSystem();
 
   /**
-   * Makes the current state of the tracked trees a durable checkpoint: the journal, the
-   * changed files and their directories are forced to storage before this returns.
+   * Makes the current state of the tracked trees, regions and objects a durable checkpoint:
+   * the journal, the changed files and their directories are forced to storage before this
+   * returns. Same as {@code commitAsync().join()}, with its exception unwrapped. After an I/O
+   * error the checkpointer stops: later calls fail with it as the cause, and the next open
+   * recovers the store to its last committed epoch.
    *
    * @return the new epoch's id, larger than every id used before
    */
@@ -80,12 +83,49 @@ public interface Checkpointer extends Closeable {
   /**
    * Discards uncommitted changes and restores every tracked tree to exactly its state at
    * {@code epoch}: which files and directories exist, their bytes, sizes, last-modified times
-   * and POSIX permissions. Epochs newer than {@code epoch} stop being valid targets. A crash
+   * and POSIX permissions; and every region and registered object to its state at {@code
+   * epoch} (a region the store did not have then is zeroed; an object it did not have is left
+   * as it is). Epochs newer than {@code epoch} stop being valid targets. A crash
    * during rollback is finished by the next {@link Builder#open()}.
    *
    * @throws NoSuchEpochException if {@code epoch} is unknown or no longer valid; nothing changes
    */
   void rollback(long epoch) throws IOException;
+
+  /**
+   * Starts a commit and returns once the epoch is captured: the files, {@linkplain
+   * MemoryRegion regions} and {@linkplain Checkpointable objects} as they are at this instant
+   * make the epoch (changed region pages are copied, objects saved), and the application may
+   * go on writing all three at once. The future completes with the epoch's id when it is
+   * durable as {@link #commit()} describes, or exceptionally with the I/O error that stopped
+   * it (the checkpointer then stops, see {@link #commit()}). One commit is in flight at a
+   * time: a second call waits until the first is durable. Renames and deletes of tracked files
+   * wait too; writes and creates do not.
+   */
+  java.util.concurrent.CompletableFuture<Long> commitAsync() throws IOException;
+
+  /**
+   * A named region of off-heap memory that is part of the checkpointed state: zeroed if new,
+   * or with its contents as of the current epoch if the store has it. The same name gives the
+   * same region for the life of this checkpointer.
+   *
+   * @throws IllegalArgumentException if {@code size} is not positive, or the store holds a
+   *     region of that name with another size
+   */
+  MemoryRegion region(String name, long size) throws IOException;
+
+  /**
+   * Makes {@code object}'s state part of the checkpointed state. If the store holds a state
+   * saved under {@code name} at the current epoch, {@link Checkpointable#restore} is called
+   * with it before this returns (restart from checkpoint). The object is also registered as a
+   * {@link CheckpointListener}.
+   *
+   * @throws IllegalStateException if an object is already registered under {@code name}
+   */
+  void register(String name, Checkpointable object) throws IOException;
+
+  /** Adds hooks called around every commit and rollback. */
+  void addListener(CheckpointListener listener);
 
   /** The epoch the tracked state was last committed or rolled back to. */
   long currentEpoch();

@@ -2,28 +2,36 @@ package dev.metamori.demo;
 
 import com.google.common.io.MoreFiles;
 import com.google.common.io.RecursiveDeleteOption;
+import dev.metamori.Checkpointable;
 import dev.metamori.Checkpointer;
 import dev.metamori.Epoch;
+import dev.metamori.MemoryRegion;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
+import java.nio.DoubleBuffer;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 /**
- * An "adaptive application" on Metamori: a heat-diffusion simulation that keeps its grid in a
- * file, writes one result file per step and appends to a log, committing an epoch after every
- * step. When a step diverges it rolls back to the epoch before the step and retries it with a
- * smaller time step. Finally it shows that uncommitted work is undone when the store is
- * reopened, exactly as after a crash.
+ * An "adaptive application" on Metamori: a heat-diffusion simulation whose grid lives in a
+ * memory region, whose bookkeeping (step, time step, history of peaks) is a registered object,
+ * and which writes one result file per step and appends to a log. It commits an epoch after
+ * every step; when a step diverges it rolls back to the epoch before the step (grid, bookkeeping
+ * and files together) and retries with a smaller time step. Then it leaves uncommitted work
+ * behind, closes, and starts a second JVM that restarts from the store: the grid, the
+ * bookkeeping and the files come back as last committed, and the simulation goes on.
  *
  * <p>Run: {@code mvn -q -DskipTests package exec:exec} (work directory: {@code target/demo},
  * or the first argument).
@@ -33,118 +41,184 @@ public final class Demo {
   private static final int WINDOW = 1 << 16; // cells one step works on
   private static final int ITERATIONS = 40;
 
-  private final Path root;
-  private final FileSystem fs;
-  private final Path grid;
-  private final Path log;
-  private final Path results;
+  /** The simulation's bookkeeping, saved and restored through the checkpointer. */
+  static final class SimState implements Checkpointable {
+    int step;
+    double dt = 0.45;
+    final List<Double> peaks = new ArrayList<>();
 
-  private Demo(Path root, FileSystem fs) {
-    this.root = root;
-    this.fs = fs;
-    this.grid = fs.getPath(root.resolve("grid.bin").toString());
-    this.log = fs.getPath(root.resolve("run.log").toString());
-    this.results = fs.getPath(root.resolve("results").toString());
+    @Override
+    public void save(OutputStream out) throws IOException {
+      DataOutputStream d = new DataOutputStream(out);
+      d.writeInt(step);
+      d.writeDouble(dt);
+      d.writeInt(peaks.size());
+      for (double p : peaks) {
+        d.writeDouble(p);
+      }
+      d.flush();
+    }
+
+    @Override
+    public void restore(InputStream in) throws IOException {
+      DataInputStream d = new DataInputStream(in);
+      step = d.readInt();
+      dt = d.readDouble();
+      peaks.clear();
+      for (int n = d.readInt(); n > 0; n--) {
+        peaks.add(d.readDouble());
+      }
+    }
+
+    @Override
+    public String toString() {
+      return String.format(Locale.ROOT, "step %d, dt %.3f, %d peaks", step, dt, peaks.size());
+    }
   }
 
-  public static void main(String[] args) throws IOException {
+  private final FileSystem fs;
+  private final Path log;
+  private final Path results;
+  private final MemoryRegion grid;
+  private final SimState state = new SimState();
+
+  private Demo(Path root, Checkpointer cp) throws IOException {
+    this.fs = cp.fileSystem();
+    this.log = fs.getPath(root.resolve("run.log").toString());
+    this.results = fs.getPath(root.resolve("results").toString());
+    this.grid = cp.region("grid", CELLS * 8L);
+    cp.register("state", state); // restores it if the store has it
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("--restart")) {
+      restart(Paths.get(args[1]));
+      return;
+    }
     Path work = Paths.get(args.length > 0 ? args[0] : "target/demo").toAbsolutePath();
     if (Files.exists(work)) {
       MoreFiles.deleteRecursively(work, RecursiveDeleteOption.ALLOW_INSECURE);
     }
     Path sim = Files.createDirectories(work.resolve("sim"));
     Path store = work.resolve("store");
-    System.out.println("Metamori demo: a heat simulation that checkpoints its files after every step");
-    System.out.println("  tracked tree: " + sim);
+    System.out.println("Metamori demo: a heat simulation that checkpoints after every step");
+    System.out.println("  memory region 'grid': 8 MiB of doubles; object 'state': step, dt, peaks");
+    System.out.println("  tracked tree: " + sim + " (results/step-NNN.csv, run.log)");
     System.out.println("  journal:      " + store);
     System.out.println();
 
     try (Checkpointer cp = Checkpointer.builder(store).track(sim).open()) {
-      Demo demo = new Demo(sim, cp.fileSystem());
+      Demo demo = new Demo(sim, cp);
       demo.initialise();
       System.out.printf(
-          "%5s  %-46s %10s %7s %6s %9s%n", "epoch", "what happened", "journaled", "blocks", "files", "tree");
+          "%5s  %-44s %10s %6s %9s %9s%n", "epoch", "what happened", "journaled", "files", "pause", "durable");
       long start = cp.commit();
-      report(cp, start, "initial grid (8 MiB of doubles), empty log", sim);
+      report(cp, start, "initial grid at 20 degrees, empty log", -1, -1);
 
-      double dt = 0.45;
       for (int step = 1; step <= 8; step++) {
-        boolean badStep = step == 5;
-        double thisDt = badStep ? 0.70 : dt; // step 5 tries an unstable time step
+        double thisDt = step == 5 ? 0.70 : demo.state.dt; // step 5 tries an unstable time step
         double peak = demo.step(step, thisDt);
         if (!Double.isFinite(peak) || peak > 1e6) {
           long before = cp.currentEpoch();
           System.out.printf(
-              "%5s  step %d DIVERGED (peak %.1e with dt=%.2f): rollback(%d)%n",
-              "", step, peak, thisDt, before);
+              "%5s  step %d DIVERGED (peak %.1e with dt=%.2f): rollback(%d)%n", "", step, peak, thisDt, before);
           String damaged = demo.fingerprint();
           cp.rollback(before);
           System.out.printf(
-              "%5s  grid %s -> %s, results/step-%03d.csv %s, run.log back to %d lines%n",
+              "%5s  grid %s -> %s, state back to '%s',%n%5s  results/step-%03d.csv %s, run.log back to %d lines%n",
               "",
               damaged,
               demo.fingerprint(),
+              demo.state,
+              "",
               step,
               Files.exists(demo.results.resolve(String.format("step-%03d.csv", step))) ? "still there" : "gone",
               Files.readAllLines(demo.log).size());
-          dt = dt / 2;
-          peak = demo.step(step, dt);
-          long e = cp.commit();
-          report(cp, e, String.format("step %d retried with dt=%.3f, peak %.3f", step, dt, peak), sim);
-          continue;
+          demo.state.dt /= 2;
+          peak = demo.step(step, demo.state.dt);
         }
-        long e = cp.commit();
-        report(cp, e, String.format("step %d, dt=%.3f, peak %.3f", step, thisDt, peak), sim);
+        demo.state.step = step;
+        demo.state.peaks.add(peak);
+        long t0 = System.nanoTime();
+        CompletableFuture<Long> commit = cp.commitAsync(); // returns once the epoch is captured
+        long pause = System.nanoTime() - t0;
+        long e = commit.join();
+        long durable = System.nanoTime() - t0;
+        report(cp, e, String.format(Locale.ROOT, "step %d, dt=%.3f, peak %.3f", step, demo.state.dt, peak), pause, durable);
       }
 
       long journaled = cp.epochs().stream().mapToLong(Epoch::bytesJournaled).sum();
-      long tree = treeSize(sim);
-      System.out.println();
+      long full = (CELLS * 8L + treeSize(sim)) * (cp.epochs().size() - 1);
       System.out.printf(
-          "%d epochs journaled %s in all; the tree is %s, so a full copy per step would have written %s.%n",
-          cp.epochs().size() - 1,
-          size(journaled),
-          size(tree),
-          size(tree * (cp.epochs().size() - 1)));
+          "%n%d epochs journaled %s in all; a full copy of grid and tree per step would have written %s.%n",
+          cp.epochs().size() - 1, size(journaled), size(full));
 
       // A crash (or close without commit) loses only uncommitted work, and loses all of it.
-      String committed = demo.fingerprint();
+      System.out.printf(
+          "%nat epoch %d: grid %s, state '%s'. Now uncommitted changes: a hot spot in the grid,%n"
+              + "step 9 in the state, one more log line; then close() without commit (as if the process had died)%n",
+          cp.currentEpoch(), demo.fingerprint(), demo.state);
+      demo.grid.buffer().asDoubleBuffer().put(12345, 1e9);
+      demo.state.step = 9;
       Files.writeString(demo.log, "this line is never committed\n", StandardOpenOption.APPEND);
-      try (FileChannel c = FileChannel.open(demo.grid, StandardOpenOption.WRITE)) {
-        c.write(ByteBuffer.allocate(4096), 0);
-      }
-      System.out.printf(
-          "%nat epoch %d the grid is %s; now an uncommitted change: one zeroed block, one more log line,%n"
-              + "then close() without commit (as if the process had died)%n",
-          cp.currentEpoch(), committed);
     }
+
+    System.out.println("starting a new JVM on the same store...");
+    Process child =
+        new ProcessBuilder(
+                Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                Demo.class.getName(),
+                "--restart",
+                work.toString())
+            .inheritIO()
+            .start();
+    if (child.waitFor() != 0) {
+      throw new IllegalStateException("the restarted demo failed with status " + child.exitValue());
+    }
+
     try (Checkpointer cp = Checkpointer.builder(store).track(sim).open()) {
-      Demo demo = new Demo(sim, cp.fileSystem());
-      System.out.printf(
-          "reopened: recovered to epoch %d, run.log has %d lines, grid %s%n",
-          cp.currentEpoch(), Files.readAllLines(demo.log).size(), demo.fingerprint());
+      Demo demo = new Demo(sim, cp);
       cp.rollback(1);
       System.out.printf(
-          "rollback(1): the initial grid and an empty log, %d files (%s)%n",
-          fileCount(sim), size(treeSize(sim)));
+          "back in the first JVM: rollback(1): grid %s (all 20 degrees), state '%s', %d files%n",
+          demo.fingerprint(), demo.state, fileCount(sim));
       cp.rollback(0);
       System.out.printf(
-          "rollback(0): the tree as it was before the store existed: %d files%n", fileCount(sim));
+          "rollback(0): the tree as it was before the store existed (%d files), the grid zeroed (%s)%n",
+          fileCount(sim), demo.fingerprint());
+    }
+  }
+
+  /** The second JVM: restart from the last committed epoch and go on for two steps. */
+  private static void restart(Path work) throws IOException {
+    Path sim = work.resolve("sim");
+    try (Checkpointer cp = Checkpointer.builder(work.resolve("store")).track(sim).open()) {
+      Demo demo = new Demo(sim, cp);
+      System.out.printf(
+          "  new process %d: recovered to epoch %d: grid %s, state '%s', run.log %d lines%n",
+          ProcessHandle.current().pid(),
+          cp.currentEpoch(),
+          demo.fingerprint(),
+          demo.state,
+          Files.readAllLines(demo.log).size());
+      int last = demo.state.step + 2;
+      for (int step = demo.state.step + 1; step <= last; step++) {
+        double peak = demo.step(step, demo.state.dt);
+        demo.state.step = step;
+        demo.state.peaks.add(peak);
+        long e = cp.commit();
+        System.out.printf(Locale.ROOT, "  new process: step %d, peak %.3f, committed epoch %d%n", step, peak, e);
+      }
     }
   }
 
   private void initialise() throws IOException {
     Files.createDirectories(results);
-    ByteBuffer buffer = ByteBuffer.allocate(CELLS * 8).order(ByteOrder.LITTLE_ENDIAN);
+    DoubleBuffer cells = grid.buffer().asDoubleBuffer();
     for (int i = 0; i < CELLS; i++) {
-      buffer.putDouble(20.0); // room temperature everywhere
-    }
-    buffer.flip();
-    try (FileChannel c =
-        FileChannel.open(grid, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      while (buffer.hasRemaining()) {
-        c.write(buffer);
-      }
+      cells.put(i, 20.0); // room temperature everywhere
     }
     Files.writeString(log, "");
   }
@@ -152,29 +226,23 @@ public final class Demo {
   /** One simulation step on a window of the grid; returns the peak temperature. */
   private double step(int step, double dt) throws IOException {
     int first = (step % 5) * (WINDOW / 4); // overlapping windows: heat accumulates
-    ByteBuffer buffer = ByteBuffer.allocate(WINDOW * 8).order(ByteOrder.LITTLE_ENDIAN);
-    double peak;
-    try (FileChannel c = FileChannel.open(grid, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      c.read(buffer, first * 8L);
-      double[] u = new double[WINDOW];
-      buffer.flip().asDoubleBuffer().get(u);
-      u[WINDOW / 2] += 500.0; // a heat pulse in the middle of the window
-      for (int k = 0; k < ITERATIONS; k++) {
-        double left = u[0];
-        for (int i = 1; i < WINDOW - 1; i++) {
-          double centre = u[i];
-          u[i] = centre + dt * (left - 2 * centre + u[i + 1]);
-          left = centre;
-        }
+    DoubleBuffer cells = grid.buffer().asDoubleBuffer();
+    double[] u = new double[WINDOW];
+    cells.get(first, u);
+    u[WINDOW / 2] += 500.0; // a heat pulse in the middle of the window
+    for (int k = 0; k < ITERATIONS; k++) {
+      double left = u[0];
+      for (int i = 1; i < WINDOW - 1; i++) {
+        double centre = u[i];
+        u[i] = centre + dt * (left - 2 * centre + u[i + 1]);
+        left = centre;
       }
-      peak = 0;
-      for (double v : u) {
-        peak = Math.max(peak, Math.abs(v));
-      }
-      buffer.clear();
-      buffer.asDoubleBuffer().put(u);
-      c.write(buffer, first * 8L);
     }
+    double peak = 0;
+    for (double v : u) {
+      peak = Math.max(peak, Math.abs(v));
+    }
+    cells.put(first, u);
     Files.writeString(
         results.resolve(String.format("step-%03d.csv", step)),
         String.format(Locale.ROOT, "step,dt,first_cell,peak%n%d,%.4f,%d,%.6f%n", step, dt, first, peak));
@@ -185,17 +253,23 @@ public final class Demo {
     return peak;
   }
 
-  private String fingerprint() throws IOException {
-    byte[] bytes = Files.readAllBytes(grid);
-    return String.format("#%08x", java.util.Arrays.hashCode(bytes));
+  private String fingerprint() {
+    ByteBuffer all = grid.buffer();
+    return String.format("#%08x", all.hashCode());
   }
 
-  private static void report(Checkpointer cp, long id, String what, Path root) throws IOException {
+  private static void report(Checkpointer cp, long id, String what, long pauseNanos, long durableNanos)
+      throws IOException {
     List<Epoch> epochs = cp.epochs();
     Epoch e = epochs.get(epochs.size() - 1);
     System.out.printf(
-        "%5d  %-46s %10s %7d %6d %9s%n",
-        id, what, size(e.bytesJournaled()), e.blocksJournaled(), e.filesChanged(), size(treeSize(root)));
+        "%5d  %-44s %10s %6d %9s %9s%n",
+        id,
+        what,
+        size(e.bytesJournaled()),
+        e.filesChanged(),
+        pauseNanos < 0 ? "" : String.format(Locale.ROOT, "%.2f ms", pauseNanos / 1e6),
+        durableNanos < 0 ? "" : String.format(Locale.ROOT, "%.1f ms", durableNanos / 1e6));
   }
 
   private static long treeSize(Path root) throws IOException {

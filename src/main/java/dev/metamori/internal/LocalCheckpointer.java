@@ -11,6 +11,14 @@ import dev.metamori.internal.fs.MetamoriFileSystemProvider;
 import dev.metamori.internal.fs.Tracker;
 import dev.metamori.internal.journal.EpochInfo;
 import dev.metamori.internal.journal.Journal;
+import dev.metamori.internal.memory.VolatileState;
+import dev.metamori.CheckpointListener;
+import dev.metamori.Checkpointable;
+import dev.metamori.MemoryRegion;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.io.IOException;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
@@ -32,10 +40,22 @@ public final class LocalCheckpointer implements Checkpointer {
   private final Tracker tracker;
   private final MetamoriFileSystem fileSystem;
   private final Clock clock;
+  private final VolatileState state;
+  /** Completes commits after their capture, one at a time. */
+  private final ExecutorService committer =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "metamori-commit");
+            t.setDaemon(true);
+            return t;
+          });
   private volatile IOException failure;
   private boolean closed;
+  /** The commit in flight, or the last one. */
+  private CompletableFuture<Long> inflight = CompletableFuture.completedFuture(0L);
 
   private LocalCheckpointer(Journal journal, Tracker tracker, Clock clock) {
+    this.state = new VolatileState(journal);
     this.journal = journal;
     this.tracker = tracker;
     this.clock = clock;
@@ -147,27 +167,115 @@ public final class LocalCheckpointer implements Checkpointer {
     }
   }
 
-  @Override
-  public synchronized long commit() throws IOException {
-    checkUsable();
+  /** Waits until the commit in flight, if any, is durable or has failed. */
+  private void awaitInflight() {
     try {
-      return tracker.commit(clock.millis()).id();
-    } catch (IOException e) {
-      failure = e;
+      inflight.join();
+    } catch (CompletionException | java.util.concurrent.CancellationException e) {
+      // reported to whoever holds that future; the failure field stops later calls
+    }
+  }
+
+  @Override
+  public long commit() throws IOException {
+    CompletableFuture<Long> f = commitAsync();
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException) {
+        throw (IOException) cause;
+      }
+      if (cause instanceof RuntimeException) {
+        throw (RuntimeException) cause;
+      }
+      if (cause instanceof Error) {
+        throw (Error) cause;
+      }
       throw e;
     }
   }
 
   @Override
+  public synchronized CompletableFuture<Long> commitAsync() throws IOException {
+    checkUsable();
+    awaitInflight();
+    checkUsable();
+    state.beforeCheckpoint();
+    Journal.StateWriter[] writer = new Journal.StateWriter[1];
+    Tracker.Capture capture;
+    boolean[] captured = {false};
+    try {
+      capture =
+          tracker.capture(
+              () -> {
+                writer[0] = state.capture(journal.workingEpoch());
+                captured[0] = true;
+              });
+    } catch (IOException e) {
+      if (captured[0]) {
+        failure = e; // the epoch may be sealed: only recovery knows where it stands
+      }
+      throw e;
+    }
+    for (CheckpointListener l : state.listeners()) {
+      l.afterCheckpoint(capture.id());
+    }
+    long now = clock.millis();
+    CompletableFuture<Long> f =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return tracker.commit(capture, now, writer[0]).id();
+              } catch (IOException | RuntimeException | Error e) {
+                failure = e instanceof IOException ? (IOException) e : new IOException(e);
+                throw new CompletionException(e);
+              }
+            },
+            committer);
+    inflight = f;
+    return f;
+  }
+
+  @Override
+  public synchronized MemoryRegion region(String name, long size) throws IOException {
+    checkUsable();
+    return state.region(name, size);
+  }
+
+  @Override
+  public synchronized void register(String name, Checkpointable object) throws IOException {
+    checkUsable();
+    awaitInflight();
+    state.register(name, object);
+  }
+
+  @Override
+  public void addListener(CheckpointListener listener) {
+    state.addListener(listener);
+  }
+
+  @Override
   public synchronized void rollback(long epoch) throws IOException {
     checkUsable();
+    awaitInflight();
+    checkUsable();
+    journal.checkRollbackTarget(epoch);
+    for (CheckpointListener l : state.listeners()) {
+      l.beforeRestore(epoch);
+    }
+    VolatileState.Plan plan = state.plan(epoch);
     try {
       tracker.rollback(epoch);
+      state.apply(plan);
     } catch (NoSuchEpochException e) {
       throw e;
     } catch (IOException e) {
       failure = e;
       throw e;
+    }
+    for (CheckpointListener l : state.listeners()) {
+      l.afterRestore(epoch);
     }
   }
 
@@ -178,6 +286,7 @@ public final class LocalCheckpointer implements Checkpointer {
 
   @Override
   public synchronized List<Epoch> epochs() throws IOException {
+    awaitInflight();
     List<Epoch> epochs = new ArrayList<>();
     for (EpochInfo e : journal.epochs()) {
       epochs.add(
@@ -195,6 +304,9 @@ public final class LocalCheckpointer implements Checkpointer {
   @Override
   public List<CorruptStoreException> verify() throws IOException {
     checkUsable();
+    synchronized (this) {
+      awaitInflight();
+    }
     return tracker.verify();
   }
 
@@ -204,6 +316,8 @@ public final class LocalCheckpointer implements Checkpointer {
       return;
     }
     closed = true;
+    awaitInflight();
+    committer.shutdown();
     try {
       tracker.close();
     } finally {

@@ -51,6 +51,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -118,29 +119,80 @@ public final class Tracker {
 
   /** Recovers the trees to the last committed epoch (or finishes an interrupted rollback). */
   public void recover() throws IOException {
-    Lock lock = epochLock.writeLock();
-    lock.lock();
+    Lock lock = exclusive();
     try {
-      journal.recover(new UndoApplier(delegate, journal, posix, journal.forcing()));
+      journal.recover(new UndoApplier(delegate, journal, posix, journal.forcing(), true));
       newGeneration();
     } finally {
       lock.unlock();
     }
   }
 
-  /** Forces what the working epoch changed and commits it. */
+  /**
+   * A sealed epoch on its way to being committed (see {@link #capture}); namespace operations,
+   * rollbacks and the next capture wait until it is.
+   */
+  public final class Capture {
+    private final Journal.Sealed sealed;
+    private final List<TrackedFile> touched;
+    private final CountDownLatch done = new CountDownLatch(1);
+
+    private Capture(Journal.Sealed sealed, List<TrackedFile> touched) {
+      this.sealed = sealed;
+      this.touched = touched;
+    }
+
+    /** The id the epoch gets when committed. */
+    public long id() {
+      return sealed.id();
+    }
+  }
+
+  private volatile Capture committing;
+
+  /** The write lock, once no epoch is being committed: exclusive operations wait for it. */
+  private Lock exclusive() {
+    while (true) {
+      Capture c = committing;
+      if (c != null) {
+        com.google.common.util.concurrent.Uninterruptibles.awaitUninterruptibly(c.done);
+      }
+      Lock lock = epochLock.writeLock();
+      lock.lock();
+      c = committing;
+      if (c == null || c.done.getCount() == 0) {
+        return lock;
+      }
+      lock.unlock();
+    }
+  }
+
+  /** Seals the working epoch and commits it. */
   public EpochInfo commit(long nowMillis) throws IOException {
-    Lock lock = epochLock.writeLock();
-    lock.lock();
+    return commit(capture(null), nowMillis, null);
+  }
+
+  /**
+   * Ends the working epoch at one instant: runs {@code atInstant} (which captures the
+   * volatile state; if it throws, nothing is sealed) and seals the epoch, while no write, create
+   * or namespace operation runs. Follow with {@link #commit(Capture, long, Journal.StateWriter)}.
+   */
+  public Capture capture(IoRunnable atInstant) throws IOException {
+    Lock lock = exclusive();
     try {
       checkOpen();
+      if (atInstant != null) {
+        atInstant.run();
+      }
+      List<TrackedFile> touched = new java.util.ArrayList<>();
       for (TrackedFile f : files.values()) {
         if (f.touchedIn(generation) && journal.forcing()) {
           f.forceMappings();
-          force(f);
+          touched.add(f);
         }
       }
-      EpochInfo epoch = journal.commit(nowMillis);
+      Capture capture = new Capture(journal.seal(), touched);
+      committing = capture;
       newGeneration();
       for (TrackedFile f : files.values()) {
         List<long[]> live = f.liveMappings();
@@ -155,21 +207,41 @@ public final class Tracker {
           beforeWrite(f, null, m[0], m[1]);
         }
       }
-      return epoch;
+      return capture;
     } finally {
       lock.unlock();
     }
   }
 
+  /** Something to run that may fail with an I/O error. */
+  public interface IoRunnable {
+    void run() throws IOException;
+  }
+
+  /**
+   * Forces what the captured epoch changed, writes its state records and commits it. Writes and
+   * creates of the new working epoch may run meanwhile.
+   */
+  public EpochInfo commit(Capture capture, long nowMillis, Journal.StateWriter state)
+      throws IOException {
+    try {
+      for (TrackedFile f : capture.touched) {
+        force(f);
+      }
+      return journal.commit(capture.sealed, nowMillis, state);
+    } finally {
+      capture.done.countDown();
+    }
+  }
+
   /** Closes the journaling channels, then undoes everything after {@code target}. */
   public void rollback(long target) throws IOException {
-    Lock lock = epochLock.writeLock();
-    lock.lock();
+    Lock lock = exclusive();
     try {
       checkOpen();
       journal.prepareRollback(target);
       closeChannels(false);
-      journal.rollback(target, new UndoApplier(delegate, journal, posix, journal.forcing()));
+      journal.rollback(target, new UndoApplier(delegate, journal, posix, journal.forcing(), false));
       files.values().forEach(TrackedFile::dropMappings);
       files.clear();
       newGeneration();
@@ -192,8 +264,7 @@ public final class Tracker {
 
   /** Closes every channel; later calls fail with {@link ClosedFileSystemException}. */
   public void close() throws IOException {
-    Lock lock = epochLock.writeLock();
-    lock.lock();
+    Lock lock = exclusive();
     try {
       // while still open: a DELETE_ON_CLOSE channel deletes through the journal (undone on the
       // next open, like all uncommitted work)
@@ -840,8 +911,7 @@ public final class Tracker {
     if (loc.zone == Zone.STORE) {
       throw storeDenied(path.delegate());
     }
-    Lock lock = epochLock.writeLock();
-    lock.lock();
+    Lock lock = exclusive();
     try {
       checkOpen();
       BasicFileAttributes a = attributes(loc.real, path);
@@ -946,8 +1016,7 @@ public final class Tracker {
     List<CopyOption> opts = Arrays.asList(options);
     boolean atomic = opts.contains(StandardCopyOption.ATOMIC_MOVE);
     boolean replace = atomic || opts.contains(StandardCopyOption.REPLACE_EXISTING);
-    Lock lock = epochLock.writeLock();
-    lock.lock();
+    Lock lock = exclusive();
     try {
       checkOpen();
       BasicFileAttributes sa = attributes(s.real, source);
@@ -1061,8 +1130,7 @@ public final class Tracker {
       throw new UnsupportedOperationException("Unsupported copy option: ATOMIC_MOVE");
     }
     boolean replace = opts.remove(StandardCopyOption.REPLACE_EXISTING);
-    Lock lock = epochLock.writeLock();
-    lock.lock();
+    Lock lock = exclusive();
     try {
       checkOpen();
       LinkOption[] follow =

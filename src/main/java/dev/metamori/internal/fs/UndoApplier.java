@@ -38,8 +38,18 @@ import java.util.concurrent.TimeUnit;
 /**
  * Applies undo records to the underlying file system. Renames and deletes check whether they
  * already happened, so the one step that a crash may have cut short is redone safely.
+ *
+ * <p>A rollback refuses a file that is missing or shorter than its records expect: something
+ * changed it outside the checkpointer, and restoring it would produce a state no epoch had.
+ * Recovery on open is lenient instead: after an OS crash or power loss in a mode that does not
+ * force undo records before the data they protect ({@link dev.metamori.Durability#PROCESS}),
+ * the disk may hold data whose records were lost, or records whose data was lost. Recovery then
+ * restores everything the journal still holds, extends a short file to its recorded size (with a
+ * hole where the lost bytes were) or skips a missing one, and logs a warning naming the file,
+ * so that the store still opens at its last committed epoch with every epoch listed.
  */
 final class UndoApplier implements UndoTarget {
+  private static final System.Logger LOG = System.getLogger("dev.metamori");
   private final java.nio.file.FileSystem fileSystem;
   private final FileSystemProvider provider;
   private final Journal journal;
@@ -51,9 +61,17 @@ final class UndoApplier implements UndoTarget {
   /** Channels no longer reachable by path (a rename may have moved them), forced at the end. */
   private final java.util.List<FileChannel> retired = new java.util.ArrayList<>();
   private final Set<Path> dirs = new HashSet<>();
+  /** Recovery on open: tolerate files a lost write left short or missing (see above). */
+  private final boolean lenient;
 
-  UndoApplier(java.nio.file.FileSystem fileSystem, Journal journal, boolean posix, boolean forcing) {
+  UndoApplier(
+      java.nio.file.FileSystem fileSystem,
+      Journal journal,
+      boolean posix,
+      boolean forcing,
+      boolean lenient) {
     this.forcing = forcing;
+    this.lenient = lenient;
     this.fileSystem = fileSystem;
     this.provider = fileSystem.provider();
     this.journal = journal;
@@ -64,6 +82,9 @@ final class UndoApplier implements UndoTarget {
   public void undo(UndoRecord record) throws IOException {
     if (record instanceof Block b) {
       FileChannel channel = channel(fileSystem.getPath(b.path()));
+      if (channel == null) {
+        return;
+      }
       ByteBuffer data = ByteBuffer.wrap(b.data());
       long pos = b.block() * journal.blockSize();
       if (allZero(b.data())) {
@@ -150,11 +171,34 @@ final class UndoApplier implements UndoTarget {
     if (t.kind() == Kind.OTHER) {
       return;
     }
+    if (lenient && !exists(path)) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "recovery: {0} is missing although the journal holds its attributes (an OS crash or"
+              + " power loss with durability PROCESS, or a change outside the checkpointer); it"
+              + " is left missing",
+          path);
+      return;
+    }
     if (t.kind() == Kind.FILE) {
       FileChannel channel = channel(path);
+      if (channel == null) {
+        return;
+      }
       long size = channel.size();
       if (size > t.size()) {
         channel.truncate(t.size());
+      } else if (size < t.size() && lenient) {
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "recovery: {0} is {1} bytes, shorter than the {2} bytes the journal records: data"
+                + " written to it was lost (an OS crash or power loss with durability PROCESS,"
+                + " or a change outside the checkpointer); it was extended to {2} bytes and"
+                + " the bytes the journal did not hold read as zeros",
+            path,
+            size,
+            t.size());
+        restoreZeros(channel, t.size() - 1, 1);
       } else if (size < t.size()) {
         throw new CheckpointException(
             "cannot restore "
@@ -217,6 +261,15 @@ final class UndoApplier implements UndoTarget {
         view.setPermissions(mode);
         channel = provider.newFileChannel(path, Set.of(StandardOpenOption.WRITE));
       } catch (NoSuchFileException e) {
+        if (lenient) {
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "recovery: {0} is missing although the journal holds its old contents (an OS"
+                  + " crash or power loss with durability PROCESS, or a change outside the"
+                  + " checkpointer); it is left missing",
+              path);
+          return null;
+        }
         throw new CheckpointException(
             "cannot restore "
                 + path

@@ -39,6 +39,9 @@ interface EpochIndex extends Closeable {
 
   void putBlock(long epoch, long fileId, long block, long seq);
 
+  /** Offset of record {@code seq} of {@code epoch}, or -1. */
+  long recordOffset(long epoch, long seq) throws CorruptStoreException;
+
   /** Offsets of the epoch's records, indexed by sequence number. */
   long[] recordOffsets(long epoch) throws CorruptStoreException;
 
@@ -59,4 +62,29 @@ interface EpochIndex extends Closeable {
 
   /** Makes every change so far visible to the next open; {@code durable} also forces it. */
   void commit(boolean durable) throws IOException;
+
+  /** Receives index entries of state records. */
+  interface StateVisitor {
+    void visit(long item, long x, long epoch, long seq) throws IOException;
+  }
+
+  /**
+   * For each page (or manifest part) {@code x} of {@code item}, the newest entry of an epoch
+   * at most {@code atMost}, in ascending {@code x}.
+   */
+  void forEachLatest(long item, long atMost, StateVisitor visitor) throws IOException;
+
+  /** The newest entry of {@code (item, x)} in an epoch at most {@code atMost}, or null. */
+  long[] latest(long item, long x, long atMost) throws CorruptStoreException;
+
+  /** Every state entry of {@code epoch}. */
+  void forEachState(long epoch, StateVisitor visitor) throws IOException;
+
+  /**
+   * The volatile item called {@code name}: its id, size, page size and the epoch that named it;
+   * or null.
+   */
+  long[] name(String name) throws CorruptStoreException;
+
+  void putName(String name, long[] value);
 }

@@ -49,6 +49,7 @@ public final class Journal implements Closeable {
   private static final String META_CURRENT = "current";
   private static final String META_NEXT = "next";
   private static final String META_ROLLBACK_TARGET = "rollbackTarget";
+  private static final String META_NEXT_ITEM = "nextItem";
 
   private final Path store;
   private final Path segments;
@@ -60,8 +61,8 @@ public final class Journal implements Closeable {
   private final Durability durability;
   private final SecureRandom random = new SecureRandom();
   private final AtomicLong trashCounter = new AtomicLong();
-  private long current;
-  private long next;
+  private volatile long current;
+  private volatile long next;
   private volatile Segment working;
 
   private Journal(
@@ -290,18 +291,27 @@ public final class Journal implements Closeable {
 
   private synchronized Segment openWorking() throws IOException {
     if (working == null) {
-      long nonce;
-      do {
-        nonce = random.nextLong();
-      } while (nonce == 0);
-      Segment segment = Segment.create(segmentFile(next), next, nonce, blockSize);
-      if (durability == Durability.SYSTEM) {
-        segment.force();
-        forceDirectory(segments);
-      }
-      working = segment;
+      working = createSegment(next, sealedPending ? Segment.AFTER_SEALED : 0);
     }
     return working;
+  }
+
+  private Segment createSegment(long id, int flags) throws IOException {
+    long nonce;
+    do {
+      nonce = random.nextLong();
+    } while (nonce == 0);
+    Segment segment = Segment.create(segmentFile(id), id, nonce, blockSize, flags);
+    if (durability == Durability.SYSTEM) {
+      segment.force();
+      forceDirectory(segments);
+    }
+    return segment;
+  }
+
+  /** Key standing for volatile item {@code item} where file ids go (and back): negative. */
+  public static long stateKey(long item) {
+    return -1 - item;
   }
 
   /**
@@ -324,19 +334,111 @@ public final class Journal implements Closeable {
     return trash.resolve(name);
   }
 
+  /** An epoch sealed by {@link #seal()}, on its way to being committed. */
+  public static final class Sealed {
+    private final long id;
+    private final long parent;
+    private final Segment segment;
+
+    private Sealed(long id, long parent, Segment segment) {
+      this.id = id;
+      this.parent = parent;
+      this.segment = segment;
+    }
+
+    /** The id the epoch gets when committed. */
+    public long id() {
+      return id;
+    }
+  }
+
+  /** Writes the volatile state of a sealed epoch into it; see {@link #commit(Sealed, long, StateWriter)}. */
+  public interface StateWriter {
+    void write(StateSink sink) throws IOException;
+  }
+
+  /** Where a {@link StateWriter} puts state records. */
+  public interface StateSink {
+    /** Appends a state record to the sealed epoch and returns its sequence number. */
+    long append(UndoRecord record) throws IOException;
+
+    /** Appends a {@link UndoRecord.Name} record and indexes the name with the epoch. */
+    void name(UndoRecord.Name name) throws IOException;
+  }
+
   /**
-   * Commits the working epoch: appends its commit record, forces its segment, indexes it and
-   * makes it the current epoch durably.
+   * Ends the working epoch: from now on records go to a new working epoch, while the sealed one
+   * is committed by {@link #commit(Sealed, long, StateWriter)}. The caller makes sure that no
+   * {@link #append} runs concurrently with this, and that at most one epoch is sealed and not
+   * yet committed.
    */
+  public Sealed seal() {
+    sealedPending = true;
+    Sealed sealed = new Sealed(next, current, working);
+    working = null;
+    next++;
+    trashCounter.set(0);
+    return sealed;
+  }
+
+  /** A fresh id for a volatile item (region or object), fixed by the next commit. */
+  public synchronized long newItem() throws CorruptStoreException {
+    long item = Math.max(nextItem, index.meta(META_NEXT_ITEM, 0));
+    nextItem = item + 1;
+    return item;
+  }
+
+  private long nextItem;
+  /** Whether an epoch is sealed and not yet committed: segments created now say so. */
+  private volatile boolean sealedPending;
+
+  /** The volatile item called {@code name} in the committed epochs: {id, size, pageSize, epoch}. */
+  public long[] name(String name) throws CorruptStoreException {
+    return index.name(name);
+  }
+
+  /** Seals the working epoch and commits it, with no state records. */
   public EpochInfo commit(long nowMillis) throws IOException {
-    long id = next;
+    return commit(seal(), nowMillis, null);
+  }
+
+  /**
+   * Commits a sealed epoch: appends its state records and its commit record, forces its
+   * segment, indexes it and makes it the current epoch durably. Records may be appended to the
+   * new working epoch meanwhile.
+   */
+  public EpochInfo commit(Sealed sealed, long nowMillis, StateWriter state) throws IOException {
+    long id = sealed.id;
     long bytes = 0;
     long blocks = 0;
     long files = 0;
     long nonce = 0;
-    Segment segment = working;
+    List<UndoRecord.Name> named = new ArrayList<>();
+    Segment segment = sealed.segment;
+    if (state != null) {
+      Segment[] target = {segment};
+      state.write(
+          new StateSink() {
+            @Override
+            public long append(UndoRecord record) throws IOException {
+              if (target[0] == null) {
+                target[0] = createSegment(id, 0);
+              }
+              long seq = target[0].nextSeq();
+              target[0].append(record);
+              return seq;
+            }
+
+            @Override
+            public void name(UndoRecord.Name name) throws IOException {
+              append(name);
+              named.add(name);
+            }
+          });
+      segment = target[0];
+    }
     if (segment != null) {
-      segment.append(new Commit(current, nowMillis));
+      segment.append(new Commit(sealed.parent, nowMillis));
       if (forcing()) {
         segment.force();
       }
@@ -349,11 +451,16 @@ public final class Journal implements Closeable {
           files++;
         }
       }
-      blocks = scan.blockKeys().length / 3;
+      long[] keys = scan.blockKeys();
+      for (int i = 0; i < keys.length; i += 3) {
+        if (keys[i] >= 0) {
+          blocks++;
+        }
+      }
       // entries of an earlier, abandoned incarnation of this id would mix with ours
       index.removeRecords(id);
       // in chunks, so memory stays bounded; invisible until the epoch itself is put below
-      index.putRecordsInChunks(id, scan.offsets(), scan.blockKeys());
+      index.putRecordsInChunks(id, scan.offsets(), keys);
       bytes = scan.validEnd();
       nonce = segment.nonce;
       Path trashDir = trash.resolve(Long.toString(id));
@@ -364,24 +471,103 @@ public final class Journal implements Closeable {
         forceDirectory(trashDir);
         forceDirectory(trash);
       }
-    }
-    if (segment == null) {
+    } else {
       // the remains of a segment whose creation failed before any record reached it
       Files.deleteIfExists(segmentFile(id));
     }
-    EpochInfo epoch = new EpochInfo(id, current, nowMillis, bytes, blocks, files, nonce);
+    for (UndoRecord.Name n : named) {
+      index.putName(n.name(), new long[] {n.item(), n.size(), n.pageSize(), id});
+      index.putMeta(META_NEXT_ITEM, Math.max(index.meta(META_NEXT_ITEM, 0), n.item() + 1));
+    }
+    EpochInfo epoch = new EpochInfo(id, sealed.parent, nowMillis, bytes, blocks, files, nonce);
     index.putEpoch(epoch);
     index.putMeta(META_CURRENT, id);
-    index.putMeta(META_NEXT, id + 1);
+    index.putMeta(META_NEXT, next);
     index.commit(forcing());
     current = id;
-    next = id + 1;
-    working = null;
-    trashCounter.set(0);
+    sealedPending = false;
     if (segment != null) {
       segment.close();
     }
     return epoch;
+  }
+
+  /**
+   * Reads state records of committed epochs, keeping the segments it opened open until
+   * closed.
+   */
+  public final class StateReader implements Closeable {
+    private final java.util.Map<Long, Segment> open =
+        new java.util.LinkedHashMap<>(16, 0.75f, true) {
+          @Override
+          protected boolean removeEldestEntry(java.util.Map.Entry<Long, Segment> eldest) {
+            if (size() > 32) {
+              try {
+                eldest.getValue().close();
+              } catch (IOException ignored) {
+                // read-only: nothing to lose
+              }
+              return true;
+            }
+            return false;
+          }
+        };
+
+    /** The index file, to blame where a record read does not match what the index says. */
+    public Path indexFile() {
+      return store.resolve("index.mv");
+    }
+
+    /** Record {@code seq} of committed epoch {@code epoch}. */
+    public UndoRecord read(long epoch, long seq) throws IOException {
+      Segment s = open.get(epoch);
+      if (s == null) {
+        EpochInfo info = index.epoch(epoch);
+        s = info == null ? null : openCommitted(info);
+        if (s == null) {
+          throw new CorruptStoreException(
+              store.resolve("index.mv"), -1, epoch, "the index names record " + seq + " of epoch "
+                  + epoch + ", which has no segment");
+        }
+        open.put(epoch, s);
+      }
+      long offset = index.recordOffset(epoch, seq);
+      if (offset < 0) {
+        throw new CorruptStoreException(
+            store.resolve("index.mv"), -1, epoch, "the index lacks the offset of record " + seq);
+      }
+      return s.read(offset, seq);
+    }
+
+    /** See {@link EpochIndex#forEachLatest}. */
+    public void forEachLatest(long item, long atMost, EpochIndex.StateVisitor visitor) throws IOException {
+      index.forEachLatest(item, atMost, visitor);
+    }
+
+    /** See {@link EpochIndex#latest}. */
+    public long[] latest(long item, long x, long atMost) throws CorruptStoreException {
+      return index.latest(item, x, atMost);
+    }
+
+    /** State entries of every epoch after {@code target} on the line to the current one. */
+    public void forEachStateAfter(long target, EpochIndex.StateVisitor visitor) throws IOException {
+      for (EpochInfo e = index.epoch(current); e != null && e.id() != target; e = index.epoch(e.parent())) {
+        index.forEachState(e.id(), visitor);
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      for (Segment s : open.values()) {
+        s.close();
+      }
+      open.clear();
+    }
+  }
+
+  /** A reader of committed state records; close it when done. */
+  public StateReader stateReader() {
+    return new StateReader();
   }
 
   /** Fails unless {@code target} is an epoch on the line from epoch 0 to the current one. */
@@ -583,6 +769,11 @@ public final class Journal implements Closeable {
         }
       }
       undo.finish();
+      if (forcing()) {
+        // the segment outlives the epoch's removal from the index until it is deleted below;
+        // after a power loss only the progress tells it from a segment the index has lost
+        progress.force();
+      }
       index.removeEpoch(epoch.id());
       index.putMeta(META_CURRENT, epoch.parent());
       index.commit(forcing());
@@ -613,7 +804,14 @@ public final class Journal implements Closeable {
       if (!file.getFileName().toString().equals(segmentFile(s.epoch).getFileName().toString())) {
         throw s.corrupt(0, "the segment header names epoch " + s.epoch);
       }
-      if (s.epoch != next && !progress.names(s.nonce)) {
+      // next + 1: the working epoch while epoch next was being committed, as its header says
+      // (and without a commit record of its own)
+      boolean working =
+          s.epoch == next
+              || (s.epoch == next + 1
+                  && (s.flags & Segment.AFTER_SEALED) != 0
+                  && !endsInCommit(s));
+      if (!working && !progress.names(s.nonce)) {
         throw new CorruptStoreException(
             store.resolve("index.mv"),
             -1,
@@ -625,6 +823,11 @@ public final class Journal implements Closeable {
                 + ") although its segment exists and was not rolled back: the index has lost commits");
       }
     }
+  }
+
+  private static boolean endsInCommit(Segment s) throws IOException {
+    Segment.Scan scan = s.scan();
+    return scan.count() > 0 && scan.types()[scan.count() - 1] == UndoRecord.COMMIT;
   }
 
   private void undoSegment(Segment segment, long[] offsets, UndoTarget undo) throws IOException {

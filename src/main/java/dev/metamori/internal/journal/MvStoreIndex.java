@@ -29,6 +29,10 @@ final class MvStoreIndex implements EpochIndex {
   private final MVMap<long[], Long> records;
   private final MVMap<long[], Long> blocks;
   private final MVMap<String, Long> meta;
+  /** (item, page or part, epoch) to sequence number: state records read forward. */
+  private final MVMap<long[], Long> versions;
+  /** Name of a volatile item to {id, size, page size, epoch that named it}. */
+  private final MVMap<String, long[]> names;
 
   MvStoreIndex(Path file) throws CorruptStoreException {
     this.file = file;
@@ -66,6 +70,18 @@ final class MvStoreIndex implements EpochIndex {
               new MVMap.Builder<String, Long>()
                   .keyType(StringDataType.INSTANCE)
                   .valueType(LongDataType.INSTANCE));
+      versions =
+          store.openMap(
+              "versions",
+              new MVMap.Builder<long[], Long>()
+                  .keyType(LongTuple.INSTANCE)
+                  .valueType(LongDataType.INSTANCE));
+      names =
+          store.openMap(
+              "names",
+              new MVMap.Builder<String, long[]>()
+                  .keyType(StringDataType.INSTANCE)
+                  .valueType(LongTuple.INSTANCE));
     } catch (RuntimeException | AssertionError e) {
       // MVStoreException, but also h2's DbException, others and its assertions on a damaged file
       if (opened != null) {
@@ -124,6 +140,28 @@ final class MvStoreIndex implements EpochIndex {
 
   @Override
   public void removeRecords(long epoch) throws IOException {
+    // the forward entries of state records first: the block entries lead to them
+    int pending = 0;
+    Cursor<long[], Long> state =
+        blocks.cursor(new long[] {epoch, Long.MIN_VALUE}, new long[] {epoch, -1, Long.MAX_VALUE}, false);
+    List<long[]> keys = new ArrayList<>();
+    while (state.hasNext()) {
+      long[] key = state.next();
+      keys.add(new long[] {Journal.stateKey(key[1]), key[2], epoch});
+      if (keys.size() == CHUNK) {
+        keys.forEach(versions::remove);
+        keys.clear();
+        commit(false);
+      }
+    }
+    keys.forEach(versions::remove);
+    List<String> named = new ArrayList<>();
+    for (java.util.Map.Entry<String, long[]> e : names.entrySet()) {
+      if (e.getValue()[3] == epoch) {
+        named.add(e.getKey());
+      }
+    }
+    named.forEach(names::remove);
     removeRange(records, new long[] {epoch}, new long[] {epoch, Long.MAX_VALUE});
     removeRange(blocks, new long[] {epoch}, new long[] {epoch, Long.MAX_VALUE, Long.MAX_VALUE});
   }
@@ -149,7 +187,7 @@ final class MvStoreIndex implements EpochIndex {
       for (long[] key = map.ceilingKey(new long[] {0}); key != null; ) {
         long epoch = key[0];
         if (!epochs.containsKey(epoch)) {
-          removeRange(map, new long[] {epoch}, new long[] {epoch, Long.MAX_VALUE, Long.MAX_VALUE});
+          removeRecords(epoch);
         }
         if (epoch == Long.MAX_VALUE) {
           break;
@@ -171,11 +209,71 @@ final class MvStoreIndex implements EpochIndex {
     }
     for (int i = 0; i < blockKeys.length; i += 3) {
       putBlock(epoch, blockKeys[i], blockKeys[i + 1], blockKeys[i + 2]);
+      if (blockKeys[i] < 0) {
+        versions.put(new long[] {Journal.stateKey(blockKeys[i]), blockKeys[i + 1], epoch}, blockKeys[i + 2]);
+      }
       if (++pending == CHUNK) {
         commit(false);
         pending = 0;
       }
     }
+  }
+
+  @Override
+  public void forEachLatest(long item, long atMost, StateVisitor visitor) throws IOException {
+    Cursor<long[], Long> cursor =
+        versions.cursor(new long[] {item}, new long[] {item, Long.MAX_VALUE, Long.MAX_VALUE}, false);
+    long[] best = null;
+    long bestSeq = -1;
+    while (true) {
+      long[] key = read(() -> cursor.hasNext() ? cursor.next() : null);
+      if (best != null && (key == null || key[1] != best[1])) {
+        visitor.visit(item, best[1], best[2], bestSeq);
+        best = null;
+      }
+      if (key == null) {
+        return;
+      }
+      if (key[2] <= atMost) {
+        best = key;
+        bestSeq = cursor.getValue();
+      }
+    }
+  }
+
+  @Override
+  public long[] latest(long item, long x, long atMost) throws CorruptStoreException {
+    return read(
+        () -> {
+          long[] key = versions.floorKey(new long[] {item, x, atMost});
+          if (key == null || key[0] != item || key[1] != x) {
+            return null;
+          }
+          return new long[] {key[2], versions.get(key)};
+        });
+  }
+
+  @Override
+  public void forEachState(long epoch, StateVisitor visitor) throws IOException {
+    Cursor<long[], Long> cursor =
+        blocks.cursor(new long[] {epoch, Long.MIN_VALUE}, new long[] {epoch, -1, Long.MAX_VALUE}, false);
+    while (true) {
+      long[] key = read(() -> cursor.hasNext() ? cursor.next() : null);
+      if (key == null) {
+        return;
+      }
+      visitor.visit(Journal.stateKey(key[1]), key[2], epoch, cursor.getValue());
+    }
+  }
+
+  @Override
+  public long[] name(String name) throws CorruptStoreException {
+    return read(() -> names.get(name));
+  }
+
+  @Override
+  public void putName(String name, long[] value) {
+    names.put(name, value);
   }
 
   @Override
@@ -186,6 +284,12 @@ final class MvStoreIndex implements EpochIndex {
   @Override
   public void putBlock(long epoch, long fileId, long block, long seq) {
     blocks.put(new long[] {epoch, fileId, block}, seq);
+  }
+
+  @Override
+  public long recordOffset(long epoch, long seq) throws CorruptStoreException {
+    Long offset = read(() -> records.get(new long[] {epoch, seq}));
+    return offset == null ? -1 : offset;
   }
 
   @Override

@@ -1,6 +1,10 @@
 package dev.metamori.internal.journal;
 
 import dev.metamori.internal.journal.UndoRecord.Block;
+import dev.metamori.internal.journal.UndoRecord.Chunk;
+import dev.metamori.internal.journal.UndoRecord.Manifest;
+import dev.metamori.internal.journal.UndoRecord.Name;
+import dev.metamori.internal.journal.UndoRecord.Page;
 import dev.metamori.internal.journal.UndoRecord.Commit;
 import dev.metamori.internal.journal.UndoRecord.Created;
 import dev.metamori.internal.journal.UndoRecord.Kind;
@@ -60,20 +64,27 @@ final class RecordCodec {
     } else if (record instanceof Block b) {
       byte[] path = utf8(b.path());
       byte[] data = b.data();
-      int max = COMPRESSOR.maxCompressedLength(data.length);
-      frame = allocate(8 + str(path) + 8 + 4 + max);
+      frame = allocate(8 + str(path) + 8 + 4 + COMPRESSOR.maxCompressedLength(data.length));
       frame.putLong(b.fileId());
       putString(frame, path);
-      frame.putLong(b.block()).putInt(data.length);
-      int at = frame.position();
-      int compressed =
-          COMPRESSOR.compress(data, 0, data.length, frame.array(), at, frame.remaining() - TRAILER);
-      if (compressed < data.length) {
-        flags = COMPRESSED;
-        frame.position(at + compressed);
-      } else {
-        frame.put(data);
-      }
+      frame.putLong(b.block());
+      flags = putData(frame, data);
+    } else if (record instanceof Page p) {
+      frame = allocate(8 + 8 + 4 + COMPRESSOR.maxCompressedLength(p.data().length));
+      frame.putLong(p.item()).putLong(p.page());
+      flags = putData(frame, p.data());
+    } else if (record instanceof Chunk c) {
+      frame = allocate(4 + COMPRESSOR.maxCompressedLength(c.data().length));
+      flags = putData(frame, c.data());
+    } else if (record instanceof Manifest m) {
+      frame = allocate(8 + 4 + 4 + 8 + 4 + m.entries().length);
+      frame.putLong(m.item()).putInt(m.part()).putInt(m.parts()).putLong(m.length());
+      frame.putInt(m.entries().length).put(m.entries());
+    } else if (record instanceof Name n) {
+      byte[] name = utf8(n.name());
+      frame = allocate(str(name) + 8 + 8 + 4);
+      putString(frame, name);
+      frame.putLong(n.item()).putLong(n.size()).putInt(n.pageSize());
     } else if (record instanceof Created c) {
       byte[] path = utf8(c.path());
       frame = allocate(str(path));
@@ -101,6 +112,38 @@ final class RecordCodec {
     frame.putInt(length - TRAILER, XXHASH.hash(frame.array(), 0, length - TRAILER, CHECKSUM_SEED));
     frame.position(0).limit(length);
     return frame;
+  }
+
+  /** Puts the length of {@code data}, then {@code data} LZ4-compressed where that is shorter. */
+  private static byte putData(ByteBuffer frame, byte[] data) {
+    frame.putInt(data.length);
+    int at = frame.position();
+    int compressed =
+        COMPRESSOR.compress(data, 0, data.length, frame.array(), at, frame.remaining() - TRAILER);
+    if (compressed < data.length) {
+      frame.position(at + compressed);
+      return COMPRESSED;
+    }
+    frame.put(data);
+    return 0;
+  }
+
+  private static byte[] getData(byte[] frame, ByteBuffer in, byte flags) {
+    int size = in.getInt();
+    if (size < 0 || size > MAX_FRAME) {
+      throw new IllegalArgumentException("data size " + size);
+    }
+    byte[] data = new byte[size];
+    if ((flags & COMPRESSED) != 0) {
+      int n = DECOMPRESSOR.decompress(frame, in.position(), in.remaining(), data, 0, size);
+      if (n != size) {
+        throw new IllegalArgumentException("data decompressed to " + n + " of " + size);
+      }
+      in.position(in.limit());
+    } else {
+      in.get(data);
+    }
+    return data;
   }
 
   /** Whether the frame in {@code frame[0, length)} carries a correct checksum. */
@@ -142,22 +185,28 @@ final class RecordCodec {
             long fileId = in.getLong();
             String path = getString(in);
             long block = in.getLong();
-            int size = in.getInt();
-            if (size < 0 || size > MAX_FRAME) {
-              throw new IllegalArgumentException("block size " + size);
-            }
-            byte[] data = new byte[size];
-            if ((flags & COMPRESSED) != 0) {
-              int n = DECOMPRESSOR.decompress(frame, in.position(), in.remaining(), data, 0, size);
-              if (n != size) {
-                throw new IllegalArgumentException("block decompressed to " + n + " of " + size);
-              }
-              in.position(in.limit());
-            } else {
-              in.get(data);
-            }
-            yield new Block(fileId, path, block, data);
+            yield new Block(fileId, path, block, getData(frame, in, flags));
           }
+          case UndoRecord.PAGE -> {
+            long item = in.getLong();
+            long page = in.getLong();
+            yield new Page(item, page, getData(frame, in, flags));
+          }
+          case UndoRecord.CHUNK -> new Chunk(getData(frame, in, flags));
+          case UndoRecord.MANIFEST -> {
+            long item = in.getLong();
+            int part = in.getInt();
+            int parts = in.getInt();
+            long total = in.getLong();
+            int n = in.getInt();
+            if (n < 0 || n > in.remaining() || n % Manifest.ENTRY != 0) {
+              throw new IllegalArgumentException("manifest entries of " + n + " bytes");
+            }
+            byte[] entries = new byte[n];
+            in.get(entries);
+            yield new Manifest(item, part, parts, total, entries);
+          }
+          case UndoRecord.NAME -> new Name(getString(in), in.getLong(), in.getLong(), in.getInt());
           case UndoRecord.CREATED -> new Created(getString(in));
           case UndoRecord.TRASHED -> new Trashed(getString(in), getString(in));
           case UndoRecord.MOVED -> new Moved(getString(in), getString(in));

@@ -44,13 +44,17 @@ final class Segment implements Closeable {
     this.end = end;
   }
 
-  static Segment create(Path file, long epoch, long nonce, int blockSize) throws IOException {
+  /** Header flag: created while the epoch before was sealed and not yet committed. */
+  static final int AFTER_SEALED = 1;
+
+  static Segment create(Path file, long epoch, long nonce, int blockSize, int flags)
+      throws IOException {
     FileChannel channel =
         FileChannel.open(
             file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
     ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
     header.put(MAGIC).putInt(FORMAT_VERSION).putInt(blockSize).putLong(epoch).putLong(nonce);
-    header.putInt(0);
+    header.putInt(flags);
     header.putInt(RecordCodec.XXHASH.hash(header.array(), 0, HEADER_SIZE - 4, RecordCodec.CHECKSUM_SEED));
     header.flip();
     try {
@@ -65,8 +69,13 @@ final class Segment implements Closeable {
       }
       throw e;
     }
-    return new Segment(file, channel, epoch, nonce, blockSize, HEADER_SIZE);
+    Segment s = new Segment(file, channel, epoch, nonce, blockSize, HEADER_SIZE);
+    s.flags = flags;
+    return s;
   }
+
+  /** Header flags ({@link #AFTER_SEALED}). */
+  int flags;
 
   /** Opens an existing segment for reading, checking its header. */
   static Segment open(Path file) throws IOException {
@@ -107,7 +116,9 @@ final class Segment implements Closeable {
       int blockSize = header.getInt();
       long epoch = header.getLong();
       long nonce = header.getLong();
-      return new Segment(file, channel, epoch, nonce, blockSize, channel.size());
+      Segment s = new Segment(file, channel, epoch, nonce, blockSize, channel.size());
+      s.flags = header.getInt();
+      return s;
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
@@ -159,6 +170,11 @@ final class Segment implements Closeable {
       channel.force(false);
       forcedTo = target;
     }
+  }
+
+  /** The sequence number the next appended record gets. */
+  synchronized long nextSeq() {
+    return nextSeq;
   }
 
   synchronized long size() {
@@ -213,7 +229,8 @@ final class Segment implements Closeable {
    * interrupted final append (it runs past the end of the file, or only zeros follow it) ends
    * the scan with {@code tornTail}; any other damage is a {@link CorruptStoreException}.
    * {@code blockKeys} holds, for each BLOCK record, its file id, block index and sequence
-   * number, three longs a record.
+   * number, three longs a record; and likewise for each PAGE and MANIFEST record, with {@link
+   * Journal#stateKey} of its item in place of the file id and the page or part number.
    */
   Scan scan() throws IOException {
     long size = channel.size();
@@ -280,6 +297,21 @@ final class Segment implements Closeable {
         }
         blockKeys[3 * blocks] = fileId;
         blockKeys[3 * blocks + 1] = f.getLong(RecordCodec.HEADER + 12 + pathLength);
+        blockKeys[3 * blocks + 2] = n;
+        blocks++;
+      } else if (frame[4] == UndoRecord.PAGE || frame[4] == UndoRecord.MANIFEST) {
+        if (3 * blocks + 3 > blockKeys.length) {
+          blockKeys = java.util.Arrays.copyOf(blockKeys, blockKeys.length * 2);
+        }
+        long item = f.getLong(RecordCodec.HEADER);
+        if (item < 0) {
+          throw corrupt(pos, "state record of item " + item);
+        }
+        blockKeys[3 * blocks] = Journal.stateKey(item);
+        blockKeys[3 * blocks + 1] =
+            frame[4] == UndoRecord.PAGE
+                ? f.getLong(RecordCodec.HEADER + 8)
+                : f.getInt(RecordCodec.HEADER + 8);
         blockKeys[3 * blocks + 2] = n;
         blocks++;
       }

@@ -1,9 +1,13 @@
 package dev.metamori.internal.journal;
 
 /**
- * One entry of an epoch's undo log. Undoing an epoch applies its records newest first; each
- * record knows enough to take the tree from the state just after it was written back to the
- * state just before. Paths are absolute path strings of the underlying file system.
+ * One entry of an epoch's log. File records ({@link Touch}, {@link Block}, {@link Created},
+ * {@link Trashed}, {@link Moved}) are undo records: undoing an epoch applies them newest first,
+ * each taking the tree from the state just after it was written back to the state just before.
+ * Paths are absolute path strings of the underlying file system. State records ({@link Name},
+ * {@link Page}, {@link Chunk}, {@link Manifest}) are written at commit and hold the volatile
+ * state (memory regions, registered objects) as it was at the end of the epoch: a later epoch
+ * reads them forward; undo ignores them.
  */
 public sealed interface UndoRecord {
 
@@ -14,6 +18,10 @@ public sealed interface UndoRecord {
   byte TRASHED = 4;
   byte MOVED = 5;
   byte COMMIT = 6;
+  byte NAME = 7;
+  byte PAGE = 8;
+  byte CHUNK = 9;
+  byte MANIFEST = 10;
 
   byte type();
 
@@ -95,6 +103,52 @@ public sealed interface UndoRecord {
     @Override
     public byte type() {
       return COMMIT;
+    }
+  }
+
+  /**
+   * Gives the volatile item {@code name} (a region "r:..." or an object "o:...") its id
+   * {@code item} from this epoch on.
+   *
+   * @param size a region's size in bytes (0 for an object)
+   * @param pageSize a region's page size (0 for an object)
+   */
+  record Name(String name, long item, long size, int pageSize) implements UndoRecord {
+    @Override
+    public byte type() {
+      return NAME;
+    }
+  }
+
+  /** Contents of page {@code page} of region {@code item} at the end of the epoch. */
+  record Page(long item, long page, byte[] data) implements UndoRecord {
+    @Override
+    public byte type() {
+      return PAGE;
+    }
+  }
+
+  /** A piece of an object's saved state, cut by content-defined chunking. */
+  record Chunk(byte[] data) implements UndoRecord {
+    @Override
+    public byte type() {
+      return CHUNK;
+    }
+  }
+
+  /**
+   * Part {@code part} of {@code parts} of the list of chunks making up object {@code item}'s
+   * saved state ({@code length} bytes in all) at the end of the epoch. {@code entries} holds
+   * {@link #ENTRY} bytes a chunk: its SHA-256, the epoch and sequence number of its {@link
+   * Chunk} record, and its length.
+   */
+  record Manifest(long item, int part, int parts, long length, byte[] entries) implements UndoRecord {
+    /** Bytes of one entry. */
+    public static final int ENTRY = 32 + 8 + 8 + 4;
+
+    @Override
+    public byte type() {
+      return MANIFEST;
     }
   }
 }

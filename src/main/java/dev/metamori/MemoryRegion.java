@@ -1,0 +1,65 @@
+package dev.metamori;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * A named block of off-heap memory whose contents belong to the checkpointed state: {@link
+ * Checkpointer#commit()} stores the pages that changed since the last commit, in the same epoch
+ * as the file changes, and {@link Checkpointer#rollback(long)} puts every byte back as it was.
+ * A new process that opens the store and asks for the region by name gets it as of the last
+ * committed epoch.
+ *
+ * <pre>{@code
+ * MemoryRegion grid = cp.region("grid", 512L << 20); // zeroed, or as last committed
+ * ByteBuffer b = grid.buffer();
+ * b.putDouble(8 * cell, 1.5);                        // plain writes: nothing to declare
+ * long epoch = cp.commit();                          // stores only the pages that changed
+ * }</pre>
+ *
+ * <p>The application reads and writes the memory freely, through the buffers or the
+ * long-indexed accessors, from any thread. Changes are found at commit by comparing each page's
+ * hash with the one it had at the previous commit, so nothing needs to be declared and nothing
+ * can be missed (see docs/design.md for the hash and its collision analysis). Writes that race a
+ * commit land in that epoch or the next: quiesce writers in {@link
+ * CheckpointListener#beforeCheckpoint()} where an epoch must be consistent.
+ */
+public interface MemoryRegion {
+
+  /** The name given to {@link Checkpointer#region(String, long)}. */
+  String name();
+
+  /** Size in bytes. */
+  long size();
+
+  /**
+   * The whole region as one direct buffer (a new view each call: position 0, limit {@link
+   * #size()}, big-endian).
+   *
+   * @throws IllegalStateException if the region is larger than one buffer can be: use {@link
+   *     #buffers()} or the long-indexed accessors
+   */
+  ByteBuffer buffer();
+
+  /**
+   * The region as consecutive direct buffers (new views, big-endian), each but the last of the
+   * same size, a multiple of the page size; one buffer for regions up to 1 GiB.
+   */
+  List<ByteBuffer> buffers();
+
+  byte get(long offset);
+
+  void put(long offset, byte value);
+
+  /** The big-endian long at {@code offset}, which may straddle two buffers. */
+  long getLong(long offset);
+
+  /** Writes a big-endian long at {@code offset}, which may straddle two buffers. */
+  void putLong(long offset, long value);
+
+  /** Copies {@code length} bytes from {@code offset} into {@code dst[at, at + length)}. */
+  void get(long offset, byte[] dst, int at, int length);
+
+  /** Copies {@code src[at, at + length)} to {@code offset}. */
+  void put(long offset, byte[] src, int at, int length);
+}

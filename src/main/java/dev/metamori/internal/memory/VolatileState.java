@@ -1,0 +1,343 @@
+package dev.metamori.internal.memory;
+
+import dev.metamori.CheckpointException;
+import dev.metamori.CheckpointListener;
+import dev.metamori.Checkpointable;
+import dev.metamori.CorruptStoreException;
+import dev.metamori.MemoryRegion;
+import dev.metamori.internal.journal.Journal;
+import dev.metamori.internal.journal.UndoRecord;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The volatile part of the checkpointed state: memory regions and registered objects, and the
+ * listeners called around commits and rollbacks.
+ *
+ * <p>Regions and objects are stored forward, as their state at the end of each epoch, in the
+ * epoch's own segment: the pages that changed (found by hash) and the chunks of an object's
+ * saved bytes that the store did not hold yet. The state at epoch n is, for each page, its
+ * newest version at an epoch up to n; for an object, its newest manifest up to n. Rollback
+ * removes the epochs after n, so every version left is on the line to n.
+ */
+public final class VolatileState {
+  private final Journal journal;
+  private final Map<String, Region> regions = new LinkedHashMap<>();
+  private final Map<String, SavedObject> objects = new LinkedHashMap<>();
+  private final List<CheckpointListener> listeners = new CopyOnWriteArrayList<>();
+
+  public VolatileState(Journal journal) {
+    this.journal = journal;
+  }
+
+  // ------------------------------------------------------------------ registration
+
+  /** See {@link dev.metamori.Checkpointer#region}. */
+  public synchronized MemoryRegion region(String name, long size) throws IOException {
+    if (name == null || name.isEmpty()) {
+      throw new IllegalArgumentException("a region needs a non-empty name");
+    }
+    if (size <= 0) {
+      throw new IllegalArgumentException("region " + name + ": size " + size + " is not positive");
+    }
+    Region region = regions.get(name);
+    if (region != null) {
+      if (region.size() != size) {
+        throw new IllegalArgumentException(
+            "region " + name + " has " + region.size() + " bytes, not " + size);
+      }
+      return region;
+    }
+    long[] stored = journal.name("r:" + name);
+    if (stored != null && stored[1] != size) {
+      throw new IllegalArgumentException(
+          "the store holds region " + name + " with " + stored[1] + " bytes, not " + size
+              + ": ask for it with its size, or use another name");
+    }
+    region = new Region(name, size);
+    if (stored != null) {
+      region.item = stored[0];
+      load(region, journal.currentEpoch());
+    }
+    regions.put(name, region);
+    return region;
+  }
+
+  /** Fills a fresh (zeroed) region with its pages as of {@code epoch}. */
+  private void load(Region region, long epoch) throws IOException {
+    try (Journal.StateReader reader = journal.stateReader()) {
+      reader.forEachLatest(
+          region.item,
+          epoch,
+          (item, page, e, seq) -> {
+            UndoRecord.Page p = readPage(reader, region, page, e, seq);
+            region.memory.writePage(page, ByteBuffer.wrap(p.data()));
+          });
+    }
+    region.hashes = PageHashes.of(region.memory);
+  }
+
+  private static UndoRecord.Page readPage(
+      Journal.StateReader reader, Region region, long page, long epoch, long seq) throws IOException {
+    UndoRecord r = reader.read(epoch, seq);
+    if (!(r instanceof UndoRecord.Page)
+        || ((UndoRecord.Page) r).item() != region.item
+        || ((UndoRecord.Page) r).page() != page
+        || ((UndoRecord.Page) r).data().length != region.memory.pageLength(page)) {
+      throw new CorruptStoreException(
+          journal(reader),
+          -1,
+          epoch,
+          "record " + seq + " is not page " + page + " of region " + region.name);
+    }
+    return (UndoRecord.Page) r;
+  }
+
+  private static java.nio.file.Path journal(Journal.StateReader reader) {
+    return reader.indexFile();
+  }
+
+  /** See {@link dev.metamori.Checkpointer#register}. */
+  public synchronized void register(String name, Checkpointable object) throws IOException {
+    if (name == null || name.isEmpty()) {
+      throw new IllegalArgumentException("an object needs a non-empty name");
+    }
+    if (objects.containsKey(name)) {
+      throw new IllegalStateException("an object is already registered as " + name);
+    }
+    SavedObject saved = new SavedObject(name, object);
+    long[] stored = journal.name(saved.key());
+    if (stored != null) {
+      saved.item = stored[0];
+      try (Journal.StateReader reader = journal.stateReader()) {
+        ObjectChunks.Manifest manifest = ObjectChunks.readManifest(reader, saved.item, journal.currentEpoch());
+        if (manifest != null) {
+          ObjectChunks.restore(reader, manifest, object);
+          saved.known = manifest;
+        }
+      }
+    }
+    objects.put(name, saved);
+    listeners.add(object);
+  }
+
+  public void addListener(CheckpointListener listener) {
+    listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+  }
+
+  public List<CheckpointListener> listeners() {
+    return listeners;
+  }
+
+  // ------------------------------------------------------------------ commit
+
+  /**
+   * Captures the state at this instant for the epoch about to be sealed: copies the pages that
+   * changed and saves every object. Returns what the commit writes into the epoch.
+   */
+  public synchronized Journal.StateWriter capture(long epoch) throws IOException {
+    List<Runnable> onWritten = new ArrayList<>();
+    List<Journal.StateWriter> parts = new ArrayList<>();
+    // objects first: a save that fails cancels the commit before any page hash is adopted
+    for (SavedObject saved : objects.values()) {
+      boolean unnamed = saved.item < 0;
+      long item = unnamed ? journal.newItem() : saved.item;
+      saved.item = item;
+      ObjectChunks.Capture capture = ObjectChunks.capture(saved.object, saved.known);
+      String key = saved.key();
+      parts.add(
+          sink -> {
+            if (unnamed) {
+              sink.name(new UndoRecord.Name(key, item, 0, 0));
+            }
+            saved.known = capture.write(sink, item, epoch);
+          });
+    }
+    for (Region region : regions.values()) {
+      long[] dirty = region.hashes.scan(region.memory);
+      boolean unnamed = region.item < 0;
+      if (!unnamed && dirty.length == 0) {
+        continue;
+      }
+      long item = unnamed ? journal.newItem() : region.item;
+      region.item = item;
+      byte[][] copies = new byte[dirty.length][];
+      for (int i = 0; i < dirty.length; i++) {
+        copies[i] = new byte[region.memory.pageLength(dirty[i])];
+        region.memory.copyPage(dirty[i], ByteBuffer.wrap(copies[i]));
+        // the hash of what is stored: a write racing the copy differs from it and is stored by
+        // the next commit (hashing the live page again could adopt a write the copy missed)
+        region.hashes.reset(dirty[i], region.hashes.hash(ByteBuffer.wrap(copies[i])));
+      }
+      long size = region.size();
+      String key = region.key();
+      parts.add(
+          sink -> {
+            if (unnamed) {
+              sink.name(new UndoRecord.Name(key, item, size, Region.PAGE_SIZE));
+            }
+            for (int i = 0; i < dirty.length; i++) {
+              sink.append(new UndoRecord.Page(item, dirty[i], copies[i]));
+              copies[i] = null;
+            }
+          });
+    }
+    return sink -> {
+      for (Journal.StateWriter part : parts) {
+        part.write(sink);
+      }
+    };
+  }
+
+  // ------------------------------------------------------------------ rollback
+
+  /** What a rollback to {@code target} restores, checked readable before anything changes. */
+  public final class Plan {
+    private final long target;
+    private final Map<Region, long[]> pages = new LinkedHashMap<>();
+    private final List<Region> zeroed = new ArrayList<>();
+    private final Map<SavedObject, ObjectChunks.Manifest> restored = new LinkedHashMap<>();
+    private final List<SavedObject> forgotten = new ArrayList<>();
+
+    private Plan(long target) {
+      this.target = target;
+    }
+  }
+
+  /**
+   * Works out what a rollback to {@code target} (a valid target) must restore and reads every
+   * record it needs, so that damage is reported before the rollback changes anything. Call
+   * before the files are rolled back: it reads the index entries of the epochs undone.
+   */
+  public synchronized Plan plan(long target) throws IOException {
+    Plan plan = new Plan(target);
+    try (Journal.StateReader reader = journal.stateReader()) {
+      Map<Long, Region> byItem = new LinkedHashMap<>();
+      Map<Long, java.util.TreeSet<Long>> changed = new LinkedHashMap<>();
+      for (Region region : regions.values()) {
+        long[] stored = region.item < 0 ? null : journal.name(region.key());
+        if (stored == null || stored[3] > target) {
+          plan.zeroed.add(region);
+          continue;
+        }
+        byItem.put(region.item, region);
+        java.util.TreeSet<Long> set = new java.util.TreeSet<>();
+        // without adopting the new hashes: a refused rollback must leave the next commit intact
+        for (long page = 0; page < region.memory.pageCount(); page++) {
+          if (region.hashes.hash(region.memory.page(page)) != region.hashes.hashOf(page)) {
+            set.add(page);
+          }
+        }
+        changed.put(region.item, set);
+      }
+      reader.forEachStateAfter(
+          target,
+          (item, x, e, seq) -> {
+            java.util.TreeSet<Long> set = changed.get(item);
+            if (set != null) {
+              set.add(x);
+            }
+          });
+      for (Map.Entry<Long, java.util.TreeSet<Long>> entry : changed.entrySet()) {
+        Region region = byItem.get(entry.getKey());
+        long[] sources = new long[entry.getValue().size() * 3];
+        int i = 0;
+        for (long page : entry.getValue()) {
+          long[] version = reader.latest(region.item, page, target);
+          sources[i++] = page;
+          sources[i++] = version == null ? -1 : version[0];
+          sources[i++] = version == null ? -1 : version[1];
+          if (version != null) {
+            readPage(reader, region, page, version[0], version[1]);
+          }
+        }
+        plan.pages.put(region, sources);
+      }
+      for (SavedObject saved : objects.values()) {
+        long[] stored = saved.item < 0 ? null : journal.name(saved.key());
+        ObjectChunks.Manifest manifest =
+            stored == null || stored[3] > target
+                ? null
+                : ObjectChunks.readManifest(reader, saved.item, target);
+        if (manifest == null) {
+          plan.forgotten.add(saved);
+        } else {
+          ObjectChunks.check(reader, manifest);
+          plan.restored.put(saved, manifest);
+        }
+      }
+    }
+    return plan;
+  }
+
+  /** Restores regions and objects as planned; call after the files were rolled back. */
+  public synchronized void apply(Plan plan) throws IOException {
+    try (Journal.StateReader reader = journal.stateReader()) {
+      ByteBuffer zeros = ByteBuffer.allocate(Region.PAGE_SIZE);
+      for (Region region : plan.zeroed) {
+        for (long page = 0; page < region.memory.pageCount(); page++) {
+          zeros.clear().limit(region.memory.pageLength(page));
+          region.memory.writePage(page, zeros);
+        }
+        region.hashes = PageHashes.of(region.memory);
+        region.item = -1;
+      }
+      for (Map.Entry<Region, long[]> entry : plan.pages.entrySet()) {
+        Region region = entry.getKey();
+        long[] sources = entry.getValue();
+        for (int i = 0; i < sources.length; i += 3) {
+          long page = sources[i];
+          if (sources[i + 1] < 0) {
+            zeros.clear().limit(region.memory.pageLength(page));
+            region.memory.writePage(page, zeros);
+          } else {
+            UndoRecord.Page p = readPage(reader, region, page, sources[i + 1], sources[i + 2]);
+            region.memory.writePage(page, ByteBuffer.wrap(p.data()));
+          }
+          region.hashes.rehash(region.memory, page);
+        }
+      }
+      for (Map.Entry<SavedObject, ObjectChunks.Manifest> entry : plan.restored.entrySet()) {
+        ObjectChunks.restore(reader, entry.getValue(), entry.getKey().object);
+        entry.getKey().known = entry.getValue();
+      }
+      for (SavedObject saved : plan.forgotten) {
+        saved.item = -1;
+        saved.known = null;
+      }
+    }
+  }
+
+  /** Calls {@link CheckpointListener#beforeCheckpoint()} on every listener. */
+  public void beforeCheckpoint() throws CheckpointException {
+    for (CheckpointListener l : listeners) {
+      try {
+        l.beforeCheckpoint();
+      } catch (Exception e) {
+        throw new CheckpointException("commit cancelled: beforeCheckpoint of " + l + " failed: " + e, e);
+      }
+    }
+  }
+
+  private static final class SavedObject {
+    final String name;
+    final Checkpointable object;
+    long item = -1;
+    /** The manifest of its last commit: the chunks the store holds for it. */
+    ObjectChunks.Manifest known;
+
+    SavedObject(String name, Checkpointable object) {
+      this.name = name;
+      this.object = java.util.Objects.requireNonNull(object, "object");
+    }
+
+    String key() {
+      return "o:" + name;
+    }
+  }
+}
