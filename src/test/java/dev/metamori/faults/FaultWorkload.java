@@ -291,7 +291,15 @@ final class FaultWorkload {
       } else if (action.equals("rollback")) {
         try {
           o.rollbackTarget = first;
-          o.touched.addAll(changedPaths(TreeSnapshot.of(realRoot), o.line.get(first)));
+          // the rollback passes through every epoch it undoes: what any of them changed
+          o.touched.addAll(changedPaths(TreeSnapshot.of(realRoot), o.line.get(current)));
+          TreeSnapshot previous = null;
+          for (Map.Entry<Long, TreeSnapshot> e : o.line.entrySet()) {
+            if (previous != null && e.getKey() > first) {
+              o.touched.addAll(changedPaths(previous, e.getValue()));
+            }
+            previous = e.getValue();
+          }
           o.inside = "rollback";
           cp.rollback(first);
           o.touched.clear();
