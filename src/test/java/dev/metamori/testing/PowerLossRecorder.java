@@ -81,7 +81,8 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
     }
   }
 
-  private final Map<Object, List<Change>> unforced = new HashMap<>();
+  // in the order files were first changed, so that a seed draws the same state in every run
+  private final Map<Object, List<Change>> unforced = new java.util.LinkedHashMap<>();
   private final Set<Object> unlinkedButKept = new HashSet<>();
   private final NamespaceLog names;
   private final Map<Path, String> syncedFiles = new HashMap<>();
