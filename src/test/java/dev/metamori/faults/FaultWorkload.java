@@ -1,5 +1,6 @@
 package dev.metamori.faults;
 
+import static java.nio.file.StandardCopyOption.REPLACE_EXISTING;
 import static java.nio.file.StandardOpenOption.APPEND;
 import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.WRITE;
@@ -47,11 +48,29 @@ final class FaultWorkload {
     volatile String inside;
     volatile TreeSnapshot committing;
     volatile long rollbackTarget;
+    /**
+     * Paths (relative to the root) that operations since the last commit or rollback changed,
+     * or that a rollback under way may change; below them, and elsewhere, nothing changed.
+     */
+    final Set<String> touched = new TreeSet<>();
+
+    /** True if no uncommitted operation changed {@code path} or a directory above it. */
+    boolean untouched(String path) {
+      for (String t : touched) {
+        if (path.equals(t) || path.startsWith(t + "/")) {
+          return false;
+        }
+      }
+      return true;
+    }
   }
 
   interface Step {
     void run(Checkpointer cp, FileSystem fs) throws IOException;
   }
+
+  /** A step and the paths (relative to the root) it changes. */
+  record Touching(Step step, String... paths) {}
 
   private final Path realStore;
   private final Path realRoot;
@@ -60,7 +79,30 @@ final class FaultWorkload {
   /** The outcome, updated as the workload runs. */
   final Outcome live = new Outcome();
 
+  /** Which sequence of operations a workload runs. */
+  enum Script {
+    /**
+     * Overwrites, appends, truncations, creates, deletes, renames of files and a directory, an
+     * mtime change; commit, commit, rollback to the first, commit, close and reopen, commit, and
+     * uncommitted work at the end.
+     */
+    MIXED,
+    /**
+     * Renames and copies over existing files, symbolic links, a directory removed and moved;
+     * three commits, a rollback across two of them and the working epoch, a commit, and
+     * uncommitted work at the end.
+     */
+    RENAMES
+  }
+
+  private final Script script;
+
   FaultWorkload(FileSystem base, Path realStore, Path realRoot, Durability durability) {
+    this(base, realStore, realRoot, durability, Script.MIXED);
+  }
+
+  FaultWorkload(FileSystem base, Path realStore, Path realRoot, Durability durability, Script script) {
+    this.script = script;
     this.base = base;
     this.realStore = realStore;
     this.realRoot = realRoot;
@@ -110,48 +152,88 @@ final class FaultWorkload {
   }
 
   /** The file operations of each phase, between the checkpoint operations. */
-  private List<Step> phase(int n) {
-    List<Step> s = new ArrayList<>();
+  private List<Touching> phase(int n) {
+    if (script == Script.RENAMES) {
+      return renamesPhase(n);
+    }
+    List<Touching> s = new ArrayList<>();
     switch (n) {
       case 0:
-        s.add((cp, fs) -> writeAt(p(fs, "a.txt"), 5_000, bytes(1_500, 4)));
-        s.add((cp, fs) -> Files.write(p(fs, "d/b.txt"), bytes(700, 5), APPEND));
-        s.add((cp, fs) -> Files.write(p(fs, "c.txt"), bytes(2_000, 6), CREATE, WRITE));
+        s.add(new Touching((cp, fs) -> writeAt(p(fs, "a.txt"), 5_000, bytes(1_500, 4)), "a.txt"));
+        s.add(new Touching((cp, fs) -> Files.write(p(fs, "d/b.txt"), bytes(700, 5), APPEND), "d/b.txt"));
+        s.add(new Touching((cp, fs) -> Files.write(p(fs, "c.txt"), bytes(2_000, 6), CREATE, WRITE), "c.txt"));
         break;
       case 1:
-        s.add((cp, fs) -> truncate(p(fs, "a.txt"), 3_000));
-        s.add((cp, fs) -> Files.createDirectory(p(fs, "e")));
-        s.add((cp, fs) -> Files.move(p(fs, "c.txt"), p(fs, "e/c2.txt")));
-        s.add((cp, fs) -> Files.delete(p(fs, "d/b.txt")));
-        s.add((cp, fs) -> Files.setLastModifiedTime(p(fs, "keep.txt"), FileTime.fromMillis(1_000_000)));
+        s.add(new Touching((cp, fs) -> truncate(p(fs, "a.txt"), 3_000), "a.txt"));
+        s.add(new Touching((cp, fs) -> Files.createDirectory(p(fs, "e")), "e"));
+        s.add(new Touching((cp, fs) -> Files.move(p(fs, "c.txt"), p(fs, "e/c2.txt")), "c.txt", "e/c2.txt"));
+        s.add(new Touching((cp, fs) -> Files.delete(p(fs, "d/b.txt")), "d/b.txt"));
+        s.add(new Touching((cp, fs) -> Files.setLastModifiedTime(p(fs, "keep.txt"), FileTime.fromMillis(1_000_000)), "keep.txt"));
         break;
       case 2:
-        s.add((cp, fs) -> writeAt(p(fs, "a.txt"), 8_000, bytes(3_000, 7)));
-        s.add((cp, fs) -> Files.write(p(fs, "f.txt"), bytes(100, 8)));
-        s.add((cp, fs) -> Files.delete(p(fs, "keep.txt")));
+        s.add(new Touching((cp, fs) -> writeAt(p(fs, "a.txt"), 8_000, bytes(3_000, 7)), "a.txt"));
+        s.add(new Touching((cp, fs) -> Files.write(p(fs, "f.txt"), bytes(100, 8)), "f.txt"));
+        s.add(new Touching((cp, fs) -> Files.delete(p(fs, "keep.txt")), "keep.txt"));
         break;
       case 3:
-        s.add((cp, fs) -> writeAt(p(fs, "a.txt"), 0, bytes(4_000, 9)));
-        s.add((cp, fs) -> Files.move(p(fs, "d"), p(fs, "d2")));
+        s.add(new Touching((cp, fs) -> writeAt(p(fs, "a.txt"), 0, bytes(4_000, 9)), "a.txt"));
+        s.add(new Touching((cp, fs) -> Files.move(p(fs, "d"), p(fs, "d2")), "d", "d2"));
         break;
       case 4:
-        s.add((cp, fs) -> Files.write(p(fs, "g.txt"), bytes(1_200, 10)));
-        s.add((cp, fs) -> writeAt(p(fs, "a.txt"), 2_000, bytes(2_500, 11)));
+        s.add(new Touching((cp, fs) -> Files.write(p(fs, "g.txt"), bytes(1_200, 10)), "g.txt"));
+        s.add(new Touching((cp, fs) -> writeAt(p(fs, "a.txt"), 2_000, bytes(2_500, 11)), "a.txt"));
         break;
       case 5:
-        s.add((cp, fs) -> Files.delete(p(fs, "a.txt")));
-        s.add((cp, fs) -> Files.write(p(fs, "keep.txt"), bytes(50, 12)));
+        s.add(new Touching((cp, fs) -> Files.delete(p(fs, "a.txt")), "a.txt"));
+        s.add(new Touching((cp, fs) -> Files.write(p(fs, "keep.txt"), bytes(50, 12)), "keep.txt"));
         break;
       default:
-        s.add((cp, fs) -> writeAt(p(fs, "keep.txt"), 10, bytes(20, 13)));
-        s.add((cp, fs) -> Files.write(p(fs, "h.txt"), bytes(10, 14)));
+        s.add(new Touching((cp, fs) -> writeAt(p(fs, "keep.txt"), 10, bytes(20, 13)), "keep.txt"));
+        s.add(new Touching((cp, fs) -> Files.write(p(fs, "h.txt"), bytes(10, 14)), "h.txt"));
+        break;
+    }
+    return s;
+  }
+
+  /** The phases of {@link Script#RENAMES}. */
+  private List<Touching> renamesPhase(int n) {
+    List<Touching> s = new ArrayList<>();
+    switch (n) {
+      case 0:
+        s.add(new Touching((cp, fs) -> Files.move(p(fs, "a.txt"), p(fs, "keep.txt"), REPLACE_EXISTING), "a.txt", "keep.txt"));
+        s.add(new Touching((cp, fs) -> Files.copy(p(fs, "d/b.txt"), p(fs, "c.txt")), "c.txt"));
+        break;
+      case 1:
+        s.add(new Touching((cp, fs) -> writeAt(p(fs, "c.txt"), 1_000, bytes(2_500, 15)), "c.txt"));
+        s.add(new Touching((cp, fs) -> Files.copy(p(fs, "c.txt"), p(fs, "d/b.txt"), REPLACE_EXISTING), "d/b.txt"));
+        s.add(new Touching((cp, fs) -> Files.createSymbolicLink(p(fs, "s"), fs.getPath("c.txt")), "s"));
+        s.add(new Touching((cp, fs) -> writeAt(p(fs, "keep.txt"), 100, bytes(600, 16)), "keep.txt"));
+        break;
+      case 2:
+        s.add(new Touching((cp, fs) -> Files.createDirectory(p(fs, "x")), "x"));
+        s.add(new Touching((cp, fs) -> Files.move(p(fs, "keep.txt"), p(fs, "x/k.txt")), "keep.txt", "x/k.txt"));
+        s.add(new Touching((cp, fs) -> Files.move(p(fs, "c.txt"), p(fs, "d/b.txt"), REPLACE_EXISTING), "c.txt", "d/b.txt"));
+        s.add(new Touching((cp, fs) -> Files.delete(p(fs, "s")), "s"));
+        break;
+      case 3:
+        s.add(new Touching((cp, fs) -> writeAt(p(fs, "x/k.txt"), 0, bytes(2_000, 17)), "x/k.txt"));
+        s.add(new Touching((cp, fs) -> Files.delete(p(fs, "d/b.txt")), "d/b.txt"));
+        s.add(new Touching((cp, fs) -> Files.delete(p(fs, "d")), "d"));
+        break;
+      case 4:
+        s.add(new Touching((cp, fs) -> Files.move(p(fs, "d"), p(fs, "y")), "d", "y"));
+        s.add(new Touching((cp, fs) -> Files.write(p(fs, "new.txt"), bytes(700, 18)), "new.txt"));
+        break;
+      default:
+        s.add(new Touching((cp, fs) -> writeAt(p(fs, "y/b.txt"), 4_000, bytes(1_500, 19)), "y/b.txt"));
+        s.add(new Touching((cp, fs) -> Files.move(p(fs, "c.txt"), p(fs, "y/b.txt"), REPLACE_EXISTING), "c.txt", "y/b.txt"));
         break;
     }
     return s;
   }
 
   /**
-   * Runs: phase 0, commit; 1, commit; 2, rollback to the first commit; 3, commit; 4, close
+   * Runs {@link Script#RENAMES} (see there) or: phase 0, commit; 1, commit; 2, rollback to the first commit; 3, commit; 4, close
    * and reopen (recovery undoes 4); 5, commit; 6 (left uncommitted). Returns with the
    * checkpointer still open (or null if reopening failed); the caller closes it.
    */
@@ -169,11 +251,15 @@ final class FaultWorkload {
     }
     o.open = cp;
     long first = -1;
-    String[] plan = {"commit", "commit", "rollback", "commit", "reopen", "commit", "end"};
+    String[] plan =
+        script == Script.RENAMES
+            ? new String[] {"commit", "commit", "commit", "rollback", "commit", "end"}
+            : new String[] {"commit", "commit", "rollback", "commit", "reopen", "commit", "end"};
     for (int phase = 0; phase < plan.length; phase++) {
-      for (Step step : phase(phase)) {
+      for (Touching step : phase(phase)) {
+        o.touched.addAll(List.of(step.paths()));
         try {
-          step.run(cp, cp.fileSystem());
+          step.step().run(cp, cp.fileSystem());
         } catch (IOException | RuntimeException e) {
           o.failures.add("phase " + phase + ": " + e);
         }
@@ -187,6 +273,7 @@ final class FaultWorkload {
           long id = cp.commit();
           o.inside = null;
           o.line.put(id, before);
+          o.touched.clear();
           o.maxId = Math.max(o.maxId, id);
           current = id;
           o.current = id;
@@ -204,8 +291,18 @@ final class FaultWorkload {
       } else if (action.equals("rollback")) {
         try {
           o.rollbackTarget = first;
+          // the rollback passes through every epoch it undoes: what any of them changed
+          o.touched.addAll(changedPaths(TreeSnapshot.of(realRoot), o.line.get(current)));
+          TreeSnapshot previous = null;
+          for (Map.Entry<Long, TreeSnapshot> e : o.line.entrySet()) {
+            if (previous != null && e.getKey() > first) {
+              o.touched.addAll(changedPaths(previous, e.getValue()));
+            }
+            previous = e.getValue();
+          }
           o.inside = "rollback";
           cp.rollback(first);
+          o.touched.clear();
           dropAfter(o, first);
           current = first;
           o.current = first;
@@ -235,6 +332,14 @@ final class FaultWorkload {
     }
     o.acceptable.add(current);
     return o;
+  }
+
+  /** The paths whose entries differ between two trees. */
+  static Set<String> changedPaths(TreeSnapshot a, TreeSnapshot b) {
+    Set<String> changed = new TreeSet<>(a.entries().keySet());
+    changed.addAll(b.entries().keySet());
+    changed.removeIf(path -> java.util.Objects.equals(a.get(path), b.get(path)));
+    return changed;
   }
 
   private static void dropAfter(Outcome o, long epoch) {

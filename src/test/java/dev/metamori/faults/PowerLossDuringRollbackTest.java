@@ -36,7 +36,11 @@ class PowerLossDuringRollbackTest {
     FaultyFileSystem faulty = FaultyFileSystem.create();
     Path state = tmp.resolve("state");
     PowerLossRecorder recorder =
-        new PowerLossRecorder() {
+        new PowerLossRecorder(tmp.resolve("attic")) {
+          {
+            syncedWhenChanged(store.resolve("index.mv"));
+          }
+
           @Override
           public void call(Call c) throws IOException {
             // just before the deleted file is renamed back out of the trash

@@ -20,9 +20,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.LongPredicate;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -68,6 +66,24 @@ class PowerLossProperties {
   /** A built state and what recovery from it must reach. */
   record State(Path dir, String context, FaultWorkload.Outcome expected) {}
 
+  /** Which state to build: what to keep, and how many unforced directory operations (-1: as {@code keep} says). */
+  record Variant(Keep keep, int directoryOperations) {}
+
+  /** The variants to build at a crash point, given how many directory operations are unforced then. */
+  interface Variants {
+    List<Variant> at(int unforcedDirectoryOperations);
+  }
+
+  static Variants just(Keep... keeps) {
+    return n -> {
+      List<Variant> v = new ArrayList<>();
+      for (Keep k : keeps) {
+        v.add(new Variant(k, -1));
+      }
+      return v;
+    };
+  }
+
   static boolean changes(Call c) {
     String op = c.op();
     return op.startsWith("write")
@@ -83,29 +99,45 @@ class PowerLossProperties {
   }
 
   /** Runs the workload and builds states just before each changing call that {@code at} picks. */
+  private List<State> crashStates(Durability durability, LongPredicate at, Variants variants, long seed, String tag)
+      throws IOException {
+    return crashStates(FaultWorkload.Script.MIXED, durability, at, variants, seed, tag);
+  }
+
   private List<State> crashStates(
-      Durability durability, LongPredicate at, List<Keep> keeps, long seed, String tag) throws IOException {
+      FaultWorkload.Script script, Durability durability, LongPredicate at, Variants variants, long seed, String tag)
+      throws IOException {
     Path dir = Files.createTempDirectory(tmp, tag);
     Path store = dir.resolve("store");
     Path root = Files.createDirectories(dir.resolve("root"));
     Files.createDirectories(store);
     FaultWorkload.createInitialTree(root);
     FaultyFileSystem faulty = FaultyFileSystem.create();
-    FaultWorkload workload = new FaultWorkload(faulty, store, root, durability);
+    FaultWorkload workload = new FaultWorkload(faulty, store, root, durability, script);
     List<State> states = new ArrayList<>();
     long[] changing = {0};
     faulty.recorder(
-        new PowerLossRecorder() {
+        new PowerLossRecorder(dir.resolve("attic")) {
+          {
+            syncedWhenChanged(store.resolve("index.mv"));
+          }
+
           @Override
           public void call(Call c) throws IOException {
             if (!changes(c) || !at.test(++changing[0])) {
               return;
             }
             FaultWorkload.Outcome expected = expectedNow(workload.live);
-            for (Keep keep : keeps) {
+            for (Variant v : variants.at(unforcedDirectoryOperations())) {
               Path state = dir.resolve("state-" + states.size());
-              materialise(state, keep, seed ^ c.number(), root, store);
-              states.add(new State(state, "power loss before " + c + " keeping " + keep + " (" + durability + ")", expected));
+              String lost = materialise(state, v.keep(), seed ^ c.number(), v.directoryOperations(), root, store);
+              states.add(
+                  new State(
+                      state,
+                      "power loss before " + c + " keeping " + v.keep()
+                          + (v.directoryOperations() < 0 ? "" : " and " + v.directoryOperations() + " unforced directory operation(s)")
+                          + " (" + durability + "): " + lost,
+                      expected));
             }
           }
         });
@@ -120,6 +152,8 @@ class PowerLossProperties {
     FaultWorkload.Outcome e = new FaultWorkload.Outcome();
     e.line.putAll(live.line);
     e.acceptable.add(live.current);
+    e.current = live.current;
+    e.touched.addAll(live.touched);
     if ("commit".equals(live.inside)) {
       e.maybe = live.maxId + 1;
       e.maybeTree = live.committing;
@@ -130,13 +164,25 @@ class PowerLossProperties {
     return e;
   }
 
+  /** How many of the states lost directory operations, and how many kept a torn write. */
+  static String losses(List<State> states) {
+    long names = states.stream().filter(s -> s.context.contains("directory operation(s) from")).count();
+    long torn = states.stream().filter(s -> s.context.contains(" torn at ")).count();
+    return names + " losing directory operations, " + torn + " with a torn write";
+  }
+
+  /** Puts a state in place of the store and root it was taken from. */
+  private static void putInPlace(State s, Path store, Path root) throws IOException {
+    ScratchSpace.delete(store);
+    ScratchSpace.delete(root);
+    PowerLossRecorder.copyTree(s.dir.resolve("0"), root, null);
+    PowerLossRecorder.copyTree(s.dir.resolve("1"), store, null);
+  }
+
   /** Puts each state in place of the store and root it was taken from, and checks recovery. */
   private static void check(List<State> states, Path store, Path root) throws IOException {
     for (State s : states) {
-      ScratchSpace.delete(store);
-      ScratchSpace.delete(root);
-      PowerLossRecorder.copyTree(s.dir.resolve("0"), root, null);
-      PowerLossRecorder.copyTree(s.dir.resolve("1"), store, null);
+      putInPlace(s, store, root);
       try {
         IoFaultTest.checkRecovered(store, root, s.expected, s.context);
       } catch (IOException | RuntimeException e) {
@@ -146,48 +192,94 @@ class PowerLossProperties {
     }
   }
 
+  private void checkAll(Durability durability, Variants variants, long seed, String what) throws IOException {
+    checkAll(FaultWorkload.Script.MIXED, durability, variants, seed, what);
+  }
+
+  private void checkAll(FaultWorkload.Script script, Durability durability, Variants variants, long seed, String what)
+      throws IOException {
+    List<State> states = crashStates(script, durability, PowerLossProperties::everyStride, variants, seed, "all");
+    Path dir = states.get(0).dir.getParent();
+    check(states, dir.resolve("store"), dir.resolve("root"));
+    System.out.printf(
+        "PowerLossProperties %s %s, %s: %d crash states (%s)%n", script, durability, what, states.size(), losses(states));
+    assertTrue(states.size() > 100 / STRIDE);
+  }
+
+  /** Every prefix of the unforced directory operations, each with all data kept and with random data prefixes and torn writes. */
+  static List<Variant> everyDirectoryPrefix(int unforced) {
+    List<Variant> v = new ArrayList<>();
+    for (int k = 0; k < unforced; k++) {
+      v.add(new Variant(Keep.DIRECTORY_PREFIX, k));
+      v.add(new Variant(Keep.RANDOM, k));
+    }
+    return v;
+  }
+
+  /**
+   * Renames and copies over existing files (which the journal keeps by hard-linking them into
+   * its trash), symbolic links, and a rollback across two committed epochs: only what was
+   * forced, torn writes, and every prefix of the unforced directory operations.
+   */
+  @Test
+  void recoveryFromEveryPowerLossInARenameWorkloadReachesACommittedEpochExactlyInSystemMode() throws IOException {
+    Variants variants =
+        n -> {
+          List<Variant> v = new ArrayList<>(just(Keep.FORCED_ONLY, Keep.TORN).at(n));
+          v.addAll(everyDirectoryPrefix(n));
+          return v;
+        };
+    checkAll(FaultWorkload.Script.RENAMES, Durability.SYSTEM, variants, 11, "only forced, torn writes, every prefix of the unforced directory operations");
+  }
+
   @ParameterizedTest
   @EnumSource(value = Durability.class, names = {"PROCESS", "SYSTEM"})
   void recoveryFromEveryPowerLossBeforeAnyChangeKeepingAllWrittenReachesACommittedEpochExactly(
       Durability durability) throws IOException {
-    List<State> states = crashStates(durability, PowerLossProperties::everyStride, List.of(Keep.ALL), 0, "all");
-    Path dir = states.get(0).dir.getParent();
-    check(states, dir.resolve("store"), dir.resolve("root"));
-    System.out.printf("PowerLossProperties %s, everything written kept: %d crash states%n", durability, states.size());
-    assertTrue(states.size() > 100 / STRIDE);
+    checkAll(durability, just(Keep.ALL), 0, "everything written kept");
   }
 
   @Test
   void recoveryFromEveryPowerLossBeforeAnyChangeKeepingOnlyWhatWasForcedReachesACommittedEpochExactlyInSystemMode()
       throws IOException {
-    List<State> states = crashStates(Durability.SYSTEM, PowerLossProperties::everyStride, List.of(Keep.FORCED_ONLY), 0, "forced");
-    Path dir = states.get(0).dir.getParent();
-    check(states, dir.resolve("store"), dir.resolve("root"));
-    System.out.printf("PowerLossProperties SYSTEM, only forced kept: %d crash states%n", states.size());
-    assertTrue(states.size() > 100 / STRIDE);
+    checkAll(Durability.SYSTEM, just(Keep.FORCED_ONLY), 0, "only forced kept");
+  }
+
+  /**
+   * Every prefix of the directory operations made since the last force, each with all data
+   * kept and with random data prefixes and torn writes.
+   */
+  @Test
+  void recoveryFromEveryPrefixOfTheUnforcedDirectoryOperationsReachesACommittedEpochExactlyInSystemMode()
+      throws IOException {
+    checkAll(Durability.SYSTEM, PowerLossProperties::everyDirectoryPrefix, 3, "every prefix of the unforced directory operations");
+  }
+
+  @Test
+  void recoveryFromEveryPowerLossKeepingRandomPrefixesWithTornWritesReachesACommittedEpochExactlyInSystemMode()
+      throws IOException {
+    checkAll(Durability.SYSTEM, just(Keep.TORN), 5, "random data prefixes, torn writes");
   }
 
   /**
    * {@code PROCESS} forces nothing before {@code commit()}: uncommitted work may be lost to a
-   * power loss, and with it the way back to the last commit. What must hold: the store reopens
-   * (recovery restores what the journal holds) and lists every epoch committed before the power
-   * loss. How many states reopen exactly is printed.
+   * power loss, and with it the way back to the last commit. What must hold: the store reopens,
+   * lists every epoch committed before the power loss, and every file no uncommitted operation
+   * touched is exactly as committed. How many states reopen exactly is printed.
    */
-  @Test
-  void aPowerLossInProcessModeLosesNoCommittedEpoch() throws IOException {
+  @ParameterizedTest
+  @EnumSource(FaultWorkload.Script.class)
+  void aPowerLossInProcessModeLosesNoCommittedEpochAndNoUntouchedFile(FaultWorkload.Script script) throws IOException {
     List<State> states =
-        crashStates(Durability.PROCESS, PowerLossProperties::everyStride, List.of(Keep.FORCED_ONLY, Keep.RANDOM_PREFIX), 7, "process");
+        crashStates(
+            script, Durability.PROCESS, PowerLossProperties::everyStride, just(Keep.FORCED_ONLY, Keep.RANDOM), 7, "process");
     Path dir = states.get(0).dir.getParent();
     Path store = dir.resolve("store");
     Path root = dir.resolve("root");
     int exact = 0;
-    int inexact = 0;
-    List<String> refused = new ArrayList<>();
+    List<String> failures = new ArrayList<>();
     for (State s : states) {
-      ScratchSpace.delete(store);
-      ScratchSpace.delete(root);
-      PowerLossRecorder.copyTree(s.dir.resolve("0"), root, null);
-      PowerLossRecorder.copyTree(s.dir.resolve("1"), store, null);
+      putInPlace(s, store, root);
       long lowest = s.expected.acceptable.iterator().next();
       List<Long> committed = new ArrayList<>();
       for (long id : s.expected.line.keySet()) {
@@ -197,37 +289,67 @@ class PowerLossProperties {
       }
       try (Checkpointer cp = Checkpointer.builder(store).track(root).open()) {
         List<Long> listed = cp.epochs().stream().map(Epoch::id).collect(Collectors.toList());
-        assertTrue(listed.containsAll(committed), s.context + ": committed epochs " + committed + ", listed " + listed);
+        TreeSnapshot actual = TreeSnapshot.of(root);
         TreeSnapshot expected = s.expected.line.get(cp.currentEpoch());
-        if (expected != null && expected.equals(TreeSnapshot.of(root))) {
+        if (!listed.containsAll(committed)) {
+          failures.add(s.context + ": committed epochs " + committed + ", listed " + listed);
+        } else if (expected != null && expected.equals(actual)) {
           exact++;
         } else {
-          inexact++;
+          String wrong = untouchedDifferences(s.expected.line.get(s.expected.current), actual, s.expected);
+          if (wrong != null) {
+            failures.add(s.context + ": a file no uncommitted operation touched differs: " + wrong);
+          }
         }
       } catch (CheckpointException e) {
-        refused.add(s.context + ": " + e.getMessage());
+        failures.add(s.context + ": not reopened: " + e.getMessage());
       }
       ScratchSpace.delete(s.dir);
     }
     System.out.printf(
-        "PowerLossProperties PROCESS, only forced or random prefixes: %d crash states, %d reopened exactly,"
-            + " %d reopened at a listed epoch with its uncommitted work not (fully) undone, %d not reopened:%n%s%n",
-        states.size(), exact, inexact, refused.size(), String.join("\n", refused));
-    assertTrue(refused.isEmpty(), "every power-loss state must reopen: " + refused);
+        "PowerLossProperties %s PROCESS, only forced or random prefixes of data and directory operations, torn writes:"
+            + " %d crash states (%s), %d reopened exactly, %d failures%n",
+        script, states.size(), losses(states), exact, failures.size());
+    assertEquals(List.of(), failures);
+  }
+
+  /** The first file (or link) outside the touched paths that differs between two trees, or null. */
+  static String untouchedDifferences(TreeSnapshot committed, TreeSnapshot actual, FaultWorkload.Outcome o) {
+    for (String path : FaultWorkload.changedPaths(committed, actual)) {
+      TreeSnapshot.Entry was = committed.get(path);
+      TreeSnapshot.Entry is = actual.get(path);
+      boolean directory =
+          (was == null || was.type() == TreeSnapshot.Type.DIRECTORY) && (is == null || is.type() == TreeSnapshot.Type.DIRECTORY);
+      if (!directory && o.untouched(path)) {
+        return path + ": committed " + was + ", now " + is;
+      }
+    }
+    return null;
   }
 
   @Test
   void recoveryFromARandomPowerLossStateReachesACommittedEpochExactlyInSystemMode() {
     int examples = Integer.getInteger("metamori.powerloss.examples", 40);
     int[] count = {0};
+    List<Keep> modes = List.of(Keep.RANDOM_PREFIX, Keep.TORN, Keep.DIRECTORY_PREFIX, Keep.RANDOM);
     qt().withExamples(examples)
         .withShrinkCycles(20)
-        .forAll(integers().between(1, 260), longs().all())
+        .forAll(
+            integers().between(1, 260),
+            longs().all(),
+            integers().between(0, modes.size() - 1),
+            integers().between(0, FaultWorkload.Script.values().length - 1))
         .checkAssert(
-            (point, seed) -> {
+            (point, seed, mode, script) -> {
               try {
                 List<State> states =
-                    crashStates(Durability.SYSTEM, n -> n == point, List.of(Keep.RANDOM_PREFIX), seed, "random");
+                    crashStates(
+                        FaultWorkload.Script.values()[script],
+                        Durability.SYSTEM,
+                        n -> n == point,
+                        just(modes.get(mode)),
+                        seed,
+                        "random");
                 if (!states.isEmpty()) {
                   Path dir = states.get(0).dir.getParent();
                   check(states, dir.resolve("store"), dir.resolve("root"));
@@ -238,7 +360,7 @@ class PowerLossProperties {
                 throw new UncheckedIOException(e);
               }
             });
-    System.out.printf("PowerLossProperties SYSTEM, random prefixes: %d crash states%n", count[0]);
+    System.out.printf("PowerLossProperties SYSTEM, random workloads, modes and prefixes: %d crash states%n", count[0]);
     assertTrue(count[0] > 0);
   }
 }

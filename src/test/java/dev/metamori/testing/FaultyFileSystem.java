@@ -42,7 +42,8 @@ import java.util.function.Predicate;
  * truncations, moves, copies, deletes, directory creation and listing, links, attribute reads
  * and writes, access checks. It can be armed to fail one call (or every call from one on) with
  * an {@link IOException}, and it tells a {@link Recorder} about every change of file data before
- * it is made, and every force after it (the power-loss simulation builds on that).
+ * it is made, every force after it, and every directory operation (create, delete, rename, link,
+ * copy, attribute change) before and after it (the power-loss simulation builds on that).
  *
  * <p>{@code faulty.getPath(real.toString())} is the same file as {@code real}.
  */
@@ -85,6 +86,44 @@ public final class FaultyFileSystem extends FileSystem {
 
     /** After the last name of a regular file was removed: its inode number may be reused. */
     default void unlinked(Object fileKey) {}
+
+    /**
+     * Before a directory operation on real paths ({@code kind}: create, createDirectory,
+     * createSymbolicLink, createLink, delete, move, copy, setAttributes; {@code other}: the
+     * target of a move or copy, the existing file of a link). Returns what {@link
+     * #afterNameChange} is given.
+     */
+    default Object beforeNameChange(String kind, Path path, Path other) throws IOException {
+      return null;
+    }
+
+    /** After the operation {@link #beforeNameChange} prepared was made, or failed. */
+    default void afterNameChange(Object prepared, boolean made) throws IOException {}
+
+    /** Links to the file the recorder itself holds, not counted when deciding on a last link. */
+    default int hiddenLinks(Object fileKey) {
+      return 0;
+    }
+  }
+
+  /** An operation that changes names. */
+  private interface NameChange {
+    void run() throws IOException;
+  }
+
+  /** Makes a directory operation, telling the recorder before and after. */
+  private void nameChange(String kind, Path path, Path other, NameChange change) throws IOException {
+    Recorder r = recorder;
+    Object prepared = r == null ? null : r.beforeNameChange(kind, path, other);
+    boolean made = false;
+    try {
+      change.run();
+      made = true;
+    } finally {
+      if (r != null) {
+        r.afterNameChange(prepared, made);
+      }
+    }
   }
 
   private final FileSystem real = FileSystems.getDefault();
@@ -434,7 +473,24 @@ public final class FaultyFileSystem extends FileSystem {
         throws IOException {
       Path p = unwrap(path);
       io("open" + options, p);
-      FileChannel channel = real().newFileChannel(p, options, attrs);
+      Recorder r = recorder;
+      boolean exists = r != null && java.nio.file.Files.exists(p);
+      if (exists && options.contains(StandardOpenOption.TRUNCATE_EXISTING) && options.contains(StandardOpenOption.WRITE)) {
+        try (FileChannel old = real().newFileChannel(p, Set.of(StandardOpenOption.READ))) {
+          r.beforeTruncate(real().readAttributes(p, BasicFileAttributes.class).fileKey(), old, 0);
+        } catch (java.nio.file.NoSuchFileException e) {
+          // gone meanwhile: the open below says so
+        }
+      }
+      FileChannel[] opened = new FileChannel[1];
+      boolean creates =
+          r != null && !exists && (options.contains(StandardOpenOption.CREATE) || options.contains(StandardOpenOption.CREATE_NEW));
+      if (creates) {
+        nameChange("create", p, null, () -> opened[0] = real().newFileChannel(p, options, attrs));
+      } else {
+        opened[0] = real().newFileChannel(p, options, attrs);
+      }
+      FileChannel channel = opened[0];
       Object key = null;
       FileChannel reader = channel;
       if (recorder != null) {
@@ -470,26 +526,27 @@ public final class FaultyFileSystem extends FileSystem {
     @Override
     public void createDirectory(Path dir, FileAttribute<?>... attrs) throws IOException {
       io("createDirectory", unwrap(dir));
-      real().createDirectory(unwrap(dir), attrs);
+      nameChange("createDirectory", unwrap(dir), null, () -> real().createDirectory(unwrap(dir), attrs));
     }
 
     @Override
     public void createSymbolicLink(Path link, Path target, FileAttribute<?>... attrs) throws IOException {
       io("createSymbolicLink", unwrap(link));
-      real().createSymbolicLink(unwrap(link), target instanceof FaultyPath ? unwrap(target) : target, attrs);
+      Path to = target instanceof FaultyPath ? unwrap(target) : target;
+      nameChange("createSymbolicLink", unwrap(link), null, () -> real().createSymbolicLink(unwrap(link), to, attrs));
     }
 
     @Override
     public void createLink(Path link, Path existing) throws IOException {
       io("createLink", unwrap(link));
-      real().createLink(unwrap(link), unwrap(existing));
+      nameChange("createLink", unwrap(link), unwrap(existing), () -> real().createLink(unwrap(link), unwrap(existing)));
     }
 
     @Override
     public void delete(Path path) throws IOException {
       io("delete", unwrap(path));
       Object last = lastLink(unwrap(path));
-      real().delete(unwrap(path));
+      nameChange("delete", unwrap(path), null, () -> real().delete(unwrap(path)));
       unlinked(last);
     }
 
@@ -501,7 +558,8 @@ public final class FaultyFileSystem extends FileSystem {
       try {
         BasicFileAttributes a = real().readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         Object links = real().readAttributes(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS).get("nlink");
-        return a.isRegularFile() && Integer.valueOf(1).equals(links) ? a.fileKey() : null;
+        int visible = ((Number) links).intValue() - recorder.hiddenLinks(a.fileKey());
+        return a.isRegularFile() && visible == 1 ? a.fileKey() : null;
       } catch (IOException | RuntimeException e) {
         return null;
       }
@@ -523,7 +581,9 @@ public final class FaultyFileSystem extends FileSystem {
     @Override
     public void copy(Path source, Path target, CopyOption... options) throws IOException {
       io("copy to " + unwrap(target), unwrap(source));
-      real().copy(unwrap(source), unwrap(target), options);
+      Object replaced = lastLink(unwrap(target));
+      nameChange("copy", unwrap(source), unwrap(target), () -> real().copy(unwrap(source), unwrap(target), options));
+      unlinked(replaced);
     }
 
     @Override
@@ -533,7 +593,7 @@ public final class FaultyFileSystem extends FileSystem {
       if (replaced != null && replaced.equals(lastLink(unwrap(source)))) {
         replaced = null;
       }
-      real().move(unwrap(source), unwrap(target), options);
+      nameChange("move", unwrap(source), unwrap(target), () -> real().move(unwrap(source), unwrap(target), options));
       unlinked(replaced);
     }
 
@@ -576,13 +636,29 @@ public final class FaultyFileSystem extends FileSystem {
                 if (method.getDeclaringClass() != Object.class && !method.getName().equals("name")) {
                   io("view." + method.getName(), p);
                 }
-                try {
-                  return method.invoke(view, args);
-                } catch (InvocationTargetException e) {
-                  throw e.getCause();
+                if (method.getName().startsWith("set")) {
+                  nameChange("setAttributes", p, null, () -> invoke(method, view, args));
+                  return null;
                 }
+                return invoke(method, view, args);
               });
       return type.cast(proxy);
+    }
+
+    private Object invoke(java.lang.reflect.Method method, Object target, Object[] args) throws IOException {
+      try {
+        return method.invoke(target, args);
+      } catch (InvocationTargetException e) {
+        if (e.getCause() instanceof IOException) {
+          throw (IOException) e.getCause();
+        }
+        if (e.getCause() instanceof RuntimeException) {
+          throw (RuntimeException) e.getCause();
+        }
+        throw new IllegalStateException(e.getCause());
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException(e);
+      }
     }
 
     @Override
@@ -602,7 +678,7 @@ public final class FaultyFileSystem extends FileSystem {
     @Override
     public void setAttribute(Path path, String attribute, Object value, LinkOption... options) throws IOException {
       io("setAttribute " + attribute, unwrap(path));
-      real().setAttribute(unwrap(path), attribute, value, options);
+      nameChange("setAttributes", unwrap(path), null, () -> real().setAttribute(unwrap(path), attribute, value, options));
     }
   }
 

@@ -14,56 +14,138 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.util.ArrayList;
+import java.nio.file.attribute.FileTime;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
 /**
  * Records, per file (inode), the data changes made through a {@link FaultyFileSystem} since the
- * file was last forced, with the bytes each one overwrote, and builds the disk states a power
- * loss could leave at a given instant.
+ * file was last forced, with the bytes each one overwrote, and the directory operations made
+ * since the last force of anything, and builds the disk states a power loss could leave at a
+ * given instant.
  *
- * <p>The model: a power loss keeps everything that was forced and, for each file independently,
- * any prefix (in order) of its writes and truncations since its last force. Directory operations
- * (create, delete, rename, link) are kept as made, in order up to the instant (a journaling file
- * system persists its metadata operations in order; not modelled: losing unforced directory
- * operations). Files written by other means than the recorded file system (the MVStore index)
- * are taken as they are on disk at the instant: the index writes only in its own commit, which
- * it syncs. Writes are not torn below their own size.
+ * <p>The model is ext4 with its metadata journal (data=ordered). A power loss keeps everything
+ * that was forced. Directory operations (create, delete, rename, link, copy, mode and time
+ * changes) persist in order, and a force of any file or directory makes every one made before it
+ * durable; so a state keeps them all up to the last force anywhere and any prefix of the later
+ * ones. Of each file's writes and truncations since its last force (truncation on open
+ * included) a state keeps a prefix, independently of other files, within what the journal's
+ * order allows: a change of size (a truncation, a write past the end) made after the first lost
+ * directory operation is lost with it, and a truncation made before the last kept one is kept
+ * (overwrites are free, except that the prefix keeps them in order). The last write kept may be
+ * torn: kept only up to a 512-byte sector boundary inside it, the rest of its sectors holding the
+ * old bytes (a file it extended then ends at that boundary). Data changes of a file whose
+ * creation was lost go with it. Files written by other means than the recorded file system (the
+ * MVStore index) are taken as they are on disk at the instant: the index writes only in its own
+ * commit, which it syncs; told of such a file, the recorder takes any change of it as a force.
  *
  * <p>A state is built from a copy of the directories taken at the instant, by undoing, file by
- * file, a suffix of the unforced changes with their saved old bytes.
+ * file, a suffix of the unforced data changes with their saved old bytes, then a suffix of the
+ * unforced directory operations, newest first: a file a delete or replacing rename removed comes
+ * back from a hard link taken just before (kept in an attic directory beside the recorded ones,
+ * which also keeps its inode number from being reused), and the modification times of the
+ * directories an operation changed are put back.
  */
 public class PowerLossRecorder implements FaultyFileSystem.Recorder {
   /** Which unforced changes a state keeps. */
   public enum Keep {
     /** Everything written reached the disk (as after the death of the process only). */
     ALL,
-    /** Only what was forced. */
+    /** Only what was forced: data, and directory operations up to the last force. */
     FORCED_ONLY,
-    /** A random prefix of each file's unforced changes. */
-    RANDOM_PREFIX
+    /** A random prefix of each file's unforced data changes; every directory operation. */
+    RANDOM_PREFIX,
+    /** As {@link #RANDOM_PREFIX}, and the last write kept of a file is torn at a sector boundary where it spans one. */
+    TORN,
+    /** Every data change; a random prefix of the unforced directory operations. */
+    DIRECTORY_PREFIX,
+    /** Random prefixes of both, with torn writes. */
+    RANDOM
   }
 
-  private record Change(long position, byte[] oldBytes, long oldSize) {}
+  /** The size of a sector: a write reaches the disk in whole sectors. */
+  public static final int SECTOR = 512;
 
-  private final Map<Object, List<Change>> unforced = new HashMap<>();
+  /**
+   * A write of {@code length} bytes (or a truncation, with length -1) at {@code position}, the
+   * {@code seq}th thing recorded.
+   */
+  private record Change(long position, long length, byte[] oldBytes, long oldSize, long seq) {
+    /** A truncation or a write past the end: the size changes, which the journal orders with directory operations. */
+    boolean resizes() {
+      return length < 0 || position + length > oldSize;
+    }
+  }
+
+  // in the order files were first changed, so that a seed draws the same state in every run
+  private final Map<Object, List<Change>> unforced = new java.util.LinkedHashMap<>();
+  private final Set<Object> unlinkedButKept = new HashSet<>();
+  private final NamespaceLog names;
+  private final Map<Path, String> syncedFiles = new HashMap<>();
   private long unforcedChanges;
+  /** Counts what is recorded, data changes and directory operations alike, to order them. */
+  private long seq;
+
+  /**
+   * A recorder that keeps files removed by unforced directory operations alive under {@code
+   * attic}, a directory on the same file system as the recorded ones and outside them.
+   */
+  public PowerLossRecorder(Path attic) {
+    names = new NamespaceLog(attic);
+  }
+
+  /**
+   * Tells the recorder that {@code file} is written by other means and synced whenever it
+   * changes (the MVStore index): a change of it is taken as a force, which makes every
+   * directory operation before it durable.
+   */
+  public synchronized void syncedWhenChanged(Path file) throws IOException {
+    syncedFiles.put(file, version(file));
+  }
+
+  private static String version(Path file) throws IOException {
+    try {
+      BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+      return a.fileKey() + " " + a.size() + " " + a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return "none";
+    }
+  }
+
+  /** Checked before anything is recorded or built: a synced file changed since the last event. */
+  private void syncs() throws IOException {
+    boolean synced = false;
+    for (Map.Entry<Path, String> e : syncedFiles.entrySet()) {
+      String now = version(e.getKey());
+      if (!now.equals(e.getValue())) {
+        e.setValue(now);
+        synced = true;
+      }
+    }
+    if (synced) {
+      metadataDurable();
+    }
+  }
 
   @Override
   public synchronized void beforeWrite(Object key, FileChannel channel, long position, long length)
       throws IOException {
+    syncs();
     long size = channel.size();
     int n = (int) Math.max(0, Math.min(position + length, size) - position);
     byte[] old = new byte[n];
     ByteBuffer b = ByteBuffer.wrap(old);
     while (b.hasRemaining() && channel.read(b, position + b.position()) > 0) {}
-    record(key, new Change(position, old, size));
+    record(key, new Change(position, length, old, size, seq++));
   }
 
   @Override
   public synchronized void beforeTruncate(Object key, FileChannel channel, long size) throws IOException {
+    syncs();
     long oldSize = channel.size();
     if (size >= oldSize) {
       return;
@@ -71,7 +153,7 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
     byte[] old = new byte[(int) (oldSize - size)];
     ByteBuffer b = ByteBuffer.wrap(old);
     while (b.hasRemaining() && channel.read(b, size + b.position()) > 0) {}
-    record(key, new Change(size, old, oldSize));
+    record(key, new Change(size, -1, old, oldSize, seq++));
   }
 
   private void record(Object key, Change c) {
@@ -82,7 +164,20 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
   }
 
   @Override
-  public synchronized void forced(Object key, FileChannel channel) {
+  public synchronized void forced(Object key, FileChannel channel) throws IOException {
+    drop(key);
+    metadataDurable();
+  }
+
+  private void metadataDurable() throws IOException {
+    for (Object gone : names.durable()) {
+      if (unlinkedButKept.remove(gone)) {
+        drop(gone);
+      }
+    }
+  }
+
+  private void drop(Object key) {
     List<Change> gone = unforced.remove(key);
     if (gone != null) {
       unforcedChanges -= gone.size();
@@ -91,7 +186,29 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
 
   @Override
   public synchronized void unlinked(Object key) {
-    forced(key, null);
+    if (names.atticLinks(key) > 0) {
+      unlinkedButKept.add(key); // its removal may yet be lost
+    } else {
+      drop(key);
+    }
+  }
+
+  @Override
+  public synchronized int hiddenLinks(Object key) {
+    return names.atticLinks(key);
+  }
+
+  @Override
+  public synchronized Object beforeNameChange(String kind, Path path, Path other) throws IOException {
+    syncs();
+    return names.prepare(kind, path, other);
+  }
+
+  @Override
+  public synchronized void afterNameChange(Object prepared, boolean made) throws IOException {
+    if (prepared != null) {
+      names.done((NamespaceLog.Op) prepared, made, seq++);
+    }
   }
 
   /** Changes not yet forced, over all files. */
@@ -99,48 +216,174 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
     return unforcedChanges;
   }
 
+  /** Directory operations not yet made durable by a force. */
+  public synchronized int unforcedDirectoryOperations() throws IOException {
+    syncs();
+    return names.ops().size();
+  }
+
   /**
    * Writes into {@code into} (which must not exist) the state a power loss now could leave of
-   * the directories {@code dirs}: {@code into/0} for {@code dirs[0]}, and so on.
+   * the directories {@code dirs}: {@code into/0} for {@code dirs[0]}, and so on. Returns what
+   * the state lost, in words.
    */
-  public synchronized void materialise(Path into, Keep keep, long seed, Path... dirs) throws IOException {
+  public synchronized String materialise(Path into, Keep keep, long seed, Path... dirs) throws IOException {
+    return materialise(into, keep, seed, -1, dirs);
+  }
+
+  /**
+   * As {@link #materialise(Path, Keep, long, Path...)}, keeping the first {@code
+   * directoryOperations} unforced directory operations whatever {@code keep} says (unless
+   * negative).
+   */
+  public synchronized String materialise(Path into, Keep keep, long seed, int directoryOperations, Path... dirs)
+      throws IOException {
+    syncs();
     Random random = new Random(seed);
     Files.createDirectories(into);
-    Map<Object, Path> copies = new HashMap<>();
+    Map<Object, List<Path>> copies = new HashMap<>();
     for (int i = 0; i < dirs.length; i++) {
-      Path copy = into.resolve(Integer.toString(i));
-      copyTree(dirs[i], copy, copies);
+      copyTreeCollecting(dirs[i], into.resolve(Integer.toString(i)), copies);
+    }
+    List<NamespaceLog.Op> ops = names.ops();
+    int keptOps;
+    switch (keep) {
+      case FORCED_ONLY:
+        keptOps = 0;
+        break;
+      case DIRECTORY_PREFIX:
+      case RANDOM:
+        keptOps = random.nextInt(ops.size() + 1);
+        break;
+      default:
+        keptOps = ops.size();
+    }
+    if (directoryOperations >= 0) {
+      keptOps = Math.min(directoryOperations, ops.size());
+    }
+    List<NamespaceLog.Op> lost = new ArrayList<>(ops.subList(keptOps, ops.size()));
+    long firstLost = lost.isEmpty() ? Long.MAX_VALUE : lost.get(0).seq();
+    long lastKept = keptOps == 0 ? Long.MIN_VALUE : ops.get(keptOps - 1).seq();
+    Path staging = into.resolve("attic");
+    Map<NamespaceLog.Victim, Path> staged = new HashMap<>();
+    for (NamespaceLog.Op op : lost) {
+      NamespaceLog.Victim v = op.removed();
+      if (v != null && v.attic() != null) {
+        Files.createDirectories(staging);
+        Path copy = staging.resolve(Integer.toString(staged.size()));
+        Files.copy(v.attic(), copy, StandardCopyOption.COPY_ATTRIBUTES);
+        Files.setLastModifiedTime(copy, v.mtime());
+        staged.put(v, copy);
+        copies.computeIfAbsent(v.fileKey(), k -> new ArrayList<>()).add(copy);
+      }
+    }
+    StringBuilder what = new StringBuilder();
+    if (!lost.isEmpty()) {
+      what.append("lost ").append(lost.size()).append(" directory operation(s) from ").append(lost.get(0)).append("; ");
     }
     for (Map.Entry<Object, List<Change>> e : unforced.entrySet()) {
-      Path copy = copies.get(e.getKey());
-      if (copy == null) {
+      List<Path> where = copies.get(e.getKey());
+      if (where == null) {
         continue; // no longer in the directories: nothing to lose
       }
       List<Change> changes = e.getValue();
+      // the journal orders size changes with directory operations: one made after the first
+      // lost operation is lost too, and a truncation made before the last kept one is kept
+      int most = changes.size();
+      int least = 0;
+      for (int i = changes.size() - 1; i >= 0; i--) {
+        Change ch = changes.get(i);
+        if (ch.resizes() && ch.seq > firstLost) {
+          most = i;
+        }
+        if (least == 0 && ch.length < 0 && ch.seq < lastKept) {
+          least = i + 1;
+        }
+      }
+      least = Math.min(least, most);
       int kept;
       switch (keep) {
         case ALL:
-          kept = changes.size();
+        case DIRECTORY_PREFIX:
+          kept = most;
           break;
         case FORCED_ONLY:
-          kept = 0;
+          kept = least;
           break;
         default:
-          kept = random.nextInt(changes.size() + 1);
+          kept = least + random.nextInt(most - least + 1);
       }
-      java.nio.file.attribute.FileTime mtime = Files.getLastModifiedTime(copy);
-      try (FileChannel c = FileChannel.open(copy, StandardOpenOption.WRITE)) {
-        for (int i = changes.size() - 1; i >= kept; i--) {
-          Change ch = changes.get(i);
-          ByteBuffer b = ByteBuffer.wrap(ch.oldBytes);
-          while (b.hasRemaining()) {
-            c.write(b, ch.position + b.position());
-          }
-          c.truncate(ch.oldSize);
+      long tornAt = -1;
+      if (kept > 0 && (keep == Keep.TORN || (keep == Keep.RANDOM && random.nextBoolean()))) {
+        tornAt = tearPoint(changes.get(kept - 1), random);
+      }
+      if (kept < changes.size() || tornAt >= 0) {
+        what.append(into.relativize(where.get(0))).append(" kept ").append(kept).append('/').append(changes.size());
+        what.append(tornAt >= 0 ? " torn at " + tornAt : "").append("; ");
+      }
+      for (Path copy : where) {
+        undoData(copy, changes, kept, tornAt);
+      }
+    }
+    NamespaceLog.undo(lost, p -> inside(p, into, dirs), staged);
+    if (Files.exists(staging)) {
+      try (java.util.stream.Stream<Path> left = Files.list(staging)) {
+        for (Path p : (Iterable<Path>) left::iterator) {
+          Files.delete(p);
         }
       }
-      Files.setLastModifiedTime(copy, mtime);
+      Files.delete(staging);
     }
+    return what.length() == 0 ? "nothing lost" : what.substring(0, what.length() - 2);
+  }
+
+  /** A sector boundary strictly inside a write, or -1 (a truncation, or a write within one sector). */
+  private static long tearPoint(Change c, Random random) {
+    if (c.length < 0) {
+      return -1;
+    }
+    long first = (c.position / SECTOR + 1) * SECTOR;
+    long end = c.position + c.length;
+    if (first >= end) {
+      return -1;
+    }
+    long boundaries = (end - 1 - first) / SECTOR + 1;
+    return first + SECTOR * (long) random.nextInt((int) Math.min(boundaries, Integer.MAX_VALUE));
+  }
+
+  /** Undoes the changes after the first {@code kept}, and the part of the last kept one from {@code tornAt} on. */
+  private static void undoData(Path copy, List<Change> changes, int kept, long tornAt) throws IOException {
+    FileTime mtime = Files.getLastModifiedTime(copy);
+    try (FileChannel c = FileChannel.open(copy, StandardOpenOption.WRITE)) {
+      for (int i = changes.size() - 1; i >= kept; i--) {
+        Change ch = changes.get(i);
+        write(c, ch.oldBytes, 0, ch.position);
+        c.truncate(ch.oldSize);
+      }
+      if (tornAt >= 0) {
+        Change ch = changes.get(kept - 1);
+        write(c, ch.oldBytes, (int) Math.min(tornAt - ch.position, ch.oldBytes.length), tornAt);
+        c.truncate(Math.max(ch.oldSize, tornAt));
+      }
+    }
+    Files.setLastModifiedTime(copy, mtime);
+  }
+
+  private static void write(FileChannel c, byte[] bytes, int from, long position) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(bytes, from, bytes.length - from);
+    while (b.hasRemaining()) {
+      c.write(b, position + b.position() - from);
+    }
+  }
+
+  /** Where the real path {@code p} is in the state: {@code into/i/...} if below {@code dirs[i]}, else null. */
+  private static Path inside(Path p, Path into, Path[] dirs) {
+    for (int i = 0; i < dirs.length; i++) {
+      if (p.startsWith(dirs[i])) {
+        return into.resolve(Integer.toString(i)).resolve(dirs[i].relativize(p).toString());
+      }
+    }
+    return null;
   }
 
   /**
@@ -148,6 +391,14 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
    * copy holds which file (by the original's file key).
    */
   public static void copyTree(Path from, Path to, Map<Object, Path> copies) throws IOException {
+    Map<Object, List<Path>> all = copies == null ? null : new HashMap<>();
+    copyTreeCollecting(from, to, all);
+    if (copies != null) {
+      all.forEach((k, v) -> copies.putIfAbsent(k, v.get(0)));
+    }
+  }
+
+  private static void copyTreeCollecting(Path from, Path to, Map<Object, List<Path>> copies) throws IOException {
     Files.walkFileTree(
         from,
         new SimpleFileVisitor<>() {
@@ -165,7 +416,7 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
               Files.setLastModifiedTime(target, attrs.lastModifiedTime()); // the copy keeps only microseconds
             }
             if (copies != null && attrs.isRegularFile() && attrs.fileKey() != null) {
-              copies.putIfAbsent(attrs.fileKey(), target);
+              copies.computeIfAbsent(attrs.fileKey(), k -> new ArrayList<>()).add(target);
             }
             return FileVisitResult.CONTINUE;
           }

@@ -794,6 +794,11 @@ public final class Journal implements Closeable {
       index.removeRecords(epoch.id()); // ids are never reused: leftovers after a crash are orphans
       current = epoch.parent();
       Files.deleteIfExists(segmentFile(epoch.id()));
+      if (forcing()) {
+        // before the next segment's undo progress can reach the disk: a segment that the index
+        // no longer lists and the progress does not name reads as commits the index has lost
+        forceDirectory(segments);
+      }
       deleteTrash(epoch.id());
     }
     index.removeMeta(META_ROLLBACK_TARGET);
