@@ -3,11 +3,16 @@ package dev.metamori.bench;
 import dev.metamori.Checkpointer;
 import dev.metamori.Epoch;
 import dev.metamori.internal.memory.Chunker;
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -15,6 +20,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * What a registered {@link ObjectGraph} costs the journal per epoch, for each {@link
@@ -24,7 +30,10 @@ import java.util.Set;
  * manifest and record headers) and the commit time; and, from the same serialised bytes
  * computed again outside the commit, how many content-defined chunks ({@link Chunker#DEFAULT},
  * deduplicated by SHA-256 against the previous epoch as the store does) and how many fixed 8 KiB
- * blocks (same rule) were new. Prints the median of each per configuration.
+ * blocks (same rule) were new. Each commit is timed, with its pause (the return of {@link
+ * Checkpointer#commitAsync()}), against serialising the same graph whole into a file with a
+ * force right after it, so that both see the same machine load; the ratios are per epoch.
+ * Prints the median of each per configuration.
  *
  * <p>Run: {@code mvn -Pjmh test-compile exec:exec -Djmh.main=dev.metamori.bench.ObjectDedupeProfile
  * -Djmh.args="30"} (argument: epochs per configuration, default 30; about 5 minutes).
@@ -38,7 +47,7 @@ public final class ObjectDedupeProfile {
     int epochs = args.length > 0 ? Integer.parseInt(args[0]) : 30;
     System.out.println(
         "flavour rate   size_MiB first_KiB journaled_KiB journaled/size  cdc_chunks cdc_new"
-            + " cdc_new_KiB manifest_KiB  fixed_new fixed_new_KiB fixed/cdc commit_ms");
+            + " cdc_new_KiB manifest_KiB  fixed_new fixed_new_KiB fixed/cdc commit_ms pause_ms whole_ms commit/whole pause/whole");
     for (ObjectGraph.Flavour flavour : ObjectGraph.Flavour.values()) {
       for (double rate : RATES) {
         run(flavour, rate, epochs);
@@ -59,6 +68,10 @@ public final class ObjectDedupeProfile {
       long[] fixedNew = new long[epochs];
       long[] fixedNewBytes = new long[epochs];
       long[] commitNanos = new long[epochs];
+      long[] pauseNanos = new long[epochs];
+      long[] wholeNanos = new long[epochs];
+      double[] commitRatio = new double[epochs];
+      double[] pauseRatio = new double[epochs];
       long first;
       try (Checkpointer cp = Checkpointer.builder(dir.resolve("store")).track(data).open()) {
         cp.register("world", graph.checkpointable(flavour));
@@ -70,8 +83,13 @@ public final class ObjectDedupeProfile {
         for (int e = 0; e < epochs; e++) {
           graph.mutate(rate);
           long start = System.nanoTime();
-          cp.commit();
+          CompletableFuture<Long> commit = cp.commitAsync();
+          pauseNanos[e] = System.nanoTime() - start;
+          commit.join();
           commitNanos[e] = System.nanoTime() - start;
+          wholeNanos[e] = serialiseWithForce(graph, flavour, dir.resolve("whole.ser"));
+          commitRatio[e] = (double) commitNanos[e] / wholeNanos[e];
+          pauseRatio[e] = (double) pauseNanos[e] / wholeNanos[e];
           journaled[e] = last(cp.epochs()).bytesJournaled();
           bytes = serialise(graph, flavour);
           size[e] = bytes.length;
@@ -90,7 +108,7 @@ public final class ObjectDedupeProfile {
       long cdcBytes = median(cdcNewBytes);
       System.out.printf(
           Locale.ROOT,
-          "%-7s %-6s %8.1f %9d %13d %13.2f%% %11d %7d %11d %12d %10d %13d %9.1f %9.0f%n",
+          "%-7s %-6s %8.1f %9d %13d %13.2f%% %11d %7d %11d %12d %10d %13d %9.1f %9.0f %8.0f %8.0f %12.2f %11.2f%n",
           flavour,
           rate,
           median(size) / 1048576.0,
@@ -104,7 +122,11 @@ public final class ObjectDedupeProfile {
           median(fixedNew),
           median(fixedNewBytes) / 1024,
           cdcBytes == 0 ? Double.NaN : (double) median(fixedNewBytes) / cdcBytes,
-          median(commitNanos) / 1e6);
+          median(commitNanos) / 1e6,
+          median(pauseNanos) / 1e6,
+          median(wholeNanos) / 1e6,
+          median(commitRatio),
+          median(pauseRatio));
     } finally {
       BenchFiles.deleteTree(dir);
     }
@@ -120,6 +142,27 @@ public final class ObjectDedupeProfile {
     if (!Arrays.equals(expected, serialise(restarted, flavour))) {
       throw new AssertionError(flavour + ": the restored graph does not serialise as the saved one");
     }
+  }
+
+  /** Serialises the graph whole into {@code file} and forces it; returns the nanoseconds taken. */
+  private static long serialiseWithForce(ObjectGraph graph, ObjectGraph.Flavour flavour, Path file)
+      throws IOException {
+    long start = System.nanoTime();
+    try (FileChannel c =
+        FileChannel.open(
+            file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      OutputStream out = new BufferedOutputStream(Channels.newOutputStream(c), 1 << 16);
+      graph.save(flavour, out);
+      out.flush();
+      c.force(true);
+    }
+    return System.nanoTime() - start;
+  }
+
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
   }
 
   private static byte[] serialise(ObjectGraph graph, ObjectGraph.Flavour flavour) throws IOException {
