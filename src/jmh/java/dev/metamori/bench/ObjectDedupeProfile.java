@@ -36,7 +36,7 @@ import java.util.concurrent.CompletableFuture;
  * Prints the median of each per configuration.
  *
  * <p>Run: {@code mvn -Pjmh test-compile exec:exec -Djmh.main=dev.metamori.bench.ObjectDedupeProfile
- * -Djmh.args="30"} (argument: epochs per configuration, default 30; about 5 minutes).
+ * -Djmh.args="30"} (argument: epochs per configuration, default 30; about 6 minutes).
  */
 public final class ObjectDedupeProfile {
   private static final int FIXED_BLOCK = 8 << 10;

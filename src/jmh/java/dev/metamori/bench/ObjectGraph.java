@@ -23,7 +23,7 @@ import java.util.Random;
  * {@code HashMap} of agents keyed by id (each with a name, a kind shared with other agents,
  * position, velocity and energy as doubles, a genome of 48 doubles and a list of contact ids)
  * and an append-only event history. With the default 40,000 agents and 30,000 events it is
- * about 300,000 objects and serialises to about 22 MiB either way.
+ * about 300,000 objects and serialises to 19 to 21 MiB.
  *
  * <p>Two ways to save it, as {@link Flavour}s: Java serialization of the whole graph with
  * {@link ObjectOutputStream}, and a hand-written {@link DataOutputStream} codec. {@link
@@ -104,7 +104,7 @@ final class ObjectGraph {
     return g;
   }
 
-  /** The default graph of the benchmarks (about 22 MiB serialised). */
+  /** The default graph of the benchmarks (19 to 21 MiB serialised). */
   static ObjectGraph standard() {
     return generate(40_000, 30_000, 42);
   }
