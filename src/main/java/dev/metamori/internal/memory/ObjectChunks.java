@@ -63,96 +63,111 @@ final class ObjectChunks {
     }
   }
 
-  /** An object's state saved at the instant of a commit, waiting to be written. */
-  static final class Capture {
-    private final long length;
-    private final List<byte[]> hashes = new ArrayList<>();
-    private final List<Object> chunks = new ArrayList<>(); // byte[] to store, or Integer: index in known
+  /**
+   * An object's state saved at the instant of a commit: its bytes, held in memory until the
+   * commit thread chunks, dedupes and writes them, so that the pause costs only the
+   * serialisation.
+   */
+  static final class Capture extends java.io.OutputStream {
+    private static final int BLOCK = 1 << 20;
     private final Manifest known;
+    private final List<byte[]> blocks = new ArrayList<>();
+    private int filled = BLOCK;
+    private long length;
 
-    private Capture(Manifest known, long length) {
+    private Capture(Manifest known) {
       this.known = known;
-      this.length = length;
+    }
+
+    @Override
+    public void write(int b) {
+      if (filled == BLOCK) {
+        blocks.add(new byte[BLOCK]);
+        filled = 0;
+      }
+      blocks.get(blocks.size() - 1)[filled++] = (byte) b;
+      length++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      java.util.Objects.checkFromIndexSize(off, len, b.length);
+      while (len > 0) {
+        if (filled == BLOCK) {
+          blocks.add(new byte[BLOCK]);
+          filled = 0;
+        }
+        int n = Math.min(len, BLOCK - filled);
+        System.arraycopy(b, off, blocks.get(blocks.size() - 1), filled, n);
+        filled += n;
+        off += n;
+        len -= n;
+        length += n;
+      }
     }
 
     /**
-     * Appends the new chunks and the manifest to the epoch; returns the manifest, which the
-     * next capture dedupes against.
+     * Cuts the saved bytes into chunks, appends those that neither the previous manifest nor
+     * this one lists yet, then the manifest; returns the manifest, which the next capture
+     * dedupes against.
      */
     Manifest write(Journal.StateSink sink, long item, long epoch) throws IOException {
-      int n = chunks.size();
-      byte[] allHashes = new byte[32 * n];
+      MessageDigest sha = sha256();
+      java.io.ByteArrayOutputStream hashes = new java.io.ByteArrayOutputStream();
+      List<long[]> entries = new ArrayList<>(); // epoch, seq, length
+      Map<ByteBuffer, long[]> written = new HashMap<>();
+      try (ChunkingOutputStream out =
+          new ChunkingOutputStream(
+              Chunker.DEFAULT,
+              chunk -> {
+                int len = chunk.remaining();
+                sha.update(chunk.duplicate());
+                byte[] hash = sha.digest();
+                hashes.write(hash);
+                ByteBuffer key = ByteBuffer.wrap(hash);
+                int k = known == null ? -1 : known.find(key);
+                long[] at = k >= 0 ? new long[] {known.epochs[k], known.seqs[k], len} : written.get(key);
+                if (at == null) {
+                  byte[] copy = new byte[len];
+                  chunk.duplicate().get(copy);
+                  at = new long[] {epoch, sink.append(new UndoRecord.Chunk(copy)), len};
+                  written.put(key, at);
+                }
+                entries.add(at);
+              })) {
+        for (int i = 0; i < blocks.size(); i++) {
+          out.write(blocks.get(i), 0, i == blocks.size() - 1 ? filled : BLOCK);
+          blocks.set(i, null);
+        }
+      }
+      int n = entries.size();
+      byte[] allHashes = hashes.toByteArray();
       long[] epochs = new long[n];
       long[] seqs = new long[n];
       int[] lengths = new int[n];
-      Map<ByteBuffer, Integer> written = new HashMap<>();
       for (int i = 0; i < n; i++) {
-        byte[] hash = hashes.get(i);
-        System.arraycopy(hash, 0, allHashes, 32 * i, 32);
-        Object c = chunks.get(i);
-        if (c instanceof Integer) {
-          int k = (Integer) c;
-          epochs[i] = known.epochs[k];
-          seqs[i] = known.seqs[k];
-          lengths[i] = known.lengths[k];
-          continue;
-        }
-        byte[] data = (byte[]) c;
-        Integer same = written.get(ByteBuffer.wrap(hash));
-        if (same != null) {
-          epochs[i] = epochs[same];
-          seqs[i] = seqs[same];
-        } else {
-          epochs[i] = epoch;
-          seqs[i] = sink.append(new UndoRecord.Chunk(data));
-          written.put(ByteBuffer.wrap(hash), i);
-        }
-        lengths[i] = data.length;
-        chunks.set(i, null);
+        epochs[i] = entries.get(i)[0];
+        seqs[i] = entries.get(i)[1];
+        lengths[i] = (int) entries.get(i)[2];
       }
       int parts = Math.max(1, (n + ENTRIES_PER_PART - 1) / ENTRIES_PER_PART);
       for (int part = 0; part < parts; part++) {
         int from = part * ENTRIES_PER_PART;
         int to = Math.min(n, from + ENTRIES_PER_PART);
-        ByteBuffer entries = ByteBuffer.allocate((to - from) * UndoRecord.Manifest.ENTRY);
+        ByteBuffer buffer = ByteBuffer.allocate((to - from) * UndoRecord.Manifest.ENTRY);
         for (int i = from; i < to; i++) {
-          entries.put(allHashes, 32 * i, 32).putLong(epochs[i]).putLong(seqs[i]).putInt(lengths[i]);
+          buffer.put(allHashes, 32 * i, 32).putLong(epochs[i]).putLong(seqs[i]).putInt(lengths[i]);
         }
-        sink.append(new UndoRecord.Manifest(item, part, parts, length, entries.array()));
+        sink.append(new UndoRecord.Manifest(item, part, parts, length, buffer.array()));
       }
       return new Manifest(length, allHashes, epochs, seqs, lengths);
     }
   }
 
-  /** Saves {@code object} now, keeping only the chunks {@code known} does not list. */
+  /** Saves {@code object} now, into memory; {@link Capture#write} does the rest later. */
   static Capture capture(Checkpointable object, Manifest known) throws IOException {
-    MessageDigest sha = sha256();
-    List<byte[]> hashes = new ArrayList<>();
-    List<Object> chunks = new ArrayList<>();
-    long[] length = {0};
-    try (ChunkingOutputStream out =
-        new ChunkingOutputStream(
-            Chunker.DEFAULT,
-            chunk -> {
-              int len = chunk.remaining();
-              sha.update(chunk.duplicate());
-              byte[] hash = sha.digest();
-              hashes.add(hash);
-              int k = known == null ? -1 : known.find(ByteBuffer.wrap(hash));
-              if (k >= 0) {
-                chunks.add(k);
-              } else {
-                byte[] copy = new byte[len];
-                chunk.duplicate().get(copy);
-                chunks.add(copy);
-              }
-              length[0] += len;
-            })) {
-      object.save(out);
-    }
-    Capture capture = new Capture(known, length[0]);
-    capture.hashes.addAll(hashes);
-    capture.chunks.addAll(chunks);
+    Capture capture = new Capture(known);
+    object.save(capture);
     return capture;
   }
 
