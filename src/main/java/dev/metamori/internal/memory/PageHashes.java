@@ -13,7 +13,7 @@ import net.jpountz.xxhash.XXHashFactory;
  * One 64-bit XXH64 hash per page of an {@link OffHeapMemory}: the shadow that lets a commit find
  * the changed pages without keeping a second copy of the region (8 bytes per page instead of a
  * page). A change is missed only if the new bytes of a page hash to exactly the old value; see
- * {@code docs/memory-notes.md} for the probability.
+ * {@code docs/design.md} ("Volatile state") for the probability.
  *
  * <p>Hashing reads the direct buffers in place (no copy to the heap). {@link #scan(OffHeapMemory,
  * boolean)} can split the pages over the common {@link java.util.concurrent.ForkJoinPool}; it is

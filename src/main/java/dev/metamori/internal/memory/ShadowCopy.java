@@ -6,7 +6,7 @@ import java.util.Arrays;
  * The alternative to {@link PageHashes}: a full second copy of the region, compared page by page
  * with the vectorised {@link java.nio.ByteBuffer#mismatch}. It never misses a change, but it
  * doubles the region's memory and a changed page costs a copy into the shadow as well as the
- * comparison. Kept for the comparison in {@code docs/memory-notes.md} and the benchmark.
+ * comparison. Kept for the comparison in {@code docs/performance.md} ("Memory regions") and the benchmark.
  *
  * <p>Not thread-safe.
  */
