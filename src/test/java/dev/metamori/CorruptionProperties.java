@@ -35,8 +35,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Damaged stores: a random byte flip or truncation in any store file (segment headers, frame
  * headers, bodies, checksums, commit records, {@code index.mv}, {@code undo.progress}) or an
- * unknown format version. Opening, rolling back and reopening must then give exactly the
- * committed state, or fail with {@link CorruptStoreException} naming the damaged file (or, for
+ * unknown format version. The stores hold a memory region and a registered object besides the
+ * files, so state records (pages, chunks, manifests) are damaged too. Opening (and asking for
+ * the region and the object), rolling back and reopening must then give exactly the committed
+ * state of files, region and object, or fail with {@link CorruptStoreException} naming the damaged file (or, for
  * an unknown version, a {@link CheckpointException} naming both versions); never wrong trees,
  * never another exception. {@link Checkpointer#verify()} must report damage in a committed
  * segment.
@@ -56,6 +58,9 @@ class CorruptionProperties {
     final Path pristineStore;
     final Path pristineTree;
     final Map<Long, ExactTreeSnapshot> snapshots = new TreeMap<>();
+    /** Bytes of region "r" and of object "o" at each epoch. */
+    final Map<Long, byte[]> region = new TreeMap<>();
+    final Map<Long, byte[]> object = new TreeMap<>();
     long current;
     /** The segment of the uncommitted work left by close(), or null. */
     String workingSegment;
@@ -77,6 +82,47 @@ class CorruptionProperties {
     TORN_TAIL_ACCEPTED,
     INDEX_LOST_LAST_COMMIT,
     FAILED
+  }
+
+  static final int REGION_SIZE = 3 * 4096 + 100;
+
+  /** An object whose state is whatever bytes it holds. */
+  static final class Blob implements Checkpointable {
+    byte[] bytes = new byte[0];
+
+    @Override
+    public void save(java.io.OutputStream out) throws IOException {
+      out.write(bytes);
+    }
+
+    @Override
+    public void restore(java.io.InputStream in) throws IOException {
+      bytes = in.readAllBytes();
+    }
+  }
+
+  private static byte[] contents(MemoryRegion r) {
+    byte[] all = new byte[(int) r.size()];
+    r.get(0, all, 0, all.length);
+    return all;
+  }
+
+  /** Changes a few places of the region and the object's bytes. */
+  private static void changeVolatile(MemoryRegion r, Blob blob, Random random) {
+    for (int i = 0; i < 1 + random.nextInt(3); i++) {
+      byte[] b = bytes(random, 1 + random.nextInt(600));
+      r.put(random.nextInt(REGION_SIZE - b.length), b, 0, b.length);
+    }
+    if (random.nextBoolean() || blob.bytes.length == 0) {
+      byte[] grown = java.util.Arrays.copyOf(blob.bytes, blob.bytes.length + random.nextInt(40_000));
+      byte[] tail = bytes(random, grown.length - blob.bytes.length);
+      System.arraycopy(tail, 0, grown, blob.bytes.length, tail.length);
+      blob.bytes = grown;
+    }
+    if (blob.bytes.length > 0) {
+      blob.bytes = blob.bytes.clone();
+      blob.bytes[random.nextInt(blob.bytes.length)] ^= 1;
+    }
   }
 
   static Path store;
@@ -113,23 +159,36 @@ class CorruptionProperties {
     Files.getFileAttributeView(data.resolve("link"), java.nio.file.attribute.BasicFileAttributeView.class, java.nio.file.LinkOption.NOFOLLOW_LINKS)
         .setTimes(FileTime.fromMillis(1_500_000_000_000L), null, null);
     try (Checkpointer cp = Checkpointer.builder(store).track(data).blockSize(blockSize).open()) {
+      MemoryRegion region = cp.region("r", REGION_SIZE);
+      Blob blob = new Blob();
+      cp.register("o", blob);
       base.snapshots.put(0L, ExactTreeSnapshot.of(data));
+      base.region.put(0L, contents(region));
+      base.object.put(0L, blob.bytes);
       FileSystem fs = cp.fileSystem();
       int epochsToCommit = 5;
       for (int e = 1; e <= epochsToCommit; e++) {
         for (int op = 0; op < 6 + random.nextInt(6); op++) {
           operate(fs, random, blockSize);
         }
+        if (e != 2) { // epoch 2 leaves regions and objects as they were
+          changeVolatile(region, blob, random);
+        }
         long id = cp.commit();
         base.snapshots.put(id, ExactTreeSnapshot.of(data));
+        base.region.put(id, contents(region));
+        base.object.put(id, blob.bytes);
         if (e == 3) {
           // a rollback in the history: fills undo.progress, removes an epoch from the index
           cp.rollback(id - 1);
           base.snapshots.remove(id);
+          base.region.remove(id);
+          base.object.remove(id);
         }
       }
       base.current = cp.currentEpoch();
       if (leaveUncommitted) {
+        changeVolatile(region, blob, random);
         for (int op = 0; op < 8; op++) {
           operate(fs, random, blockSize);
         }
@@ -476,6 +535,16 @@ class CorruptionProperties {
     }
     long target;
     try {
+      MemoryRegion region;
+      Blob blob = new Blob();
+      try {
+        region = cp.region("r", REGION_SIZE);
+        cp.register("o", blob);
+      } catch (CheckpointException e) {
+        cp.close();
+        expectNamed(e, damage, context, "loading the region and the object");
+        return Outcome.REFUSED_AT_OPEN;
+      }
       try {
         if (damage.file.equals("index.mv")
             && base.workingSegment == null
@@ -484,6 +553,7 @@ class CorruptionProperties {
           // last commit, which cannot be told from a crash between the commit record and the
           // index commit (see docs/guarantees.md); the tree must then be exactly that epoch's
           base.snapshots.get(cp.currentEpoch()).assertSameAs(ExactTreeSnapshot.of(data), context + ", after open");
+          assertVolatile(base, cp.currentEpoch(), region, blob, context + ", after open");
           return Outcome.INDEX_LOST_LAST_COMMIT;
         }
         if (cp.currentEpoch() != base.current) {
@@ -493,9 +563,11 @@ class CorruptionProperties {
         if (!torn) {
           base.snapshots.get(base.current).assertSameAs(ExactTreeSnapshot.of(data), context + ", after open");
         }
+        assertVolatile(base, base.current, region, blob, context + ", after open");
         checkVerify(cp, base, damage, context);
         List<Long> ids = new ArrayList<>(base.snapshots.keySet());
         target = ids.get(choice % ids.size());
+        base.object.put(0L, new byte[0]);
         try {
           cp.rollback(target);
         } catch (CheckpointException e) {
@@ -506,11 +578,17 @@ class CorruptionProperties {
           if (!torn) {
             base.snapshots.get(base.current).assertSameAs(ExactTreeSnapshot.of(data), context + ", after a refused rollback to " + target);
           }
+          assertVolatile(base, base.current, region, blob, context + ", after a refused rollback to " + target);
           return damage.kind.equals("version") ? Outcome.VERSION_REFUSED : Outcome.REFUSED_AT_ROLLBACK;
         }
         if (!torn) {
           base.snapshots.get(target).assertSameAs(ExactTreeSnapshot.of(data), context + ", after rollback to " + target);
         }
+        if (target == 0) {
+          // the object was first committed in epoch 1: a rollback before it leaves it alone
+          base.object.put(0L, base.object.get(base.current));
+        }
+        assertVolatile(base, target, region, blob, context + ", after rollback to " + target);
         if (cp.currentEpoch() != target) {
           throw new AssertionError(context + ": at epoch " + cp.currentEpoch() + " after rollback to " + target);
         }
@@ -532,6 +610,11 @@ class CorruptionProperties {
       if (!torn) {
         base.snapshots.get(target).assertSameAs(ExactTreeSnapshot.of(data), context + ", after reopening");
       }
+      Blob blob = new Blob();
+      MemoryRegion region = again.region("r", REGION_SIZE);
+      again.register("o", blob);
+      base.object.put(0L, new byte[0]); // a new process has no state for it before epoch 1
+      assertVolatile(base, target, region, blob, context + ", after reopening");
     } catch (CheckpointException e) {
       if (torn) {
         return Outcome.TORN_TAIL_ACCEPTED;
@@ -542,6 +625,15 @@ class CorruptionProperties {
       throw new AssertionError(context + ": reopen failed with " + stackOf(e));
     }
     return torn ? Outcome.TORN_TAIL_ACCEPTED : Outcome.EXACT;
+  }
+
+  private static void assertVolatile(Base base, long epoch, MemoryRegion region, Blob blob, String context) {
+    if (!java.util.Arrays.equals(base.region.get(epoch), contents(region))) {
+      throw new AssertionError(context + ": region r is not as at epoch " + epoch);
+    }
+    if (!java.util.Arrays.equals(base.object.get(epoch), blob.bytes)) {
+      throw new AssertionError(context + ": object o is not as at epoch " + epoch);
+    }
   }
 
   private static long lastButOne(Base base) {
