@@ -16,7 +16,8 @@ final class ProgressLine implements ProgressListener {
   private final String what;
   private final LongSupplier nanoTime;
   private final long start;
-  private long lastDraw = Long.MIN_VALUE;
+  private long lastDraw;
+  private long lastDone = -1;
   private int lastWidth;
   private boolean drawn;
 
@@ -30,10 +31,11 @@ final class ProgressLine implements ProgressListener {
   @Override
   public void advanced(long done, long total) {
     long now = nanoTime.getAsLong();
-    if (done < total && drawn && now - lastDraw < REDRAW_NANOS) {
+    if (done == lastDone || (done < total && drawn && now - lastDraw < REDRAW_NANOS)) {
       return;
     }
     lastDraw = now;
+    lastDone = done;
     drawn = true;
     double seconds = Math.max(now - start, 1) / 1e9;
     double rate = done / seconds;
