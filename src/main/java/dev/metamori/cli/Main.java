@@ -25,7 +25,6 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "metamori",
     description = "Looks at and restores a Metamori checkpoint store.",
-    mixinStandardHelpOptions = false,
     subcommands = {
       LogCommand.class,
       VerifyCommand.class,
