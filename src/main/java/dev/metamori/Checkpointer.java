@@ -159,6 +159,15 @@ public interface Checkpointer extends Closeable {
    */
   List<CorruptStoreException> verify() throws IOException;
 
+  /**
+   * Reads every committed record of the valid epochs and the sizes of the store's files, and
+   * tells where the store's bytes go: per epoch (with the compression ratio of what it saved),
+   * per tracked file, per region and object (with the bytes chunk dedupe saved). Changes
+   * nothing; takes time proportional to the size of the journal. Writes go on meanwhile;
+   * commits and rollbacks wait for it.
+   */
+  StoreStats stats() throws IOException;
+
   /** Closes the store without committing; open channels of {@link #fileSystem()} are closed. */
   @Override
   void close() throws IOException;

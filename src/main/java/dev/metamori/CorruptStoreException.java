@@ -13,6 +13,7 @@ public final class CorruptStoreException extends CheckpointException {
   private final transient Path file;
   private final long offset;
   private final long epoch;
+  private final String detail;
 
   /**
    * Creates an exception for damage found in {@code file} at byte {@code offset}.
@@ -38,6 +39,12 @@ public final class CorruptStoreException extends CheckpointException {
     this.file = file;
     this.offset = offset;
     this.epoch = epoch;
+    this.detail = detail;
+  }
+
+  /** What is wrong, without the file, offset and advice of {@link #getMessage()}. */
+  public String detail() {
+    return detail;
   }
 
   /** The damaged file. */

@@ -6,11 +6,13 @@ import dev.metamori.CorruptStoreException;
 import dev.metamori.Durability;
 import dev.metamori.Epoch;
 import dev.metamori.NoSuchEpochException;
+import dev.metamori.StoreStats;
 import dev.metamori.internal.fs.MetamoriFileSystem;
 import dev.metamori.internal.fs.MetamoriFileSystemProvider;
 import dev.metamori.internal.fs.Tracker;
 import dev.metamori.internal.journal.EpochInfo;
 import dev.metamori.internal.journal.Journal;
+import dev.metamori.internal.journal.ProgressListener;
 import dev.metamori.internal.memory.VolatileState;
 import dev.metamori.CheckpointListener;
 import dev.metamori.Checkpointable;
@@ -50,6 +52,7 @@ public final class LocalCheckpointer implements Checkpointer {
             return t;
           });
   private volatile IOException failure;
+  private ProgressListener progress = ProgressListener.NONE;
   private boolean closed;
   /** The commit in flight, or the last one. */
   private CompletableFuture<Long> inflight = CompletableFuture.completedFuture(0L);
@@ -371,6 +374,23 @@ public final class LocalCheckpointer implements Checkpointer {
       awaitInflight();
     }
     return tracker.verify();
+  }
+
+  @Override
+  public synchronized StoreStats stats() throws IOException {
+    checkUsable();
+    awaitInflight();
+    return StatsCollector.collect(journal, progress);
+  }
+
+  /**
+   * Reports the progress of the {@link #verify()}, {@link #stats()} and {@link #rollback} calls
+   * that follow, by epoch, until another listener is set; null for none. For tools that show
+   * a progress bar.
+   */
+  public synchronized void reportProgressTo(ProgressListener listener) {
+    progress = listener == null ? ProgressListener.NONE : listener;
+    journal.reportProgressTo(progress);
   }
 
   @Override

@@ -64,6 +64,7 @@ public final class Journal implements Closeable {
   private volatile long current;
   private volatile long next;
   private volatile Segment working;
+  private volatile ProgressListener listener = ProgressListener.NONE;
 
   private Journal(
       Path store,
@@ -236,6 +237,41 @@ public final class Journal implements Closeable {
       throw e;
     }
     return channel;
+  }
+
+  /**
+   * Reports the progress of the scrubs ({@link #verify()}) and of the undo of committed epochs
+   * ({@link #finishUndo}) that follow, until another listener is set.
+   */
+  public void reportProgressTo(ProgressListener listener) {
+    this.listener = listener == null ? ProgressListener.NONE : listener;
+  }
+
+  /**
+   * Reads the records of committed epoch {@code epoch}, in the order they were written, and
+   * hands each to {@code visitor}. An epoch that changed nothing has none.
+   *
+   * @throws NoSuchEpochException if the index does not list {@code epoch}
+   * @throws CorruptStoreException if a record cannot be read; the records before it were visited
+   */
+  public void forEachRecord(long epoch, RecordVisitor visitor) throws IOException {
+    EpochInfo info = index.epoch(epoch);
+    if (info == null) {
+      throw new NoSuchEpochException(epoch, "it is not in the store");
+    }
+    try (Segment s = openCommitted(info)) {
+      if (s == null) {
+        return;
+      }
+      long[] offsets = recordOffsets(epoch);
+      long end = s.size();
+      for (int seq = 0; seq < offsets.length; seq++) {
+        UndoRecord record = s.read(offsets[seq], seq);
+        long next = seq + 1 < offsets.length ? offsets[seq + 1] : end;
+        int frame = (int) (next - offsets[seq]);
+        visitor.visit(record, frame, RecordCodec.storedPayloadBytes(record, frame));
+      }
+    }
   }
 
   /** Whether commits, rollbacks and recovery force what they write. */
@@ -775,6 +811,11 @@ public final class Journal implements Closeable {
       Files.delete(file);
     }
     trashCounter.set(0);
+    long total = 0;
+    for (EpochInfo e = index.epoch(current); e != null && e.id() != target; e = index.epoch(e.parent())) {
+      total += e.bytes();
+    }
+    long done = 0;
     while (current != target) {
       EpochInfo epoch = index.epoch(current);
       try (Segment s = openCommitted(epoch)) {
@@ -800,6 +841,8 @@ public final class Journal implements Closeable {
         forceDirectory(segments);
       }
       deleteTrash(epoch.id());
+      done += epoch.bytes();
+      listener.advanced(done, total);
     }
     index.removeMeta(META_ROLLBACK_TARGET);
     index.commit(forcing());
@@ -903,7 +946,14 @@ public final class Journal implements Closeable {
    */
   public List<CorruptStoreException> verify() throws IOException {
     List<CorruptStoreException> damage = new ArrayList<>();
-    for (EpochInfo epoch : epochs()) {
+    List<EpochInfo> all = epochs();
+    long total = 0;
+    for (EpochInfo epoch : all) {
+      total += epoch.bytes();
+    }
+    long done = 0;
+    for (EpochInfo epoch : all) {
+      done += epoch.bytes();
       if (epoch.segmentNonce() == 0) {
         continue;
       }
@@ -936,7 +986,9 @@ public final class Journal implements Closeable {
       } catch (CorruptStoreException e) {
         damage.add(e);
       }
+      listener.advanced(done, total);
     }
+    listener.advanced(total, total);
     for (Path file : uncommittedSegments()) {
       if (Files.size(file) < Segment.HEADER_SIZE) {
         continue;

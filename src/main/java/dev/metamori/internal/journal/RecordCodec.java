@@ -114,6 +114,24 @@ final class RecordCodec {
     return frame;
   }
 
+  /**
+   * Bytes the payload of {@code record} (block, page or chunk contents) takes in its frame of
+   * {@code frameLength} bytes, compressed or not; 0 for a record without a payload.
+   */
+  static int storedPayloadBytes(UndoRecord record, int frameLength) {
+    int before; // body bytes before the payload, its original length included
+    if (record instanceof Block b) {
+      before = 8 + str(utf8(b.path())) + 8 + 4;
+    } else if (record instanceof Page) {
+      before = 8 + 8 + 4;
+    } else if (record instanceof Chunk) {
+      before = 4;
+    } else {
+      return 0;
+    }
+    return frameLength - HEADER - TRAILER - before;
+  }
+
   /** Puts the length of {@code data}, then {@code data} LZ4-compressed where that is shorter. */
   private static byte putData(ByteBuffer frame, byte[] data) {
     frame.putInt(data.length);

@@ -1,0 +1,134 @@
+package dev.metamori.cli;
+
+import dev.metamori.CorruptStoreException;
+import dev.metamori.NoSuchEpochException;
+import dev.metamori.StoreLockedException;
+import java.io.PrintWriter;
+import java.nio.charset.Charset;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code metamori} command: looks at and restores a store on disk.
+ *
+ * <pre>{@code java -jar metamori-cli.jar --store DIR log|verify|stats|restore EPOCH [--json]}</pre>
+ *
+ * <p>Exit codes: {@value #OK} ok, {@value #DAMAGE} damage found, {@value #USAGE} usage error,
+ * {@value #LOCKED} store held by a live process, {@value #NO_SUCH_EPOCH} no such epoch,
+ * {@value #ERROR} any other error (message on stderr). See docs/cli.md.
+ */
+@Command(
+    name = "metamori",
+    description = "Looks at and restores a Metamori checkpoint store.",
+    subcommands = {
+      LogCommand.class,
+      VerifyCommand.class,
+      StatsCommand.class,
+      RestoreCommand.class,
+      HelpCommand.class
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:ok",
+      "1:damage found in the store",
+      "2:usage error",
+      "3:the store is held by a live process",
+      "4:no such epoch",
+      "5:any other error (message on stderr)"
+    })
+public final class Main implements Callable<Integer> {
+  /** Exit code: the command did what it was asked. */
+  public static final int OK = 0;
+  /** Exit code: the store is damaged ({@code verify} found damage, or a damaged record stopped the command). */
+  public static final int DAMAGE = 1;
+  /** Exit code: the command line is wrong, or the directory is not a store. */
+  public static final int USAGE = 2;
+  /** Exit code: another process (or Checkpointer) has the store open. */
+  public static final int LOCKED = 3;
+  /** Exit code: the epoch asked for is not in the store, or not a valid target. */
+  public static final int NO_SUCH_EPOCH = 4;
+  /** Exit code: any other error; the message is on stderr. */
+  public static final int ERROR = 5;
+
+  @Mixin StoreOptions options;
+
+  @picocli.CommandLine.Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help and exit.")
+  boolean help;
+
+  @Spec CommandSpec spec;
+
+  /** Whether stderr is a terminal a progress line may be drawn on. */
+  boolean terminal;
+
+  /** Runs the command line and exits with its exit code. */
+  public static void main(String... args) {
+    System.exit(run(args));
+  }
+
+  /**
+   * Runs the command line, writing to {@code System.out} and {@code System.err}, and returns
+   * the exit code instead of exiting.
+   */
+  public static int run(String... args) {
+    Charset cs = Charset.defaultCharset();
+    PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, cs), true);
+    PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, cs), true);
+    return run(out, err, System.console() != null, args);
+  }
+
+  /**
+   * Runs the command line, writing to {@code out} and {@code err}; {@code terminal} says whether
+   * a progress line may be drawn on {@code err}. Returns the exit code.
+   */
+  static int run(PrintWriter out, PrintWriter err, boolean terminal, String... args) {
+    Main main = new Main();
+    main.terminal = terminal;
+    CommandLine cl = new CommandLine(main);
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          commandLine.getErr().println("metamori: " + message(e));
+          commandLine.getErr().flush();
+          return exitCode(e);
+        });
+    int code = cl.execute(args);
+    out.flush();
+    err.flush();
+    return code;
+  }
+
+  /** With no command: the usage, and a usage error. */
+  @Override
+  public Integer call() {
+    spec.commandLine().getErr().println("metamori: name a command");
+    spec.commandLine().usage(spec.commandLine().getErr());
+    return USAGE;
+  }
+
+  private static int exitCode(Exception e) {
+    if (e instanceof StoreLockedException) {
+      return LOCKED;
+    }
+    if (e instanceof NoSuchEpochException) {
+      return NO_SUCH_EPOCH;
+    }
+    if (e instanceof CorruptStoreException) {
+      return DAMAGE;
+    }
+    return ERROR;
+  }
+
+  private static String message(Exception e) {
+    String m = e.getMessage();
+    return m == null ? e.toString() : m;
+  }
+}

@@ -1,0 +1,95 @@
+package dev.metamori.cli;
+
+import dev.metamori.Checkpointer;
+import dev.metamori.internal.LocalCheckpointer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * A command that works on one existing store: opens it (which recovers it, as any open does),
+ * runs, closes it, and returns the exit code.
+ */
+abstract class StoreCommand implements Callable<Integer> {
+  @Mixin StoreOptions options;
+  @ParentCommand Main main;
+  @Spec CommandSpec spec;
+
+  /** Runs the command on the open store; returns the exit code. */
+  abstract int run(Checkpointer cp) throws IOException;
+
+  @Override
+  public final Integer call() throws IOException {
+    Path store = store();
+    try (Checkpointer cp = Checkpointer.builder(store).open()) {
+      return run(cp);
+    }
+  }
+
+  /** The store named here or before the command; it must hold an index. */
+  Path store() {
+    Path store = options.store != null ? options.store : main.options.store;
+    if (store == null) {
+      throw new ParameterException(spec.commandLine(), "Missing required option: '--store=DIR'");
+    }
+    if (!Files.isRegularFile(store.resolve("index.mv"))) {
+      // opening would create a new, empty store there
+      throw new ParameterException(
+          spec.commandLine(),
+          store + " is not a Metamori store (it has no index.mv): give the directory that was"
+              + " passed to Checkpointer.builder");
+    }
+    return store;
+  }
+
+  boolean json() {
+    return options.json || main.options.json;
+  }
+
+  PrintWriter out() {
+    return spec.commandLine().getOut();
+  }
+
+  /**
+   * A progress line for {@code what} on stderr when attached to a terminal and printing text,
+   * reporting the store's progress from now on; null otherwise.
+   */
+  ProgressLine progress(Checkpointer cp, String what) {
+    if (!main.terminal || json() || !(cp instanceof LocalCheckpointer)) {
+      return null;
+    }
+    ProgressLine line = new ProgressLine(spec.commandLine().getErr(), what, System::nanoTime);
+    ((LocalCheckpointer) cp).reportProgressTo(line);
+    return line;
+  }
+
+  /** Ends a progress line started by {@link #progress}, if any. */
+  static void finish(ProgressLine line) {
+    if (line != null) {
+      line.finish();
+    }
+  }
+
+  /** {@code file} relative to the store where it lies inside it, as people know its files. */
+  static String storeRelative(Path store, Path file) {
+    if (file == null) {
+      return null;
+    }
+    try {
+      Path real = store.toRealPath();
+      if (file.startsWith(real)) {
+        return real.relativize(file).toString();
+      }
+    } catch (IOException e) {
+      // the absolute path says the same, only longer
+    }
+    return file.toString();
+  }
+}

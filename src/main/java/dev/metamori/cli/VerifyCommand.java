@@ -1,0 +1,65 @@
+package dev.metamori.cli;
+
+import dev.metamori.Checkpointer;
+import dev.metamori.CorruptStoreException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Command;
+
+/** {@code metamori verify}: scrubs the journal and lists every damaged record. */
+@Command(
+    name = "verify",
+    description = "Reads the whole journal and lists every damaged record; exit code 1 if any.")
+final class VerifyCommand extends StoreCommand {
+
+  @Override
+  int run(Checkpointer cp) throws IOException {
+    ProgressLine line = progress(cp, "verify");
+    List<CorruptStoreException> damage;
+    try {
+      damage = cp.verify();
+    } finally {
+      finish(line);
+    }
+    int epochs = cp.epochs().size();
+    Path store = store();
+    if (json()) {
+      JsonWriter w = new JsonWriter(out());
+      w.beginObject()
+          .name("store").value(store.toString())
+          .name("epochs").value(epochs)
+          .name("ok").value(damage.isEmpty())
+          .name("damage").beginArray();
+      for (CorruptStoreException d : damage) {
+        w.beginObject()
+            .name("file").value(storeRelative(store, d.file()))
+            .name("offset").value(d.offset())
+            .name("epoch").value(d.epoch())
+            .name("message").value(d.detail())
+            .endObject();
+      }
+      w.endArray().endObject().end();
+    } else {
+      PrintWriter out = out();
+      for (CorruptStoreException d : damage) {
+        out.println(
+            "damage: "
+                + storeRelative(store, d.file())
+                + (d.offset() >= 0 ? " at offset " + d.offset() : "")
+                + (d.epoch() >= 0 ? " (epoch " + d.epoch() + ")" : "")
+                + ": "
+                + d.detail());
+      }
+      out.println(
+          damage.isEmpty()
+              ? epochs + (epochs == 1 ? " epoch" : " epochs") + " verified: no damage"
+              : damage.size() + (damage.size() == 1 ? " damaged record" : " damaged records")
+                  + " found in " + epochs + (epochs == 1 ? " epoch" : " epochs")
+                  + "; restore the store directory from a backup");
+      out.flush();
+    }
+    return damage.isEmpty() ? Main.OK : Main.DAMAGE;
+  }
+}

@@ -1,0 +1,308 @@
+package dev.metamori.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.metamori.Checkpointable;
+import dev.metamori.Checkpointer;
+import dev.metamori.MemoryRegion;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The real commands on a real store, their output and their exit codes. */
+class CliTest {
+  @TempDir Path tmp;
+  Path data;
+  Path store;
+
+  /** What one run printed, and how it exited. */
+  record Run(int code, String out, String err) {}
+
+  static Run run(boolean terminal, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.run(new PrintWriter(out), new PrintWriter(err), terminal, args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  static Run run(String... args) {
+    return run(false, args);
+  }
+
+  /** Random bytes that a region-less test can save as an object. */
+  static final class Blob implements Checkpointable {
+    final byte[] bytes = new byte[64 * 1024];
+
+    @Override
+    public void save(OutputStream out) throws IOException {
+      out.write(bytes);
+    }
+
+    @Override
+    public void restore(InputStream in) throws IOException {
+      in.readNBytes(bytes, 0, bytes.length);
+    }
+  }
+
+  /** Epoch 1 "first": a gets "one"; 2 "second": "two" and a region; 3: "three" and an object. */
+  @BeforeEach
+  void threeEpochs() throws IOException {
+    data = Files.createDirectory(tmp.resolve("data"));
+    store = tmp.resolve("store");
+    Files.write(data.resolve("big"), new byte[64 * 1024]);
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      Path a = cp.fileSystem().getPath(data.resolve("a").toString());
+      Path big = cp.fileSystem().getPath(data.resolve("big").toString());
+      Files.writeString(a, "one");
+      cp.commit("first");
+      Files.writeString(a, "two");
+      try (FileChannel c = FileChannel.open(big, StandardOpenOption.WRITE)) {
+        c.write(ByteBuffer.wrap(new byte[] {1}), 5000);
+      }
+      MemoryRegion grid = cp.region("grid", 8192);
+      grid.buffer().putLong(0, 7);
+      cp.commit("second");
+      Files.writeString(a, "three");
+      Blob blob = new Blob();
+      new Random(3).nextBytes(blob.bytes);
+      cp.register("model", blob);
+      cp.commit();
+    }
+  }
+
+  private Path segment(long epoch) {
+    return store.resolve("segments").resolve(String.format("%020d.seg", epoch));
+  }
+
+  private static void flipByte(Path file, long offset) throws IOException {
+    try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.allocate(1);
+      c.read(b, offset);
+      b.put(0, (byte) ~b.get(0));
+      c.write(b.flip(), offset);
+    }
+  }
+
+  @Test
+  void logListsTheEpochsNewestFirstAndMarksTheCurrentOne() {
+    Run r = run("--store", store.toString(), "log");
+    assertEquals(0, r.code(), r.err());
+    assertEquals("", r.err());
+    String[] lines = r.out().split("\n");
+    assertEquals("* epoch 3 (current)", lines[0]);
+    assertEquals("|   parent 2, committed " + lines[1].substring(lines[1].indexOf("committed ") + 10), lines[1]);
+    assertTrue(lines[1].matches("\\|   parent 2, committed \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC"), lines[1]);
+    assertTrue(lines[2].matches("\\|   [0-9.]+ (B|KiB) journaled, 1 file changed, 1 block saved"), lines[2]);
+    assertEquals("|", lines[3]);
+    assertEquals("* epoch 2 \"second\"", lines[4]);
+    assertTrue(r.out().indexOf("* epoch 1 \"first\"") > r.out().indexOf("* epoch 2"));
+    assertTrue(r.out().contains("* epoch 0\n|   root, committed "), r.out());
+  }
+
+  @Test
+  void theStoreMayBeNamedAfterTheCommandAndShort() {
+    Run before = run("--store", store.toString(), "log");
+    assertEquals(before, run("log", "--store", store.toString()));
+    assertEquals(before, run("log", "-s", store.toString()));
+  }
+
+  @Test
+  void logJsonHasOneObjectPerEpoch() {
+    Run r = run("-s", store.toString(), "log", "--json");
+    assertEquals(0, r.code(), r.err());
+    String json = r.out();
+    assertTrue(json.startsWith("{\"store\":\"" + store + "\",\"current\":3,\"epochs\":[{\"id\":3,\"parent\":2,\"committedAt\":\""), json);
+    assertTrue(json.contains(",\"label\":null,\"bytesJournaled\":"), json);
+    assertTrue(json.contains("\"filesChanged\":1,\"current\":true}"), json);
+    assertTrue(json.contains("{\"id\":1,\"parent\":0,"), json);
+    assertTrue(json.contains("\"label\":\"first\""), json);
+    assertTrue(json.endsWith("\"current\":false}]}\n"), json);
+    assertEquals(4, json.split("\"id\":").length - 1);
+  }
+
+  @Test
+  void verifyOfASoundStoreSaysSoAndExitsZero() {
+    Run r = run("-s", store.toString(), "verify");
+    assertEquals(new Run(0, "4 epochs verified: no damage\n", ""), r);
+    Run j = run("-s", store.toString(), "verify", "--json");
+    assertEquals(
+        new Run(0, "{\"store\":\"" + store + "\",\"epochs\":4,\"ok\":true,\"damage\":[]}\n", ""), j);
+  }
+
+  @Test
+  void verifyListsEachDamageAndExitsOne() throws IOException {
+    flipByte(segment(2), 40 + 20); // inside the first record of epoch 2
+    Run r = run("-s", store.toString(), "verify");
+    assertEquals(1, r.code(), r.err());
+    String name = "segments" + store.getFileSystem().getSeparator() + segment(2).getFileName();
+    assertEquals(
+        "damage: " + name + " at offset 40 (epoch 2): record checksum mismatch\n"
+            + "1 damaged record found in 4 epochs; restore the store directory from a backup\n",
+        r.out());
+    Run j = run("-s", store.toString(), "--json", "verify");
+    assertEquals(1, j.code());
+    assertTrue(
+        j.out().contains(
+            "\"ok\":false,\"damage\":[{\"file\":\"" + name.replace("\\", "\\\\")
+                + "\",\"offset\":40,\"epoch\":2,\"message\":\"record checksum mismatch\"}]"),
+        j.out());
+  }
+
+  @Test
+  void restoreAcrossADamagedRecordIsRefusedWithExitOne() throws IOException {
+    flipByte(segment(2), 40 + 20);
+    Run r = run("-s", store.toString(), "restore", "first");
+    assertEquals(1, r.code());
+    assertTrue(r.err().startsWith("metamori: corrupt store: "), r.err());
+    assertEquals("three", Files.readString(data.resolve("a")), "nothing changed");
+  }
+
+  @Test
+  void statsShowsSizesRatiosFilesRegionsAndObjects() {
+    Run r = run("-s", store.toString(), "stats");
+    assertEquals(0, r.code(), r.err());
+    String out = r.out();
+    assertTrue(out.startsWith("store " + store + ": "), out);
+    assertTrue(out.matches("(?s).*\n  segments +[0-9.]+ KiB\n  index +[0-9.]+ KiB\n  trash +0 B\n.*"), out);
+    assertTrue(out.matches("(?s).*saved blocks, pages and chunks: [0-9.]+ KiB, stored as [0-9.]+ KiB \\(compression [0-9]+\\.[0-9]{2}x\\)\n.*"), out);
+    assertTrue(out.contains("   EPOCH    JOURNALED      PAYLOAD       STORED   RATIO        TRASH\n       3 "), out);
+    assertTrue(out.contains("files: the 3 most costly of 3 (undo data and trashed copies)"), out);
+    assertTrue(out.contains("epochs  " + data.resolve("a")) || out.contains("epochs  " + tmp.toAbsolutePath()), out);
+    assertTrue(out.matches("(?s).*\n  region grid +[0-9.]+ (B|KiB) journaled\n.*"), out);
+    assertTrue(out.matches("(?s).*\n  object model +[0-9.]+ KiB journaled, 0 B saved by dedupe\n.*"), out);
+    Run top = run("-s", store.toString(), "stats", "--top", "1");
+    assertTrue(top.out().contains("files: the 1 most costly of 3"), top.out());
+  }
+
+  @Test
+  void statsJsonHasTheDocumentedFields() {
+    Run r = run("-s", store.toString(), "stats", "--json");
+    assertEquals(0, r.code(), r.err());
+    String json = r.out();
+    for (String field :
+        new String[] {
+          "store", "totalBytes", "segmentBytes", "indexBytes", "trashBytes", "payloadBytes",
+          "storedPayloadBytes", "compressionRatio", "dedupeSavedBytes", "epochs", "id",
+          "bytesJournaled", "files", "path", "bytes", "states", "name", "kind"
+        }) {
+      assertTrue(json.contains("\"" + field + "\":"), field + " in " + json);
+    }
+    assertTrue(json.contains("{\"name\":\"grid\",\"kind\":\"region\",\"bytesJournaled\":"), json);
+    assertTrue(json.contains("{\"name\":\"model\",\"kind\":\"object\",\"bytesJournaled\":"), json);
+  }
+
+  @Test
+  void restoreByLabelPutsTheFilesBackAndDropsNewerEpochs() throws IOException {
+    Run r = run("-s", store.toString(), "restore", "first");
+    assertEquals(new Run(0, "restored epoch 1 \"first\" (was at epoch 3; 2 epochs undone)\n", ""), r);
+    assertEquals("one", Files.readString(data.resolve("a")));
+    assertEquals(0, Files.readAllBytes(data.resolve("big"))[5000]);
+    assertTrue(run("-s", store.toString(), "log").out().startsWith("* epoch 1 (current) \"first\"\n"));
+  }
+
+  @Test
+  void restoreByIdWithJson() throws IOException {
+    Run r = run("-s", store.toString(), "restore", "2", "--json");
+    assertEquals(
+        new Run(0, "{\"store\":\"" + store + "\",\"from\":3,\"to\":2,\"label\":\"second\",\"epochsUndone\":1}\n", ""),
+        r);
+    assertEquals("two", Files.readString(data.resolve("a")));
+    try (Checkpointer cp = Checkpointer.builder(store).open()) {
+      MemoryRegion grid = cp.region("grid", 8192);
+      assertEquals(7, grid.buffer().getLong(0), "the region as at epoch 2");
+    }
+  }
+
+  @Test
+  void anEpochThatIsNotAValidTargetExitsFour() throws IOException {
+    assertEquals(0, run("-s", store.toString(), "restore", "1").code());
+    Run dropped = run("-s", store.toString(), "restore", "3");
+    assertEquals(4, dropped.code());
+    assertEquals("metamori: no such epoch 3: the current epoch is 1 (see metamori log)\n", dropped.err());
+    Run label = run("-s", store.toString(), "restore", "second");
+    assertEquals(4, label.code());
+    assertEquals("metamori: no such epoch -1: no valid epoch is labelled 'second'\n", label.err());
+    assertEquals("one", Files.readString(data.resolve("a")));
+  }
+
+  @Test
+  void aStoreHeldByALiveCheckpointerIsRefusedWithExitThree() throws IOException {
+    try (Checkpointer held = Checkpointer.builder(store).open()) {
+      for (String command : new String[] {"log", "verify", "stats"}) {
+        Run r = run("-s", store.toString(), command);
+        assertEquals(3, r.code(), command);
+        assertEquals("", r.out());
+        assertTrue(r.err().startsWith("metamori: store "), r.err());
+        assertTrue(r.err().contains(" is locked by another Checkpointer in this process"), r.err());
+      }
+      assertEquals(3, run("-s", store.toString(), "restore", "1").code());
+      assertEquals(3, held.currentEpoch(), "the holder's store is untouched");
+    }
+    assertEquals("three", Files.readString(data.resolve("a")));
+  }
+
+  @Test
+  void usageErrorsExitTwo() throws IOException {
+    Run none = run();
+    assertEquals(2, none.code());
+    assertTrue(none.err().startsWith("metamori: name a command\nUsage: metamori "), none.err());
+    Run unknown = run("-s", store.toString(), "frobnicate");
+    assertEquals(2, unknown.code());
+    assertTrue(unknown.err().contains("Unmatched argument at index 2: 'frobnicate'"), unknown.err());
+    Run noStore = run("log");
+    assertEquals(2, noStore.code());
+    assertTrue(noStore.err().startsWith("Missing required option: '--store=DIR'"), noStore.err());
+    assertEquals(2, run("-s", store.toString(), "restore").code());
+    Path elsewhere = Files.createDirectory(tmp.resolve("elsewhere"));
+    Run notAStore = run("-s", elsewhere.toString(), "log");
+    assertEquals(2, notAStore.code());
+    assertTrue(
+        notAStore.err().startsWith(elsewhere + " is not a Metamori store (it has no index.mv)"),
+        notAStore.err());
+    try (var left = Files.list(elsewhere)) {
+      assertEquals(0, left.count(), "no store was created there");
+    }
+  }
+
+  @Test
+  void otherErrorsExitFiveWithTheMessageOnStderr() throws IOException {
+    Path root = data.toRealPath();
+    Files.move(data, tmp.resolve("moved"));
+    Run r = run("-s", store.toString(), "log");
+    assertEquals(5, r.code());
+    assertEquals("", r.out());
+    assertTrue(r.err().startsWith("metamori: tracked root " + root), r.err());
+    assertTrue(r.err().endsWith(" is not an existing directory: create it first\n"), r.err());
+  }
+
+  @Test
+  void onATerminalLongCommandsDrawAProgressLineOnStderr() {
+    Run r = run(true, "-s", store.toString(), "verify");
+    assertEquals(0, r.code());
+    assertEquals("4 epochs verified: no damage\n", r.out(), "results stay on stdout");
+    // redrawn in place (how often depends on the speed), ending at 100% and a newline
+    assertTrue(r.err().startsWith("\rverify "), r.err());
+    String last = r.err().substring(r.err().lastIndexOf('\r'));
+    assertTrue(
+        last.matches("\rverify 100%  [0-9.]+ KiB of [0-9.]+ KiB  [0-9.]+ (B|KiB|MiB|GiB)/s  ETA 0:00 *\n"),
+        last);
+    Run json = run(true, "-s", store.toString(), "verify", "--json");
+    assertEquals("", json.err(), "no progress line with --json");
+    Run restore = run(true, "-s", store.toString(), "restore", "0");
+    assertTrue(restore.err().contains("restore 100%"), restore.err());
+    assertFalse(restore.out().contains("%"));
+  }
+}
