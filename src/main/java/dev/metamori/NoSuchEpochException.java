@@ -12,7 +12,13 @@ public final class NoSuchEpochException extends CheckpointException {
     this.epoch = epoch;
   }
 
-  /** The epoch that was asked for. */
+  /** Creates an exception for an epoch asked for by {@code label}, which no valid epoch has. */
+  public NoSuchEpochException(String label) {
+    super("no such epoch labelled '" + label + "': no valid epoch has that label (see epochs())");
+    this.epoch = -1;
+  }
+
+  /** The epoch that was asked for, or -1 if it was asked for by label. */
   public long epoch() {
     return epoch;
   }

@@ -239,7 +239,7 @@ public final class LocalCheckpointer implements Checkpointer {
         return all.get(i);
       }
     }
-    throw new NoSuchEpochException(-1, "no valid epoch is labelled '" + label + "'");
+    throw new NoSuchEpochException(label);
   }
 
   /** Waits for a commit, throwing its failure as it is. */

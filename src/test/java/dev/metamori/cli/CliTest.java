@@ -234,7 +234,7 @@ class CliTest {
     assertEquals("metamori: no such epoch 3: the current epoch is 1 (see metamori log)\n", dropped.err());
     Run label = run("-s", store.toString(), "restore", "second");
     assertEquals(4, label.code());
-    assertEquals("metamori: no such epoch -1: no valid epoch is labelled 'second'\n", label.err());
+    assertEquals("metamori: no such epoch labelled 'second': no valid epoch has that label (see epochs())\n", label.err());
     assertEquals("one", Files.readString(data.resolve("a")));
   }
 
