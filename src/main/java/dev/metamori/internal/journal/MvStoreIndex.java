@@ -148,6 +148,14 @@ final class MvStoreIndex implements EpochIndex {
 
   @Override
   public void removeRecords(long epoch) throws IOException {
+    try {
+      removeRecordsOf(epoch);
+    } catch (RuntimeException | AssertionError e) {
+      throw new CorruptStoreException(file, -1, epoch, "the index is damaged: " + e, e);
+    }
+  }
+
+  private void removeRecordsOf(long epoch) throws IOException {
     // the forward entries of state records first: the block entries lead to them
     int pending = 0;
     Cursor<long[], Long> state =
@@ -191,11 +199,19 @@ final class MvStoreIndex implements EpochIndex {
 
   @Override
   public void removeOrphans() throws IOException {
+    try {
+      removeOrphanEntries();
+    } catch (RuntimeException | AssertionError e) {
+      throw new CorruptStoreException(file, -1, -1, "the index is damaged: " + e, e);
+    }
+  }
+
+  private void removeOrphanEntries() throws IOException {
     for (MVMap<long[], Long> map : List.of(records, blocks)) {
       for (long[] key = map.ceilingKey(new long[] {0}); key != null; ) {
         long epoch = key[0];
         if (!epochs.containsKey(epoch)) {
-          removeRecords(epoch);
+          removeRecordsOf(epoch);
         }
         if (epoch == Long.MAX_VALUE) {
           break;
