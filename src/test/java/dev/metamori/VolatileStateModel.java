@@ -31,7 +31,8 @@ import java.util.stream.Stream;
  * the target epoch; every region created so far with its bytes at that epoch, or zeros if the
  * store did not have it then; every registered object with its state at that epoch, or, if
  * the store did not have it then, unchanged by a rollback and as newly constructed after a
- * reopening.
+ * reopening. A region or object the store holds but this process has not asked for (yet) is
+ * carried unchanged into every new epoch, and comes back as of the current epoch when asked.
  */
 final class VolatileStateModel {
   static final List<String> FILES = List.of("f0", "f1", "f2", "f3");
@@ -121,7 +122,7 @@ final class VolatileStateModel {
   record CreateLateRegion() implements Op {
     public void apply(Runner r) throws IOException {
       if (!r.regions.containsKey("late")) {
-        r.openRegion("late", null);
+        r.openRegion("late", r.base);
       }
     }
   }
@@ -190,9 +191,14 @@ final class VolatileStateModel {
   record RegisterList() implements Op {
     public void apply(Runner r) throws IOException {
       if (!r.listRegistered) {
+        // waits for a commit in flight, so the current epoch is the newest captured one
         r.cp.register("list", r.list);
         r.listRegistered = true;
-        r.listModel = new ArrayList<>(r.list.values);
+        r.listEverRegistered = true;
+        if (r.base.list != null) {
+          r.listModel = new ArrayList<>(r.base.list);
+        }
+        r.check("after registering the list");
       }
     }
   }
@@ -200,6 +206,7 @@ final class VolatileStateModel {
   record Commit() implements Op {
     public void apply(Runner r) throws IOException {
       Snapshot s = r.snapshot();
+      r.base = s;
       long id = r.cp.commit();
       r.settlePending();
       r.committed(id, s);
@@ -211,6 +218,7 @@ final class VolatileStateModel {
   record CommitAsync() implements Op {
     public void apply(Runner r) throws IOException {
       Snapshot s = r.snapshot();
+      r.base = s;
       r.pending.put(r.cp.commitAsync(), s);
     }
   }
@@ -233,6 +241,7 @@ final class VolatileStateModel {
       r.epochs.tailMap(target, false).clear();
       r.current = target;
       Snapshot s = r.epochs.get(target);
+      r.base = s;
       r.files = new TreeMap<>(s.files);
       for (String name : r.regions.keySet()) {
         byte[] at = s.regions.get(name);
@@ -248,12 +257,16 @@ final class VolatileStateModel {
     }
   }
 
-  /** Closes (which waits for a commit in flight) and opens the store in a new checkpointer. */
-  record Reopen() implements Op {
+  /**
+   * Closes (which waits for a commit in flight) and opens the store in a new checkpointer; asks
+   * for the late region and registers the list at once if told to and if the run used them
+   * before, else leaves them to a later {@link CreateLateRegion} or {@link RegisterList}.
+   */
+  record Reopen(boolean askLate, boolean registerList) implements Op {
     public void apply(Runner r) throws IOException {
       r.cp.close();
       r.settlePending();
-      r.open();
+      r.open(askLate, registerList);
       r.check("after reopening at epoch " + r.current);
     }
   }
@@ -340,7 +353,7 @@ final class VolatileStateModel {
     Runner r = new Runner(base);
     int i = 0;
     try {
-      r.open();
+      r.open(false, false);
       for (; i < ops.size(); i++) {
         ops.get(i).apply(r);
       }
@@ -379,6 +392,13 @@ final class VolatileStateModel {
     Numbers list = new Numbers();
     List<Long> listModel = new ArrayList<>();
     boolean listRegistered;
+    boolean listEverRegistered;
+    boolean lateEverAsked;
+    /**
+     * The newest state captured (committed or in flight), or the one rolled back or reopened
+     * to: what the store holds for the regions and objects this process has not asked for.
+     */
+    Snapshot base;
 
     final TreeMap<Long, Snapshot> epochs = new TreeMap<>();
     long current;
@@ -394,8 +414,8 @@ final class VolatileStateModel {
       return cp.fileSystem().getPath(data.resolve(name).toString());
     }
 
-    /** Opens (or reopens) the store and asks for every region and object the run has used. */
-    void open() throws IOException {
+    /** Opens (or reopens) the store, asks for the regions and registers the objects. */
+    void open(boolean askLate, boolean registerList) throws IOException {
       boolean fresh = !Files.exists(store);
       if (fresh) {
         Files.createDirectories(data);
@@ -409,18 +429,21 @@ final class VolatileStateModel {
         throw new AssertionError("opened at epoch " + cp.currentEpoch() + ", expected " + current);
       }
       Snapshot s = epochs.get(current);
+      base = s;
       files = new TreeMap<>(s.files);
-      List<String> asked = fresh ? List.of("small", "big") : new ArrayList<>(regions.keySet());
       regions.clear();
       regionBytes.clear();
-      for (String name : asked) {
-        openRegion(name, s);
+      openRegion("small", s);
+      openRegion("big", s);
+      if (askLate && lateEverAsked) {
+        openRegion("late", s);
       }
       blob = new Blob();
       cp.register("blob", blob);
       blobModel = s.blob == null ? new byte[0] : s.blob.clone();
       list = new Numbers();
       listModel = new ArrayList<>();
+      listRegistered = registerList && listEverRegistered;
       if (listRegistered) {
         cp.register("list", list);
         if (s.list != null) {
@@ -432,6 +455,7 @@ final class VolatileStateModel {
     /** Asks for a region; {@code at} is the epoch it should come back at (null: a new one). */
     void openRegion(String name, Snapshot at) throws IOException {
       regions.put(name, cp.region(name, SIZES.get(name)));
+      lateEverAsked |= name.equals("late");
       byte[] bytes = at == null ? null : at.regions.get(name);
       regionBytes.put(name, bytes == null ? new byte[SIZES.get(name).intValue()] : bytes.clone());
     }
@@ -439,9 +463,10 @@ final class VolatileStateModel {
     Snapshot snapshot() {
       Map<String, byte[]> f = new TreeMap<>();
       files.forEach((k, v) -> f.put(k, v.clone()));
-      Map<String, byte[]> g = new LinkedHashMap<>();
+      // what this process has not asked for stays as the store holds it (snapshots are never mutated)
+      Map<String, byte[]> g = new LinkedHashMap<>(base.regions);
       regionBytes.forEach((k, v) -> g.put(k, v.clone()));
-      return new Snapshot(f, g, blobModel.clone(), listRegistered ? new ArrayList<>(listModel) : null);
+      return new Snapshot(f, g, blobModel.clone(), listRegistered ? new ArrayList<>(listModel) : base.list);
     }
 
     void committed(long id, Snapshot s) {

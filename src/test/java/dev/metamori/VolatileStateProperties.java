@@ -91,7 +91,7 @@ class VolatileStateProperties {
     } else if (dice < 95) {
       return new VolatileStateModel.Rollback(r.nextInt(1000));
     } else {
-      return new VolatileStateModel.Reopen();
+      return new VolatileStateModel.Reopen(r.nextInt(3) != 0, r.nextInt(3) != 0);
     }
   }
 
@@ -109,7 +109,7 @@ class VolatileStateProperties {
             new VolatileStateModel.Rollback(0),
             new VolatileStateModel.RegionPut("late", 0, 0, 10, 3, true),
             new VolatileStateModel.Commit(),
-            new VolatileStateModel.Reopen(),
+            new VolatileStateModel.Reopen(true, true),
             new VolatileStateModel.Rollback(0)));
   }
 
@@ -128,7 +128,7 @@ class VolatileStateProperties {
             new VolatileStateModel.BlobResize(100, 7),
             new VolatileStateModel.Rollback(1),
             new VolatileStateModel.CommitAsync(),
-            new VolatileStateModel.Reopen()));
+            new VolatileStateModel.Reopen(true, true)));
   }
 
   static void runAndMinimise(List<Op> ops) {
