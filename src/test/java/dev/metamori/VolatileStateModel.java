@@ -44,11 +44,11 @@ final class VolatileStateModel {
 
   /** One step of a run; {@code toString} is how a failing run is reported. */
   interface Op {
-    void apply(Runner r) throws Exception;
+    void apply(VolatileStateRunner r) throws Exception;
   }
 
   record FileWrite(String file, long offset, int length, long data) implements Op {
-    public void apply(Runner r) throws IOException {
+    public void apply(VolatileStateRunner r) throws IOException {
       byte[] bytes = bytes(length, data);
       try (FileChannel ch = FileChannel.open(r.tracked(file), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
         ch.write(ByteBuffer.wrap(bytes), offset);
@@ -61,7 +61,7 @@ final class VolatileStateModel {
   }
 
   record FileAppend(String file, int length, long data) implements Op {
-    public void apply(Runner r) throws IOException {
+    public void apply(VolatileStateRunner r) throws IOException {
       byte[] bytes = bytes(length, data);
       Files.write(r.tracked(file), bytes, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
       byte[] old = r.files.getOrDefault(file, new byte[0]);
@@ -72,7 +72,7 @@ final class VolatileStateModel {
   }
 
   record FileReplace(String file, int length, long data) implements Op {
-    public void apply(Runner r) throws IOException {
+    public void apply(VolatileStateRunner r) throws IOException {
       byte[] bytes = bytes(length, data);
       Files.write(r.tracked(file), bytes);
       r.files.put(file, bytes);
@@ -80,7 +80,7 @@ final class VolatileStateModel {
   }
 
   record FileDelete(String file) implements Op {
-    public void apply(Runner r) throws IOException {
+    public void apply(VolatileStateRunner r) throws IOException {
       Files.deleteIfExists(r.tracked(file));
       r.files.remove(file);
     }
@@ -88,7 +88,7 @@ final class VolatileStateModel {
 
   /** Writes at {@code delta} bytes from the start of page {@code page} (modulo the page count). */
   record RegionPut(String region, int page, int delta, int length, long data, boolean viaBuffer) implements Op {
-    public void apply(Runner r) {
+    public void apply(VolatileStateRunner r) {
       MemoryRegion m = r.regions.get(region);
       if (m == null) {
         return;
@@ -107,7 +107,7 @@ final class VolatileStateModel {
 
   /** A long starting {@code -before} bytes before page {@code page}: across a page boundary. */
   record RegionPutLong(String region, int page, int before, long value) implements Op {
-    public void apply(Runner r) {
+    public void apply(VolatileStateRunner r) {
       MemoryRegion m = r.regions.get(region);
       if (m == null) {
         return;
@@ -120,7 +120,7 @@ final class VolatileStateModel {
   }
 
   record CreateLateRegion() implements Op {
-    public void apply(Runner r) throws IOException {
+    public void apply(VolatileStateRunner r) throws IOException {
       if (!r.regions.containsKey("late")) {
         r.openRegion("late", r.base);
       }
@@ -128,7 +128,7 @@ final class VolatileStateModel {
   }
 
   record BlobSet(int length, long data) implements Op {
-    public void apply(Runner r) {
+    public void apply(VolatileStateRunner r) {
       r.blob.bytes = bytes(length, data);
       r.blobModel = r.blob.bytes.clone();
     }
@@ -136,7 +136,7 @@ final class VolatileStateModel {
 
   /** Changes {@code count} bytes in place: one changed chunk each, the rest deduplicated. */
   record BlobTweak(int count, long data) implements Op {
-    public void apply(Runner r) {
+    public void apply(VolatileStateRunner r) {
       if (r.blob.bytes.length == 0) {
         return;
       }
@@ -150,7 +150,7 @@ final class VolatileStateModel {
 
   /** Keeps the common prefix, cuts or appends random bytes. */
   record BlobResize(int length, long data) implements Op {
-    public void apply(Runner r) {
+    public void apply(VolatileStateRunner r) {
       byte[] old = r.blob.bytes;
       byte[] now = Arrays.copyOf(old, length);
       if (length > old.length) {
@@ -164,7 +164,7 @@ final class VolatileStateModel {
 
   /** 0: append {@code n}; 1: remove up to {@code n} from the end; 2: clear; 3: set one. */
   record ListChange(int kind, int n, long data) implements Op {
-    public void apply(Runner r) {
+    public void apply(VolatileStateRunner r) {
       List<Long> v = r.list.values;
       Random random = new Random(data);
       switch (kind) {
@@ -189,14 +189,14 @@ final class VolatileStateModel {
   }
 
   record RegisterList() implements Op {
-    public void apply(Runner r) throws IOException {
+    public void apply(VolatileStateRunner r) throws IOException {
       if (!r.listRegistered) {
         // waits for a commit in flight, so the current epoch is the newest captured one
         r.cp.register("list", r.list);
         r.listRegistered = true;
         r.listEverRegistered = true;
-        if (r.base.list != null) {
-          r.listModel = new ArrayList<>(r.base.list);
+        if (r.base.list() != null) {
+          r.listModel = new ArrayList<>(r.base.list());
         }
         r.check("after registering the list");
       }
@@ -204,7 +204,7 @@ final class VolatileStateModel {
   }
 
   record Commit() implements Op {
-    public void apply(Runner r) throws IOException {
+    public void apply(VolatileStateRunner r) throws IOException {
       Snapshot s = r.snapshot();
       r.base = s;
       long id = r.cp.commit();
@@ -216,7 +216,7 @@ final class VolatileStateModel {
 
   /** Starts a commit; later operations run while it completes, {@link Join} waits for it. */
   record CommitAsync() implements Op {
-    public void apply(Runner r) throws IOException {
+    public void apply(VolatileStateRunner r) throws IOException {
       Snapshot s = r.snapshot();
       r.base = s;
       r.pending.put(r.cp.commitAsync(), s);
@@ -224,7 +224,7 @@ final class VolatileStateModel {
   }
 
   record Join() implements Op {
-    public void apply(Runner r) throws IOException {
+    public void apply(VolatileStateRunner r) throws IOException {
       r.settlePending();
       r.check("after joining the commits in flight");
     }
@@ -232,7 +232,7 @@ final class VolatileStateModel {
 
   /** Rolls back to the {@code pick}-th valid epoch (modulo their number) known before the call. */
   record Rollback(int pick) implements Op {
-    public void apply(Runner r) throws IOException {
+    public void apply(VolatileStateRunner r) throws IOException {
       List<Long> ids = new ArrayList<>(r.epochs.keySet());
       long target = ids.get(pick % ids.size());
       // commits in flight are left to the rollback, which waits for them
@@ -242,16 +242,16 @@ final class VolatileStateModel {
       r.current = target;
       Snapshot s = r.epochs.get(target);
       r.base = s;
-      r.files = new TreeMap<>(s.files);
+      r.files = new TreeMap<>(s.files());
       for (String name : r.regions.keySet()) {
-        byte[] at = s.regions.get(name);
+        byte[] at = s.regions().get(name);
         r.regionBytes.put(name, at == null ? new byte[SIZES.get(name).intValue()] : at.clone());
       }
-      if (s.blob != null) {
-        r.blobModel = s.blob.clone();
+      if (s.blob() != null) {
+        r.blobModel = s.blob().clone();
       }
-      if (r.listRegistered && s.list != null) {
-        r.listModel = new ArrayList<>(s.list);
+      if (r.listRegistered && s.list() != null) {
+        r.listModel = new ArrayList<>(s.list());
       }
       r.check("after rollback to epoch " + target);
     }
@@ -263,7 +263,7 @@ final class VolatileStateModel {
    * before, else leaves them to a later {@link CreateLateRegion} or {@link RegisterList}.
    */
   record Reopen(boolean askLate, boolean registerList) implements Op {
-    public void apply(Runner r) throws IOException {
+    public void apply(VolatileStateRunner r) throws IOException {
       r.cp.close();
       r.settlePending();
       r.open(askLate, registerList);
@@ -350,7 +350,7 @@ final class VolatileStateModel {
     } catch (IOException e) {
       throw new AssertionError(e);
     }
-    Runner r = new Runner(base);
+    VolatileStateRunner r = new VolatileStateRunner(base);
     int i = 0;
     try {
       r.open(false, false);
@@ -375,195 +375,6 @@ final class VolatileStateModel {
       } catch (IOException ignored) {
         // a temporary directory
       }
-    }
-  }
-
-  /** The store under test and the model's view of it. */
-  static final class Runner {
-    final Path data;
-    final Path store;
-    Checkpointer cp;
-
-    Map<String, byte[]> files = new TreeMap<>();
-    final Map<String, MemoryRegion> regions = new LinkedHashMap<>();
-    final Map<String, byte[]> regionBytes = new LinkedHashMap<>();
-    Blob blob = new Blob();
-    byte[] blobModel = new byte[0];
-    Numbers list = new Numbers();
-    List<Long> listModel = new ArrayList<>();
-    boolean listRegistered;
-    boolean listEverRegistered;
-    boolean lateEverAsked;
-    /**
-     * The newest state captured (committed or in flight), or the one rolled back or reopened
-     * to: what the store holds for the regions and objects this process has not asked for.
-     */
-    Snapshot base;
-
-    final TreeMap<Long, Snapshot> epochs = new TreeMap<>();
-    long current;
-    /** Commits started and not joined yet, in order, with what they captured. */
-    final Map<CompletableFuture<Long>, Snapshot> pending = new LinkedHashMap<>();
-
-    Runner(Path base) {
-      this.data = base.resolve("data");
-      this.store = base.resolve("store");
-    }
-
-    Path tracked(String name) {
-      return cp.fileSystem().getPath(data.resolve(name).toString());
-    }
-
-    /** Opens (or reopens) the store, asks for the regions and registers the objects. */
-    void open(boolean askLate, boolean registerList) throws IOException {
-      boolean fresh = !Files.exists(store);
-      if (fresh) {
-        Files.createDirectories(data);
-      }
-      cp = Checkpointer.builder(store).track(data).open();
-      if (fresh) {
-        epochs.put(0L, new Snapshot(Map.of(), Map.of(), null, null));
-      }
-      current = epochs.lastKey();
-      if (cp.currentEpoch() != current) {
-        throw new AssertionError("opened at epoch " + cp.currentEpoch() + ", expected " + current);
-      }
-      Snapshot s = epochs.get(current);
-      base = s;
-      files = new TreeMap<>(s.files);
-      regions.clear();
-      regionBytes.clear();
-      openRegion("small", s);
-      openRegion("big", s);
-      if (askLate && lateEverAsked) {
-        openRegion("late", s);
-      }
-      blob = new Blob();
-      cp.register("blob", blob);
-      blobModel = s.blob == null ? new byte[0] : s.blob.clone();
-      list = new Numbers();
-      listModel = new ArrayList<>();
-      listRegistered = registerList && listEverRegistered;
-      if (listRegistered) {
-        cp.register("list", list);
-        if (s.list != null) {
-          listModel = new ArrayList<>(s.list);
-        }
-      }
-    }
-
-    /** Asks for a region; {@code at} is the epoch it should come back at (null: a new one). */
-    void openRegion(String name, Snapshot at) throws IOException {
-      regions.put(name, cp.region(name, SIZES.get(name)));
-      lateEverAsked |= name.equals("late");
-      byte[] bytes = at == null ? null : at.regions.get(name);
-      regionBytes.put(name, bytes == null ? new byte[SIZES.get(name).intValue()] : bytes.clone());
-    }
-
-    Snapshot snapshot() {
-      Map<String, byte[]> f = new TreeMap<>();
-      files.forEach((k, v) -> f.put(k, v.clone()));
-      // what this process has not asked for stays as the store holds it (snapshots are never mutated)
-      Map<String, byte[]> g = new LinkedHashMap<>(base.regions);
-      regionBytes.forEach((k, v) -> g.put(k, v.clone()));
-      return new Snapshot(f, g, blobModel.clone(), listRegistered ? new ArrayList<>(listModel) : base.list);
-    }
-
-    void committed(long id, Snapshot s) {
-      if (id <= current || (!epochs.isEmpty() && id <= epochs.lastKey())) {
-        throw new AssertionError("commit returned epoch " + id + " after epoch " + epochs.lastKey());
-      }
-      epochs.put(id, s);
-      current = id;
-    }
-
-    /** Joins the commits in flight (they must all succeed) and records their epochs. */
-    void settlePending() {
-      for (Map.Entry<CompletableFuture<Long>, Snapshot> e : pending.entrySet()) {
-        committed(e.getKey().join(), e.getValue());
-      }
-      pending.clear();
-    }
-
-    /** Compares files, regions, objects and epochs with the model. */
-    void check(String when) throws IOException {
-      List<String> diff = new ArrayList<>();
-      Map<String, byte[]> actual = new TreeMap<>();
-      try (Stream<Path> s = Files.list(data)) {
-        for (Path p : (Iterable<Path>) s::iterator) {
-          actual.put(p.getFileName().toString(), Files.readAllBytes(p));
-        }
-      }
-      if (!actual.keySet().equals(files.keySet())) {
-        diff.add("files " + actual.keySet() + ", expected " + files.keySet());
-      }
-      for (String name : files.keySet()) {
-        byte[] a = actual.get(name);
-        if (a != null && !Arrays.equals(a, files.get(name))) {
-          diff.add("file " + name + ": " + describe(a, files.get(name)));
-        }
-      }
-      for (Map.Entry<String, MemoryRegion> e : regions.entrySet()) {
-        byte[] a = new byte[(int) e.getValue().size()];
-        e.getValue().get(0, a, 0, a.length);
-        if (!Arrays.equals(a, regionBytes.get(e.getKey()))) {
-          diff.add("region " + e.getKey() + ": " + describe(a, regionBytes.get(e.getKey())));
-        }
-      }
-      if (!Arrays.equals(blob.bytes, blobModel)) {
-        diff.add("object blob: " + describe(blob.bytes, blobModel));
-      }
-      if (!list.values.equals(listModel)) {
-        diff.add("object list: " + list.values.size() + " elements, expected " + listModel.size());
-      }
-      if (pending.isEmpty()) {
-        if (cp.currentEpoch() != current) {
-          diff.add("current epoch " + cp.currentEpoch() + ", expected " + current);
-        }
-        List<Long> ids = new ArrayList<>();
-        for (Epoch e : cp.epochs()) {
-          ids.add(e.id());
-        }
-        if (!ids.equals(new ArrayList<>(epochs.keySet()))) {
-          diff.add("epochs " + ids + ", expected " + epochs.keySet());
-        }
-      }
-      if (!diff.isEmpty()) {
-        throw new AssertionError(when + ":\n  " + String.join("\n  ", diff) + "\n  " + whichEpoch(actual));
-      }
-    }
-
-    /** Which committed epochs each part of the state matches: tells a mixed epoch at a glance. */
-    private String whichEpoch(Map<String, byte[]> actual) {
-      StringBuilder b = new StringBuilder("matching epochs:");
-      List<Long> f = new ArrayList<>();
-      Map<String, List<Long>> g = new LinkedHashMap<>();
-      List<Long> o = new ArrayList<>();
-      for (Map.Entry<Long, Snapshot> e : epochs.entrySet()) {
-        Snapshot s = e.getValue();
-        if (s.files.keySet().equals(actual.keySet())
-            && s.files.keySet().stream().allMatch(k -> Arrays.equals(s.files.get(k), actual.get(k)))) {
-          f.add(e.getKey());
-        }
-        for (Map.Entry<String, MemoryRegion> r : regions.entrySet()) {
-          byte[] a = new byte[(int) r.getValue().size()];
-          r.getValue().get(0, a, 0, a.length);
-          byte[] at = s.regions.get(r.getKey());
-          if (Arrays.equals(a, at == null ? new byte[a.length] : at)) {
-            g.computeIfAbsent(r.getKey(), k -> new ArrayList<>()).add(e.getKey());
-          }
-        }
-        if (Arrays.equals(blob.bytes, s.blob)) {
-          o.add(e.getKey());
-        }
-      }
-      return b.append(" files ").append(f).append(", regions ").append(g).append(", blob ").append(o).toString();
-    }
-
-    private static String describe(byte[] actual, byte[] expected) {
-      int at = Arrays.mismatch(actual, expected);
-      return actual.length + " bytes, expected " + expected.length + "; first difference at " + at
-          + " (page " + at / 4096 + ")";
     }
   }
 }

@@ -22,13 +22,13 @@ import org.quicktheories.core.Gen;
  * are skipped, so any sub-sequence of a run is a valid run; a failing run is shortened by
  * delta debugging and reported with its log.
  *
- * <p>System properties: {@code metamori.volatile.examples} (default 80; e.g. 1000 for a long
+ * <p>System properties: {@code metamori.volatile.examples} (default 100; e.g. 1000 for a long
  * run), {@code metamori.volatile.maxOps} (operations per run, default 50), {@code
  * metamori.minimiseRuns} (default 300); {@code QT_SEED=<seed>} replays the seed a failure
  * reports.
  */
 class VolatileStateProperties {
-  private static final int EXAMPLES = Integer.getInteger("metamori.volatile.examples", 80);
+  private static final int EXAMPLES = Integer.getInteger("metamori.volatile.examples", 100);
   private static final int MAX_OPS = Integer.getInteger("metamori.volatile.maxOps", 50);
   private static final int MINIMISE_RUNS = Integer.getInteger("metamori.minimiseRuns", 300);
 
