@@ -260,13 +260,14 @@ final class VolatileStateModel {
   /**
    * Closes (which waits for a commit in flight) and opens the store in a new checkpointer; asks
    * for the late region and registers the list at once if told to and if the run used them
-   * before, else leaves them to a later {@link CreateLateRegion} or {@link RegisterList}.
+   * before, else leaves them to a later {@link CreateLateRegion} or {@link RegisterList}. The
+   * durability mode changes what is forced, never what comes back.
    */
-  record Reopen(boolean askLate, boolean registerList) implements Op {
+  record Reopen(boolean askLate, boolean registerList, Durability durability) implements Op {
     public void apply(VolatileStateRunner r) throws IOException {
       r.cp.close();
       r.settlePending();
-      r.open(askLate, registerList);
+      r.open(askLate, registerList, durability);
       r.check("after reopening at epoch " + r.current);
     }
   }
@@ -353,7 +354,7 @@ final class VolatileStateModel {
     VolatileStateRunner r = new VolatileStateRunner(base);
     int i = 0;
     try {
-      r.open(false, false);
+      r.open(false, false, Durability.PROCESS);
       for (; i < ops.size(); i++) {
         ops.get(i).apply(r);
       }

@@ -91,7 +91,7 @@ class VolatileStateProperties {
     } else if (dice < 95) {
       return new VolatileStateModel.Rollback(r.nextInt(1000));
     } else {
-      return new VolatileStateModel.Reopen(r.nextInt(3) != 0, r.nextInt(3) != 0);
+      return new VolatileStateModel.Reopen(r.nextInt(3) != 0, r.nextInt(3) != 0, Durability.values()[r.nextInt(3)]);
     }
   }
 
@@ -109,7 +109,7 @@ class VolatileStateProperties {
             new VolatileStateModel.Rollback(0),
             new VolatileStateModel.RegionPut("late", 0, 0, 10, 3, true),
             new VolatileStateModel.Commit(),
-            new VolatileStateModel.Reopen(true, true),
+            new VolatileStateModel.Reopen(true, true, Durability.PROCESS),
             new VolatileStateModel.Rollback(0)));
   }
 
@@ -128,7 +128,7 @@ class VolatileStateProperties {
             new VolatileStateModel.BlobResize(100, 7),
             new VolatileStateModel.Rollback(1),
             new VolatileStateModel.CommitAsync(),
-            new VolatileStateModel.Reopen(true, true)));
+            new VolatileStateModel.Reopen(true, true, Durability.PROCESS)));
   }
 
   static void runAndMinimise(List<Op> ops) {

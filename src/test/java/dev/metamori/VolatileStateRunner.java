@@ -55,12 +55,12 @@ final class VolatileStateRunner {
   }
 
   /** Opens (or reopens) the store, asks for the regions and registers the objects. */
-  void open(boolean askLate, boolean registerList) throws IOException {
+  void open(boolean askLate, boolean registerList, Durability durability) throws IOException {
     boolean fresh = !Files.exists(store);
     if (fresh) {
       Files.createDirectories(data);
     }
-    cp = Checkpointer.builder(store).track(data).open();
+    cp = Checkpointer.builder(store).track(data).durability(durability).open();
     if (fresh) {
       epochs.put(0L, new Snapshot(Map.of(), Map.of(), null, null));
     }

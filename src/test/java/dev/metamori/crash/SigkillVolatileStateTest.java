@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metamori.Checkpointer;
+import dev.metamori.Durability;
 import dev.metamori.Epoch;
 import dev.metamori.MemoryRegion;
 import java.io.IOException;
@@ -125,7 +126,10 @@ class SigkillVolatileStateTest {
     int dice = random.nextInt(100);
     Aim aim = dice < 25 ? Aim.OPERATION : dice < 60 ? Aim.COMMIT : dice < 80 ? Aim.CAPTURED : Aim.ROLLBACK;
     int target = aim == Aim.OPERATION ? 1 + random.nextInt(60) : aim == Aim.ROLLBACK ? 1 + random.nextInt(2) : 1 + random.nextInt(8);
-    String plan = context + ", kill aimed at " + aim + " " + target;
+    // forcing or not changes what a kill can interrupt, never what must come back
+    Durability durability =
+        random.nextInt(5) < 3 ? Durability.PROCESS : random.nextBoolean() ? Durability.SYSTEM : Durability.NONE;
+    String plan = context + ", " + durability + ", kill aimed at " + aim + " " + target;
     List<String> history = new ArrayList<>();
     Path stderr = Files.createTempFile(dir, "child", ".err");
     boolean killed;
@@ -139,7 +143,8 @@ class SigkillVolatileStateTest {
             dir.resolve("oracle.log").toString(),
             Long.toString(random.nextLong()),
             "300",
-            aim == Aim.ROLLBACK ? "35" : "15")) {
+            aim == Aim.ROLLBACK ? "35" : "15",
+            durability.name())) {
       for (String line; !child.destroyed() && (line = child.nextLine()) != null; ) {
         history.add(line);
         String[] w = line.split(" ");

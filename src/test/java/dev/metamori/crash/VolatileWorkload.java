@@ -1,6 +1,7 @@
 package dev.metamori.crash;
 
 import dev.metamori.Checkpointer;
+import dev.metamori.Durability;
 import dev.metamori.Epoch;
 import dev.metamori.MemoryRegion;
 import java.io.BufferedReader;
@@ -37,7 +38,7 @@ import java.util.concurrent.CompletableFuture;
  *   DONE                    ran out of operations (exit status 0)
  * </pre>
  *
- * Arguments: {@code store root oracle seed maxOps rollbackPercent}.
+ * Arguments: {@code store root oracle seed maxOps rollbackPercent durability}.
  */
 public final class VolatileWorkload {
   static final int MISMATCH_STATUS = 3;
@@ -75,7 +76,8 @@ public final class VolatileWorkload {
     if (state.pendingId != null || state.rollbackTarget != null || state.validEnd != Files.size(oracle)) {
       throw new IllegalStateException("the oracle log was not settled before this run");
     }
-    try (Checkpointer cp = Checkpointer.builder(store).track(root).open();
+    Durability durability = Durability.valueOf(args[6]);
+    try (Checkpointer cp = Checkpointer.builder(store).track(root).durability(durability).open();
         VolatileOracleLog log = VolatileOracleLog.append(oracle)) {
       VolatileWorkload w = new VolatileWorkload(random, root, cp);
       OUT.println("OPENED " + cp.currentEpoch());
