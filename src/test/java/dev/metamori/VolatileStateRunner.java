@@ -45,9 +45,9 @@ final class VolatileStateRunner {
   /** Commits started and not joined yet, in order, with what they captured. */
   final Map<CompletableFuture<Long>, Snapshot> pending = new LinkedHashMap<>();
 
-  VolatileStateRunner(Path base) {
-    this.data = base.resolve("data");
-    this.store = base.resolve("store");
+  VolatileStateRunner(Path dir) {
+    this.data = dir.resolve("data");
+    this.store = dir.resolve("store");
   }
 
   Path tracked(String name) {
