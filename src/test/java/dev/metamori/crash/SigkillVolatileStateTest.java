@@ -7,6 +7,7 @@ import dev.metamori.Checkpointer;
 import dev.metamori.Durability;
 import dev.metamori.Epoch;
 import dev.metamori.MemoryRegion;
+import dev.metamori.testing.StoreCopies;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -201,13 +202,19 @@ class SigkillVolatileStateTest {
         noKill++;
       }
     }
+    // as the kill left it: reopening changes the store, and a failure is studied on this copy
+    Path asKilled = tmp.resolve("as-killed");
+    StoreCopies.replace(dir, asKilled);
     CrashStore.Outcome outcome;
     try {
       outcome = verify(dir, random, plan);
     } catch (AssertionError | IOException | RuntimeException e) {
+      Path kept = Path.of("target", "failed-stores", dir.getFileName() + "-" + System.nanoTime());
+      StoreCopies.replace(asKilled, kept);
       List<String> tail = history.subList(Math.max(0, history.size() - 60), history.size());
       throw new AssertionError(
-          plan + ": " + e + "\nthe child's output before the kill (last " + tail.size() + " lines):\n  "
+          plan + ": " + e + "\nthe store, tree and oracle as the kill left them are kept in " + kept
+              + "\nthe child's output before the kill (last " + tail.size() + " lines):\n  "
               + String.join("\n  ", tail),
           e);
     }
