@@ -19,7 +19,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A {@link CrashWorkload} running in a child JVM, read line by line. {@link #kill()} sends
+ * A {@link CrashWorkload} (or another workload) running in a child JVM, read line by line. {@link #kill()} sends
  * SIGKILL ({@link Process#destroyForcibly()} on Unix). A watchdog kills a child that runs
  * longer than its time limit, so a hang fails the test instead of blocking it.
  */
@@ -58,6 +58,11 @@ final class CrashChild implements AutoCloseable {
   }
 
   static CrashChild start(Path stderr, long timeLimitSeconds, String... args) throws IOException {
+    return start(CrashWorkload.class, stderr, timeLimitSeconds, args);
+  }
+
+  /** Starts {@code main} (a class with a {@code main} method on the test class path) instead. */
+  static CrashChild start(Class<?> main, Path stderr, long timeLimitSeconds, String... args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     command.add("--enable-native-access=ALL-UNNAMED");
@@ -66,7 +71,7 @@ final class CrashChild implements AutoCloseable {
     command.add("-Xmx256m");
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
-    command.add(CrashWorkload.class.getName());
+    command.add(main.getName());
     command.addAll(List.of(args));
     Process p =
         new ProcessBuilder(command)
