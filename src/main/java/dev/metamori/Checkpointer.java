@@ -143,6 +143,18 @@ public interface Checkpointer extends Closeable {
    */
   void register(String name, Checkpointable object) throws IOException;
 
+  /**
+   * The differences between the states at epochs {@code from} and {@code to} (either may be
+   * the older): files and directories created, deleted, moved and changed (with the byte ranges
+   * that differ, at block granularity, and the sizes), regions whose bytes differ (by page) and
+   * objects whose saved state differs. Computed from the journal, in time proportional to what
+   * changed between the two epochs; memory grows with the number of paths changed, not with
+   * their bytes. Both epochs must be valid ({@link #epochs()}).
+   *
+   * @throws NoSuchEpochException if either epoch is not valid
+   */
+  java.util.stream.Stream<Change> diff(long from, long to) throws IOException;
+
   /** Adds hooks called around every commit and rollback. */
   void addListener(CheckpointListener listener);
 

@@ -29,6 +29,7 @@ import picocli.CommandLine.Spec;
       LogCommand.class,
       VerifyCommand.class,
       StatsCommand.class,
+      DiffCommand.class,
       RestoreCommand.class,
       HelpCommand.class
     },

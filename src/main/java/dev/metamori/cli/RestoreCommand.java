@@ -2,7 +2,6 @@ package dev.metamori.cli;
 
 import dev.metamori.Checkpointer;
 import dev.metamori.Epoch;
-import dev.metamori.NoSuchEpochException;
 import java.io.IOException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -23,7 +22,7 @@ final class RestoreCommand extends StoreCommand {
   @Override
   int run(Checkpointer cp) throws IOException {
     long from = cp.currentEpoch();
-    Epoch to = resolve(cp);
+    Epoch to = resolve(cp, target);
     long undone = 0;
     for (Epoch e : cp.epochs()) {
       if (e.id() > to.id()) {
@@ -55,28 +54,5 @@ final class RestoreCommand extends StoreCommand {
       out().flush();
     }
     return Main.OK;
-  }
-
-  /** The epoch {@link #target} names: digits are an id, anything else a label. */
-  private Epoch resolve(Checkpointer cp) throws IOException {
-    if (target.matches("[0-9]+")) {
-      long id;
-      try {
-        id = Long.parseLong(target);
-      } catch (NumberFormatException e) {
-        throw new NoSuchEpochException(-1, "epoch id " + target + " is out of range");
-      }
-      for (Epoch e : cp.epochs()) {
-        if (e.id() == id) {
-          return e;
-        }
-      }
-      throw new NoSuchEpochException(
-          id,
-          id > cp.currentEpoch()
-              ? "the current epoch is " + cp.currentEpoch() + " (see metamori log)"
-              : "it is not in the store (see metamori log)");
-    }
-    return cp.epoch(target);
   }
 }

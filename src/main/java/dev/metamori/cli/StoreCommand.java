@@ -1,6 +1,8 @@
 package dev.metamori.cli;
 
 import dev.metamori.Checkpointer;
+import dev.metamori.Epoch;
+import dev.metamori.NoSuchEpochException;
 import dev.metamori.internal.LocalCheckpointer;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -91,5 +93,28 @@ abstract class StoreCommand implements Callable<Integer> {
       // the absolute path says the same, only longer
     }
     return file.toString();
+  }
+
+  /** The epoch {@code target} names: digits are an id, anything else a label. */
+  static Epoch resolve(Checkpointer cp, String target) throws IOException {
+    if (target.matches("[0-9]+")) {
+      long id;
+      try {
+        id = Long.parseLong(target);
+      } catch (NumberFormatException e) {
+        throw new NoSuchEpochException(-1, "epoch id " + target + " is out of range");
+      }
+      for (Epoch e : cp.epochs()) {
+        if (e.id() == id) {
+          return e;
+        }
+      }
+      throw new NoSuchEpochException(
+          id,
+          id > cp.currentEpoch()
+              ? "the current epoch is " + cp.currentEpoch() + " (see metamori log)"
+              : "it is not in the store (see metamori log)");
+    }
+    return cp.epoch(target);
   }
 }

@@ -316,6 +316,15 @@ public final class LocalCheckpointer implements Checkpointer {
   }
 
   @Override
+  public synchronized java.util.stream.Stream<dev.metamori.Change> diff(long from, long to)
+      throws IOException {
+    checkUsable();
+    awaitInflight();
+    FileSystem underlying = tracker.delegate();
+    return DiffCollector.collect(journal, state, underlying::getPath, from, to).stream();
+  }
+
+  @Override
   public void addListener(CheckpointListener listener) {
     state.addListener(listener);
   }

@@ -305,4 +305,23 @@ class CliTest {
     assertTrue(restore.err().contains("restore 100%"), restore.err());
     assertFalse(restore.out().contains("%"));
   }
+
+  @Test
+  void diffListsWhatChangedBetweenTwoEpochsByLabelOrId() {
+    Run r = run("-s", store.toString(), "diff", "first", "second");
+    assertEquals(0, r.code(), r.err());
+    String a = data.resolve("a").toString();
+    String big = data.resolve("big").toString();
+    assertEquals(
+        "M  " + a + "  3 bytes in 1 range: 0+3\n"
+            + "M  " + big + "  4096 bytes in 1 range: 4096+4096\n"
+            + "M  region grid  4096 bytes in 1 range: 0+4096\n"
+            + "3 changes from epoch 1 to epoch 2\n",
+        r.out());
+    Run json = run("-s", store.toString(), "diff", "2", "3", "--json");
+    assertEquals(0, json.code(), json.err());
+    assertTrue(json.out().startsWith("{\"from\":2,\"to\":3,\"changes\":["), json.out());
+    assertTrue(json.out().contains("\"kind\":\"OBJECT_CHANGED\",\"path\":\"model\""), json.out());
+    assertEquals(4, run("-s", store.toString(), "diff", "1", "9").code());
+  }
 }

@@ -111,7 +111,8 @@ public final class Tracker {
     this.posix = delegate.supportedFileAttributeViews().contains("posix");
   }
 
-  FileSystem delegate() {
+  /** The file system the tracked trees and the store live on. */
+  public FileSystem delegate() {
     return delegate;
   }
 

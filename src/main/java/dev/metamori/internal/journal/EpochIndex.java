@@ -92,4 +92,7 @@ interface EpochIndex extends Closeable {
   List<String> roots() throws CorruptStoreException;
 
   void putRoots(List<String> roots);
+
+  /** Every volatile item's name with {id, size, page size, epoch that named it}. */
+  java.util.Map<String, long[]> names() throws CorruptStoreException;
 }

@@ -274,6 +274,28 @@ public final class Journal implements Closeable {
     }
   }
 
+  /**
+   * Reads the records the working epoch has so far, in order, from its segment file; a record
+   * being appended meanwhile may be left out. Nothing if the working epoch changed nothing.
+   */
+  public void forEachWorkingRecord(RecordVisitor visitor) throws IOException {
+    Path file = segmentFile(next);
+    if (!Files.exists(file) || Files.size(file) < Segment.HEADER_SIZE) {
+      return;
+    }
+    try (Segment s = Segment.open(file)) {
+      Segment.Scan scan = s.scan();
+      for (int seq = 0; seq < scan.count(); seq++) {
+        visitor.visit(s.read(scan.offsets()[seq], seq), 0, 0);
+      }
+    }
+  }
+
+  /** Every region's and object's name with {id, size, page size, epoch that named it}. */
+  public java.util.Map<String, long[]> names() throws CorruptStoreException {
+    return index.names();
+  }
+
   /** Whether commits, rollbacks and recovery force what they write. */
   public boolean forcing() {
     return durability != Durability.NONE;
@@ -597,6 +619,14 @@ public final class Journal implements Closeable {
     /** See {@link EpochIndex#latest}. */
     public long[] latest(long item, long x, long atMost) throws CorruptStoreException {
       return index.latest(item, x, atMost);
+    }
+
+    /** State entries of the epochs after {@code lo} up to {@code hi}, on the current line. */
+    public void forEachStateBetween(long lo, long hi, EpochIndex.StateVisitor visitor)
+        throws IOException {
+      for (EpochInfo e = index.epoch(hi); e != null && e.id() != lo; e = index.epoch(e.parent())) {
+        index.forEachState(e.id(), visitor);
+      }
     }
 
     /** State entries of every epoch after {@code target} on the line to the current one. */

@@ -299,6 +299,11 @@ final class MvStoreIndex implements EpochIndex {
   }
 
   @Override
+  public java.util.Map<String, long[]> names() throws CorruptStoreException {
+    return read(() -> new java.util.TreeMap<>(names));
+  }
+
+  @Override
   public void putName(String name, long[] value) {
     names.put(name, value);
   }

@@ -10,6 +10,7 @@ import dev.metamori.internal.journal.UndoRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -311,6 +312,84 @@ public final class VolatileState {
         saved.known = null;
       }
     }
+  }
+
+  /**
+   * The regions and objects whose state differs between committed epochs {@code lo} and {@code
+   * hi} (an ancestor of {@code hi}): region pages are compared byte for byte where a version was
+   * stored between them, objects by their manifests' chunk hashes.
+   */
+  public synchronized List<dev.metamori.Change> diff(long lo, long hi) throws IOException {
+    List<dev.metamori.Change> out = new ArrayList<>();
+    Map<Long, Map.Entry<String, long[]>> byItem = new java.util.HashMap<>();
+    for (Map.Entry<String, long[]> e : journal.names().entrySet()) {
+      byItem.put(e.getValue()[0], e);
+    }
+    try (Journal.StateReader reader = journal.stateReader()) {
+      Map<Long, java.util.TreeSet<Long>> pages = new java.util.TreeMap<>();
+      java.util.Set<Long> manifests = new java.util.TreeSet<>();
+      reader.forEachStateBetween(
+          lo,
+          hi,
+          (item, x, e, seq) -> {
+            Map.Entry<String, long[]> named = byItem.get(item);
+            if (named != null && named.getKey().startsWith("r:")) {
+              pages.computeIfAbsent(item, k -> new java.util.TreeSet<>()).add(x);
+            } else if (named != null) {
+              manifests.add(item);
+            }
+          });
+      for (Map.Entry<Long, java.util.TreeSet<Long>> e : pages.entrySet()) {
+        Map.Entry<String, long[]> named = byItem.get(e.getKey());
+        long size = named.getValue()[1];
+        List<dev.metamori.Change.Range> ranges = new ArrayList<>();
+        for (long page : e.getValue()) {
+          if (!Arrays.equals(pageAt(reader, e.getKey(), page, lo, size), pageAt(reader, e.getKey(), page, hi, size))) {
+            long at = page * Region.PAGE_SIZE;
+            long length = Math.min(Region.PAGE_SIZE, size - at);
+            int last = ranges.size() - 1;
+            if (last >= 0 && ranges.get(last).offset() + ranges.get(last).length() == at) {
+              dev.metamori.Change.Range r = ranges.remove(last);
+              ranges.add(new dev.metamori.Change.Range(r.offset(), r.length() + length));
+            } else {
+              ranges.add(new dev.metamori.Change.Range(at, length));
+            }
+          }
+        }
+        if (!ranges.isEmpty()) {
+          out.add(new dev.metamori.Change(
+              dev.metamori.Change.Kind.REGION_CHANGED, named.getKey().substring(2), null, size, size, ranges));
+        }
+      }
+      for (long item : manifests) {
+        ObjectChunks.Manifest before = ObjectChunks.readManifest(reader, item, lo);
+        ObjectChunks.Manifest after = ObjectChunks.readManifest(reader, item, hi);
+        if (before == null || after == null || !Arrays.equals(before.hashes, after.hashes)) {
+          out.add(new dev.metamori.Change(
+              dev.metamori.Change.Kind.OBJECT_CHANGED,
+              byItem.get(item).getKey().substring(2),
+              null,
+              before == null ? -1 : before.length,
+              after == null ? -1 : after.length,
+              List.of()));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The bytes of a page at an epoch (zeros where no version was stored by then). */
+  private static byte[] pageAt(Journal.StateReader reader, long item, long page, long epoch, long size)
+      throws IOException {
+    long[] v = reader.latest(item, page, epoch);
+    if (v == null) {
+      return new byte[(int) Math.min(Region.PAGE_SIZE, size - page * Region.PAGE_SIZE)];
+    }
+    UndoRecord r = reader.read(v[0], v[1]);
+    if (!(r instanceof UndoRecord.Page)) {
+      throw new CorruptStoreException(reader.indexFile(), -1, v[0], "record " + v[1] + " is not a page");
+    }
+    return ((UndoRecord.Page) r).data();
   }
 
   /** Calls {@link CheckpointListener#beforeCheckpoint()} on every listener. */

@@ -1,0 +1,46 @@
+package dev.metamori;
+
+import java.util.List;
+
+/**
+ * One difference between the states of two epochs, as reported by {@link
+ * Checkpointer#diff(long, long)}.
+ *
+ * @param kind what changed
+ * @param path for files, the path (a path string of the underlying file system) in the second
+ *     epoch's state, or in the first one's for {@link Kind#DELETED}; for regions and objects,
+ *     their name
+ * @param previousPath for {@link Kind#MOVED}, the path in the first epoch's state; else null
+ * @param sizeBefore a changed file's size in the first epoch's state, or -1 where not known or
+ *     not applicable
+ * @param sizeAfter a changed or created file's size in the second epoch's state, or -1
+ * @param ranges the byte ranges that differ (for files, at block granularity, including bytes
+ *     appended or cut off; for regions, whole pages), in ascending order; empty for creations,
+ *     deletions, moves without a content change, objects, and changes of attributes only
+ */
+public record Change(
+    Kind kind, String path, String previousPath, long sizeBefore, long sizeAfter, List<Range> ranges) {
+
+  /** What kind of difference. */
+  public enum Kind {
+    /** A file, directory or link that exists in the second state only. */
+    CREATED,
+    /** One that exists in the first state only (a directory: with everything in it). */
+    DELETED,
+    /** A file or directory at another path in the second state, perhaps changed as well. */
+    MOVED,
+    /** A file or directory whose contents, size or attributes differ. */
+    CHANGED,
+    /** A memory region whose bytes differ. */
+    REGION_CHANGED,
+    /** A registered object whose saved state differs. */
+    OBJECT_CHANGED
+  }
+
+  /** {@code length} bytes from {@code offset}. */
+  public record Range(long offset, long length) {}
+
+  public Change {
+    ranges = List.copyOf(ranges);
+  }
+}
