@@ -544,6 +544,9 @@ class CorruptionProperties {
         cp.close();
         expectNamed(e, damage, context, "loading the region and the object");
         return Outcome.REFUSED_AT_OPEN;
+      } catch (IOException | RuntimeException | Error e) {
+        cp.close();
+        throw new AssertionError(context + ": loading the region and the object failed with " + stackOf(e));
       }
       try {
         if (damage.file.equals("index.mv")

@@ -95,4 +95,10 @@ interface EpochIndex extends Closeable {
 
   /** Every volatile item's name with {id, size, page size, epoch that named it}. */
   java.util.Map<String, long[]> names() throws CorruptStoreException;
+
+  /** Every entry of {@code item} in an epoch at most {@code atMost}. */
+  void forEachVersion(long item, long atMost, StateVisitor visitor) throws IOException;
+
+  /** How many state entries {@code epoch} has for the item with state key {@code key}. */
+  long countState(long epoch, long key) throws CorruptStoreException;
 }

@@ -608,17 +608,68 @@ public final class Journal implements Closeable {
         throw new CorruptStoreException(
             store.resolve("index.mv"), -1, epoch, "the index lacks the offset of record " + seq);
       }
-      return s.read(offset, seq);
+      try {
+        return s.read(offset, seq);
+      } catch (CorruptStoreException damage) {
+        throw blameIndexIfSegmentSound(s, recordOffsets(epoch), damage);
+      }
     }
 
-    /** See {@link EpochIndex#forEachLatest}. */
+    /** See {@link EpochIndex#forEachLatest}, checked by {@link #checkVersions}. */
     public void forEachLatest(long item, long atMost, EpochIndex.StateVisitor visitor) throws IOException {
-      index.forEachLatest(item, atMost, visitor);
+      checkVersions(item, atMost);
+      index.forEachLatest(
+          item,
+          atMost,
+          (i, x, e, seq) -> {
+            checkState(i, x, e, seq);
+            visitor.visit(i, x, e, seq);
+          });
     }
 
-    /** See {@link EpochIndex#latest}. */
+    /**
+     * Counts the entries of {@code item} up to epoch {@code atMost} against the epochs' own
+     * entries: damage that lost or moved one (which would silently yield an older version) is
+     * reported.
+     */
+    public void checkVersions(long item, long atMost) throws IOException {
+      long[] versions = {0};
+      index.forEachVersion(item, atMost, (i, x, e, seq) -> versions[0]++);
+      long entries = 0;
+      for (EpochInfo e = index.epoch(Math.min(atMost, current)); e != null; e = index.epoch(e.parent())) {
+        if (e.id() <= atMost) {
+          entries += index.countState(e.id(), stateKey(item));
+        }
+      }
+      if (entries != versions[0]) {
+        throw new CorruptStoreException(
+            store.resolve("index.mv"),
+            -1,
+            -1,
+            "the index holds " + versions[0] + " versions of item " + item + " but its epochs list " + entries);
+      }
+    }
+
+    /**
+     * See {@link EpochIndex#latest}; the entry is checked against the epoch's own entry for the
+     * record, kept apart in the index, so that a damaged entry is reported, not followed.
+     */
     public long[] latest(long item, long x, long atMost) throws CorruptStoreException {
-      return index.latest(item, x, atMost);
+      long[] v = index.latest(item, x, atMost);
+      if (v != null) {
+        checkState(item, x, v[0], v[1]);
+      }
+      return v;
+    }
+
+    private void checkState(long item, long x, long epoch, long seq) throws CorruptStoreException {
+      if (index.epoch(epoch) == null || index.blockRecord(epoch, stateKey(item), x) != seq) {
+        throw new CorruptStoreException(
+            store.resolve("index.mv"),
+            -1,
+            epoch,
+            "the index's entries for page or part " + x + " of item " + item + " disagree");
+      }
     }
 
     /** State entries of the epochs after {@code lo} up to {@code hi}, on the current line. */

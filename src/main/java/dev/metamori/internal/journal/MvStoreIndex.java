@@ -269,6 +269,39 @@ final class MvStoreIndex implements EpochIndex {
   }
 
   @Override
+  public void forEachVersion(long item, long atMost, StateVisitor visitor) throws IOException {
+    Cursor<long[], Long> cursor =
+        versions.cursor(new long[] {item}, new long[] {item, Long.MAX_VALUE, Long.MAX_VALUE}, false);
+    while (true) {
+      long[] key = read(() -> cursor.hasNext() ? cursor.next() : null);
+      if (key == null) {
+        return;
+      }
+      if (key.length != 3 || key[0] != item) {
+        throw new CorruptStoreException(file, -1, -1, "a damaged version key " + Arrays.toString(key));
+      }
+      if (key[2] <= atMost) {
+        visitor.visit(item, key[1], key[2], cursor.getValue());
+      }
+    }
+  }
+
+  @Override
+  public long countState(long epoch, long key) throws CorruptStoreException {
+    return read(
+        () -> {
+          long n = 0;
+          Cursor<long[], Long> cursor =
+              blocks.cursor(new long[] {epoch, key}, new long[] {epoch, key, Long.MAX_VALUE}, false);
+          while (cursor.hasNext()) {
+            cursor.next();
+            n++;
+          }
+          return n;
+        });
+  }
+
+  @Override
   public long[] latest(long item, long x, long atMost) throws CorruptStoreException {
     return read(
         () -> {

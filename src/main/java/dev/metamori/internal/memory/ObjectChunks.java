@@ -173,6 +173,7 @@ final class ObjectChunks {
 
   /** The newest manifest of {@code item} at an epoch up to {@code epoch}, or null. */
   static Manifest readManifest(Journal.StateReader reader, long item, long epoch) throws IOException {
+    reader.checkVersions(item, epoch);
     long[] first = reader.latest(item, 0, epoch);
     if (first == null) {
       return null;

@@ -246,6 +246,7 @@ public final class VolatileState {
           });
       for (Map.Entry<Long, java.util.TreeSet<Long>> entry : changed.entrySet()) {
         Region region = byItem.get(entry.getKey());
+        reader.checkVersions(region.item, target);
         long[] sources = new long[entry.getValue().size() * 3];
         int i = 0;
         for (long page : entry.getValue()) {
@@ -342,6 +343,7 @@ public final class VolatileState {
       for (Map.Entry<Long, java.util.TreeSet<Long>> e : pages.entrySet()) {
         Map.Entry<String, long[]> named = byItem.get(e.getKey());
         long size = named.getValue()[1];
+        reader.checkVersions(e.getKey(), hi);
         List<dev.metamori.Change.Range> ranges = new ArrayList<>();
         for (long page : e.getValue()) {
           if (!Arrays.equals(pageAt(reader, e.getKey(), page, lo, size), pageAt(reader, e.getKey(), page, hi, size))) {
