@@ -254,6 +254,9 @@ final class MvStoreIndex implements EpochIndex {
     long bestSeq = -1;
     while (true) {
       long[] key = read(() -> cursor.hasNext() ? cursor.next() : null);
+      if (key != null && (key.length != 3 || key[0] != item)) {
+        throw new CorruptStoreException(file, -1, -1, "a damaged version key " + Arrays.toString(key));
+      }
       if (best != null && (key == null || key[1] != best[1])) {
         visitor.visit(item, best[1], best[2], bestSeq);
         best = null;
@@ -321,6 +324,9 @@ final class MvStoreIndex implements EpochIndex {
       long[] key = read(() -> cursor.hasNext() ? cursor.next() : null);
       if (key == null) {
         return;
+      }
+      if (key.length != 3 || key[0] != epoch || key[1] >= 0) {
+        throw new CorruptStoreException(file, -1, epoch, "a damaged state key " + Arrays.toString(key));
       }
       visitor.visit(Journal.stateKey(key[1]), key[2], epoch, cursor.getValue());
     }
