@@ -464,8 +464,28 @@ public final class Journal implements Closeable {
   private volatile boolean sealedPending;
 
   /** The volatile item called {@code name} in the committed epochs: {id, size, pageSize, epoch}. */
-  public long[] name(String name) throws CorruptStoreException {
-    return index.name(name);
+  public long[] name(String name) throws IOException {
+    long[] v = index.name(name);
+    if (v == null) {
+      return null;
+    }
+    // checked against the Name record it was made from: a damaged entry must not silently
+    // hand out another item (whose state would then read as empty)
+    UndoRecord r = null;
+    if (v.length == 5 && index.epoch(v[3]) != null) {
+      try (StateReader reader = stateReader()) {
+        r = reader.read(v[3], v[4]);
+      }
+    }
+    if (!(r instanceof UndoRecord.Name)
+        || !((UndoRecord.Name) r).name().equals(name)
+        || ((UndoRecord.Name) r).item() != v[0]
+        || ((UndoRecord.Name) r).size() != v[1]
+        || ((UndoRecord.Name) r).pageSize() != v[2]) {
+      throw new CorruptStoreException(
+          store.resolve("index.mv"), -1, v.length == 5 ? v[3] : -1, "the index entry of " + name + " is damaged");
+    }
+    return v;
   }
 
   /** Seals the working epoch and commits it, with no state records. */
@@ -486,6 +506,7 @@ public final class Journal implements Closeable {
     long files = 0;
     long nonce = 0;
     List<UndoRecord.Name> named = new ArrayList<>();
+    List<Long> namedSeqs = new ArrayList<>();
     Segment segment = sealed.segment;
     if (state != null) {
       Segment[] target = {segment};
@@ -503,7 +524,7 @@ public final class Journal implements Closeable {
 
             @Override
             public void name(UndoRecord.Name name) throws IOException {
-              append(name);
+              namedSeqs.add(append(name));
               named.add(name);
             }
           });
@@ -547,8 +568,9 @@ public final class Journal implements Closeable {
       // the remains of a segment whose creation failed before any record reached it
       Files.deleteIfExists(segmentFile(id));
     }
-    for (UndoRecord.Name n : named) {
-      index.putName(n.name(), new long[] {n.item(), n.size(), n.pageSize(), id});
+    for (int i = 0; i < named.size(); i++) {
+      UndoRecord.Name n = named.get(i);
+      index.putName(n.name(), new long[] {n.item(), n.size(), n.pageSize(), id, namedSeqs.get(i)});
       index.putMeta(META_NEXT_ITEM, Math.max(index.meta(META_NEXT_ITEM, 0), n.item() + 1));
     }
     EpochInfo epoch = new EpochInfo(id, sealed.parent, nowMillis, bytes, blocks, files, nonce, label);
