@@ -47,10 +47,12 @@ final class MvStoreIndex implements EpochIndex {
               .autoCommitBufferSize(0)
               .open();
       store = opened;
-      // MVStore's default retention (45 s) before the space of an old chunk is reused: a
-      // shorter one was seen, once in 1,300 SIGKILLs, to leave a chain of chunks that reopened
-      // at a version many commits old (refused by the consistency checks, but not reopenable).
-      // The index holds only small entries, so the extra file growth is small.
+      // Chunks are only ever appended, never written into the space of old ones: with reuse,
+      // a SIGKILL was seen (twice in about 2,300 kills) to leave a chain of chunks that MVStore
+      // reopened at a version many commits old (refused by the consistency checks as lost
+      // commits, but then the store cannot be opened). The index holds only small entries; the
+      // file grows by one small chunk per index commit.
+      store.setReuseSpace(false);
       epochs =
           store.openMap(
               "epochs",
