@@ -1,5 +1,6 @@
 package dev.metamori;
 
+import dev.metamori.testing.Blob;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
 
@@ -92,20 +93,6 @@ class CorruptionProperties {
 
   static final int REGION_SIZE = 3 * 4096 + 100;
 
-  /** An object whose state is whatever bytes it holds. */
-  static final class Blob implements Checkpointable {
-    byte[] bytes = new byte[0];
-
-    @Override
-    public void save(java.io.OutputStream out) throws IOException {
-      out.write(bytes);
-    }
-
-    @Override
-    public void restore(java.io.InputStream in) throws IOException {
-      bytes = in.readAllBytes();
-    }
-  }
 
   private static byte[] contents(MemoryRegion r) {
     byte[] all = new byte[(int) r.size()];

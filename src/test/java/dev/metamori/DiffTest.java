@@ -1,5 +1,6 @@
 package dev.metamori;
 
+import dev.metamori.testing.Blob;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -86,20 +87,6 @@ class DiffTest extends TrackedTreeFixture {
         diff(base, one));
   }
 
-  /** Holds whatever bytes it is given. */
-  static final class Blob implements Checkpointable {
-    byte[] bytes = new byte[0];
-
-    @Override
-    public void save(OutputStream out) throws IOException {
-      out.write(bytes);
-    }
-
-    @Override
-    public void restore(InputStream in) throws IOException {
-      bytes = in.readAllBytes();
-    }
-  }
 
   @Test
   void regionsByPageAndObjectsByContent() throws IOException {

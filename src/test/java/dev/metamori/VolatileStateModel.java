@@ -1,5 +1,6 @@
 package dev.metamori;
 
+import dev.metamori.testing.Blob;
 import com.google.common.io.MoreFiles;
 import com.google.common.io.RecursiveDeleteOption;
 import java.io.DataInputStream;
@@ -275,20 +276,6 @@ final class VolatileStateModel {
   /** The state committed as one epoch. {@code null} regions and objects: not in the store then. */
   record Snapshot(Map<String, byte[]> files, Map<String, byte[]> regions, byte[] blob, List<Long> list) {}
 
-  /** Holds whatever bytes it is given. */
-  static final class Blob implements Checkpointable {
-    byte[] bytes = new byte[0];
-
-    @Override
-    public void save(OutputStream out) throws IOException {
-      out.write(bytes);
-    }
-
-    @Override
-    public void restore(InputStream in) throws IOException {
-      bytes = in.readAllBytes();
-    }
-  }
 
   /** A list of longs saved as its size and elements. */
   static final class Numbers implements Checkpointable {

@@ -1,6 +1,6 @@
 package dev.metamori;
 
-import dev.metamori.VolatileStateModel.Blob;
+import dev.metamori.testing.Blob;
 import dev.metamori.VolatileStateModel.Numbers;
 import dev.metamori.VolatileStateModel.Snapshot;
 import java.io.IOException;

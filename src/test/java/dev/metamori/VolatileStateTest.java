@@ -1,5 +1,6 @@
 package dev.metamori;
 
+import dev.metamori.testing.Blob;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -79,20 +80,6 @@ class VolatileStateTest {
     }
   }
 
-  /** Holds whatever bytes it is given. */
-  static final class Blob implements Checkpointable {
-    byte[] bytes = new byte[0];
-
-    @Override
-    public void save(OutputStream out) throws IOException {
-      out.write(bytes);
-    }
-
-    @Override
-    public void restore(InputStream in) throws IOException {
-      bytes = in.readAllBytes();
-    }
-  }
 
   private static byte[] read(MemoryRegion r) {
     byte[] all = new byte[(int) r.size()];

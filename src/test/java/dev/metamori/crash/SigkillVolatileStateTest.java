@@ -1,5 +1,6 @@
 package dev.metamori.crash;
 
+import dev.metamori.testing.Blob;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -109,7 +110,7 @@ class SigkillVolatileStateTest {
         VolatileOracleLog log = VolatileOracleLog.append(dir.resolve("oracle.log"))) {
       MemoryRegion small = cp.region("small", VolatileOracleLog.SMALL_SIZE);
       MemoryRegion grid = cp.region("grid", VolatileOracleLog.GRID_SIZE);
-      VolatileOracleLog.Blob object = new VolatileOracleLog.Blob();
+      Blob object = new Blob();
       cp.register("object", object);
       object.bytes = new byte[random.nextInt(50_000)];
       random.nextBytes(object.bytes);
@@ -249,7 +250,7 @@ class SigkillVolatileStateTest {
         VolatileOracleLog log = VolatileOracleLog.append(oracle)) {
       MemoryRegion small = cp.region("small", VolatileOracleLog.SMALL_SIZE);
       MemoryRegion grid = cp.region("grid", VolatileOracleLog.GRID_SIZE);
-      VolatileOracleLog.Blob object = new VolatileOracleLog.Blob();
+      Blob object = new Blob();
       cp.register("object", object);
       long now = cp.currentEpoch();
       String expected;

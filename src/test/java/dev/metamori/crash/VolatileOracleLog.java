@@ -1,5 +1,6 @@
 package dev.metamori.crash;
 
+import dev.metamori.testing.Blob;
 import dev.metamori.Checkpointable;
 import dev.metamori.MemoryRegion;
 import java.io.IOException;
@@ -87,20 +88,6 @@ final class VolatileOracleLog implements AutoCloseable {
     channel.close();
   }
 
-  /** The object of the workload: whatever bytes it holds. */
-  static final class Blob implements Checkpointable {
-    byte[] bytes = new byte[0];
-
-    @Override
-    public void save(OutputStream out) throws IOException {
-      out.write(bytes);
-    }
-
-    @Override
-    public void restore(InputStream in) throws IOException {
-      bytes = in.readAllBytes();
-    }
-  }
 
   /** The fingerprint of the files directly in {@code root}, both regions and the object. */
   static String fingerprint(Path root, MemoryRegion small, MemoryRegion grid, Blob object) throws IOException {

@@ -1,5 +1,6 @@
 package dev.metamori.crash;
 
+import dev.metamori.testing.Blob;
 import dev.metamori.Checkpointer;
 import dev.metamori.Durability;
 import dev.metamori.Epoch;
@@ -53,7 +54,7 @@ public final class VolatileWorkload {
   private final Checkpointer cp;
   private final MemoryRegion small;
   private final MemoryRegion grid;
-  private final VolatileOracleLog.Blob object = new VolatileOracleLog.Blob();
+  private final Blob object = new Blob();
   private int ops;
 
   private VolatileWorkload(Random random, Path root, Checkpointer cp) throws IOException {

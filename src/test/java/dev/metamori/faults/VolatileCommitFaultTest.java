@@ -1,5 +1,6 @@
 package dev.metamori.faults;
 
+import dev.metamori.testing.Blob;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -30,20 +31,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 class VolatileCommitFaultTest {
   @TempDir Path tmp;
 
-  /** Holds whatever bytes it is given. */
-  static final class Blob implements Checkpointable {
-    byte[] bytes = new byte[0];
-
-    @Override
-    public void save(OutputStream out) throws IOException {
-      out.write(bytes);
-    }
-
-    @Override
-    public void restore(InputStream in) throws IOException {
-      bytes = in.readAllBytes();
-    }
-  }
 
   private record State(String file, byte[] region, byte[] object) {}
 
