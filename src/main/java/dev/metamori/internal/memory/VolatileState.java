@@ -160,7 +160,9 @@ public final class VolatileState {
           });
     }
     for (Region region : regions.values()) {
-      long[] dirty = region.hashes.scan(region.memory);
+      // on all cores for large regions: measured on an idle 2-core machine, 256 MiB hashed in
+      // 19 ms in parallel against 36 ms on one thread (docs/performance.md)
+      long[] dirty = region.hashes.scan(region.memory, region.size() >= (64L << 20));
       boolean unnamed = region.item < 0;
       if (!unnamed && dirty.length == 0) {
         continue;
