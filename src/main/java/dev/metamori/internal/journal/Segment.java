@@ -286,32 +286,35 @@ final class Segment implements Closeable {
       }
       offsets[n] = pos;
       types[n] = frame[4];
+      long key = 0;
+      long x = 0;
+      boolean keyed = true;
       if (frame[4] == UndoRecord.BLOCK) {
-        if (3 * blocks + 3 > blockKeys.length) {
-          blockKeys = java.util.Arrays.copyOf(blockKeys, blockKeys.length * 2);
-        }
-        long fileId = f.getLong(RecordCodec.HEADER);
         int pathLength = f.getInt(RecordCodec.HEADER + 8);
         if (pathLength < 0 || pathLength > length) {
           throw corrupt(pos, "block record path length " + pathLength);
         }
-        blockKeys[3 * blocks] = fileId;
-        blockKeys[3 * blocks + 1] = f.getLong(RecordCodec.HEADER + 12 + pathLength);
-        blockKeys[3 * blocks + 2] = n;
-        blocks++;
+        key = f.getLong(RecordCodec.HEADER);
+        x = f.getLong(RecordCodec.HEADER + 12 + pathLength);
       } else if (frame[4] == UndoRecord.PAGE || frame[4] == UndoRecord.MANIFEST) {
-        if (3 * blocks + 3 > blockKeys.length) {
-          blockKeys = java.util.Arrays.copyOf(blockKeys, blockKeys.length * 2);
-        }
         long item = f.getLong(RecordCodec.HEADER);
         if (item < 0) {
           throw corrupt(pos, "state record of item " + item);
         }
-        blockKeys[3 * blocks] = Journal.stateKey(item);
-        blockKeys[3 * blocks + 1] =
+        key = Journal.stateKey(item);
+        x =
             frame[4] == UndoRecord.PAGE
                 ? f.getLong(RecordCodec.HEADER + 8)
                 : f.getInt(RecordCodec.HEADER + 8);
+      } else {
+        keyed = false;
+      }
+      if (keyed) {
+        if (3 * blocks + 3 > blockKeys.length) {
+          blockKeys = java.util.Arrays.copyOf(blockKeys, blockKeys.length * 2);
+        }
+        blockKeys[3 * blocks] = key;
+        blockKeys[3 * blocks + 1] = x;
         blockKeys[3 * blocks + 2] = n;
         blocks++;
       }
