@@ -1,5 +1,6 @@
 package dev.metamori.internal.memory;
 
+import dev.metamori.Change;
 import dev.metamori.CheckpointException;
 import dev.metamori.CheckpointListener;
 import dev.metamori.Checkpointable;
@@ -11,9 +12,13 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -85,22 +90,22 @@ public final class VolatileState {
 
   private static UndoRecord.Page readPage(
       Journal.StateReader reader, Region region, long page, long epoch, long seq) throws IOException {
-    UndoRecord r = reader.read(epoch, seq);
-    if (!(r instanceof UndoRecord.Page)
-        || ((UndoRecord.Page) r).item() != region.item
-        || ((UndoRecord.Page) r).page() != page
-        || ((UndoRecord.Page) r).data().length != region.memory.pageLength(page)) {
-      throw new CorruptStoreException(
-          journal(reader),
-          -1,
-          epoch,
-          "record " + seq + " is not page " + page + " of region " + region.name);
-    }
-    return (UndoRecord.Page) r;
+    return readPage(reader, region.item, page, region.memory.pageLength(page), epoch, seq);
   }
 
-  private static java.nio.file.Path journal(Journal.StateReader reader) {
-    return reader.indexFile();
+  /** Record {@code seq} of {@code epoch}, checked to be page {@code page} of {@code item}. */
+  private static UndoRecord.Page readPage(
+      Journal.StateReader reader, long item, long page, int length, long epoch, long seq)
+      throws IOException {
+    UndoRecord r = reader.read(epoch, seq);
+    if (!(r instanceof UndoRecord.Page)
+        || ((UndoRecord.Page) r).item() != item
+        || ((UndoRecord.Page) r).page() != page
+        || ((UndoRecord.Page) r).data().length != length) {
+      throw new CorruptStoreException(
+          reader.indexFile(), -1, epoch, "record " + seq + " is not page " + page + " of item " + item);
+    }
+    return (UndoRecord.Page) r;
   }
 
   /** See {@link dev.metamori.Checkpointer#register}. */
@@ -221,7 +226,7 @@ public final class VolatileState {
     Plan plan = new Plan(target);
     try (Journal.StateReader reader = journal.stateReader()) {
       Map<Long, Region> byItem = new LinkedHashMap<>();
-      Map<Long, java.util.TreeSet<Long>> changed = new LinkedHashMap<>();
+      Map<Long, TreeSet<Long>> changed = new LinkedHashMap<>();
       for (Region region : regions.values()) {
         long[] stored = region.item < 0 ? null : journal.name(region.key());
         if (stored == null || stored[3] > target) {
@@ -229,7 +234,7 @@ public final class VolatileState {
           continue;
         }
         byItem.put(region.item, region);
-        java.util.TreeSet<Long> set = new java.util.TreeSet<>();
+        TreeSet<Long> set = new TreeSet<>();
         // without adopting the new hashes: a refused rollback must leave the next commit intact
         for (long page = 0; page < region.memory.pageCount(); page++) {
           if (region.hashes.hash(region.memory.page(page)) != region.hashes.hashOf(page)) {
@@ -241,12 +246,12 @@ public final class VolatileState {
       reader.forEachStateAfter(
           target,
           (item, x, e, seq) -> {
-            java.util.TreeSet<Long> set = changed.get(item);
+            TreeSet<Long> set = changed.get(item);
             if (set != null) {
               set.add(x);
             }
           });
-      for (Map.Entry<Long, java.util.TreeSet<Long>> entry : changed.entrySet()) {
+      for (Map.Entry<Long, TreeSet<Long>> entry : changed.entrySet()) {
         Region region = byItem.get(entry.getKey());
         reader.checkVersions(region.item, target);
         long[] sources = new long[entry.getValue().size() * 3];
@@ -322,55 +327,55 @@ public final class VolatileState {
    * hi} (an ancestor of {@code hi}): region pages are compared byte for byte where a version was
    * stored between them, objects by their manifests' chunk hashes.
    */
-  public synchronized List<dev.metamori.Change> diff(long lo, long hi) throws IOException {
-    List<dev.metamori.Change> out = new ArrayList<>();
-    Map<Long, Map.Entry<String, long[]>> byItem = new java.util.HashMap<>();
+  public synchronized List<Change> diff(long lo, long hi) throws IOException {
+    List<Change> out = new ArrayList<>();
+    Map<Long, Map.Entry<String, long[]>> byItem = new HashMap<>();
     for (Map.Entry<String, long[]> e : journal.names().entrySet()) {
       byItem.put(e.getValue()[0], e);
     }
     try (Journal.StateReader reader = journal.stateReader()) {
-      Map<Long, java.util.TreeSet<Long>> pages = new java.util.TreeMap<>();
-      java.util.Set<Long> manifests = new java.util.TreeSet<>();
+      Map<Long, TreeSet<Long>> pages = new TreeMap<>();
+      Set<Long> manifests = new TreeSet<>();
       reader.forEachStateBetween(
           lo,
           hi,
           (item, x, e, seq) -> {
             Map.Entry<String, long[]> named = byItem.get(item);
             if (named != null && named.getKey().startsWith("r:")) {
-              pages.computeIfAbsent(item, k -> new java.util.TreeSet<>()).add(x);
+              pages.computeIfAbsent(item, k -> new TreeSet<>()).add(x);
             } else if (named != null) {
               manifests.add(item);
             }
           });
-      for (Map.Entry<Long, java.util.TreeSet<Long>> e : pages.entrySet()) {
+      for (Map.Entry<Long, TreeSet<Long>> e : pages.entrySet()) {
         Map.Entry<String, long[]> named = byItem.get(e.getKey());
         long size = named.getValue()[1];
         reader.checkVersions(e.getKey(), hi);
-        List<dev.metamori.Change.Range> ranges = new ArrayList<>();
+        List<Change.Range> ranges = new ArrayList<>();
         for (long page : e.getValue()) {
           if (!Arrays.equals(pageAt(reader, e.getKey(), page, lo, size), pageAt(reader, e.getKey(), page, hi, size))) {
             long at = page * Region.PAGE_SIZE;
             long length = Math.min(Region.PAGE_SIZE, size - at);
             int last = ranges.size() - 1;
             if (last >= 0 && ranges.get(last).offset() + ranges.get(last).length() == at) {
-              dev.metamori.Change.Range r = ranges.remove(last);
-              ranges.add(new dev.metamori.Change.Range(r.offset(), r.length() + length));
+              Change.Range r = ranges.remove(last);
+              ranges.add(new Change.Range(r.offset(), r.length() + length));
             } else {
-              ranges.add(new dev.metamori.Change.Range(at, length));
+              ranges.add(new Change.Range(at, length));
             }
           }
         }
         if (!ranges.isEmpty()) {
-          out.add(new dev.metamori.Change(
-              dev.metamori.Change.Kind.REGION_CHANGED, named.getKey().substring(2), null, size, size, ranges));
+          out.add(new Change(
+              Change.Kind.REGION_CHANGED, named.getKey().substring(2), null, size, size, ranges));
         }
       }
       for (long item : manifests) {
         ObjectChunks.Manifest before = ObjectChunks.readManifest(reader, item, lo);
         ObjectChunks.Manifest after = ObjectChunks.readManifest(reader, item, hi);
         if (before == null || after == null || !Arrays.equals(before.hashes, after.hashes)) {
-          out.add(new dev.metamori.Change(
-              dev.metamori.Change.Kind.OBJECT_CHANGED,
+          out.add(new Change(
+              Change.Kind.OBJECT_CHANGED,
               byItem.get(item).getKey().substring(2),
               null,
               before == null ? -1 : before.length,
@@ -385,15 +390,9 @@ public final class VolatileState {
   /** The bytes of a page at an epoch (zeros where no version was stored by then). */
   private static byte[] pageAt(Journal.StateReader reader, long item, long page, long epoch, long size)
       throws IOException {
+    int length = (int) Math.min(Region.PAGE_SIZE, size - page * Region.PAGE_SIZE);
     long[] v = reader.latest(item, page, epoch);
-    if (v == null) {
-      return new byte[(int) Math.min(Region.PAGE_SIZE, size - page * Region.PAGE_SIZE)];
-    }
-    UndoRecord r = reader.read(v[0], v[1]);
-    if (!(r instanceof UndoRecord.Page)) {
-      throw new CorruptStoreException(reader.indexFile(), -1, v[0], "record " + v[1] + " is not a page");
-    }
-    return ((UndoRecord.Page) r).data();
+    return v == null ? new byte[length] : readPage(reader, item, page, length, v[0], v[1]).data();
   }
 
   /** Calls {@link CheckpointListener#beforeCheckpoint()} on every listener. */
