@@ -1,15 +1,14 @@
 package dev.metamori;
 
-import dev.metamori.testing.Blob;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.metamori.VolatileStateModel.Numbers;
+import dev.metamori.testing.Blob;
 import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -54,31 +53,6 @@ class VolatileStateTest {
     cp = Checkpointer.builder(store).track(data).open();
   }
 
-  /** A list of longs saved as its size and elements. */
-  static final class Numbers implements Checkpointable {
-    final List<Long> values = new ArrayList<>();
-
-    @Override
-    public void save(OutputStream out) throws IOException {
-      DataOutputStream d = new DataOutputStream(out);
-      d.writeInt(values.size());
-      for (long v : values) {
-        d.writeLong(v);
-      }
-      d.flush();
-    }
-
-    @Override
-    public void restore(InputStream in) throws IOException {
-      DataInputStream d = new DataInputStream(in);
-      int n = d.readInt();
-      values.clear();
-      for (int i = 0; i < n; i++) {
-        values.add(d.readLong());
-      }
-      assertEquals(-1, in.read(), "restore sees exactly the saved bytes");
-    }
-  }
 
 
   private static byte[] read(MemoryRegion r) {

@@ -11,10 +11,10 @@ import dev.metamori.internal.journal.Journal;
 import dev.metamori.internal.journal.UndoRecord;
 import dev.metamori.internal.memory.VolatileState;
 import java.io.IOException;
+import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -46,22 +46,17 @@ final class DiffCollector {
   }
 
   private final Journal journal;
-  private final FileSystemView fs;
+  private final FileSystem fs;
   private final Map<String, Entry> live = new TreeMap<>();
   private final List<String> deleted = new ArrayList<>();
 
-  /** How the collector sees the files on disk. */
-  interface FileSystemView {
-    Path path(String path);
-  }
-
-  private DiffCollector(Journal journal, FileSystemView fs) {
+  private DiffCollector(Journal journal, FileSystem fs) {
     this.journal = journal;
     this.fs = fs;
   }
 
   static List<Change> collect(
-      Journal journal, VolatileState state, FileSystemView fs, long from, long to) throws IOException {
+      Journal journal, VolatileState state, FileSystem fs, long from, long to) throws IOException {
     for (long id : new long[] {from, to}) {
       if (journal.epoch(id) == null) {
         throw new NoSuchEpochException(
@@ -191,7 +186,7 @@ final class DiffCollector {
         try {
           BasicFileAttributes a =
               Files.readAttributes(
-                  fs.path(w.getKey()), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                  fs.getPath(w.getKey()), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
           if (a.isRegularFile()) {
             w.getValue().sizeAfter = a.size();
             w.getValue().file = true;

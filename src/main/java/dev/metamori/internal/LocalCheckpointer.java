@@ -320,8 +320,7 @@ public final class LocalCheckpointer implements Checkpointer {
       throws IOException {
     checkUsable();
     awaitInflight();
-    FileSystem underlying = tracker.delegate();
-    return DiffCollector.collect(journal, state, underlying::getPath, from, to).stream();
+    return DiffCollector.collect(journal, state, tracker.delegate(), from, to).stream();
   }
 
   @Override
