@@ -1,11 +1,8 @@
 package dev.metamori.crash;
 
 import dev.metamori.testing.Blob;
-import dev.metamori.Checkpointable;
 import dev.metamori.MemoryRegion;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;

@@ -5,15 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.metamori.Checkpointable;
 import dev.metamori.Checkpointer;
 import dev.metamori.Durability;
 import dev.metamori.MemoryRegion;
 import dev.metamori.testing.FaultyFileSystem;
 import dev.metamori.testing.FaultyFileSystem.Fault;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
