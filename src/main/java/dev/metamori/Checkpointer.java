@@ -87,11 +87,18 @@ public interface Checkpointer extends Closeable {
    * {@code epoch}: which files and directories exist, their bytes, sizes, last-modified times
    * and POSIX permissions; and every region and registered object to its state at {@code
    * epoch} (a region the store did not have then is zeroed; an object it did not have is left
-   * as it is). Epochs newer than {@code epoch} stop being valid targets. A crash
-   * during rollback is finished by the next {@link Builder#open()}.
+   * as it is). {@code epoch} may be any epoch in the store ({@link #epochs()}): older or newer
+   * than the current one, on any branch. The restore undoes the epochs from the current one up
+   * to the common ancestor, then redoes those down to {@code epoch}, in time proportional to
+   * what changed on that way; no epoch is lost: after {@code restore(3)} from epoch 7 and a new
+   * commit (epoch 8, a child of 3), epochs 4 to 7 form a branch that {@code restore(7)} brings
+   * back. A crash during a restore is finished by the next {@link Builder#open()}.
    *
-   * @throws NoSuchEpochException if {@code epoch} is unknown or no longer valid; nothing changes
+   * @throws NoSuchEpochException if {@code epoch} is not in the store; nothing changes
    */
+  void restore(long epoch) throws IOException;
+
+  /** Same as {@link #restore(long)}: discards uncommitted changes and restores {@code epoch}. */
   void rollback(long epoch) throws IOException;
 
   /**
@@ -161,7 +168,11 @@ public interface Checkpointer extends Closeable {
   /** The epoch the tracked state was last committed or rolled back to. */
   long currentEpoch();
 
-  /** The valid epochs, oldest first, from epoch 0 to {@link #currentEpoch()}. */
+  /**
+   * Every epoch in the store, oldest (smallest id) first, on every branch: follow {@link
+   * Epoch#parent()} to see the tree. The current epoch's line is {@link #currentEpoch()} and its
+   * ancestors.
+   */
   List<Epoch> epochs() throws IOException;
 
   /**

@@ -99,7 +99,52 @@ class EpochLifecycleTest extends TrackedTreeFixture {
     cp.rollback(0);
     states.get(0).assertTreeMatches("rollback from epoch 5 to 0");
     assertEquals(0, cp.currentEpoch());
-    assertEquals(List.of(0L), ids(cp.epochs()));
+    assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L), ids(cp.epochs()), "newer epochs stay in the store");
+  }
+
+  @Test
+  void restoringForwardRedoesEveryEpochExactly() throws IOException {
+    List<ExactTreeSnapshot> states = fiveEpochs();
+    cp.restore(0);
+    states.get(0).assertTreeMatches("restore to epoch 0");
+    for (int e = 1; e <= 5; e++) {
+      cp.restore(e);
+      states.get(e).assertTreeMatches("restore forward to epoch " + e);
+    }
+    cp.restore(1);
+    cp.restore(5);
+    states.get(5).assertTreeMatches("restore from 1 straight to 5");
+    cp.restore(2);
+    reopen();
+    states.get(2).assertTreeMatches("reopened at epoch 2");
+    cp.restore(4);
+    states.get(4).assertTreeMatches("restore to 4 after reopening");
+  }
+
+  @Test
+  void abandonedEpochsFormABranchThatCanBeRestored() throws IOException {
+    List<ExactTreeSnapshot> states = fiveEpochs();
+    cp.restore(2);
+    Files.writeString(p("a.txt"), "branch six");
+    Files.delete(p("b.bin"));
+    Files.createDirectories(p("fresh/deeper"));
+    Files.write(p("fresh/deeper/f.bin"), bytes(10_000, 7));
+    assertEquals(6, cp.commit("six"));
+    ExactTreeSnapshot s6 = snapshot();
+    Files.move(p("fresh"), p("renamed"));
+    assertEquals(7, cp.commit());
+    ExactTreeSnapshot s7 = snapshot();
+    assertEquals(List.of(-1L, 0L, 1L, 2L, 3L, 4L, 2L, 6L),
+        cp.epochs().stream().map(Epoch::parent).collect(Collectors.toList()));
+    cp.restore(5);
+    states.get(5).assertTreeMatches("restore from branch 6-7 to epoch 5 on the other branch");
+    cp.restore(6);
+    s6.assertTreeMatches("back to epoch 6");
+    cp.restore(3);
+    states.get(3).assertTreeMatches("across to epoch 3");
+    cp.restore(7);
+    s7.assertTreeMatches("across to epoch 7");
+    assertEquals(6, cp.epoch("six").id());
   }
 
   @Test
@@ -125,8 +170,10 @@ class EpochLifecycleTest extends TrackedTreeFixture {
     reopen();
     states.get(1).assertTreeMatches("reopened at epoch 1");
     assertEquals(1, cp.currentEpoch());
-    assertThrows(NoSuchEpochException.class, () -> cp.rollback(six));
     assertTrue(s6.differencesFrom(snapshot()).size() > 0);
+    cp.rollback(six);
+    s6.assertTreeMatches("restore of epoch 6, on the branch off epoch 3");
+    assertThrows(NoSuchEpochException.class, () -> cp.rollback(99));
     cp.rollback(0);
     states.get(0).assertTreeMatches("rollback to epoch 0 after reopening");
   }
@@ -255,12 +302,13 @@ class EpochLifecycleTest extends TrackedTreeFixture {
     long e3 = cp.commit();
     assertEquals(List.of(1L, 2L, 3L), List.of(e1, e2, e3));
     cp.rollback(e1);
-    assertEquals(List.of(0L, 1L), ids(cp.epochs()));
+    assertEquals(List.of(0L, 1L, 2L, 3L), ids(cp.epochs()));
     Files.writeString(p("small.txt"), "4");
     long e4 = cp.commit();
     assertEquals(4, e4);
-    assertEquals(e1, cp.epochs().get(2).parent());
-    assertThrows(NoSuchEpochException.class, () -> cp.rollback(e2));
+    assertEquals(e1, cp.epochs().get(4).parent());
+    cp.rollback(e2);
+    assertEquals("2", Files.readString(p("small.txt")));
     assertThrows(NoSuchEpochException.class, () -> cp.rollback(e3));
     reopen();
     cp.rollback(e1);
@@ -339,9 +387,11 @@ class EpochLifecycleTest extends TrackedTreeFixture {
         List.of("baseline", "tuned", "baseline"),
         cp.epochs().stream().skip(1).map(Epoch::label).collect(Collectors.toList()));
     cp.rollback(first);
-    assertEquals(first, cp.epoch("baseline").id());
-    assertThrows(NoSuchEpochException.class, () -> cp.epoch("tuned"));
+    assertEquals(third, cp.epoch("baseline").id(), "labels of epochs on other branches count too");
+    assertEquals(second, cp.epoch("tuned").id());
     assertEquals("v1", Files.readString(data.resolve("small.txt")));
+    cp.restore(cp.epoch("tuned").id());
+    assertEquals("v2", Files.readString(data.resolve("small.txt")));
   }
 
   @Test

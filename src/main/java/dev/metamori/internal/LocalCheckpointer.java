@@ -329,7 +329,12 @@ public final class LocalCheckpointer implements Checkpointer {
   }
 
   @Override
-  public synchronized void rollback(long epoch) throws IOException {
+  public void rollback(long epoch) throws IOException {
+    restore(epoch);
+  }
+
+  @Override
+  public synchronized void restore(long epoch) throws IOException {
     checkUsable();
     awaitInflight();
     checkUsable();

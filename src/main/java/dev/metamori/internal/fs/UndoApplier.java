@@ -23,10 +23,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.UserPrincipal;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.nio.file.spi.FileSystemProvider;
 import java.util.HashMap;
@@ -79,7 +77,7 @@ final class UndoApplier implements UndoTarget {
   }
 
   @Override
-  public void undo(UndoRecord record) throws IOException {
+  public void undo(UndoRecord record, String keepAs) throws IOException {
     if (record instanceof Block b) {
       FileChannel channel = channel(fileSystem.getPath(b.path()));
       if (channel == null) {
@@ -99,7 +97,13 @@ final class UndoApplier implements UndoTarget {
     } else if (record instanceof Created c) {
       closeChannels();
       Path path = fileSystem.getPath(c.path());
-      if (exists(path)) {
+      if (keepAs != null) {
+        Path kept = journal.trashPath(keepAs);
+        if (exists(path) && !exists(kept)) {
+          ensureParent(kept);
+          Tracker.relocate(provider, path, kept);
+        }
+      } else if (exists(path)) {
         MoreFiles.deleteRecursively(path, RecursiveDeleteOption.ALLOW_INSECURE);
       }
       dirs.add(path.getParent());
@@ -122,6 +126,183 @@ final class UndoApplier implements UndoTarget {
       }
       dirs.add(from.getParent());
       dirs.add(to.getParent());
+    }
+  }
+
+  @Override
+  public void capture(
+      UndoRecord record, long step, Set<String> seen, java.util.function.Consumer<UndoRecord> sink)
+      throws IOException {
+    if (record instanceof Block b) {
+      Path path = fileSystem.getPath(b.path());
+      BasicFileAttributes a = attributes(path);
+      if (a == null || !a.isRegularFile()) {
+        return;
+      }
+      captureAttributes(path, step, seen, sink);
+      long pos = b.block() * journal.blockSize();
+      int length = (int) Math.max(0, Math.min(b.data().length, a.size() - pos));
+      sink.accept(new UndoRecord.Redo(step, b.path(), pos, a.size(), read(path, pos, length)));
+    } else if (record instanceof Touch t) {
+      Path path = fileSystem.getPath(t.path());
+      BasicFileAttributes a = attributes(path);
+      if (a == null || t.kind() == Kind.OTHER || (t.kind() == Kind.FILE) != a.isRegularFile()) {
+        return;
+      }
+      captureAttributes(path, step, seen, sink);
+      if (t.kind() == Kind.FILE) {
+        long size = a.size();
+        if (size <= t.size()) {
+          sink.accept(new UndoRecord.Redo(step, t.path(), size, size, new byte[0]));
+        }
+        for (long pos = t.size(); pos < size; pos += REDO_PIECE) {
+          int length = (int) Math.min(REDO_PIECE, size - pos);
+          sink.accept(new UndoRecord.Redo(step, t.path(), pos, size, read(path, pos, length)));
+        }
+      }
+    } else if (record instanceof Created c) {
+      captureAttributes(fileSystem.getPath(c.path()).getParent(), step, seen, sink);
+    } else if (record instanceof Trashed t) {
+      Path path = fileSystem.getPath(t.path());
+      captureAttributes(path.getParent(), step, seen, sink);
+      missingAncestors(path, step, sink);
+    } else if (record instanceof Moved m) {
+      Path from = fileSystem.getPath(m.from());
+      captureAttributes(from.getParent(), step, seen, sink);
+      captureAttributes(fileSystem.getPath(m.to()).getParent(), step, seen, sink);
+      missingAncestors(from, step, sink);
+    }
+  }
+
+  /** Bytes of one redo record of a cut-off tail: large tails are kept in pieces. */
+  private static final int REDO_PIECE = 1 << 20;
+
+  private void captureAttributes(
+      Path path, long step, Set<String> seen, java.util.function.Consumer<UndoRecord> sink)
+      throws IOException {
+    BasicFileAttributes a = path == null ? null : attributes(path);
+    if (a == null || !(a.isRegularFile() || a.isDirectory())) {
+      return;
+    }
+    String key = a.fileKey() != null ? a.fileKey().toString() : path.toString();
+    if (!seen.add(key)) {
+      return;
+    }
+    int mode = -1;
+    String owner = null;
+    String group = null;
+    if (posix) {
+      PosixFileAttributes p = provider.readAttributes(path, PosixFileAttributes.class, NOFOLLOW_LINKS);
+      mode = PosixModes.toBits(p.permissions());
+      owner = p.owner().getName();
+      group = p.group().getName();
+    }
+    sink.accept(
+        new UndoRecord.RedoAttributes(
+            step, key, path.toString(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS), mode, owner, group));
+  }
+
+  /** The directories an undo will create for {@code path} (see ensureParent), deepest first. */
+  private void missingAncestors(Path path, long step, java.util.function.Consumer<UndoRecord> sink)
+      throws IOException {
+    for (Path dir = path.getParent(); dir != null && !exists(dir); dir = dir.getParent()) {
+      sink.accept(new UndoRecord.RedoRemoveDirectory(step, dir.toString()));
+    }
+  }
+
+  private BasicFileAttributes attributes(Path path) throws IOException {
+    try {
+      return provider.readAttributes(path, BasicFileAttributes.class, NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  private byte[] read(Path path, long pos, int length) throws IOException {
+    ByteBuffer buffer = ByteBuffer.allocate(length);
+    try (FileChannel channel = provider.newFileChannel(path, Set.of(StandardOpenOption.READ))) {
+      while (buffer.hasRemaining()) {
+        if (channel.read(buffer, pos + buffer.position()) < 0) {
+          throw new CheckpointException(
+              "cannot save " + path + " for redo: it is shorter than it was a moment ago");
+        }
+      }
+    }
+    return buffer.array();
+  }
+
+  @Override
+  public void redo(UndoRecord record, String keptAs) throws IOException {
+    if (record instanceof Created c) {
+      closeChannels();
+      Path path = fileSystem.getPath(c.path());
+      Path kept = journal.trashPath(keptAs);
+      if (exists(kept) && !exists(path)) {
+        ensureParent(path);
+        Tracker.relocate(provider, kept, path);
+      }
+      dirs.add(path.getParent());
+    } else if (record instanceof Trashed t) {
+      closeChannels();
+      Path path = fileSystem.getPath(t.path());
+      Path trash = journal.trashPath(t.trashName());
+      if (exists(path) && !exists(trash)) {
+        ensureParent(trash);
+        Tracker.relocate(provider, path, trash);
+      }
+      dirs.add(path.getParent());
+    } else if (record instanceof Moved m) {
+      closeChannels();
+      Path from = fileSystem.getPath(m.from());
+      Path to = fileSystem.getPath(m.to());
+      if (exists(from) && !exists(to)) {
+        ensureParent(to);
+        provider.move(from, to);
+      }
+      dirs.add(from.getParent());
+      dirs.add(to.getParent());
+    }
+  }
+
+  @Override
+  public void apply(UndoRecord redo) throws IOException {
+    if (redo instanceof UndoRecord.Redo r) {
+      FileChannel channel = channel(fileSystem.getPath(r.path()));
+      if (channel == null) {
+        return;
+      }
+      if (allZero(r.data())) {
+        restoreZeros(channel, r.offset(), r.data().length);
+      } else {
+        ByteBuffer data = ByteBuffer.wrap(r.data());
+        while (data.hasRemaining()) {
+          channel.write(data, r.offset() + data.position());
+        }
+      }
+      long size = channel.size();
+      if (size > r.size()) {
+        channel.truncate(r.size());
+      } else if (size < r.size()) {
+        restoreZeros(channel, r.size() - 1, 1);
+      }
+    } else if (redo instanceof UndoRecord.RedoAttributes a) {
+      Path path = fileSystem.getPath(a.path());
+      if (attributes(path) == null) {
+        return;
+      }
+      setAttributes(path, a.permissions(), a.owner(), a.group(), a.modifiedNanos());
+    } else if (redo instanceof UndoRecord.RedoRemoveDirectory d) {
+      closeChannels();
+      Path dir = fileSystem.getPath(d.path());
+      if (isDirectory(dir)) {
+        try (java.nio.file.DirectoryStream<Path> children = provider.newDirectoryStream(dir, p -> true)) {
+          if (children.iterator().hasNext()) {
+            return;
+          }
+        }
+        provider.delete(dir);
+        dirs.add(dir.getParent());
+      }
     }
   }
 
@@ -212,25 +393,28 @@ final class UndoApplier implements UndoTarget {
     } else {
       dirs.add(path);
     }
-    if (posix && t.permissions() >= 0) {
+    setAttributes(path, t.permissions(), t.owner(), t.group(), t.modifiedNanos());
+  }
+
+  private void setAttributes(Path path, int permissions, String owner, String group, long modifiedNanos)
+      throws IOException {
+    if (posix && permissions >= 0) {
       PosixFileAttributeView view = provider.getFileAttributeView(path, PosixFileAttributeView.class);
       PosixFileAttributes now = view.readAttributes();
-      if (PosixModes.toBits(now.permissions()) != t.permissions()) {
-        view.setPermissions(PosixModes.fromBits(t.permissions()));
+      if (PosixModes.toBits(now.permissions()) != permissions) {
+        view.setPermissions(PosixModes.fromBits(permissions));
       }
       UserPrincipalLookupService users = path.getFileSystem().getUserPrincipalLookupService();
-      if (t.owner() != null && !now.owner().getName().equals(t.owner())) {
-        UserPrincipal owner = users.lookupPrincipalByName(t.owner());
-        view.setOwner(owner);
+      if (owner != null && !now.owner().getName().equals(owner)) {
+        view.setOwner(users.lookupPrincipalByName(owner));
       }
-      if (t.group() != null && !now.group().getName().equals(t.group())) {
-        GroupPrincipal group = users.lookupPrincipalByGroupName(t.group());
-        view.setGroup(group);
+      if (group != null && !now.group().getName().equals(group)) {
+        view.setGroup(users.lookupPrincipalByGroupName(group));
       }
     }
     provider
         .getFileAttributeView(path, BasicFileAttributeView.class)
-        .setTimes(FileTime.from(t.modifiedNanos(), TimeUnit.NANOSECONDS), null, null);
+        .setTimes(FileTime.from(modifiedNanos, TimeUnit.NANOSECONDS), null, null);
   }
 
   private FileChannel channel(Path path) throws IOException {

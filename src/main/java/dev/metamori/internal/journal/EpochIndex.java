@@ -81,11 +81,12 @@ interface EpochIndex extends Closeable {
   void forEachState(long epoch, StateVisitor visitor) throws IOException;
 
   /**
-   * The volatile item called {@code name}: its id, size, page size and the epoch that named it;
-   * or null.
+   * Every naming of the volatile item {@code name}, one per epoch that named it (on any branch):
+   * its id, size, page size, the epoch and the sequence number of the Name record.
    */
-  long[] name(String name) throws CorruptStoreException;
+  List<long[]> nameVersions(String name) throws CorruptStoreException;
 
+  /** Adds a naming of {@code name} ({@code value[3]} is the epoch that named it). */
   void putName(String name, long[] value);
 
   /** The tracked roots last opened with, as real path strings. */

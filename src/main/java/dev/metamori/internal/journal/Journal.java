@@ -22,7 +22,9 @@ import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -43,7 +45,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * the caller serialises the rest.
  */
 public final class Journal implements Closeable {
-  static final long FORMAT = 1;
+  static final long FORMAT = 2;
   private static final String META_FORMAT = "format";
   private static final String META_BLOCK_SIZE = "blockSize";
   private static final String META_CURRENT = "current";
@@ -86,16 +88,13 @@ public final class Journal implements Closeable {
     this.next = index.meta(META_NEXT, 1);
   }
 
-  /**
-   * The index lists the epochs on the line from epoch 0 to the current one, which is the
-   * newest; the next id is above every id used.
-   */
+  /** The index lists the current epoch, and the next id is above every id used. */
   private void checkCurrent() throws CorruptStoreException {
     long newest = -1;
     for (EpochInfo e : index.epochs()) {
       newest = Math.max(newest, e.id());
     }
-    if (newest != current || next <= current || index.epoch(current) == null) {
+    if (newest >= next || index.epoch(current) == null) {
       throw new CorruptStoreException(
           store.resolve("index.mv"),
           -1,
@@ -292,8 +291,43 @@ public final class Journal implements Closeable {
   }
 
   /** Every region's and object's name with {id, size, page size, epoch that named it}. */
-  public java.util.Map<String, long[]> names() throws CorruptStoreException {
-    return index.names();
+  public java.util.Map<String, long[]> names(long at) throws CorruptStoreException {
+    Set<Long> line = new HashSet<>(line(at));
+    java.util.Map<String, long[]> names = new java.util.TreeMap<>();
+    for (java.util.Map.Entry<String, long[]> e : index.names().entrySet()) {
+      String name = MvStoreIndex.nameOf(e.getKey());
+      long[] v = e.getValue();
+      long[] best = names.get(name);
+      if (v.length == 5 && line.contains(v[3]) && (best == null || best[3] < v[3])) {
+        names.put(name, v);
+      }
+    }
+    return names;
+  }
+
+  /**
+   * The epochs from {@code id} up to epoch 0, {@code id} first, checked: each parent has a
+   * smaller id, and the line ends at epoch 0.
+   */
+  public List<Long> line(long id) throws CorruptStoreException {
+    List<Long> line = new ArrayList<>();
+    for (EpochInfo e = index.epoch(id); ; e = index.epoch(e.parent())) {
+      if (e == null) {
+        throw new CorruptStoreException(
+            store.resolve("index.mv"),
+            -1,
+            id,
+            "the line of epochs from epoch " + id + " to epoch 0 is broken");
+      }
+      line.add(e.id());
+      if (e.id() == 0) {
+        return line;
+      }
+      if (e.parent() >= e.id() || e.parent() < 0) {
+        throw new CorruptStoreException(
+            store.resolve("index.mv"), -1, e.id(), "epoch " + e.id() + " has parent " + e.parent());
+      }
+    }
   }
 
   /** Whether commits, rollbacks and recovery force what they write. */
@@ -355,16 +389,21 @@ public final class Journal implements Closeable {
   }
 
   private Segment createSegment(long id, int flags) throws IOException {
-    long nonce;
-    do {
-      nonce = random.nextLong();
-    } while (nonce == 0);
-    Segment segment = Segment.create(segmentFile(id), id, nonce, blockSize, flags);
+    Segment segment = Segment.create(segmentFile(id), id, newNonce(), blockSize, flags);
     if (durability == Durability.SYSTEM) {
       segment.force();
       forceDirectory(segments);
     }
     return segment;
+  }
+
+  /** A random segment nonce: never 0, which marks "no segment" and neutral undo progress. */
+  long newNonce() {
+    long nonce;
+    do {
+      nonce = random.nextLong();
+    } while (nonce == 0);
+    return nonce;
   }
 
   /** Key standing for volatile item {@code item} where file ids go (and back): negative. */
@@ -463,9 +502,27 @@ public final class Journal implements Closeable {
   /** Whether an epoch is sealed and not yet committed: segments created now say so. */
   private volatile boolean sealedPending;
 
-  /** The volatile item called {@code name} in the committed epochs: {id, size, pageSize, epoch}. */
+  /** The volatile item called {@code name} at the current epoch: {id, size, pageSize, epoch}. */
   public long[] name(String name) throws IOException {
-    long[] v = index.name(name);
+    return name(name, current);
+  }
+
+  /**
+   * The volatile item called {@code name} at epoch {@code at}, as named by the newest Name
+   * record on the line from epoch 0 to {@code at}: {id, size, pageSize, epoch}; null if none.
+   */
+  public long[] name(String name, long at) throws IOException {
+    Set<Long> line = new HashSet<>(line(at));
+    long[] v = null;
+    for (long[] candidate : index.nameVersions(name)) {
+      if (candidate.length != 5) {
+        throw new CorruptStoreException(
+            store.resolve("index.mv"), -1, -1, "the index entry of " + name + " is damaged");
+      }
+      if (line.contains(candidate[3]) && (v == null || v[3] < candidate[3])) {
+        v = candidate;
+      }
+    }
     if (v == null) {
       return null;
     }
@@ -637,31 +694,66 @@ public final class Journal implements Closeable {
       }
     }
 
-    /** See {@link EpochIndex#forEachLatest}, checked by {@link #checkVersions}. */
-    public void forEachLatest(long item, long atMost, EpochIndex.StateVisitor visitor) throws IOException {
-      checkVersions(item, atMost);
-      index.forEachLatest(
-          item,
-          atMost,
-          (i, x, e, seq) -> {
-            checkState(i, x, e, seq);
-            visitor.visit(i, x, e, seq);
-          });
+    private final java.util.Map<Long, Set<Long>> lines = new java.util.HashMap<>();
+
+    /** The epochs on the line from epoch 0 to {@code at}, cached for the life of this reader. */
+    private Set<Long> lineOf(long at) throws CorruptStoreException {
+      Set<Long> line = lines.get(at);
+      if (line == null) {
+        line = new HashSet<>(line(at));
+        lines.put(at, line);
+      }
+      return line;
     }
 
     /**
-     * Counts the entries of {@code item} up to epoch {@code atMost} against the epochs' own
-     * entries: damage that lost or moved one (which would silently yield an older version) is
-     * reported.
+     * For each page or part of {@code item}, its newest version on the line from epoch 0 to
+     * {@code at}; checked by {@link #checkVersions}.
      */
-    public void checkVersions(long item, long atMost) throws IOException {
+    public void forEachLatest(long item, long at, EpochIndex.StateVisitor visitor) throws IOException {
+      checkVersions(item, at);
+      Set<Long> line = lineOf(at);
+      long[] best = {-1, -1, -1};
+      index.forEachVersion(
+          item,
+          at,
+          (i, x, e, seq) -> {
+            if (!line.contains(e)) {
+              return;
+            }
+            if (best[0] >= 0 && best[0] != x) {
+              checkState(i, best[0], best[1], best[2]);
+              visitor.visit(i, best[0], best[1], best[2]);
+            }
+            best[0] = x;
+            best[1] = e;
+            best[2] = seq;
+          });
+      if (best[0] >= 0) {
+        checkState(item, best[0], best[1], best[2]);
+        visitor.visit(item, best[0], best[1], best[2]);
+      }
+    }
+
+    /**
+     * Counts the entries of {@code item} on the line up to epoch {@code at} against the epochs'
+     * own entries: damage that lost or moved one (which would silently yield an older version)
+     * is reported.
+     */
+    public void checkVersions(long item, long at) throws IOException {
+      Set<Long> line = lineOf(at);
       long[] versions = {0};
-      index.forEachVersion(item, atMost, (i, x, e, seq) -> versions[0]++);
+      index.forEachVersion(
+          item,
+          at,
+          (i, x, e, seq) -> {
+            if (line.contains(e)) {
+              versions[0]++;
+            }
+          });
       long entries = 0;
-      for (EpochInfo e = index.epoch(Math.min(atMost, current)); e != null; e = index.epoch(e.parent())) {
-        if (e.id() <= atMost) {
-          entries += index.countState(e.id(), stateKey(item));
-        }
+      for (long e : line) {
+        entries += index.countState(e, stateKey(item));
       }
       if (entries != versions[0]) {
         throw new CorruptStoreException(
@@ -673,15 +765,24 @@ public final class Journal implements Closeable {
     }
 
     /**
-     * See {@link EpochIndex#latest}; the entry is checked against the epoch's own entry for the
-     * record, kept apart in the index, so that a damaged entry is reported, not followed.
+     * The newest version of page or part {@code x} of {@code item} on the line from epoch 0 to
+     * {@code at}: {epoch, seq}, or null. The entry is checked against the epoch's own entry for
+     * the record, kept apart in the index, so that a damaged entry is reported, not followed.
      */
-    public long[] latest(long item, long x, long atMost) throws CorruptStoreException {
-      long[] v = index.latest(item, x, atMost);
-      if (v != null) {
-        checkState(item, x, v[0], v[1]);
+    public long[] latest(long item, long x, long at) throws CorruptStoreException {
+      Set<Long> line = lineOf(at);
+      for (long atMost = at; atMost >= 0; ) {
+        long[] v = index.latest(item, x, atMost);
+        if (v == null) {
+          return null;
+        }
+        if (line.contains(v[0])) {
+          checkState(item, x, v[0], v[1]);
+          return v;
+        }
+        atMost = v[0] - 1;
       }
-      return v;
+      return null;
     }
 
     private void checkState(long item, long x, long epoch, long seq) throws CorruptStoreException {
@@ -694,19 +795,29 @@ public final class Journal implements Closeable {
       }
     }
 
-    /** State entries of the epochs after {@code lo} up to {@code hi}, on the current line. */
-    public void forEachStateBetween(long lo, long hi, EpochIndex.StateVisitor visitor)
+    /**
+     * State entries of the epochs on the way between {@code a} and {@code b}: those after their
+     * common ancestor on either line. A page or part not among them is the same at both.
+     */
+    public void forEachStateBetween(long a, long b, EpochIndex.StateVisitor visitor)
         throws IOException {
-      for (EpochInfo e = index.epoch(hi); e != null && e.id() != lo; e = index.epoch(e.parent())) {
-        index.forEachState(e.id(), visitor);
+      Set<Long> lineA = lineOf(a);
+      Set<Long> lineB = lineOf(b);
+      for (long e : lineA) {
+        if (!lineB.contains(e)) {
+          index.forEachState(e, visitor);
+        }
+      }
+      for (long e : lineB) {
+        if (!lineA.contains(e)) {
+          index.forEachState(e, visitor);
+        }
       }
     }
 
-    /** State entries of every epoch after {@code target} on the line to the current one. */
+    /** State entries of the epochs on the way from the current epoch to {@code target}. */
     public void forEachStateAfter(long target, EpochIndex.StateVisitor visitor) throws IOException {
-      for (EpochInfo e = index.epoch(current); e != null && e.id() != target; e = index.epoch(e.parent())) {
-        index.forEachState(e.id(), visitor);
-      }
+      forEachStateBetween(current, target, visitor);
     }
 
     @Override
@@ -723,66 +834,88 @@ public final class Journal implements Closeable {
     return new StateReader();
   }
 
-  /** Fails unless {@code target} is an epoch on the line from epoch 0 to the current one. */
+  /** Fails unless {@code target} is an epoch in the store, with sound lines to epoch 0. */
   public void checkRollbackTarget(long target) throws CheckpointException {
     if (target < 0) {
       throw new NoSuchEpochException(target, "epoch ids are never negative");
     }
-    for (EpochInfo e = index.epoch(current); e != null; e = index.epoch(e.parent())) {
-      if (e.id() == target) {
-        return;
-      }
-      if (e.parent() >= e.id() || (e.parent() < 0 && e.id() != 0)) {
-        throw new CorruptStoreException(
-            store.resolve("index.mv"), -1, e.id(), "epoch " + e.id() + " has parent " + e.parent());
-      }
+    line(current);
+    if (index.epoch(target) == null) {
+      throw new NoSuchEpochException(
+          target, "it is not in the store (valid targets: the epochs listed by epochs())");
     }
-    if (index.epoch(target) != null || index.epoch(current) == null) {
-      // every epoch in the index is on the line from epoch 0 to the current one
-      throw new CorruptStoreException(
-          store.resolve("index.mv"),
-          -1,
-          target,
-          "the line of epochs from the current epoch " + current + " to epoch 0 is broken");
-    }
-    throw new NoSuchEpochException(
-        target,
-        target > current
-            ? "the current epoch is "
-                + current
-                + "; epochs newer than a rollback target stop being valid targets"
-            : "it is not in the store (valid targets: the epochs listed by epochs())");
+    line(target);
   }
 
   /**
-   * Checks that {@code target} is a valid rollback target and reads every committed record a
-   * rollback to it would undo: damage stops the rollback before anything changes, and leaves no
+   * The way from the current epoch to {@code target}: the epochs to undo (from the current one
+   * up to, not including, the common ancestor), then the epochs to redo (from the common
+   * ancestor's child down to the target).
+   */
+  private record Way(List<Long> up, List<Long> down) {}
+
+  private Way way(long target) throws CorruptStoreException {
+    List<Long> targetLine = line(target);
+    Set<Long> onTargetLine = new HashSet<>(targetLine);
+    List<Long> up = new ArrayList<>();
+    for (long e : line(current)) {
+      if (onTargetLine.contains(e)) {
+        List<Long> down = new ArrayList<>(targetLine.subList(0, targetLine.indexOf(e)));
+        java.util.Collections.reverse(down);
+        return new Way(up, down);
+      }
+      up.add(e);
+    }
+    throw new CorruptStoreException(
+        store.resolve("index.mv"), -1, target, "epochs " + current + " and " + target + " share no ancestor");
+  }
+
+  /**
+   * Checks that {@code target} is a valid target and reads every committed record a restore to
+   * it would undo or redo: damage stops the restore before anything changes, and leaves no
    * intent behind for recovery to retry.
    */
   public void prepareRollback(long target) throws IOException {
     checkRollbackTarget(target);
-    for (EpochInfo e = index.epoch(current); e.id() != target; e = index.epoch(e.parent())) {
-      try (Segment s = openCommitted(e)) {
-        if (s == null) {
-          continue;
-        }
-        long[] offsets = recordOffsets(e.id());
-        UndoRecord last = null;
-        for (int seq = 0; seq < offsets.length; seq++) {
-          try {
-            last = s.read(offsets[seq], seq);
-          } catch (CorruptStoreException damage) {
-            throw blameIndexIfSegmentSound(s, offsets, damage);
+    Way way = way(target);
+    for (long id : way.up()) {
+      checkSegment(index.epoch(id));
+    }
+    for (long id : way.down()) {
+      EpochInfo e = index.epoch(id);
+      checkSegment(e);
+      if (e.segmentNonce() != 0) {
+        try (Segment redo = openRedo(e)) {
+          Segment.Scan scan = redo.scan();
+          for (int i = 0; i < scan.count(); i++) {
+            redo.read(scan.offsets()[i], i);
           }
         }
-        if (!(last instanceof Commit)) {
-          throw blameIndexIfSegmentSound(
-              s,
-              offsets,
-              s.corrupt(
-                  offsets.length == 0 ? Segment.HEADER_SIZE : offsets[offsets.length - 1],
-                  "the epoch's last record is not its commit record"));
+      }
+    }
+  }
+
+  private void checkSegment(EpochInfo e) throws IOException {
+    try (Segment s = openCommitted(e)) {
+      if (s == null) {
+        return;
+      }
+      long[] offsets = recordOffsets(e.id());
+      UndoRecord last = null;
+      for (int seq = 0; seq < offsets.length; seq++) {
+        try {
+          last = s.read(offsets[seq], seq);
+        } catch (CorruptStoreException damage) {
+          throw blameIndexIfSegmentSound(s, offsets, damage);
         }
+      }
+      if (!(last instanceof Commit)) {
+        throw blameIndexIfSegmentSound(
+            s,
+            offsets,
+            s.corrupt(
+                offsets.length == 0 ? Segment.HEADER_SIZE : offsets[offsets.length - 1],
+                "the epoch's last record is not its commit record"));
       }
     }
   }
@@ -848,8 +981,10 @@ public final class Journal implements Closeable {
   }
 
   /**
-   * Records the intent to roll back to {@code target} durably, then undoes the working epoch
-   * and every epoch after {@code target}, newest first. Call {@link #prepareRollback} first.
+   * Records the intent to restore {@code target} durably, then undoes the working epoch, undoes
+   * the epochs from the current one up to the common ancestor with {@code target} (keeping
+   * what each undo destroys as the epoch's redo) and redoes the epochs down to {@code target}.
+   * Call {@link #prepareRollback} first.
    */
   public void rollback(long target, UndoTarget undo) throws IOException {
     checkRollbackTarget(target);
@@ -882,8 +1017,9 @@ public final class Journal implements Closeable {
 
   /**
    * Brings the trees to a committed epoch: undoes every uncommitted segment, then finishes an
-   * interrupted rollback if one was recorded. Called on open (recovery) and by {@link
-   * #rollback}. Resumes exactly where an earlier, interrupted call stopped.
+   * interrupted restore if one was recorded. Called on open (recovery) and by {@link
+   * #rollback}. Resumes exactly where an earlier, interrupted call stopped: the index's current
+   * epoch moves one epoch at a time, and the undo progress says how far within it.
    */
   public void finishUndo(UndoTarget undo) throws IOException {
     long target = index.meta(META_ROLLBACK_TARGET, current);
@@ -906,7 +1042,7 @@ public final class Journal implements Closeable {
       }
       try (Segment s = Segment.open(file)) {
         Segment.Scan scan = s.scan();
-        undoSegment(s, scan.offsets(), undo);
+        undoSegment(s, scan.offsets(), undo, null);
         // what was restored must be durable before the records that restore it are gone
         undo.finish();
         deleteTrash(s.epoch);
@@ -914,36 +1050,34 @@ public final class Journal implements Closeable {
       Files.delete(file);
     }
     trashCounter.set(0);
+    Way way = way(target);
     long total = 0;
-    for (EpochInfo e = index.epoch(current); e != null && e.id() != target; e = index.epoch(e.parent())) {
-      total += e.bytes();
+    for (long id : way.up()) {
+      total += index.epoch(id).bytes();
+    }
+    for (long id : way.down()) {
+      total += index.epoch(id).bytes();
     }
     long done = 0;
-    while (current != target) {
-      EpochInfo epoch = index.epoch(current);
+    for (long id : way.up()) {
+      EpochInfo epoch = index.epoch(id);
       try (Segment s = openCommitted(epoch)) {
         if (s != null) {
-          undoSegment(s, recordOffsets(epoch.id()), undo);
+          try (RedoCapture capture = RedoCapture.open(this, epoch, s)) {
+            undoSegment(s, recordOffsets(epoch.id()), undo, capture);
+          }
         }
       }
       undo.finish();
-      if (forcing()) {
-        // the segment outlives the epoch's removal from the index until it is deleted below;
-        // after a power loss only the progress tells it from a segment the index has lost
-        progress.force();
-      }
-      index.removeEpoch(epoch.id());
-      index.putMeta(META_CURRENT, epoch.parent());
-      index.commit(forcing());
-      index.removeRecords(epoch.id()); // ids are never reused: leftovers after a crash are orphans
-      current = epoch.parent();
-      Files.deleteIfExists(segmentFile(epoch.id()));
-      if (forcing()) {
-        // before the next segment's undo progress can reach the disk: a segment that the index
-        // no longer lists and the progress does not name reads as commits the index has lost
-        forceDirectory(segments);
-      }
-      deleteTrash(epoch.id());
+      moveTo(epoch.parent());
+      done += epoch.bytes();
+      listener.advanced(done, total);
+    }
+    for (long id : way.down()) {
+      EpochInfo epoch = index.epoch(id);
+      redoEpoch(epoch, undo);
+      undo.finish();
+      moveTo(id);
       done += epoch.bytes();
       listener.advanced(done, total);
     }
@@ -951,6 +1085,139 @@ public final class Journal implements Closeable {
     index.commit(forcing());
     undo.finish();
     progress.settled();
+  }
+
+  /**
+   * Makes {@code epoch} the current one durably, and then the undo progress neutral: a progress
+   * left naming the segment just undone would make its next undo (after a redo) skip records.
+   */
+  private void moveTo(long epoch) throws IOException {
+    index.putMeta(META_CURRENT, epoch);
+    index.commit(forcing());
+    current = epoch;
+    progress.undone(0, Long.MAX_VALUE);
+    if (forcing()) {
+      progress.force();
+    }
+  }
+
+  /** The trash name under which the undo of a Created record of a committed epoch keeps it. */
+  private static String keptName(long epoch, long seq) {
+    return epoch + "/c" + seq;
+  }
+
+  Path redoFile(long epoch) {
+    return segments.resolve(String.format("%020d.redo", epoch));
+  }
+
+  /** A complete redo file of {@code e}, checked: its header names the epoch, it ends with a mark of step 0. */
+  private Segment openRedo(EpochInfo e) throws IOException {
+    Path file = redoFile(e.id());
+    if (!Files.exists(file)) {
+      throw new CorruptStoreException(
+          file, -1, e.id(), "the redo file of epoch " + e.id() + ", which is not on the current line, is missing");
+    }
+    Segment redo = Segment.open(file);
+    try {
+      if (redo.epoch != e.id()) {
+        throw redo.corrupt(0, "the redo file's header names epoch " + redo.epoch);
+      }
+      Segment.Scan scan = redo.scan();
+      UndoRecord last = scan.count() == 0 ? null : redo.read(scan.offsets()[scan.count() - 1], scan.count() - 1);
+      if (scan.tornTail() || !(last instanceof UndoRecord.RedoMark) || ((UndoRecord.RedoMark) last).step() != 0) {
+        throw redo.corrupt(scan.validEnd(), "the redo file is incomplete");
+      }
+      return redo;
+    } catch (IOException | RuntimeException ex) {
+      redo.close();
+      throw ex;
+    }
+  }
+
+  /** Whether an undo of a record takes it and the records after it out of a capture batch. */
+  private static boolean endsBatch(UndoRecord r) {
+    return r instanceof UndoRecord.Created || r instanceof UndoRecord.Trashed || r instanceof UndoRecord.Moved;
+  }
+
+  /**
+   * Redoes committed epoch {@code e} (its parent is the current epoch): each step of its
+   * segment in order, a rename or deletion itself, then what its redo file holds for the step.
+   */
+  private void redoEpoch(EpochInfo e, UndoTarget undo) throws IOException {
+    try (Segment s = openCommitted(e)) {
+      if (s == null) {
+        return;
+      }
+      try (Segment redo = openRedo(e)) {
+        Segment.Scan scan = redo.scan();
+        long[] offsets = recordOffsets(e.id());
+        long done = progress.redone(redo.nonce);
+        // claims the progress slot: whatever it said about an earlier undo no longer holds
+        progress.redone(redo.nonce, done);
+        if (forcing()) {
+          progress.force();
+        }
+        int p = scan.count() - 1;
+        List<UndoRecord> deferred = new ArrayList<>();
+        for (long step = 0; step < offsets.length; step++) {
+          UndoRecord record = s.read(offsets[(int) step], step);
+          boolean redoing = step >= done;
+          if (redoing) {
+            undo.redo(record, record instanceof UndoRecord.Created ? keptName(e.id(), step) : null);
+          }
+          for (; p >= 0; p--) {
+            UndoRecord r = redo.read(scan.offsets()[p], p);
+            long at = stepOf(r);
+            if (at < 0) {
+              continue;
+            }
+            if (at < step) {
+              throw redo.corrupt(scan.offsets()[p], "redo records out of order");
+            }
+            if (at > step) {
+              break;
+            }
+            if (!redoing) {
+              continue;
+            } else if (r instanceof UndoRecord.Redo) {
+              undo.apply(r);
+            } else if (r instanceof UndoRecord.RedoRemoveDirectory) {
+              deferred.add(0, r);
+            } else {
+              deferred.add(r);
+            }
+          }
+          for (UndoRecord r : deferred) {
+            undo.apply(r);
+          }
+          deferred.clear();
+          if (redoing && endsBatch(record)) {
+            if (durability == Durability.SYSTEM) {
+              undo.finish();
+              progress.redone(redo.nonce, step + 1);
+              progress.force();
+            } else {
+              progress.redone(redo.nonce, step + 1);
+            }
+          }
+        }
+        if (p >= 0) {
+          throw redo.corrupt(scan.offsets()[p], "redo records for steps the epoch does not have");
+        }
+      }
+    }
+  }
+
+  /** The step a redo record belongs to, or -1 for a mark. */
+  private static long stepOf(UndoRecord r) {
+    if (r instanceof UndoRecord.Redo x) {
+      return x.step();
+    } else if (r instanceof UndoRecord.RedoAttributes x) {
+      return x.step();
+    } else if (r instanceof UndoRecord.RedoRemoveDirectory x) {
+      return x.step();
+    }
+    return -1;
   }
 
   /**
@@ -990,24 +1257,63 @@ public final class Journal implements Closeable {
     return scan.count() > 0 && scan.types()[scan.count() - 1] == UndoRecord.COMMIT;
   }
 
-  private void undoSegment(Segment segment, long[] offsets, UndoTarget undo) throws IOException {
+  /**
+   * Undoes a segment's records newest first, resuming where the undo progress says an earlier
+   * undo stopped. With a {@code capture} (a committed epoch, which may be redone later), what
+   * each undo step destroys is first saved in the epoch's redo file, in batches: a batch's redo
+   * records and a mark are written (and forced, unless durability is NONE) before any of its
+   * steps is undone, so a crash never leaves an undone step without its redo.
+   */
+  private void undoSegment(Segment segment, long[] offsets, UndoTarget undo, RedoCapture capture)
+      throws IOException {
     long resume = progress.resumeBefore(segment.nonce);
-    for (long seq = Math.min(offsets.length, resume) - 1; seq >= 0; seq--) {
+    List<UndoRecord> batch = new ArrayList<>();
+    long batchEnd = Math.min(offsets.length, resume);
+    for (long seq = batchEnd - 1; seq >= 0; seq--) {
       UndoRecord record = segment.read(offsets[(int) seq], seq);
-      undo.undo(record);
-      if (durability != Durability.SYSTEM) {
-        progress.undone(segment.nonce, seq);
-      } else if (!(record instanceof UndoRecord.Block || record instanceof UndoRecord.Touch)) {
-        // a rename or delete cannot be repeated blindly: make it and everything before it
-        // durable, then the progress that says so; block and attribute restores are
-        // idempotent and are simply repeated after a power loss
-        undo.finish();
-        progress.undone(segment.nonce, seq);
-        progress.force();
+      if (capture != null && capture.needs(seq)) {
+        capture.add(undo, record, seq);
+        batch.add(record);
+        if (endsBatch(record) || capture.full() || seq == 0) {
+          capture.flush(seq);
+          undoBatch(segment, batchEnd, batch, undo);
+          batch.clear();
+          batchEnd = seq;
+        }
+      } else {
+        undoStep(segment, record, seq, undo, capture != null);
+        batchEnd = seq;
       }
+    }
+    if (capture != null) {
+      capture.complete();
     }
     if (offsets.length == 0) {
       progress.undone(segment.nonce, 0);
+    }
+  }
+
+  private void undoBatch(Segment segment, long end, List<UndoRecord> batch, UndoTarget undo)
+      throws IOException {
+    for (int i = 0; i < batch.size(); i++) {
+      undoStep(segment, batch.get(i), end - 1 - i, undo, true);
+    }
+  }
+
+  /** One undo step; {@code keep}: a committed epoch's, whose creations go to the trash. */
+  private void undoStep(Segment segment, UndoRecord record, long seq, UndoTarget undo, boolean keep)
+      throws IOException {
+    undo.undo(
+        record, keep && record instanceof UndoRecord.Created ? keptName(segment.epoch, seq) : null);
+    if (durability != Durability.SYSTEM) {
+      progress.undone(segment.nonce, seq);
+    } else if (!(record instanceof UndoRecord.Block || record instanceof UndoRecord.Touch)) {
+      // a rename or delete cannot be repeated blindly: make it and everything before it
+      // durable, then the progress that says so; block and attribute restores are
+      // idempotent and are simply repeated after a power loss
+      undo.finish();
+      progress.undone(segment.nonce, seq);
+      progress.force();
     }
   }
 

@@ -31,7 +31,10 @@ final class MvStoreIndex implements EpochIndex {
   private final MVMap<String, Long> meta;
   /** (item, page or part, epoch) to sequence number: state records read forward. */
   private final MVMap<long[], Long> versions;
-  /** Name of a volatile item to {id, size, page size, epoch that named it}. */
+  /**
+   * (name NUL epoch) of a volatile item to {id, size, page size, epoch that named it, seq of the
+   * Name record}: one entry per epoch that named it, on every branch.
+   */
   private final MVMap<String, long[]> names;
   /** Tracked root (real path string) to its position in the list. */
   private final MVMap<String, Long> roots;
@@ -335,8 +338,26 @@ final class MvStoreIndex implements EpochIndex {
   }
 
   @Override
-  public long[] name(String name) throws CorruptStoreException {
-    return read(() -> names.get(name));
+  public List<long[]> nameVersions(String name) throws CorruptStoreException {
+    return read(
+        () -> {
+          List<long[]> found = new ArrayList<>();
+          for (java.util.Iterator<String> keys = names.keyIterator(name + '\0');
+              keys.hasNext(); ) {
+            String key = keys.next();
+            if (!key.startsWith(name + '\0')) {
+              break;
+            }
+            found.add(names.get(key));
+          }
+          return found;
+        });
+  }
+
+  /** The name in a key of the names map: {@code name NUL epoch}. */
+  static String nameOf(String key) {
+    int nul = key.lastIndexOf('\0');
+    return nul < 0 ? key : key.substring(0, nul);
   }
 
   @Override
@@ -346,7 +367,7 @@ final class MvStoreIndex implements EpochIndex {
 
   @Override
   public void putName(String name, long[] value) {
-    names.put(name, value);
+    names.put(name + '\0' + String.format("%020d", value[3]), value);
   }
 
   @Override

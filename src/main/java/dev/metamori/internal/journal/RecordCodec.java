@@ -85,6 +85,33 @@ final class RecordCodec {
       frame = allocate(str(name) + 8 + 8 + 4);
       putString(frame, name);
       frame.putLong(n.item()).putLong(n.size()).putInt(n.pageSize());
+    } else if (record instanceof UndoRecord.Redo r) {
+      byte[] path = utf8(r.path());
+      frame = allocate(8 + str(path) + 8 + 8 + 4 + COMPRESSOR.maxCompressedLength(r.data().length));
+      frame.putLong(r.step());
+      putString(frame, path);
+      frame.putLong(r.offset()).putLong(r.size());
+      flags = putData(frame, r.data());
+    } else if (record instanceof UndoRecord.RedoAttributes a) {
+      byte[] key = utf8(a.key());
+      byte[] path = utf8(a.path());
+      byte[] owner = utf8(a.owner());
+      byte[] group = utf8(a.group());
+      frame = allocate(8 + str(key) + str(path) + 8 + 4 + str(owner) + str(group));
+      frame.putLong(a.step());
+      putString(frame, key);
+      putString(frame, path);
+      frame.putLong(a.modifiedNanos()).putInt(a.permissions());
+      putString(frame, owner);
+      putString(frame, group);
+    } else if (record instanceof UndoRecord.RedoRemoveDirectory d) {
+      byte[] path = utf8(d.path());
+      frame = allocate(8 + str(path));
+      frame.putLong(d.step());
+      putString(frame, path);
+    } else if (record instanceof UndoRecord.RedoMark m) {
+      frame = allocate(8);
+      frame.putLong(m.step());
     } else if (record instanceof Created c) {
       byte[] path = utf8(c.path());
       frame = allocate(str(path));
@@ -229,6 +256,17 @@ final class RecordCodec {
           case UndoRecord.TRASHED -> new Trashed(getString(in), getString(in));
           case UndoRecord.MOVED -> new Moved(getString(in), getString(in));
           case UndoRecord.COMMIT -> new Commit(in.getLong(), in.getLong());
+          case UndoRecord.REDO -> {
+            long step = in.getLong();
+            String path = getString(in);
+            long offset = in.getLong();
+            long size = in.getLong();
+            yield new UndoRecord.Redo(step, path, offset, size, getData(frame, in, flags));
+          }
+          case UndoRecord.REDO_ATTRIBUTES -> new UndoRecord.RedoAttributes(
+              in.getLong(), getString(in), getString(in), in.getLong(), in.getInt(), getString(in), getString(in));
+          case UndoRecord.REDO_MARK -> new UndoRecord.RedoMark(in.getLong());
+          case UndoRecord.REDO_REMOVE_DIRECTORY -> new UndoRecord.RedoRemoveDirectory(in.getLong(), getString(in));
           default -> throw new IllegalArgumentException("unknown record type " + type);
         };
     if (in.hasRemaining()) {

@@ -79,9 +79,30 @@ final class Segment implements Closeable {
 
   /** Opens an existing segment for reading, checking its header. */
   static Segment open(Path file) throws IOException {
+    return open(file, StandardOpenOption.READ);
+  }
+
+  /**
+   * Opens an existing segment to append to it after its first {@code records} records, which
+   * end at {@code end}: whatever follows them is cut off.
+   */
+  static Segment openToAppend(Path file, int records, long end) throws IOException {
+    Segment s = open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    try {
+      s.channel.truncate(end);
+    } catch (IOException | RuntimeException e) {
+      s.close();
+      throw e;
+    }
+    s.end = end;
+    s.nextSeq = records;
+    return s;
+  }
+
+  private static Segment open(Path file, StandardOpenOption... options) throws IOException {
     FileChannel channel;
     try {
-      channel = FileChannel.open(file, StandardOpenOption.READ);
+      channel = FileChannel.open(file, options);
     } catch (java.nio.file.NoSuchFileException e) {
       throw new CorruptStoreException(file, -1, -1, "the segment is missing", e);
     }

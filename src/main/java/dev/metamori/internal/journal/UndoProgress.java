@@ -89,6 +89,17 @@ final class UndoProgress implements Closeable {
     nextSeq = seq;
   }
 
+  /** How many steps of the redo with {@code redoNonce} are done (0 if it was never started). */
+  long redone(long redoNonce) throws CorruptStoreException {
+    long before = resumeBefore(redoNonce);
+    return before == Long.MAX_VALUE ? 0 : before;
+  }
+
+  /** Records that the first {@code steps} steps of the redo with {@code redoNonce} are done. */
+  void redone(long redoNonce, long steps) throws IOException {
+    undone(redoNonce, steps);
+  }
+
   /** Called when no undo is left to resume: damaged slots no longer matter. */
   void settled() {
     damaged = false;

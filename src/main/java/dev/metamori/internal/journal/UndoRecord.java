@@ -7,7 +7,9 @@ package dev.metamori.internal.journal;
  * Paths are absolute path strings of the underlying file system. State records ({@link Name},
  * {@link Page}, {@link Chunk}, {@link Manifest}) are written at commit and hold the volatile
  * state (memory regions, registered objects) as it was at the end of the epoch: a later epoch
- * reads them forward; undo ignores them.
+ * reads them forward; undo ignores them. Redo records ({@link Redo}, {@link RedoAttributes},
+ * {@link RedoRemoveDirectory}) live in an epoch's redo file, written while the epoch is undone:
+ * what the undo of its record {@code step} destroyed, so that the epoch can be redone.
  */
 public sealed interface UndoRecord {
 
@@ -22,6 +24,10 @@ public sealed interface UndoRecord {
   byte PAGE = 8;
   byte CHUNK = 9;
   byte MANIFEST = 10;
+  byte REDO = 11;
+  byte REDO_ATTRIBUTES = 12;
+  byte REDO_REMOVE_DIRECTORY = 13;
+  byte REDO_MARK = 14;
 
   byte type();
 
@@ -149,6 +155,55 @@ public sealed interface UndoRecord {
     @Override
     public byte type() {
       return MANIFEST;
+    }
+  }
+
+  /**
+   * Bytes the undo of record {@code step} overwrote or cut off. Redo, after redoing the step:
+   * write {@code data} at {@code offset} of {@code path}, then cut or extend the file to {@code
+   * size}.
+   */
+  record Redo(long step, String path, long offset, long size, byte[] data) implements UndoRecord {
+    @Override
+    public byte type() {
+      return REDO;
+    }
+  }
+
+  /**
+   * Attributes of a file or directory as the epoch left it, read before the first undo step
+   * that changed it ({@code key} identifies the file: its file key, or its path where the file
+   * system has none). Redo, after redoing the step: set them.
+   */
+  record RedoAttributes(
+      long step, String key, String path, long modifiedNanos, int permissions, String owner, String group)
+      implements UndoRecord {
+    @Override
+    public byte type() {
+      return REDO_ATTRIBUTES;
+    }
+  }
+
+  /**
+   * A directory the undo of record {@code step} had to create for a path inside it (the epoch
+   * had created and removed it). Redo, after redoing the step: remove it if it is empty.
+   */
+  record RedoRemoveDirectory(long step, String path) implements UndoRecord {
+    @Override
+    public byte type() {
+      return REDO_REMOVE_DIRECTORY;
+    }
+  }
+
+  /**
+   * The redo records above it hold everything the undo of steps {@code step} and later
+   * destroys: an undo interrupted by a crash resumes capturing below {@code step}, and a mark
+   * with step 0 ends a complete redo file.
+   */
+  record RedoMark(long step) implements UndoRecord {
+    @Override
+    public byte type() {
+      return REDO_MARK;
     }
   }
 }

@@ -211,6 +211,9 @@ public final class VolatileState {
     private final List<Region> zeroed = new ArrayList<>();
     private final Map<SavedObject, ObjectChunks.Manifest> restored = new LinkedHashMap<>();
     private final List<SavedObject> forgotten = new ArrayList<>();
+    /** The item each restored region and object has at the target. */
+    private final Map<Region, Long> items = new HashMap<>();
+    private final Map<SavedObject, Long> objectItems = new HashMap<>();
 
     private Plan(long target) {
       this.target = target;
@@ -228,20 +231,28 @@ public final class VolatileState {
       Map<Long, Region> byItem = new LinkedHashMap<>();
       Map<Long, TreeSet<Long>> changed = new LinkedHashMap<>();
       for (Region region : regions.values()) {
-        long[] stored = region.item < 0 ? null : journal.name(region.key());
-        if (stored == null || stored[3] > target) {
+        long[] stored = journal.name(region.key(), target);
+        if (stored == null || stored[1] != region.size()) {
           plan.zeroed.add(region);
           continue;
         }
-        byItem.put(region.item, region);
+        byItem.put(stored[0], region);
+        plan.items.put(region, stored[0]);
         TreeSet<Long> set = new TreeSet<>();
-        // without adopting the new hashes: a refused rollback must leave the next commit intact
-        for (long page = 0; page < region.memory.pageCount(); page++) {
-          if (region.hashes.hash(region.memory.page(page)) != region.hashes.hashOf(page)) {
+        if (stored[0] != region.item) {
+          // another incarnation of the region (from another branch): every page may differ
+          for (long page = 0; page < region.memory.pageCount(); page++) {
             set.add(page);
           }
+        } else {
+          // without adopting the new hashes: a refused rollback must leave the next commit intact
+          for (long page = 0; page < region.memory.pageCount(); page++) {
+            if (region.hashes.hash(region.memory.page(page)) != region.hashes.hashOf(page)) {
+              set.add(page);
+            }
+          }
         }
-        changed.put(region.item, set);
+        changed.put(stored[0], set);
       }
       reader.forEachStateAfter(
           target,
@@ -253,31 +264,31 @@ public final class VolatileState {
           });
       for (Map.Entry<Long, TreeSet<Long>> entry : changed.entrySet()) {
         Region region = byItem.get(entry.getKey());
-        reader.checkVersions(region.item, target);
+        long item = entry.getKey();
+        reader.checkVersions(item, target);
         long[] sources = new long[entry.getValue().size() * 3];
         int i = 0;
         for (long page : entry.getValue()) {
-          long[] version = reader.latest(region.item, page, target);
+          long[] version = reader.latest(item, page, target);
           sources[i++] = page;
           sources[i++] = version == null ? -1 : version[0];
           sources[i++] = version == null ? -1 : version[1];
           if (version != null) {
-            readPage(reader, region, page, version[0], version[1]);
+            readPage(reader, item, page, region.memory.pageLength(page), version[0], version[1]);
           }
         }
         plan.pages.put(region, sources);
       }
       for (SavedObject saved : objects.values()) {
-        long[] stored = saved.item < 0 ? null : journal.name(saved.key());
+        long[] stored = journal.name(saved.key(), target);
         ObjectChunks.Manifest manifest =
-            stored == null || stored[3] > target
-                ? null
-                : ObjectChunks.readManifest(reader, saved.item, target);
+            stored == null ? null : ObjectChunks.readManifest(reader, stored[0], target);
         if (manifest == null) {
           plan.forgotten.add(saved);
         } else {
           ObjectChunks.check(reader, manifest);
           plan.restored.put(saved, manifest);
+          plan.objectItems.put(saved, stored[0]);
         }
       }
     }
@@ -298,6 +309,7 @@ public final class VolatileState {
       }
       for (Map.Entry<Region, long[]> entry : plan.pages.entrySet()) {
         Region region = entry.getKey();
+        region.item = plan.items.get(region);
         long[] sources = entry.getValue();
         for (int i = 0; i < sources.length; i += 3) {
           long page = sources[i];
@@ -314,6 +326,7 @@ public final class VolatileState {
       for (Map.Entry<SavedObject, ObjectChunks.Manifest> entry : plan.restored.entrySet()) {
         ObjectChunks.restore(reader, entry.getValue(), entry.getKey().object);
         entry.getKey().known = entry.getValue();
+        entry.getKey().item = plan.objectItems.get(entry.getKey());
       }
       for (SavedObject saved : plan.forgotten) {
         saved.item = -1;
@@ -324,14 +337,16 @@ public final class VolatileState {
 
   /**
    * The regions and objects whose state differs between committed epochs {@code lo} and {@code
-   * hi} (an ancestor of {@code hi}): region pages are compared byte for byte where a version was
+   * hi} (on any branches): region pages are compared byte for byte where a version was
    * stored between them, objects by their manifests' chunk hashes.
    */
   public synchronized List<Change> diff(long lo, long hi) throws IOException {
     List<Change> out = new ArrayList<>();
     Map<Long, Map.Entry<String, long[]>> byItem = new HashMap<>();
-    for (Map.Entry<String, long[]> e : journal.names().entrySet()) {
-      byItem.put(e.getValue()[0], e);
+    for (long at : new long[] {lo, hi}) {
+      for (Map.Entry<String, long[]> e : journal.names(at).entrySet()) {
+        byItem.put(e.getValue()[0], e);
+      }
     }
     try (Journal.StateReader reader = journal.stateReader()) {
       Map<Long, TreeSet<Long>> pages = new TreeMap<>();

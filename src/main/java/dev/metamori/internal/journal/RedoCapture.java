@@ -1,0 +1,141 @@
+package dev.metamori.internal.journal;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The redo file of a committed epoch being undone: what each undo step destroys, saved before
+ * the step so that the epoch can be redone later. Written in batches, each ended by a {@link
+ * UndoRecord.RedoMark}; an undo interrupted by a crash resumes after the last mark (a batch
+ * without its mark was never undone: its redo records are cut off and captured again). A redo
+ * file ending with the mark of step 0 is complete, and a later undo of the same epoch (after
+ * it was redone, which restores exactly the state the file describes) captures nothing.
+ */
+final class RedoCapture implements Closeable {
+  /** A batch is written once it holds this many bytes of redo data (or records). */
+  private static final long BATCH_BYTES = 8L << 20;
+
+  private static final int BATCH_RECORDS = 4096;
+
+  private final Journal journal;
+  private final Segment file;
+  private final Set<String> seen;
+  private final List<UndoRecord> pending = new ArrayList<>();
+  private long pendingBytes;
+  /** Steps at or above this one have their redo records in the file. */
+  private long capturedDownTo;
+
+  private RedoCapture(Journal journal, Segment file, Set<String> seen, long capturedDownTo) {
+    this.journal = journal;
+    this.file = file;
+    this.seen = seen;
+    this.capturedDownTo = capturedDownTo;
+  }
+
+  /** Opens (or creates) the redo file of committed epoch {@code e}, whose segment is {@code s}. */
+  static RedoCapture open(Journal journal, EpochInfo e, Segment s) throws IOException {
+    Path path = journal.redoFile(e.id());
+    if (Files.exists(path) && Files.size(path) >= Segment.HEADER_SIZE) {
+      Segment old = Segment.open(path);
+      long down = Long.MAX_VALUE;
+      int records = 0;
+      long end = Segment.HEADER_SIZE;
+      Set<String> seen = new HashSet<>();
+      Set<String> seenSoFar = new HashSet<>();
+      try {
+        if (old.epoch != e.id()) {
+          throw old.corrupt(0, "the redo file's header names epoch " + old.epoch);
+        }
+        Segment.Scan scan = old.scan();
+        for (int i = 0; i < scan.count(); i++) {
+          UndoRecord r = old.read(scan.offsets()[i], i);
+          if (r instanceof UndoRecord.RedoAttributes a) {
+            seenSoFar.add(a.key());
+          } else if (r instanceof UndoRecord.RedoMark m) {
+            down = m.step();
+            records = i + 1;
+            end = i + 1 < scan.count() ? scan.offsets()[i + 1] : scan.validEnd();
+            seen.addAll(seenSoFar);
+          }
+        }
+      } finally {
+        old.close();
+      }
+      if (down == 0) {
+        return new RedoCapture(journal, null, seen, 0);
+      }
+      return new RedoCapture(journal, Segment.openToAppend(path, records, end), seen, down);
+    }
+    Files.deleteIfExists(path); // cut short while its header was written: holds nothing
+    Segment created = Segment.create(path, e.id(), journal.newNonce(), journal.blockSize(), 0);
+    if (journal.forcing()) {
+      created.force();
+      Journal.forceDirectory(path.getParent());
+    }
+    return new RedoCapture(journal, created, new HashSet<>(), Long.MAX_VALUE);
+  }
+
+  /** Whether step {@code seq} still needs its redo saved. */
+  boolean needs(long seq) {
+    return seq < capturedDownTo;
+  }
+
+  /** Reads what undoing {@code record} (step {@code seq}) will destroy into the batch. */
+  void add(UndoTarget undo, UndoRecord record, long seq) throws IOException {
+    undo.capture(
+        record,
+        seq,
+        seen,
+        r -> {
+          pending.add(r);
+          pendingBytes += r instanceof UndoRecord.Redo ? ((UndoRecord.Redo) r).data().length : 64;
+        });
+  }
+
+  /** Whether the batch is big enough to be written. */
+  boolean full() {
+    return pendingBytes >= BATCH_BYTES || pending.size() >= BATCH_RECORDS;
+  }
+
+  /**
+   * Writes the batch and a mark saying every step from {@code seq} up is saved, and makes them
+   * durable: the batch's steps may be undone after this returns.
+   */
+  void flush(long seq) throws IOException {
+    if (pending.isEmpty() && seq != 0) {
+      // nothing destroyed: capturing these steps again after a crash finds nothing either
+      capturedDownTo = seq;
+      return;
+    }
+    for (UndoRecord r : pending) {
+      file.append(r);
+    }
+    file.append(new UndoRecord.RedoMark(seq));
+    if (journal.forcing()) {
+      file.force();
+    }
+    pending.clear();
+    pendingBytes = 0;
+    capturedDownTo = seq;
+  }
+
+  /** Ends the file with the mark of step 0 if the undo has not written it. */
+  void complete() throws IOException {
+    if (capturedDownTo != 0) {
+      flush(0);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (file != null) {
+      file.close();
+    }
+  }
+}
