@@ -501,9 +501,8 @@ class FileSystemProperties {
     final World real;
     final World shadow;
     Checkpointer cp;
-    /** Valid epochs (the current line), with the tree each was committed with. */
+    /** Every epoch committed (on every branch), with the tree each was committed with. */
     final TreeMap<Long, TreeSnapshot> epochs = new TreeMap<>();
-    final List<Long> invalid = new ArrayList<>();
     long current;
     long maxEpoch;
     final List<String> log = new ArrayList<>();
@@ -534,6 +533,8 @@ class FileSystemProperties {
       step(new Reopen());
       log.add("(end) rollback(0)");
       rollback(0);
+      log.add("(end) restore(" + epochs.lastKey() + ")");
+      rollback(epochs.lastKey());
     }
 
     void open() throws IOException {
@@ -578,16 +579,12 @@ class FileSystemProperties {
         log.set(log.size() - 1, log.get(log.size() - 1) + " -> rollback(" + target + ")");
         rollback(target);
       } else if (op instanceof RollbackToInvalid) {
-        if (invalid.isEmpty()) {
-          log.set(log.size() - 1, log.get(log.size() - 1) + " (skipped: no invalid epoch)");
-          return;
-        }
-        long target = invalid.get(((RollbackToInvalid) op).pick % invalid.size());
+        long target = maxEpoch + 1 + ((RollbackToInvalid) op).pick % 3;
         log.set(log.size() - 1, log.get(log.size() - 1) + " -> rollback(" + target + ")");
         TreeSnapshot before = real.trees();
         try {
           cp.rollback(target);
-          fail(context("rollback(" + target + ") to an invalidated epoch did not throw"));
+          fail(context("rollback(" + target + ") to an epoch never committed did not throw"));
         } catch (NoSuchEpochException expected) {
           // as documented
         }
@@ -644,9 +641,6 @@ class FileSystemProperties {
     void rollback(long target) throws IOException {
       cp.rollback(target);
       afterRestore("rollback(" + target + ")");
-      while (epochs.lastKey() > target) {
-        invalid.add(epochs.pollLastEntry().getKey());
-      }
       current = target;
       expectTree(target, "after rollback(" + target + ")");
       resyncShadow();

@@ -231,7 +231,10 @@ final class VolatileStateModel {
     }
   }
 
-  /** Rolls back to the {@code pick}-th valid epoch (modulo their number) known before the call. */
+  /**
+   * Rolls back to the {@code pick}-th epoch (modulo their number) known before the call: older
+   * or newer than the current one, on any branch.
+   */
   record Rollback(int pick) implements Op {
     public void apply(VolatileStateRunner r) throws IOException {
       List<Long> ids = new ArrayList<>(r.epochs.keySet());
@@ -239,7 +242,6 @@ final class VolatileStateModel {
       // commits in flight are left to the rollback, which waits for them
       r.cp.rollback(target);
       r.settlePending();
-      r.epochs.tailMap(target, false).clear();
       r.current = target;
       Snapshot s = r.epochs.get(target);
       r.base = s;

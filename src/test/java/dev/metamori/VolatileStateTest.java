@@ -81,7 +81,10 @@ class VolatileStateTest {
     cp.rollback(one);
     assertArrayEquals(atOne, read(grid));
     assertEquals("one", Files.readString(data.resolve("step.txt")));
-    assertThrows(NoSuchEpochException.class, () -> cp.rollback(two));
+    cp.restore(two);
+    assertArrayEquals(atTwo, read(grid), "restoring the newer epoch redoes the region too");
+    assertEquals("two", Files.readString(data.resolve("step.txt")));
+    assertThrows(NoSuchEpochException.class, () -> cp.restore(two + 1));
 
     grid.put(9000, (byte) 9);
     cp.rollback(0);
