@@ -115,10 +115,10 @@ class DamagedStoreTest {
     } finally {
       mv.close();
     }
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
-      CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> cp.rollback(1));
-      assertEquals("index.mv", e.file().getFileName().toString());
-    }
+    // the open's recovery walks the line from the current epoch to epoch 0 and finds the damage
+    CorruptStoreException e =
+        assertThrows(CorruptStoreException.class, () -> Checkpointer.builder(store).track(data).open());
+    assertEquals("index.mv", e.file().getFileName().toString());
   }
 
   @Test

@@ -70,7 +70,9 @@ class DurabilityTest {
       assertEquals(0, cp.currentEpoch());
       assertArrayEquals(original, Files.readAllBytes(data.resolve("f")), "uncommitted write undone");
       assertEquals(List.of(), cp.verify());
-      assertThrows(NoSuchEpochException.class, () -> cp.rollback(first));
+      assertThrows(NoSuchEpochException.class, () -> cp.rollback(first + 1));
+      cp.restore(first);
+      assertEquals("new", Files.readString(data.resolve("new")), "the epoch left by the rollback redone");
     }
   }
 

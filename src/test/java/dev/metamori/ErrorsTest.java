@@ -67,7 +67,9 @@ class ErrorsTest extends TrackedTreeFixture {
     assertEquals("committed", Files.readString(real("small.txt")));
     assertFalse(Files.exists(real("dir/new.txt")));
     assertArrayEquals(bytes(10_000, 1), Files.readAllBytes(real("a.txt")));
-    assertThrows(NoSuchEpochException.class, () -> cp.rollback(e2), "rolled-back epochs are gone");
+    cp.restore(e2);
+    assertEquals("uncommitted", Files.readString(real("small.txt")), "rolled-back epochs can be restored");
+    assertThrows(NoSuchEpochException.class, () -> cp.rollback(e2 + 1), "an epoch never committed");
   }
 
   // ------------------------------------------------------------------ locked stores

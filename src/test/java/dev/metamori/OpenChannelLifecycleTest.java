@@ -118,7 +118,7 @@ class OpenChannelLifecycleTest {
       cp.rollback(0);
       FileChannel writing = FileChannel.open(fs.getPath(root.resolve("a").toString()), StandardOpenOption.WRITE);
 
-      assertThrows(NoSuchEpochException.class, () -> cp.rollback(first));
+      assertThrows(NoSuchEpochException.class, () -> cp.rollback(first + 1));
 
       assertTrue(writing.isOpen(), "a rollback that threw NoSuchEpochException closed a channel");
       writing.write(ByteBuffer.wrap("still writable".getBytes(StandardCharsets.US_ASCII)), 0);

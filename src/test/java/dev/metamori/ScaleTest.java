@@ -166,12 +166,15 @@ class ScaleTest {
       for (long target : new long[] {EPOCHS - 1, EPOCHS / 2, 10, 2}) {
         cp.rollback(target);
         assertTree(kept.get(target), data, "after rollback to epoch " + target);
-        assertEquals(target + 1, cp.epochs().size());
+        assertEquals(EPOCHS + 1, cp.epochs().size());
         try (Stream<Path> segments = Files.list(store.resolve("segments"))) {
           segments.forEach(
               s -> {
-                long epoch = Long.parseLong(s.getFileName().toString().replace(".seg", ""));
-                assertTrue(epoch <= target, () -> "segment " + s.getFileName() + " remains after rollback to " + target);
+                String name = s.getFileName().toString();
+                long epoch = Long.parseLong(name.substring(0, name.indexOf('.')));
+                assertTrue(
+                    name.endsWith(".seg") || epoch > target,
+                    () -> "a redo file for epoch " + epoch + ", which was never undone, after rollback to " + target);
               });
         }
       }
@@ -180,6 +183,8 @@ class ScaleTest {
       assertTree(kept.get(2L), data, "after reopening at epoch 2");
       cp.rollback(0);
       assertTree(kept.get(0L), data, "after rollback to epoch 0");
+      cp.restore(EPOCHS - 1);
+      assertTree(kept.get((long) EPOCHS - 1), data, "after redoing every epoch up to " + (EPOCHS - 1));
     } finally {
       cp.close();
     }

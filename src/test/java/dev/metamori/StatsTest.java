@@ -208,13 +208,14 @@ class StatsTest {
   }
 
   @Test
-  void statsAfterARollbackCountOnlyTheValidEpochs() throws IOException {
+  void statsAfterARollbackStillCountTheEpochsOfTheBranchLeft() throws IOException {
     fiveEpochs();
     cp.rollback(1);
     StoreStats stats = cp.stats();
-    assertEquals(List.of(0L, 1L), stats.epochs().stream().map(EpochStats::id).toList());
-    assertEquals(List.of(), stats.states());
-    assertEquals(0, stats.trashBytes());
+    assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L), stats.epochs().stream().map(EpochStats::id).toList());
+    assertEquals(
+        List.of("grid", "model"), stats.states().stream().map(StateStats::name).toList(),
+        "the region and object of the epochs left are still in the store");
     assertEquals(sizeOf(store), stats.totalBytes());
   }
 

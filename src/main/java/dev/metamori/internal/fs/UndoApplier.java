@@ -161,15 +161,29 @@ final class UndoApplier implements UndoTarget {
         }
       }
     } else if (record instanceof Created c) {
-      captureAttributes(fileSystem.getPath(c.path()).getParent(), step, seen, sink);
+      Path path = fileSystem.getPath(c.path());
+      if (!exists(path)) {
+        sink.accept(new UndoRecord.RedoSkip(step)); // the undo finds nothing to remove
+        return;
+      }
+      captureAttributes(path.getParent(), step, seen, sink);
     } else if (record instanceof Trashed t) {
       Path path = fileSystem.getPath(t.path());
+      if (!exists(journal.trashPath(t.trashName()))) {
+        sink.accept(new UndoRecord.RedoSkip(step)); // the undo finds nothing to bring back
+        return;
+      }
       captureAttributes(path.getParent(), step, seen, sink);
       missingAncestors(path, step, sink);
     } else if (record instanceof Moved m) {
       Path from = fileSystem.getPath(m.from());
+      Path to = fileSystem.getPath(m.to());
+      if (exists(from) || !exists(to)) {
+        sink.accept(new UndoRecord.RedoSkip(step)); // the undo finds nothing to rename back
+        return;
+      }
       captureAttributes(from.getParent(), step, seen, sink);
-      captureAttributes(fileSystem.getPath(m.to()).getParent(), step, seen, sink);
+      captureAttributes(to.getParent(), step, seen, sink);
       missingAncestors(from, step, sink);
     }
   }

@@ -88,8 +88,27 @@ public final class Journal implements Closeable {
     this.next = index.meta(META_NEXT, 1);
   }
 
-  /** The index lists the current epoch, and the next id is above every id used. */
+  /**
+   * The index lists the current epoch, the next id is above every id used, and the current
+   * epoch is the one the undo progress witnessed: equal, or one the index has not committed yet
+   * (a crash inside a commit), or next to it on the way of a restore in progress (a crash
+   * between the index's move and the witness's).
+   */
   private void checkCurrent() throws CorruptStoreException {
+    long witness = progress.head();
+    if (witness >= 0 && witness != current && index.epoch(witness) != null) {
+      EpochInfo c = index.epoch(current);
+      EpochInfo w = index.epoch(witness);
+      boolean adjacent = c != null && (c.parent() == witness || w.parent() == current);
+      if (!adjacent || index.meta(META_ROLLBACK_TARGET, -1) < 0) {
+        throw new CorruptStoreException(
+            store.resolve("index.mv"),
+            -1,
+            current,
+            "the index says the current epoch is " + current + ", but " + store.resolve("undo.progress")
+                + " recorded epoch " + witness + " last");
+      }
+    }
     long newest = -1;
     for (EpochInfo e : index.epochs()) {
       newest = Math.max(newest, e.id());
@@ -631,6 +650,12 @@ public final class Journal implements Closeable {
       index.putMeta(META_NEXT_ITEM, Math.max(index.meta(META_NEXT_ITEM, 0), n.item() + 1));
     }
     EpochInfo epoch = new EpochInfo(id, sealed.parent, nowMillis, bytes, blocks, files, nonce, label);
+    // the witness first: after a crash before the index commit it names an epoch the index
+    // does not have, which tells it from damage
+    progress.head(id);
+    if (forcing()) {
+      progress.force();
+    }
     index.putEpoch(epoch);
     index.putMeta(META_CURRENT, id);
     index.putMeta(META_NEXT, next);
@@ -1095,7 +1120,7 @@ public final class Journal implements Closeable {
     index.putMeta(META_CURRENT, epoch);
     index.commit(forcing());
     current = epoch;
-    progress.undone(0, Long.MAX_VALUE);
+    progress.head(epoch);
     if (forcing()) {
       progress.force();
     }
@@ -1162,7 +1187,16 @@ public final class Journal implements Closeable {
         for (long step = 0; step < offsets.length; step++) {
           UndoRecord record = s.read(offsets[(int) step], step);
           boolean redoing = step >= done;
-          if (redoing) {
+          // a skip is the only redo record of its step
+          UndoRecord first = null;
+          for (; p >= 0; p--) {
+            first = redo.read(scan.offsets()[p], p);
+            if (!(first instanceof UndoRecord.RedoMark)) {
+              break;
+            }
+          }
+          boolean skip = first instanceof UndoRecord.RedoSkip && ((UndoRecord.RedoSkip) first).step() == step;
+          if (redoing && !skip) {
             undo.redo(record, record instanceof UndoRecord.Created ? keptName(e.id(), step) : null);
           }
           for (; p >= 0; p--) {
@@ -1177,7 +1211,7 @@ public final class Journal implements Closeable {
             if (at > step) {
               break;
             }
-            if (!redoing) {
+            if (!redoing || r instanceof UndoRecord.RedoSkip) {
               continue;
             } else if (r instanceof UndoRecord.Redo) {
               undo.apply(r);
@@ -1215,6 +1249,8 @@ public final class Journal implements Closeable {
     } else if (r instanceof UndoRecord.RedoAttributes x) {
       return x.step();
     } else if (r instanceof UndoRecord.RedoRemoveDirectory x) {
+      return x.step();
+    } else if (r instanceof UndoRecord.RedoSkip x) {
       return x.step();
     }
     return -1;

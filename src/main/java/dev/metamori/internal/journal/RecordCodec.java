@@ -112,6 +112,9 @@ final class RecordCodec {
     } else if (record instanceof UndoRecord.RedoMark m) {
       frame = allocate(8);
       frame.putLong(m.step());
+    } else if (record instanceof UndoRecord.RedoSkip k) {
+      frame = allocate(8);
+      frame.putLong(k.step());
     } else if (record instanceof Created c) {
       byte[] path = utf8(c.path());
       frame = allocate(str(path));
@@ -266,6 +269,7 @@ final class RecordCodec {
           case UndoRecord.REDO_ATTRIBUTES -> new UndoRecord.RedoAttributes(
               in.getLong(), getString(in), getString(in), in.getLong(), in.getInt(), getString(in), getString(in));
           case UndoRecord.REDO_MARK -> new UndoRecord.RedoMark(in.getLong());
+          case UndoRecord.REDO_SKIP -> new UndoRecord.RedoSkip(in.getLong());
           case UndoRecord.REDO_REMOVE_DIRECTORY -> new UndoRecord.RedoRemoveDirectory(in.getLong(), getString(in));
           default -> throw new IllegalArgumentException("unknown record type " + type);
         };

@@ -11,12 +11,12 @@ import java.nio.file.StandardOpenOption;
 /**
  * How far the undo of a segment has got, so that an undo interrupted by a crash resumes
  * exactly where it stopped (undo steps that rename files are not idempotent). Two 32-byte
- * slots, written alternately, each {@code generation, nonce, nextSeq, checksum}; the valid
+ * slots, written alternately, each {@code generation, nonce, nextSeq, head, checksum}; the valid
  * slot with the higher generation wins. "Records of the segment with {@code nonce} whose
  * sequence number is {@code >= nextSeq} have been undone."
  */
 final class UndoProgress implements Closeable {
-  private static final int SLOT = 32;
+  private static final int SLOT = 40;
 
   private final Path file;
   private final FileChannel channel;
@@ -25,6 +25,8 @@ final class UndoProgress implements Closeable {
   private long generation;
   private long nonce;
   private long nextSeq = -1;
+  /** The current epoch as last recorded here, or -1 if never: checks the index's. */
+  private long head = -1;
 
   UndoProgress(Path file) throws IOException {
     this.file = file;
@@ -48,6 +50,7 @@ final class UndoProgress implements Closeable {
         generation = b.getLong(0);
         nonce = b.getLong(8);
         nextSeq = b.getLong(16);
+        head = b.getLong(24);
       }
     }
     // No valid slot: if only one slot was ever written, that was the first progress write, torn
@@ -79,14 +82,32 @@ final class UndoProgress implements Closeable {
 
   /** Records that the record {@code seq} of the segment and all after it are undone. */
   void undone(long segmentNonce, long seq) throws IOException {
+    write(segmentNonce, seq, head);
+  }
+
+  /**
+   * Records {@code epoch} as the current epoch (and no undo in progress): a second witness of
+   * the index's current epoch, which a damaged index could otherwise silently move.
+   */
+  void head(long epoch) throws IOException {
+    write(0, Long.MAX_VALUE, epoch);
+  }
+
+  /** The current epoch last recorded by {@link #head}, or -1 if unknown. */
+  long head() {
+    return damaged ? -1 : head;
+  }
+
+  private void write(long segmentNonce, long seq, long headEpoch) throws IOException {
     generation++;
     ByteBuffer b = ByteBuffer.allocate(SLOT);
-    b.putLong(generation).putLong(segmentNonce).putLong(seq).putInt(0);
+    b.putLong(generation).putLong(segmentNonce).putLong(seq).putLong(headEpoch).putInt(0);
     b.putInt(RecordCodec.XXHASH.hash(b.array(), 0, SLOT - 4, RecordCodec.CHECKSUM_SEED));
     b.flip();
     Segment.writeFully(channel, b, (generation & 1) * SLOT);
     nonce = segmentNonce;
     nextSeq = seq;
+    head = headEpoch;
   }
 
   /** How many steps of the redo with {@code redoNonce} are done (0 if it was never started). */

@@ -28,6 +28,7 @@ public sealed interface UndoRecord {
   byte REDO_ATTRIBUTES = 12;
   byte REDO_REMOVE_DIRECTORY = 13;
   byte REDO_MARK = 14;
+  byte REDO_SKIP = 15;
 
   byte type();
 
@@ -204,6 +205,17 @@ public sealed interface UndoRecord {
     @Override
     public byte type() {
       return REDO_MARK;
+    }
+  }
+
+  /**
+   * The rename, deletion or creation of step {@code step} had not taken effect (it failed after
+   * it was journaled): its undo did nothing, and redo must not carry it out either.
+   */
+  record RedoSkip(long step) implements UndoRecord {
+    @Override
+    public byte type() {
+      return REDO_SKIP;
     }
   }
 }
