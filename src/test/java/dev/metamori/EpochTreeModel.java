@@ -93,6 +93,8 @@ final class EpochTreeModel {
       if (applicable(r)) {
         perform(r);
         r.checkFiles("after " + this);
+      } else {
+        r.note(" (skipped)");
       }
     }
   }
@@ -175,21 +177,19 @@ final class EpochTreeModel {
   }
 
   /**
-   * Renames a file or a whole directory to an absent name, or a file over another file; with
-   * or without {@code ATOMIC_MOVE}.
+   * Renames a file or a whole directory to the {@code pick}-th name (modulo their number) it
+   * can go to: an absent name in an existing directory outside itself, or, for a file, another
+   * file, which it replaces; with or without {@code ATOMIC_MOVE}.
    */
-  record Rename(String from, String to, boolean atomic) implements FileOp {
+  record Rename(String from, int pick, boolean atomic) implements FileOp {
     public boolean applicable(EpochTreeRunner r) {
-      Node source = r.files.get(from);
-      Node target = r.files.get(to);
-      return source != null
-          && !to.equals(from)
-          && !to.startsWith(from + "/")
-          && r.isDir(parent(to))
-          && (target == null || (!source.isDir() && !target.isDir()));
+      return r.files.containsKey(from) && !destinations(r).isEmpty();
     }
 
     public void perform(EpochTreeRunner r) throws IOException {
+      List<String> destinations = destinations(r);
+      String to = destinations.get(pick % destinations.size());
+      r.note(" -> " + to);
       if (atomic) {
         Files.move(r.path(from), r.path(to), StandardCopyOption.ATOMIC_MOVE);
       } else {
@@ -202,6 +202,21 @@ final class EpochTreeModel {
         }
       }
       r.files.putAll(moved);
+    }
+
+    private List<String> destinations(EpochTreeRunner r) {
+      boolean file = !r.isDir(from);
+      List<String> d = new ArrayList<>();
+      for (String to : NAMES) {
+        Node target = r.files.get(to);
+        if (!to.equals(from)
+            && !to.startsWith(from + "/")
+            && r.isDir(parent(to))
+            && (target == null || (file && !target.isDir()))) {
+          d.add(to);
+        }
+      }
+      return d;
     }
   }
 
@@ -281,6 +296,7 @@ final class EpochTreeModel {
     public void apply(EpochTreeRunner r) throws IOException {
       ExactTreeSnapshot tree = r.checkFiles("before commit");
       long id = async ? r.cp.commitAsync().join() : r.cp.commit();
+      r.note(" -> epoch " + id + " on " + r.current);
       r.committed(id, tree);
       r.checkRestored("after commit of epoch " + id);
     }
@@ -291,9 +307,10 @@ final class EpochTreeModel {
     public void apply(EpochTreeRunner r) throws IOException {
       List<Long> targets = r.targets();
       long target = targets.get(pick % targets.size());
+      r.note(" -> rollback(" + target + ") from epoch " + r.current);
       r.cp.rollback(target);
       r.rolledBack(target);
-      r.checkRestored("after rollback from epoch " + r.previous + " to epoch " + target);
+      r.checkRestored("after rollback to epoch " + target);
     }
   }
 

@@ -84,7 +84,7 @@ class EpochTreeProperties {
     } else if (dice < 29) {
       return new EpochTreeModel.Delete(name);
     } else if (dice < 37) {
-      return new EpochTreeModel.Rename(name, names.get(r.nextInt(names.size())), r.nextBoolean());
+      return new EpochTreeModel.Rename(name, r.nextInt(1000), r.nextBoolean());
     } else if (dice < 42) {
       return new EpochTreeModel.Mkdir(name);
     } else if (dice < 46) {

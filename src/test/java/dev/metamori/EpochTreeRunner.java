@@ -41,9 +41,9 @@ final class EpochTreeRunner {
 
   final TreeMap<Long, Committed> epochs = new TreeMap<>();
   long current;
-  /** The epoch before the last rollback, for messages. */
-  long previous;
   long maxId;
+  /** One line per operation, with what it resolved to: how a failing run is reported. */
+  final List<String> log = new ArrayList<>();
 
   EpochTreeRunner(Path dir, Targets targets) {
     this.data = dir.resolve("data");
@@ -137,8 +137,12 @@ final class EpochTreeRunner {
     current = id;
   }
 
+  /** Adds to the log line of the operation being run. */
+  void note(String what) {
+    log.set(log.size() - 1, log.get(log.size() - 1) + what);
+  }
+
   void rolledBack(long target) {
-    previous = current;
     if (targets == Targets.ANCESTORS) {
       forget(new ArrayList<>(epochs.tailMap(target, false).keySet()));
     }
@@ -266,14 +270,16 @@ final class EpochTreeRunner {
       r.open();
       r.checkRestored("after creating the store");
       for (; i < ops.size(); i++) {
+        r.log.add("#" + i + " " + ops.get(i));
         ops.get(i).apply(r);
       }
+      r.log.add("(end) " + new EpochTreeModel.Reopen());
       new EpochTreeModel.Reopen().apply(r);
     } catch (Exception | AssertionError e) {
       throw new AssertionError(
           "targets " + targets + ": operation " + i + " of " + ops.size() + " ("
               + (i < ops.size() ? ops.get(i) : "final reopen") + ") failed: " + e
-              + "\nrun: " + ops.subList(0, Math.min(ops.size(), i + 1)),
+              + "\nrun so far:\n  " + String.join("\n  ", r.log),
           e);
     } finally {
       try {
