@@ -72,7 +72,12 @@ final class EpochTreeModel {
    * read at commit (what a restore must bring back, times included). {@code region} and {@code
    * object} are null where the store did not have them.
    */
-  record Committed(long parent, Map<String, Node> files, byte[] region, byte[] object, ExactTreeSnapshot tree) {}
+  record Committed(long parent, Map<String, Node> files, byte[] region, byte[] object, ExactTreeSnapshot tree) {
+    /** The region's bytes at this epoch: zeros where the store did not have it. */
+    byte[] regionOrZeros() {
+      return region == null ? new byte[REGION_SIZE] : region;
+    }
+  }
 
   /** One step of a run; {@code toString} is how a failing run is reported. */
   interface Op {

@@ -95,10 +95,7 @@ final class EpochTreeRunner {
     if (fresh) {
       epochs.put(0L, new Committed(-1, new TreeMap<>(files), null, null, ExactTreeSnapshot.of(data)));
     }
-    Committed c = epochs.get(current);
-    files = new TreeMap<>(c.files());
-    regionBytes = c.region() == null ? new byte[EpochTreeModel.REGION_SIZE] : c.region().clone();
-    objectBytes = c.object() == null ? new byte[0] : c.object().clone();
+    load(epochs.get(current), new byte[0]);
   }
 
   /** The tree the store is created on, with old distinct times so that a lost time shows. */
@@ -147,12 +144,14 @@ final class EpochTreeRunner {
       forget(new ArrayList<>(epochs.tailMap(target, false).keySet()));
     }
     current = target;
-    Committed c = epochs.get(target);
+    load(epochs.get(target), objectBytes);
+  }
+
+  /** Makes {@code c} the model's state; {@code object} is the object's if the store had none then. */
+  private void load(Committed c, byte[] object) {
     files = new TreeMap<>(c.files());
-    regionBytes = c.region() == null ? new byte[EpochTreeModel.REGION_SIZE] : c.region().clone();
-    if (c.object() != null) {
-      objectBytes = c.object().clone();
-    }
+    regionBytes = c.regionOrZeros().clone();
+    objectBytes = c.object() == null ? object : c.object().clone();
   }
 
   /**
@@ -231,7 +230,7 @@ final class EpochTreeRunner {
       if (c.tree().equals(tree)) {
         t.add(e.getKey());
       }
-      if (Arrays.equals(regionNow, c.region() == null ? new byte[regionNow.length] : c.region())) {
+      if (Arrays.equals(regionNow, c.regionOrZeros())) {
         g.add(e.getKey());
       }
       if (Arrays.equals(object.bytes, c.object())) {
