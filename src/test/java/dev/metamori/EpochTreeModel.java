@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.TreeMap;
 
 /**
@@ -285,13 +284,7 @@ final class EpochTreeModel {
   /** Changes {@code count} bytes of the object's state in place. */
   record ObjectTweak(int count, long data) implements Op {
     public void apply(EpochTreeRunner r) {
-      if (r.object.bytes.length == 0) {
-        return;
-      }
-      Random random = new Random(data);
-      for (int i = 0; i < count; i++) {
-        r.object.bytes[random.nextInt(r.object.bytes.length)] ^= (byte) (1 + random.nextInt(255));
-      }
+      r.object.change(count, data);
       r.objectBytes = r.object.bytes.clone();
     }
   }
