@@ -138,13 +138,7 @@ final class VolatileStateModel {
   /** Changes {@code count} bytes in place: one changed chunk each, the rest deduplicated. */
   record BlobTweak(int count, long data) implements Op {
     public void apply(VolatileStateRunner r) {
-      if (r.blob.bytes.length == 0) {
-        return;
-      }
-      Random random = new Random(data);
-      for (int i = 0; i < count; i++) {
-        r.blob.bytes[random.nextInt(r.blob.bytes.length)] ^= (byte) (1 + random.nextInt(255));
-      }
+      r.blob.change(count, data);
       r.blobModel = r.blob.bytes.clone();
     }
   }

@@ -5,7 +5,7 @@ import static org.quicktheories.generators.SourceDSL.lists;
 import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.metamori.VolatileStateModel.Op;
-import java.util.ArrayList;
+import dev.metamori.testing.Minimiser;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -132,32 +132,6 @@ class VolatileStateProperties {
   }
 
   static void runAndMinimise(List<Op> ops) {
-    AssertionError failure = VolatileStateModel.attempt(ops);
-    if (failure == null) {
-      return;
-    }
-    List<Op> current = new ArrayList<>(ops);
-    AssertionError last = failure;
-    int runs = 0;
-    for (int chunk = Math.max(1, current.size() / 2); chunk >= 1 && runs < MINIMISE_RUNS; chunk /= 2) {
-      int i = 0;
-      while (i < current.size() && runs < MINIMISE_RUNS) {
-        List<Op> candidate = new ArrayList<>(current.subList(0, i));
-        candidate.addAll(current.subList(Math.min(current.size(), i + chunk), current.size()));
-        runs++;
-        AssertionError f = candidate.isEmpty() ? null : VolatileStateModel.attempt(candidate);
-        if (f != null) {
-          current = candidate;
-          last = f;
-        } else {
-          i += chunk;
-        }
-      }
-    }
-    throw new AssertionError(
-        "a run of " + ops.size() + " operations failed; minimised (" + runs + " runs) to " + current.size()
-            + ":\n  " + current + "\nits failure:\n" + last.getMessage()
-            + "\nthe original failure:\n" + failure.getMessage(),
-        last);
+    Minimiser.runAndMinimise(ops, VolatileStateModel::attempt, MINIMISE_RUNS);
   }
 }
