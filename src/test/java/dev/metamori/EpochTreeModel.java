@@ -28,8 +28,7 @@ import java.util.TreeMap;
  * the region) and the object's state at that epoch (left as it is by a rollback, and as newly
  * constructed after a reopening, where the store did not have it). Every commit gets the
  * largest id ever used plus one and the current epoch as its parent; no rollback or reopening
- * removes an epoch (in {@link Targets#ANCESTORS} mode, today's semantics, a rollback removes
- * the epochs newer than its target).
+ * removes an epoch.
  */
 final class EpochTreeModel {
   /** Names an operation may use: few, so that collisions, replacements and moves are common. */
@@ -48,8 +47,8 @@ final class EpochTreeModel {
     /** Any listed epoch, on any branch, older or newer than the current one. */
     ANY,
     /**
-     * The current epoch and its ancestors only; the epochs newer than the target are dropped
-     * from the model, as the library without the epoch tree drops them.
+     * The current epoch and its ancestors only: undo only, so that a failure there is told
+     * apart from one of redo.
      */
     ANCESTORS
   }

@@ -10,7 +10,6 @@ import dev.metamori.testing.Minimiser;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.quicktheories.core.Gen;
 
@@ -27,8 +26,8 @@ import org.quicktheories.core.Gen;
  * <p>A failing run is shortened by delta debugging and reported with its log.
  *
  * <p>System properties: {@code metamori.tree.targets} ({@code any}, the default: rollbacks to
- * any listed epoch; {@code ancestors}: only to the current epoch and its ancestors, the
- * semantics before the epoch tree), {@code metamori.tree.examples} (default 100; e.g. 1000 for
+ * any listed epoch; {@code ancestors}: only to the current epoch and its ancestors, undo
+ * only), {@code metamori.tree.examples} (default 100; e.g. 1000 for
  * a long run), {@code metamori.tree.maxOps} (operations per run, default 30), {@code
  * metamori.minimiseRuns} (default 300); {@code QT_SEED=<seed>} replays the seed a failure
  * reports.
@@ -40,7 +39,6 @@ class EpochTreeProperties {
   private static final int MAX_OPS = Integer.getInteger("metamori.tree.maxOps", 30);
   private static final int MINIMISE_RUNS = Integer.getInteger("metamori.minimiseRuns", 300);
 
-  @Disabled("epoch tree not built yet")
   @Test
   void everyEpochOnEveryBranchComesBackExactly() {
     check(TARGETS);

@@ -140,9 +140,6 @@ final class EpochTreeRunner {
   }
 
   void rolledBack(long target) {
-    if (targets == Targets.ANCESTORS) {
-      forget(new ArrayList<>(epochs.tailMap(target, false).keySet()));
-    }
     current = target;
     load(epochs.get(target), objectBytes);
   }
@@ -155,9 +152,8 @@ final class EpochTreeRunner {
   }
 
   /**
-   * Removes epochs from the model: the ones a rollback drops in {@link Targets#ANCESTORS}
-   * mode, and the hook for {@code prune(RetentionPolicy)}, which will remove the epochs its
-   * policy names (rollback targets are drawn from the model, so removed epochs are never
+   * Removes epochs from the model: the hook for {@code prune(RetentionPolicy)}, which will
+   * remove the epochs its policy names (rollback targets are drawn from the model, so removed epochs are never
    * picked; a check that a removed epoch is refused belongs here too).
    */
   void forget(Collection<Long> ids) {
