@@ -309,7 +309,9 @@ class EpochLifecycleTest extends TrackedTreeFixture {
     assertEquals(e1, cp.epochs().get(4).parent());
     cp.rollback(e2);
     assertEquals("2", Files.readString(p("small.txt")));
-    assertThrows(NoSuchEpochException.class, () -> cp.rollback(e3));
+    cp.rollback(e3);
+    assertEquals("3", Files.readString(p("small.txt")));
+    assertThrows(NoSuchEpochException.class, () -> cp.rollback(e4 + 1));
     reopen();
     cp.rollback(e1);
     assertEquals("1", Files.readString(real("small.txt")));
