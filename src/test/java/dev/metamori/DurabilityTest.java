@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -21,7 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Every durability mode keeps the same rollback and recovery semantics within the machine. */
+/**
+ * Every durability mode keeps the same rollback, restore-forward and recovery semantics within
+ * the machine.
+ */
 class DurabilityTest {
   @TempDir Path tmp;
 
@@ -34,6 +38,7 @@ class DurabilityTest {
     java.util.Arrays.fill(original, (byte) 7);
     Files.write(data.resolve("f"), original);
     long first;
+    byte[] atFirst;
     try (Checkpointer cp = Checkpointer.builder(store).track(data).durability(durability).open()) {
       FileSystem fs = cp.fileSystem();
       Path f = fs.getPath(data.resolve("f").toString());
@@ -59,6 +64,7 @@ class DurabilityTest {
       }
       Files.writeString(fs.getPath(data.resolve("new").toString()), "new");
       first = cp.commit();
+      atFirst = Files.readAllBytes(data.resolve("f"));
       Files.write(f, new byte[] {1, 2, 3});
       Files.delete(fs.getPath(data.resolve("new").toString()));
       cp.rollback(0);
@@ -70,9 +76,21 @@ class DurabilityTest {
       assertEquals(0, cp.currentEpoch());
       assertArrayEquals(original, Files.readAllBytes(data.resolve("f")), "uncommitted write undone");
       assertEquals(List.of(), cp.verify());
+      assertEquals(List.of(0L, first), cp.epochs().stream().map(Epoch::id).collect(Collectors.toList()));
+      cp.rollback(first);
+      assertArrayEquals(atFirst, Files.readAllBytes(data.resolve("f")), "epoch 1 redone after reopening");
+      assertEquals("new", Files.readString(data.resolve("new")));
+      assertEquals(List.of(), cp.verify());
       assertThrows(NoSuchEpochException.class, () -> cp.rollback(first + 1));
-      cp.restore(first);
-      assertEquals("new", Files.readString(data.resolve("new")), "the epoch left by the rollback redone");
+      cp.rollback(0);
+      assertArrayEquals(original, Files.readAllBytes(data.resolve("f")), "epoch 1 undone again");
+      assertFalse(Files.exists(data.resolve("new")));
+    }
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).durability(durability).open()) {
+      assertEquals(0, cp.currentEpoch());
+      cp.rollback(first);
+      assertArrayEquals(atFirst, Files.readAllBytes(data.resolve("f")), "epoch 1 redone a second time");
+      assertEquals(List.of(), cp.verify());
     }
   }
 

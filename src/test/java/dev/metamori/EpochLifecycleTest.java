@@ -311,6 +311,7 @@ class EpochLifecycleTest extends TrackedTreeFixture {
     assertEquals("2", Files.readString(p("small.txt")));
     cp.rollback(e3);
     assertEquals("3", Files.readString(p("small.txt")));
+    assertThrows(NoSuchEpochException.class, () -> cp.rollback(e4 + 1));
     reopen();
     cp.rollback(e1);
     assertEquals("1", Files.readString(real("small.txt")));

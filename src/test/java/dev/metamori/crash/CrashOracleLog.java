@@ -20,10 +20,12 @@ import java.util.zip.CRC32;
  *
  * <pre>
  *   P id snapshot   about to commit; the tree being committed
- *   C id            commit of the pending epoch returned
- *   R id            about to roll back to epoch id
+ *   C id            commit of the pending epoch returned (its parent: the epoch the store was at)
+ *   R id            about to roll back to epoch id (any epoch: older, newer, another branch)
  *   A id            the store is now at epoch id (rollback returned, or store opened and checked)
  * </pre>
+ *
+ * Every committed epoch stays in the store: a rollback moves the store, it removes nothing.
  */
 final class CrashOracleLog implements AutoCloseable {
   private final FileChannel channel;
@@ -72,6 +74,8 @@ final class CrashOracleLog implements AutoCloseable {
   /** What a log says. */
   static final class State {
     final Map<Long, CrashTreeSnapshot> committed = new HashMap<>();
+    /** The parent of every committed epoch (-1 for epoch 0). */
+    final Map<Long, Long> parents = new HashMap<>();
     long current = -1;
     /** A commit that started and did not return (or whose return was not recorded). */
     Long pendingId;
@@ -88,6 +92,13 @@ final class CrashOracleLog implements AutoCloseable {
         throw new AssertionError("the oracle has no tree for epoch " + id);
       }
       return t;
+    }
+
+    /** Records that the pending commit landed as epoch {@code id}, a child of the current one. */
+    void landed(long id, CrashTreeSnapshot tree) {
+      committed.put(id, tree);
+      parents.put(id, current);
+      current = id;
     }
   }
 
@@ -142,8 +153,7 @@ final class CrashOracleLog implements AutoCloseable {
         if (s.pendingId == null || s.pendingId != id) {
           throw new IllegalStateException("commit of " + id + " without a pending record");
         }
-        s.committed.put(id, s.pendingTree);
-        s.current = id;
+        s.landed(id, s.pendingTree);
         s.pendingId = null;
         s.pendingTree = null;
         break;

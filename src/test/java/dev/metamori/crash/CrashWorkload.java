@@ -2,6 +2,7 @@ package dev.metamori.crash;
 
 import dev.metamori.Checkpointer;
 import dev.metamori.Epoch;
+import dev.metamori.testing.EpochTree;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -25,7 +26,8 @@ import java.util.Random;
  *   DID what                operation n done: what it was
  *   COMMIT k                about to call commit for the k-th time; waits for a line on stdin
  *   COMMITTED id micros     commit returned
- *   ROLLBACK k target       about to call rollback for the k-th time; waits for a line on stdin
+ *   ROLLBACK k target dir   about to call rollback for the k-th time (dir: BACK, FORWARD, ACROSS,
+ *                           STAY, see EpochTree); waits for a line on stdin
  *   ROLLEDBACK target micros
  *   MISMATCH text           a self-check failed (exit status 3)
  *   DONE                    ran out of operations (exit status 0)
@@ -65,7 +67,7 @@ public final class CrashWorkload {
             CrashOracleLog log = CrashOracleLog.append(Paths.get(args[3]))) {
           long target = Long.parseLong(args[4]);
           log.rollingBack(target);
-          OUT.println("ROLLBACK 1 " + target);
+          OUT.println("ROLLBACK 1 " + target + " " + new EpochTree(cp.epochs()).direction(cp.currentEpoch(), target));
           awaitGo();
           long t0 = System.nanoTime();
           cp.rollback(target);
@@ -130,13 +132,11 @@ public final class CrashWorkload {
         }
         List<Epoch> valid = cp.epochs();
         if (random.nextInt(100) < rollbackPercent) {
-          long target =
-              random.nextBoolean()
-                  ? valid.get(Math.max(0, valid.size() - 1 - random.nextInt(3))).id()
-                  : valid.get(random.nextInt(valid.size())).id();
+          long target = new EpochTree(valid).pickTarget(random, cp.currentEpoch());
+          EpochTree.Direction direction = new EpochTree(valid).direction(cp.currentEpoch(), target);
           rollbacks++;
           log.rollingBack(target);
-          OUT.println("ROLLBACK " + rollbacks + " " + target);
+          OUT.println("ROLLBACK " + rollbacks + " " + target + " " + direction);
           awaitGo();
           long t0 = System.nanoTime();
           cp.rollback(target);

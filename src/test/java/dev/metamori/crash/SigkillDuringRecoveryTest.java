@@ -3,13 +3,15 @@ package dev.metamori.crash;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.metamori.Checkpointer;
-import dev.metamori.Epoch;
+import dev.metamori.testing.EpochTree;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +35,8 @@ class SigkillDuringRecoveryTest {
   private int killsDuringRollback;
   private int killsAfterward;
   private int rollbacksFinished;
+  /** The rollbacks the children started, by direction. */
+  private final Map<String, Integer> restores = new TreeMap<>();
 
   @Test
   void recoveryKilledAgainAndAgainStillEndsAtAnEpochTheOracleAllowsWithExactlyItsTree() throws Exception {
@@ -56,13 +60,14 @@ class SigkillDuringRecoveryTest {
     } finally {
       System.out.printf(
           "crash recovery: seed %d, %d trials, kills during recovery %d / rollback %d (finished %d)"
-              + " / after both %d, failures: %s, %.1f s (mean open %d us, rollback %d us)%n",
+              + " / after both %d, rollbacks %s, failures: %s, %.1f s (mean open %d us, rollback %d us)%n",
           seed,
           trials,
           killsDuringOpen,
           killsDuringRollback,
           rollbacksFinished,
           killsAfterward,
+          restores,
           failure,
           (System.nanoTime() - start) / 1e9,
           openMicros[0] / Math.max(1, openMicros[1]),
@@ -93,8 +98,9 @@ class SigkillDuringRecoveryTest {
 
   /**
    * Commits a few epochs of random operations, then makes many changes without committing
-   * and closes the store: the next open has to undo them all. Returns an older epoch to roll
-   * back to.
+   * and closes the store: the next open has to undo them all. Returns another epoch to roll
+   * back to, mostly one that needs redo (on another branch: earlier trials left the store at
+   * random epochs, so these commits start branches).
    */
   private static long prepare(CrashStore store, Random random, List<String> trace) throws Exception {
     CrashOracleLog.State state = CrashOracleLog.read(store.oracle);
@@ -117,8 +123,7 @@ class SigkillDuringRecoveryTest {
         trace.add(ops.step());
       }
       trace.add("CLOSE without commit");
-      List<Epoch> valid = cp.epochs();
-      return valid.get(random.nextInt(Math.max(1, valid.size() - 2))).id();
+      return new EpochTree(cp.epochs()).pickTarget(random, cp.currentEpoch(), cp.currentEpoch());
     }
   }
 
@@ -150,6 +155,7 @@ class SigkillDuringRecoveryTest {
             break;
           case "ROLLBACK":
             rollingBack = true;
+            restores.merge(w[3], 1, Integer::sum);
             if (inRollback) {
               int how = random.nextInt(3);
               CrashChild.StoreWatch watch =

@@ -6,7 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,6 +42,9 @@ class SigkillDuringWorkloadTest {
   private final int[] killsByInFlight = new int[3];
   private int commitsLanded;
   private int rollbacksFinished;
+  /** Rollbacks the children started, and those a kill landed in, by direction. */
+  private final Map<String, Integer> restores = new TreeMap<>();
+  private final Map<String, Integer> restoresKilled = new TreeMap<>();
 
   @Test
   void aStoreKilledAtAnyMomentReopensAtTheEpochItLastReachedWithExactlyThatTree() throws Exception {
@@ -62,7 +67,8 @@ class SigkillDuringWorkloadTest {
     } finally {
       System.out.printf(
           "crash workload: seed %d, %d trials, kills during write %d / commit %d (landed %d) / rollback %d"
-              + " (finished %d), rounds without kill %d, failures: %s, %.1f s (mean commit %d us, rollback %d us)%n",
+              + " (finished %d), rounds without kill %d, rollbacks %s, killed inside %s, failures: %s, %.1f s"
+              + " (mean commit %d us, rollback %d us)%n",
           seed,
           trials,
           killsByInFlight[0],
@@ -71,6 +77,8 @@ class SigkillDuringWorkloadTest {
           killsByInFlight[2],
           rollbacksFinished,
           noKill,
+          restores,
+          restoresKilled,
           failure,
           (System.nanoTime() - start) / 1e9,
           commitMicros[0] / Math.max(1, commitMicros[1]),
@@ -127,7 +135,9 @@ class SigkillDuringWorkloadTest {
             }
             break;
           case "ROLLBACK":
+            restores.merge(w[3], 1, Integer::sum);
             if (aim == Aim.ROLLBACK && Integer.parseInt(w[1]) == target) {
+              restoresKilled.merge(w[3], 1, Integer::sum);
               killInside(child, store, random, rollbackMicros, 1 + random.nextInt(4));
             } else {
               child.go();

@@ -12,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,7 +33,10 @@ import java.util.zip.CRC32;
  *   A id               the store is now at epoch id
  * </pre>
  *
- * A fingerprint is {@code files=h,small=h,grid=h,object=h}: one hash per part, so that a store
+ * Every committed epoch stays in the store: a rollback (to any epoch, older, newer or on
+ * another branch) removes nothing.
+ *
+ * <p>A fingerprint is {@code files=h,small=h,grid=h,object=h}: one hash per part, so that a store
  * whose parts come from different epochs is reported part by part.
  */
 final class VolatileOracleLog implements AutoCloseable {
@@ -133,7 +137,10 @@ final class VolatileOracleLog implements AutoCloseable {
   /** What a log says. */
   static final class State {
     final Map<Long, String> committed = new LinkedHashMap<>();
-    long current = -1;
+    /** The parent of every committed epoch, epoch 0 (committed before the log starts) too. */
+    final Map<Long, Long> parents = new HashMap<>(Map.of(0L, -1L));
+    /** Epoch 0, the store's creation, is not in the log: the log starts there. */
+    long current = 0;
     /** The largest id ever committed: the store numbers the next epoch after it. */
     long maxCommitted = -1;
     /** A commit that started and was not recorded as durable. */
@@ -150,6 +157,14 @@ final class VolatileOracleLog implements AutoCloseable {
         throw new AssertionError("the oracle has no fingerprint for epoch " + id);
       }
       return f;
+    }
+
+    /** Records that the pending commit landed as epoch {@code id}, a child of the current one. */
+    void landed(long id, String fingerprint) {
+      committed.put(id, fingerprint);
+      parents.put(id, current);
+      current = id;
+      maxCommitted = Math.max(maxCommitted, id);
     }
 
     /**
@@ -226,9 +241,7 @@ final class VolatileOracleLog implements AutoCloseable {
         if (s.pendingId == null || s.pendingId != id) {
           throw new IllegalStateException("commit of " + id + " without a pending record");
         }
-        s.committed.put(id, s.pendingFingerprint);
-        s.current = id;
-        s.maxCommitted = Math.max(s.maxCommitted, id);
+        s.landed(id, s.pendingFingerprint);
         s.pendingId = null;
         s.pendingFingerprint = null;
         break;
@@ -238,8 +251,6 @@ final class VolatileOracleLog implements AutoCloseable {
         s.pendingFingerprint = null;
         break;
       case "A":
-        // a rollback to id ended the epochs after it
-        s.committed.keySet().removeIf(e -> e > id);
         s.current = id;
         s.rollbackTarget = null;
         s.pendingId = null;

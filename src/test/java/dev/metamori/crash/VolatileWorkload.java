@@ -4,6 +4,7 @@ import dev.metamori.testing.Blob;
 import dev.metamori.Checkpointer;
 import dev.metamori.Durability;
 import dev.metamori.Epoch;
+import dev.metamori.testing.EpochTree;
 import dev.metamori.MemoryRegion;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -33,7 +34,8 @@ import java.util.concurrent.CompletableFuture;
  *   COMMIT k sync|async     about to commit for the k-th time; waits for a line on stdin
  *   CAPTURED k              commitAsync returned: the epoch is captured, not yet durable
  *   COMMITTED id micros     the commit is durable (micros from the call)
- *   ROLLBACK k target       about to roll back for the k-th time; waits for a line on stdin
+ *   ROLLBACK k target dir   about to roll back for the k-th time (dir: see EpochTree.Direction);
+ *                           waits for a line on stdin
  *   ROLLEDBACK target micros
  *   MISMATCH text           a self-check failed (exit status 3)
  *   DONE                    ran out of operations (exit status 0)
@@ -105,16 +107,16 @@ public final class VolatileWorkload {
       List<Epoch> valid = cp.epochs();
       if (random.nextInt(100) < rollbackPercent && valid.size() > 1) {
         // never epoch 0: the store had no object then, so a rollback would leave it as it is
-        long target = valid.get(1 + random.nextInt(valid.size() - 1)).id();
+        EpochTree tree = new EpochTree(valid);
+        long target = tree.pickTarget(random, cp.currentEpoch(), 0);
         rollbacks++;
         log.rollingBack(target);
-        OUT.println("ROLLBACK " + rollbacks + " " + target);
+        OUT.println("ROLLBACK " + rollbacks + " " + target + " " + tree.direction(cp.currentEpoch(), target));
         awaitGo();
         long t0 = System.nanoTime();
         cp.rollback(target);
         long micros = (System.nanoTime() - t0) / 1000;
         log.at(target);
-        state.committed.keySet().removeIf(e -> e > target);
         OUT.println("ROLLEDBACK " + target + " " + micros);
         check(state, target, "after rollback to epoch " + target);
       } else {

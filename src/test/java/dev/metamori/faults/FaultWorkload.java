@@ -32,13 +32,19 @@ import java.util.TreeSet;
 final class FaultWorkload {
   /** The state the workload left: what the store must recover to. */
   static final class Outcome {
-    /** Committed epochs on the current line, oldest first, with the tree each one holds. */
-    final Map<Long, TreeSnapshot> line = new LinkedHashMap<>();
+    /**
+     * Every committed epoch, oldest first, with the tree each one holds: a rollback removes
+     * none of them.
+     */
+    final Map<Long, TreeSnapshot> committed = new LinkedHashMap<>();
+    /** The parent of every committed epoch (-1 for epoch 0). */
+    final Map<Long, Long> parents = new LinkedHashMap<>();
     /** Epochs the store may be at after recovery. */
     final Set<Long> acceptable = new TreeSet<>();
-    /** An epoch that may or may not exist (a commit that failed), with its tree. */
+    /** An epoch that may or may not exist (a commit that failed), with its tree and parent. */
     Long maybe;
     TreeSnapshot maybeTree;
+    long maybeParent;
     final List<String> failures = new ArrayList<>();
     /** The highest epoch id committed so far (ids are never reused). */
     long maxId;
@@ -53,6 +59,25 @@ final class FaultWorkload {
      * or that a rollback under way may change; below them, and elsewhere, nothing changed.
      */
     final Set<String> touched = new TreeSet<>();
+
+    /** The epochs a restore from {@code from} to {@code to} undoes or redoes, each with its parent. */
+    List<Long> path(long from, long to) {
+      List<Long> up = new ArrayList<>();
+      for (long e = from; e >= 0; e = parents.get(e)) {
+        up.add(e);
+      }
+      List<Long> down = new ArrayList<>();
+      for (long e = to; e >= 0 && !up.contains(e); e = parents.get(e)) {
+        down.add(e);
+      }
+      long ancestor = to;
+      while (ancestor >= 0 && !up.contains(ancestor)) {
+        ancestor = parents.get(ancestor);
+      }
+      List<Long> way = new ArrayList<>(up.subList(0, up.indexOf(ancestor)));
+      way.addAll(down);
+      return way;
+    }
 
     /** True if no uncommitted operation changed {@code path} or a directory above it. */
     boolean untouched(String path) {
@@ -83,14 +108,15 @@ final class FaultWorkload {
   enum Script {
     /**
      * Overwrites, appends, truncations, creates, deletes, renames of files and a directory, an
-     * mtime change; commit, commit, rollback to the first, commit, close and reopen, commit, and
-     * uncommitted work at the end.
+     * mtime change; commit, commit, rollback to the first, commit, close and reopen, restore
+     * across to the second (on the abandoned branch: undo, then redo), commit, and uncommitted
+     * work at the end.
      */
     MIXED,
     /**
      * Renames and copies over existing files, symbolic links, a directory removed and moved;
-     * three commits, a rollback across two of them and the working epoch, a commit, and
-     * uncommitted work at the end.
+     * three commits, a rollback across two of them and the working epoch, a commit, a restore
+     * across to the third (undo the new branch, redo the two), and uncommitted work at the end.
      */
     RENAMES
   }
@@ -224,9 +250,13 @@ final class FaultWorkload {
         s.add(new Touching((cp, fs) -> Files.move(p(fs, "d"), p(fs, "y")), "d", "y"));
         s.add(new Touching((cp, fs) -> Files.write(p(fs, "new.txt"), bytes(700, 18)), "new.txt"));
         break;
-      default:
+      case 5:
         s.add(new Touching((cp, fs) -> writeAt(p(fs, "y/b.txt"), 4_000, bytes(1_500, 19)), "y/b.txt"));
         s.add(new Touching((cp, fs) -> Files.move(p(fs, "c.txt"), p(fs, "y/b.txt"), REPLACE_EXISTING), "c.txt", "y/b.txt"));
+        break;
+      default:
+        s.add(new Touching((cp, fs) -> writeAt(p(fs, "x/k.txt"), 1_500, bytes(1_000, 20)), "x/k.txt"));
+        s.add(new Touching((cp, fs) -> Files.move(p(fs, "d/b.txt"), p(fs, "x/b.txt")), "d/b.txt", "x/b.txt"));
         break;
     }
     return s;
@@ -234,12 +264,14 @@ final class FaultWorkload {
 
   /**
    * Runs {@link Script#RENAMES} (see there) or: phase 0, commit; 1, commit; 2, rollback to the first commit; 3, commit; 4, close
-   * and reopen (recovery undoes 4); 5, commit; 6 (left uncommitted). Returns with the
+   * and reopen (recovery undoes 4); 5, restore to the second commit (undoes 5, the third
+   * commit, redoes the second); 6, commit; 7 (left uncommitted). Returns with the
    * checkpointer still open (or null if reopening failed); the caller closes it.
    */
   Outcome run() throws IOException {
     Outcome o = live;
-    o.line.put(0L, TreeSnapshot.of(realRoot));
+    o.committed.put(0L, TreeSnapshot.of(realRoot));
+    o.parents.put(0L, -1L);
     long current = 0;
     Checkpointer cp;
     try {
@@ -250,11 +282,11 @@ final class FaultWorkload {
       return o;
     }
     o.open = cp;
-    long first = -1;
+    List<Long> ids = new ArrayList<>();
     String[] plan =
         script == Script.RENAMES
-            ? new String[] {"commit", "commit", "commit", "rollback", "commit", "end"}
-            : new String[] {"commit", "commit", "rollback", "commit", "reopen", "commit", "end"};
+            ? new String[] {"commit", "commit", "commit", "rollback", "commit", "restore", "end"}
+            : new String[] {"commit", "commit", "rollback", "commit", "reopen", "restore", "commit", "end"};
     for (int phase = 0; phase < plan.length; phase++) {
       for (Touching step : phase(phase)) {
         o.touched.addAll(List.of(step.paths()));
@@ -272,45 +304,43 @@ final class FaultWorkload {
           o.inside = "commit";
           long id = cp.commit();
           o.inside = null;
-          o.line.put(id, before);
+          o.committed.put(id, before);
+          o.parents.put(id, current);
           o.touched.clear();
           o.maxId = Math.max(o.maxId, id);
           current = id;
           o.current = id;
-          if (first < 0) {
-            first = id;
-          }
+          ids.add(id);
         } catch (IOException e) {
           o.failures.add("commit: " + e);
           o.acceptable.add(current);
           o.maybe = o.maxId + 1;
           o.maybeTree = before;
+          o.maybeParent = current;
           o.acceptable.add(o.maybe);
           return o;
         }
-      } else if (action.equals("rollback")) {
+      } else if (action.equals("rollback") || action.equals("restore")) {
+        // rollback: back to the first commit; restore: to the second (MIXED) or third (RENAMES)
+        // commit, on the branch the rollback left
+        long target = action.equals("rollback") ? ids.get(0) : ids.get(script == Script.RENAMES ? 2 : 1);
         try {
-          o.rollbackTarget = first;
-          // the rollback passes through every epoch it undoes: what any of them changed
-          o.touched.addAll(changedPaths(TreeSnapshot.of(realRoot), o.line.get(current)));
-          TreeSnapshot previous = null;
-          for (Map.Entry<Long, TreeSnapshot> e : o.line.entrySet()) {
-            if (previous != null && e.getKey() > first) {
-              o.touched.addAll(changedPaths(previous, e.getValue()));
-            }
-            previous = e.getValue();
+          o.rollbackTarget = target;
+          // the restore passes through every epoch it undoes or redoes: what any of them changed
+          o.touched.addAll(changedPaths(TreeSnapshot.of(realRoot), o.committed.get(current)));
+          for (long e : o.path(current, target)) {
+            o.touched.addAll(changedPaths(o.committed.get(o.parents.get(e)), o.committed.get(e)));
           }
           o.inside = "rollback";
-          cp.rollback(first);
+          cp.rollback(target);
           o.touched.clear();
-          dropAfter(o, first);
-          current = first;
-          o.current = first;
+          current = target;
+          o.current = target;
           o.inside = null;
         } catch (IOException e) {
-          o.failures.add("rollback: " + e);
+          o.failures.add(action + ": " + e);
           o.acceptable.add(current);
-          o.acceptable.add(first);
+          o.acceptable.add(target);
           return o;
         }
       } else if (action.equals("reopen")) {
@@ -340,9 +370,5 @@ final class FaultWorkload {
     changed.addAll(b.entries().keySet());
     changed.removeIf(path -> java.util.Objects.equals(a.get(path), b.get(path)));
     return changed;
-  }
-
-  private static void dropAfter(Outcome o, long epoch) {
-    o.line.keySet().removeIf(id -> id > epoch);
   }
 }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.metamori.Checkpointer;
 import dev.metamori.Durability;
-import dev.metamori.Epoch;
+import dev.metamori.testing.EpochTree;
 import dev.metamori.testing.FaultyFileSystem;
 import dev.metamori.testing.FaultyFileSystem.Fault;
 import dev.metamori.testing.TreeSnapshot;
@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -126,7 +127,9 @@ class IoFaultTest {
 
   /**
    * Reopens the store with the default file system and checks the trees are exactly at an
-   * acceptable committed epoch, every committed epoch is listed, and rollback to each is exact.
+   * acceptable committed epoch, every committed epoch is listed with its parent, and restoring
+   * each one, in id order and then back in reverse (so undo, redo and moves across branches),
+   * is exact.
    */
   static void checkRecovered(Path store, Path root, FaultWorkload.Outcome o, String context) throws IOException {
     try (Checkpointer cp = Checkpointer.builder(store).track(root).open()) {
@@ -134,18 +137,26 @@ class IoFaultTest {
       if (!o.acceptable.contains(current)) {
         fail(context + ": reopened at epoch " + current + ", expected one of " + o.acceptable);
       }
-      Map<Long, TreeSnapshot> line = new LinkedHashMap<>(o.line);
+      Map<Long, TreeSnapshot> committed = new LinkedHashMap<>(o.committed);
+      Map<Long, Long> parents = new LinkedHashMap<>(o.parents);
       if (o.maybe != null && current == o.maybe) {
-        line.put(o.maybe, o.maybeTree);
+        committed.put(o.maybe, o.maybeTree);
+        parents.put(o.maybe, o.maybeParent);
       }
-      line.keySet().removeIf(id -> id > current);
-      List<Long> listed = cp.epochs().stream().map(Epoch::id).collect(Collectors.toList());
-      assertEquals(new ArrayList<>(line.keySet()), listed, context + ": committed epochs listed");
-      assertSame(line.get(current), root, context + ": tree after recovery at epoch " + current);
-      List<Long> ids = new ArrayList<>(line.keySet());
-      for (int i = ids.size() - 2; i >= 0; i--) {
-        cp.rollback(ids.get(i));
-        assertSame(line.get(ids.get(i)), root, context + ": tree after rollback to " + ids.get(i));
+      String listed = EpochTree.differences(cp.epochs(), parents);
+      if (listed != null) {
+        fail(context + ": every committed epoch stays listed, with its parent: " + listed);
+      }
+      assertSame(committed.get(current), root, context + ": tree after recovery at epoch " + current);
+      List<Long> ids = new ArrayList<>(committed.keySet());
+      List<Long> order = new ArrayList<>(ids);
+      Collections.reverse(ids);
+      order.addAll(ids);
+      long at = current;
+      for (long id : order) {
+        cp.rollback(id);
+        assertSame(committed.get(id), root, context + ": tree after restore from " + at + " to " + id);
+        at = id;
       }
       assertTrue(cp.verify().isEmpty(), context + ": verify");
     }

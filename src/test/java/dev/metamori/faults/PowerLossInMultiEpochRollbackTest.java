@@ -25,12 +25,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * A rollback across two committed epochs: a power loss while the older one is undone, after the
- * newer one left the index, may lose the deletion of the newer one's segment while keeping the
- * undo progress written since (which names the older segment). Recovery then finds a segment
- * that neither the index lists nor the progress names. The store must reopen at the rollback's
- * target, with the trees exactly there in {@code SYSTEM} ({@code PROCESS} forces no undo step, so
- * the file the rollback was restoring may be left part way).
+ * A rollback across two committed epochs: a power loss while they are undone (each one's redo
+ * saved first) leaves a state recovery must finish. The store must reopen at the rollback's
+ * target with every epoch still listed, with the trees exactly there in {@code SYSTEM} ({@code
+ * PROCESS} forces no undo step, so the file the rollback was restoring may be left part way),
+ * and, in {@code SYSTEM}, restoring forward to each undone epoch must redo it exactly.
  */
 class PowerLossInMultiEpochRollbackTest {
   @TempDir Path tmp;
@@ -70,14 +69,18 @@ class PowerLossInMultiEpochRollbackTest {
           }
         });
     TreeSnapshot epoch1;
+    TreeSnapshot epoch2;
+    TreeSnapshot epoch3;
     try (Checkpointer cp =
         Checkpointer.builder(faulty.getPath(store.toString())).track(faulty.getPath(root.toString())).durability(durability).open()) {
       Path f = cp.fileSystem().getPath(root.resolve("f").toString());
       epoch1 = TreeSnapshot.of(root);
       long e1 = cp.commit();
       overwrite(f, 2);
+      epoch2 = TreeSnapshot.of(root);
       cp.commit();
       overwrite(f, 3);
+      epoch3 = TreeSnapshot.of(root);
       cp.commit();
       rollingBack[0] = true;
       cp.rollback(e1);
@@ -94,9 +97,15 @@ class PowerLossInMultiEpochRollbackTest {
       PowerLossRecorder.copyTree(state.resolve("1"), store, null);
       try (Checkpointer cp = Checkpointer.builder(store).track(root).open()) {
         assertEquals(1, cp.currentEpoch(), contexts.get(i));
-        assertEquals(List.of(0L, 1L), cp.epochs().stream().map(Epoch::id).collect(Collectors.toList()), contexts.get(i));
+        assertEquals(List.of(0L, 1L, 2L, 3L), cp.epochs().stream().map(Epoch::id).collect(Collectors.toList()), contexts.get(i));
         if (durability == Durability.SYSTEM) {
           IoFaultTest.assertSame(epoch1, root, contexts.get(i));
+          cp.restore(3);
+          IoFaultTest.assertSame(epoch3, root, contexts.get(i) + ", then restore forward to 3");
+          cp.restore(2);
+          IoFaultTest.assertSame(epoch2, root, contexts.get(i) + ", then back to 2");
+          cp.restore(1);
+          IoFaultTest.assertSame(epoch1, root, contexts.get(i) + ", then back to 1");
         }
       } catch (IOException | RuntimeException e) {
         failures.add(contexts.get(i) + ": " + e);

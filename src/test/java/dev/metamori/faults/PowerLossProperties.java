@@ -36,7 +36,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * the states a power loss could leave are built (see {@link PowerLossRecorder} for the model),
  * then each is put in place, reopened with the default file system, and checked: the trees are
  * exactly at the last committed epoch (or, inside commit or rollback, at one of the two epochs
- * it goes between), every committed epoch is listed, and rollback to each is exact.
+ * it goes between), every committed epoch is listed, and restoring each (back, forward and
+ * across branches) is exact.
  *
  * <p>{@code -Dmetamori.powerloss.stride=1} makes every changing call a crash point (default:
  * every other one); {@code -Dmetamori.powerloss.examples=N} sets the number of random crash
@@ -150,13 +151,15 @@ class PowerLossProperties {
   /** What recovery may reach if the power fails now. */
   static FaultWorkload.Outcome expectedNow(FaultWorkload.Outcome live) {
     FaultWorkload.Outcome e = new FaultWorkload.Outcome();
-    e.line.putAll(live.line);
+    e.committed.putAll(live.committed);
+    e.parents.putAll(live.parents);
     e.acceptable.add(live.current);
     e.current = live.current;
     e.touched.addAll(live.touched);
     if ("commit".equals(live.inside)) {
       e.maybe = live.maxId + 1;
       e.maybeTree = live.committing;
+      e.maybeParent = live.current;
       e.acceptable.add(e.maybe);
     } else if ("rollback".equals(live.inside)) {
       e.acceptable.add(live.rollbackTarget);
@@ -280,23 +283,17 @@ class PowerLossProperties {
     List<String> failures = new ArrayList<>();
     for (State s : states) {
       putInPlace(s, store, root);
-      long lowest = s.expected.acceptable.iterator().next();
-      List<Long> committed = new ArrayList<>();
-      for (long id : s.expected.line.keySet()) {
-        if (id <= lowest) {
-          committed.add(id);
-        }
-      }
+      List<Long> committed = new ArrayList<>(s.expected.committed.keySet());
       try (Checkpointer cp = Checkpointer.builder(store).track(root).open()) {
         List<Long> listed = cp.epochs().stream().map(Epoch::id).collect(Collectors.toList());
         TreeSnapshot actual = TreeSnapshot.of(root);
-        TreeSnapshot expected = s.expected.line.get(cp.currentEpoch());
+        TreeSnapshot expected = s.expected.committed.get(cp.currentEpoch());
         if (!listed.containsAll(committed)) {
           failures.add(s.context + ": committed epochs " + committed + ", listed " + listed);
         } else if (expected != null && expected.equals(actual)) {
           exact++;
         } else {
-          String wrong = untouchedDifferences(s.expected.line.get(s.expected.current), actual, s.expected);
+          String wrong = untouchedDifferences(s.expected.committed.get(s.expected.current), actual, s.expected);
           if (wrong != null) {
             failures.add(s.context + ": a file no uncommitted operation touched differs: " + wrong);
           }

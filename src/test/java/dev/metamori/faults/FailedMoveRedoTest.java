@@ -1,0 +1,44 @@
+package dev.metamori.faults;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.metamori.Checkpointer;
+import dev.metamori.testing.TreeSnapshot;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A rename that is journaled and then fails (its target directory does not exist) changes
+ * nothing, so undoing it does nothing; restoring forward to its epoch must not perform it
+ * either. Found by {@link IoFaultTest} (a fault on the directory's creation, then the move into
+ * it).
+ */
+class FailedMoveRedoTest {
+  @TempDir Path tmp;
+
+  @Test
+  @Disabled("redo of a Moved record performs a move that never happened: UndoApplier.redo creates the parent and moves")
+  void aMoveThatFailedIsNotRedone() throws Exception {
+    Path root = Files.createDirectories(tmp.resolve("root"));
+    Files.writeString(root.resolve("c.txt"), "c");
+    try (Checkpointer cp = Checkpointer.builder(tmp.resolve("store")).track(root).open()) {
+      FileSystem fs = cp.fileSystem();
+      long first = cp.commit();
+      assertThrows(
+          NoSuchFileException.class,
+          () -> Files.move(fs.getPath(root.resolve("c.txt").toString()), fs.getPath(root.resolve("e/c2.txt").toString())));
+      TreeSnapshot second = TreeSnapshot.of(root);
+      long secondId = cp.commit();
+      cp.rollback(first);
+      cp.restore(secondId);
+      IoFaultTest.assertSame(second, root, "restore forward to the epoch whose move failed");
+      assertEquals("c", Files.readString(root.resolve("c.txt")));
+    }
+  }
+}
