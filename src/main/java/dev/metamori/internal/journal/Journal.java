@@ -1311,7 +1311,7 @@ public final class Journal implements Closeable {
         capture.add(undo, record, seq);
         batch.add(record);
         if (endsBatch(record) || capture.full() || seq == 0) {
-          capture.flush(seq);
+          capture.flush(seq, endsBatch(record));
           undoBatch(segment, batchEnd, batch, undo);
           batch.clear();
           batchEnd = seq;

@@ -107,9 +107,11 @@ final class RedoCapture implements Closeable {
    * Writes the batch and a mark saying every step from {@code seq} up is saved, and makes them
    * durable: the batch's steps may be undone after this returns.
    */
-  void flush(long seq) throws IOException {
-    if (pending.isEmpty() && seq != 0) {
-      // nothing destroyed: capturing these steps again after a crash finds nothing either
+  void flush(long seq, boolean renames) throws IOException {
+    if (pending.isEmpty() && seq != 0 && !renames) {
+      // blocks and attributes only, nothing destroyed: capturing these steps again after a
+      // crash finds nothing either (a rename or deletion's capture depends on whether its undo
+      // already ran, so those are always marked)
       capturedDownTo = seq;
       return;
     }
@@ -128,7 +130,7 @@ final class RedoCapture implements Closeable {
   /** Ends the file with the mark of step 0 if the undo has not written it. */
   void complete() throws IOException {
     if (capturedDownTo != 0) {
-      flush(0);
+      flush(0, false);
     }
   }
 
