@@ -6,67 +6,80 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
 
-/** {@code metamori log}: the epochs, newest first, as a graph like {@code git log --graph}. */
-@Command(name = "log", description = "Lists the epochs, newest first, and marks the current one.")
+/**
+ * {@code metamori log}: every epoch of the tree, newest first, drawn like {@code git log --graph
+ * --all}, with the current epoch's line in the first column.
+ */
+@Command(
+    name = "log",
+    description =
+        "Shows every epoch, newest first, as a tree like git log --graph --all. The current"
+            + " epoch is marked; it and its ancestors are in the first column.")
 final class LogCommand extends StoreCommand {
   static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
 
   @Override
   int run(Checkpointer cp) throws IOException {
-    List<Epoch> epochs = new ArrayList<>(cp.epochs());
-    java.util.Collections.reverse(epochs);
-    long current = cp.currentEpoch();
+    EpochTree tree = new EpochTree(cp.epochs(), cp.currentEpoch());
     if (json()) {
-      JsonWriter w = new JsonWriter(out());
-      w.beginObject().name("store").value(store().toString()).name("current").value(current);
-      w.name("epochs").beginArray();
-      for (Epoch e : epochs) {
-        w.beginObject()
-            .name("id").value(e.id())
-            .name("parent").value(e.parent())
-            .name("committedAt").value(e.committedAt().toString())
-            .name("label").value(e.label())
-            .name("bytesJournaled").value(e.bytesJournaled())
-            .name("blocksJournaled").value(e.blocksJournaled())
-            .name("filesChanged").value(e.filesChanged())
-            .name("current").value(e.id() == current)
-            .endObject();
-      }
-      w.endArray().endObject().end();
+      json(tree);
       return Main.OK;
     }
     PrintWriter out = out();
-    for (int i = 0; i < epochs.size(); i++) {
-      Epoch e = epochs.get(i);
-      out.println(
-          "* epoch " + e.id()
-              + (e.id() == current ? " (current)" : "")
-              + (e.label() == null ? "" : " \"" + e.label() + "\""));
-      out.println(
-          "|   "
-              + (e.parent() < 0 ? "root" : "parent " + e.parent())
-              + ", committed "
-              + TIME.format(e.committedAt()));
-      out.println(
-          "|   "
-              + ByteSize.of(e.bytesJournaled())
-              + " journaled, "
-              + e.filesChanged()
-              + (e.filesChanged() == 1 ? " file" : " files")
-              + " changed, "
-              + e.blocksJournaled()
-              + (e.blocksJournaled() == 1 ? " block" : " blocks")
-              + " saved");
-      if (i + 1 < epochs.size()) {
-        out.println("|");
-      }
+    for (String line : TreeGraph.draw(tree, e -> text(tree, e))) {
+      out.println(line);
     }
     out.flush();
     return Main.OK;
+  }
+
+  /** What log says of epoch {@code e}: a title line, then its details. */
+  private static List<String> text(EpochTree tree, Epoch e) {
+    String title =
+        "epoch " + e.id()
+            + (e.id() == tree.current() ? " (current)" : "")
+            + (e.label() == null ? "" : " \"" + e.label() + "\"");
+    String origin =
+        (e.parent() < 0 ? "root" : "parent " + e.parent())
+            + ", committed " + TIME.format(e.committedAt());
+    String cost =
+        ByteSize.of(e.bytesJournaled()) + " journaled, "
+            + count(e.filesChanged(), "file") + " changed, "
+            + count(e.blocksJournaled(), "block") + " saved";
+    return List.of(title, origin, cost);
+  }
+
+  private static String count(long n, String noun) {
+    return n + " " + noun + (n == 1 ? "" : "s");
+  }
+
+  private void json(EpochTree tree) {
+    JsonWriter w = new JsonWriter(out());
+    w.beginObject()
+        .name("store").value(store().toString())
+        .name("current").value(tree.current())
+        .name("epochs").beginArray();
+    for (Epoch e : tree.newestFirst()) {
+      w.beginObject()
+          .name("id").value(e.id())
+          .name("parent").value(e.parent())
+          .name("committedAt").value(e.committedAt().toString())
+          .name("label").value(e.label())
+          .name("bytesJournaled").value(e.bytesJournaled())
+          .name("blocksJournaled").value(e.blocksJournaled())
+          .name("filesChanged").value(e.filesChanged())
+          .name("current").value(e.id() == tree.current())
+          .name("onCurrentLine").value(tree.onCurrentLine(e.id()))
+          .name("children").beginArray();
+      for (long child : tree.children(e.id())) {
+        w.value(child);
+      }
+      w.endArray().endObject();
+    }
+    w.endArray().endObject().end();
   }
 }

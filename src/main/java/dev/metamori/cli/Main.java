@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 /**
  * The {@code metamori} command: looks at and restores a store on disk.
  *
- * <pre>{@code java -jar metamori-cli.jar --store DIR log|verify|stats|restore EPOCH [--json]}</pre>
+ * <pre>{@code java -jar metamori-cli.jar --store DIR log|verify|stats|diff FROM TO|restore EPOCH [--json]}</pre>
  *
  * <p>Exit codes: {@value #OK} ok, {@value #DAMAGE} damage found, {@value #USAGE} usage error,
  * {@value #LOCKED} store held by a live process, {@value #NO_SUCH_EPOCH} no such epoch,
@@ -51,7 +51,7 @@ public final class Main implements Callable<Integer> {
   public static final int USAGE = 2;
   /** Exit code: another process (or Checkpointer) has the store open. */
   public static final int LOCKED = 3;
-  /** Exit code: the epoch asked for is not in the store, or not a valid target. */
+  /** Exit code: no epoch in the store has the id or label asked for. */
   public static final int NO_SUCH_EPOCH = 4;
   /** Exit code: any other error; the message is on stderr. */
   public static final int ERROR = 5;

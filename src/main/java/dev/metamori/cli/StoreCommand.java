@@ -95,7 +95,10 @@ abstract class StoreCommand implements Callable<Integer> {
     return file.toString();
   }
 
-  /** The epoch {@code target} names: digits are an id, anything else a label. */
+  /**
+   * The epoch {@code target} names, on any branch: digits are an id, anything else a label (the
+   * newest epoch with it).
+   */
   static Epoch resolve(Checkpointer cp, String target) throws IOException {
     if (target.matches("[0-9]+")) {
       long id;
@@ -109,11 +112,7 @@ abstract class StoreCommand implements Callable<Integer> {
           return e;
         }
       }
-      throw new NoSuchEpochException(
-          id,
-          id > cp.currentEpoch()
-              ? "the current epoch is " + cp.currentEpoch() + " (see metamori log)"
-              : "it is not in the store (see metamori log)");
+      throw new NoSuchEpochException(id, "it is not in the store (see metamori log)");
     }
     return cp.epoch(target);
   }

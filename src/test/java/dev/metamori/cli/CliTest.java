@@ -1,11 +1,13 @@
 package dev.metamori.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metamori.Checkpointable;
 import dev.metamori.Checkpointer;
+import dev.metamori.Epoch;
 import dev.metamori.MemoryRegion;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,7 +19,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -109,7 +113,78 @@ class CliTest {
     assertEquals("|", lines[3]);
     assertEquals("* epoch 2 \"second\"", lines[4]);
     assertTrue(r.out().indexOf("* epoch 1 \"first\"") > r.out().indexOf("* epoch 2"));
-    assertTrue(r.out().contains("* epoch 0\n|   root, committed "), r.out());
+    assertTrue(r.out().contains("|\n* epoch 1 \"first\"\n|   parent 0, "), r.out());
+    assertTrue(r.out().contains("|\n* epoch 0\n    root, committed "), r.out());
+    assertTrue(r.out().endsWith(" UTC\n    0 B journaled, 0 files changed, 0 blocks saved\n"), r.out());
+  }
+
+  /** The three lines log prints of {@code e} after its graph, with {@code title} first. */
+  private static String[] describe(Epoch e, String title) {
+    return new String[] {
+      title,
+      (e.parent() < 0 ? "root" : "parent " + e.parent()) + ", committed " + LogCommand.TIME.format(e.committedAt()),
+      ByteSize.of(e.bytesJournaled()) + " journaled, " + e.filesChanged()
+          + (e.filesChanged() == 1 ? " file" : " files") + " changed, " + e.blocksJournaled()
+          + (e.blocksJournaled() == 1 ? " block" : " blocks") + " saved"
+    };
+  }
+
+  /** Restores "first" and commits epoch 4 "fork" on it: 2 and 3 become a branch. */
+  private Map<Long, Epoch> fork() throws IOException {
+    assertEquals(0, run("-s", store.toString(), "restore", "first").code());
+    try (Checkpointer cp = Checkpointer.builder(store).open()) {
+      Files.writeString(cp.fileSystem().getPath(data.resolve("a").toString()), "four");
+      assertEquals(4, cp.commit("fork"));
+      Map<Long, Epoch> epochs = new TreeMap<>();
+      for (Epoch e : cp.epochs()) {
+        epochs.put(e.id(), e);
+      }
+      return epochs;
+    }
+  }
+
+  @Test
+  void logDrawsTwoBranchesAsATreeWithTheCurrentLineFirst() throws IOException {
+    Map<Long, Epoch> e = fork();
+    String[] four = describe(e.get(4L), "epoch 4 (current) \"fork\"");
+    String[] three = describe(e.get(3L), "epoch 3");
+    String[] two = describe(e.get(2L), "epoch 2 \"second\"");
+    String[] one = describe(e.get(1L), "epoch 1 \"first\"");
+    String[] zero = describe(e.get(0L), "epoch 0");
+    Run r = run("-s", store.toString(), "log");
+    assertEquals(0, r.code(), r.err());
+    assertEquals(
+        String.join("\n",
+                "* " + four[0], "|   " + four[1], "|   " + four[2],
+                "|",
+                "| * " + three[0], "| |   " + three[1], "| |   " + three[2],
+                "| |",
+                "| * " + two[0], "| |   " + two[1], "| |   " + two[2],
+                "|/",
+                "* " + one[0], "|   " + one[1], "|   " + one[2],
+                "|",
+                "* " + zero[0], "    " + zero[1], "    " + zero[2])
+            + "\n",
+        r.out());
+
+    // back on the other branch: its epochs are now the first column, 4 a branch of 1
+    assertEquals(0, run("-s", store.toString(), "restore", "3").code());
+    Run back = run("-s", store.toString(), "log");
+    four = describe(e.get(4L), "epoch 4 \"fork\"");
+    three = describe(e.get(3L), "epoch 3 (current)");
+    assertEquals(
+        String.join("\n",
+                "  * " + four[0], "  |   " + four[1], "  |   " + four[2],
+                "  |",
+                "* | " + three[0], "| |   " + three[1], "| |   " + three[2],
+                "| |",
+                "* | " + two[0], "| |   " + two[1], "| |   " + two[2],
+                "|/",
+                "* " + one[0], "|   " + one[1], "|   " + one[2],
+                "|",
+                "* " + zero[0], "    " + zero[1], "    " + zero[2])
+            + "\n",
+        back.out());
   }
 
   @Test
@@ -126,11 +201,22 @@ class CliTest {
     String json = r.out();
     assertTrue(json.startsWith("{\"store\":\"" + store + "\",\"current\":3,\"epochs\":[{\"id\":3,\"parent\":2,\"committedAt\":\""), json);
     assertTrue(json.contains(",\"label\":null,\"bytesJournaled\":"), json);
-    assertTrue(json.contains("\"filesChanged\":1,\"current\":true}"), json);
+    assertTrue(json.contains("\"filesChanged\":1,\"current\":true,\"onCurrentLine\":true,\"children\":[]}"), json);
     assertTrue(json.contains("{\"id\":1,\"parent\":0,"), json);
     assertTrue(json.contains("\"label\":\"first\""), json);
-    assertTrue(json.endsWith("\"current\":false}]}\n"), json);
+    assertTrue(json.endsWith("\"current\":false,\"onCurrentLine\":true,\"children\":[1]}]}\n"), json);
     assertEquals(4, json.split("\"id\":").length - 1);
+  }
+
+  @Test
+  void logJsonTellsTheChildrenAndTheCurrentLine() throws IOException {
+    fork();
+    assertEquals(0, run("-s", store.toString(), "restore", "second").code());
+    String json = run("-s", store.toString(), "log", "--json").out();
+    assertTrue(json.startsWith("{\"store\":\"" + store + "\",\"current\":2,\"epochs\":[{\"id\":4,\"parent\":1,"), json);
+    assertTrue(json.contains("\"current\":false,\"onCurrentLine\":false,\"children\":[]},{\"id\":3,\"parent\":2,"), json);
+    assertTrue(json.contains("\"current\":true,\"onCurrentLine\":true,\"children\":[3]},{\"id\":1,\"parent\":0,"), json);
+    assertTrue(json.contains("\"current\":false,\"onCurrentLine\":true,\"children\":[2,4]},{\"id\":0,"), json);
   }
 
   @Test
@@ -205,19 +291,62 @@ class CliTest {
   }
 
   @Test
-  void restoreByLabelPutsTheFilesBackAndDropsNewerEpochs() throws IOException {
+  void restoreByLabelPutsTheFilesBackAndKeepsNewerEpochs() throws IOException {
     Run r = run("-s", store.toString(), "restore", "first");
-    assertEquals(new Run(0, "restored epoch 1 \"first\" (was at epoch 3; 2 epochs undone)\n", ""), r);
+    assertEquals(new Run(0, "restored epoch 1 \"first\" (was at epoch 3; 2 epochs undone, 0 redone)\n", ""), r);
     assertEquals("one", Files.readString(data.resolve("a")));
     assertEquals(0, Files.readAllBytes(data.resolve("big"))[5000]);
-    assertTrue(run("-s", store.toString(), "log").out().startsWith("* epoch 1 (current) \"first\"\n"));
+    String log = run("-s", store.toString(), "log").out();
+    assertTrue(log.startsWith("  * epoch 3\n"), log);
+    assertTrue(log.contains("\n  * epoch 2 \"second\"\n"), log);
+    assertTrue(log.contains("\n /\n* epoch 1 (current) \"first\"\n"), log);
+  }
+
+  @Test
+  void restoreForwardRedoesTheNewerEpochs() throws IOException {
+    assertEquals(0, run("-s", store.toString(), "restore", "0").code());
+    Run r = run("-s", store.toString(), "restore", "3");
+    assertEquals(new Run(0, "restored epoch 3 (was at epoch 0; 0 epochs undone, 3 redone)\n", ""), r);
+    assertEquals("three", Files.readString(data.resolve("a")));
+    assertEquals(1, Files.readAllBytes(data.resolve("big"))[5000]);
+    try (Checkpointer cp = Checkpointer.builder(store).open()) {
+      assertEquals(7, cp.region("grid", 8192).buffer().getLong(0), "the region as at epoch 3");
+      Blob blob = new Blob();
+      cp.register("model", blob);
+      Blob saved = new Blob();
+      new Random(3).nextBytes(saved.bytes);
+      assertArrayEquals(saved.bytes, blob.bytes, "the object as at epoch 3");
+    }
+  }
+
+  @Test
+  void restoreToAnotherBranchUndoesUpToTheCommonAncestorAndRedoesDown() throws IOException {
+    fork();
+    Run r = run("-s", store.toString(), "restore", "3");
+    assertEquals(new Run(0, "restored epoch 3 (was at epoch 4; 1 epoch undone, 2 redone, via epoch 1)\n", ""), r);
+    assertEquals("three", Files.readString(data.resolve("a")));
+    assertEquals(1, Files.readAllBytes(data.resolve("big"))[5000]);
+    Run j = run("-s", store.toString(), "restore", "fork", "--json");
+    assertEquals(
+        new Run(
+            0,
+            "{\"store\":\"" + store + "\",\"from\":3,\"to\":4,\"label\":\"fork\",\"commonAncestor\":1,"
+                + "\"epochsUndone\":2,\"epochsRedone\":1}\n",
+            ""),
+        j);
+    assertEquals("four", Files.readString(data.resolve("a")));
+    assertEquals(0, Files.readAllBytes(data.resolve("big"))[5000]);
   }
 
   @Test
   void restoreByIdWithJson() throws IOException {
     Run r = run("-s", store.toString(), "restore", "2", "--json");
     assertEquals(
-        new Run(0, "{\"store\":\"" + store + "\",\"from\":3,\"to\":2,\"label\":\"second\",\"epochsUndone\":1}\n", ""),
+        new Run(
+            0,
+            "{\"store\":\"" + store + "\",\"from\":3,\"to\":2,\"label\":\"second\",\"commonAncestor\":2,"
+                + "\"epochsUndone\":1,\"epochsRedone\":0}\n",
+            ""),
         r);
     assertEquals("two", Files.readString(data.resolve("a")));
     try (Checkpointer cp = Checkpointer.builder(store).open()) {
@@ -227,15 +356,16 @@ class CliTest {
   }
 
   @Test
-  void anEpochThatIsNotAValidTargetExitsFour() throws IOException {
+  void onlyAnEpochThatIsNotInTheStoreExitsFour() throws IOException {
     assertEquals(0, run("-s", store.toString(), "restore", "1").code());
-    Run dropped = run("-s", store.toString(), "restore", "3");
-    assertEquals(4, dropped.code());
-    assertEquals("metamori: no such epoch 3: the current epoch is 1 (see metamori log)\n", dropped.err());
-    Run label = run("-s", store.toString(), "restore", "second");
+    Run id = run("-s", store.toString(), "restore", "9");
+    assertEquals(new Run(4, "", "metamori: no such epoch 9: it is not in the store (see metamori log)\n"), id);
+    Run label = run("-s", store.toString(), "restore", "third");
     assertEquals(4, label.code());
-    assertEquals("metamori: no such epoch labelled 'second': no valid epoch has that label (see epochs())\n", label.err());
-    assertEquals("one", Files.readString(data.resolve("a")));
+    assertTrue(label.err().startsWith("metamori: no such epoch labelled 'third': "), label.err());
+    assertEquals("one", Files.readString(data.resolve("a")), "nothing changed");
+    assertEquals(0, run("-s", store.toString(), "restore", "second").code(), "a newer epoch is a target");
+    assertEquals("two", Files.readString(data.resolve("a")));
   }
 
   @Test
