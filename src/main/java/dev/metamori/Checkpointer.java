@@ -162,6 +162,20 @@ public interface Checkpointer extends Closeable {
    */
   java.util.stream.Stream<Change> diff(long from, long to) throws IOException;
 
+  /**
+   * Removes the epochs {@code policy} does not keep (the current epoch is always kept) and
+   * reclaims the space no restore between the remaining epochs needs: branches without a kept
+   * epoch go entirely, and so does everything older than the common ancestor of the kept
+   * epochs (except the region, object and name records the kept epochs still read). An epoch
+   * removed between two kept ones stops being listed or restorable, but its undo and redo stay:
+   * restores pass through it, so it costs what it cost before. Restores of the kept epochs stay
+   * exact. Crash-safe: after a crash the next open finishes the deletions of a prune that took
+   * effect, or the store is as before it.
+   *
+   * @throws IllegalArgumentException if the policy would drop the current epoch's branch
+   */
+  PruneResult prune(RetentionPolicy policy) throws IOException;
+
   /** Adds hooks called around every commit and rollback. */
   void addListener(CheckpointListener listener);
 

@@ -311,6 +311,46 @@ final class EpochTreeModel {
     }
   }
 
+  /**
+   * Prunes: keeps the {@code n} newest epochs, or drops the branch of a picked epoch that is
+   * not on the current epoch's line; afterwards every remaining epoch must restore exactly
+   * (checked as rollbacks go on), and a pruned one must be refused.
+   */
+  record Prune(int n, int pick, boolean drop) implements Op {
+    public void apply(EpochTreeRunner r) throws IOException {
+      java.util.Set<Long> line = new java.util.HashSet<>();
+      for (long e = r.current; e >= 0; e = r.epochs.get(e).parent()) {
+        line.add(e);
+      }
+      List<Long> off = new java.util.ArrayList<>(r.epochs.keySet());
+      off.removeAll(line);
+      dev.metamori.RetentionPolicy policy =
+          drop && !off.isEmpty()
+              ? dev.metamori.RetentionPolicy.keepAll().dropBranch(off.get(pick % off.size()))
+              : dev.metamori.RetentionPolicy.keepLast(n);
+      java.util.Set<Long> keep = new java.util.HashSet<>(policy.kept(r.cp.epochs()));
+      keep.add(r.current);
+      List<Long> gone = new java.util.ArrayList<>(r.epochs.keySet());
+      gone.removeAll(keep);
+      r.note(" -> prune(" + policy + ") from epoch " + r.current + " removes " + gone);
+      dev.metamori.PruneResult result = r.cp.prune(policy);
+      if (!result.removedEpochs().equals(gone)) {
+        throw new AssertionError("prune removed " + result.removedEpochs() + ", expected " + gone);
+      }
+      r.forget(gone);
+      for (long g : gone) {
+        try {
+          r.cp.rollback(g);
+          throw new AssertionError("rollback(" + g + ") to a pruned epoch did not throw");
+        } catch (dev.metamori.NoSuchEpochException expected) {
+          // as documented; nothing changed
+        }
+      }
+      r.checkFiles("after the prune");
+      r.checkEpochs("after the prune");
+    }
+  }
+
   /** Closes the store and opens it in a new checkpointer. */
   record Reopen() implements Op {
     public void apply(EpochTreeRunner r) throws IOException {

@@ -103,8 +103,10 @@ class EpochTreeProperties {
       return new EpochTreeModel.Commit(false);
     } else if (dice < 86) {
       return new EpochTreeModel.Commit(true);
-    } else if (dice < 96) {
+    } else if (dice < 94) {
       return new EpochTreeModel.Rollback(r.nextInt(1000));
+    } else if (dice < 96) {
+      return new EpochTreeModel.Prune(1 + r.nextInt(5), r.nextInt(1000), r.nextBoolean());
     } else {
       return new EpochTreeModel.Reopen();
     }

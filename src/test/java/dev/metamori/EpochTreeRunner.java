@@ -152,12 +152,20 @@ final class EpochTreeRunner {
   }
 
   /**
-   * Removes epochs from the model: the hook for {@code prune(RetentionPolicy)}, which will
-   * remove the epochs its policy names (rollback targets are drawn from the model, so removed epochs are never
-   * picked; a check that a removed epoch is refused belongs here too).
+   * Removes epochs from the model, as {@code prune(RetentionPolicy)} does: each remaining
+   * epoch's parent becomes its nearest remaining ancestor ({@code -1} for the oldest).
    */
   void forget(Collection<Long> ids) {
+    java.util.Map<Long, Committed> before = new java.util.HashMap<>(epochs);
     epochs.keySet().removeAll(ids);
+    for (java.util.Map.Entry<Long, Committed> e : epochs.entrySet()) {
+      long p = e.getValue().parent();
+      while (p >= 0 && !epochs.containsKey(p)) {
+        p = before.get(p).parent();
+      }
+      Committed c = e.getValue();
+      e.setValue(new Committed(p, c.files(), c.region(), c.object(), c.tree()));
+    }
   }
 
   /** Compares the tree with the model (times aside) and returns the tree as read. */
@@ -201,18 +209,30 @@ final class EpochTreeRunner {
     if (cp.currentEpoch() != current) {
       diff.add("currentEpoch() " + cp.currentEpoch() + ", expected " + current);
     }
+    diff.addAll(epochDifferences());
+    if (!diff.isEmpty()) {
+      throw new AssertionError(when + ":\n  " + String.join("\n  ", diff) + "\n  " + whichEpoch(r));
+    }
+  }
+
+  /** Compares {@code epochs()} (ids and parents) with the model. */
+  void checkEpochs(String when) throws IOException {
+    List<String> diff = epochDifferences();
+    if (!diff.isEmpty()) {
+      throw new AssertionError(when + ":\n  " + String.join("\n  ", diff));
+    }
+  }
+
+  private List<String> epochDifferences() throws IOException {
     List<String> listed = new ArrayList<>();
     for (Epoch e : cp.epochs()) {
       listed.add(e.id() + "<-" + e.parent());
     }
     List<String> expected = new ArrayList<>();
     epochs.forEach((id, c) -> expected.add(id + "<-" + c.parent()));
-    if (!listed.equals(expected)) {
-      diff.add("epochs() (id<-parent) " + listed + ", expected " + expected);
-    }
-    if (!diff.isEmpty()) {
-      throw new AssertionError(when + ":\n  " + String.join("\n  ", diff) + "\n  " + whichEpoch(r));
-    }
+    return listed.equals(expected)
+        ? List.of()
+        : List.of("epochs() (id<-parent) " + listed + ", expected " + expected);
   }
 
   /** Which committed epochs each part of the state matches: tells a wrong or mixed epoch at a glance. */

@@ -390,6 +390,32 @@ public final class LocalCheckpointer implements Checkpointer {
   }
 
   @Override
+  public synchronized dev.metamori.PruneResult prune(dev.metamori.RetentionPolicy policy)
+      throws IOException {
+    java.util.Objects.requireNonNull(policy, "policy");
+    checkUsable();
+    awaitInflight();
+    List<Epoch> epochs = epochs();
+    java.util.Set<Long> keep = new java.util.HashSet<>(policy.kept(epochs));
+    long current = journal.currentEpoch();
+    if (policy.dropped(epochs).contains(current)) {
+      throw new IllegalArgumentException(
+          "the current epoch " + current + " is on a branch that " + policy
+              + " drops: restore an epoch outside it first");
+    }
+    keep.add(current); // whatever the policy says
+    long before = StatsCollector.bytesUnder(journal.store());
+    List<Long> removed;
+    try {
+      removed = tracker.prune(keep);
+    } catch (IOException e) {
+      failure = e; // the index may be closed for its compaction: only a reopen knows
+      throw e;
+    }
+    return new dev.metamori.PruneResult(removed, before, StatsCollector.bytesUnder(journal.store()));
+  }
+
+  @Override
   public synchronized StoreStats stats() throws IOException {
     checkUsable();
     awaitInflight();

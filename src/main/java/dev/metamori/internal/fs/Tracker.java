@@ -251,6 +251,21 @@ public final class Tracker {
     }
   }
 
+  /**
+   * Prunes the journal (see {@link Journal#prune}); commits and rollbacks wait, writes go on:
+   * a prune never touches the working epoch or the files.
+   */
+  public List<Long> prune(java.util.Set<Long> keep) throws IOException {
+    Lock lock = epochLock.readLock();
+    lock.lock();
+    try {
+      checkOpen();
+      return journal.prune(keep);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Scrubs the journal; commits and rollbacks wait, writes go on. */
   public List<dev.metamori.CorruptStoreException> verify() throws IOException {
     Lock lock = epochLock.readLock();

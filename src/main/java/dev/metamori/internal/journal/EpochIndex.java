@@ -54,6 +54,9 @@ interface EpochIndex extends Closeable {
 
   void removeMeta(String key);
 
+  /** The keys of {@code meta} that start with {@code prefix}, in order. */
+  List<String> metaKeys(String prefix) throws CorruptStoreException;
+
   /**
    * Puts record entries of an epoch that is not in the index yet, committing (without
    * forcing) every few thousand puts so that memory stays bounded.

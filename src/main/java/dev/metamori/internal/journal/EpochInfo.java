@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
  *
  * @param segmentNonce nonce of the epoch's segment, or 0 if the epoch changed nothing
  * @param label the label given at commit, or null
+ * @param flags {@link #HIDDEN}, {@link #ARCHIVE}
  */
 public record EpochInfo(
     long id,
@@ -17,24 +18,52 @@ public record EpochInfo(
     long blocks,
     long files,
     long segmentNonce,
-    String label) {
+    String label,
+    long flags) {
+
+  /**
+   * Pruned away: no longer listed or restorable, but still a node of the tree, kept because a
+   * restore between two listed epochs passes through it (its undo and redo are needed).
+   */
+  public static final long HIDDEN = 1;
+
+  /**
+   * Hidden above every listed epoch: no restore passes through it any more, but its segment
+   * still holds region, object or name records that listed epochs read.
+   */
+  public static final long ARCHIVE = 2;
 
   EpochInfo(long id, long parent, long committedAtMillis, long bytes, long blocks, long files, long segmentNonce) {
-    this(id, parent, committedAtMillis, bytes, blocks, files, segmentNonce, null);
+    this(id, parent, committedAtMillis, bytes, blocks, files, segmentNonce, null, 0);
   }
 
-  /** 56 bytes of fixed fields, then, for a labelled epoch, the label's length and UTF-8 bytes. */
+  EpochInfo(
+      long id, long parent, long committedAtMillis, long bytes, long blocks, long files, long segmentNonce, String label) {
+    this(id, parent, committedAtMillis, bytes, blocks, files, segmentNonce, label, 0);
+  }
+
+  /** Whether the epoch is listed and restorable (not pruned). */
+  public boolean visible() {
+    return (flags & HIDDEN) == 0;
+  }
+
+  EpochInfo withParentAndFlags(long newParent, long newFlags) {
+    return new EpochInfo(id, newParent, committedAtMillis, bytes, blocks, files, segmentNonce, label, newFlags);
+  }
+
+  /** 64 bytes of fixed fields, then, for a labelled epoch, the label's length and UTF-8 bytes. */
   byte[] encode() {
     byte[] text = label == null ? new byte[0] : label.getBytes(StandardCharsets.UTF_8);
     ByteBuffer b =
-        ByteBuffer.allocate(56 + (label == null ? 0 : 4 + text.length))
+        ByteBuffer.allocate(64 + (label == null ? 0 : 4 + text.length))
             .putLong(id)
             .putLong(parent)
             .putLong(committedAtMillis)
             .putLong(bytes)
             .putLong(blocks)
             .putLong(files)
-            .putLong(segmentNonce);
+            .putLong(segmentNonce)
+            .putLong(flags);
     if (label != null) {
       b.putInt(text.length).put(text);
     }
@@ -42,7 +71,7 @@ public record EpochInfo(
   }
 
   static EpochInfo decode(byte[] bytes) {
-    if (bytes.length != 56 && bytes.length < 60) {
+    if (bytes.length != 64 && bytes.length < 68) {
       throw new IllegalArgumentException("an epoch entry of " + bytes.length + " bytes");
     }
     ByteBuffer b = ByteBuffer.wrap(bytes);
@@ -53,14 +82,15 @@ public record EpochInfo(
     long blocks = b.getLong();
     long files = b.getLong();
     long nonce = b.getLong();
+    long flags = b.getLong();
     String label = null;
     if (b.hasRemaining()) {
       int n = b.getInt();
       if (n != b.remaining()) {
         throw new IllegalArgumentException("an epoch label of " + n + " bytes in " + b.remaining());
       }
-      label = new String(bytes, 60, n, StandardCharsets.UTF_8);
+      label = new String(bytes, 68, n, StandardCharsets.UTF_8);
     }
-    return new EpochInfo(id, parent, at, size, blocks, files, nonce, label);
+    return new EpochInfo(id, parent, at, size, blocks, files, nonce, label, flags);
   }
 }

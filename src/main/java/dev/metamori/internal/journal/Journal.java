@@ -52,12 +52,17 @@ public final class Journal implements Closeable {
   private static final String META_NEXT = "next";
   private static final String META_ROLLBACK_TARGET = "rollbackTarget";
   private static final String META_NEXT_ITEM = "nextItem";
+  /** The root of the tree: epoch 0 until a prune removes it. */
+  static final String META_ROOT = "root";
+  /** Prefix of the keys naming epochs whose files a prune still has to delete. */
+  static final String META_PRUNED = "pruned/";
 
   private final Path store;
   private final Path segments;
   private final Path trash;
   private final FileChannel lockChannel;
-  private final EpochIndex index;
+  /** Replaced by a compacted copy after a prune; otherwise fixed. */
+  private volatile EpochIndex index;
   private final UndoProgress progress;
   private final int blockSize;
   private final Durability durability;
@@ -138,6 +143,7 @@ public final class Journal implements Closeable {
     EpochIndex index = null;
     UndoProgress progress = null;
     try {
+      Files.deleteIfExists(store.resolve("index.mv.new")); // a prune's copy a crash left behind
       index = new MvStoreIndex(store.resolve("index.mv"));
       long format = index.meta(META_FORMAT, -1);
       if (format == -1) {
@@ -174,6 +180,7 @@ public final class Journal implements Closeable {
       progress = new UndoProgress(store.resolve("undo.progress"));
       Journal journal = new Journal(store, lock, index, progress, blockSize, durability);
       journal.checkCurrent();
+      Pruner.finishDeletions(journal);
       return journal;
     } catch (IOException | RuntimeException e) {
       closeQuietly(progress, e);
@@ -330,6 +337,7 @@ public final class Journal implements Closeable {
    */
   public List<Long> line(long id) throws CorruptStoreException {
     List<Long> line = new ArrayList<>();
+    long root = index.meta(META_ROOT, 0);
     for (EpochInfo e = index.epoch(id); ; e = index.epoch(e.parent())) {
       if (e == null) {
         throw new CorruptStoreException(
@@ -339,7 +347,7 @@ public final class Journal implements Closeable {
             "the line of epochs from epoch " + id + " to epoch 0 is broken");
       }
       line.add(e.id());
-      if (e.id() == 0) {
+      if (e.id() == root) {
         return line;
       }
       if (e.parent() >= e.id() || e.parent() < 0) {
@@ -374,14 +382,36 @@ public final class Journal implements Closeable {
 
   /** Committed epochs on the current line, oldest first. */
   public List<EpochInfo> epochs() throws CorruptStoreException {
+    List<EpochInfo> all = allEpochs();
+    java.util.Map<Long, EpochInfo> byId = new java.util.HashMap<>();
+    for (EpochInfo e : all) {
+      byId.put(e.id(), e);
+    }
+    List<EpochInfo> visible = new ArrayList<>();
+    for (EpochInfo e : all) {
+      if (e.visible()) {
+        // a pruned epoch between two listed ones is skipped: the parent is the nearest listed
+        EpochInfo p = byId.get(e.parent());
+        while (p != null && !p.visible()) {
+          p = byId.get(p.parent());
+        }
+        visible.add(e.withParentAndFlags(p == null ? -1 : p.id(), e.flags()));
+      }
+    }
+    return visible;
+  }
+
+  /** Every node of the tree, pruned ones (hidden, archive) too, by id. */
+  List<EpochInfo> allEpochs() throws CorruptStoreException {
     List<EpochInfo> all = index.epochs();
     all.sort(Comparator.comparingLong(EpochInfo::id));
     return all;
   }
 
-  /** The committed epoch {@code id}, or null. */
+  /** The committed, listed (not pruned) epoch {@code id}, or null. */
   public EpochInfo epoch(long id) throws CorruptStoreException {
-    return index.epoch(id);
+    EpochInfo e = index.epoch(id);
+    return e == null || !e.visible() ? null : e;
   }
 
   /**
@@ -865,9 +895,12 @@ public final class Journal implements Closeable {
       throw new NoSuchEpochException(target, "epoch ids are never negative");
     }
     line(current);
-    if (index.epoch(target) == null) {
+    EpochInfo t = index.epoch(target);
+    if (t == null || !t.visible()) {
       throw new NoSuchEpochException(
-          target, "it is not in the store (valid targets: the epochs listed by epochs())");
+          target,
+          (t == null ? "it is not in the store" : "it was pruned")
+              + " (valid targets: the epochs listed by epochs())");
     }
     line(target);
   }
@@ -1373,14 +1406,14 @@ public final class Journal implements Closeable {
     return found;
   }
 
-  private void deleteTrash(long epoch) throws IOException {
+  void deleteTrash(long epoch) throws IOException {
     Path dir = trash.resolve(Long.toString(epoch));
     if (Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       MoreFiles.deleteRecursively(dir, RecursiveDeleteOption.ALLOW_INSECURE);
     }
   }
 
-  private Path segmentFile(long epoch) {
+  Path segmentFile(long epoch) {
     return segments.resolve(String.format("%020d.seg", epoch));
   }
 
@@ -1391,7 +1424,7 @@ public final class Journal implements Closeable {
    */
   public List<CorruptStoreException> verify() throws IOException {
     List<CorruptStoreException> damage = new ArrayList<>();
-    List<EpochInfo> all = epochs();
+    List<EpochInfo> all = allEpochs();
     long total = 0;
     for (EpochInfo epoch : all) {
       total += epoch.bytes();
@@ -1445,6 +1478,40 @@ public final class Journal implements Closeable {
       }
     }
     return damage;
+  }
+
+  EpochIndex index() {
+    return index;
+  }
+
+  /**
+   * Removes the epochs of the store that {@code keep} does not name, and reclaims what no
+   * restore between the remaining ones needs; see {@link Pruner}.
+   *
+   * @return the ids of the epochs no longer listed
+   */
+  public List<Long> prune(Set<Long> keep) throws IOException {
+    List<Long> removed = new Pruner(this).prune(keep);
+    compactIndex();
+    return removed;
+  }
+
+  /**
+   * Rewrites the index into {@code index.mv.new}, forced, and renames it over {@code index.mv}
+   * (then forces the directory): a crash leaves either file whole, and a leftover copy is
+   * deleted on open.
+   */
+  private void compactIndex() throws IOException {
+    if (!(index instanceof MvStoreIndex)) {
+      return;
+    }
+    Path file = store.resolve("index.mv");
+    Path copy = store.resolve("index.mv.new");
+    ((MvStoreIndex) index).copyTo(copy);
+    index.close();
+    Files.move(copy, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    forceDirectory(store);
+    index = new MvStoreIndex(file);
   }
 
   /** Forces a directory's entries to storage, where the platform allows it. */

@@ -445,6 +445,22 @@ final class MvStoreIndex implements EpochIndex {
   }
 
   @Override
+  public List<String> metaKeys(String prefix) throws CorruptStoreException {
+    return read(
+        () -> {
+          List<String> keys = new ArrayList<>();
+          for (java.util.Iterator<String> it = meta.keyIterator(prefix); it.hasNext(); ) {
+            String key = it.next();
+            if (!key.startsWith(prefix)) {
+              break;
+            }
+            keys.add(key);
+          }
+          return keys;
+        });
+  }
+
+  @Override
   public void removeMeta(String key) {
     meta.remove(key);
   }
@@ -458,6 +474,31 @@ final class MvStoreIndex implements EpochIndex {
       }
     } catch (MVStoreException e) {
       throw new IOException("cannot write the index " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Writes a copy of every map into a new index file {@code target} and forces it: the way to
+   * give back the space of removed entries, since this index never reuses chunk space.
+   */
+  void copyTo(Path target) throws IOException {
+    java.nio.file.Files.deleteIfExists(target);
+    MvStoreIndex copy = new MvStoreIndex(target);
+    try {
+      read(
+          () -> {
+            copy.epochs.putAll(epochs);
+            copy.records.putAll(records);
+            copy.blocks.putAll(blocks);
+            copy.meta.putAll(meta);
+            copy.versions.putAll(versions);
+            copy.names.putAll(names);
+            copy.roots.putAll(roots);
+            return null;
+          });
+      copy.commit(true);
+    } finally {
+      copy.close();
     }
   }
 

@@ -1,0 +1,187 @@
+package dev.metamori.internal.journal;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Removes epochs from the tree. The epochs to keep (and the current one) span a subtree whose
+ * root is their common ancestor; a restore between two of them never leaves it. So:
+ *
+ * <ul>
+ *   <li>an epoch inside the subtree that is not kept is <em>hidden</em>: no longer listed or
+ *       restorable, but its undo and redo stay, because restores pass through it (its undo in
+ *       effect folds into its neighbours');
+ *   <li>an epoch above the subtree's root is never passed through again: its segment is deleted,
+ *       unless it holds region, object or name records that epochs below still read (the newest
+ *       version of a page may be far up), in which case it stays as an <em>archive</em>;
+ *   <li>every other epoch (branches without a kept epoch) is deleted with its segment, redo
+ *       file and trash.
+ * </ul>
+ *
+ * <p>Crash safety: the index commit that changes the tree names the epochs to delete with
+ * tombstones ({@code pruned/<id>} in {@code meta}); their files and index entries are removed
+ * after it, and again on the next open if a crash intervened. Until the commit nothing has
+ * changed; after it, only deletions of what no epoch needs remain.
+ */
+final class Pruner {
+  private final Journal journal;
+  private final EpochIndex index;
+
+  Pruner(Journal journal) {
+    this.journal = journal;
+    this.index = journal.index();
+  }
+
+  List<Long> prune(Set<Long> requested) throws IOException {
+    Map<Long, EpochInfo> all = new HashMap<>();
+    for (EpochInfo e : journal.allEpochs()) {
+      all.put(e.id(), e);
+    }
+    long current = journal.currentEpoch();
+    Set<Long> keep = new HashSet<>();
+    for (long id : requested) {
+      EpochInfo e = all.get(id);
+      if (e != null && e.visible()) {
+        keep.add(id);
+      }
+    }
+    keep.add(current);
+    long root = commonAncestor(keep);
+    Set<Long> needed = new HashSet<>();
+    for (long k : keep) {
+      for (long e : journal.line(k)) {
+        if (!needed.add(e) || e == root) {
+          break;
+        }
+      }
+    }
+    List<Long> chain = new ArrayList<>(journal.line(root));
+    chain.remove(0); // the root itself; the rest runs up to the old root
+    List<Long> archives = new ArrayList<>();
+    List<Long> deleted = new ArrayList<>();
+    for (long a : chain) {
+      if ((all.get(a).flags() & EpochInfo.ARCHIVE) != 0 || holdsState(all.get(a))) {
+        archives.add(a);
+      } else {
+        deleted.add(a);
+      }
+    }
+    Set<Long> above = new HashSet<>(chain);
+    List<Long> removed = new ArrayList<>();
+    for (EpochInfo e : all.values()) {
+      if (e.visible() && !keep.contains(e.id())) {
+        removed.add(e.id());
+      }
+      if (!needed.contains(e.id()) && !above.contains(e.id())) {
+        deleted.add(e.id());
+      }
+    }
+    removed.sort(null);
+    if (removed.isEmpty() && deleted.isEmpty()) {
+      return removed;
+    }
+    for (long id : deleted) {
+      index.putMeta(Journal.META_PRUNED + String.format("%020d", id), 1);
+      index.removeEpoch(id);
+    }
+    Map<Long, Long> flags = new HashMap<>();
+    for (long id : needed) {
+      EpochInfo e = all.get(id);
+      flags.put(id, keep.contains(id) ? e.flags() : e.flags() | EpochInfo.HIDDEN);
+    }
+    for (long a : archives) {
+      flags.put(a, EpochInfo.HIDDEN | EpochInfo.ARCHIVE);
+    }
+    // the archives stay a line above the root: each one's parent is the next one up
+    Map<Long, Long> parents = new HashMap<>();
+    long child = root;
+    for (long a : archives) {
+      parents.put(child, a);
+      child = a;
+    }
+    parents.put(child, -1L);
+    for (Map.Entry<Long, Long> f : flags.entrySet()) {
+      EpochInfo e = all.get(f.getKey());
+      long parent = parents.getOrDefault(e.id(), e.parent());
+      if (parent != e.parent() || f.getValue() != e.flags()) {
+        index.putEpoch(e.withParentAndFlags(parent, f.getValue()));
+      }
+    }
+    index.putMeta(Journal.META_ROOT, child);
+    index.commit(journal.forcing());
+    finishDeletions(journal);
+    return removed;
+  }
+
+  private long commonAncestor(Set<Long> epochs) throws IOException {
+    List<Long> common = null;
+    for (long e : epochs) {
+      List<Long> line = journal.line(e);
+      if (common == null) {
+        common = line;
+      } else {
+        Set<Long> set = new HashSet<>(line);
+        common = common.subList(indexOfFirstIn(common, set), common.size());
+      }
+    }
+    return common.get(0);
+  }
+
+  private static int indexOfFirstIn(List<Long> line, Set<Long> set) {
+    for (int i = 0; i < line.size(); i++) {
+      if (set.contains(line.get(i))) {
+        return i;
+      }
+    }
+    return line.size() - 1;
+  }
+
+  /** Whether the epoch's segment holds state records (names, pages, chunks, manifests). */
+  private boolean holdsState(EpochInfo e) throws IOException {
+    if (e.segmentNonce() == 0) {
+      return false;
+    }
+    try (Segment s = Segment.open(journal.segmentFile(e.id()))) {
+      Segment.Scan scan = s.scan();
+      for (int i = 0; i < scan.count(); i++) {
+        byte t = scan.types()[i];
+        if (t == UndoRecord.NAME || t == UndoRecord.PAGE || t == UndoRecord.CHUNK || t == UndoRecord.MANIFEST) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  /**
+   * Deletes the files and index entries of the epochs a committed prune named, and then their
+   * tombstones. Runs after every prune and on open.
+   */
+  static void finishDeletions(Journal journal) throws IOException {
+    EpochIndex index = journal.index();
+    List<String> tombstones = index.metaKeys(Journal.META_PRUNED);
+    if (tombstones.isEmpty()) {
+      return;
+    }
+    for (String key : tombstones) {
+      long id = Long.parseLong(key.substring(Journal.META_PRUNED.length()));
+      index.removeRecords(id);
+      Files.deleteIfExists(journal.segmentFile(id));
+      Files.deleteIfExists(journal.redoFile(id));
+      journal.deleteTrash(id);
+    }
+    if (journal.forcing()) {
+      Journal.forceDirectory(journal.segmentFile(0).getParent());
+    }
+    for (String key : tombstones) {
+      index.removeMeta(key);
+    }
+    index.commit(journal.forcing());
+  }
+}
