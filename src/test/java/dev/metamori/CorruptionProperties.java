@@ -361,7 +361,9 @@ class CorruptionProperties {
     String kindOfFile =
         damage.file.equals("index.mv") || damage.file.equals("undo.progress")
             ? damage.file
-            : damage.file.equals(base.workingSegment) ? "working segment" : "committed segment";
+            : damage.file.equals(base.workingSegment)
+                ? "working segment"
+                : damage.file.endsWith(".redo") ? "redo file" : "committed segment";
     byFile.merge(kindOfFile + " " + damage.kind, 1, Integer::sum);
   }
 
@@ -387,7 +389,7 @@ class CorruptionProperties {
     }
     int mask = 1 + (other % 255);
     int kind = placement % 9;
-    if (file.endsWith(".seg")) {
+    if (segmentLike(file)) {
       byte[] bytes = Files.readAllBytes(path);
       List<Long> starts = frameStarts(bytes);
       int frames = starts.size() - 1;
@@ -439,7 +441,12 @@ class CorruptionProperties {
   }
 
   private static Path pathOf(String file) {
-    return file.endsWith(".seg") ? store.resolve("segments").resolve(file) : store.resolve(file);
+    return segmentLike(file) ? store.resolve("segments").resolve(file) : store.resolve(file);
+  }
+
+  /** Segments and redo files share the header and frame format. */
+  private static boolean segmentLike(String file) {
+    return file.endsWith(".seg") || file.endsWith(".redo");
   }
 
   private static void apply(Damage damage) throws IOException {
@@ -459,7 +466,7 @@ class CorruptionProperties {
         }
       }
       default -> {
-        if (damage.file.endsWith(".seg")) {
+        if (segmentLike(damage.file)) {
           try (FileChannel c = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer header = ByteBuffer.allocate(40);
             c.read(header, 0);
@@ -511,7 +518,9 @@ class CorruptionProperties {
   private static void expectNamed(CheckpointException e, Damage damage, String context, String step) {
     if (damage.kind.equals("version")) {
       String m = String.valueOf(e.getMessage());
-      if (!m.contains("version " + damage.version) || !m.contains("1)")) {
+      // segments and redo files are at version 1, the index at format 2
+      String supported = segmentLike(damage.file) ? "supports 1)" : "(format 2)";
+      if (!m.contains("version " + damage.version) || !m.contains(supported)) {
         throw new AssertionError(context + ": " + step + " refused with a message that does not name both versions: " + m, e);
       }
       return;
@@ -647,7 +656,7 @@ class CorruptionProperties {
   /** Damage in a committed segment must be in what verify() reports. */
   private static void checkVerify(Checkpointer cp, Base base, Damage damage, String context) throws IOException {
     List<CorruptStoreException> found = cp.verify();
-    boolean committedSegment = damage.file.endsWith(".seg") && !damage.file.equals(base.workingSegment);
+    boolean committedSegment = segmentLike(damage.file) && !damage.file.equals(base.workingSegment);
     if (committedSegment) {
       verifyChecked++;
       if (found.stream().noneMatch(e -> names(e, damage))) {

@@ -99,19 +99,28 @@ public final class Journal implements Closeable {
    * (a crash inside a commit), or next to it on the way of a restore in progress (a crash
    * between the index's move and the witness's).
    */
-  private void checkCurrent() throws CorruptStoreException {
+  private void checkCurrent() throws IOException {
     long witness = progress.head();
     if (witness >= 0 && witness != current && index.epoch(witness) != null) {
       EpochInfo c = index.epoch(current);
       EpochInfo w = index.epoch(witness);
       boolean adjacent = c != null && (c.parent() == witness || w.parent() == current);
-      if (!adjacent || index.meta(META_ROLLBACK_TARGET, -1) < 0) {
+      boolean oneWriteApart = index.meta(META_ROLLBACK_TARGET, -1) >= 0 || progress.headMayBeStale();
+      if (!adjacent || !oneWriteApart) {
         throw new CorruptStoreException(
-            store.resolve("index.mv"),
+            progress.headMayBeStale() ? progress.file() : store.resolve("index.mv"),
             -1,
             current,
             "the index says the current epoch is " + current + ", but " + store.resolve("undo.progress")
                 + " recorded epoch " + witness + " last");
+      }
+    }
+    if (witness >= 0 && witness != current) {
+      // accepted as one write apart: bring the witness up to date, or later writes (which
+      // carry it) would make the gap permanent
+      progress.rewitness(current);
+      if (forcing()) {
+        progress.force();
       }
     }
     long newest = -1;
@@ -938,6 +947,18 @@ public final class Journal implements Closeable {
     Way way = way(target);
     for (long id : way.up()) {
       checkSegment(index.epoch(id));
+      if (Files.exists(redoFile(id))) {
+        // its undo appends to it or relies on it: damage must stop the restore here
+        try (Segment redo = Segment.open(redoFile(id))) {
+          if (redo.epoch != id) {
+            throw redo.corrupt(0, "the redo file's header names epoch " + redo.epoch);
+          }
+          Segment.Scan scan = redo.scan();
+          for (int i = 0; i < scan.count(); i++) {
+            redo.read(scan.offsets()[i], i);
+          }
+        }
+      }
     }
     for (long id : way.down()) {
       EpochInfo e = index.epoch(id);
@@ -1467,6 +1488,22 @@ public final class Journal implements Closeable {
       listener.advanced(done, total);
     }
     listener.advanced(total, total);
+    for (EpochInfo epoch : all) {
+      if (Files.exists(redoFile(epoch.id()))) {
+        try (Segment redo = openRedo(epoch)) {
+          Segment.Scan scan = redo.scan();
+          for (int i = 0; i < scan.count(); i++) {
+            try {
+              redo.read(scan.offsets()[i], i);
+            } catch (CorruptStoreException e) {
+              damage.add(e);
+            }
+          }
+        } catch (CorruptStoreException e) {
+          damage.add(e);
+        }
+      }
+    }
     for (Path file : uncommittedSegments()) {
       if (Files.size(file) < Segment.HEADER_SIZE) {
         continue;

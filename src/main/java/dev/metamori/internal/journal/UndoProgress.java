@@ -22,6 +22,8 @@ final class UndoProgress implements Closeable {
   private final FileChannel channel;
   /** The file holds slots but none is valid: how far an undo got cannot be known. */
   private boolean damaged;
+  /** A written slot is not valid (torn by a crash, or damaged): the last write may be lost. */
+  private boolean lastWriteMayBeLost;
   private long generation;
   private long nonce;
   private long nextSeq = -1;
@@ -53,6 +55,17 @@ final class UndoProgress implements Closeable {
         head = b.getLong(24);
       }
     }
+    int valid = 0;
+    for (int slot = 0; slot < 2; slot++) {
+      ByteBuffer b = ByteBuffer.allocate(SLOT);
+      channel.read(b, (long) slot * SLOT);
+      if (b.position() == SLOT
+          && RecordCodec.XXHASH.hash(b.array(), 0, SLOT - 4, RecordCodec.CHECKSUM_SEED) == b.getInt(SLOT - 4)) {
+        valid++;
+      }
+    }
+    // the first write goes to the second slot: a shorter file lost a write (torn or cut)
+    lastWriteMayBeLost = valid < written || (channel.size() > 0 && channel.size() < 2 * SLOT);
     // No valid slot: if only one slot was ever written, that was the first progress write, torn
     // by a crash, after at most one undone step (which redoes safely). Two written slots with
     // no valid one is damage.
@@ -93,9 +106,26 @@ final class UndoProgress implements Closeable {
     write(0, Long.MAX_VALUE, epoch);
   }
 
+  /** Records {@code epoch} as the current epoch, keeping the undo progress as it is. */
+  void rewitness(long epoch) throws IOException {
+    write(nonce, nextSeq, epoch);
+  }
+
   /** The current epoch last recorded by {@link #head}, or -1 if unknown. */
   long head() {
     return damaged ? -1 : head;
+  }
+
+  /**
+   * Whether a slot that was written is not valid, so that {@link #head()} may be one write
+   * behind (a torn last write, or damage to the file).
+   */
+  boolean headMayBeStale() {
+    return lastWriteMayBeLost;
+  }
+
+  Path file() {
+    return file;
   }
 
   private void write(long segmentNonce, long seq, long headEpoch) throws IOException {
