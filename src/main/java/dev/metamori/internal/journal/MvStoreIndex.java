@@ -106,23 +106,40 @@ final class MvStoreIndex implements EpochIndex {
 
   @Override
   public EpochInfo epoch(long id) throws CorruptStoreException {
-    return read(
-        () -> {
-          byte[] bytes = epochs.get(id);
-          return bytes == null ? null : EpochInfo.decode(bytes);
-        });
+    byte[] bytes = read(() -> epochs.get(id));
+    return bytes == null ? null : decodeEpoch(id, bytes);
   }
 
   @Override
   public List<EpochInfo> epochs() throws CorruptStoreException {
-    return read(
+    List<Long> ids = new ArrayList<>();
+    List<byte[]> values = new ArrayList<>();
+    read(
         () -> {
-          List<EpochInfo> all = new ArrayList<>(epochs.size());
-          for (byte[] bytes : epochs.values()) {
-            all.add(EpochInfo.decode(bytes));
+          Cursor<Long, byte[]> cursor = epochs.cursor(null);
+          while (cursor.hasNext()) {
+            ids.add(cursor.next());
+            values.add(cursor.getValue());
           }
-          return all;
+          return null;
         });
+    List<EpochInfo> all = new ArrayList<>(ids.size());
+    for (int i = 0; i < ids.size(); i++) {
+      all.add(decodeEpoch(ids.get(i), values.get(i)));
+    }
+    return all;
+  }
+
+  /**
+   * An epoch's entry, which repeats its key: a flipped id would otherwise name another
+   * epoch's segment, or make a rollback remove another epoch from the index than it undid.
+   */
+  private EpochInfo decodeEpoch(long id, byte[] bytes) throws CorruptStoreException {
+    EpochInfo info = read(() -> EpochInfo.decode(bytes));
+    if (info.id() != id) {
+      throw new CorruptStoreException(file, -1, id, "the entry of epoch " + id + " names epoch " + info.id());
+    }
+    return info;
   }
 
   private interface Read<T> {

@@ -133,6 +133,31 @@ class DamagedStateIndexTest {
     }
   }
 
+  @Test
+  void anEpochEntryNamingAnotherEpochIsReportedAsDamageOfTheIndex() throws IOException {
+    // a flipped id inside epoch 1's entry: r's Name record would be looked for in a segment
+    // of that other id, and its absence blamed on the segments
+    editIndex(
+        mv -> {
+          MVMap<Long, byte[]> epochs =
+              mv.openMap(
+                  "epochs",
+                  new MVMap.Builder<Long, byte[]>()
+                      .keyType(LongDataType.INSTANCE)
+                      .valueType(org.h2.mvstore.type.ByteArrayDataType.INSTANCE));
+          byte[] entry = epochs.get(1L);
+          entry[0] ^= (byte) 0xc1;
+          epochs.put(1L, entry);
+        });
+    CorruptStoreException e;
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      e = assertThrows(CorruptStoreException.class, () -> cp.region("r", SIZE));
+    } catch (CorruptStoreException atOpen) {
+      e = atOpen;
+    }
+    assertEquals("index.mv", e.file().getFileName().toString());
+  }
+
   /**
    * Opens the store, loads r and o, rolls back from epoch 4 to 3 and reopens: at each step
    * the region and object are exactly as at the epoch, or the step is refused naming the
