@@ -69,18 +69,6 @@ interface EpochIndex extends Closeable {
   }
 
   /**
-   * For each page (or manifest part) {@code x} of {@code item}, the newest entry of an epoch
-   * at most {@code atMost}, in ascending {@code x}.
-   */
-  void forEachLatest(long item, long atMost, StateVisitor visitor) throws IOException;
-
-  /** The newest entry of {@code (item, x)} in an epoch at most {@code atMost}, or null. */
-  long[] latest(long item, long x, long atMost) throws CorruptStoreException;
-
-  /** Every state entry of {@code epoch}. */
-  void forEachState(long epoch, StateVisitor visitor) throws IOException;
-
-  /**
    * The volatile item called {@code name}: its id, size, page size and the epoch that named it;
    * or null.
    */
@@ -96,9 +84,15 @@ interface EpochIndex extends Closeable {
   /** Every volatile item's name with {id, size, page size, epoch that named it}. */
   java.util.Map<String, long[]> names() throws CorruptStoreException;
 
-  /** Every entry of {@code item} in an epoch at most {@code atMost}. */
+  /**
+   * Every entry of {@code item} in an epoch at most {@code atMost} (the {@code versions} map),
+   * in the order the map holds them: by page or part, then epoch, unless the map is damaged.
+   */
   void forEachVersion(long item, long atMost, StateVisitor visitor) throws IOException;
 
-  /** How many state entries {@code epoch} has for the item with state key {@code key}. */
-  long countState(long epoch, long key) throws CorruptStoreException;
+  /** The items that have an entry in the {@code versions} map, ascending. */
+  List<Long> versionedItems() throws CorruptStoreException;
+
+  /** Every state entry of {@code item} that {@code epoch} lists (the {@code blocks} map). */
+  void forEachStateOf(long epoch, long item, StateVisitor visitor) throws IOException;
 }

@@ -467,15 +467,23 @@ public final class Journal implements Closeable {
   public long[] name(String name) throws IOException {
     long[] v = index.name(name);
     if (v == null) {
+      checkNoItemUnnamed();
       return null;
     }
-    // checked against the Name record it was made from: a damaged entry must not silently
-    // hand out another item (whose state would then read as empty)
+    try (StateReader reader = stateReader()) {
+      checkName(reader, name, v);
+    }
+    return v;
+  }
+
+  /**
+   * The names entry {@code name → v} against the Name record it was made from: a damaged
+   * entry must not silently hand out another item (whose state would then read as empty).
+   */
+  private void checkName(StateReader reader, String name, long[] v) throws IOException {
     UndoRecord r = null;
     if (v.length == 5 && index.epoch(v[3]) != null) {
-      try (StateReader reader = stateReader()) {
-        r = reader.read(v[3], v[4]);
-      }
+      r = reader.read(v[3], v[4]);
     }
     if (!(r instanceof UndoRecord.Name)
         || !((UndoRecord.Name) r).name().equals(name)
@@ -485,7 +493,38 @@ public final class Journal implements Closeable {
       throw new CorruptStoreException(
           store.resolve("index.mv"), -1, v.length == 5 ? v[3] : -1, "the index entry of " + name + " is damaged");
     }
-    return v;
+  }
+
+  /**
+   * A name the index does not list is taken for a new region or object, which starts empty:
+   * so its absence is checked too. Every item with a version in a committed epoch must be
+   * named by an entry that matches its Name record; an entry lost, or moved to another name,
+   * by a flipped byte (or a map read back at an older version) is reported, not taken for an
+   * empty item. Costs one record read per item the store holds.
+   */
+  private void checkNoItemUnnamed() throws IOException {
+    java.util.Set<Long> named = new java.util.HashSet<>();
+    try (StateReader reader = stateReader()) {
+      for (java.util.Map.Entry<String, long[]> e : index.names().entrySet()) {
+        long[] v = e.getValue();
+        if (v.length == 5 && index.epoch(v[3]) == null) {
+          continue; // named by the epoch being committed right now
+        }
+        checkName(reader, e.getKey(), v);
+        named.add(v[0]);
+      }
+    }
+    for (long item : index.versionedItems()) {
+      if (!named.contains(item)) {
+        boolean[] committed = {false};
+        index.forEachVersion(
+            item, Long.MAX_VALUE, (i, x, e, seq) -> committed[0] |= index.epoch(e) != null);
+        if (committed[0]) {
+          throw new CorruptStoreException(
+              store.resolve("index.mv"), -1, -1, "the index holds versions of item " + item + " but no name for it");
+        }
+      }
+    }
   }
 
   /** Seals the working epoch and commits it, with no state records. */
@@ -614,16 +653,11 @@ public final class Journal implements Closeable {
 
     /** Record {@code seq} of committed epoch {@code epoch}. */
     public UndoRecord read(long epoch, long seq) throws IOException {
-      Segment s = open.get(epoch);
+      Segment s = segment(epoch);
       if (s == null) {
-        EpochInfo info = index.epoch(epoch);
-        s = info == null ? null : openCommitted(info);
-        if (s == null) {
-          throw new CorruptStoreException(
-              store.resolve("index.mv"), -1, epoch, "the index names record " + seq + " of epoch "
-                  + epoch + ", which has no segment");
-        }
-        open.put(epoch, s);
+        throw new CorruptStoreException(
+            store.resolve("index.mv"), -1, epoch, "the index names record " + seq + " of epoch "
+                + epoch + ", which has no segment");
       }
       long offset = index.recordOffset(epoch, seq);
       if (offset < 0) {
@@ -637,76 +671,97 @@ public final class Journal implements Closeable {
       }
     }
 
-    /** See {@link EpochIndex#forEachLatest}, checked by {@link #checkVersions}. */
-    public void forEachLatest(long item, long atMost, EpochIndex.StateVisitor visitor) throws IOException {
-      checkVersions(item, atMost);
-      index.forEachLatest(
+    /** The segment of committed epoch {@code epoch}, kept open; null if it has none. */
+    private Segment segment(long epoch) throws IOException {
+      Segment s = open.get(epoch);
+      if (s == null) {
+        EpochInfo info = index.epoch(epoch);
+        s = info == null ? null : openCommitted(info);
+        if (s != null) {
+          open.put(epoch, s);
+        }
+      }
+      return s;
+    }
+
+    /**
+     * The newest version of each page or part of {@code item} at epoch {@code atMost} (an
+     * epoch on the current line), from one pass over the item's {@code versions} entries,
+     * checked against the entries each epoch lists for itself in {@code blocks}, another map:
+     * the entries up to {@code atMost} must come in strictly ascending order and be, as a set,
+     * exactly those that the epochs on the line up to {@code atMost} list. MVStore checksums
+     * chunk headers, not page contents, so a flipped key or value in a leaf reads as valid; it
+     * could make a lookup by key step over the newest version to an older one, or move a
+     * version to another page or part. Checked this way it is reported as damage of the index
+     * instead. Costs one sequential pass over the item's entries in each map, as many as the
+     * item has versions, and no lookups by key.
+     */
+    public StateVersions versionsAt(long item, long atMost) throws IOException {
+      StateVersions.Builder versions = new StateVersions.Builder();
+      index.forEachVersion(
           item,
           atMost,
           (i, x, e, seq) -> {
-            checkState(i, x, e, seq);
-            visitor.visit(i, x, e, seq);
+            if (!versions.add(x, e, seq)) {
+              throw damagedVersions(item, "an entry of page or part " + x + " at epoch " + e + " is out of order");
+            }
           });
-    }
-
-    /**
-     * Counts the entries of {@code item} up to epoch {@code atMost} against the epochs' own
-     * entries: damage that lost or moved one (which would silently yield an older version) is
-     * reported.
-     */
-    public void checkVersions(long item, long atMost) throws IOException {
-      long[] versions = {0};
-      index.forEachVersion(item, atMost, (i, x, e, seq) -> versions[0]++);
-      long entries = 0;
+      long[] listed = {0, 0};
       for (EpochInfo e = index.epoch(Math.min(atMost, current)); e != null; e = index.epoch(e.parent())) {
         if (e.id() <= atMost) {
-          entries += index.countState(e.id(), stateKey(item));
+          index.forEachStateOf(
+              e.id(),
+              item,
+              (i, x, epoch, seq) -> {
+                listed[0]++;
+                listed[1] += StateVersions.mix(x, epoch, seq);
+              });
         }
       }
-      if (entries != versions[0]) {
-        throw new CorruptStoreException(
-            store.resolve("index.mv"),
-            -1,
-            -1,
-            "the index holds " + versions[0] + " versions of item " + item + " but its epochs list " + entries);
+      if (listed[0] != versions.entries) {
+        throw damagedVersions(
+            item, "the index holds " + versions.entries + " versions but its epochs list " + listed[0]);
       }
+      if (listed[1] != versions.digest) {
+        throw damagedVersions(item, "the index's versions differ from those its epochs list");
+      }
+      return versions.build();
+    }
+
+    private CorruptStoreException damagedVersions(long item, String detail) {
+      return new CorruptStoreException(store.resolve("index.mv"), -1, -1, "item " + item + ": " + detail);
     }
 
     /**
-     * See {@link EpochIndex#latest}; the entry is checked against the epoch's own entry for the
-     * record, kept apart in the index, so that a damaged entry is reported, not followed.
+     * The state records (item, page or part, epoch, sequence number) of the committed epochs
+     * after {@code lo} up to {@code hi} on the current line, read from their segments. The
+     * segments are checksummed and the source of truth; the index's list of an epoch's state
+     * records is not consulted, so that a damaged entry there cannot hide a page that a
+     * rollback must restore. Costs a scan of those segments, which a rollback reads anyway.
      */
-    public long[] latest(long item, long x, long atMost) throws CorruptStoreException {
-      long[] v = index.latest(item, x, atMost);
-      if (v != null) {
-        checkState(item, x, v[0], v[1]);
-      }
-      return v;
-    }
-
-    private void checkState(long item, long x, long epoch, long seq) throws CorruptStoreException {
-      if (index.epoch(epoch) == null || index.blockRecord(epoch, stateKey(item), x) != seq) {
-        throw new CorruptStoreException(
-            store.resolve("index.mv"),
-            -1,
-            epoch,
-            "the index's entries for page or part " + x + " of item " + item + " disagree");
-      }
-    }
-
-    /** State entries of the epochs after {@code lo} up to {@code hi}, on the current line. */
-    public void forEachStateBetween(long lo, long hi, EpochIndex.StateVisitor visitor)
+    public void forEachStateRecordBetween(long lo, long hi, EpochIndex.StateVisitor visitor)
         throws IOException {
       for (EpochInfo e = index.epoch(hi); e != null && e.id() != lo; e = index.epoch(e.parent())) {
-        index.forEachState(e.id(), visitor);
+        Segment s = segment(e.id());
+        if (s == null) {
+          continue;
+        }
+        Segment.Scan scan = s.scan();
+        if (scan.tornTail() || scan.count() == 0 || scan.types()[scan.count() - 1] != UndoRecord.COMMIT) {
+          throw s.corrupt(scan.validEnd(), "the committed epoch's segment does not end with its commit record");
+        }
+        long[] keys = scan.blockKeys();
+        for (int i = 0; i < keys.length; i += 3) {
+          if (keys[i] < 0) {
+            visitor.visit(stateKey(keys[i]), keys[i + 1], e.id(), keys[i + 2]);
+          }
+        }
       }
     }
 
-    /** State entries of every epoch after {@code target} on the line to the current one. */
-    public void forEachStateAfter(long target, EpochIndex.StateVisitor visitor) throws IOException {
-      for (EpochInfo e = index.epoch(current); e != null && e.id() != target; e = index.epoch(e.parent())) {
-        index.forEachState(e.id(), visitor);
-      }
+    /** {@link #forEachStateRecordBetween} the rollback target and the current epoch. */
+    public void forEachStateRecordAfter(long target, EpochIndex.StateVisitor visitor) throws IOException {
+      forEachStateRecordBetween(target, current, visitor);
     }
 
     @Override

@@ -134,6 +134,34 @@ class DamagedStateIndexTest {
   }
 
   @Test
+  void aLostNameIsNotTakenForANewEmptyRegion() throws IOException {
+    // seen as the names map read back at a version from before the first commit
+    editIndex(mv -> names(mv).remove("r:r"));
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> cp.region("r", SIZE));
+      assertEquals("index.mv", e.file().getFileName().toString());
+    }
+  }
+
+  @Test
+  void aNameMovedToAnotherKeyIsNotTakenForANewEmptyObject() throws IOException {
+    editIndex(mv -> names(mv).put("o:p", names(mv).remove("o:o")));
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      CorruptStoreException e =
+          assertThrows(CorruptStoreException.class, () -> cp.register("o", new Blob()));
+      assertEquals("index.mv", e.file().getFileName().toString());
+    }
+  }
+
+  @Test
+  void aNewRegionStartsEmptyInASoundStore() throws IOException {
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      assertArrayEquals(new byte[SIZE], contents(cp.region("fresh", SIZE)));
+      assertArrayEquals(region.get(4L), contents(cp.region("r", SIZE)));
+    }
+  }
+
+  @Test
   void anEpochEntryNamingAnotherEpochIsReportedAsDamageOfTheIndex() throws IOException {
     // a flipped id inside epoch 1's entry: r's Name record would be looked for in a segment
     // of that other id, and its absence blamed on the segments
