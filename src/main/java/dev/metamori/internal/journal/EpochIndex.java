@@ -90,8 +90,8 @@ interface EpochIndex extends Closeable {
    */
   void forEachVersion(long item, long atMost, StateVisitor visitor) throws IOException;
 
-  /** The items that have an entry in the {@code versions} map, ascending. */
-  List<Long> versionedItems() throws CorruptStoreException;
+  /** The items that {@code epoch} lists state entries of (the {@code blocks} map). */
+  List<Long> stateItems(long epoch) throws CorruptStoreException;
 
   /** Every state entry of {@code item} that {@code epoch} lists (the {@code blocks} map). */
   void forEachStateOf(long epoch, long item, StateVisitor visitor) throws IOException;

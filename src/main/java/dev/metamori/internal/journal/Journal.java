@@ -497,10 +497,12 @@ public final class Journal implements Closeable {
 
   /**
    * A name the index does not list is taken for a new region or object, which starts empty:
-   * so its absence is checked too. Every item with a version in a committed epoch must be
-   * named by an entry that matches its Name record; an entry lost, or moved to another name,
-   * by a flipped byte (or a map read back at an older version) is reported, not taken for an
-   * empty item. Costs one record read per item the store holds.
+   * so its absence is checked too. Every item that a committed epoch lists state entries of
+   * must be named by an entry that matches its Name record; an entry lost, or moved to another
+   * name, by a flipped byte is reported, not taken for an empty item. The epochs' own entries
+   * are asked rather than the versions map, because damage to MVStore's layout was seen to
+   * empty the names and versions maps together. Costs one record read per item and a few
+   * lookups per committed epoch, once per name the store does not hold yet.
    */
   private void checkNoItemUnnamed() throws IOException {
     java.util.Set<Long> named = new java.util.HashSet<>();
@@ -514,14 +516,12 @@ public final class Journal implements Closeable {
         named.add(v[0]);
       }
     }
-    for (long item : index.versionedItems()) {
-      if (!named.contains(item)) {
-        boolean[] committed = {false};
-        index.forEachVersion(
-            item, Long.MAX_VALUE, (i, x, e, seq) -> committed[0] |= index.epoch(e) != null);
-        if (committed[0]) {
+    for (EpochInfo epoch : index.epochs()) {
+      for (long item : index.stateItems(epoch.id())) {
+        if (!named.contains(item)) {
           throw new CorruptStoreException(
-              store.resolve("index.mv"), -1, -1, "the index holds versions of item " + item + " but no name for it");
+              store.resolve("index.mv"), -1, epoch.id(), "epoch " + epoch.id() + " holds state of item "
+                  + item + " but the index has no name for it");
         }
       }
     }

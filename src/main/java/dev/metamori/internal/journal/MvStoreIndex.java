@@ -284,20 +284,14 @@ final class MvStoreIndex implements EpochIndex {
   }
 
   @Override
-  public List<Long> versionedItems() throws CorruptStoreException {
+  public List<Long> stateItems(long epoch) throws CorruptStoreException {
     return read(
         () -> {
           List<Long> items = new ArrayList<>();
-          long[] key = versions.ceilingKey(new long[] {Long.MIN_VALUE});
-          while (key != null) {
-            if (key.length == 0 || (!items.isEmpty() && key[0] <= items.get(items.size() - 1))) {
-              throw new IllegalStateException("a damaged version key " + Arrays.toString(key));
-            }
-            items.add(key[0]);
-            if (key[0] == Long.MAX_VALUE) {
-              break;
-            }
-            key = versions.ceilingKey(new long[] {key[0] + 1});
+          long[] key = blocks.ceilingKey(new long[] {epoch, Long.MIN_VALUE});
+          while (key != null && key.length == 3 && key[0] == epoch && key[1] < 0) {
+            items.add(Journal.stateKey(key[1]));
+            key = blocks.ceilingKey(new long[] {epoch, key[1] + 1});
           }
           return items;
         });

@@ -144,6 +144,20 @@ class DamagedStateIndexTest {
   }
 
   @Test
+  void namesAndVersionsLostTogetherAreNotTakenForANewEmptyRegion() throws IOException {
+    // seen after a flip in MVStore's layout: both maps read back empty, and agree
+    editIndex(
+        mv -> {
+          names(mv).clear();
+          versions(mv).clear();
+        });
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+      CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> cp.region("r", SIZE));
+      assertEquals("index.mv", e.file().getFileName().toString());
+    }
+  }
+
+  @Test
   void aNameMovedToAnotherKeyIsNotTakenForANewEmptyObject() throws IOException {
     editIndex(mv -> names(mv).put("o:p", names(mv).remove("o:o")));
     try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
