@@ -246,15 +246,17 @@ public final class VolatileState {
         }
         changed.put(region.item, set);
       }
-      // which pages the undone epochs changed: from their segments, not from the index
-      reader.forEachStateRecordAfter(
-          target,
-          (item, x, e, seq) -> {
-            TreeSet<Long> set = changed.get(item);
-            if (set != null) {
-              set.add(x);
-            }
-          });
+      if (!changed.isEmpty()) {
+        // which pages the undone epochs changed: from their segments, not from the index
+        reader.forEachStateRecordAfter(
+            target,
+            (item, x, e, seq) -> {
+              TreeSet<Long> set = changed.get(item);
+              if (set != null) {
+                set.add(x);
+              }
+            });
+      }
       for (Map.Entry<Long, TreeSet<Long>> entry : changed.entrySet()) {
         Region region = byItem.get(entry.getKey());
         StateVersions versions = reader.versionsAt(region.item, target);
