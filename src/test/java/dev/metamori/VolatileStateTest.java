@@ -281,6 +281,23 @@ class VolatileStateTest {
     region.putLong(0, 6);
     cp.rollback(epoch);
     assertEquals(5, region.getLong(0), "the page changed before the failed commit was stored by the next");
+    cp.close();
+    // the object whose first commit was cancelled is named by the commit that stored it
+    byte[][] restored = {null};
+    try (Checkpointer again = Checkpointer.builder(store).track(data).open()) {
+      again.register(
+          "fragile",
+          new Checkpointable() {
+            @Override
+            public void save(OutputStream out) {}
+
+            @Override
+            public void restore(InputStream in) throws IOException {
+              restored[0] = in.readAllBytes();
+            }
+          });
+    }
+    assertArrayEquals(new byte[] {1}, restored[0]);
   }
 
   @Test

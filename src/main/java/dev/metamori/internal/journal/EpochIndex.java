@@ -72,18 +72,6 @@ interface EpochIndex extends Closeable {
   }
 
   /**
-   * For each page (or manifest part) {@code x} of {@code item}, the newest entry of an epoch
-   * at most {@code atMost}, in ascending {@code x}.
-   */
-  void forEachLatest(long item, long atMost, StateVisitor visitor) throws IOException;
-
-  /** The newest entry of {@code (item, x)} in an epoch at most {@code atMost}, or null. */
-  long[] latest(long item, long x, long atMost) throws CorruptStoreException;
-
-  /** Every state entry of {@code epoch}. */
-  void forEachState(long epoch, StateVisitor visitor) throws IOException;
-
-  /**
    * Every naming of the volatile item {@code name}, one per epoch that named it (on any branch):
    * its id, size, page size, the epoch and the sequence number of the Name record.
    */
@@ -100,9 +88,15 @@ interface EpochIndex extends Closeable {
   /** Every volatile item's name with {id, size, page size, epoch that named it}. */
   java.util.Map<String, long[]> names() throws CorruptStoreException;
 
-  /** Every entry of {@code item} in an epoch at most {@code atMost}. */
+  /**
+   * Every entry of {@code item} in an epoch at most {@code atMost} (the {@code versions} map),
+   * in the order the map holds them: by page or part, then epoch, unless the map is damaged.
+   */
   void forEachVersion(long item, long atMost, StateVisitor visitor) throws IOException;
 
-  /** How many state entries {@code epoch} has for the item with state key {@code key}. */
-  long countState(long epoch, long key) throws CorruptStoreException;
+  /** The items that {@code epoch} lists state entries of (the {@code blocks} map). */
+  List<Long> stateItems(long epoch) throws CorruptStoreException;
+
+  /** Every state entry of {@code item} that {@code epoch} lists (the {@code blocks} map). */
+  void forEachStateOf(long epoch, long item, StateVisitor visitor) throws IOException;
 }

@@ -582,15 +582,23 @@ public final class Journal implements Closeable {
       }
     }
     if (v == null) {
+      checkNoItemUnnamed();
       return null;
     }
-    // checked against the Name record it was made from: a damaged entry must not silently
-    // hand out another item (whose state would then read as empty)
+    try (StateReader reader = stateReader()) {
+      checkName(reader, name, v);
+    }
+    return v;
+  }
+
+  /**
+   * The names entry {@code name → v} against the Name record it was made from: a damaged
+   * entry must not silently hand out another item (whose state would then read as empty).
+   */
+  private void checkName(StateReader reader, String name, long[] v) throws IOException {
     UndoRecord r = null;
     if (v.length == 5 && index.epoch(v[3]) != null) {
-      try (StateReader reader = stateReader()) {
-        r = reader.read(v[3], v[4]);
-      }
+      r = reader.read(v[3], v[4]);
     }
     if (!(r instanceof UndoRecord.Name)
         || !((UndoRecord.Name) r).name().equals(name)
@@ -600,7 +608,38 @@ public final class Journal implements Closeable {
       throw new CorruptStoreException(
           store.resolve("index.mv"), -1, v.length == 5 ? v[3] : -1, "the index entry of " + name + " is damaged");
     }
-    return v;
+  }
+
+  /**
+   * A name the index does not list is taken for a new region or object, which starts empty:
+   * so its absence is checked too. Every item that a committed epoch lists state entries of
+   * must be named by an entry that matches its Name record; an entry lost, or moved to another
+   * name, by a flipped byte is reported, not taken for an empty item. The epochs' own entries
+   * are asked rather than the versions map, because damage to MVStore's layout was seen to
+   * empty the names and versions maps together. Costs one record read per item and a few
+   * lookups per committed epoch, once per name the store does not hold yet.
+   */
+  private void checkNoItemUnnamed() throws IOException {
+    java.util.Set<Long> named = new java.util.HashSet<>();
+    try (StateReader reader = stateReader()) {
+      for (java.util.Map.Entry<String, long[]> e : index.names().entrySet()) {
+        long[] v = e.getValue();
+        if (v.length == 5 && index.epoch(v[3]) == null) {
+          continue; // named by the epoch being committed right now
+        }
+        checkName(reader, MvStoreIndex.nameOf(e.getKey()), v);
+        named.add(v[0]);
+      }
+    }
+    for (EpochInfo epoch : index.epochs()) {
+      for (long item : index.stateItems(epoch.id())) {
+        if (!named.contains(item)) {
+          throw new CorruptStoreException(
+              store.resolve("index.mv"), -1, epoch.id(), "epoch " + epoch.id() + " holds state of item "
+                  + item + " but the index has no name for it");
+        }
+      }
+    }
   }
 
   /** Seals the working epoch and commits it, with no state records. */
@@ -735,16 +774,11 @@ public final class Journal implements Closeable {
 
     /** Record {@code seq} of committed epoch {@code epoch}. */
     public UndoRecord read(long epoch, long seq) throws IOException {
-      Segment s = open.get(epoch);
+      Segment s = segment(epoch);
       if (s == null) {
-        EpochInfo info = index.epoch(epoch);
-        s = info == null ? null : openCommitted(info);
-        if (s == null) {
-          throw new CorruptStoreException(
-              store.resolve("index.mv"), -1, epoch, "the index names record " + seq + " of epoch "
-                  + epoch + ", which has no segment");
-        }
-        open.put(epoch, s);
+        throw new CorruptStoreException(
+            store.resolve("index.mv"), -1, epoch, "the index names record " + seq + " of epoch "
+                + epoch + ", which has no segment");
       }
       long offset = index.recordOffset(epoch, seq);
       if (offset < 0) {
@@ -760,7 +794,7 @@ public final class Journal implements Closeable {
 
     private final java.util.Map<Long, Set<Long>> lines = new java.util.HashMap<>();
 
-    /** The epochs on the line from epoch 0 to {@code at}, cached for the life of this reader. */
+    /** The epochs on the line from the root to {@code at}, cached for the life of this reader. */
     private Set<Long> lineOf(long at) throws CorruptStoreException {
       Set<Long> line = lines.get(at);
       if (line == null) {
@@ -770,118 +804,108 @@ public final class Journal implements Closeable {
       return line;
     }
 
-    /**
-     * For each page or part of {@code item}, its newest version on the line from epoch 0 to
-     * {@code at}; checked by {@link #checkVersions}.
-     */
-    public void forEachLatest(long item, long at, EpochIndex.StateVisitor visitor) throws IOException {
-      checkVersions(item, at);
-      Set<Long> line = lineOf(at);
-      long[] best = {-1, -1, -1};
-      index.forEachVersion(
-          item,
-          at,
-          (i, x, e, seq) -> {
-            if (!line.contains(e)) {
-              return;
-            }
-            if (best[0] >= 0 && best[0] != x) {
-              checkState(i, best[0], best[1], best[2]);
-              visitor.visit(i, best[0], best[1], best[2]);
-            }
-            best[0] = x;
-            best[1] = e;
-            best[2] = seq;
-          });
-      if (best[0] >= 0) {
-        checkState(item, best[0], best[1], best[2]);
-        visitor.visit(item, best[0], best[1], best[2]);
+    /** The segment of committed epoch {@code epoch}, kept open; null if it has none. */
+    private Segment segment(long epoch) throws IOException {
+      Segment s = open.get(epoch);
+      if (s == null) {
+        EpochInfo info = index.epoch(epoch);
+        s = info == null ? null : openCommitted(info);
+        if (s != null) {
+          open.put(epoch, s);
+        }
       }
+      return s;
     }
 
     /**
-     * Counts the entries of {@code item} on the line up to epoch {@code at} against the epochs'
-     * own entries: damage that lost or moved one (which would silently yield an older version)
-     * is reported.
+     * The newest version of each page or part of {@code item} at epoch {@code at} (the newest on
+     * the line from the root to {@code at}; other branches' versions are skipped), from one pass
+     * over the item's {@code versions} entries, checked against the entries each epoch of the
+     * line lists for itself in {@code blocks}, another map: all the item's entries must come in
+     * strictly ascending order, and those of the line must be, as a set, exactly those that the
+     * epochs on the line list. MVStore checksums chunk headers, not page contents, so a flipped
+     * key or value in a leaf reads as valid; it could make a lookup by key step over the newest
+     * version to an older one, or move a version to another page or part. Checked this way it
+     * is reported as damage of the index instead. Costs one sequential pass over the item's
+     * entries in each map, and no lookups by key.
      */
-    public void checkVersions(long item, long at) throws IOException {
+    public StateVersions versionsAt(long item, long at) throws IOException {
       Set<Long> line = lineOf(at);
-      long[] versions = {0};
+      StateVersions.Builder versions = new StateVersions.Builder();
+      long[] previous = {Long.MIN_VALUE, Long.MIN_VALUE};
       index.forEachVersion(
           item,
           at,
           (i, x, e, seq) -> {
-            if (line.contains(e)) {
-              versions[0]++;
+            if (x < previous[0] || (x == previous[0] && e <= previous[1])) {
+              throw damagedVersions(item, "an entry of page or part " + x + " at epoch " + e + " is out of order");
+            }
+            previous[0] = x;
+            previous[1] = e;
+            if (line.contains(e) && !versions.add(x, e, seq)) {
+              throw damagedVersions(item, "an entry of page or part " + x + " at epoch " + e + " is out of order");
             }
           });
-      long entries = 0;
+      long[] listed = {0, 0};
       for (long e : line) {
-        entries += index.countState(e, stateKey(item));
+        index.forEachStateOf(
+            e,
+            item,
+            (i, x, epoch, seq) -> {
+              listed[0]++;
+              listed[1] += StateVersions.mix(x, epoch, seq);
+            });
       }
-      if (entries != versions[0]) {
-        throw new CorruptStoreException(
-            store.resolve("index.mv"),
-            -1,
-            -1,
-            "the index holds " + versions[0] + " versions of item " + item + " but its epochs list " + entries);
+      if (listed[0] != versions.entries) {
+        throw damagedVersions(
+            item, "the index holds " + versions.entries + " versions but its epochs list " + listed[0]);
       }
+      if (listed[1] != versions.digest) {
+        throw damagedVersions(item, "the index's versions differ from those its epochs list");
+      }
+      return versions.build();
+    }
+
+    private CorruptStoreException damagedVersions(long item, String detail) {
+      return new CorruptStoreException(store.resolve("index.mv"), -1, -1, "item " + item + ": " + detail);
     }
 
     /**
-     * The newest version of page or part {@code x} of {@code item} on the line from epoch 0 to
-     * {@code at}: {epoch, seq}, or null. The entry is checked against the epoch's own entry for
-     * the record, kept apart in the index, so that a damaged entry is reported, not followed.
+     * The state records (item, page or part, epoch, sequence number) of the committed epochs on
+     * the way between {@code a} and {@code b} (those after their common ancestor, on either
+     * line), read from their segments: a page or part not among them is the same at both. The
+     * segments are checksummed and the source of truth; the index's list of an epoch's state
+     * records is not consulted, so that a damaged entry there cannot hide a page that a restore
+     * must restore. Costs a scan of those segments, which a restore reads anyway.
      */
-    public long[] latest(long item, long x, long at) throws CorruptStoreException {
-      Set<Long> line = lineOf(at);
-      for (long atMost = at; atMost >= 0; ) {
-        long[] v = index.latest(item, x, atMost);
-        if (v == null) {
-          return null;
-        }
-        if (line.contains(v[0])) {
-          checkState(item, x, v[0], v[1]);
-          return v;
-        }
-        atMost = v[0] - 1;
-      }
-      return null;
-    }
-
-    private void checkState(long item, long x, long epoch, long seq) throws CorruptStoreException {
-      if (index.epoch(epoch) == null || index.blockRecord(epoch, stateKey(item), x) != seq) {
-        throw new CorruptStoreException(
-            store.resolve("index.mv"),
-            -1,
-            epoch,
-            "the index's entries for page or part " + x + " of item " + item + " disagree");
-      }
-    }
-
-    /**
-     * State entries of the epochs on the way between {@code a} and {@code b}: those after their
-     * common ancestor on either line. A page or part not among them is the same at both.
-     */
-    public void forEachStateBetween(long a, long b, EpochIndex.StateVisitor visitor)
+    public void forEachStateRecordBetween(long a, long b, EpochIndex.StateVisitor visitor)
         throws IOException {
       Set<Long> lineA = lineOf(a);
       Set<Long> lineB = lineOf(b);
-      for (long e : lineA) {
-        if (!lineB.contains(e)) {
-          index.forEachState(e, visitor);
+      List<Long> way = new ArrayList<>();
+      lineA.stream().filter(e -> !lineB.contains(e)).forEach(way::add);
+      lineB.stream().filter(e -> !lineA.contains(e)).forEach(way::add);
+      for (long e : way) {
+        Segment s = segment(e);
+        if (s == null) {
+          continue;
         }
-      }
-      for (long e : lineB) {
-        if (!lineA.contains(e)) {
-          index.forEachState(e, visitor);
+        Segment.Scan scan = s.scan();
+        if (scan.tornTail() || scan.count() == 0 || scan.types()[scan.count() - 1] != UndoRecord.COMMIT) {
+          throw s.corrupt(scan.validEnd(), "the committed epoch's segment does not end with its commit record");
+        }
+        long[] keys = scan.blockKeys();
+        for (int i = 0; i < keys.length; i += 3) {
+          if (keys[i] < 0) {
+            visitor.visit(stateKey(keys[i]), keys[i + 1], e, keys[i + 2]);
+          }
         }
       }
     }
 
-    /** State entries of the epochs on the way from the current epoch to {@code target}. */
-    public void forEachStateAfter(long target, EpochIndex.StateVisitor visitor) throws IOException {
-      forEachStateBetween(current, target, visitor);
+    /** {@link #forEachStateRecordBetween} the current epoch and the restore target. */
+    public void forEachStateRecordAfter(long target, EpochIndex.StateVisitor visitor) throws IOException {
+      forEachStateRecordBetween(current, target, visitor);
     }
 
     @Override

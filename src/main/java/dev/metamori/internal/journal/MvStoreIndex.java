@@ -109,23 +109,40 @@ final class MvStoreIndex implements EpochIndex {
 
   @Override
   public EpochInfo epoch(long id) throws CorruptStoreException {
-    return read(
-        () -> {
-          byte[] bytes = epochs.get(id);
-          return bytes == null ? null : EpochInfo.decode(bytes);
-        });
+    byte[] bytes = read(() -> epochs.get(id));
+    return bytes == null ? null : decodeEpoch(id, bytes);
   }
 
   @Override
   public List<EpochInfo> epochs() throws CorruptStoreException {
-    return read(
+    List<Long> ids = new ArrayList<>();
+    List<byte[]> values = new ArrayList<>();
+    read(
         () -> {
-          List<EpochInfo> all = new ArrayList<>(epochs.size());
-          for (byte[] bytes : epochs.values()) {
-            all.add(EpochInfo.decode(bytes));
+          Cursor<Long, byte[]> cursor = epochs.cursor(null);
+          while (cursor.hasNext()) {
+            ids.add(cursor.next());
+            values.add(cursor.getValue());
           }
-          return all;
+          return null;
         });
+    List<EpochInfo> all = new ArrayList<>(ids.size());
+    for (int i = 0; i < ids.size(); i++) {
+      all.add(decodeEpoch(ids.get(i), values.get(i)));
+    }
+    return all;
+  }
+
+  /**
+   * An epoch's entry, which repeats its key: a flipped id would otherwise name another
+   * epoch's segment, or make a rollback remove another epoch from the index than it undid.
+   */
+  private EpochInfo decodeEpoch(long id, byte[] bytes) throws CorruptStoreException {
+    EpochInfo info = read(() -> EpochInfo.decode(bytes));
+    if (info.id() != id) {
+      throw new CorruptStoreException(file, -1, id, "the entry of epoch " + id + " names epoch " + info.id());
+    }
+    return info;
   }
 
   private interface Read<T> {
@@ -252,31 +269,6 @@ final class MvStoreIndex implements EpochIndex {
   }
 
   @Override
-  public void forEachLatest(long item, long atMost, StateVisitor visitor) throws IOException {
-    Cursor<long[], Long> cursor =
-        versions.cursor(new long[] {item}, new long[] {item, Long.MAX_VALUE, Long.MAX_VALUE}, false);
-    long[] best = null;
-    long bestSeq = -1;
-    while (true) {
-      long[] key = read(() -> cursor.hasNext() ? cursor.next() : null);
-      if (key != null && (key.length != 3 || key[0] != item)) {
-        throw new CorruptStoreException(file, -1, -1, "a damaged version key " + Arrays.toString(key));
-      }
-      if (best != null && (key == null || key[1] != best[1])) {
-        visitor.visit(item, best[1], best[2], bestSeq);
-        best = null;
-      }
-      if (key == null) {
-        return;
-      }
-      if (key[2] <= atMost) {
-        best = key;
-        bestSeq = cursor.getValue();
-      }
-    }
-  }
-
-  @Override
   public void forEachVersion(long item, long atMost, StateVisitor visitor) throws IOException {
     Cursor<long[], Long> cursor =
         versions.cursor(new long[] {item}, new long[] {item, Long.MAX_VALUE, Long.MAX_VALUE}, false);
@@ -295,45 +287,33 @@ final class MvStoreIndex implements EpochIndex {
   }
 
   @Override
-  public long countState(long epoch, long key) throws CorruptStoreException {
+  public List<Long> stateItems(long epoch) throws CorruptStoreException {
     return read(
         () -> {
-          long n = 0;
-          Cursor<long[], Long> cursor =
-              blocks.cursor(new long[] {epoch, key}, new long[] {epoch, key, Long.MAX_VALUE}, false);
-          while (cursor.hasNext()) {
-            cursor.next();
-            n++;
+          List<Long> items = new ArrayList<>();
+          long[] key = blocks.ceilingKey(new long[] {epoch, Long.MIN_VALUE});
+          while (key != null && key.length == 3 && key[0] == epoch && key[1] < 0) {
+            items.add(Journal.stateKey(key[1]));
+            key = blocks.ceilingKey(new long[] {epoch, key[1] + 1});
           }
-          return n;
+          return items;
         });
   }
 
   @Override
-  public long[] latest(long item, long x, long atMost) throws CorruptStoreException {
-    return read(
-        () -> {
-          long[] key = versions.floorKey(new long[] {item, x, atMost});
-          if (key == null || key[0] != item || key[1] != x) {
-            return null;
-          }
-          return new long[] {key[2], versions.get(key)};
-        });
-  }
-
-  @Override
-  public void forEachState(long epoch, StateVisitor visitor) throws IOException {
+  public void forEachStateOf(long epoch, long item, StateVisitor visitor) throws IOException {
+    long key = Journal.stateKey(item);
     Cursor<long[], Long> cursor =
-        blocks.cursor(new long[] {epoch, Long.MIN_VALUE}, new long[] {epoch, -1, Long.MAX_VALUE}, false);
+        blocks.cursor(new long[] {epoch, key}, new long[] {epoch, key, Long.MAX_VALUE}, false);
     while (true) {
-      long[] key = read(() -> cursor.hasNext() ? cursor.next() : null);
-      if (key == null) {
+      long[] found = read(() -> cursor.hasNext() ? cursor.next() : null);
+      if (found == null) {
         return;
       }
-      if (key.length != 3 || key[0] != epoch || key[1] >= 0) {
-        throw new CorruptStoreException(file, -1, epoch, "a damaged state key " + Arrays.toString(key));
+      if (found.length != 3 || found[0] != epoch || found[1] != key) {
+        throw new CorruptStoreException(file, -1, epoch, "a damaged state key " + Arrays.toString(found));
       }
-      visitor.visit(Journal.stateKey(key[1]), key[2], epoch, cursor.getValue());
+      visitor.visit(item, found[2], epoch, cursor.getValue());
     }
   }
 

@@ -3,6 +3,7 @@ package dev.metamori.internal.memory;
 import dev.metamori.Checkpointable;
 import dev.metamori.CorruptStoreException;
 import dev.metamori.internal.journal.Journal;
+import dev.metamori.internal.journal.StateVersions;
 import dev.metamori.internal.journal.UndoRecord;
 import java.io.IOException;
 import java.io.InputStream;
@@ -173,22 +174,22 @@ final class ObjectChunks {
 
   /** The newest manifest of {@code item} at an epoch up to {@code epoch}, or null. */
   static Manifest readManifest(Journal.StateReader reader, long item, long epoch) throws IOException {
-    reader.checkVersions(item, epoch);
-    long[] first = reader.latest(item, 0, epoch);
-    if (first == null) {
+    StateVersions versions = reader.versionsAt(item, epoch);
+    int first = versions.indexOf(0);
+    if (first < 0) {
       return null;
     }
-    long at = first[0];
-    UndoRecord.Manifest head = manifestPart(reader, item, 0, at, first[1]);
+    long at = versions.epoch(first);
+    UndoRecord.Manifest head = manifestPart(reader, item, 0, at, versions.seq(first));
     int parts = head.parts();
     List<UndoRecord.Manifest> all = new ArrayList<>(List.of(head));
     for (int part = 1; part < parts; part++) {
-      long[] v = reader.latest(item, part, at);
-      if (v == null || v[0] != at) {
+      int v = versions.indexOf(part);
+      if (v < 0 || versions.epoch(v) != at) {
         throw new CorruptStoreException(
             reader.indexFile(), -1, at, "part " + part + " of the manifest of item " + item + " is missing");
       }
-      all.add(manifestPart(reader, item, part, at, v[1]));
+      all.add(manifestPart(reader, item, part, at, versions.seq(v)));
     }
     int n = 0;
     for (UndoRecord.Manifest m : all) {

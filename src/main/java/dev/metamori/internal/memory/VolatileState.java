@@ -7,6 +7,7 @@ import dev.metamori.Checkpointable;
 import dev.metamori.CorruptStoreException;
 import dev.metamori.MemoryRegion;
 import dev.metamori.internal.journal.Journal;
+import dev.metamori.internal.journal.StateVersions;
 import dev.metamori.internal.journal.UndoRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -77,13 +78,12 @@ public final class VolatileState {
   /** Fills a fresh (zeroed) region with its pages as of {@code epoch}. */
   private void load(Region region, long epoch) throws IOException {
     try (Journal.StateReader reader = journal.stateReader()) {
-      reader.forEachLatest(
-          region.item,
-          epoch,
-          (item, page, e, seq) -> {
-            UndoRecord.Page p = readPage(reader, region, page, e, seq);
-            region.memory.writePage(page, ByteBuffer.wrap(p.data()));
-          });
+      StateVersions versions = reader.versionsAt(region.item, epoch);
+      for (int i = 0; i < versions.count(); i++) {
+        long page = versions.x(i);
+        UndoRecord.Page p = readPage(reader, region, page, versions.epoch(i), versions.seq(i));
+        region.memory.writePage(page, ByteBuffer.wrap(p.data()));
+      }
     }
     region.hashes = PageHashes.of(region.memory);
   }
@@ -147,14 +147,16 @@ public final class VolatileState {
    * changed and saves every object. Returns what the commit writes into the epoch.
    */
   public synchronized Journal.StateWriter capture(long epoch) throws IOException {
-    List<Runnable> onWritten = new ArrayList<>();
     List<Journal.StateWriter> parts = new ArrayList<>();
-    // objects first: a save that fails cancels the commit before any page hash is adopted
+    // objects first: a save that fails cancels the commit before any page hash is adopted,
+    // and before any new object takes its id (an object with an id counts as named, and a
+    // cancelled commit wrote no Name record for it)
+    List<Runnable> adoptIds = new ArrayList<>();
     for (SavedObject saved : objects.values()) {
       boolean unnamed = saved.item < 0;
       long item = unnamed ? journal.newItem() : saved.item;
-      saved.item = item;
       ObjectChunks.Capture capture = ObjectChunks.capture(saved.object, saved.known);
+      adoptIds.add(() -> saved.item = item);
       String key = saved.key();
       parts.add(
           sink -> {
@@ -164,6 +166,7 @@ public final class VolatileState {
             saved.known = capture.write(sink, item, epoch);
           });
     }
+    adoptIds.forEach(Runnable::run);
     for (Region region : regions.values()) {
       // on all cores for large regions: measured on an idle 2-core machine, 256 MiB hashed in
       // 19 ms in parallel against 36 ms on one thread (docs/performance.md)
@@ -254,27 +257,30 @@ public final class VolatileState {
         }
         changed.put(stored[0], set);
       }
-      reader.forEachStateAfter(
-          target,
-          (item, x, e, seq) -> {
-            TreeSet<Long> set = changed.get(item);
-            if (set != null) {
-              set.add(x);
-            }
-          });
+      if (!changed.isEmpty()) {
+        // which pages the undone epochs changed: from their segments, not from the index
+        reader.forEachStateRecordAfter(
+            target,
+            (item, x, e, seq) -> {
+              TreeSet<Long> set = changed.get(item);
+              if (set != null) {
+                set.add(x);
+              }
+            });
+      }
       for (Map.Entry<Long, TreeSet<Long>> entry : changed.entrySet()) {
         Region region = byItem.get(entry.getKey());
         long item = entry.getKey();
-        reader.checkVersions(item, target);
+        StateVersions versions = reader.versionsAt(item, target);
         long[] sources = new long[entry.getValue().size() * 3];
         int i = 0;
         for (long page : entry.getValue()) {
-          long[] version = reader.latest(item, page, target);
+          int v = versions.indexOf(page);
           sources[i++] = page;
-          sources[i++] = version == null ? -1 : version[0];
-          sources[i++] = version == null ? -1 : version[1];
-          if (version != null) {
-            readPage(reader, item, page, region.memory.pageLength(page), version[0], version[1]);
+          sources[i++] = v < 0 ? -1 : versions.epoch(v);
+          sources[i++] = v < 0 ? -1 : versions.seq(v);
+          if (v >= 0) {
+            readPage(reader, item, page, region.memory.pageLength(page), versions.epoch(v), versions.seq(v));
           }
         }
         plan.pages.put(region, sources);
@@ -351,7 +357,7 @@ public final class VolatileState {
     try (Journal.StateReader reader = journal.stateReader()) {
       Map<Long, TreeSet<Long>> pages = new TreeMap<>();
       Set<Long> manifests = new TreeSet<>();
-      reader.forEachStateBetween(
+      reader.forEachStateRecordBetween(
           lo,
           hi,
           (item, x, e, seq) -> {
@@ -365,10 +371,11 @@ public final class VolatileState {
       for (Map.Entry<Long, TreeSet<Long>> e : pages.entrySet()) {
         Map.Entry<String, long[]> named = byItem.get(e.getKey());
         long size = named.getValue()[1];
-        reader.checkVersions(e.getKey(), hi);
+        StateVersions atLo = reader.versionsAt(e.getKey(), lo);
+        StateVersions atHi = reader.versionsAt(e.getKey(), hi);
         List<Change.Range> ranges = new ArrayList<>();
         for (long page : e.getValue()) {
-          if (!Arrays.equals(pageAt(reader, e.getKey(), page, lo, size), pageAt(reader, e.getKey(), page, hi, size))) {
+          if (!Arrays.equals(pageAt(reader, e.getKey(), page, atLo, size), pageAt(reader, e.getKey(), page, atHi, size))) {
             long at = page * Region.PAGE_SIZE;
             long length = Math.min(Region.PAGE_SIZE, size - at);
             int last = ranges.size() - 1;
@@ -402,12 +409,15 @@ public final class VolatileState {
     return out;
   }
 
-  /** The bytes of a page at an epoch (zeros where no version was stored by then). */
-  private static byte[] pageAt(Journal.StateReader reader, long item, long page, long epoch, long size)
+  /** The bytes of a page in {@code versions} (zeros where no version was stored by then). */
+  private static byte[] pageAt(
+      Journal.StateReader reader, long item, long page, StateVersions versions, long size)
       throws IOException {
     int length = (int) Math.min(Region.PAGE_SIZE, size - page * Region.PAGE_SIZE);
-    long[] v = reader.latest(item, page, epoch);
-    return v == null ? new byte[length] : readPage(reader, item, page, length, v[0], v[1]).data();
+    int v = versions.indexOf(page);
+    return v < 0
+        ? new byte[length]
+        : readPage(reader, item, page, length, versions.epoch(v), versions.seq(v)).data();
   }
 
   /** Calls {@link CheckpointListener#beforeCheckpoint()} on every listener. */
