@@ -78,7 +78,7 @@ final class PruneCommand extends StoreCommand {
         spec.commandLine().getErr().println(
             "metamori: --drop-branch " + target + " would drop the current epoch " + current
                 + (root.id() == current ? "" : ", which descends from epoch " + root.id())
-                + ": restore an epoch outside that branch first, or drop another");
+                + ": restore an epoch outside that branch first");
         spec.commandLine().getErr().flush();
         return Main.REFUSED;
       }
