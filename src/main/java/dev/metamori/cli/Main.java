@@ -14,23 +14,25 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code metamori} command: looks at and restores a store on disk.
+ * The {@code metamori} command: looks at, restores and prunes a store on disk.
  *
- * <pre>{@code java -jar metamori-cli.jar --store DIR log|verify|stats|diff FROM TO|restore EPOCH [--json]}</pre>
+ * <pre>{@code java -jar metamori-cli.jar --store DIR log|verify|stats|diff FROM TO|restore EPOCH|prune OPTIONS [--json]}</pre>
  *
  * <p>Exit codes: {@value #OK} ok, {@value #DAMAGE} damage found, {@value #USAGE} usage error,
  * {@value #LOCKED} store held by a live process, {@value #NO_SUCH_EPOCH} no such epoch,
- * {@value #ERROR} any other error (message on stderr). See docs/cli.md.
+ * {@value #ERROR} any other error (message on stderr), {@value #REFUSED} refused: it would
+ * remove the current epoch. See docs/cli.md.
  */
 @Command(
     name = "metamori",
-    description = "Looks at and restores a Metamori checkpoint store.",
+    description = "Looks at, restores and prunes a Metamori checkpoint store.",
     subcommands = {
       LogCommand.class,
       VerifyCommand.class,
       StatsCommand.class,
       DiffCommand.class,
       RestoreCommand.class,
+      PruneCommand.class,
       HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
@@ -40,7 +42,8 @@ import picocli.CommandLine.Spec;
       "2:usage error",
       "3:the store is held by a live process",
       "4:no such epoch",
-      "5:any other error (message on stderr)"
+      "5:any other error (message on stderr)",
+      "6:refused: it would remove the current epoch"
     })
 public final class Main implements Callable<Integer> {
   /** Exit code: the command did what it was asked. */
@@ -55,6 +58,11 @@ public final class Main implements Callable<Integer> {
   public static final int NO_SUCH_EPOCH = 4;
   /** Exit code: any other error; the message is on stderr. */
   public static final int ERROR = 5;
+  /**
+   * Exit code: the command was refused because it would remove the current epoch (a {@code prune
+   * --drop-branch} of the branch the store is on); nothing changed.
+   */
+  public static final int REFUSED = 6;
 
   @Mixin StoreOptions options;
 

@@ -27,9 +27,16 @@ abstract class StoreCommand implements Callable<Integer> {
   /** Runs the command on the open store; returns the exit code. */
   abstract int run(Checkpointer cp) throws IOException;
 
+  /**
+   * Rejects options that do not go together with a {@link ParameterException} (a usage error),
+   * before the store is opened: opening recovers it, which a wrong command line should not do.
+   */
+  void checkOptions() {}
+
   @Override
   public final Integer call() throws IOException {
     Path store = store();
+    checkOptions();
     try (Checkpointer cp = Checkpointer.builder(store).open()) {
       return run(cp);
     }

@@ -3,6 +3,7 @@ package dev.metamori.cli;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metamori.Checkpointable;
@@ -19,12 +20,14 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine.TypeConversionException;
 
 /** The real commands on a real store, their output and their exit codes. */
 class CliTest {
@@ -379,6 +382,7 @@ class CliTest {
         assertTrue(r.err().contains(" is locked by another Checkpointer in this process"), r.err());
       }
       assertEquals(3, run("-s", store.toString(), "restore", "1").code());
+      assertEquals(3, run("-s", store.toString(), "prune", "--keep-last", "1").code());
       assertEquals(3, held.currentEpoch(), "the holder's store is untouched");
     }
     assertEquals("three", Files.readString(data.resolve("a")));
@@ -453,5 +457,160 @@ class CliTest {
     assertTrue(json.out().startsWith("{\"from\":2,\"to\":3,\"changes\":["), json.out());
     assertTrue(json.out().contains("\"kind\":\"OBJECT_CHANGED\",\"path\":\"model\""), json.out());
     assertEquals(4, run("-s", store.toString(), "diff", "1", "9").code());
+  }
+
+  @Test
+  void pruneKeepLastRemovesTheOlderEpochsAndTheKeptOnesStillRestore() throws IOException {
+    Run r = run("-s", store.toString(), "prune", "--keep-last", "2");
+    assertEquals(0, r.code(), r.err());
+    assertEquals("", r.err());
+    String[] lines = r.out().split("\n");
+    assertEquals("removed epoch 1 \"first\"", lines[0]);
+    assertEquals("removed epoch 0", lines[1]);
+    assertEquals("kept 2 epochs: 3 (current), 2 \"second\"", lines[2]);
+    assertTrue(
+        lines[3].matches("removed 2 epochs, reclaimed [0-9.]+ (B|KiB) \\(store [0-9.]+ KiB -> [0-9.]+ KiB\\)"),
+        lines[3]);
+    assertEquals(4, lines.length, r.out());
+
+    String log = run("-s", store.toString(), "log").out();
+    assertTrue(log.startsWith("* epoch 3 (current)\n|   parent 2, "), log);
+    assertTrue(log.contains("\n* epoch 2 \"second\"\n    root, committed "), log);
+    assertFalse(log.contains("epoch 1"), log);
+    assertEquals(4, run("-s", store.toString(), "restore", "first").code(), "a removed epoch is gone");
+
+    assertEquals(0, run("-s", store.toString(), "restore", "second").code());
+    assertEquals("two", Files.readString(data.resolve("a")));
+    assertEquals(1, Files.readAllBytes(data.resolve("big"))[5000]);
+    try (Checkpointer cp = Checkpointer.builder(store).open()) {
+      assertEquals(7, cp.region("grid", 8192).buffer().getLong(0), "the region as at epoch 2");
+    }
+    assertEquals(0, run("-s", store.toString(), "restore", "3").code());
+    assertEquals("three", Files.readString(data.resolve("a")));
+    assertEquals(new Run(0, "2 epochs verified: no damage\n", ""), run("-s", store.toString(), "verify"));
+  }
+
+  @Test
+  void pruneDryRunListsWhatWouldGoAndChangesNothing() throws IOException {
+    Run log = run("-s", store.toString(), "log", "--json");
+    Run r = run("-s", store.toString(), "prune", "--keep-labelled", "--dry-run");
+    assertEquals(
+        new Run(
+            0,
+            "would remove epoch 0\n"
+                + "would keep 3 epochs: 3 (current), 2 \"second\", 1 \"first\"\n"
+                + "dry run: 1 epoch would be removed; nothing changed\n",
+            ""),
+        r);
+    Run j = run("-s", store.toString(), "prune", "--keep-last", "0", "--dry-run", "--json");
+    assertEquals(
+        new Run(
+            0,
+            "{\"store\":\"" + store + "\",\"dryRun\":true,\"current\":3,\"removed\":["
+                + "{\"id\":2,\"label\":\"second\"},{\"id\":1,\"label\":\"first\"},{\"id\":0,\"label\":null}],"
+                + "\"kept\":[{\"id\":3,\"label\":null}],"
+                + "\"storeBytesBefore\":null,\"storeBytesAfter\":null,\"reclaimedBytes\":null}\n",
+            ""),
+        j);
+    assertEquals(log, run("-s", store.toString(), "log", "--json"), "nothing changed");
+  }
+
+  @Test
+  void pruneKeepOnePerKeepsTheNewestEpochOfEachInterval() {
+    // one bucket of a century holds every epoch: only the newest, the current one, stays
+    Run r = run("-s", store.toString(), "prune", "--keep-one-per", "36500d", "--dry-run");
+    assertTrue(r.out().startsWith("would remove epoch 2 \"second\"\nwould remove epoch 1 \"first\"\nwould remove epoch 0\n"), r.out());
+    Run iso = run("-s", store.toString(), "prune", "--keep-one-per", "P36500D", "--keep-labelled");
+    assertEquals(0, iso.code(), iso.err());
+    assertTrue(iso.out().startsWith("removed epoch 0\nkept 3 epochs: 3 (current), 2 \"second\", 1 \"first\"\n"), iso.out());
+  }
+
+  @Test
+  void durationsAreShortOrIso8601() {
+    DurationConverter c = new DurationConverter();
+    assertEquals(Duration.ofMinutes(30), c.convert("30m"));
+    assertEquals(Duration.ofHours(1), c.convert("1h"));
+    assertEquals(Duration.ofDays(2), c.convert("2d"));
+    assertEquals(Duration.ofMinutes(90), c.convert("1h30m"));
+    assertEquals(Duration.ofSeconds(45), c.convert("45s"));
+    assertEquals(Duration.ofHours(1), c.convert("PT1H"));
+    assertEquals(Duration.ofHours(1), c.convert("pt1h"));
+    for (String bad : new String[] {"0h", "PT0S", "-PT1H", "1w", "h", "1.5h", "99999999999999999999d"}) {
+      assertThrows(TypeConversionException.class, () -> c.convert(bad), bad);
+    }
+  }
+
+  @Test
+  void pruneDropBranchRemovesTheBranchAndKeepsTheRest() throws IOException {
+    fork(); // 4 "fork" is current, on 1; 2 and 3 are a branch
+    Run r = run("-s", store.toString(), "prune", "--drop-branch", "second", "--json");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(
+        r.out().startsWith(
+            "{\"store\":\"" + store + "\",\"dryRun\":false,\"current\":4,\"removed\":["
+                + "{\"id\":3,\"label\":null},{\"id\":2,\"label\":\"second\"}],\"kept\":["
+                + "{\"id\":4,\"label\":\"fork\"},{\"id\":1,\"label\":\"first\"},{\"id\":0,\"label\":null}],"
+                + "\"storeBytesBefore\":"),
+        r.out());
+    assertTrue(r.out().matches("(?s).*\"storeBytesAfter\":[0-9]+,\"reclaimedBytes\":[0-9]+}\n"), r.out());
+    long before = Long.parseLong(r.out().replaceAll("(?s).*\"storeBytesBefore\":([0-9]+),.*", "$1"));
+    long after = Long.parseLong(r.out().replaceAll("(?s).*\"storeBytesAfter\":([0-9]+),.*", "$1"));
+    long reclaimed = Long.parseLong(r.out().replaceAll("(?s).*\"reclaimedBytes\":([0-9]+)}.*", "$1"));
+    assertEquals(before - after, reclaimed);
+    assertTrue(reclaimed > 64 * 1024 / 2, "epoch 3's object went: " + reclaimed);
+
+    String log = run("-s", store.toString(), "log").out();
+    assertTrue(log.startsWith("* epoch 4 (current) \"fork\"\n"), log);
+    assertFalse(log.contains("epoch 2") || log.contains("epoch 3"), log);
+    assertEquals(0, run("-s", store.toString(), "restore", "first").code());
+    assertEquals("one", Files.readString(data.resolve("a")));
+    assertEquals(0, run("-s", store.toString(), "restore", "fork").code());
+    assertEquals("four", Files.readString(data.resolve("a")));
+  }
+
+  @Test
+  void pruneRefusesToDropTheCurrentBranchWithExitSix() throws IOException {
+    Run log = run("-s", store.toString(), "log");
+    Run r = run("-s", store.toString(), "prune", "--keep-last", "1", "--drop-branch", "second");
+    assertEquals(
+        new Run(
+            6,
+            "",
+            "metamori: --drop-branch second would drop the current epoch 3, which descends from"
+                + " epoch 2: restore an epoch outside that branch first\n"),
+        r);
+    Run current = run("-s", store.toString(), "prune", "--drop-branch", "3", "--dry-run");
+    assertEquals(6, current.code());
+    assertEquals(
+        "metamori: --drop-branch 3 would drop the current epoch 3: restore an epoch outside that"
+            + " branch first\n",
+        current.err());
+    assertEquals(log, run("-s", store.toString(), "log"), "nothing changed");
+  }
+
+  @Test
+  void pruneUsageErrorsExitTwoAndUnknownEpochsFour() {
+    Run none = run("-s", store.toString(), "prune", "--dry-run");
+    assertEquals(2, none.code());
+    assertTrue(
+        none.err().startsWith(
+            "prune needs at least one of --keep-last N, --keep-labelled, --keep-one-per DURATION,"
+                + " --drop-branch EPOCH (see metamori help prune)\nUsage: metamori prune "),
+        none.err());
+    Run zero = run("-s", store.toString(), "prune", "--keep-one-per", "0h");
+    assertEquals(2, zero.code());
+    assertTrue(
+        zero.err().startsWith("Invalid value for option '--keep-one-per': '0h' is not a positive duration\n"),
+        zero.err());
+    Run word = run("-s", store.toString(), "prune", "--keep-one-per", "hourly");
+    assertEquals(2, word.code());
+    assertTrue(word.err().startsWith("Invalid value for option '--keep-one-per': 'hourly' is not a duration: "), word.err());
+    Run negative = run("-s", store.toString(), "prune", "--keep-last", "-1");
+    assertEquals(2, negative.code());
+    assertTrue(negative.err().startsWith("--keep-last -1: the number of epochs to keep is negative\n"), negative.err());
+    Run unknown = run("-s", store.toString(), "prune", "--drop-branch", "third");
+    assertEquals(4, unknown.code());
+    assertTrue(unknown.err().startsWith("metamori: no such epoch labelled 'third': "), unknown.err());
+    assertEquals(4, run("-s", store.toString(), "log", "--json").out().split("\"id\":").length - 1);
   }
 }
