@@ -33,6 +33,9 @@ public record EpochInfo(
    */
   public static final long ARCHIVE = 2;
 
+  /** An archive whose segment was rewritten without its undo records. */
+  public static final long COMPACTED = 4;
+
   EpochInfo(long id, long parent, long committedAtMillis, long bytes, long blocks, long files, long segmentNonce) {
     this(id, parent, committedAtMillis, bytes, blocks, files, segmentNonce, null, 0);
   }

@@ -190,6 +190,7 @@ public final class Journal implements Closeable {
       Journal journal = new Journal(store, lock, index, progress, blockSize, durability);
       journal.checkCurrent();
       Pruner.finishDeletions(journal);
+      Pruner.finishCompactions(journal);
       return journal;
     } catch (IOException | RuntimeException e) {
       closeQuietly(progress, e);

@@ -116,7 +116,94 @@ final class Pruner {
     index.putMeta(Journal.META_ROOT, child);
     index.commit(journal.forcing());
     finishDeletions(journal);
+    for (long a : archives) {
+      EpochInfo e = index.epoch(a);
+      if ((e.flags() & EpochInfo.COMPACTED) == 0) {
+        compact(e);
+      }
+    }
     return removed;
+  }
+
+  /**
+   * Rewrites an archive's segment without its undo records (each replaced by a {@link
+   * UndoRecord.Compacted} placeholder, so that sequence numbers stay), drops its redo file and
+   * trash: no restore undoes or redoes it again. The copy is written as {@code <id>.seg.new} and
+   * forced; the index commit that points at it (its nonce, its offsets) is the commit point;
+   * then it is renamed over the segment. {@link #finishCompactions} completes or discards a copy
+   * a crash left behind.
+   */
+  private void compact(EpochInfo e) throws IOException {
+    if (e.segmentNonce() == 0) {
+      index.putEpoch(e.withParentAndFlags(e.parent(), e.flags() | EpochInfo.COMPACTED));
+      index.commit(journal.forcing());
+      return;
+    }
+    java.nio.file.Path file = journal.segmentFile(e.id());
+    java.nio.file.Path copy = file.resolveSibling(file.getFileName() + ".new");
+    Files.deleteIfExists(copy);
+    long nonce = journal.newNonce();
+    long[] offsets = index.recordOffsets(e.id());
+    long[] moved = new long[offsets.length];
+    try (Segment old = Segment.open(file);
+        Segment fresh = Segment.create(copy, e.id(), nonce, journal.blockSize(), 0)) {
+      for (int seq = 0; seq < offsets.length; seq++) {
+        UndoRecord r = old.read(offsets[seq], seq);
+        boolean undo =
+            r instanceof UndoRecord.Touch
+                || r instanceof UndoRecord.Block
+                || r instanceof UndoRecord.Created
+                || r instanceof UndoRecord.Trashed
+                || r instanceof UndoRecord.Moved;
+        moved[seq] = fresh.size();
+        fresh.append(undo ? new UndoRecord.Compacted() : r);
+      }
+      fresh.force();
+    }
+    for (int seq = 0; seq < moved.length; seq++) {
+      index.putRecord(e.id(), seq, moved[seq]);
+    }
+    index.putEpoch(
+        new EpochInfo(
+            e.id(), e.parent(), e.committedAtMillis(), e.bytes(), e.blocks(), e.files(), nonce, e.label(),
+            e.flags() | EpochInfo.COMPACTED));
+    index.commit(journal.forcing());
+    finishCompactions(journal);
+  }
+
+  /**
+   * Renames every {@code <id>.seg.new} the index already points at over its segment, and
+   * deletes the others (a compaction cut short before its index commit). Runs after every
+   * compaction and on open.
+   */
+  static void finishCompactions(Journal journal) throws IOException {
+    java.nio.file.Path dir = journal.segmentFile(0).getParent();
+    List<java.nio.file.Path> copies = new ArrayList<>();
+    try (java.nio.file.DirectoryStream<java.nio.file.Path> s = Files.newDirectoryStream(dir, "*.seg.new")) {
+      s.forEach(copies::add);
+    }
+    for (java.nio.file.Path copy : copies) {
+      long nonce = -1;
+      long epoch = -1;
+      try (Segment c = Segment.open(copy)) {
+        nonce = c.nonce;
+        epoch = c.epoch;
+      } catch (IOException damaged) {
+        // torn while its header was written: never committed to
+      }
+      EpochInfo e = epoch < 0 ? null : journal.index().epoch(epoch);
+      if (e != null && e.segmentNonce() == nonce) {
+        Files.move(copy, journal.segmentFile(epoch), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.deleteIfExists(journal.redoFile(epoch));
+        journal.deleteTrash(epoch);
+      } else {
+        Files.deleteIfExists(copy);
+      }
+    }
+    if (!copies.isEmpty() && journal.forcing()) {
+      Journal.forceDirectory(dir);
+    }
   }
 
   private long commonAncestor(Set<Long> epochs) throws IOException {

@@ -112,6 +112,8 @@ final class RecordCodec {
     } else if (record instanceof UndoRecord.RedoMark m) {
       frame = allocate(8);
       frame.putLong(m.step());
+    } else if (record instanceof UndoRecord.Compacted) {
+      frame = allocate(0);
     } else if (record instanceof UndoRecord.RedoSkip k) {
       frame = allocate(8);
       frame.putLong(k.step());
@@ -270,6 +272,7 @@ final class RecordCodec {
               in.getLong(), getString(in), getString(in), in.getLong(), in.getInt(), getString(in), getString(in));
           case UndoRecord.REDO_MARK -> new UndoRecord.RedoMark(in.getLong());
           case UndoRecord.REDO_SKIP -> new UndoRecord.RedoSkip(in.getLong());
+          case UndoRecord.COMPACTED -> new UndoRecord.Compacted();
           case UndoRecord.REDO_REMOVE_DIRECTORY -> new UndoRecord.RedoRemoveDirectory(in.getLong(), getString(in));
           default -> throw new IllegalArgumentException("unknown record type " + type);
         };

@@ -29,6 +29,7 @@ public sealed interface UndoRecord {
   byte REDO_REMOVE_DIRECTORY = 13;
   byte REDO_MARK = 14;
   byte REDO_SKIP = 15;
+  byte COMPACTED = 16;
 
   byte type();
 
@@ -216,6 +217,18 @@ public sealed interface UndoRecord {
     @Override
     public byte type() {
       return REDO_SKIP;
+    }
+  }
+
+  /**
+   * Stands where compaction dropped an undo record from the segment of an archived epoch (one
+   * no restore passes through again), so that the sequence numbers of the records kept, which
+   * the index and other epochs' manifests refer to, stay as they were.
+   */
+  record Compacted() implements UndoRecord {
+    @Override
+    public byte type() {
+      return COMPACTED;
     }
   }
 }
