@@ -68,8 +68,8 @@ final class DiffCollector {
     DiffSide a = DiffSide.replay(journal, below(lineFrom, base));
     DiffSide b = DiffSide.replay(journal, below(lineTo, base));
     DiffCollector c = new DiffCollector(journal, fs);
-    c.resolveSizes(List.of(a, b));
-    List<Change> changes = compose(a, b);
+    Map<String, Entry> atBase = c.resolveSizes(List.of(a, b), base);
+    List<Change> changes = compose(a, b, atBase);
     changes.addAll(state.diff(from, to));
     return changes;
   }
@@ -83,7 +83,12 @@ final class DiffCollector {
 
   // ---- sizes at the end of each side ----
 
-  private void resolveSizes(List<DiffSide> sides) throws IOException {
+  /**
+   * Finds the sizes at the end of each side of the files it changed or created, and returns
+   * what is known of the base state of the files a side removed that neither side changed
+   * (their size where the other side still has them).
+   */
+  private Map<String, Entry> resolveSizes(List<DiffSide> sides, long base) throws IOException {
     Set<Long> currentLine = new HashSet<>(journal.line(journal.currentEpoch()));
     Map<Long, List<Entry>> byEpoch = new TreeMap<>();
     for (DiffSide side : sides) {
@@ -94,6 +99,25 @@ final class DiffCollector {
       }
     }
     List<Entry> onCurrentLine = new ArrayList<>();
+    Map<String, Entry> atBase = new HashMap<>();
+    if (currentLine.contains(base)) {
+      // off the current line the base state of an untouched file is in no record of the way
+      for (DiffSide side : sides) {
+        DiffSide other = side == sides.get(0) ? sides.get(1) : sides.get(0);
+        for (Entry e : side.byOrigin.values()) {
+          if (!e.alive() && e.sizeAtBase < 0 && other.fate(e.origin).alive()
+              && other.fate(e.origin).sizeAtBase < 0 && !atBase.containsKey(e.origin)) {
+            Entry probe = new Entry();
+            probe.origin = e.origin;
+            probe.path = e.origin;
+            probe.pathAtLast = e.origin;
+            probe.lastEpoch = base;
+            atBase.put(e.origin, probe);
+            onCurrentLine.add(probe);
+          }
+        }
+      }
+    }
     for (Map.Entry<Long, List<Entry>> group : byEpoch.entrySet()) {
       long epoch = group.getKey();
       boolean undone = !currentLine.contains(epoch);
@@ -135,6 +159,7 @@ final class DiffCollector {
     if (!onCurrentLine.isEmpty()) {
       fromCurrentLine(onCurrentLine);
     }
+    return atBase;
   }
 
   /**
@@ -208,6 +233,11 @@ final class DiffCollector {
         }
       }
     } else if (r instanceof UndoRecord.Moved m) {
+      for (List<Entry> gone : take(pending, m.to()).values()) {
+        for (Entry e : gone) {
+          e.path = null; // renamed onto: it was not there (a replaced one was trashed first)
+        }
+      }
       for (Map.Entry<String, List<Entry>> x : take(pending, m.from()).entrySet()) {
         String to = m.to() + x.getKey().substring(m.from().length());
         pending.computeIfAbsent(to, k -> new ArrayList<>()).addAll(x.getValue());
@@ -253,7 +283,7 @@ final class DiffCollector {
 
   // ---- composition ----
 
-  private static List<Change> compose(DiffSide a, DiffSide b) {
+  private static List<Change> compose(DiffSide a, DiffSide b, Map<String, Entry> atBase) {
     List<Change> out = new ArrayList<>();
     Set<String> origins = new TreeSet<>(a.byOrigin.keySet());
     origins.addAll(b.byOrigin.keySet());
@@ -263,8 +293,10 @@ final class DiffCollector {
       if (!x.alive() && !y.alive()) {
         continue;
       }
-      boolean directory = x.directory || y.directory;
-      long base = x.sizeAtBase >= 0 ? x.sizeAtBase : y.sizeAtBase;
+      Entry probe = atBase.get(origin);
+      boolean directory = x.directory || y.directory || (probe != null && probe.directory);
+      long base =
+          x.sizeAtBase >= 0 ? x.sizeAtBase : y.sizeAtBase >= 0 ? y.sizeAtBase : probe != null ? probe.size : -1;
       long sizeA = directory ? -1 : endSize(x, base);
       long sizeB = directory ? -1 : endSize(y, base);
       if (!y.alive()) {

@@ -6,7 +6,6 @@ import com.google.common.collect.TreeRangeSet;
 import dev.metamori.internal.journal.Journal;
 import dev.metamori.internal.journal.UndoRecord;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -152,6 +151,7 @@ final class DiffSide {
       }
       last(e, epoch, seq, false);
     } else if (record instanceof UndoRecord.Created c) {
+      dropStale(c.path());
       Entry e = new Entry();
       e.path = c.path();
       live.put(c.path(), e);
@@ -183,6 +183,22 @@ final class DiffSide {
     below.clear();
   }
 
+  /**
+   * Forgets what the replay has at and below {@code path}, where a creation or a rename now puts
+   * something: it was created and removed again within one epoch, which leaves no record.
+   */
+  private void dropStale(String path) {
+    Entry e = live.remove(path);
+    if (e != null) {
+      e.path = null;
+    }
+    SortedMap<String, Entry> below = under(live, path);
+    for (Entry x : below.values()) {
+      x.path = null;
+    }
+    below.clear();
+  }
+
   private void move(String from, String to) {
     Entry self = live.remove(from);
     if (self == null) {
@@ -190,12 +206,14 @@ final class DiffSide {
       claimOrigin(self, originOf(from));
     }
     SortedMap<String, Entry> below = under(live, from);
-    List<Map.Entry<String, Entry>> moved = new ArrayList<>(below.entrySet());
+    // copied: a TreeMap's removals reuse its entry objects
+    Map<String, Entry> moved = new TreeMap<>(below);
     below.clear();
     // a rename over an existing path replaced it: its Trashed record came first
+    dropStale(to);
     self.path = to;
     live.put(to, self);
-    for (Map.Entry<String, Entry> m : moved) {
+    for (Map.Entry<String, Entry> m : moved.entrySet()) {
       String path = to + m.getKey().substring(from.length());
       m.getValue().path = path;
       live.put(path, m.getValue());
