@@ -14,9 +14,10 @@ import java.util.List;
  * @param sizeBefore a changed file's size in the first epoch's state, or -1 where not known or
  *     not applicable
  * @param sizeAfter a changed or created file's size in the second epoch's state, or -1
- * @param ranges the byte ranges that differ (for files, at block granularity, including bytes
- *     appended or cut off; for regions, whole pages), in ascending order; empty for creations,
- *     deletions, moves without a content change, objects, and changes of attributes only
+ * @param ranges the byte ranges that may differ (for files, at block granularity, including
+ *     bytes appended or cut off: every byte outside them is equal in both states; for regions,
+ *     whole pages), in ascending order; empty for creations, deletions, moves without a content
+ *     change, objects, and changes of attributes only
  */
 public record Change(
     Kind kind, String path, String previousPath, long sizeBefore, long sizeAfter, List<Range> ranges) {

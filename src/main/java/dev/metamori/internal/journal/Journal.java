@@ -1117,9 +1117,10 @@ public final class Journal implements Closeable {
   /**
    * Reads the redo file of committed epoch {@code epoch}, if it has one: what the state was at
    * the end of the epoch, saved when it was first undone. Returns false, visiting nothing, if
-   * the epoch has never been undone.
+   * the epoch has never been undone (it is then on the current line).
    *
-   * @throws CorruptStoreException if the redo file is damaged or incomplete
+   * @throws CorruptStoreException if the redo file is damaged or incomplete, or missing for an
+   *     epoch off the current line
    */
   public boolean forEachRedoRecord(long epoch, java.util.function.Consumer<UndoRecord> visitor)
       throws IOException {
@@ -1127,7 +1128,7 @@ public final class Journal implements Closeable {
     if (e == null) {
       throw new NoSuchEpochException(epoch, "it is not in the store");
     }
-    if (e.segmentNonce() == 0 || !Files.exists(redoFile(epoch))) {
+    if (e.segmentNonce() == 0 || (!Files.exists(redoFile(epoch)) && line(current).contains(epoch))) {
       return false;
     }
     try (Segment redo = openRedo(e)) {
