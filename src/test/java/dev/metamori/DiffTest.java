@@ -172,6 +172,44 @@ class DiffTest extends TrackedTreeFixture {
   }
 
   @Test
+  void theSizeAtAnEpochOfTheCurrentLineComesFromTheTrashWhenALaterEpochReplacedTheFile()
+      throws IOException {
+    long base = cp.commit();
+    Files.write(p("small.txt"), new byte[] {'!', '!'}, StandardOpenOption.APPEND); // 6 -> 8
+    Files.write(p("dir/sub/d.txt"), new byte[] {'!'}, StandardOpenOption.APPEND); // 4 -> 5
+    long one = cp.commit();
+    Files.move(p("b.bin"), p("small.txt"), StandardCopyOption.REPLACE_EXISTING);
+    Files.move(p("dir/sub"), out("sub")); // d.txt's state at one is in the trash now
+    Files.createDirectory(p("dir2"));
+    Files.move(p("dir"), p("dir2/dir"));
+    cp.commit();
+    Files.delete(p("dir2/dir/c.txt")); // uncommitted
+    assertEquals(
+        Set.of(
+            new Change(Kind.CHANGED, at("small.txt"), null, 6, 8, List.of(new Range(6, 2))),
+            new Change(Kind.CHANGED, at("dir/sub/d.txt"), null, 4, 5, List.of(new Range(4, 1)))),
+        diff(base, one));
+    long two = cp.currentEpoch();
+    cp.restore(one);
+    try (FileChannel c = FileChannel.open(p("dir/c.txt"), StandardOpenOption.WRITE)) {
+      c.truncate(100);
+    }
+    long three = cp.commit(); // a branch beside two
+    cp.restore(two);
+    // c.txt at three: from three's redo file (the truncation saved blocks 0 and 1); at two it
+    // sits in the moved directory
+    assertEquals(
+        Set.of(
+            new Change(Kind.DELETED, at("small.txt"), null, -1, -1, List.of()),
+            new Change(Kind.MOVED, at("small.txt"), at("b.bin"), -1, -1, List.of()),
+            new Change(Kind.CREATED, at("dir2"), null, -1, -1, List.of()),
+            new Change(Kind.MOVED, at("dir2/dir"), at("dir"), -1, -1, List.of()),
+            new Change(Kind.DELETED, at("dir/sub"), null, -1, -1, List.of()),
+            new Change(Kind.MOVED, at("dir2/dir/c.txt"), at("dir/c.txt"), 100, 5000, List.of(new Range(0, 5000)))),
+        diff(three, two));
+  }
+
+  @Test
   void bothBranchesCreatingTheSamePathReportTwoDifferentFiles() throws IOException {
     long base = cp.commit();
     Files.writeString(p("same.txt"), "left");
