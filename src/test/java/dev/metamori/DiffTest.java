@@ -131,6 +131,8 @@ class DiffTest extends TrackedTreeFixture {
         diff(one, three));
     assertEquals(
         Set.of(new Change(Kind.OBJECT_CHANGED, "model", null, 3, 1, List.of())), diff(three, four));
+    assertEquals(
+        Set.of(new Change(Kind.OBJECT_CHANGED, "model", null, 1, 3, List.of())), diff(four, three));
   }
 
   @Test
