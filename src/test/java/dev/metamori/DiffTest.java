@@ -212,6 +212,20 @@ class DiffTest extends TrackedTreeFixture {
   }
 
   @Test
+  void aDirectoryCreatedAndRemovedInAnEpochOffTheCurrentLineIsNotReported() throws IOException {
+    long base = cp.commit();
+    Files.createDirectory(p("new"));
+    Files.move(p("small.txt"), p("new/small.txt"));
+    Files.delete(p("new/small.txt")); // trashed: undoing it makes "new" again
+    Files.delete(p("new")); // created in this epoch: removed for real, no record
+    long one = cp.commit();
+    Set<Change> expected = Set.of(new Change(Kind.DELETED, at("small.txt"), null, -1, -1, List.of()));
+    assertEquals(expected, diff(base, one));
+    cp.restore(base);
+    assertEquals(expected, diff(base, one));
+  }
+
+  @Test
   void bothBranchesCreatingTheSamePathReportTwoDifferentFiles() throws IOException {
     long base = cp.commit();
     Files.writeString(p("same.txt"), "left");

@@ -120,46 +120,68 @@ final class DiffCollector {
     }
     for (Map.Entry<Long, List<Entry>> group : byEpoch.entrySet()) {
       long epoch = group.getKey();
-      boolean undone = !currentLine.contains(epoch);
-      Map<Long, List<Entry>> bySteps = new HashMap<>();
-      for (Entry e : group.getValue()) {
-        if (e.lastCreated && undone) {
-          // the undo of the creation keeps the object, as the epoch left it, in the trash
-          settle(e, attributes(journal.keptPath(epoch, e.lastStep)));
-        } else if (e.lastCreated) {
-          onCurrentLine.add(e);
-        } else {
-          bySteps.computeIfAbsent(e.lastStep, k -> new ArrayList<>()).add(e);
-        }
-      }
-      if (bySteps.isEmpty()) {
-        continue;
-      }
-      Set<Entry> found = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-      journal.forEachRedoRecord(
-              epoch,
-              r -> {
-                if (r instanceof UndoRecord.Redo redo) {
-                  for (Entry e : bySteps.getOrDefault(redo.step(), List.of())) {
-                    e.size = redo.size();
-                    e.file = true;
-                    found.add(e);
-                  }
-                }
-              });
-      for (List<Entry> entries : bySteps.values()) {
-        for (Entry e : entries) {
-          // an undone epoch without the step's redo saw no file there to keep
-          if (!found.contains(e) && !undone) {
-            onCurrentLine.add(e);
-          }
-        }
-      }
+      fromEpoch(epoch, group.getValue(), !currentLine.contains(epoch), onCurrentLine);
     }
     if (!onCurrentLine.isEmpty()) {
       fromCurrentLine(onCurrentLine);
     }
     return atBase;
+  }
+
+  /**
+   * Sizes at the end of {@code epoch} of the files it changed last, from its redo file, and (if
+   * it is {@code undone}) of those it created, from the trash entries its undo kept them in;
+   * adds to {@code later} those that must be found after it on the current line.
+   */
+  private void fromEpoch(long epoch, List<Entry> entries, boolean undone, List<Entry> later)
+      throws IOException {
+    Map<Long, List<Entry>> bySteps = new HashMap<>();
+    List<Entry> created = new ArrayList<>();
+    for (Entry e : entries) {
+      if (e.lastCreated && undone) {
+        created.add(e);
+      } else if (e.lastCreated) {
+        later.add(e);
+      } else {
+        bySteps.computeIfAbsent(e.lastStep, k -> new ArrayList<>()).add(e);
+      }
+    }
+    if (bySteps.isEmpty() && created.isEmpty()) {
+      return;
+    }
+    Set<Entry> found = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    Map<String, Long> recreated = new HashMap<>();
+    journal.forEachRedoRecord(
+        epoch,
+        r -> {
+          if (r instanceof UndoRecord.Redo redo) {
+            for (Entry e : bySteps.getOrDefault(redo.step(), List.of())) {
+              e.size = redo.size();
+              e.file = true;
+              found.add(e);
+            }
+          } else if (r instanceof UndoRecord.RedoRemoveDirectory d) {
+            recreated.merge(d.path(), d.step(), Math::max);
+          }
+        });
+    for (Entry e : created) {
+      if (recreated.getOrDefault(e.createdAs, -1L) > e.lastStep) {
+        // the undo had to make a directory of that name again for a later step: the one
+        // created was removed within the epoch (which leaves no record)
+        e.path = null;
+      } else {
+        // the undo of the creation keeps the object, as the epoch left it, in the trash
+        settle(e, attributes(journal.keptPath(epoch, e.lastStep)));
+      }
+    }
+    for (List<Entry> stepEntries : bySteps.values()) {
+      for (Entry e : stepEntries) {
+        // an undone epoch without the step's redo saw no file there to keep
+        if (!found.contains(e) && !undone) {
+          later.add(e);
+        }
+      }
+    }
   }
 
   /**

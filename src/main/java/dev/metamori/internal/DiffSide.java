@@ -42,6 +42,8 @@ final class DiffSide {
     long lastStep = -1;
     /** Whether that record is its creation (else a Touch or a Block). */
     boolean lastCreated;
+    /** The path that creation named. */
+    String createdAs;
     /** The path at the end of {@link #lastEpoch}. */
     String pathAtLast;
 
@@ -154,6 +156,7 @@ final class DiffSide {
       dropStale(c.path());
       Entry e = new Entry();
       e.path = c.path();
+      e.createdAs = c.path();
       live.put(c.path(), e);
       last(e, epoch, seq, true);
     } else if (record instanceof UndoRecord.Trashed t) {
