@@ -10,7 +10,10 @@ import java.util.List;
  * @param path for files, the path (a path string of the underlying file system) in the second
  *     epoch's state, or in the first one's for {@link Kind#DELETED}; for regions and objects,
  *     their name
- * @param previousPath for {@link Kind#MOVED}, the path in the first epoch's state; else null
+ * @param previousPath for {@link Kind#MOVED}, the path in the first epoch's state; else null.
+ *     Paths below a moved directory follow it unless listed themselves; so one that stayed
+ *     where it was while the directory above it moved away and another took its place is
+ *     {@code MOVED} with {@code previousPath} equal to {@code path}
  * @param sizeBefore a changed file's size in the first epoch's state, or -1 where not known or
  *     not applicable
  * @param sizeAfter a changed or created file's size in the second epoch's state, or -1

@@ -226,6 +226,29 @@ class DiffTest extends TrackedTreeFixture {
   }
 
   @Test
+  void aDirectoryThatStayedWhileTheOneAboveItMovedAwayIsReportedAsMovedToItself() throws IOException {
+    long base = cp.commit();
+    Files.move(p("dir"), p("dir2"));
+    Files.createDirectory(p("dir"));
+    Files.move(p("empty"), p("dir/sub"));
+    long left = cp.commit();
+    cp.restore(base);
+    Files.delete(p("dir/sub/d.txt"));
+    Files.delete(p("dir/sub"));
+    Files.move(p("empty"), p("dir/sub"));
+    long right = cp.commit();
+    // "empty" is dir/sub in both; the "dir" above it is another directory in each
+    assertEquals(
+        Set.of(
+            new Change(Kind.DELETED, at("dir"), null, -1, -1, List.of()),
+            new Change(Kind.MOVED, at("dir"), at("dir2"), -1, -1, List.of()),
+            new Change(Kind.DELETED, at("dir2/sub"), null, -1, -1, List.of()),
+            new Change(Kind.DELETED, at("dir2/sub/d.txt"), null, -1, -1, List.of()),
+            new Change(Kind.MOVED, at("dir/sub"), at("dir/sub"), -1, -1, List.of())),
+        diff(left, right));
+  }
+
+  @Test
   void bothBranchesCreatingTheSamePathReportTwoDifferentFiles() throws IOException {
     long base = cp.commit();
     Files.writeString(p("same.txt"), "left");

@@ -307,6 +307,7 @@ final class DiffCollector {
 
   private static List<Change> compose(DiffSide a, DiffSide b, Map<String, Entry> atBase) {
     List<Change> out = new ArrayList<>();
+    List<Change> samePath = new ArrayList<>();
     Set<String> origins = new TreeSet<>(a.byOrigin.keySet());
     origins.addAll(b.byOrigin.keySet());
     for (String origin : origins) {
@@ -329,12 +330,14 @@ final class DiffCollector {
         List<Change.Range> ranges = ranges(x, y, base, sizeA, sizeB);
         if (!x.path.equals(y.path)) {
           out.add(new Change(Kind.MOVED, y.path, x.path, sizeA, sizeB, ranges));
-        } else if (((x.touched || y.touched) && !directory) || !ranges.isEmpty()) {
+        } else {
           // a directory whose entries changed is not listed: the entries are
-          out.add(new Change(Kind.CHANGED, y.path, null, sizeA, sizeB, ranges));
+          boolean changed = ((x.touched || y.touched) && !directory) || !ranges.isEmpty();
+          samePath.add(new Change(changed ? Kind.CHANGED : null, y.path, null, sizeA, sizeB, ranges));
         }
       }
     }
+    out.addAll(stayed(out, samePath, b));
     for (Entry e : a.live.values()) {
       if (e.origin == null && e.alive()) {
         out.add(new Change(Kind.DELETED, e.path, null, -1, -1, List.of()));
@@ -343,6 +346,50 @@ final class DiffCollector {
     for (Entry e : b.live.values()) {
       if (e.origin == null && e.alive()) {
         out.add(new Change(Kind.CREATED, e.path, null, -1, e.file ? e.size : -1, List.of()));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The changes of the paths at the same place in both states ({@code kind} null if unchanged):
+   * a reader follows a path through the moves and creations reported for the directories above
+   * it, so one that stayed while a directory above it moved away and another took its place is
+   * reported as {@link Kind#MOVED} with itself as previous path.
+   */
+  private static List<Change> stayed(List<Change> reported, List<Change> samePath, DiffSide b) {
+    Map<String, String> movedFrom = new HashMap<>();
+    Set<String> created = new HashSet<>();
+    for (Change c : reported) {
+      if (c.kind() == Kind.MOVED) {
+        movedFrom.put(c.path(), c.previousPath());
+      } else if (c.kind() == Kind.CREATED) {
+        created.add(c.path());
+      }
+    }
+    for (Entry e : b.live.values()) {
+      if (e.origin == null && e.alive()) {
+        created.add(e.path);
+      }
+    }
+    List<Change> out = new ArrayList<>();
+    for (Change c : samePath) {
+      String implied = c.path();
+      for (String dir = DiffSide.parent(c.path()); dir != null; dir = DiffSide.parent(dir)) {
+        if (created.contains(dir)) {
+          implied = null;
+          break;
+        }
+        String from = movedFrom.get(dir);
+        if (from != null) {
+          implied = from + c.path().substring(dir.length());
+          break;
+        }
+      }
+      if (!c.path().equals(implied)) {
+        out.add(new Change(Kind.MOVED, c.path(), c.path(), c.sizeBefore(), c.sizeAfter(), c.ranges()));
+      } else if (c.kind() != null) {
+        out.add(c);
       }
     }
     return out;
