@@ -10,13 +10,17 @@ import java.util.List;
  * @param path for files, the path (a path string of the underlying file system) in the second
  *     epoch's state, or in the first one's for {@link Kind#DELETED}; for regions and objects,
  *     their name
- * @param previousPath for {@link Kind#MOVED}, the path in the first epoch's state; else null
+ * @param previousPath for {@link Kind#MOVED}, the path in the first epoch's state; else null.
+ *     Paths below a moved directory follow it unless listed themselves; so one that stayed
+ *     where it was while the directory above it moved away and another took its place is
+ *     {@code MOVED} with {@code previousPath} equal to {@code path}
  * @param sizeBefore a changed file's size in the first epoch's state, or -1 where not known or
  *     not applicable
  * @param sizeAfter a changed or created file's size in the second epoch's state, or -1
- * @param ranges the byte ranges that differ (for files, at block granularity, including bytes
- *     appended or cut off; for regions, whole pages), in ascending order; empty for creations,
- *     deletions, moves without a content change, objects, and changes of attributes only
+ * @param ranges the byte ranges that may differ (for files, at block granularity, including
+ *     bytes appended or cut off: every byte outside them is equal in both states; for regions,
+ *     whole pages), in ascending order; empty for creations, deletions, moves without a content
+ *     change, objects, and changes of attributes only
  */
 public record Change(
     Kind kind, String path, String previousPath, long sizeBefore, long sizeAfter, List<Range> ranges) {

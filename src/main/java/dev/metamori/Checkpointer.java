@@ -151,14 +151,31 @@ public interface Checkpointer extends Closeable {
   void register(String name, Checkpointable object) throws IOException;
 
   /**
-   * The differences between the states at epochs {@code from} and {@code to} (either may be
-   * the older): files and directories created, deleted, moved and changed (with the byte ranges
-   * that differ, at block granularity, and the sizes), regions whose bytes differ (by page) and
-   * objects whose saved state differs. Computed from the journal, in time proportional to what
-   * changed between the two epochs; memory grows with the number of paths changed, not with
-   * their bytes. Both epochs must be valid ({@link #epochs()}).
+   * The differences between the states at epochs {@code from} and {@code to}: files and
+   * directories created, deleted, moved and changed (with the byte ranges that may differ, at
+   * block granularity, and the sizes), regions whose bytes differ (by page) and objects whose
+   * saved state differs. The two may be any epochs of the store ({@link #epochs()}), on one
+   * line (either may be the older) or on different branches; neither needs to be the current
+   * one, and nothing is restored.
    *
-   * @throws NoSuchEpochException if either epoch is not valid
+   * <p>Files are followed by identity, not by name: a file moved on the way (or inside a moved
+   * directory) is {@link Change.Kind#MOVED}; a file replaced by another one, or created at the
+   * same path on both branches, is {@link Change.Kind#DELETED} and {@link Change.Kind#CREATED}.
+   * Bytes outside the reported ranges are equal in both states; a block written with the bytes
+   * it already held still counts as changed. A file changed on one branch and deleted on the
+   * other is created or deleted (with its size where it exists).
+   *
+   * <p>Computed from the journal, in time proportional to what changed on the way between the
+   * two epochs (from each of them up to their common ancestor). A file's size at an epoch
+   * where it was last changed is read from that epoch's redo records (saved when it was
+   * undone) or, for an epoch on the current line never undone, from the first later record
+   * of the current line that mentions the file, or from the disk: that part reads later epochs
+   * until each changed file is found. Memory grows with the number of paths changed, not with
+   * their bytes. {@link Change#sizeBefore()} and {@link Change#sizeAfter()} are -1 where no
+   * record on the way tells them (a file only moved; a file the base epoch had, not on the
+   * current line, that one side deleted without changing it).
+   *
+   * @throws NoSuchEpochException if either epoch is not in the store
    */
   java.util.stream.Stream<Change> diff(long from, long to) throws IOException;
 

@@ -1210,6 +1210,40 @@ public final class Journal implements Closeable {
     return epoch + "/c" + seq;
   }
 
+  /**
+   * Where the undo of step {@code seq} (a {@link UndoRecord.Created} record) of committed epoch
+   * {@code epoch} keeps what the step created, while the epoch is off the current line.
+   */
+  public Path keptPath(long epoch, long seq) {
+    return trashPath(keptName(epoch, seq));
+  }
+
+  /**
+   * Reads the redo file of committed epoch {@code epoch}, if it has one: what the state was at
+   * the end of the epoch, saved when it was first undone. Returns false, visiting nothing, if
+   * the epoch has never been undone (it is then on the current line).
+   *
+   * @throws CorruptStoreException if the redo file is damaged or incomplete, or missing for an
+   *     epoch off the current line
+   */
+  public boolean forEachRedoRecord(long epoch, java.util.function.Consumer<UndoRecord> visitor)
+      throws IOException {
+    EpochInfo e = index.epoch(epoch);
+    if (e == null) {
+      throw new NoSuchEpochException(epoch, "it is not in the store");
+    }
+    if (e.segmentNonce() == 0 || (!Files.exists(redoFile(epoch)) && line(current).contains(epoch))) {
+      return false;
+    }
+    try (Segment redo = openRedo(e)) {
+      Segment.Scan scan = redo.scan();
+      for (int i = 0; i < scan.count(); i++) {
+        visitor.accept(redo.read(scan.offsets()[i], i));
+      }
+    }
+    return true;
+  }
+
   Path redoFile(long epoch) {
     return segments.resolve(String.format("%020d.redo", epoch));
   }
