@@ -188,6 +188,15 @@ public final class Demo {
       System.out.printf(
           "rollback(0): the tree as it was before the store existed (%d files), the grid zeroed (%s)%n",
           fileCount(sim), demo.fingerprint());
+      // nothing was lost: the epochs undone are a branch that can be restored again
+      long newest = cp.epochs().get(cp.epochs().size() - 1).id();
+      cp.restore(newest);
+      System.out.printf(
+          "restore(%d): forward again to the newest epoch (the restarted JVM's last): grid %s,"
+              + " state '%s', %d files%n",
+          newest, demo.fingerprint(), demo.state, fileCount(sim));
+      System.out.printf("epochs (id<-parent): %s%n", cp.epochs().stream()
+          .map(e -> e.id() + "<-" + e.parent()).collect(java.util.stream.Collectors.joining(" ")));
     }
   }
 
