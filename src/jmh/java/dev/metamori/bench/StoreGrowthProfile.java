@@ -32,7 +32,8 @@ import java.util.stream.Stream;
  * of the bytes changed (overwritten, appended, created, deleted, region pages) and what the
  * store's directory holds: segments ({@code .seg}), redo files ({@code .redo}), trash, the index,
  * the rest, and the whole; {@code growth/changed} is the store's growth since the first commit
- * over the bytes changed. At the end it scrubs the
+ * over the bytes changed. A last row, after closing the store, shows what the index keeps once
+ * closed. At the end it scrubs the
  * store ({@link Checkpointer#verify()}) and fails on any damage.
  *
  * <p>Run: {@code mvn -Pjmh test-compile exec:exec -Djmh.main=dev.metamori.bench.StoreGrowthProfile
@@ -80,6 +81,7 @@ public final class StoreGrowthProfile {
   private int nextName;
   /** The store's bytes after the first commit, which holds the region's first contents. */
   private long baseline;
+  private int restoresDone;
 
   private StoreGrowthProfile(Path dir, int keepLast) throws IOException {
     this.data = Files.createDirectory(dir.resolve("data"));
@@ -105,7 +107,7 @@ public final class StoreGrowthProfile {
         region.put(p, bytes, 0, PAGE);
       }
       cp.commit();
-      baseline = report(0, 0);
+      baseline = report("0", 0);
       int restores = 0;
       for (int e = 1; e <= epochs; e++) {
         step(cp.fileSystem(), region);
@@ -118,14 +120,17 @@ public final class StoreGrowthProfile {
           restores++;
         }
         if (e % 100 == 0 || e == epochs) {
-          report(e, restores);
+          report(String.valueOf(e), restores);
         }
       }
       List<CorruptStoreException> damage = cp.verify();
       if (!damage.isEmpty()) {
         throw new IllegalStateException("the store is damaged: " + damage);
       }
+      restoresDone = restores;
     }
+    // closing lets the index compact: the open store's index holds old versions of its pages
+    report("closed", restoresDone);
   }
 
   /**
@@ -191,8 +196,8 @@ public final class StoreGrowthProfile {
     }
   }
 
-  /** Prints one row and returns the store's bytes. */
-  private long report(int epochs, int restores) throws IOException {
+  /** Prints one row, labelled {@code when}, and returns the store's bytes. */
+  private long report(String when, int restores) throws IOException {
     long segments = 0;
     long redo = 0;
     long trash = 0;
@@ -222,8 +227,8 @@ public final class StoreGrowthProfile {
     long total = segments + redo + trash + index + other;
     System.out.printf(
         Locale.ROOT,
-        "%6d %8d %11.2f (%.2f %.2f %.2f %.2f %.2f) %8.2f %13.2f %8.2f %9.2f %9.2f %9.2f %9.2f %14.2f%n",
-        epochs,
+        "%6s %8d %11.2f (%.2f %.2f %.2f %.2f %.2f) %8.2f %13.2f %8.2f %9.2f %9.2f %9.2f %9.2f %14.2f%n",
+        when,
         restores,
         mib(changed),
         mib(overwritten),
