@@ -61,7 +61,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * with {@code -jvmArgsAppend}); a trial needs up to 4 times {@code treeMiB} free. Run:
  *
  * <pre>
- * mvn -Pjmh test-compile exec:exec -Djmh.args="-f 1 -wi 2 -i 5 -rf json -rff target/restore.json RestoreBenchmark"
+ * mvn -Pjmh test-compile exec:exec -Djmh.args="-f 1 -wi 2 -i 10 -rf json -rff target/restore.json RestoreBenchmark"
  * </pre>
  */
 @BenchmarkMode(Mode.SingleShotTime)
