@@ -4,6 +4,7 @@ import dev.metamori.Checkpointer;
 import dev.metamori.CorruptStoreException;
 import dev.metamori.Epoch;
 import dev.metamori.MemoryRegion;
+import dev.metamori.RetentionPolicy;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -11,6 +12,7 @@ import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -37,8 +39,9 @@ import java.util.stream.Stream;
  * store ({@link Checkpointer#verify()}) and fails on any damage.
  *
  * <p>Run: {@code mvn -Pjmh test-compile exec:exec -Djmh.main=dev.metamori.bench.StoreGrowthProfile
- * -Djmh.args="1000 50 0"} (epochs, commits between restores, and the number of latest epochs a
- * prune would keep: 0 for none; defaults 1000, 50, 0).
+ * -Djmh.args="1000 50 0"} (epochs, commits between restores, and {@code keepLast}: 0 keeps every
+ * epoch, N prunes with {@link RetentionPolicy#keepLast} N before each restore; defaults 1000, 50,
+ * 0).
  */
 public final class StoreGrowthProfile {
   private static final int FILES = 64;
@@ -46,7 +49,6 @@ public final class StoreGrowthProfile {
   private static final int LOGS = 4;
   private static final int REGION_MIB = 8;
   private static final int PAGE = 4096;
-  private static final String NO_PRUNE = "the store cannot prune epochs yet: run with keepLast 0";
 
   /** Entry point: {@code [epochs [restoreEvery [keepLast]]]}. */
   public static void main(String[] args) throws Exception {
@@ -55,9 +57,6 @@ public final class StoreGrowthProfile {
     int keepLast = args.length > 2 ? Integer.parseInt(args[2]) : 0;
     if (epochs < 1 || restoreEvery < 1 || keepLast < 0) {
       throw new IllegalArgumentException("usage: [epochs >= 1 [restoreEvery >= 1 [keepLast >= 0]]]");
-    }
-    if (keepLast > 0) {
-      throw new UnsupportedOperationException(NO_PRUNE);
     }
     Path dir = BenchFiles.newWorkDir("metamori-growth-");
     try {
@@ -82,6 +81,8 @@ public final class StoreGrowthProfile {
   /** The store's bytes after the first commit, which holds the region's first contents. */
   private long baseline;
   private int restoresDone;
+  /** Bytes each prune gave back. */
+  private final List<Long> reclaimed = new ArrayList<>();
 
   private StoreGrowthProfile(Path dir, int keepLast) throws IOException {
     this.data = Files.createDirectory(dir.resolve("data"));
@@ -112,8 +113,10 @@ public final class StoreGrowthProfile {
       for (int e = 1; e <= epochs; e++) {
         step(cp.fileSystem(), region);
         cp.commit();
-        prune(cp);
         if (e % restoreEvery == 0) {
+          if (keepLast > 0) {
+            reclaimed.add(cp.prune(RetentionPolicy.keepLast(keepLast)).reclaimedBytes());
+          }
           List<Epoch> all = cp.epochs();
           // the newest epoch, just committed, is the current one: pick any other
           cp.restore(all.get(random.nextInt(all.size() - 1)).id());
@@ -131,16 +134,12 @@ public final class StoreGrowthProfile {
     }
     // closing lets the index compact: the open store's index holds old versions of its pages
     report("closed", restoresDone);
-  }
-
-  /**
-   * Where a prune with a keep-the-last-{@code keepLast}-epochs policy runs, after every commit,
-   * once the store has one; until then {@code main} accepts only {@code keepLast = 0} (keep
-   * everything).
-   */
-  private void prune(Checkpointer cp) {
-    if (keepLast > 0) {
-      throw new UnsupportedOperationException(NO_PRUNE);
+    if (!reclaimed.isEmpty()) {
+      System.out.printf(
+          Locale.ROOT,
+          "%d prunes gave back %.2f MiB in all%n",
+          reclaimed.size(),
+          mib(reclaimed.stream().mapToLong(Long::longValue).sum()));
     }
   }
 
