@@ -80,7 +80,6 @@ public final class StoreGrowthProfile {
   private int nextName;
   /** The store's bytes after the first commit, which holds the region's first contents. */
   private long baseline;
-  private int restoresDone;
   /** Bytes each prune gave back. */
   private final List<Long> reclaimed = new ArrayList<>();
 
@@ -101,6 +100,7 @@ public final class StoreGrowthProfile {
     System.out.println(
         "epochs restores changed_MiB (overwritten appended created deleted region)  tree_MiB"
             + "  segments_MiB redo_MiB trash_MiB index_MiB other_MiB store_MiB  growth/changed");
+    int restores = 0;
     try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
       MemoryRegion region = cp.region("grid", (long) REGION_MIB << 20);
       for (long p = 0; p < region.size(); p += PAGE) {
@@ -109,7 +109,6 @@ public final class StoreGrowthProfile {
       }
       cp.commit();
       baseline = report("0", 0);
-      int restores = 0;
       for (int e = 1; e <= epochs; e++) {
         step(cp.fileSystem(), region);
         cp.commit();
@@ -130,10 +129,8 @@ public final class StoreGrowthProfile {
       if (!damage.isEmpty()) {
         throw new IllegalStateException("the store is damaged: " + damage);
       }
-      restoresDone = restores;
     }
-    // closing lets the index compact: the open store's index holds old versions of its pages
-    report("closed", restoresDone);
+    report("closed", restores);
     if (!reclaimed.isEmpty()) {
       System.out.printf(
           Locale.ROOT,
