@@ -8,7 +8,10 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 
 /** File utilities shared by the benchmarks. */
@@ -52,6 +55,39 @@ final class BenchFiles {
     while (buffer.hasRemaining()) {
       pos += channel.write(buffer, pos);
     }
+  }
+
+  /**
+   * Copies the files {@code names} from directory {@code from} to directory {@code to},
+   * replacing what is there; with {@code force}, each copied file is forced before the next.
+   */
+  static void copyFiles(List<String> names, Path from, Path to, boolean force) throws IOException {
+    for (String name : names) {
+      Path target = to.resolve(name);
+      Files.copy(from.resolve(name), target, StandardCopyOption.REPLACE_EXISTING);
+      if (force) {
+        try (FileChannel c = FileChannel.open(target, StandardOpenOption.WRITE)) {
+          c.force(true);
+        }
+      }
+    }
+  }
+
+  /** {@code count} distinct integers of {@code [0, bound)}, chosen at random, in ascending order. */
+  static int[] chooseDistinct(Random random, int bound, int count) {
+    int[] all = new int[bound];
+    for (int i = 0; i < bound; i++) {
+      all[i] = i;
+    }
+    for (int i = 0; i < count; i++) {
+      int j = i + random.nextInt(bound - i);
+      int t = all[i];
+      all[i] = all[j];
+      all[j] = t;
+    }
+    int[] chosen = Arrays.copyOf(all, count);
+    Arrays.sort(chosen);
+    return chosen;
   }
 
   static void deleteTree(Path dir) throws IOException {

@@ -10,7 +10,6 @@ import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -151,8 +150,9 @@ public class CommitRollbackBenchmark {
 
     /** Rewrites 1% of the tree's blocks (distinct, placed as {@link #spread} says). */
     void change() throws IOException {
-      int[] chosen = new int[CHANGED_BLOCKS];
+      int[] chosen;
       if (spread.equals("one-file")) {
+        chosen = new int[CHANGED_BLOCKS];
         int first =
             random.nextInt(FILES) * BLOCKS_PER_FILE
                 + random.nextInt(BLOCKS_PER_FILE - CHANGED_BLOCKS + 1);
@@ -160,18 +160,7 @@ public class CommitRollbackBenchmark {
           chosen[i] = first + i;
         }
       } else {
-        int[] all = new int[TOTAL_BLOCKS];
-        for (int i = 0; i < all.length; i++) {
-          all[i] = i;
-        }
-        for (int i = 0; i < CHANGED_BLOCKS; i++) {
-          int j = i + random.nextInt(all.length - i);
-          int t = all[i];
-          all[i] = all[j];
-          all[j] = t;
-        }
-        System.arraycopy(all, 0, chosen, 0, CHANGED_BLOCKS);
-        Arrays.sort(chosen);
+        chosen = BenchFiles.chooseDistinct(random, TOTAL_BLOCKS, CHANGED_BLOCKS);
       }
       FileChannel channel = null;
       int open = -1;
@@ -229,15 +218,7 @@ public class CommitRollbackBenchmark {
     }
 
     void copyFiles(Path from, Path to, boolean force) throws IOException {
-      for (String name : names) {
-        Path target = to.resolve(name);
-        Files.copy(from.resolve(name), target, StandardCopyOption.REPLACE_EXISTING);
-        if (force) {
-          try (FileChannel c = FileChannel.open(target, StandardOpenOption.WRITE)) {
-            c.force(true);
-          }
-        }
-      }
+      BenchFiles.copyFiles(names, from, to, force);
     }
   }
 
