@@ -575,7 +575,8 @@ class CorruptionProperties {
           }
           expectNamed(e, damage, context, "rollback to " + target);
           if (!torn) {
-            base.snapshots.get(base.current).assertSameAs(ExactTreeSnapshot.of(data), context + ", after a refused rollback to " + target);
+            base.snapshots.get(base.current).assertSameAs(
+                ExactTreeSnapshot.of(data), context + ", after a rollback to " + target + " refused with " + e);
           }
           assertVolatile(base, base.current, region, blob, context + ", after a refused rollback to " + target);
           return damage.kind.equals("version") ? Outcome.VERSION_REFUSED : Outcome.REFUSED_AT_ROLLBACK;
