@@ -48,6 +48,10 @@ final class MvStoreIndex implements EpochIndex {
               .fileName(file.toString())
               .autoCommitDisabled()
               .autoCommitBufferSize(0)
+              // no rewriting of old chunks: with space never reused it frees nothing, and it
+              // reads (and may trip over) pages of any map at any commit; a prune compacts the
+              // index by copying it instead
+              .autoCompactFillRate(0)
               .open();
       store = opened;
       // Chunks are only ever appended, never written into the space of old ones: with reuse,
