@@ -50,7 +50,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * the same place (a fresh store, byte for byte the one just built), forces the copy so that the
  * prune's own forces do not also write back the copy, and opens it. Each invocation's teardown
  * prints the epochs removed and the bytes reclaimed ({@link PruneResult}), which are the same for
- * every invocation of a trial, so that throughputs can be derived from the medians.
+ * every invocation of a trial, so that throughputs can be derived from the medians, and the
+ * bytes of the pruned store by kind (segments, redo, trash, index); the trial's setup prints the
+ * same for the template.
  *
  * <p>Trees live in {@code java.io.tmpdir} (or {@code -Dmetamori.bench.dir}; give it to the fork
  * with {@code -jvmArgsAppend}). Run:
@@ -100,7 +102,8 @@ public class PruneBenchmark {
       Path data = Files.createDirectories(work.resolve("data"));
       Random random = new Random(17);
       for (int i = 0; i < FILES; i++) {
-        BenchFiles.writeRandomFile(data.resolve(String.format("file-%03d.bin", i)), FILE_SIZE, random);
+        Path file = data.resolve(String.format("file-%03d.bin", i));
+        BenchFiles.writeRandomFile(file, FILE_SIZE, random);
       }
       for (int i = 0; i < LOGS; i++) {
         BenchFiles.writeRandomFile(data.resolve("log-" + i + ".txt"), 16 << 10, random);
@@ -122,6 +125,11 @@ public class PruneBenchmark {
         }
       }
       Files.move(work, template);
+      System.out.printf(
+          "%n[prune] template epochs=%d withRegion=%b %s%n",
+          epochs,
+          withRegion,
+          breakdown(template.resolve("store")));
     }
 
     /** One epoch of the workload. */
@@ -129,7 +137,8 @@ public class PruneBenchmark {
         FileSystem fs, Path data, MemoryRegion region, Random random, byte[] page)
         throws IOException {
       for (int n = 0; n < 2; n++) {
-        Path file = fs.getPath(data.resolve(String.format("file-%03d.bin", random.nextInt(FILES))).toString());
+        String name = String.format("file-%03d.bin", random.nextInt(FILES));
+        Path file = fs.getPath(data.resolve(name).toString());
         try (FileChannel c = FileChannel.open(file, StandardOpenOption.WRITE)) {
           random.nextBytes(page);
           BenchFiles.writeFully(
@@ -169,6 +178,7 @@ public class PruneBenchmark {
             result.reclaimedBytes(),
             result.storeBytesBefore(),
             result.storeBytesAfter());
+        System.out.println("[prune] after " + breakdown(work.resolve("store")));
         result = null;
       }
     }
@@ -180,6 +190,27 @@ public class PruneBenchmark {
       }
       BenchFiles.deleteTree(dir);
     }
+  }
+
+  /** Bytes of the store's segments, redo files, trash, index and everything else. */
+  static String breakdown(Path store) throws IOException {
+    long[] bytes = new long[5];
+    try (Stream<Path> walk = Files.walk(store)) {
+      for (Path p : (Iterable<Path>) walk.filter(Files::isRegularFile)::iterator) {
+        String name = p.getFileName().toString();
+        int kind =
+            store.relativize(p).startsWith("trash") ? 2
+                : name.endsWith(".seg") ? 0
+                : name.endsWith(".redo") ? 1
+                : name.equals("index.mv") ? 3
+                : 4;
+        bytes[kind] += Files.size(p);
+      }
+    }
+    return String.format(
+        Locale.ROOT,
+        "segments=%d redo=%d trash=%d index=%d other=%d",
+        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4]);
   }
 
   /** Copies the tree {@code from} to {@code to} and forces every file and directory copied. */
@@ -194,8 +225,9 @@ public class PruneBenchmark {
     // directories after their entries, so each directory's force covers the names in it
     for (int i = all.size() - 1; i >= 0; i--) {
       Path copy = to.resolve(from.relativize(all.get(i)).toString());
-      try (FileChannel c =
-          FileChannel.open(copy, Files.isDirectory(copy) ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
+      StandardOpenOption mode =
+          Files.isDirectory(copy) ? StandardOpenOption.READ : StandardOpenOption.WRITE;
+      try (FileChannel c = FileChannel.open(copy, mode)) {
         c.force(true);
       }
     }
