@@ -6,7 +6,9 @@ import java.time.Instant;
  * A committed checkpoint.
  *
  * @param id the epoch id; epoch 0 is the state of the tracked trees when the store was created
- * @param parent the epoch this one was committed on top of, or {@code -1} for epoch 0
+ * @param parent the epoch this one was committed on top of, or {@code -1} for epoch 0; after a
+ *     {@linkplain Checkpointer#prune prune}, its nearest listed ancestor ({@code -1} for the
+ *     oldest listed epoch)
  * @param committedAt when {@link Checkpointer#commit()} made the epoch durable
  * @param bytesJournaled bytes the journal holds for this epoch (compressed undo data and
  *     record headers): the cost of being able to return to the parent
