@@ -19,8 +19,10 @@ import java.util.Objects;
  * <p>The application does its file I/O through {@link #fileSystem()} (same path strings as the
  * default file system). Every change under a tracked root is journaled: the first change of a
  * block in an epoch saves the block's old contents once. {@link #commit()} makes a durable
- * checkpoint; {@link #rollback(long)} puts every tracked file back exactly as it was at an
- * earlier checkpoint, in time proportional to what changed since.
+ * checkpoint; {@link #rollback(long)} (or {@link #restore(long)}) puts every tracked file back
+ * exactly as it was at any checkpoint, earlier or later, on any branch of the epoch tree, in time
+ * proportional to what changed between the two. {@link #prune(RetentionPolicy)} keeps the store
+ * small.
  *
  * <pre>{@code
  * try (Checkpointer cp = Checkpointer.builder(storeDir).track(dataDir).open()) {
@@ -193,7 +195,7 @@ public interface Checkpointer extends Closeable {
    */
   PruneResult prune(RetentionPolicy policy) throws IOException;
 
-  /** Adds hooks called around every commit and rollback. */
+  /** Adds hooks called around every commit and restore. */
   void addListener(CheckpointListener listener);
 
   /** The epoch the tracked state was last committed or rolled back to. */
