@@ -61,17 +61,7 @@ public final class RetentionPolicy {
 
   /** Keeps every epoch committed with a label ({@link Checkpointer#commit(String)}). */
   public static RetentionPolicy keepLabelled() {
-    return new RetentionPolicy(
-        epochs -> {
-          Set<Long> kept = new HashSet<>();
-          for (Epoch e : epochs) {
-            if (e.label() != null) {
-              kept.add(e.id());
-            }
-          }
-          return kept;
-        },
-        "keepLabelled()");
+    return keepEach(e -> e.label() != null, "keepLabelled()");
   }
 
   /**
@@ -106,13 +96,13 @@ public final class RetentionPolicy {
 
   /** Keeps every epoch: useful as the start of {@code keepAll().dropBranch(e)}. */
   public static RetentionPolicy keepAll() {
+    return keepEach(e -> true, "keepAll()");
+  }
+
+  private static RetentionPolicy keepEach(java.util.function.Predicate<Epoch> test, String description) {
     return new RetentionPolicy(
-        epochs -> {
-          Set<Long> kept = new HashSet<>();
-          epochs.forEach(e -> kept.add(e.id()));
-          return kept;
-        },
-        "keepAll()");
+        epochs -> epochs.stream().filter(test).map(Epoch::id).collect(java.util.stream.Collectors.toSet()),
+        description);
   }
 
   /** Keeps what this policy or {@code other} keeps. */

@@ -45,9 +45,6 @@ interface EpochIndex extends Closeable {
   /** Offsets of the epoch's records, indexed by sequence number. */
   long[] recordOffsets(long epoch) throws CorruptStoreException;
 
-  /** Sequence number of the record saving {@code block} of {@code fileId} in {@code epoch}, or -1. */
-  long blockRecord(long epoch, long fileId, long block) throws CorruptStoreException;
-
   long meta(String key, long absent) throws CorruptStoreException;
 
   void putMeta(String key, long value);

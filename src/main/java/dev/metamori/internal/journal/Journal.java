@@ -970,32 +970,12 @@ public final class Journal implements Closeable {
   public void prepareRollback(long target) throws IOException {
     checkRollbackTarget(target);
     Way way = way(target);
-    for (long id : way.up()) {
+    List<Long> passed = new ArrayList<>(way.up());
+    passed.addAll(way.down());
+    for (long id : passed) {
       checkSegment(index.epoch(id));
-      if (Files.exists(redoFile(id))) {
-        // its undo appends to it or relies on it: damage must stop the restore here
-        try (Segment redo = Segment.open(redoFile(id))) {
-          if (redo.epoch != id) {
-            throw redo.corrupt(0, "the redo file's header names epoch " + redo.epoch);
-          }
-          Segment.Scan scan = redo.scan();
-          for (int i = 0; i < scan.count(); i++) {
-            redo.read(scan.offsets()[i], i);
-          }
-        }
-      }
-    }
-    for (long id : way.down()) {
-      EpochInfo e = index.epoch(id);
-      checkSegment(e);
-      if (e.segmentNonce() != 0) {
-        try (Segment redo = openRedo(e)) {
-          Segment.Scan scan = redo.scan();
-          for (int i = 0; i < scan.count(); i++) {
-            redo.read(scan.offsets()[i], i);
-          }
-        }
-      }
+      // read whole: an undo appends to an epoch's redo file or relies on it, a redo applies it
+      forEachRedoRecord(id, r -> {});
     }
   }
 
@@ -1295,25 +1275,28 @@ public final class Journal implements Closeable {
         if (forcing()) {
           progress.force();
         }
+        // redo records are read backwards (they were written in undo order), each once: next
+        // is the record at p, read and not yet used
         int p = scan.count() - 1;
+        UndoRecord next = null;
         List<UndoRecord> deferred = new ArrayList<>();
         for (long step = 0; step < offsets.length; step++) {
           UndoRecord record = s.read(offsets[(int) step], step);
           boolean redoing = step >= done;
-          // a skip is the only redo record of its step
-          UndoRecord first = null;
-          for (; p >= 0; p--) {
-            first = redo.read(scan.offsets()[p], p);
-            if (!(first instanceof UndoRecord.RedoMark)) {
+          for (; p >= 0; p--, next = null) {
+            next = next != null ? next : redo.read(scan.offsets()[p], p);
+            if (!(next instanceof UndoRecord.RedoMark)) {
               break;
             }
           }
-          boolean skip = first instanceof UndoRecord.RedoSkip && ((UndoRecord.RedoSkip) first).step() == step;
+          // a skip is the only redo record of its step
+          boolean skip = next instanceof UndoRecord.RedoSkip && ((UndoRecord.RedoSkip) next).step() == step;
           if (redoing && !skip) {
             undo.redo(record, record instanceof UndoRecord.Created ? keptName(e.id(), step) : null);
           }
-          for (; p >= 0; p--) {
-            UndoRecord r = redo.read(scan.offsets()[p], p);
+          for (; p >= 0; p--, next = null) {
+            UndoRecord r = next != null ? next : redo.read(scan.offsets()[p], p);
+            next = r;
             long at = stepOf(r);
             if (at < 0) {
               continue;

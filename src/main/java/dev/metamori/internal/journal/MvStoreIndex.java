@@ -412,12 +412,6 @@ final class MvStoreIndex implements EpochIndex {
   }
 
   @Override
-  public long blockRecord(long epoch, long fileId, long block) throws CorruptStoreException {
-    Long seq = read(() -> blocks.get(new long[] {epoch, fileId, block}));
-    return seq == null ? -1 : seq;
-  }
-
-  @Override
   public long meta(String key, long absent) throws CorruptStoreException {
     Long value = read(() -> meta.get(key));
     return value == null ? absent : value;

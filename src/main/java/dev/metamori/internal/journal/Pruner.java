@@ -149,12 +149,7 @@ final class Pruner {
         Segment fresh = Segment.create(copy, e.id(), nonce, journal.blockSize(), 0)) {
       for (int seq = 0; seq < offsets.length; seq++) {
         UndoRecord r = old.read(offsets[seq], seq);
-        boolean undo =
-            r instanceof UndoRecord.Touch
-                || r instanceof UndoRecord.Block
-                || r instanceof UndoRecord.Created
-                || r instanceof UndoRecord.Trashed
-                || r instanceof UndoRecord.Moved;
+        boolean undo = r.type() <= UndoRecord.MOVED; // Touch, Block, Created, Trashed, Moved
         moved[seq] = fresh.size();
         fresh.append(undo ? new UndoRecord.Compacted() : r);
       }

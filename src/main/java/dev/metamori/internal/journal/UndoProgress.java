@@ -36,6 +36,7 @@ final class UndoProgress implements Closeable {
         FileChannel.open(
             file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     int written = 0;
+    int valid = 0;
     for (int slot = 0; slot < 2; slot++) {
       ByteBuffer b = ByteBuffer.allocate(SLOT);
       channel.read(b, (long) slot * SLOT);
@@ -47,21 +48,14 @@ final class UndoProgress implements Closeable {
       }
       if (b.position() == SLOT
           && RecordCodec.XXHASH.hash(b.array(), 0, SLOT - 4, RecordCodec.CHECKSUM_SEED)
-              == b.getInt(SLOT - 4)
-          && b.getLong(0) > generation) {
-        generation = b.getLong(0);
-        nonce = b.getLong(8);
-        nextSeq = b.getLong(16);
-        head = b.getLong(24);
-      }
-    }
-    int valid = 0;
-    for (int slot = 0; slot < 2; slot++) {
-      ByteBuffer b = ByteBuffer.allocate(SLOT);
-      channel.read(b, (long) slot * SLOT);
-      if (b.position() == SLOT
-          && RecordCodec.XXHASH.hash(b.array(), 0, SLOT - 4, RecordCodec.CHECKSUM_SEED) == b.getInt(SLOT - 4)) {
+              == b.getInt(SLOT - 4)) {
         valid++;
+        if (b.getLong(0) > generation) {
+          generation = b.getLong(0);
+          nonce = b.getLong(8);
+          nextSeq = b.getLong(16);
+          head = b.getLong(24);
+        }
       }
     }
     // the first write goes to the second slot: a shorter file lost a write (torn or cut)
