@@ -9,7 +9,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -22,7 +21,6 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -54,7 +52,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3)
 @Measurement(iterations = 15)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
-public class ObjectCommitBenchmark {
+public class ObjectCommitBenchmark extends CommitBenchmarkBase {
   /** An {@link ObjectGraph.Flavour} name (JMH parameters must be public types). */
   @Param({"JAVA", "CODEC"})
   public String format;
@@ -63,10 +61,7 @@ public class ObjectCommitBenchmark {
   public double rate;
 
   private ObjectGraph.Flavour flavour;
-  private Path dir;
-  private Checkpointer cp;
   private ObjectGraph graph;
-  private CompletableFuture<Long> pending;
 
   @Setup(Level.Trial)
   public void open() throws IOException {
@@ -82,31 +77,6 @@ public class ObjectCommitBenchmark {
   @Setup(Level.Invocation)
   public void step() {
     graph.mutate(rate);
-  }
-
-  @TearDown(Level.Invocation)
-  public void joinPending() {
-    if (pending != null) {
-      pending.join();
-      pending = null;
-    }
-  }
-
-  @TearDown(Level.Trial)
-  public void close() throws IOException {
-    cp.close();
-    BenchFiles.deleteTree(dir);
-  }
-
-  @Benchmark
-  public long commit() throws IOException {
-    return cp.commit();
-  }
-
-  @Benchmark
-  public Object commitPause() throws IOException {
-    pending = cp.commitAsync();
-    return pending;
   }
 
   @Benchmark

@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -26,7 +25,6 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -57,19 +55,16 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 2)
 @Measurement(iterations = 5)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx6g", "-XX:MaxDirectMemorySize=6g"})
-public class RegionCommitBenchmark {
+public class RegionCommitBenchmark extends CommitBenchmarkBase {
   @Param({"64", "256", "1024"})
   public int regionMiB;
 
   @Param({"0.001", "0.01", "0.1", "1.0"})
   public double dirty;
 
-  private Path dir;
-  private Checkpointer cp;
   private MemoryRegion region;
   private double[][] graph;
   private final Random random = new Random(42);
-  private CompletableFuture<Long> pending;
 
   @Setup(Level.Trial)
   public void open() throws IOException {
@@ -101,31 +96,6 @@ public class RegionCommitBenchmark {
         region.putLong(p * 4096 + 8 * random.nextInt(512), random.nextLong());
       }
     }
-  }
-
-  @TearDown(Level.Invocation)
-  public void joinPending() {
-    if (pending != null) {
-      pending.join();
-      pending = null;
-    }
-  }
-
-  @TearDown(Level.Trial)
-  public void close() throws IOException {
-    cp.close();
-    BenchFiles.deleteTree(dir);
-  }
-
-  @Benchmark
-  public long commit() throws IOException {
-    return cp.commit();
-  }
-
-  @Benchmark
-  public Object commitPause() throws IOException {
-    pending = cp.commitAsync();
-    return pending;
   }
 
   @Benchmark
