@@ -1,0 +1,162 @@
+package dev.metamori.bench;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Where the time of a Metamori commit and rollback goes, in the setting of {@link
+ * CommitRollbackBenchmark} ({@code impl=metamori}): a sampler thread reads the stack of the
+ * committing thread about once a millisecond while a commit or a rollback runs and files each
+ * sample under the Metamori method it is in (for example forcing the changed files, or reading
+ * undo records). Samples of a thread blocked in a system call are exact; samples in Java code
+ * are taken at safepoints, so short Java steps may be misattributed to their neighbours.
+ *
+ * <p>A plain program, not a JMH benchmark (JMH's {@code -prof stack} also samples the setup):
+ *
+ * <pre>
+ * mvn -Pjmh -pl core test-compile exec:exec -Djmh.main=dev.metamori.bench.CommitRollbackProfile -Djmh.args="random 25"
+ * </pre>
+ *
+ * Arguments: the spread ({@code random} or {@code one-file}) and the number of rounds (change
+ * 1%, commit, roll back); the first 3 rounds warm up and are not counted.
+ */
+public final class CommitRollbackProfile {
+  private static final int WARMUP = 3;
+
+  /** The step a sample is filed under, by the innermost Metamori frame. */
+  private static final Map<String, String> STEPS = new LinkedHashMap<>();
+
+  static {
+    STEPS.put("Tracker.force", "forcing changed files");
+    STEPS.put("TrackedFile.forceMappings", "forcing changed files");
+    STEPS.put("Segment.force", "forcing the segment");
+    STEPS.put("Journal.forceDirectory", "forcing directories");
+    STEPS.put("MvStoreIndex.commit", "index sync");
+    STEPS.put("Segment.scan", "reading the segment back, indexing");
+    STEPS.put("MvStoreIndex.putRecord", "reading the segment back, indexing");
+    STEPS.put("MvStoreIndex.putBlock", "reading the segment back, indexing");
+    STEPS.put("UndoApplier.forceRetired", "forcing restored files");
+    STEPS.put("Segment.read", "reading and checking records");
+    STEPS.put("Segment.readFully", "reading and checking records");
+    STEPS.put("Segment.decodeChecked", "reading and checking records");
+    STEPS.put("RecordCodec.decode", "reading and checking records");
+    STEPS.put("RecordCodec.checksumOk", "reading and checking records");
+    STEPS.put("Segment.open", "reading and checking records");
+    STEPS.put("MvStoreIndex.recordOffsets", "reading and checking records");
+    STEPS.put("UndoApplier.undo", "applying records");
+    STEPS.put("UndoApplier.restore", "applying records");
+    STEPS.put("UndoApplier.channel", "applying records");
+    STEPS.put("UndoApplier.closeChannels", "applying records");
+    STEPS.put("UndoProgress.undone", "recording undo progress");
+    STEPS.put("Journal.finishUndo", "deleting the segment");
+    STEPS.put("Journal.deleteTrash", "deleting the segment");
+  }
+
+  private static volatile String phase;
+  private static final Map<String, Integer> samples = new ConcurrentHashMap<>();
+
+  public static void main(String[] args) throws Exception {
+    String spread = args.length > 0 ? args[0] : "random";
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 25;
+    Thread worker = Thread.currentThread();
+    Thread sampler = new Thread(() -> sample(worker), "sampler");
+    sampler.setDaemon(true);
+    sampler.start();
+
+    CommitRollbackBenchmark.Tree tree = new CommitRollbackBenchmark.Tree();
+    tree.impl = "metamori";
+    tree.spread = spread;
+    tree.createTree();
+    List<Double> commits = new ArrayList<>();
+    List<Double> rollbacks = new ArrayList<>();
+    try {
+      for (int round = 0; round < rounds; round++) {
+        boolean counted = round >= WARMUP;
+        tree.change();
+        commits.add(timed(counted ? "commit" : null, tree::checkpoint));
+        rollbacks.add(timed(counted ? "rollback" : null, tree::restore));
+      }
+    } finally {
+      tree.deleteTree();
+    }
+    commits = commits.subList(WARMUP, commits.size());
+    rollbacks = rollbacks.subList(WARMUP, rollbacks.size());
+    System.out.printf(
+        "spread=%s, %d rounds: median commit %.1f ms, median rollback %.1f ms%n",
+        spread, commits.size(), median(commits), median(rollbacks));
+    for (String p : new String[] {"commit", "rollback"}) {
+      Map<String, Integer> steps = new TreeMap<>();
+      int total = 0;
+      for (Map.Entry<String, Integer> e : samples.entrySet()) {
+        if (e.getKey().startsWith(p + "|")) {
+          steps.merge(e.getKey().substring(p.length() + 1), e.getValue(), Integer::sum);
+          total += e.getValue();
+        }
+      }
+      System.out.printf("%s (%d samples):%n", p, total);
+      int all = total;
+      steps.entrySet().stream()
+          .sorted((a, b) -> b.getValue() - a.getValue())
+          .forEach(e -> System.out.printf("  %4.0f%%  %s%n", 100.0 * e.getValue() / all, e.getKey()));
+    }
+  }
+
+  private interface Step {
+    void run() throws IOException;
+  }
+
+  private static double timed(String name, Step step) throws IOException {
+    long start = System.nanoTime();
+    phase = name;
+    try {
+      step.run();
+    } finally {
+      phase = null;
+    }
+    return (System.nanoTime() - start) / 1e6;
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    return sorted.get(sorted.size() / 2);
+  }
+
+  private static void sample(Thread worker) {
+    while (true) {
+      String p = phase;
+      if (p != null) {
+        StackTraceElement[] stack = worker.getStackTrace();
+        if (p.equals(phase)) {
+          samples.merge(p + "|" + step(stack), 1, Integer::sum);
+        }
+      }
+      try {
+        Thread.sleep(1);
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  private static String step(StackTraceElement[] stack) {
+    for (StackTraceElement e : stack) {
+      String cls = e.getClassName();
+      if (!cls.startsWith("dev.metamori.internal.")) {
+        continue;
+      }
+      String name = cls.substring(cls.lastIndexOf('.') + 1) + "." + e.getMethodName();
+      String step = STEPS.get(name);
+      return step != null ? step : "other (" + name + ")";
+    }
+    return stack.length == 0 ? "other" : "other (" + stack[0].getMethodName() + ")";
+  }
+
+  private CommitRollbackProfile() {}
+}
