@@ -1,7 +1,6 @@
 package dev.metamori;
 
-import dev.metamori.internal.LocalCheckpointer;
-import dev.metamori.internal.fs.MetamoriFileSystem;
+import dev.metamori.internal.CheckpointerFactory;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.FileSystem;
@@ -59,10 +58,7 @@ public interface Checkpointer extends Closeable {
    * @throws IllegalArgumentException if {@code fileSystem} is not a Metamori file system
    */
   static Checkpointer of(FileSystem fileSystem) {
-    if (fileSystem instanceof MetamoriFileSystem) {
-      return ((MetamoriFileSystem) fileSystem).checkpointer();
-    }
-    throw new IllegalArgumentException(fileSystem + " is not a Metamori file system");
+    return CheckpointerFactory.checkpointerOf(fileSystem);
   }
 
   /**
@@ -224,6 +220,12 @@ public interface Checkpointer extends Closeable {
    */
   StoreStats stats() throws IOException;
 
+  /**
+   * Reports the progress of the {@link #verify()}, {@link #stats()} and {@link #restore(long)}
+   * calls that follow, until another listener is set; null for none.
+   */
+  void reportProgressTo(ProgressListener listener);
+
   /** Closes the store without committing; open channels of {@link #fileSystem()} are closed. */
   @Override
   void close() throws IOException;
@@ -303,7 +305,7 @@ public interface Checkpointer extends Closeable {
      *     overlap, a root is missing, or the store lies inside a root
      */
     public Checkpointer open() throws IOException {
-      return LocalCheckpointer.open(
+      return CheckpointerFactory.open(
           store,
           List.copyOf(roots),
           blockSize,

@@ -1,6 +1,6 @@
 package dev.metamori.cli;
 
-import dev.metamori.internal.journal.ProgressListener;
+import dev.metamori.ProgressListener;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.function.LongSupplier;

@@ -3,7 +3,6 @@ package dev.metamori.cli;
 import dev.metamori.Checkpointer;
 import dev.metamori.Epoch;
 import dev.metamori.NoSuchEpochException;
-import dev.metamori.internal.LocalCheckpointer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -71,11 +70,11 @@ abstract class StoreCommand implements Callable<Integer> {
    * reporting the store's progress from now on; null otherwise.
    */
   ProgressLine progress(Checkpointer cp, String what) {
-    if (!main.terminal || json() || !(cp instanceof LocalCheckpointer)) {
+    if (!main.terminal || json()) {
       return null;
     }
     ProgressLine line = new ProgressLine(spec.commandLine().getErr(), what, System::nanoTime);
-    ((LocalCheckpointer) cp).reportProgressTo(line);
+    cp.reportProgressTo(line);
     return line;
   }
 

@@ -422,13 +422,9 @@ public final class LocalCheckpointer implements Checkpointer {
     return StatsCollector.collect(journal, progress);
   }
 
-  /**
-   * Reports the progress of the {@link #verify()}, {@link #stats()} and {@link #rollback} calls
-   * that follow, by epoch, until another listener is set; null for none. For tools that show
-   * a progress bar.
-   */
-  public synchronized void reportProgressTo(ProgressListener listener) {
-    progress = listener == null ? ProgressListener.NONE : listener;
+  @Override
+  public synchronized void reportProgressTo(dev.metamori.ProgressListener listener) {
+    progress = listener == null ? ProgressListener.NONE : listener::advanced;
     journal.reportProgressTo(progress);
   }
 

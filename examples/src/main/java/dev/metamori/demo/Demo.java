@@ -1,7 +1,5 @@
 package dev.metamori.demo;
 
-import com.google.common.io.MoreFiles;
-import com.google.common.io.RecursiveDeleteOption;
 import dev.metamori.Checkpointable;
 import dev.metamori.Checkpointer;
 import dev.metamori.Epoch;
@@ -19,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -97,7 +96,7 @@ public final class Demo {
     }
     Path work = Paths.get(args.length > 0 ? args[0] : "target/demo").toAbsolutePath();
     if (Files.exists(work)) {
-      MoreFiles.deleteRecursively(work, RecursiveDeleteOption.ALLOW_INSECURE);
+      deleteTree(work);
     }
     Path sim = Files.createDirectories(work.resolve("sim"));
     Path store = work.resolve("store");
@@ -301,5 +300,14 @@ public final class Demo {
       return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
     }
     return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
+  }
+
+  /** Deletes the demo's work directory of an earlier run; links are deleted, not followed. */
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
+        Files.delete(p);
+      }
+    }
   }
 }

@@ -1,0 +1,68 @@
+package dev.metamori;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.module.ModuleDescriptor;
+import java.lang.module.ModuleFinder;
+import java.lang.module.ModuleReference;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.spi.FileSystemProvider;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The boundary users see and the shape of the core, checked on the compiled module and the
+ * sources of this module (the tests run from the module's directory).
+ */
+class ArchitectureTest {
+  private static final Path MAIN = Path.of("src/main/java");
+
+  @Test
+  void theModuleExportsTheApiPackageAloneAndProvidesTheFileSystem() {
+    ModuleReference module =
+        ModuleFinder.of(Path.of("target/classes")).find("dev.metamori").orElseThrow();
+    ModuleDescriptor descriptor = module.descriptor();
+
+    assertEquals(
+        Set.of("dev.metamori"),
+        descriptor.exports().stream().map(ModuleDescriptor.Exports::source).collect(Collectors.toSet()));
+    assertTrue(descriptor.exports().stream().noneMatch(ModuleDescriptor.Exports::isQualified));
+    assertEquals(Set.of(), descriptor.opens());
+    assertTrue(!descriptor.isOpen());
+    assertEquals(
+        List.of("dev.metamori.internal.fs.MetamoriFileSystemProvider"),
+        descriptor.provides().stream()
+            .filter(p -> p.service().equals(FileSystemProvider.class.getName()))
+            .flatMap(p -> p.providers().stream())
+            .collect(Collectors.toList()));
+    assertTrue(
+        descriptor.packages().stream()
+            .allMatch(p -> p.equals("dev.metamori") || p.startsWith("dev.metamori.internal")),
+        () -> "packages outside dev.metamori and its internal packages: " + descriptor.packages());
+  }
+
+  @Test
+  void theApiPackageReachesTheImplementationThroughTheFactoryOnly() throws IOException {
+    List<String> offending = new ArrayList<>();
+    try (Stream<Path> files = Files.list(MAIN.resolve("dev/metamori"))) {
+      for (Path file : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".java"))::iterator) {
+        for (String line : Files.readAllLines(file)) {
+          String s = line.trim();
+          if (s.contains("dev.metamori.internal")
+              && !s.startsWith("*")
+              && !s.equals("import dev.metamori.internal.CheckpointerFactory;")) {
+            offending.add(file.getFileName() + ": " + s);
+          }
+        }
+      }
+    }
+    assertEquals(List.of(), offending);
+  }
+}
