@@ -441,9 +441,8 @@ public final class LocalCheckpointer implements Checkpointer {
     awaitInflight();
     committer.shutdown();
     try {
-      tracker.close();
+      fileSystem.closeForCheckpointer();
     } finally {
-      fileSystem.markClosed();
       journal.close();
     }
   }
