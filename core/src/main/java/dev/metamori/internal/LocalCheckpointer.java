@@ -266,22 +266,17 @@ public final class LocalCheckpointer implements Checkpointer {
     awaitInflight();
     checkUsable();
     state.beforeCheckpoint();
-    Journal.StateWriter[] writer = new Journal.StateWriter[1];
+    StateAtInstant atInstant = new StateAtInstant();
     Tracker.Capture capture;
-    boolean[] captured = {false};
     try {
-      capture =
-          tracker.capture(
-              () -> {
-                writer[0] = state.capture(journal.workingEpoch());
-                captured[0] = true;
-              });
+      capture = tracker.capture(atInstant);
     } catch (IOException e) {
-      if (captured[0]) {
+      if (atInstant.writer != null) {
         failure = e; // the epoch may be sealed: only recovery knows where it stands
       }
       throw e;
     }
+    Journal.StateWriter writer = atInstant.writer;
     for (CheckpointListener l : state.listeners()) {
       l.afterCheckpoint(capture.id());
     }
@@ -290,7 +285,7 @@ public final class LocalCheckpointer implements Checkpointer {
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                return tracker.commit(capture, now, writer[0], label).id();
+                return tracker.commit(capture, now, writer, label).id();
               } catch (IOException | RuntimeException | Error e) {
                 failure = e instanceof IOException ? (IOException) e : new IOException(e);
                 throw new CompletionException(e);
@@ -299,6 +294,17 @@ public final class LocalCheckpointer implements Checkpointer {
             committer);
     inflight = f;
     return f;
+  }
+
+  /** Captures the volatile state at the instant the working epoch ends, for its commit. */
+  private final class StateAtInstant implements Tracker.IoRunnable {
+    /** Null until captured. */
+    private Journal.StateWriter writer;
+
+    @Override
+    public void run() throws IOException {
+      writer = state.capture(journal.workingEpoch());
+    }
   }
 
   @Override
@@ -437,9 +443,8 @@ public final class LocalCheckpointer implements Checkpointer {
     awaitInflight();
     committer.shutdown();
     try {
-      tracker.close();
+      fileSystem.closeForCheckpointer();
     } finally {
-      fileSystem.markClosed();
       journal.close();
     }
   }

@@ -3,6 +3,7 @@ package dev.metamori.internal.fs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.NonReadableChannelException;
@@ -10,10 +11,12 @@ import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.NoSuchFileException;
+import java.util.concurrent.locks.Lock;
 
 /**
  * A channel on a tracked file. Reads pass straight to the underlying channel; every write,
- * truncation and writable mapping first lets the {@link Tracker} save what it would overwrite.
+ * truncation and writable mapping first has the {@link BeforeImages} save what it would
+ * overwrite, under the shared epoch lock, then goes to the underlying channel.
  */
 final class MetamoriFileChannel extends FileChannel {
   private static final int TRANSFER_CHUNK = 64 * 1024;
@@ -23,18 +26,22 @@ final class MetamoriFileChannel extends FileChannel {
    */
   private static final boolean TRANSFER_PAST_END = Runtime.version().feature() >= 21;
 
-  private final Tracker tracker;
-  final TrackedFile file;
-  final FileChannel delegate;
+  private final ChannelFactory factory;
+  private final EpochGate gate;
+  private final BeforeImages beforeImages;
+  private final TrackedFile file;
+  private final FileChannel delegate;
   private final boolean readable;
   private final boolean writable;
-  final boolean append;
+  private final boolean append;
   /** The underlying channel can read, so old blocks are read through it. */
-  final boolean delegateReadable;
+  private final boolean delegateReadable;
   private final MetamoriPath deleteOnClose;
 
   MetamoriFileChannel(
-      Tracker tracker,
+      ChannelFactory factory,
+      EpochGate gate,
+      BeforeImages beforeImages,
       TrackedFile file,
       FileChannel delegate,
       boolean readable,
@@ -42,7 +49,9 @@ final class MetamoriFileChannel extends FileChannel {
       boolean append,
       boolean delegateReadable,
       MetamoriPath deleteOnClose) {
-    this.tracker = tracker;
+    this.factory = factory;
+    this.gate = gate;
+    this.beforeImages = beforeImages;
     this.file = file;
     this.delegate = delegate;
     this.readable = readable;
@@ -66,9 +75,9 @@ final class MetamoriFileChannel extends FileChannel {
     }
   }
 
-  private void ensureOpen() throws IOException {
+  private void ensureOpen() throws ClosedChannelException {
     if (!isOpen()) {
-      throw new java.nio.channels.ClosedChannelException();
+      throw new ClosedChannelException();
     }
   }
 
@@ -93,13 +102,13 @@ final class MetamoriFileChannel extends FileChannel {
   @Override
   public int write(ByteBuffer src) throws IOException {
     checkWritable();
-    return (int) tracker.write(this, new ByteBuffer[] {src}, 0, 1, -1);
+    return (int) journaledWrite(new ByteBuffer[] {src}, 0, 1, -1);
   }
 
   @Override
   public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
     checkWritable();
-    return tracker.write(this, srcs, offset, length, -1);
+    return journaledWrite(srcs, offset, length, -1);
   }
 
   @Override
@@ -108,7 +117,47 @@ final class MetamoriFileChannel extends FileChannel {
     if (position < 0) {
       throw new IllegalArgumentException("negative position");
     }
-    return (int) tracker.write(this, new ByteBuffer[] {src}, 0, 1, position);
+    return (int) journaledWrite(new ByteBuffer[] {src}, 0, 1, position);
+  }
+
+  /**
+   * Saves what the write overwrites, then writes: at {@code position}, or at the channel's
+   * position if it is negative.
+   */
+  private long journaledWrite(ByteBuffer[] srcs, int offset, int length, long position)
+      throws IOException {
+    long total = 0;
+    for (int i = offset; i < offset + length; i++) {
+      total += srcs[i].remaining();
+    }
+    Lock lock = gate.shared();
+    try {
+      // checked under the epoch lock: a rollback closes the channel while a write waits for
+      // the lock, and the write must then fail as closed, journaling nothing in the new epoch
+      ensureOpen();
+      if (position >= 0) {
+        beforeImages.beforeWrite(file, delegate, delegateReadable, position, total);
+        return delegate.write(srcs[offset], position);
+      }
+      beforeImages.touch(file);
+      // nothing to save, so no lseek for the position: an append lands at the end of the file,
+      // and every byte between the current size and the epoch's start size is saved already
+      // (truncation saves what it cuts); a new, detached or initially empty file saves nothing
+      if (append || file.savesNothing()) {
+        return writeRelative(srcs, offset, length);
+      }
+      synchronized (this) {
+        beforeImages.beforeWrite(file, delegate, delegateReadable, delegate.position(), total);
+        return writeRelative(srcs, offset, length);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A single buffer goes through {@code write}, not the gathering {@code writev}. */
+  private long writeRelative(ByteBuffer[] srcs, int offset, int length) throws IOException {
+    return length == 1 ? delegate.write(srcs[offset]) : delegate.write(srcs, offset, length);
   }
 
   @Override
@@ -133,7 +182,16 @@ final class MetamoriFileChannel extends FileChannel {
     if (size < 0) {
       throw new IllegalArgumentException("negative size");
     }
-    tracker.truncate(this, size);
+    Lock lock = gate.shared();
+    try {
+      ensureOpen(); // under the epoch lock, as for a write
+      if (size < delegate.size()) {
+        beforeImages.beforeTruncate(file, delegate, delegateReadable, size);
+      }
+      delegate.truncate(size);
+    } finally {
+      lock.unlock();
+    }
     return this;
   }
 
@@ -182,7 +240,16 @@ final class MetamoriFileChannel extends FileChannel {
   public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
     if (mode == MapMode.READ_WRITE) {
       checkWritable();
-      return tracker.mapReadWrite(this, position, size);
+      Lock lock = gate.shared();
+      try {
+        ensureOpen(); // under the epoch lock, as for a write
+        beforeImages.beforeWrite(file, delegate, delegateReadable, position, size);
+        MappedByteBuffer buffer = delegate.map(MapMode.READ_WRITE, position, size);
+        file.addMapping(buffer, position, size);
+        return buffer;
+      } finally {
+        lock.unlock();
+      }
     }
     return delegate.map(mode, position, size);
   }
@@ -208,7 +275,7 @@ final class MetamoriFileChannel extends FileChannel {
     try {
       delegate.close();
     } finally {
-      tracker.channelClosed(this);
+      factory.closed(this, file);
     }
     if (deleteOnClose != null) {
       try {

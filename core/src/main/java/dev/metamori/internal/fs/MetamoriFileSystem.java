@@ -9,13 +9,18 @@ import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.UserPrincipalLookupService;
+import java.nio.file.spi.FileSystemProvider;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
 /**
  * The journaling view of an underlying file system (the default one): same path strings,
- * same roots and stores; mutations under tracked roots are journaled by the {@link Tracker}.
+ * same roots and stores; mutations under tracked roots are journaled by the parts its
+ * {@link Tracker} assembles.
+ *
+ * <p>Its {@link Checkpointer} owns it: {@link #close()} closes the checkpointer, and closing
+ * the checkpointer closes this file system once ({@link #closeForCheckpointer()}).
  */
 public final class MetamoriFileSystem extends FileSystem {
   private final MetamoriFileSystemProvider provider;
@@ -23,7 +28,6 @@ public final class MetamoriFileSystem extends FileSystem {
   private final Tracker tracker;
   private final Checkpointer checkpointer;
   private final URI uri;
-  private volatile boolean open = true;
 
   public MetamoriFileSystem(
       MetamoriFileSystemProvider provider, Tracker tracker, Checkpointer checkpointer, URI uri) {
@@ -39,8 +43,25 @@ public final class MetamoriFileSystem extends FileSystem {
     return checkpointer;
   }
 
-  Tracker tracker() {
-    return tracker;
+  /** The provider of the underlying file system, for calls that change nothing. */
+  FileSystemProvider delegateProvider() {
+    return delegate.provider();
+  }
+
+  PathZones zones() {
+    return tracker.zones();
+  }
+
+  ChannelFactory channels() {
+    return tracker.channels();
+  }
+
+  NamespaceOps namespace() {
+    return tracker.namespace();
+  }
+
+  AttributeOps attributes() {
+    return tracker.attributes();
   }
 
   /** The URI {@code FileSystems.getFileSystem} knows this file system by. */
@@ -67,15 +88,21 @@ public final class MetamoriFileSystem extends FileSystem {
     checkpointer.close();
   }
 
-  /** Called by the checkpointer when it closes. */
-  public void markClosed() {
-    open = false;
-    MetamoriFileSystemProvider.unregister(this);
+  /**
+   * Closes every channel (later calls fail with {@link java.nio.file.ClosedFileSystemException})
+   * and leaves the provider's registry. Called once, by the checkpointer as it closes.
+   */
+  public void closeForCheckpointer() throws IOException {
+    try {
+      tracker.close();
+    } finally {
+      MetamoriFileSystemProvider.unregister(this);
+    }
   }
 
   @Override
   public boolean isOpen() {
-    return open;
+    return tracker.isOpen();
   }
 
   @Override

@@ -44,7 +44,9 @@ import java.util.concurrent.ExecutorService;
  * its {@link Checkpointer}; {@link Checkpointer#of(FileSystem)} returns it.
  *
  * <p>Every path operation checks that its path belongs to a Metamori file system and hands
- * off to that file system's {@link Tracker}.
+ * off: a channel to its {@link ChannelFactory}, a change of names to its {@link NamespaceOps},
+ * a change of attributes to its {@link AttributeOps}, a call that changes nothing to the
+ * underlying file system.
  */
 public final class MetamoriFileSystemProvider extends FileSystemProvider {
   public static final String SCHEME = "metamori";
@@ -229,10 +231,6 @@ public final class MetamoriFileSystemProvider extends FileSystemProvider {
     return p;
   }
 
-  private static Tracker tracker(Path path) {
-    return checkPath(path).getFileSystem().tracker();
-  }
-
   @Override
   public SeekableByteChannel newByteChannel(
       Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
@@ -242,14 +240,16 @@ public final class MetamoriFileSystemProvider extends FileSystemProvider {
   @Override
   public FileChannel newFileChannel(
       Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
-    return tracker(path).newFileChannel(checkPath(path), options, attrs);
+    MetamoriPath p = checkPath(path);
+    return p.getFileSystem().channels().newFileChannel(p, options, attrs);
   }
 
   @Override
   public AsynchronousFileChannel newAsynchronousFileChannel(
       Path path, Set<? extends OpenOption> options, ExecutorService executor, FileAttribute<?>... attrs)
       throws IOException {
-    return tracker(path).newAsynchronousFileChannel(checkPath(path), options, executor, attrs);
+    MetamoriPath p = checkPath(path);
+    return p.getFileSystem().channels().newAsynchronousFileChannel(p, options, executor, attrs);
   }
 
   @Override
@@ -258,10 +258,7 @@ public final class MetamoriFileSystemProvider extends FileSystemProvider {
     MetamoriPath d = openPath(dir);
     MetamoriFileSystem fs = d.getFileSystem();
     DirectoryStream<Path> stream =
-        fs.tracker()
-            .delegate()
-            .provider()
-            .newDirectoryStream(d.delegate(), p -> filter.accept(fs.wrap(p)));
+        fs.delegateProvider().newDirectoryStream(d.delegate(), p -> filter.accept(fs.wrap(p)));
     return new DirectoryStream<>() {
       @Override
       public Iterator<Path> iterator() {
@@ -277,39 +274,45 @@ public final class MetamoriFileSystemProvider extends FileSystemProvider {
 
   @Override
   public void createDirectory(Path dir, FileAttribute<?>... attrs) throws IOException {
-    tracker(dir).createDirectory(checkPath(dir), attrs);
+    MetamoriPath d = checkPath(dir);
+    d.getFileSystem().namespace().createDirectory(d, attrs);
   }
 
   @Override
   public void createSymbolicLink(Path link, Path target, FileAttribute<?>... attrs) throws IOException {
+    MetamoriPath l = checkPath(link);
     Path t = target instanceof MetamoriPath ? ((MetamoriPath) target).delegate() : target;
-    tracker(link).createSymbolicLink(checkPath(link), t, attrs);
+    l.getFileSystem().namespace().createSymbolicLink(l, t, attrs);
   }
 
   @Override
   public void createLink(Path link, Path existing) throws IOException {
-    tracker(link).createLink(checkPath(link), checkPath(existing));
+    MetamoriPath l = checkPath(link);
+    l.getFileSystem().namespace().createLink(l, checkPath(existing));
   }
 
   @Override
   public void delete(Path path) throws IOException {
-    tracker(path).delete(checkPath(path));
+    MetamoriPath p = checkPath(path);
+    p.getFileSystem().namespace().delete(p);
   }
 
   @Override
   public Path readSymbolicLink(Path link) throws IOException {
     MetamoriPath l = openPath(link);
-    return l.getFileSystem().wrap(l.getFileSystem().tracker().delegate().provider().readSymbolicLink(l.delegate()));
+    return l.getFileSystem().wrap(l.getFileSystem().delegateProvider().readSymbolicLink(l.delegate()));
   }
 
   @Override
   public void copy(Path source, Path target, CopyOption... options) throws IOException {
-    tracker(target).copy(checkPath(source), checkPath(target), options);
+    MetamoriPath t = checkPath(target);
+    t.getFileSystem().namespace().copy(checkPath(source), t, options);
   }
 
   @Override
   public void move(Path source, Path target, CopyOption... options) throws IOException {
-    tracker(target).move(checkPath(source), checkPath(target), options);
+    MetamoriPath t = checkPath(target);
+    t.getFileSystem().namespace().move(checkPath(source), t, options);
   }
 
   @Override
@@ -321,51 +324,53 @@ public final class MetamoriFileSystemProvider extends FileSystemProvider {
       return false;
     }
     MetamoriPath p = openPath(path);
-    return p.getFileSystem().tracker().delegate().provider()
+    return p.getFileSystem().delegateProvider()
         .isSameFile(p.delegate(), ((MetamoriPath) path2).delegate());
   }
 
   @Override
   public boolean isHidden(Path path) throws IOException {
     MetamoriPath p = openPath(path);
-    return p.getFileSystem().tracker().delegate().provider().isHidden(p.delegate());
+    return p.getFileSystem().delegateProvider().isHidden(p.delegate());
   }
 
   @Override
   public FileStore getFileStore(Path path) throws IOException {
     MetamoriPath p = openPath(path);
-    return p.getFileSystem().tracker().delegate().provider().getFileStore(p.delegate());
+    return p.getFileSystem().delegateProvider().getFileStore(p.delegate());
   }
 
   @Override
   public void checkAccess(Path path, AccessMode... modes) throws IOException {
     MetamoriPath p = openPath(path);
-    p.getFileSystem().tracker().delegate().provider().checkAccess(p.delegate(), modes);
+    p.getFileSystem().delegateProvider().checkAccess(p.delegate(), modes);
   }
 
   @Override
   public <V extends FileAttributeView> V getFileAttributeView(
       Path path, Class<V> type, LinkOption... options) {
-    return tracker(path).getFileAttributeView(checkPath(path), type, options);
+    MetamoriPath p = checkPath(path);
+    return p.getFileSystem().attributes().getFileAttributeView(p, type, options);
   }
 
   @Override
   public <A extends BasicFileAttributes> A readAttributes(
       Path path, Class<A> type, LinkOption... options) throws IOException {
     MetamoriPath p = openPath(path);
-    return p.getFileSystem().tracker().delegate().provider().readAttributes(p.delegate(), type, options);
+    return p.getFileSystem().delegateProvider().readAttributes(p.delegate(), type, options);
   }
 
   @Override
   public Map<String, Object> readAttributes(Path path, String attributes, LinkOption... options)
       throws IOException {
     MetamoriPath p = openPath(path);
-    return p.getFileSystem().tracker().delegate().provider().readAttributes(p.delegate(), attributes, options);
+    return p.getFileSystem().delegateProvider().readAttributes(p.delegate(), attributes, options);
   }
 
   @Override
   public void setAttribute(Path path, String attribute, Object value, LinkOption... options)
       throws IOException {
-    tracker(path).setAttribute(checkPath(path), attribute, value, options);
+    MetamoriPath p = checkPath(path);
+    p.getFileSystem().attributes().setAttribute(p, attribute, value, options);
   }
 }

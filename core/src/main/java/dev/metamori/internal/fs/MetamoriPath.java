@@ -158,7 +158,7 @@ final class MetamoriPath implements Path {
    */
   @Override
   public File toFile() {
-    if (fs.tracker().isTracked(delegate)) {
+    if (fs.zones().isTracked(delegate)) {
       throw new UnsupportedOperationException(
           "toFile() is not supported for "
               + this

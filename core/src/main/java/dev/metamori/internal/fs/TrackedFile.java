@@ -12,7 +12,7 @@ import java.util.List;
 /**
  * A file or directory (one inode) that is open through the file system or was changed in the
  * working epoch, with what the working epoch has saved of it. Per-epoch fields are valid only
- * while {@link #generation} equals the tracker's generation; they are written under this
+ * while {@link #generation} equals the registry's generation; they are written under this
  * object's monitor before {@code generation} is published.
  */
 final class TrackedFile {
@@ -20,7 +20,7 @@ final class TrackedFile {
   final boolean directory;
   /** Where the inode currently is; updated by moves through the file system. */
   volatile Path path;
-  /** Channels open on it; guarded by the tracker's map. */
+  /** Channels open on it; guarded by the {@link FileRegistry}'s map. */
   int openCount;
 
   volatile long generation = -1;
@@ -31,7 +31,7 @@ final class TrackedFile {
   volatile boolean created;
   /**
    * Left the tracked trees in the epoch that created it (deleted, replaced or moved out): no
-   * longer journaled, and dropped from the tracker once no channel is open on it, so that its
+   * longer journaled, and dropped from the registry once no channel is open on it, so that its
    * inode number, once reused, starts afresh.
    */
   volatile boolean detached;
@@ -65,6 +65,14 @@ final class TrackedFile {
     this.generation = gen;
   }
 
+  /**
+   * Whether the working epoch saves none of its bytes: created in it, detached, or empty at
+   * its start. Valid once the file is touched in the working epoch.
+   */
+  boolean savesNothing() {
+    return detached || created || startSize == 0;
+  }
+
   boolean isSaved(long block) {
     return saved.contains(block);
   }
@@ -77,12 +85,15 @@ final class TrackedFile {
     mappings.add(new Mapping(new WeakReference<>(buffer), position, size));
   }
 
-  /** Ranges of writable mappings still reachable, as {position, size} pairs. */
-  synchronized List<long[]> liveMappings() {
+  /** A range of the file mapped writable. */
+  record MappedRange(long position, long size) {}
+
+  /** Ranges of writable mappings still reachable. */
+  synchronized List<MappedRange> liveMappings() {
     mappings.removeIf(m -> m.buffer.get() == null);
-    List<long[]> live = new ArrayList<>();
+    List<MappedRange> live = new ArrayList<>();
     for (Mapping m : mappings) {
-      live.add(new long[] {m.position, m.size});
+      live.add(new MappedRange(m.position, m.size));
     }
     return live;
   }
