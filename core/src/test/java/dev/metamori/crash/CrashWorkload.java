@@ -10,13 +10,12 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 
 /**
  * The process the crash tests kill. Drives a store through its file system and keeps the
- * oracle log ({@link CrashOracleLog}) up to date, announcing on standard output what it is
+ * oracle log ({@link OracleLog} of trees) up to date, announcing on standard output what it is
  * about to do:
  *
  * <pre>
@@ -64,7 +63,7 @@ public final class CrashWorkload {
         break;
       case "rollback":
         try (Checkpointer cp = open(store, root);
-            CrashOracleLog log = CrashOracleLog.append(Paths.get(args[3]))) {
+            OracleLog<CrashTreeSnapshot> log = OracleLog.append(Paths.get(args[3]), CrashStore.FORMAT)) {
           long target = Long.parseLong(args[4]);
           log.rollingBack(target);
           OUT.println("ROLLBACK 1 " + target + " " + new EpochTree(cp.epochs()).direction(cp.currentEpoch(), target));
@@ -105,20 +104,18 @@ public final class CrashWorkload {
 
   private static void work(Path store, Path root, Path outside, Path oracle, long seed, int maxOps, int rollbackPercent)
       throws IOException {
-    CrashOracleLog.State state = CrashOracleLog.read(oracle);
-    if (state.pendingId != null || state.rollbackTarget != null || state.validEnd != java.nio.file.Files.size(oracle)) {
-      throw new IllegalStateException("the oracle log was not settled before this run");
-    }
+    OracleLog.State<CrashTreeSnapshot> state = OracleLog.read(oracle, CrashStore.FORMAT);
+    state.requireSettled(oracle);
     Random random = new Random(seed);
     try (Checkpointer cp = open(store, root);
-        CrashOracleLog log = CrashOracleLog.append(oracle)) {
+        OracleLog<CrashTreeSnapshot> log = OracleLog.append(oracle, CrashStore.FORMAT)) {
       long current = cp.currentEpoch();
       if (current != state.current) {
         mismatch("opened at epoch " + current + " but the oracle is at " + state.current);
       }
-      check(root, state.tree(current), "after opening at epoch " + current);
+      check(root, state.payload(current), "after opening at epoch " + current);
       log.at(current);
-      long nextId = Collections.max(state.committed.keySet()) + 1;
+      long nextId = state.nextId();
       CrashOps ops = new CrashOps(random, cp.fileSystem(), root, outside, SIZE_UNIT);
       int done = 0;
       int commits = 0;
@@ -146,7 +143,7 @@ public final class CrashWorkload {
           if (cp.currentEpoch() != target) {
             mismatch("rollback(" + target + ") left the store at epoch " + cp.currentEpoch());
           }
-          check(root, state.tree(target), "after rollback to epoch " + target);
+          check(root, state.payload(target), "after rollback to epoch " + target);
         } else {
           CrashTreeSnapshot tree = CrashTreeSnapshot.of(root);
           commits++;

@@ -25,7 +25,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The process {@link SigkillVolatileStateTest} kills: writes a few files, two memory regions
  * and one object, commits (half the time with {@code commitAsync}, writing on before it joins)
- * and rolls back, keeping a {@link VolatileOracleLog} of every epoch's fingerprint. Announces
+ * and rolls back, keeping an {@link OracleLog} of every epoch's {@link VolatileFingerprint}. Announces
  * on standard output what it is about to do:
  *
  * <pre>
@@ -63,8 +63,8 @@ public final class VolatileWorkload {
     this.random = random;
     this.root = root;
     this.cp = cp;
-    this.small = cp.region("small", VolatileOracleLog.SMALL_SIZE);
-    this.grid = cp.region("grid", VolatileOracleLog.GRID_SIZE);
+    this.small = cp.region("small", VolatileFingerprint.SMALL_SIZE);
+    this.grid = cp.region("grid", VolatileFingerprint.GRID_SIZE);
     cp.register("object", object);
   }
 
@@ -75,13 +75,11 @@ public final class VolatileWorkload {
     Random random = new Random(Long.parseLong(args[3]));
     int maxOps = Integer.parseInt(args[4]);
     int rollbackPercent = Integer.parseInt(args[5]);
-    VolatileOracleLog.State state = VolatileOracleLog.read(oracle);
-    if (state.pendingId != null || state.rollbackTarget != null || state.validEnd != Files.size(oracle)) {
-      throw new IllegalStateException("the oracle log was not settled before this run");
-    }
+    OracleLog.State<String> state = OracleLog.read(oracle, VolatileFingerprint.FORMAT);
+    state.requireSettled(oracle);
     Durability durability = Durability.valueOf(args[6]);
     try (Checkpointer cp = Checkpointer.builder(store).track(root).durability(durability).open();
-        VolatileOracleLog log = VolatileOracleLog.append(oracle)) {
+        OracleLog<String> log = OracleLog.append(oracle, VolatileFingerprint.FORMAT)) {
       VolatileWorkload w = new VolatileWorkload(random, root, cp);
       OUT.println("OPENED " + cp.currentEpoch());
       if (cp.currentEpoch() != state.current) {
@@ -95,9 +93,9 @@ public final class VolatileWorkload {
     System.exit(0);
   }
 
-  private void run(VolatileOracleLog.State state, VolatileOracleLog log, int maxOps, int rollbackPercent)
+  private void run(OracleLog.State<String> state, OracleLog<String> log, int maxOps, int rollbackPercent)
       throws IOException {
-    long nextId = state.maxCommitted + 1;
+    long nextId = state.nextId();
     int commits = 0;
     int rollbacks = 0;
     while (ops < maxOps) {
@@ -206,13 +204,13 @@ public final class VolatileWorkload {
   }
 
   private String fingerprint() throws IOException {
-    return VolatileOracleLog.fingerprint(root, small, grid, object);
+    return VolatileFingerprint.of(root, small, grid, object);
   }
 
-  private void check(VolatileOracleLog.State state, long epoch, String when) throws IOException {
+  private void check(OracleLog.State<String> state, long epoch, String when) throws IOException {
     String now = fingerprint();
-    if (!now.equals(state.fingerprint(epoch))) {
-      mismatch(when + ": expected " + state.fingerprint(epoch) + ", found " + now + ": " + state.whereFrom(now));
+    if (!now.equals(state.payload(epoch))) {
+      mismatch(when + ": expected " + state.payload(epoch) + ", found " + now + ": " + VolatileFingerprint.whereFrom(state, now));
     }
   }
 
