@@ -1,5 +1,6 @@
 package dev.metamori.crash;
 
+import dev.metamori.testing.TreeSnapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.metamori.Checkpointer;
@@ -15,8 +16,13 @@ import java.util.Random;
  */
 final class CrashStore {
   /** The oracle log of a crash store records every epoch's tree, epoch 0 included. */
-  static final OracleLog.Format<CrashTreeSnapshot> FORMAT =
-      new OracleLog.Format<>(CrashTreeSnapshot::encode, CrashTreeSnapshot::decode, false);
+  static final OracleLog.Format<TreeSnapshot> FORMAT =
+      new OracleLog.Format<>(TreeSnapshot::encode, TreeSnapshot::decode, false);
+
+  /** What the oracle records of a tree: {@link TreeSnapshot.Options#CRASH}. */
+  static TreeSnapshot tree(Path root) throws IOException {
+    return TreeSnapshot.of(root, TreeSnapshot.Options.CRASH);
+  }
 
   final Path dir;
   final Path root;
@@ -43,9 +49,9 @@ final class CrashStore {
       Files.write(root.resolve(name), data);
     }
     try (Checkpointer cp = open(new int[] {512, 1024, 4096}[random.nextInt(3)]);
-        OracleLog<CrashTreeSnapshot> log = log()) {
+        OracleLog<TreeSnapshot> log = log()) {
       assertEquals(0, cp.currentEpoch());
-      log.pending(0, CrashTreeSnapshot.of(root));
+      log.pending(0, tree(root));
       log.committed(0);
       log.at(0);
     }
@@ -64,11 +70,11 @@ final class CrashStore {
     return b.open();
   }
 
-  OracleLog<CrashTreeSnapshot> log() throws IOException {
+  OracleLog<TreeSnapshot> log() throws IOException {
     return OracleLog.append(oracle, FORMAT);
   }
 
-  OracleLog.State<CrashTreeSnapshot> readLog() throws IOException {
+  OracleLog.State<TreeSnapshot> readLog() throws IOException {
     return OracleLog.read(oracle, FORMAT);
   }
 
@@ -77,16 +83,16 @@ final class CrashStore {
    * KillCampaign#reopenedAsLogged}), which it settles so that the next driver can go on.
    */
   OracleLog.Outcome verifyAfterKill(KillCampaign campaign, String context) throws IOException {
-    OracleLog.State<CrashTreeSnapshot> state = readLog();
+    OracleLog.State<TreeSnapshot> state = readLog();
     OracleLog.repair(oracle, state);
     try (Checkpointer cp = open();
-        OracleLog<CrashTreeSnapshot> log = log()) {
+        OracleLog<TreeSnapshot> log = log()) {
       return campaign.reopenedAsLogged(cp, log, state, this::assertTree, context);
     }
   }
 
-  void assertTree(CrashTreeSnapshot expected, String what) throws IOException {
-    List<String> diff = CrashTreeSnapshot.of(root).differencesFrom(expected);
+  void assertTree(TreeSnapshot expected, String what) throws IOException {
+    List<String> diff = expected.differencesFrom(tree(root));
     if (!diff.isEmpty()) {
       throw new AssertionError(what + " differs from the oracle:\n  " + String.join("\n  ", diff));
     }

@@ -1,5 +1,6 @@
 package dev.metamori.crash;
 
+import dev.metamori.testing.TreeSnapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.metamori.Checkpointer;
@@ -63,14 +64,14 @@ class SigkillDuringRecoveryTest {
   private static long prepare(CrashStore store, Random random, List<String> trace) throws Exception {
     long nextId = store.readLog().nextId();
     try (Checkpointer cp = store.open();
-        OracleLog<CrashTreeSnapshot> log = store.log()) {
+        OracleLog<TreeSnapshot> log = store.log()) {
       CrashOps ops = new CrashOps(random, cp.fileSystem(), store.root, store.outside, CrashWorkload.SIZE_UNIT);
       int epochs = 3 + random.nextInt(4);
       for (int e = 0; e < epochs; e++) {
         for (int i = 8 + random.nextInt(15); i > 0; i--) {
           trace.add(ops.step());
         }
-        log.pending(nextId, CrashTreeSnapshot.of(store.root));
+        log.pending(nextId, CrashStore.tree(store.root));
         assertEquals(nextId, cp.commit());
         log.committed(nextId);
         trace.add("COMMIT -> " + nextId);
