@@ -318,6 +318,43 @@ final class KillCampaign {
   }
 
   /**
+   * The kills both workload suites aim by the child's numbered announcements: the {@code
+   * target}-th announcement {@code aimedAt} ({@code OP n}: after a short busy-wait; {@code
+   * COMMIT k}, {@code ROLLBACK k target direction}: inside the call, see {@link #killInside},
+   * watching undo progress in rollbacks if {@code watchProgress}); every other commit and
+   * rollback is let go. Returns false for any other line.
+   */
+  boolean killAtAnnounced(
+      CrashChild child, String[] w, Path store, Path oracle, String aimedAt, int target, boolean watchProgress)
+      throws IOException, InterruptedException {
+    boolean aimed = w[0].equals(aimedAt) && Integer.parseInt(w[1]) == target;
+    switch (w[0]) {
+      case "OP":
+        if (aimed) {
+          killSoon(child, 300_000);
+        }
+        return true;
+      case "COMMIT":
+        if (aimed) {
+          killInside(child, store, oracle, mean("commit"), 1, watchProgress);
+        } else {
+          child.go();
+        }
+        return true;
+      case "ROLLBACK":
+        rollbackStarted(w[3], aimed);
+        if (aimed) {
+          killInside(child, store, oracle, mean("rollback"), 1 + random.nextInt(4), watchProgress);
+        } else {
+          child.go();
+        }
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /**
    * Lets the waiting child enter commit or rollback and kills it inside: half the time after a
    * random delay of up to one and a half times the call's mean duration, half the time just
    * after the call has written the index {@code indexWrites} times (the index write is what

@@ -58,34 +58,9 @@ class SigkillDuringWorkloadTest {
             CrashWorkload.class,
             plan,
             history,
-            (child, w) -> {
-              switch (w[0]) {
-                case "OP":
-                  if (aim == Aim.OPERATION && Integer.parseInt(w[1]) == target) {
-                    campaign.killSoon(child, 300_000);
-                  }
-                  break;
-                case "COMMIT":
-                  if (aim == Aim.COMMIT && Integer.parseInt(w[1]) == target) {
-                    campaign.killInside(child, store.store, store.oracle, campaign.mean("commit"), 1, true);
-                  } else {
-                    child.go();
-                  }
-                  break;
-                case "ROLLBACK":
-                  boolean aimed = aim == Aim.ROLLBACK && Integer.parseInt(w[1]) == target;
-                  campaign.rollbackStarted(w[3], aimed);
-                  if (aimed) {
-                    campaign.killInside(
-                        child, store.store, store.oracle, campaign.mean("rollback"), 1 + random.nextInt(4), true);
-                  } else {
-                    child.go();
-                  }
-                  break;
-                default:
-                  break;
-              }
-            },
+            (child, w) ->
+                campaign.killAtAnnounced(
+                    child, w, store.store, store.oracle, aim == Aim.OPERATION ? "OP" : aim.name(), target, true),
             "work",
             store.store.toString(),
             store.root.toString(),

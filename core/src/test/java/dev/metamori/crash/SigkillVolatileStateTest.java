@@ -100,36 +100,14 @@ class SigkillVolatileStateTest {
             plan,
             history,
             (child, w) -> {
-              switch (w[0]) {
-                case "OP":
-                  if (aim == Aim.OPERATION && Integer.parseInt(w[1]) == target) {
-                    campaign.killSoon(child, 300_000);
-                  }
-                  break;
-                case "COMMIT":
-                  if (aim == Aim.COMMIT && Integer.parseInt(w[1]) == target) {
-                    campaign.killInside(child, store, oracle, campaign.mean("commit"), 1, false);
-                  } else {
-                    child.go();
-                  }
-                  break;
-                case "CAPTURED":
-                  // the epoch is captured, the child writes on: kill before, during or after durability
-                  if (aim == Aim.CAPTURED && Integer.parseInt(w[1]) >= target) {
-                    campaign.killWithin(child, campaign.mean("commit"), false);
-                  }
-                  break;
-                case "ROLLBACK":
-                  boolean aimed = aim == Aim.ROLLBACK && Integer.parseInt(w[1]) == target;
-                  campaign.rollbackStarted(w[3], aimed);
-                  if (aimed) {
-                    campaign.killInside(child, store, oracle, campaign.mean("rollback"), 1 + random.nextInt(4), false);
-                  } else {
-                    child.go();
-                  }
-                  break;
-                default:
-                  break;
+              if (w[0].equals("CAPTURED")) {
+                // the epoch is captured, the child writes on: kill before, during or after durability
+                if (aim == Aim.CAPTURED && Integer.parseInt(w[1]) >= target) {
+                  campaign.killWithin(child, campaign.mean("commit"), false);
+                }
+              } else {
+                campaign.killAtAnnounced(
+                    child, w, store, oracle, aim == Aim.OPERATION ? "OP" : aim.name(), target, false);
               }
             },
             store.toString(),
