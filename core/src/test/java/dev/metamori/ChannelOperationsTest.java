@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import dev.metamori.testing.ExactTreeSnapshot;
+import dev.metamori.testing.TreeSnapshot;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -135,18 +135,18 @@ class ChannelOperationsTest extends TrackedTreeFixture {
   void aReadWriteMappingIsJournaledInEveryEpochItIsWrittenIn() throws IOException {
     byte[] original = bytes(10_000, 1);
     long e0 = cp.commit();
-    ExactTreeSnapshot s0 = snapshot();
+    TreeSnapshot s0 = snapshot();
     try (FileChannel c = FileChannel.open(p("a.txt"), READ, WRITE)) {
       MappedByteBuffer map = c.map(FileChannel.MapMode.READ_WRITE, 0, 10_000);
       map.put(0, (byte) 'A').put(5000, (byte) 'B').put(9999, (byte) 'C');
       long e1 = cp.commit();
-      ExactTreeSnapshot s1 = snapshot();
+      TreeSnapshot s1 = snapshot();
       byte[] atE1 = Files.readAllBytes(real("a.txt"));
       assertEquals('B', atE1[5000]);
 
       map.put(1, (byte) 'D').put(5000, (byte) 'E');
       long e2 = cp.commit();
-      ExactTreeSnapshot s2 = snapshot();
+      TreeSnapshot s2 = snapshot();
 
       map.put(9000, (byte) 'F'); // uncommitted
       cp.rollback(e2);

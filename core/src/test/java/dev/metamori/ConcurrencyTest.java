@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.metamori.testing.ExactTreeSnapshot;
+import dev.metamori.testing.TreeSnapshot;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
@@ -63,7 +63,7 @@ class ConcurrencyTest extends TrackedTreeFixture {
   }
 
   /** What one concurrent run produced. */
-  record Run(List<Long> epochs, Map<Long, ExactTreeSnapshot> known, Map<Long, Integer> knownRecords) {}
+  record Run(List<Long> epochs, Map<Long, TreeSnapshot> known, Map<Long, Integer> knownRecords) {}
 
   private Path fileA() {
     return p("conc/A");
@@ -83,7 +83,7 @@ class ConcurrencyTest extends TrackedTreeFixture {
     Phaser pauses = new Phaser(WRITERS + 1);
     CommitRequests requests = new CommitRequests();
     List<Throwable> errors = new CopyOnWriteArrayList<>();
-    Map<Long, ExactTreeSnapshot> known = new ConcurrentHashMap<>();
+    Map<Long, TreeSnapshot> known = new ConcurrentHashMap<>();
     Map<Long, Integer> knownRecords = new ConcurrentHashMap<>();
 
     Thread committer =
@@ -385,7 +385,7 @@ class ConcurrencyTest extends TrackedTreeFixture {
         }
       }
       previous = counts;
-      ExactTreeSnapshot snapshot = run.known().get(epoch);
+      TreeSnapshot snapshot = run.known().get(epoch);
       if (snapshot != null) {
         snapshot.assertTreeMatches("rollback to epoch " + epoch + ", committed while the writers paused");
         int[] expected = new int[WRITERS];
@@ -401,7 +401,7 @@ class ConcurrencyTest extends TrackedTreeFixture {
 
   @Test
   void everyEpochCommittedDuringConcurrentWritesIsAConsistentCut() throws Exception {
-    ExactTreeSnapshot original = snapshot();
+    TreeSnapshot original = snapshot();
     Run run = runConcurrently();
     List<Long> newestFirst = new ArrayList<>(run.epochs());
     Collections.reverse(newestFirst);

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.metamori.testing.ExactTreeSnapshot;
+import dev.metamori.testing.TreeSnapshot;
 import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -60,8 +60,8 @@ class EpochLifecycleTest extends TrackedTreeFixture {
   }
 
   /** Five epochs, each changing the tree differently; returns the snapshots of epochs 0..5. */
-  private List<ExactTreeSnapshot> fiveEpochs() throws IOException {
-    List<ExactTreeSnapshot> states = new ArrayList<>();
+  private List<TreeSnapshot> fiveEpochs() throws IOException {
+    List<TreeSnapshot> states = new ArrayList<>();
     states.add(snapshot());
     Files.write(p("a.txt"), filled(3000, 'a'), WRITE);
     Files.writeString(p("dir/new.txt"), "epoch 1");
@@ -94,7 +94,7 @@ class EpochLifecycleTest extends TrackedTreeFixture {
 
   @Test
   void rollingBackFromEpochFiveToEpochZeroRestoresTheOriginalTree() throws IOException {
-    List<ExactTreeSnapshot> states = fiveEpochs();
+    List<TreeSnapshot> states = fiveEpochs();
     Files.writeString(p("uncommitted"), "x");
     cp.rollback(0);
     states.get(0).assertTreeMatches("rollback from epoch 5 to 0");
@@ -104,7 +104,7 @@ class EpochLifecycleTest extends TrackedTreeFixture {
 
   @Test
   void restoringForwardRedoesEveryEpochExactly() throws IOException {
-    List<ExactTreeSnapshot> states = fiveEpochs();
+    List<TreeSnapshot> states = fiveEpochs();
     cp.restore(0);
     states.get(0).assertTreeMatches("restore to epoch 0");
     for (int e = 1; e <= 5; e++) {
@@ -123,17 +123,17 @@ class EpochLifecycleTest extends TrackedTreeFixture {
 
   @Test
   void abandonedEpochsFormABranchThatCanBeRestored() throws IOException {
-    List<ExactTreeSnapshot> states = fiveEpochs();
+    List<TreeSnapshot> states = fiveEpochs();
     cp.restore(2);
     Files.writeString(p("a.txt"), "branch six");
     Files.delete(p("b.bin"));
     Files.createDirectories(p("fresh/deeper"));
     Files.write(p("fresh/deeper/f.bin"), bytes(10_000, 7));
     assertEquals(6, cp.commit("six"));
-    ExactTreeSnapshot s6 = snapshot();
+    TreeSnapshot s6 = snapshot();
     Files.move(p("fresh"), p("renamed"));
     assertEquals(7, cp.commit());
-    ExactTreeSnapshot s7 = snapshot();
+    TreeSnapshot s7 = snapshot();
     assertEquals(List.of(-1L, 0L, 1L, 2L, 3L, 4L, 2L, 6L),
         cp.epochs().stream().map(Epoch::parent).collect(Collectors.toList()));
     cp.restore(5);
@@ -149,7 +149,7 @@ class EpochLifecycleTest extends TrackedTreeFixture {
 
   @Test
   void rollingBackStepByStepVisitsEveryEpochExactly() throws IOException {
-    List<ExactTreeSnapshot> states = fiveEpochs();
+    List<TreeSnapshot> states = fiveEpochs();
     for (int e = 5; e >= 0; e--) {
       cp.rollback(e);
       states.get(e).assertTreeMatches("rollback to epoch " + e);
@@ -158,13 +158,13 @@ class EpochLifecycleTest extends TrackedTreeFixture {
 
   @Test
   void rollingBackSkippingEpochsAndCommittingOnTopWorks() throws IOException {
-    List<ExactTreeSnapshot> states = fiveEpochs();
+    List<TreeSnapshot> states = fiveEpochs();
     cp.rollback(3);
     states.get(3).assertTreeMatches("rollback to epoch 3");
     Files.writeString(p("after3.txt"), "branch");
     long six = cp.commit();
     assertEquals(6, six);
-    ExactTreeSnapshot s6 = snapshot();
+    TreeSnapshot s6 = snapshot();
     cp.rollback(1);
     states.get(1).assertTreeMatches("rollback to epoch 1");
     reopen();
@@ -182,7 +182,7 @@ class EpochLifecycleTest extends TrackedTreeFixture {
   void rollingBackToTheCurrentEpochDiscardsUncommittedWork() throws IOException {
     Files.writeString(p("small.txt"), "committed");
     long e1 = cp.commit();
-    ExactTreeSnapshot committed = snapshot();
+    TreeSnapshot committed = snapshot();
     FileChannel open = FileChannel.open(p("a.txt"), WRITE);
     open.write(ByteBuffer.wrap(filled(5000, 'u')));
     Files.delete(p("b.bin"));
@@ -201,7 +201,7 @@ class EpochLifecycleTest extends TrackedTreeFixture {
   void closingWithoutCommitThenReopeningDiscardsUncommittedWork() throws IOException {
     Files.writeString(p("small.txt"), "committed");
     long e1 = cp.commit();
-    ExactTreeSnapshot committed = snapshot();
+    TreeSnapshot committed = snapshot();
     FileChannel open = FileChannel.open(p("a.txt"), WRITE);
     open.write(ByteBuffer.wrap(filled(5000, 'u')), 2000);
     Files.writeString(p("dir/sub/new.txt"), "uncommitted");
@@ -222,7 +222,7 @@ class EpochLifecycleTest extends TrackedTreeFixture {
   void epochsReportIdsParentsTimesAndWhatWasJournaled() throws IOException {
     cp.close();
     ManualClock clock = new ManualClock(Instant.parse("2024-03-01T10:00:00Z"));
-    cp = Checkpointer.builder(store).track(data).clock(clock).open();
+    cp = harness.builder().clock(clock).open();
     fs = cp.fileSystem();
 
     List<Epoch> initial = cp.epochs();
@@ -382,9 +382,7 @@ class EpochLifecycleTest extends TrackedTreeFixture {
     assertEquals(second, cp.epoch("tuned").id());
     assertThrows(NoSuchEpochException.class, () -> cp.epoch("nope"));
     assertThrows(IllegalArgumentException.class, () -> cp.commit(""));
-    cp.close();
-    cp = Checkpointer.builder(store).track(data).open();
-    fs = cp.fileSystem();
+    reopen();
     assertEquals(
         List.of("baseline", "tuned", "baseline"),
         cp.epochs().stream().skip(1).map(Epoch::label).collect(Collectors.toList()));

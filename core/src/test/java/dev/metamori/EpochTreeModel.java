@@ -1,6 +1,6 @@
 package dev.metamori;
 
-import dev.metamori.testing.ExactTreeSnapshot;
+import dev.metamori.testing.TreeSnapshot;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -70,7 +70,7 @@ final class EpochTreeModel {
    * read at commit (what a restore must bring back, times included). {@code region} and {@code
    * object} are null where the store did not have them.
    */
-  record Committed(long parent, Map<String, Node> files, byte[] region, byte[] object, ExactTreeSnapshot tree) {
+  record Committed(long parent, Map<String, Node> files, byte[] region, byte[] object, TreeSnapshot tree) {
     /** The region's bytes at this epoch: zeros where the store did not have it. */
     byte[] regionOrZeros() {
       return region == null ? new byte[REGION_SIZE] : region;
@@ -291,7 +291,7 @@ final class EpochTreeModel {
   /** {@code commit()}, or {@code commitAsync().join()}. */
   record Commit(boolean async) implements Op {
     public void apply(EpochTreeRunner r) throws IOException {
-      ExactTreeSnapshot tree = r.checkFiles("before commit");
+      TreeSnapshot tree = r.checkFiles("before commit");
       long id = async ? r.cp.commitAsync().join() : r.cp.commit();
       r.note(" -> epoch " + id + " on " + r.current);
       r.committed(id, tree);

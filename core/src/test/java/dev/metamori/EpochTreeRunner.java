@@ -1,6 +1,5 @@
 package dev.metamori;
 
-import com.google.common.hash.Hashing;
 import com.google.common.io.MoreFiles;
 import com.google.common.io.RecursiveDeleteOption;
 import dev.metamori.EpochTreeModel.Committed;
@@ -8,7 +7,7 @@ import dev.metamori.EpochTreeModel.Node;
 import dev.metamori.EpochTreeModel.Op;
 import dev.metamori.EpochTreeModel.Targets;
 import dev.metamori.testing.Blob;
-import dev.metamori.testing.ExactTreeSnapshot;
+import dev.metamori.testing.TreeSnapshot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,7 +92,7 @@ final class EpochTreeRunner {
     object = new Blob();
     cp.register(EpochTreeModel.OBJECT, object);
     if (fresh) {
-      epochs.put(0L, new Committed(-1, new TreeMap<>(files), null, null, ExactTreeSnapshot.of(data)));
+      epochs.put(0L, new Committed(-1, new TreeMap<>(files), null, null, TreeSnapshot.exact(data)));
     }
     load(epochs.get(current), new byte[0]);
   }
@@ -125,7 +124,7 @@ final class EpochTreeRunner {
     return line;
   }
 
-  void committed(long id, ExactTreeSnapshot tree) {
+  void committed(long id, TreeSnapshot tree) {
     if (id != maxId + 1) {
       throw new AssertionError("commit returned epoch " + id + ", expected " + (maxId + 1));
     }
@@ -169,22 +168,22 @@ final class EpochTreeRunner {
   }
 
   /** Compares the tree with the model (times aside) and returns the tree as read. */
-  ExactTreeSnapshot checkFiles(String when) throws IOException {
-    ExactTreeSnapshot actual = ExactTreeSnapshot.of(data);
+  TreeSnapshot checkFiles(String when) throws IOException {
+    TreeSnapshot actual = TreeSnapshot.exact(data);
     List<String> diff = new ArrayList<>();
     TreeSet<String> names = new TreeSet<>(files.keySet());
     names.addAll(actual.entries().keySet());
     names.remove(".");
     for (String name : names) {
       Node n = files.get(name);
-      ExactTreeSnapshot.Entry e = actual.entries().get(name);
+      TreeSnapshot.Entry e = actual.entries().get(name);
       if (n == null || e == null) {
         diff.add(name + ": expected " + (n == null ? "<absent>" : n) + " but was " + (e == null ? "<absent>" : e));
-      } else if (!e.kind().equals(n.isDir() ? "dir" : "file")
+      } else if (e.type() != (n.isDir() ? TreeSnapshot.Type.DIRECTORY : TreeSnapshot.Type.FILE)
           || (!n.isDir()
-              && (e.size() != n.bytes().length
-                  || !e.content().equals("sha256=" + Hashing.sha256().hashBytes(n.bytes()))))
-          || (n.perms() != null && !n.perms().equals(e.permissions()))) {
+              && (e.size() != n.bytes().length || !e.hash().equals(TreeSnapshot.sha256Hex(n.bytes()))))
+          || (n.perms() != null
+              && !n.perms().equals(PosixFilePermissions.toString(TreeSnapshot.fromBits(e.permissions()))))) {
         diff.add(name + ": expected " + n + " but was " + e);
       }
     }
@@ -197,7 +196,7 @@ final class EpochTreeRunner {
   /** Compares the whole state and the epoch list with the model's current epoch. */
   void checkRestored(String when) throws IOException {
     List<String> diff = new ArrayList<>();
-    diff.addAll(epochs.get(current).tree().differencesFrom(ExactTreeSnapshot.of(data)));
+    diff.addAll(epochs.get(current).tree().differencesFrom(TreeSnapshot.exact(data)));
     byte[] r = new byte[EpochTreeModel.REGION_SIZE];
     region.get(0, r, 0, r.length);
     if (!Arrays.equals(r, regionBytes)) {
@@ -237,7 +236,7 @@ final class EpochTreeRunner {
 
   /** Which committed epochs each part of the state matches: tells a wrong or mixed epoch at a glance. */
   private String whichEpoch(byte[] regionNow) throws IOException {
-    ExactTreeSnapshot tree = ExactTreeSnapshot.of(data);
+    TreeSnapshot tree = TreeSnapshot.exact(data);
     List<Long> t = new ArrayList<>();
     List<Long> g = new ArrayList<>();
     List<Long> o = new ArrayList<>();

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.metamori.testing.ExactTreeSnapshot;
+import dev.metamori.testing.TreeSnapshot;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -93,7 +93,7 @@ class FileOperationsTest extends TrackedTreeFixture {
             c.write(ByteBuffer.wrap("fresh".getBytes(StandardCharsets.UTF_8)));
           }
         });
-    ExactTreeSnapshot before = snapshot();
+    TreeSnapshot before = snapshot();
     assertThrows(FileAlreadyExistsException.class, () -> Files.newByteChannel(p("small.txt"), CREATE_NEW, WRITE));
     long epoch = cp.commit();
     assertEquals(0, cp.epochs().get(cp.epochs().size() - 1).filesChanged(),
@@ -128,7 +128,7 @@ class FileOperationsTest extends TrackedTreeFixture {
 
   @Test
   void aScratchFileCreatedAndDeletedOnCloseLeavesNoTrace() throws IOException {
-    ExactTreeSnapshot before = snapshot();
+    TreeSnapshot before = snapshot();
     long base = cp.commit();
     try (SeekableByteChannel c = Files.newByteChannel(p("scratch"), CREATE_NEW, WRITE, READ, DELETE_ON_CLOSE)) {
       c.write(ByteBuffer.wrap(bytes(10_000, 5)));
@@ -183,7 +183,7 @@ class FileOperationsTest extends TrackedTreeFixture {
 
   @Test
   void openOptionsTheDefaultFileSystemRefusesAreRefusedAndTheFileIsLeftAlone() throws IOException {
-    ExactTreeSnapshot before = snapshot();
+    TreeSnapshot before = snapshot();
     long base = cp.commit();
     assertThrows(
         IllegalArgumentException.class,
@@ -257,7 +257,7 @@ class FileOperationsTest extends TrackedTreeFixture {
 
   @Test
   void attributesThatCannotBeJournaledAreRefusedOnTrackedFilesOnly() throws IOException {
-    ExactTreeSnapshot before = snapshot();
+    TreeSnapshot before = snapshot();
     assertThrows(
         UnsupportedOperationException.class,
         () -> Files.setAttribute(p("a.txt"), "user:origin", ByteBuffer.wrap(new byte[] {1})));

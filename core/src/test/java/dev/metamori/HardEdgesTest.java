@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.metamori.testing.ExactTreeSnapshot;
+import dev.metamori.testing.TreeSnapshot;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
@@ -98,7 +98,7 @@ class HardEdgesTest extends TrackedTreeFixture {
         files.add(f);
       }
       long target = cp.commit();
-      ExactTreeSnapshot expected = snapshot();
+      TreeSnapshot expected = snapshot();
       // files created after the target: the rollback deletes them under their writers
       files.add(p("created-after" + round + "-a.bin"));
       files.add(p("created-after" + round + "-b.bin"));
@@ -219,7 +219,7 @@ class HardEdgesTest extends TrackedTreeFixture {
   void writesThroughALinkInsideARootThatLeadsOutOfItAreNotJournaledAndSurviveRollback() throws IOException {
     Files.createSymbolicLink(real("to-outside"), outside.resolve("o.txt"));
     long base = cp.commit();
-    ExactTreeSnapshot tracked = snapshot();
+    TreeSnapshot tracked = snapshot();
     Files.writeString(p("to-outside"), "written through the link\n");
     Files.writeString(p("dir/sub/d.txt"), "a tracked change");
     cp.rollback(base);
@@ -249,7 +249,7 @@ class HardEdgesTest extends TrackedTreeFixture {
     String up = data.resolve("dir/sub").toString() + "/../../../" + data.getFileName() + "/";
     String out = data.resolve("dir").toString() + "/../../" + outside.getFileName() + "/";
     long base = cp.commit();
-    ExactTreeSnapshot before = snapshot();
+    TreeSnapshot before = snapshot();
     Files.writeString(fs.getPath(up + "climbed.txt"), "in again");
     Files.write(fs.getPath(up + "a.txt"), filled(100, 'q'));
     Files.writeString(fs.getPath(out + "escaped.txt"), "outside");
@@ -267,7 +267,7 @@ class HardEdgesTest extends TrackedTreeFixture {
     Files.createSymbolicLink(real("dangling-in"), data.resolve("dir/target-in.txt"));
     Files.createSymbolicLink(real("dangling-out"), outside.resolve("target-out.txt"));
     long base = cp.commit();
-    ExactTreeSnapshot before = snapshot();
+    TreeSnapshot before = snapshot();
     Files.writeString(p("dangling-in"), "made through a dangling link");
     Files.writeString(p("dangling-out"), "made outside through a dangling link");
     assertEquals("made through a dangling link", Files.readString(real("dir/target-in.txt")));

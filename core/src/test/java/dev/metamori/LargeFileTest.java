@@ -1,5 +1,6 @@
 package dev.metamori;
 
+import dev.metamori.testing.StoreExtension;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,7 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Sparse files beyond 4 GiB (offsets and block numbers that do not fit an int) and a first-touch
@@ -35,7 +36,7 @@ class LargeFileTest {
    */
   static final long SPARSE_TOP = Long.getLong("metamori.scale.sparseTop", 4 * GIB + 200_000);
 
-  @TempDir Path tmp;
+  @RegisterExtension final StoreExtension harness = StoreExtension.create().unopened();
 
   /** Disk usage of {@code file} in bytes, from {@code du}; -1 when it cannot be read. */
   static long diskUsage(Path file) throws IOException {
@@ -100,15 +101,15 @@ class LargeFileTest {
 
   @Test
   void aSparseFileBeyondFourGibibytesTruncatedBelowThemRollsBackExactlyAndStaysSparse() throws IOException {
-    Path data = Files.createDirectory(tmp.resolve("data"));
+    Path data = harness.root();
     Path big = data.resolve("big.bin");
     long top = SPARSE_TOP;
     long[] marks = {0, 3 * GIB, 4 * GIB - 10, top - 150_000, top - 70_000 + 123};
     createSparse(big, top, marks, "epoch0@");
     long[] watched = {0, 3 * GIB, 4 * GIB - 1000, 4 * GIB - 10, 4 * GIB + 9, top - 150_000, top - 70_000 + 123, top, top + 100_000};
     List<byte[]> at0 = regions(big, watched);
-    Path store = tmp.resolve("store");
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).blockSize(64 * 1024).open()) {
+    Path store = harness.store();
+    try (Checkpointer cp = harness.builder().blockSize(64 * 1024).open()) {
       FileSystem fs = cp.fileSystem();
       Path p = fs.getPath(big.toString());
       try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
@@ -139,13 +140,13 @@ class LargeFileTest {
 
   @Test
   void undoingATruncationOfASparseFileKeepsItsHolesHoles() throws IOException {
-    Path data = Files.createDirectory(tmp.resolve("data"));
+    Path data = harness.root();
     Path sparse = data.resolve("sparse.bin");
     long size = 128L << 20;
     long[] marks = {0, size / 2};
     createSparse(sparse, size, marks, "epoch0@");
     List<byte[]> at0 = regions(sparse, new long[] {0, size / 2, size - 1});
-    try (Checkpointer cp = Checkpointer.builder(tmp.resolve("store")).track(data).open()) {
+    try (Checkpointer cp = harness.builder().open()) {
       try (FileChannel ch = FileChannel.open(cp.fileSystem().getPath(sparse.toString()), StandardOpenOption.WRITE)) {
         ch.truncate(10);
       }
@@ -158,7 +159,7 @@ class LargeFileTest {
 
   @Test
   void blockNumbersBeyondTheIntRangeAreJournaledAndRestoredExactly() throws IOException {
-    Path data = Files.createDirectory(tmp.resolve("data"));
+    Path data = harness.root();
     Path big = data.resolve("huge.bin");
     long far = 1536 * GIB; // with 512-byte blocks, block 3221225472 > Integer.MAX_VALUE
     try {
@@ -168,8 +169,8 @@ class LargeFileTest {
     }
     long[] watched = {far - 5, far + 100, far + 600, far + 1000};
     List<byte[]> at0 = regions(big, watched);
-    Path store = tmp.resolve("store");
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).blockSize(512).open()) {
+    Path store = harness.store();
+    try (Checkpointer cp = harness.builder().blockSize(512).open()) {
       Path p = cp.fileSystem().getPath(big.toString());
       try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
         put(ch, far + 100, "one");
@@ -194,7 +195,7 @@ class LargeFileTest {
 
   @Test
   void aFirstTouchOfEveryBlockOfALargeFileRunsInASixtyFourMebibyteHeap() throws Exception {
-    Path data = Files.createDirectory(tmp.resolve("data"));
+    Path data = harness.root();
     Path big = data.resolve("big.bin");
     createSparse(big, MEMORY_BYTES, new long[] {0, MEMORY_BYTES / 2}, "epoch0@");
     long[] watched = {0, MEMORY_BYTES / 2, MEMORY_BYTES - 1};
@@ -206,7 +207,7 @@ class LargeFileTest {
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(BoundedMemoryChild.class.getName());
-    command.add(tmp.resolve("store").toString());
+    command.add(harness.store().toString());
     command.add(data.toString());
     command.add(big.toString());
     Process child = new ProcessBuilder(command).redirectErrorStream(true).start();

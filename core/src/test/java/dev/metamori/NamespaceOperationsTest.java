@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.metamori.testing.ExactTreeSnapshot;
+import dev.metamori.testing.TreeSnapshot;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
@@ -134,7 +134,7 @@ class NamespaceOperationsTest extends TrackedTreeFixture {
 
   @Test
   void copyingIntoTheRootIsUndoneAndCopyingOutIsNot() throws IOException {
-    ExactTreeSnapshot before = snapshot();
+    TreeSnapshot before = snapshot();
     long base = cp.commit();
     Files.copy(out("o.txt"), p("dir/from-outside.txt"));
     Files.copy(p("a.txt"), out("a-out.txt"));
@@ -192,7 +192,7 @@ class NamespaceOperationsTest extends TrackedTreeFixture {
     Files.writeString(outside.resolve("tree/inner/f"), "f");
     Files.writeString(outside.resolve("replacement"), "replacement");
     Files.writeString(outside.resolve("atomic"), "atomic");
-    ExactTreeSnapshot before = snapshot();
+    TreeSnapshot before = snapshot();
     long base = cp.commit();
     Files.move(out("tree"), p("dir/tree"));
     Files.move(out("replacement"), p("small.txt"), REPLACE_EXISTING);
@@ -210,7 +210,7 @@ class NamespaceOperationsTest extends TrackedTreeFixture {
   void movingOutOfTheRootIsUndoneAndLeavesTheOutsideCopy() throws IOException {
     Files.writeString(outside.resolve("existing"), "existing");
     Files.writeString(outside.resolve("existing2"), "existing2");
-    ExactTreeSnapshot before = snapshot();
+    TreeSnapshot before = snapshot();
     long base = cp.commit();
     Files.move(p("dir"), out("dir-out"));
     Files.move(p("a.txt"), out("existing"), REPLACE_EXISTING);
@@ -237,7 +237,7 @@ class NamespaceOperationsTest extends TrackedTreeFixture {
 
   @Test
   void movingAFileCreatedInTheEpochOutOfTheRootMovesIt() throws IOException {
-    ExactTreeSnapshot before = snapshot();
+    TreeSnapshot before = snapshot();
     long base = cp.commit();
     Files.writeString(p("report.txt"), "made in this epoch");
     Files.move(p("report.txt"), out("report.txt"));
@@ -254,7 +254,7 @@ class NamespaceOperationsTest extends TrackedTreeFixture {
 
   @Test
   void movingADirectoryCreatedInTheEpochWithOlderFilesInsideOutOfTheRootIsUndone() throws IOException {
-    ExactTreeSnapshot before = snapshot();
+    TreeSnapshot before = snapshot();
     long base = cp.commit();
     Files.createDirectory(p("box"));
     Files.move(p("a.txt"), p("box/a.txt"));

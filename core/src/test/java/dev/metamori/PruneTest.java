@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.metamori.testing.ExactTreeSnapshot;
+import dev.metamori.testing.TreeSnapshot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 class PruneTest extends TrackedTreeFixture {
 
   /** {@code n} commits on a line, each appending 20 KiB to a log and rewriting a small file. */
-  private Map<Long, ExactTreeSnapshot> line(int n) throws IOException {
-    Map<Long, ExactTreeSnapshot> states = new LinkedHashMap<>();
+  private Map<Long, TreeSnapshot> line(int n) throws IOException {
+    Map<Long, TreeSnapshot> states = new LinkedHashMap<>();
     for (int i = 0; i < n; i++) {
       Files.write(p("log.bin"), bytes(20_000, i), Files.exists(p("log.bin")) ? new java.nio.file.OpenOption[] {APPEND} : new java.nio.file.OpenOption[0]);
       Files.write(p("a.txt"), bytes(9_000, 100 + i));
@@ -48,7 +48,7 @@ class PruneTest extends TrackedTreeFixture {
 
   @Test
   void keepLastRemovesOldEpochsAndTheirSegmentsAndKeepsRestoresExact() throws IOException {
-    Map<Long, ExactTreeSnapshot> states = line(12);
+    Map<Long, TreeSnapshot> states = line(12);
     long before = segmentBytes();
     PruneResult r = cp.prune(RetentionPolicy.keepLast(4));
     assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L), r.removedEpochs());
@@ -71,7 +71,7 @@ class PruneTest extends TrackedTreeFixture {
 
   @Test
   void anEpochRemovedBetweenKeptOnesStillLetsRestoresPassThroughIt() throws IOException {
-    Map<Long, ExactTreeSnapshot> states = line(6);
+    Map<Long, TreeSnapshot> states = line(6);
     cp.restore(2);
     PruneResult r = cp.prune(RetentionPolicy.keepLabelled().or(RetentionPolicy.keepLast(1)));
     // labelled: 1 ("mark0") and 6 ("mark5"); 2 is current; 3, 4, 5 are hidden between 2 and 6
@@ -88,13 +88,13 @@ class PruneTest extends TrackedTreeFixture {
 
   @Test
   void droppingABranchDeletesItsFilesAndLeavesTheOtherExact() throws IOException {
-    Map<Long, ExactTreeSnapshot> states = line(3);
+    Map<Long, TreeSnapshot> states = line(3);
     cp.restore(1);
     Files.writeString(p("branch.txt"), "b");
     long b1 = cp.commit();
     Files.write(p("big.bin"), bytes(200_000, 7));
     long b2 = cp.commit();
-    ExactTreeSnapshot atB2 = snapshot();
+    TreeSnapshot atB2 = snapshot();
     cp.restore(3);
     assertTrue(Files.exists(store.resolve("segments").resolve(String.format("%020d.seg", b2))));
     PruneResult r = cp.prune(RetentionPolicy.keepAll().dropBranch(b1));
@@ -142,9 +142,7 @@ class PruneTest extends TrackedTreeFixture {
     byte[] now = new byte[(int) grid.size()];
     grid.buffer().get(0, now);
     assertArrayEquals(at.get(3), now, "page 0 still comes from epoch 1, which is pruned");
-    cp.close();
-    cp = Checkpointer.builder(store).track(data).open();
-    fs = cp.fileSystem();
+    reopen();
     MemoryRegion again = cp.region("grid", 3 * 4096);
     again.buffer().get(0, now);
     assertArrayEquals(at.get(3), now, "the region reloads from the archived epoch after reopening");
@@ -170,7 +168,7 @@ class PruneTest extends TrackedTreeFixture {
 
   @Test
   void aPruneCutShortAfterItsIndexCommitIsFinishedByTheNextOpen() throws IOException {
-    Map<Long, ExactTreeSnapshot> states = line(2);
+    Map<Long, TreeSnapshot> states = line(2);
     cp.restore(1);
     Files.write(p("side.bin"), bytes(50_000, 3));
     long side = cp.commit();
@@ -211,7 +209,7 @@ class PruneTest extends TrackedTreeFixture {
 
   @Test
   void aCompactionCutShortBeforeItsIndexCommitIsDiscardedOnOpen() throws IOException {
-    Map<Long, ExactTreeSnapshot> states = line(3);
+    Map<Long, TreeSnapshot> states = line(3);
     cp.close();
     cp = null;
     Path segment = store.resolve("segments").resolve(String.format("%020d.seg", 2));

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.metamori.testing.FingerprintSnapshot;
+import dev.metamori.testing.TreeSnapshot;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -44,8 +44,8 @@ class ScaleTest {
     return b;
   }
 
-  private static void assertTree(FingerprintSnapshot expected, Path root, String context) throws IOException {
-    FingerprintSnapshot actual = FingerprintSnapshot.of(root);
+  private static void assertTree(TreeSnapshot expected, Path root, String context) throws IOException {
+    TreeSnapshot actual = TreeSnapshot.fingerprint(root);
     assertTrue(expected.equals(actual), () -> context + ": " + expected.differences(actual, 20));
   }
 
@@ -56,7 +56,7 @@ class ScaleTest {
     Checkpointer cp = Checkpointer.builder(store).track(data).open();
     try {
       FileSystem fs = cp.fileSystem();
-      FingerprintSnapshot empty = FingerprintSnapshot.of(data);
+      TreeSnapshot empty = TreeSnapshot.fingerprint(data);
       int dirs = Math.max(1, FILES / 1000);
       List<String> live = new ArrayList<>(FILES);
       for (int d = 0; d < dirs; d++) {
@@ -68,7 +68,7 @@ class ScaleTest {
         live.add(name);
       }
       long full = cp.commit();
-      FingerprintSnapshot fullTree = FingerprintSnapshot.of(data);
+      TreeSnapshot fullTree = TreeSnapshot.fingerprint(data);
       assertEquals(1 + dirs + FILES, fullTree.size());
 
       // a few thousand changes: overwrites, appends, truncations, deletes, renames
@@ -103,7 +103,7 @@ class ScaleTest {
       }
       Files.move(fs.getPath(data.resolve("d0").toString()), fs.getPath(data.resolve("moved-d0").toString()));
       long middle = cp.commit();
-      FingerprintSnapshot middleTree = FingerprintSnapshot.of(data);
+      TreeSnapshot middleTree = TreeSnapshot.fingerprint(data);
 
       // a third epoch, then uncommitted work on top
       for (int c = 0; c < changes; c++) {
@@ -142,8 +142,8 @@ class ScaleTest {
       FileSystem fs = cp.fileSystem();
       Path counter = fs.getPath(data.resolve("counter").toString());
       Path log = fs.getPath(data.resolve("log").toString());
-      Map<Long, FingerprintSnapshot> kept = new LinkedHashMap<>();
-      kept.put(0L, FingerprintSnapshot.of(data));
+      Map<Long, TreeSnapshot> kept = new LinkedHashMap<>();
+      kept.put(0L, TreeSnapshot.fingerprint(data));
       List<Long> keepAt = List.of(1L, 2L, 10L, (long) EPOCHS / 2, (long) EPOCHS - 1);
       for (int i = 1; i <= EPOCHS; i++) {
         try (FileChannel ch = FileChannel.open(counter, StandardOpenOption.WRITE)) {
@@ -159,7 +159,7 @@ class ScaleTest {
         long e = cp.commit();
         assertEquals(i, e);
         if (keepAt.contains(e)) {
-          kept.put(e, FingerprintSnapshot.of(data));
+          kept.put(e, TreeSnapshot.fingerprint(data));
         }
       }
       assertEquals(EPOCHS + 1, cp.epochs().size());

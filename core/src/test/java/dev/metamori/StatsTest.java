@@ -1,5 +1,6 @@
 package dev.metamori;
 
+import dev.metamori.testing.StoreExtension;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,31 +21,27 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@link Checkpointer#stats()} on a real store with files, a region and an object. */
 class StatsTest {
   static final int BLOCK = Checkpointer.Builder.DEFAULT_BLOCK_SIZE;
 
-  @TempDir Path tmp;
+  @RegisterExtension
+  final StoreExtension harness =
+      StoreExtension.create().withTree(root -> Files.write(root.resolve("a"), new byte[16 * BLOCK])); // zeros: compresses well
+
   Path data;
   Path store;
   Checkpointer cp;
 
   @BeforeEach
-  void open() throws IOException {
-    data = Files.createDirectory(tmp.resolve("data"));
-    store = tmp.resolve("store");
-    Files.write(data.resolve("a"), new byte[16 * BLOCK]); // zeros: compresses well
-    cp = Checkpointer.builder(store).track(data).open();
-  }
-
-  @AfterEach
-  void close() throws IOException {
-    cp.close();
+  void open() {
+    data = harness.root();
+    store = harness.store();
+    cp = harness.cp();
   }
 
   private Path tracked(String name) {

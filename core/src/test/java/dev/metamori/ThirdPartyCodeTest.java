@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.metamori.testing.ExactTreeSnapshot;
+import dev.metamori.testing.TreeSnapshot;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -108,7 +108,7 @@ class ThirdPartyCodeTest extends TrackedTreeFixture {
 
   @Test
   void aLibraryUsingPlainNioIsRolledBackExactly() throws IOException {
-    ExactTreeSnapshot original = snapshot();
+    TreeSnapshot original = snapshot();
     long e0 = cp.commit();
     runTheLibrary("one");
     assertEquals("replaced atomically in round one", Files.readString(real("small.txt")));
@@ -116,14 +116,14 @@ class ThirdPartyCodeTest extends TrackedTreeFixture {
     assertFalse(Files.exists(real("dir/sub")));
     assertTrue(Files.readString(real("report-one.txt")).contains("backup-one/c.txt"));
     long e1 = cp.commit();
-    ExactTreeSnapshot afterOne = snapshot();
+    TreeSnapshot afterOne = snapshot();
 
     // the second round runs over the results of the first one
     PlainNio.copyTree(p("backup-one"), p("dir"));
     runTheLibrary("two");
     PlainNio.deleteTree(p("backup-one"));
     long e2 = cp.commit();
-    ExactTreeSnapshot afterTwo = snapshot();
+    TreeSnapshot afterTwo = snapshot();
 
     PlainNio.deleteTree(p("")); // everything, including the root, goes
     assertFalse(Files.exists(data));

@@ -4,7 +4,8 @@ import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
-import dev.metamori.testing.ExactTreeSnapshot;
+import dev.metamori.testing.StoreExtension;
+import dev.metamori.testing.TreeSnapshot;
 import java.io.IOException;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
@@ -19,7 +20,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A tracked tree with a bit of everything, stamped with old, distinct modification times so
@@ -36,11 +37,18 @@ import org.junit.jupiter.api.io.TempDir;
  *   outside/o.txt        not tracked
  *   store/               the store
  * </pre>
+ *
+ * The directory, the root and the store come from a {@link StoreExtension}, which also checks
+ * after each test that the store reopens and {@link Checkpointer#verify()} finds it sound; a
+ * test that damages the store on purpose calls {@code harness.skipVerifyAfter(why)}.
  */
 abstract class TrackedTreeFixture {
   static final Instant STAMP = Instant.parse("2001-02-03T04:05:06.123456789Z");
 
-  @TempDir Path tmp;
+  @RegisterExtension final StoreExtension harness = StoreExtension.create().unopened();
+
+  /** The test's temporary directory ({@link StoreExtension#dir()}). */
+  Path tmp;
   Path data;
   Path outside;
   Path store;
@@ -49,9 +57,10 @@ abstract class TrackedTreeFixture {
 
   @BeforeEach
   void createTreeAndOpen() throws IOException {
-    data = Files.createDirectory(tmp.resolve("data"));
+    tmp = harness.dir();
+    data = harness.root();
     outside = Files.createDirectory(tmp.resolve("outside"));
-    store = tmp.resolve("store");
+    store = harness.store();
     Files.write(data.resolve("a.txt"), bytes(10_000, 1));
     Files.write(data.resolve("b.bin"), bytes(8192, 2));
     Files.writeString(data.resolve("small.txt"), "hello\n");
@@ -75,7 +84,7 @@ abstract class TrackedTreeFixture {
   }
 
   void open() throws IOException {
-    cp = Checkpointer.builder(store).track(data).open();
+    cp = harness.open();
     fs = cp.fileSystem();
   }
 
@@ -124,8 +133,8 @@ abstract class TrackedTreeFixture {
     return data.resolve(rel);
   }
 
-  ExactTreeSnapshot snapshot() throws IOException {
-    return ExactTreeSnapshot.of(data);
+  TreeSnapshot snapshot() throws IOException {
+    return TreeSnapshot.exact(data);
   }
 
   interface IoAction {
@@ -138,7 +147,7 @@ abstract class TrackedTreeFixture {
    * epoch back. Both rollbacks must restore the tree exactly.
    */
   void assertRolledBackExactly(IoAction change) throws IOException {
-    ExactTreeSnapshot before = snapshot();
+    TreeSnapshot before = snapshot();
     long base = cp.commit();
 
     change.run();
@@ -147,7 +156,7 @@ abstract class TrackedTreeFixture {
     before.assertTreeMatches("after rolling back the uncommitted change");
 
     change.run();
-    ExactTreeSnapshot changed = snapshot();
+    TreeSnapshot changed = snapshot();
     long committed = cp.commit();
     assertEquals(committed, cp.currentEpoch());
     changed.assertTreeMatches("after committing the change");

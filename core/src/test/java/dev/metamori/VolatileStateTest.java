@@ -1,5 +1,6 @@
 package dev.metamori;
 
+import dev.metamori.testing.StoreExtension;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -19,28 +20,22 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Memory regions, registered objects and listeners, committed and rolled back with files. */
 class VolatileStateTest {
-  @TempDir Path tmp;
+  @RegisterExtension final StoreExtension harness = StoreExtension.create();
   Path data;
   Path store;
   Checkpointer cp;
 
   @BeforeEach
-  void open() throws IOException {
-    data = Files.createDirectory(tmp.resolve("data"));
-    store = tmp.resolve("store");
-    cp = Checkpointer.builder(store).track(data).open();
-  }
-
-  @AfterEach
-  void close() throws IOException {
-    cp.close();
+  void open() {
+    data = harness.root();
+    store = harness.store();
+    cp = harness.cp();
   }
 
   /** {@code name} in the tracked tree, through the journaling file system. */
@@ -49,8 +44,7 @@ class VolatileStateTest {
   }
 
   private void reopen() throws IOException {
-    cp.close();
-    cp = Checkpointer.builder(store).track(data).open();
+    cp = harness.reopen();
   }
 
 
@@ -284,7 +278,7 @@ class VolatileStateTest {
     cp.close();
     // the object whose first commit was cancelled is named by the commit that stored it
     byte[][] restored = {null};
-    try (Checkpointer again = Checkpointer.builder(store).track(data).open()) {
+    try (Checkpointer again = harness.builder().open()) {
       again.register(
           "fragile",
           new Checkpointable() {
@@ -330,7 +324,8 @@ class VolatileStateTest {
     byte[] bytes = Files.readAllBytes(segment);
     bytes[bytes.length / 2] ^= 0x40; // inside one of the incompressible pages
     Files.write(segment, bytes);
-    cp = Checkpointer.builder(store).track(data).open();
+    harness.skipVerifyAfter("a page of a committed segment is damaged on purpose; the test asserts what verify() reports");
+    cp = harness.open();
     assertEquals(1, cp.verify().size());
     CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> cp.region("r", 4 * 4096));
     assertEquals(segment.toRealPath(), e.file().toRealPath());

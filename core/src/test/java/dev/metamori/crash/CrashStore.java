@@ -1,11 +1,9 @@
 package dev.metamori.crash;
 
+import dev.metamori.testing.TreeSnapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metamori.Checkpointer;
-import dev.metamori.Epoch;
-import dev.metamori.testing.EpochTree;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,9 +12,18 @@ import java.util.Random;
 
 /**
  * One store under crash test: a tracked root, a directory outside it for moves across the
- * boundary, the store, and the oracle log, all side by side in one directory.
+ * boundary, the store, and the oracle log of its trees, all side by side in one directory.
  */
 final class CrashStore {
+  /** The oracle log of a crash store records every epoch's tree, epoch 0 included. */
+  static final OracleLog.Format<TreeSnapshot> FORMAT =
+      new OracleLog.Format<>(TreeSnapshot::encode, TreeSnapshot::decode, false);
+
+  /** What the oracle records of a tree: {@link TreeSnapshot.Options#CRASH}. */
+  static TreeSnapshot tree(Path root) throws IOException {
+    return TreeSnapshot.of(root, TreeSnapshot.Options.CRASH);
+  }
+
   final Path dir;
   final Path root;
   final Path outside;
@@ -42,9 +49,9 @@ final class CrashStore {
       Files.write(root.resolve(name), data);
     }
     try (Checkpointer cp = open(new int[] {512, 1024, 4096}[random.nextInt(3)]);
-        CrashOracleLog log = CrashOracleLog.append(oracle)) {
+        OracleLog<TreeSnapshot> log = log()) {
       assertEquals(0, cp.currentEpoch());
-      log.pending(0, CrashTreeSnapshot.of(root));
+      log.pending(0, tree(root));
       log.committed(0);
       log.at(0);
     }
@@ -63,90 +70,29 @@ final class CrashStore {
     return b.open();
   }
 
-  /** How a kill ended, as the oracle log tells it. */
-  enum InFlight {
-    NOTHING,
-    COMMIT,
-    ROLLBACK
+  OracleLog<TreeSnapshot> log() throws IOException {
+    return OracleLog.append(oracle, FORMAT);
   }
 
-  /** What {@link #verifyAfterKill} found. */
-  record Outcome(InFlight inFlight, long before, long after) {
-    /** The call in flight took effect (the commit landed, or the rollback was finished). */
-    boolean tookEffect() {
-      return inFlight != InFlight.NOTHING && after != before;
-    }
+  OracleLog.State<TreeSnapshot> readLog() throws IOException {
+    return OracleLog.read(oracle, FORMAT);
   }
 
   /**
-   * Reopens the store after its driver was killed and checks that it is at an epoch the oracle
-   * allows, with exactly that epoch's tree, and lists every committed epoch; then rolls back to
-   * a random epoch (mostly one that needs redo) and checks again. Settles the oracle log (records the outcome) so the next driver can go on.
+   * Reopens the store after its driver was killed and checks it against the oracle ({@link
+   * KillCampaign#reopenedAsLogged}), which it settles so that the next driver can go on.
    */
-  Outcome verifyAfterKill(Random random, String context) throws IOException {
-    try {
-      return verify(random, context);
-    } catch (IOException | RuntimeException e) {
-      throw new AssertionError(context + ": reopening or rolling back failed: " + e, e);
-    }
-  }
-
-  private Outcome verify(Random random, String context) throws IOException {
-    CrashOracleLog.State state = CrashOracleLog.read(oracle);
-    CrashOracleLog.repair(oracle, state);
-    InFlight inFlight =
-        state.pendingId != null
-            ? InFlight.COMMIT
-            : state.rollbackTarget != null ? InFlight.ROLLBACK : InFlight.NOTHING;
+  OracleLog.Outcome verifyAfterKill(KillCampaign campaign, String context) throws IOException {
+    OracleLog.State<TreeSnapshot> state = readLog();
+    OracleLog.repair(oracle, state);
     try (Checkpointer cp = open();
-        CrashOracleLog log = CrashOracleLog.append(oracle)) {
-      long now = cp.currentEpoch();
-      CrashTreeSnapshot expected;
-      switch (inFlight) {
-        case COMMIT:
-          assertTrue(
-              now == state.current || now == state.pendingId,
-              context + ": killed while committing epoch " + state.pendingId + " on top of "
-                  + state.current + ", the store reopened at epoch " + now);
-          if (now == state.pendingId) {
-            expected = state.pendingTree;
-            log.committed(now);
-            state.landed(now, expected);
-          } else {
-            expected = state.tree(now);
-          }
-          break;
-        case ROLLBACK:
-          assertTrue(
-              now == state.current || now == state.rollbackTarget,
-              context + ": killed while rolling back from " + state.current + " to "
-                  + state.rollbackTarget + ", the store reopened at epoch " + now);
-          expected = state.tree(now);
-          break;
-        default:
-          assertEquals(state.current, now, context + ": killed at epoch " + state.current + ", reopened at");
-          expected = state.tree(now);
-      }
-      log.at(now);
-      assertTree(expected, context + ": tree after reopening at epoch " + now + " (" + inFlight + " in flight)");
-      List<Epoch> epochs = cp.epochs();
-      String listed = EpochTree.differences(epochs, state.parents);
-      if (listed != null) {
-        throw new AssertionError(context + ": every committed epoch stays listed, with its parent: " + listed);
-      }
-
-      long target = new EpochTree(epochs).pickTarget(random, now);
-      log.rollingBack(target);
-      cp.rollback(target);
-      log.at(target);
-      assertEquals(target, cp.currentEpoch(), context + ": epoch after rollback(" + target + ")");
-      assertTree(state.tree(target), context + ": tree after reopening at " + now + " and rolling back to " + target);
-      return new Outcome(inFlight, state.current, now);
+        OracleLog<TreeSnapshot> log = log()) {
+      return campaign.reopenedAsLogged(cp, log, state, this::assertTree, context);
     }
   }
 
-  void assertTree(CrashTreeSnapshot expected, String what) throws IOException {
-    List<String> diff = CrashTreeSnapshot.of(root).differencesFrom(expected);
+  void assertTree(TreeSnapshot expected, String what) throws IOException {
+    List<String> diff = expected.differencesFrom(tree(root));
     if (!diff.isEmpty()) {
       throw new AssertionError(what + " differs from the oracle:\n  " + String.join("\n  ", diff));
     }

@@ -1,5 +1,6 @@
 package dev.metamori.crash;
 
+import dev.metamori.testing.TreeSnapshot;
 import dev.metamori.Checkpointer;
 import dev.metamori.Epoch;
 import dev.metamori.testing.EpochTree;
@@ -10,13 +11,12 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 
 /**
  * The process the crash tests kill. Drives a store through its file system and keeps the
- * oracle log ({@link CrashOracleLog}) up to date, announcing on standard output what it is
+ * oracle log ({@link OracleLog} of trees) up to date, announcing on standard output what it is
  * about to do:
  *
  * <pre>
@@ -38,13 +38,8 @@ import java.util.Random;
  * oracle target} (recovery, then one rollback).
  */
 public final class CrashWorkload {
-  static final int MISMATCH_STATUS = 3;
   /** The unit of the workload's file and write sizes; stores have blocks of 512 B to 4 KiB. */
   static final int SIZE_UNIT = 1024;
-
-  private static final PrintStream OUT = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-  private static final BufferedReader IN =
-      new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
 
   private CrashWorkload() {}
 
@@ -64,61 +59,43 @@ public final class CrashWorkload {
         break;
       case "rollback":
         try (Checkpointer cp = open(store, root);
-            CrashOracleLog log = CrashOracleLog.append(Paths.get(args[3]))) {
-          long target = Long.parseLong(args[4]);
-          log.rollingBack(target);
-          OUT.println("ROLLBACK 1 " + target + " " + new EpochTree(cp.epochs()).direction(cp.currentEpoch(), target));
-          awaitGo();
-          long t0 = System.nanoTime();
-          cp.rollback(target);
-          long micros = (System.nanoTime() - t0) / 1000;
-          log.at(target);
-          OUT.println("ROLLEDBACK " + target + " " + micros);
+            OracleLog<TreeSnapshot> log = OracleLog.append(Paths.get(args[3]), CrashStore.FORMAT)) {
+          ChildProtocol.rollback(cp, log, 1, Long.parseLong(args[4]));
         }
         break;
       default:
         throw new IllegalArgumentException(mode);
     }
-    OUT.println("DONE");
+    ChildProtocol.say("DONE");
     System.exit(0);
   }
 
   private static Checkpointer open(Path store, Path root) throws IOException {
-    OUT.println("OPENING");
+    ChildProtocol.say("OPENING");
     long t0 = System.nanoTime();
     Checkpointer cp = Checkpointer.builder(store).track(root).open();
-    OUT.println("OPENED " + cp.currentEpoch() + " " + (System.nanoTime() - t0) / 1000);
+    ChildProtocol.say("OPENED " + cp.currentEpoch() + " " + (System.nanoTime() - t0) / 1000);
     return cp;
   }
 
-  private static void mismatch(String what) {
-    OUT.println("MISMATCH " + what.replace('\n', ' '));
-    System.exit(MISMATCH_STATUS);
-  }
-
-  private static void check(Path root, CrashTreeSnapshot expected, String when) throws IOException {
-    List<String> diff = CrashTreeSnapshot.of(root).differencesFrom(expected);
-    if (!diff.isEmpty()) {
-      mismatch(when + ": " + diff);
-    }
+  private static void check(Path root, TreeSnapshot expected, String when) throws IOException {
+    ChildProtocol.check(expected.differencesFrom(CrashStore.tree(root)), when);
   }
 
   private static void work(Path store, Path root, Path outside, Path oracle, long seed, int maxOps, int rollbackPercent)
       throws IOException {
-    CrashOracleLog.State state = CrashOracleLog.read(oracle);
-    if (state.pendingId != null || state.rollbackTarget != null || state.validEnd != java.nio.file.Files.size(oracle)) {
-      throw new IllegalStateException("the oracle log was not settled before this run");
-    }
+    OracleLog.State<TreeSnapshot> state = OracleLog.read(oracle, CrashStore.FORMAT);
+    state.requireSettled(oracle);
     Random random = new Random(seed);
     try (Checkpointer cp = open(store, root);
-        CrashOracleLog log = CrashOracleLog.append(oracle)) {
+        OracleLog<TreeSnapshot> log = OracleLog.append(oracle, CrashStore.FORMAT)) {
       long current = cp.currentEpoch();
       if (current != state.current) {
-        mismatch("opened at epoch " + current + " but the oracle is at " + state.current);
+        ChildProtocol.mismatch("opened at epoch " + current + " but the oracle is at " + state.current);
       }
-      check(root, state.tree(current), "after opening at epoch " + current);
+      check(root, state.payload(current), "after opening at epoch " + current);
       log.at(current);
-      long nextId = Collections.max(state.committed.keySet()) + 1;
+      long nextId = state.nextId();
       CrashOps ops = new CrashOps(random, cp.fileSystem(), root, outside, SIZE_UNIT);
       int done = 0;
       int commits = 0;
@@ -127,52 +104,28 @@ public final class CrashWorkload {
         int n = 1 + random.nextInt(6);
         for (int i = 0; i < n && done < maxOps; i++) {
           done++;
-          OUT.println("OP " + done);
-          OUT.println("DID " + ops.step());
+          ChildProtocol.say("OP " + done);
+          ChildProtocol.say("DID " + ops.step());
         }
         List<Epoch> valid = cp.epochs();
         if (random.nextInt(100) < rollbackPercent) {
           long target = new EpochTree(valid).pickTarget(random, cp.currentEpoch());
-          EpochTree.Direction direction = new EpochTree(valid).direction(cp.currentEpoch(), target);
           rollbacks++;
-          log.rollingBack(target);
-          OUT.println("ROLLBACK " + rollbacks + " " + target + " " + direction);
-          awaitGo();
-          long t0 = System.nanoTime();
-          cp.rollback(target);
-          long micros = (System.nanoTime() - t0) / 1000;
-          log.at(target);
-          OUT.println("ROLLEDBACK " + target + " " + micros);
-          if (cp.currentEpoch() != target) {
-            mismatch("rollback(" + target + ") left the store at epoch " + cp.currentEpoch());
-          }
-          check(root, state.tree(target), "after rollback to epoch " + target);
+          ChildProtocol.rollback(cp, log, rollbacks, target);
+          check(root, state.payload(target), "after rollback to epoch " + target);
         } else {
-          CrashTreeSnapshot tree = CrashTreeSnapshot.of(root);
+          TreeSnapshot tree = CrashStore.tree(root);
           commits++;
           log.pending(nextId, tree);
-          OUT.println("COMMIT " + commits);
-          awaitGo();
+          ChildProtocol.say("COMMIT " + commits);
+          ChildProtocol.awaitGo();
           long t0 = System.nanoTime();
           long id = cp.commit();
-          long micros = (System.nanoTime() - t0) / 1000;
-          if (id != nextId) {
-            mismatch("commit returned epoch " + id + " where " + nextId + " was expected");
-          }
-          log.committed(id);
-          state.committed.put(id, tree);
+          ChildProtocol.committed(id, nextId, (System.nanoTime() - t0) / 1000, log, state, tree);
           nextId = id + 1;
-          OUT.println("COMMITTED " + id + " " + micros);
           check(root, tree, "after commit of epoch " + id);
         }
       }
-    }
-  }
-
-  private static void awaitGo() throws IOException {
-    if (IN.readLine() == null) {
-      // the test is gone: stop at once, like a kill
-      Runtime.getRuntime().halt(2);
     }
   }
 }

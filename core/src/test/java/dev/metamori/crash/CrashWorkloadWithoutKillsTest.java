@@ -1,5 +1,6 @@
 package dev.metamori.crash;
 
+import dev.metamori.testing.TreeSnapshot;
 import dev.metamori.Checkpointer;
 import dev.metamori.Epoch;
 import java.nio.file.Files;
@@ -46,8 +47,8 @@ class CrashWorkloadWithoutKillsTest {
   private static void run(long seed, Path dir, List<String> trace) throws Exception {
     Random random = new Random(seed);
     CrashStore store = new CrashStore(dir).create(random);
-    Map<Long, CrashTreeSnapshot> trees = new HashMap<>();
-    trees.put(0L, CrashTreeSnapshot.of(store.root));
+    Map<Long, TreeSnapshot> trees = new HashMap<>();
+    trees.put(0L, CrashStore.tree(store.root));
     Checkpointer cp = store.open();
     try {
       CrashOps ops = new CrashOps(random, cp.fileSystem(), store.root, store.outside, CrashWorkload.SIZE_UNIT);
@@ -57,7 +58,7 @@ class CrashWorkloadWithoutKillsTest {
         }
         int r = random.nextInt(10);
         if (r < 6) {
-          CrashTreeSnapshot tree = CrashTreeSnapshot.of(store.root);
+          TreeSnapshot tree = CrashStore.tree(store.root);
           long id = cp.commit();
           trees.put(id, tree);
           trace.add("COMMIT -> " + id);

@@ -25,7 +25,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The process {@link SigkillVolatileStateTest} kills: writes a few files, two memory regions
  * and one object, commits (half the time with {@code commitAsync}, writing on before it joins)
- * and rolls back, keeping a {@link VolatileOracleLog} of every epoch's fingerprint. Announces
+ * and rolls back, keeping an {@link OracleLog} of every epoch's {@link VolatileFingerprint}. Announces
  * on standard output what it is about to do:
  *
  * <pre>
@@ -44,12 +44,7 @@ import java.util.concurrent.CompletableFuture;
  * Arguments: {@code store root oracle seed maxOps rollbackPercent durability}.
  */
 public final class VolatileWorkload {
-  static final int MISMATCH_STATUS = 3;
   static final List<String> FILES = List.of("f0", "f1", "f2", "f3");
-
-  private static final PrintStream OUT = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-  private static final BufferedReader IN =
-      new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
 
   private final Random random;
   private final Path root;
@@ -63,8 +58,8 @@ public final class VolatileWorkload {
     this.random = random;
     this.root = root;
     this.cp = cp;
-    this.small = cp.region("small", VolatileOracleLog.SMALL_SIZE);
-    this.grid = cp.region("grid", VolatileOracleLog.GRID_SIZE);
+    this.small = cp.region("small", VolatileFingerprint.SMALL_SIZE);
+    this.grid = cp.region("grid", VolatileFingerprint.GRID_SIZE);
     cp.register("object", object);
   }
 
@@ -75,29 +70,27 @@ public final class VolatileWorkload {
     Random random = new Random(Long.parseLong(args[3]));
     int maxOps = Integer.parseInt(args[4]);
     int rollbackPercent = Integer.parseInt(args[5]);
-    VolatileOracleLog.State state = VolatileOracleLog.read(oracle);
-    if (state.pendingId != null || state.rollbackTarget != null || state.validEnd != Files.size(oracle)) {
-      throw new IllegalStateException("the oracle log was not settled before this run");
-    }
+    OracleLog.State<String> state = OracleLog.read(oracle, VolatileFingerprint.FORMAT);
+    state.requireSettled(oracle);
     Durability durability = Durability.valueOf(args[6]);
     try (Checkpointer cp = Checkpointer.builder(store).track(root).durability(durability).open();
-        VolatileOracleLog log = VolatileOracleLog.append(oracle)) {
+        OracleLog<String> log = OracleLog.append(oracle, VolatileFingerprint.FORMAT)) {
       VolatileWorkload w = new VolatileWorkload(random, root, cp);
-      OUT.println("OPENED " + cp.currentEpoch());
+      ChildProtocol.say("OPENED " + cp.currentEpoch());
       if (cp.currentEpoch() != state.current) {
-        mismatch("opened at epoch " + cp.currentEpoch() + " but the oracle is at " + state.current);
+        ChildProtocol.mismatch("opened at epoch " + cp.currentEpoch() + " but the oracle is at " + state.current);
       }
       w.check(state, state.current, "after opening");
       log.at(state.current);
       w.run(state, log, maxOps, rollbackPercent);
     }
-    OUT.println("DONE");
+    ChildProtocol.say("DONE");
     System.exit(0);
   }
 
-  private void run(VolatileOracleLog.State state, VolatileOracleLog log, int maxOps, int rollbackPercent)
+  private void run(OracleLog.State<String> state, OracleLog<String> log, int maxOps, int rollbackPercent)
       throws IOException {
-    long nextId = state.maxCommitted + 1;
+    long nextId = state.nextId();
     int commits = 0;
     int rollbacks = 0;
     while (ops < maxOps) {
@@ -110,27 +103,20 @@ public final class VolatileWorkload {
         EpochTree tree = new EpochTree(valid);
         long target = tree.pickTarget(random, cp.currentEpoch(), 0);
         rollbacks++;
-        log.rollingBack(target);
-        OUT.println("ROLLBACK " + rollbacks + " " + target + " " + tree.direction(cp.currentEpoch(), target));
-        awaitGo();
-        long t0 = System.nanoTime();
-        cp.rollback(target);
-        long micros = (System.nanoTime() - t0) / 1000;
-        log.at(target);
-        OUT.println("ROLLEDBACK " + target + " " + micros);
+        ChildProtocol.rollback(cp, log, rollbacks, target);
         check(state, target, "after rollback to epoch " + target);
       } else {
         boolean async = random.nextBoolean();
         String fingerprint = fingerprint();
         commits++;
         log.pending(nextId, fingerprint);
-        OUT.println("COMMIT " + commits + (async ? " async" : " sync"));
-        awaitGo();
+        ChildProtocol.say("COMMIT " + commits + (async ? " async" : " sync"));
+        ChildProtocol.awaitGo();
         long t0 = System.nanoTime();
         long id;
         if (async) {
           CompletableFuture<Long> f = cp.commitAsync();
-          OUT.println("CAPTURED " + commits);
+          ChildProtocol.say("CAPTURED " + commits);
           // these belong to the next epoch, whether or not the captured one is durable yet
           for (int n = random.nextInt(4); n > 0; n--) {
             step();
@@ -139,14 +125,8 @@ public final class VolatileWorkload {
         } else {
           id = cp.commit();
         }
-        long micros = (System.nanoTime() - t0) / 1000;
-        if (id != nextId) {
-          mismatch("commit returned epoch " + id + " where " + nextId + " was expected");
-        }
-        log.committed(id);
-        state.committed.put(id, fingerprint);
+        ChildProtocol.committed(id, nextId, (System.nanoTime() - t0) / 1000, log, state, fingerprint);
         nextId = id + 1;
-        OUT.println("COMMITTED " + id + " " + micros);
         if (!async) {
           check(state, id, "after commit of epoch " + id);
         }
@@ -157,7 +137,7 @@ public final class VolatileWorkload {
   /** One random write: to a file, a region (often across a page boundary) or the object. */
   private void step() throws IOException {
     ops++;
-    OUT.println("OP " + ops);
+    ChildProtocol.say("OP " + ops);
     int dice = random.nextInt(10);
     if (dice < 4) {
       Path file = cp.fileSystem().getPath(root.resolve(FILES.get(random.nextInt(FILES.size()))).toString());
@@ -206,25 +186,13 @@ public final class VolatileWorkload {
   }
 
   private String fingerprint() throws IOException {
-    return VolatileOracleLog.fingerprint(root, small, grid, object);
+    return VolatileFingerprint.of(root, small, grid, object);
   }
 
-  private void check(VolatileOracleLog.State state, long epoch, String when) throws IOException {
+  private void check(OracleLog.State<String> state, long epoch, String when) throws IOException {
     String now = fingerprint();
-    if (!now.equals(state.fingerprint(epoch))) {
-      mismatch(when + ": expected " + state.fingerprint(epoch) + ", found " + now + ": " + state.whereFrom(now));
-    }
-  }
-
-  private static void mismatch(String what) {
-    OUT.println("MISMATCH " + what.replace('\n', ' '));
-    System.exit(MISMATCH_STATUS);
-  }
-
-  private static void awaitGo() throws IOException {
-    if (IN.readLine() == null) {
-      // the test is gone: stop at once, like a kill
-      Runtime.getRuntime().halt(2);
+    if (!now.equals(state.payload(epoch))) {
+      ChildProtocol.mismatch(when + ": expected " + state.payload(epoch) + ", found " + now + ": " + VolatileFingerprint.whereFrom(state, now));
     }
   }
 }
