@@ -8,7 +8,6 @@ import dev.metamori.StoreStats.EpochStats;
 import dev.metamori.StoreStats.FileStats;
 import dev.metamori.StoreStats.StateKind;
 import dev.metamori.StoreStats.StateStats;
-import dev.metamori.internal.LocalCheckpointer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -220,7 +219,7 @@ class StatsTest {
   void progressReachesTheTotalOnce() throws IOException {
     fiveEpochs();
     List<long[]> seen = new ArrayList<>();
-    ((LocalCheckpointer) cp).reportProgressTo((done, total) -> seen.add(new long[] {done, total}));
+    cp.reportProgressTo((done, total) -> seen.add(new long[] {done, total}));
     cp.stats();
     long total = cp.epochs().stream().mapToLong(Epoch::bytesJournaled).sum();
     assertEquals(6, seen.size(), "one report per epoch");

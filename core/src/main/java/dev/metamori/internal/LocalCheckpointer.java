@@ -37,7 +37,7 @@ import java.util.List;
  * After a fatal I/O error in commit or rollback it stops: later calls fail with the original
  * error as the cause, and reopening the store recovers it.
  */
-public final class LocalCheckpointer implements Checkpointer {
+final class LocalCheckpointer implements Checkpointer {
   private final Journal journal;
   private final Tracker tracker;
   private final MetamoriFileSystem fileSystem;
@@ -71,7 +71,7 @@ public final class LocalCheckpointer implements Checkpointer {
   }
 
   /** Validates the configuration, opens the journal and recovers the tracked trees. */
-  public static Checkpointer open(
+  static Checkpointer open(
       Path store, List<Path> roots, int blockSize, Durability durability, Clock clock)
       throws IOException {
     // the file system the store lives on is the one journaled: the default one for most
