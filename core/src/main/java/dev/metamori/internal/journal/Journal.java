@@ -411,17 +411,80 @@ public final class Journal implements Closeable {
     return visible;
   }
 
-  /** Every node of the tree, pruned ones (hidden, archive) too, by id. */
+  /** Every node of the tree, pruned ones (hidden, archive) too, by id; see {@link #checkPruneMarks}. */
   List<EpochInfo> allEpochs() throws CorruptStoreException {
     List<EpochInfo> all = index.epochs();
     all.sort(Comparator.comparingLong(EpochInfo::id));
+    checkPruneMarks(all);
     return all;
   }
 
   /** The committed, listed (not pruned) epoch {@code id}, or null. */
   public EpochInfo epoch(long id) throws CorruptStoreException {
     EpochInfo e = index.epoch(id);
+    if (e != null && !e.visible()) {
+      allEpochs(); // a pruned epoch is reported only if a prune can have left it so
+    }
     return e == null || !e.visible() ? null : e;
+  }
+
+  /**
+   * An epoch's flags are the only record that a prune hid it, and MVStore does not checksum the
+   * entries of its pages: a flipped bit there must not read as a prune, or a committed epoch is
+   * silently lost. So the flags are checked against what only a prune leaves: flags it writes
+   * ({@code 0}, hidden, hidden archive, compacted hidden archive); the {@code root} key, which
+   * every prune that hides an epoch writes; archives in a line above the rest (each one's
+   * parent an archive, the top one the root); each other hidden epoch an ancestor of a listed
+   * one (a prune hides only epochs a kept one's restore passes through); and the current epoch
+   * listed (outside an interrupted restore, which passes through hidden ones). Any other flags
+   * are damage of the index.
+   */
+  private void checkPruneMarks(List<EpochInfo> all) throws CorruptStoreException {
+    java.util.Map<Long, EpochInfo> byId = new java.util.HashMap<>();
+    boolean marked = false;
+    for (EpochInfo e : all) {
+      byId.put(e.id(), e);
+      marked |= e.flags() != 0;
+    }
+    if (!marked) {
+      return;
+    }
+    long root = index.meta(META_ROOT, -1);
+    Set<Long> aboveListed = new HashSet<>();
+    for (EpochInfo e : all) {
+      if (e.visible()) {
+        for (EpochInfo p = byId.get(e.parent()); p != null && aboveListed.add(p.id()); p = byId.get(p.parent())) {}
+      }
+    }
+    boolean restoring = index.meta(META_ROLLBACK_TARGET, -1) >= 0;
+    for (EpochInfo e : all) {
+      long f = e.flags();
+      boolean archive = (f & EpochInfo.ARCHIVE) != 0;
+      String wrong = null;
+      if (f != 0 && f != EpochInfo.HIDDEN && f != (EpochInfo.HIDDEN | EpochInfo.ARCHIVE)
+          && f != (EpochInfo.HIDDEN | EpochInfo.ARCHIVE | EpochInfo.COMPACTED)) {
+        wrong = "flags no prune writes";
+      } else if (f != 0 && root < 0) {
+        wrong = "no prune recorded in the index";
+      } else if (archive && e.parent() >= 0
+          && (byId.get(e.parent()) == null || (byId.get(e.parent()).flags() & EpochInfo.ARCHIVE) == 0)) {
+        wrong = "an archive below epoch " + e.parent() + ", which is not one";
+      } else if (archive && e.parent() < 0 && e.id() != root) {
+        wrong = "an archive at the top of the tree, which is not its root " + root;
+      } else if (!e.visible() && !archive && !aboveListed.contains(e.id())) {
+        wrong = "no listed epoch below it";
+      } else if (!e.visible() && e.id() == current && !restoring) {
+        wrong = "it is the current epoch";
+      }
+      if (wrong != null) {
+        throw new CorruptStoreException(
+            store.resolve("index.mv"),
+            -1,
+            e.id(),
+            "the index marks committed epoch " + e.id() + " pruned (flags 0x" + Long.toHexString(f)
+                + ") but no prune can have left it so (" + wrong + "): the index is damaged");
+      }
+    }
   }
 
   /**
@@ -930,6 +993,9 @@ public final class Journal implements Closeable {
     }
     line(current);
     EpochInfo t = index.epoch(target);
+    if (t != null && !t.visible()) {
+      allEpochs(); // "pruned" only if a prune can have left it so: else the index is damaged
+    }
     if (t == null || !t.visible()) {
       throw new NoSuchEpochException(
           target,
@@ -1487,7 +1553,14 @@ public final class Journal implements Closeable {
    */
   public List<CorruptStoreException> verify() throws IOException {
     List<CorruptStoreException> damage = new ArrayList<>();
-    List<EpochInfo> all = allEpochs();
+    List<EpochInfo> all;
+    try {
+      all = allEpochs();
+    } catch (CorruptStoreException marks) {
+      damage.add(marks);
+      all = index.epochs();
+      all.sort(Comparator.comparingLong(EpochInfo::id));
+    }
     long total = 0;
     for (EpochInfo epoch : all) {
       total += epoch.bytes();
