@@ -207,6 +207,11 @@ public final class Journal implements Closeable {
     return next + "/" + trashCounter.incrementAndGet();
   }
 
+  /** The store's trash directory: trash entries and kept creations are paths under it. */
+  public Path trashDirectory() {
+    return store.files.trash;
+  }
+
   /** The path of a trash entry named by {@link #newTrashEntry()}. */
   public Path trashPath(String name) {
     return store.files.trashPath(name);
