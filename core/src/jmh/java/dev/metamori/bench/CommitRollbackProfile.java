@@ -36,7 +36,7 @@ public final class CommitRollbackProfile {
     STEPS.put("Tracker.force", "forcing changed files");
     STEPS.put("TrackedFile.forceMappings", "forcing changed files");
     STEPS.put("Segment.force", "forcing the segment");
-    STEPS.put("Journal.forceDirectory", "forcing directories");
+    STEPS.put("StoreFiles.forceDirectory", "forcing directories");
     STEPS.put("MvStoreIndex.commit", "index sync");
     STEPS.put("Segment.scan", "reading the segment back, indexing");
     STEPS.put("MvStoreIndex.putRecord", "reading the segment back, indexing");
@@ -54,8 +54,8 @@ public final class CommitRollbackProfile {
     STEPS.put("UndoApplier.channel", "applying records");
     STEPS.put("UndoApplier.closeChannels", "applying records");
     STEPS.put("UndoProgress.undone", "recording undo progress");
-    STEPS.put("Journal.finishUndo", "deleting the segment");
-    STEPS.put("Journal.deleteTrash", "deleting the segment");
+    STEPS.put("Restorer.undoUncommitted", "deleting the segment");
+    STEPS.put("StoreFiles.deleteTrash", "deleting the segment");
   }
 
   private static volatile String phase;

@@ -205,9 +205,9 @@ public final class Tracker {
     Lock lock = exclusive();
     try {
       checkOpen();
-      journal.prepareRollback(target);
+      dev.metamori.internal.journal.Route route = journal.prepareRollback(target);
       closeChannels(false);
-      journal.rollback(target, new UndoApplier(delegate, journal, posix, journal.forcing(), false));
+      journal.rollback(route, new UndoApplier(delegate, journal, posix, journal.forcing(), false));
       files.values().forEach(TrackedFile::dropMappings);
       files.clear();
       newGeneration();

@@ -50,7 +50,10 @@ final class UndoApplier implements UndoTarget {
   private static final System.Logger LOG = System.getLogger("dev.metamori");
   private final java.nio.file.FileSystem fileSystem;
   private final FileSystemProvider provider;
-  private final Journal journal;
+  /** The store's trash directory, where trashed and kept entries lie. */
+  private final Path trash;
+  private final int blockSize;
+  private final RedoReader redoReader;
   private final boolean posix;
   /** Whether {@link #finish()} forces what was restored (not with durability NONE). */
   private final boolean forcing;
@@ -72,8 +75,10 @@ final class UndoApplier implements UndoTarget {
     this.lenient = lenient;
     this.fileSystem = fileSystem;
     this.provider = fileSystem.provider();
-    this.journal = journal;
+    this.trash = journal.trashDirectory();
+    this.blockSize = journal.blockSize();
     this.posix = posix;
+    this.redoReader = new RedoReader(fileSystem, posix, blockSize, trash);
   }
 
   @Override
@@ -84,7 +89,7 @@ final class UndoApplier implements UndoTarget {
         return;
       }
       ByteBuffer data = ByteBuffer.wrap(b.data());
-      long pos = b.block() * journal.blockSize();
+      long pos = b.block() * blockSize;
       if (allZero(b.data())) {
         restoreZeros(channel, pos, b.data().length);
         return;
@@ -98,7 +103,7 @@ final class UndoApplier implements UndoTarget {
       closeChannels();
       Path path = fileSystem.getPath(c.path());
       if (keepAs != null) {
-        Path kept = journal.trashPath(keepAs);
+        Path kept = trash.resolve(keepAs);
         if (exists(path) && !exists(kept)) {
           ensureParent(kept);
           Tracker.relocate(provider, path, kept);
@@ -109,11 +114,11 @@ final class UndoApplier implements UndoTarget {
       dirs.add(path.getParent());
     } else if (record instanceof Trashed t) {
       closeChannels();
-      Path trash = journal.trashPath(t.trashName());
+      Path trashed = trash.resolve(t.trashName());
       Path path = fileSystem.getPath(t.path());
-      if (exists(trash)) {
+      if (exists(trashed)) {
         ensureParent(path);
-        Tracker.relocate(provider, trash, path);
+        Tracker.relocate(provider, trashed, path);
       }
       dirs.add(path.getParent());
     } else if (record instanceof Moved m) {
@@ -133,95 +138,7 @@ final class UndoApplier implements UndoTarget {
   public void capture(
       UndoRecord record, long step, Set<String> seen, java.util.function.Consumer<UndoRecord> sink)
       throws IOException {
-    if (record instanceof Block b) {
-      Path path = fileSystem.getPath(b.path());
-      BasicFileAttributes a = attributes(path);
-      if (a == null || !a.isRegularFile()) {
-        return;
-      }
-      captureAttributes(path, step, seen, sink);
-      long pos = b.block() * journal.blockSize();
-      int length = (int) Math.max(0, Math.min(b.data().length, a.size() - pos));
-      sink.accept(new UndoRecord.Redo(step, b.path(), pos, a.size(), read(path, pos, length)));
-    } else if (record instanceof Touch t) {
-      Path path = fileSystem.getPath(t.path());
-      BasicFileAttributes a = attributes(path);
-      if (a == null || t.kind() == Kind.OTHER || (t.kind() == Kind.FILE) != a.isRegularFile()) {
-        return;
-      }
-      captureAttributes(path, step, seen, sink);
-      if (t.kind() == Kind.FILE) {
-        long size = a.size();
-        if (size <= t.size()) {
-          sink.accept(new UndoRecord.Redo(step, t.path(), size, size, new byte[0]));
-        }
-        for (long pos = t.size(); pos < size; pos += REDO_PIECE) {
-          int length = (int) Math.min(REDO_PIECE, size - pos);
-          sink.accept(new UndoRecord.Redo(step, t.path(), pos, size, read(path, pos, length)));
-        }
-      }
-    } else if (record instanceof Created c) {
-      Path path = fileSystem.getPath(c.path());
-      if (!exists(path)) {
-        sink.accept(new UndoRecord.RedoSkip(step)); // the undo finds nothing to remove
-        return;
-      }
-      captureAttributes(path.getParent(), step, seen, sink);
-    } else if (record instanceof Trashed t) {
-      Path path = fileSystem.getPath(t.path());
-      if (!exists(journal.trashPath(t.trashName()))) {
-        sink.accept(new UndoRecord.RedoSkip(step)); // the undo finds nothing to bring back
-        return;
-      }
-      captureAttributes(path.getParent(), step, seen, sink);
-      missingAncestors(path, step, sink);
-    } else if (record instanceof Moved m) {
-      Path from = fileSystem.getPath(m.from());
-      Path to = fileSystem.getPath(m.to());
-      if (exists(from) || !exists(to)) {
-        sink.accept(new UndoRecord.RedoSkip(step)); // the undo finds nothing to rename back
-        return;
-      }
-      captureAttributes(from.getParent(), step, seen, sink);
-      captureAttributes(to.getParent(), step, seen, sink);
-      missingAncestors(from, step, sink);
-    }
-  }
-
-  /** Bytes of one redo record of a cut-off tail: large tails are kept in pieces. */
-  private static final int REDO_PIECE = 1 << 20;
-
-  private void captureAttributes(
-      Path path, long step, Set<String> seen, java.util.function.Consumer<UndoRecord> sink)
-      throws IOException {
-    BasicFileAttributes a = path == null ? null : attributes(path);
-    if (a == null || !(a.isRegularFile() || a.isDirectory())) {
-      return;
-    }
-    String key = a.fileKey() != null ? a.fileKey().toString() : path.toString();
-    if (!seen.add(key)) {
-      return;
-    }
-    int mode = -1;
-    String owner = null;
-    String group = null;
-    if (posix) {
-      PosixFileAttributes p = provider.readAttributes(path, PosixFileAttributes.class, NOFOLLOW_LINKS);
-      mode = PosixModes.toBits(p.permissions());
-      owner = p.owner().getName();
-      group = p.group().getName();
-    }
-    sink.accept(
-        new UndoRecord.RedoAttributes(
-            step, key, path.toString(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS), mode, owner, group));
-  }
-
-  /** The directories an undo will create for {@code path} (see ensureParent), deepest first. */
-  private void missingAncestors(Path path, long step, java.util.function.Consumer<UndoRecord> sink)
-      throws IOException {
-    for (Path dir = path.getParent(); dir != null && !exists(dir); dir = dir.getParent()) {
-      sink.accept(new UndoRecord.RedoRemoveDirectory(step, dir.toString()));
-    }
+    redoReader.capture(record, step, seen, sink);
   }
 
   private BasicFileAttributes attributes(Path path) throws IOException {
@@ -232,25 +149,12 @@ final class UndoApplier implements UndoTarget {
     }
   }
 
-  private byte[] read(Path path, long pos, int length) throws IOException {
-    ByteBuffer buffer = ByteBuffer.allocate(length);
-    try (FileChannel channel = provider.newFileChannel(path, Set.of(StandardOpenOption.READ))) {
-      while (buffer.hasRemaining()) {
-        if (channel.read(buffer, pos + buffer.position()) < 0) {
-          throw new CheckpointException(
-              "cannot save " + path + " for redo: it is shorter than it was a moment ago");
-        }
-      }
-    }
-    return buffer.array();
-  }
-
   @Override
   public void redo(UndoRecord record, String keptAs) throws IOException {
     if (record instanceof Created c) {
       closeChannels();
       Path path = fileSystem.getPath(c.path());
-      Path kept = journal.trashPath(keptAs);
+      Path kept = trash.resolve(keptAs);
       if (exists(kept) && !exists(path)) {
         ensureParent(path);
         Tracker.relocate(provider, kept, path);
@@ -259,10 +163,10 @@ final class UndoApplier implements UndoTarget {
     } else if (record instanceof Trashed t) {
       closeChannels();
       Path path = fileSystem.getPath(t.path());
-      Path trash = journal.trashPath(t.trashName());
-      if (exists(path) && !exists(trash)) {
-        ensureParent(trash);
-        Tracker.relocate(provider, path, trash);
+      Path trashed = trash.resolve(t.trashName());
+      if (exists(path) && !exists(trashed)) {
+        ensureParent(trashed);
+        Tracker.relocate(provider, path, trashed);
       }
       dirs.add(path.getParent());
     } else if (record instanceof Moved m) {

@@ -11,8 +11,6 @@ import org.h2.mvstore.Cursor;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.h2.mvstore.MVStoreException;
-import org.h2.mvstore.WriteBuffer;
-import org.h2.mvstore.type.BasicDataType;
 import org.h2.mvstore.type.ByteArrayDataType;
 import org.h2.mvstore.type.LongDataType;
 import org.h2.mvstore.type.StringDataType;
@@ -38,6 +36,7 @@ final class MvStoreIndex implements EpochIndex {
   private final MVMap<String, long[]> names;
   /** Tracked root (real path string) to its position in the list. */
   private final MVMap<String, Long> roots;
+  private final IndexEntryRemoval removal;
 
   MvStoreIndex(Path file) throws CorruptStoreException {
     this.file = file;
@@ -102,6 +101,7 @@ final class MvStoreIndex implements EpochIndex {
               new MVMap.Builder<String, Long>()
                   .keyType(StringDataType.INSTANCE)
                   .valueType(LongDataType.INSTANCE));
+      removal = new IndexEntryRemoval(this, epochs, records, blocks, versions, names);
     } catch (RuntimeException | AssertionError e) {
       // MVStoreException, but also h2's DbException, others and its assertions on a damaged file
       if (opened != null) {
@@ -172,81 +172,24 @@ final class MvStoreIndex implements EpochIndex {
     epochs.remove(id);
   }
 
-  /** Entries put or removed between two intermediate commits. */
-  private static final int CHUNK = 16_384;
+  /** Entries put between two intermediate commits. */
+  private static final int CHUNK = IndexEntryRemoval.CHUNK;
 
   @Override
   public void removeRecords(long epoch) throws IOException {
     try {
-      removeRecordsOf(epoch);
+      removal.removeRecordsOf(epoch);
     } catch (RuntimeException | AssertionError e) {
       throw new CorruptStoreException(file, -1, epoch, "the index is damaged: " + e, e);
-    }
-  }
-
-  private void removeRecordsOf(long epoch) throws IOException {
-    // the forward entries of state records first: the block entries lead to them
-    int pending = 0;
-    Cursor<long[], Long> state =
-        blocks.cursor(new long[] {epoch, Long.MIN_VALUE}, new long[] {epoch, -1, Long.MAX_VALUE}, false);
-    List<long[]> keys = new ArrayList<>();
-    while (state.hasNext()) {
-      long[] key = state.next();
-      keys.add(new long[] {Journal.stateKey(key[1]), key[2], epoch});
-      if (keys.size() == CHUNK) {
-        keys.forEach(versions::remove);
-        keys.clear();
-        commit(false);
-      }
-    }
-    keys.forEach(versions::remove);
-    List<String> named = new ArrayList<>();
-    for (java.util.Map.Entry<String, long[]> e : names.entrySet()) {
-      if (e.getValue()[3] == epoch) {
-        named.add(e.getKey());
-      }
-    }
-    named.forEach(names::remove);
-    removeRange(records, new long[] {epoch}, new long[] {epoch, Long.MAX_VALUE});
-    removeRange(blocks, new long[] {epoch}, new long[] {epoch, Long.MAX_VALUE, Long.MAX_VALUE});
-  }
-
-  private void removeRange(MVMap<long[], Long> map, long[] from, long[] to) throws IOException {
-    while (true) {
-      List<long[]> keys = new ArrayList<>(CHUNK);
-      Cursor<long[], Long> cursor = map.cursor(from, to, false);
-      while (keys.size() < CHUNK && cursor.hasNext()) {
-        keys.add(cursor.next());
-      }
-      if (keys.isEmpty()) {
-        return;
-      }
-      keys.forEach(map::remove);
-      commit(false);
     }
   }
 
   @Override
   public void removeOrphans() throws IOException {
     try {
-      removeOrphanEntries();
+      removal.removeOrphans();
     } catch (RuntimeException | AssertionError e) {
       throw new CorruptStoreException(file, -1, -1, "the index is damaged: " + e, e);
-    }
-  }
-
-  private void removeOrphanEntries() throws IOException {
-    for (MVMap<long[], Long> map : List.of(records, blocks)) {
-      for (long[] key = map.ceilingKey(new long[] {0}); key != null; ) {
-        long epoch = key[0];
-        if (!epochs.containsKey(epoch)) {
-          removeRecordsOf(epoch);
-        }
-        if (epoch == Long.MAX_VALUE) {
-          break;
-        }
-        key = map.ceilingKey(new long[] {epoch + 1});
-      }
     }
   }
 
@@ -491,43 +434,6 @@ final class MvStoreIndex implements EpochIndex {
       // a damaged file can fail MVStore's own checks (and assertions) when it re-reads it
       store.closeImmediately();
       throw new CorruptStoreException(file, -1, -1, "the index cannot be closed: " + e, e);
-    }
-  }
-
-  /** Keys of longs compared element by element; a prefix sorts before its extensions. */
-  static final class LongTuple extends BasicDataType<long[]> {
-    static final LongTuple INSTANCE = new LongTuple();
-
-    @Override
-    public int getMemory(long[] key) {
-      return 24 + 8 * key.length;
-    }
-
-    @Override
-    public void write(WriteBuffer buffer, long[] key) {
-      buffer.putVarInt(key.length);
-      for (long k : key) {
-        buffer.putVarLong(k);
-      }
-    }
-
-    @Override
-    public long[] read(ByteBuffer buffer) {
-      long[] key = new long[org.h2.mvstore.DataUtils.readVarInt(buffer)];
-      for (int i = 0; i < key.length; i++) {
-        key[i] = org.h2.mvstore.DataUtils.readVarLong(buffer);
-      }
-      return key;
-    }
-
-    @Override
-    public int compare(long[] a, long[] b) {
-      return Arrays.compare(a, b);
-    }
-
-    @Override
-    public long[][] createStorage(int size) {
-      return new long[size][];
     }
   }
 }

@@ -30,20 +30,33 @@ import java.util.Set;
  * changed; after it, only deletions of what no epoch needs remain.
  */
 final class Pruner {
-  private final Journal journal;
+  private final JournalStore store;
+  private final EpochGraph graph;
   private final EpochIndex index;
 
-  Pruner(Journal journal) {
-    this.journal = journal;
-    this.index = journal.index();
+  Pruner(JournalStore store, EpochGraph graph) {
+    this.store = store;
+    this.graph = graph;
+    this.index = store.index();
   }
 
+  /**
+   * Prunes, then compacts the index.
+   *
+   * @return the ids of the epochs no longer listed
+   */
   List<Long> prune(Set<Long> requested) throws IOException {
+    List<Long> removed = pruneTree(requested);
+    compactIndex();
+    return removed;
+  }
+
+  private List<Long> pruneTree(Set<Long> requested) throws IOException {
     Map<Long, EpochInfo> all = new HashMap<>();
-    for (EpochInfo e : journal.allEpochs()) {
+    for (EpochInfo e : graph.all()) {
       all.put(e.id(), e);
     }
-    long current = journal.currentEpoch();
+    long current = store.current;
     Set<Long> keep = new HashSet<>();
     for (long id : requested) {
       EpochInfo e = all.get(id);
@@ -55,13 +68,13 @@ final class Pruner {
     long root = commonAncestor(keep);
     Set<Long> needed = new HashSet<>();
     for (long k : keep) {
-      for (long e : journal.line(k)) {
+      for (long e : graph.line(k)) {
         if (!needed.add(e) || e == root) {
           break;
         }
       }
     }
-    List<Long> chain = new ArrayList<>(journal.line(root));
+    List<Long> chain = new ArrayList<>(graph.line(root));
     chain.remove(0); // the root itself; the rest runs up to the old root
     List<Long> archives = new ArrayList<>();
     List<Long> deleted = new ArrayList<>();
@@ -87,7 +100,7 @@ final class Pruner {
       return removed;
     }
     for (long id : deleted) {
-      index.putMeta(Journal.META_PRUNED + String.format("%020d", id), 1);
+      index.putMeta(JournalStore.META_PRUNED + String.format("%020d", id), 1);
       index.removeEpoch(id);
     }
     Map<Long, Long> flags = new HashMap<>();
@@ -113,9 +126,9 @@ final class Pruner {
         index.putEpoch(e.withParentAndFlags(parent, f.getValue()));
       }
     }
-    index.putMeta(Journal.META_ROOT, child);
-    index.commit(journal.forcing());
-    finishDeletions(journal);
+    index.putMeta(JournalStore.META_ROOT, child);
+    index.commit(store.forcing());
+    finishDeletions(store);
     for (long a : archives) {
       EpochInfo e = index.epoch(a);
       if ((e.flags() & EpochInfo.COMPACTED) == 0) {
@@ -136,17 +149,17 @@ final class Pruner {
   private void compact(EpochInfo e) throws IOException {
     if (e.segmentNonce() == 0) {
       index.putEpoch(e.withParentAndFlags(e.parent(), e.flags() | EpochInfo.COMPACTED));
-      index.commit(journal.forcing());
+      index.commit(store.forcing());
       return;
     }
-    java.nio.file.Path file = journal.segmentFile(e.id());
+    java.nio.file.Path file = store.files.segment(e.id());
     java.nio.file.Path copy = file.resolveSibling(file.getFileName() + ".new");
     Files.deleteIfExists(copy);
-    long nonce = journal.newNonce();
+    long nonce = store.newNonce();
     long[] offsets = index.recordOffsets(e.id());
     long[] moved = new long[offsets.length];
     try (Segment old = Segment.open(file);
-        Segment fresh = Segment.create(copy, e.id(), nonce, journal.blockSize(), 0)) {
+        Segment fresh = Segment.create(copy, e.id(), nonce, store.blockSize, 0)) {
       for (int seq = 0; seq < offsets.length; seq++) {
         UndoRecord r = old.read(offsets[seq], seq);
         boolean undo = r.type() <= UndoRecord.MOVED; // Touch, Block, Created, Trashed, Moved
@@ -162,8 +175,8 @@ final class Pruner {
         new EpochInfo(
             e.id(), e.parent(), e.committedAtMillis(), e.bytes(), e.blocks(), e.files(), nonce, e.label(),
             e.flags() | EpochInfo.COMPACTED));
-    index.commit(journal.forcing());
-    finishCompactions(journal);
+    index.commit(store.forcing());
+    finishCompactions(store);
   }
 
   /**
@@ -171,8 +184,8 @@ final class Pruner {
    * deletes the others (a compaction cut short before its index commit). Runs after every
    * compaction and on open.
    */
-  static void finishCompactions(Journal journal) throws IOException {
-    java.nio.file.Path dir = journal.segmentFile(0).getParent();
+  static void finishCompactions(JournalStore store) throws IOException {
+    java.nio.file.Path dir = store.files.segments;
     List<java.nio.file.Path> copies = new ArrayList<>();
     try (java.nio.file.DirectoryStream<java.nio.file.Path> s = Files.newDirectoryStream(dir, "*.seg.new")) {
       s.forEach(copies::add);
@@ -186,25 +199,25 @@ final class Pruner {
       } catch (IOException damaged) {
         // torn while its header was written: never committed to
       }
-      EpochInfo e = epoch < 0 ? null : journal.index().epoch(epoch);
+      EpochInfo e = epoch < 0 ? null : store.index().epoch(epoch);
       if (e != null && e.segmentNonce() == nonce) {
-        Files.move(copy, journal.segmentFile(epoch), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+        Files.move(copy, store.files.segment(epoch), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
             java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Files.deleteIfExists(journal.redoFile(epoch));
-        journal.deleteTrash(epoch);
+        Files.deleteIfExists(store.files.redo(epoch));
+        store.files.deleteTrash(epoch);
       } else {
         Files.deleteIfExists(copy);
       }
     }
-    if (!copies.isEmpty() && journal.forcing()) {
-      Journal.forceDirectory(dir);
+    if (!copies.isEmpty() && store.forcing()) {
+      StoreFiles.forceDirectory(dir);
     }
   }
 
   private long commonAncestor(Set<Long> epochs) throws IOException {
     List<Long> common = null;
     for (long e : epochs) {
-      List<Long> line = journal.line(e);
+      List<Long> line = graph.line(e);
       if (common == null) {
         common = line;
       } else {
@@ -229,7 +242,7 @@ final class Pruner {
     if (e.segmentNonce() == 0) {
       return false;
     }
-    try (Segment s = Segment.open(journal.segmentFile(e.id()))) {
+    try (Segment s = Segment.open(store.files.segment(e.id()))) {
       Segment.Scan scan = s.scan();
       for (int i = 0; i < scan.count(); i++) {
         byte t = scan.types()[i];
@@ -245,25 +258,43 @@ final class Pruner {
    * Deletes the files and index entries of the epochs a committed prune named, and then their
    * tombstones. Runs after every prune and on open.
    */
-  static void finishDeletions(Journal journal) throws IOException {
-    EpochIndex index = journal.index();
-    List<String> tombstones = index.metaKeys(Journal.META_PRUNED);
+  static void finishDeletions(JournalStore store) throws IOException {
+    EpochIndex index = store.index();
+    List<String> tombstones = index.metaKeys(JournalStore.META_PRUNED);
     if (tombstones.isEmpty()) {
       return;
     }
     for (String key : tombstones) {
-      long id = Long.parseLong(key.substring(Journal.META_PRUNED.length()));
+      long id = Long.parseLong(key.substring(JournalStore.META_PRUNED.length()));
       index.removeRecords(id);
-      Files.deleteIfExists(journal.segmentFile(id));
-      Files.deleteIfExists(journal.redoFile(id));
-      journal.deleteTrash(id);
+      Files.deleteIfExists(store.files.segment(id));
+      Files.deleteIfExists(store.files.redo(id));
+      store.files.deleteTrash(id);
     }
-    if (journal.forcing()) {
-      Journal.forceDirectory(journal.segmentFile(0).getParent());
+    if (store.forcing()) {
+      StoreFiles.forceDirectory(store.files.segments);
     }
     for (String key : tombstones) {
       index.removeMeta(key);
     }
-    index.commit(journal.forcing());
+    index.commit(store.forcing());
+  }
+
+  /**
+   * Rewrites the index into {@code index.mv.new}, forced, and renames it over {@code index.mv}
+   * (then forces the directory): a crash leaves either file whole, and a leftover copy is
+   * deleted on open.
+   */
+  private void compactIndex() throws IOException {
+    if (!(store.index() instanceof MvStoreIndex current)) {
+      return;
+    }
+    java.nio.file.Path file = store.files.index();
+    java.nio.file.Path copy = store.files.indexCopy();
+    current.copyTo(copy);
+    current.close();
+    Files.move(copy, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    StoreFiles.forceDirectory(store.files.store);
+    store.replaceIndex(new MvStoreIndex(file));
   }
 }

@@ -23,7 +23,7 @@ final class RedoCapture implements Closeable {
 
   private static final int BATCH_RECORDS = 4096;
 
-  private final Journal journal;
+  private final JournalStore store;
   private final Segment file;
   private final Set<String> seen;
   private final List<UndoRecord> pending = new ArrayList<>();
@@ -31,16 +31,16 @@ final class RedoCapture implements Closeable {
   /** Steps at or above this one have their redo records in the file. */
   private long capturedDownTo;
 
-  private RedoCapture(Journal journal, Segment file, Set<String> seen, long capturedDownTo) {
-    this.journal = journal;
+  private RedoCapture(JournalStore store, Segment file, Set<String> seen, long capturedDownTo) {
+    this.store = store;
     this.file = file;
     this.seen = seen;
     this.capturedDownTo = capturedDownTo;
   }
 
   /** Opens (or creates) the redo file of committed epoch {@code e}, whose segment is {@code s}. */
-  static RedoCapture open(Journal journal, EpochInfo e, Segment s) throws IOException {
-    Path path = journal.redoFile(e.id());
+  static RedoCapture open(JournalStore store, EpochInfo e, Segment s) throws IOException {
+    Path path = store.files.redo(e.id());
     if (Files.exists(path) && Files.size(path) >= Segment.HEADER_SIZE) {
       Segment old = Segment.open(path);
       long down = Long.MAX_VALUE;
@@ -68,17 +68,17 @@ final class RedoCapture implements Closeable {
         old.close();
       }
       if (down == 0) {
-        return new RedoCapture(journal, null, seen, 0);
+        return new RedoCapture(store, null, seen, 0);
       }
-      return new RedoCapture(journal, Segment.openToAppend(path, records, end), seen, down);
+      return new RedoCapture(store, Segment.openToAppend(path, records, end), seen, down);
     }
     Files.deleteIfExists(path); // cut short while its header was written: holds nothing
-    Segment created = Segment.create(path, e.id(), journal.newNonce(), journal.blockSize(), 0);
-    if (journal.forcing()) {
+    Segment created = Segment.create(path, e.id(), store.newNonce(), store.blockSize, 0);
+    if (store.forcing()) {
       created.force();
-      Journal.forceDirectory(path.getParent());
+      StoreFiles.forceDirectory(path.getParent());
     }
-    return new RedoCapture(journal, created, new HashSet<>(), Long.MAX_VALUE);
+    return new RedoCapture(store, created, new HashSet<>(), Long.MAX_VALUE);
   }
 
   /** Whether step {@code seq} still needs its redo saved. */
@@ -119,7 +119,7 @@ final class RedoCapture implements Closeable {
       file.append(r);
     }
     file.append(new UndoRecord.RedoMark(seq));
-    if (journal.forcing()) {
+    if (store.forcing()) {
       file.force();
     }
     pending.clear();

@@ -3,6 +3,7 @@ package dev.metamori.internal.memory;
 import dev.metamori.Checkpointable;
 import dev.metamori.CorruptStoreException;
 import dev.metamori.internal.journal.Journal;
+import dev.metamori.internal.journal.StateReader;
 import dev.metamori.internal.journal.StateVersions;
 import dev.metamori.internal.journal.UndoRecord;
 import java.io.IOException;
@@ -173,7 +174,7 @@ final class ObjectChunks {
   }
 
   /** The newest manifest of {@code item} at an epoch up to {@code epoch}, or null. */
-  static Manifest readManifest(Journal.StateReader reader, long item, long epoch) throws IOException {
+  static Manifest readManifest(StateReader reader, long item, long epoch) throws IOException {
     StateVersions versions = reader.versionsAt(item, epoch);
     int first = versions.indexOf(0);
     if (first < 0) {
@@ -221,7 +222,7 @@ final class ObjectChunks {
   }
 
   private static UndoRecord.Manifest manifestPart(
-      Journal.StateReader reader, long item, int part, long epoch, long seq) throws IOException {
+      StateReader reader, long item, int part, long epoch, long seq) throws IOException {
     UndoRecord r = reader.read(epoch, seq);
     if (!(r instanceof UndoRecord.Manifest)
         || ((UndoRecord.Manifest) r).item() != item
@@ -233,7 +234,7 @@ final class ObjectChunks {
   }
 
   /** The bytes of chunk {@code i}, checked against its hash. */
-  private static byte[] chunk(Journal.StateReader reader, Manifest m, int i, MessageDigest sha)
+  private static byte[] chunk(StateReader reader, Manifest m, int i, MessageDigest sha)
       throws IOException {
     UndoRecord r = reader.read(m.epochs[i], m.seqs[i]);
     if (!(r instanceof UndoRecord.Chunk)) {
@@ -250,7 +251,7 @@ final class ObjectChunks {
   }
 
   /** Reads every chunk of {@code m}, failing on the first damaged one. */
-  static void check(Journal.StateReader reader, Manifest m) throws IOException {
+  static void check(StateReader reader, Manifest m) throws IOException {
     MessageDigest sha = sha256();
     for (int i = 0; i < m.count(); i++) {
       chunk(reader, m, i, sha);
@@ -258,7 +259,7 @@ final class ObjectChunks {
   }
 
   /** Calls {@code object.restore} with the bytes {@code m} lists, read one chunk at a time. */
-  static void restore(Journal.StateReader reader, Manifest m, Checkpointable object) throws IOException {
+  static void restore(StateReader reader, Manifest m, Checkpointable object) throws IOException {
     MessageDigest sha = sha256();
     InputStream in =
         new InputStream() {

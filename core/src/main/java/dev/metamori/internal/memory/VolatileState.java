@@ -7,6 +7,7 @@ import dev.metamori.Checkpointable;
 import dev.metamori.CorruptStoreException;
 import dev.metamori.MemoryRegion;
 import dev.metamori.internal.journal.Journal;
+import dev.metamori.internal.journal.StateReader;
 import dev.metamori.internal.journal.StateVersions;
 import dev.metamori.internal.journal.UndoRecord;
 import java.io.IOException;
@@ -77,7 +78,7 @@ public final class VolatileState {
 
   /** Fills a fresh (zeroed) region with its pages as of {@code epoch}. */
   private void load(Region region, long epoch) throws IOException {
-    try (Journal.StateReader reader = journal.stateReader()) {
+    try (StateReader reader = journal.stateReader()) {
       StateVersions versions = reader.versionsAt(region.item, epoch);
       for (int i = 0; i < versions.count(); i++) {
         long page = versions.x(i);
@@ -89,13 +90,13 @@ public final class VolatileState {
   }
 
   private static UndoRecord.Page readPage(
-      Journal.StateReader reader, Region region, long page, long epoch, long seq) throws IOException {
+      StateReader reader, Region region, long page, long epoch, long seq) throws IOException {
     return readPage(reader, region.item, page, region.memory.pageLength(page), epoch, seq);
   }
 
   /** Record {@code seq} of {@code epoch}, checked to be page {@code page} of {@code item}. */
   private static UndoRecord.Page readPage(
-      Journal.StateReader reader, long item, long page, int length, long epoch, long seq)
+      StateReader reader, long item, long page, int length, long epoch, long seq)
       throws IOException {
     UndoRecord r = reader.read(epoch, seq);
     if (!(r instanceof UndoRecord.Page)
@@ -120,7 +121,7 @@ public final class VolatileState {
     long[] stored = journal.name(saved.key());
     if (stored != null) {
       saved.item = stored[0];
-      try (Journal.StateReader reader = journal.stateReader()) {
+      try (StateReader reader = journal.stateReader()) {
         ObjectChunks.Manifest manifest = ObjectChunks.readManifest(reader, saved.item, journal.currentEpoch());
         if (manifest != null) {
           ObjectChunks.restore(reader, manifest, object);
@@ -230,7 +231,7 @@ public final class VolatileState {
    */
   public synchronized Plan plan(long target) throws IOException {
     Plan plan = new Plan(target);
-    try (Journal.StateReader reader = journal.stateReader()) {
+    try (StateReader reader = journal.stateReader()) {
       Map<Long, Region> byItem = new LinkedHashMap<>();
       Map<Long, TreeSet<Long>> changed = new LinkedHashMap<>();
       for (Region region : regions.values()) {
@@ -303,7 +304,7 @@ public final class VolatileState {
 
   /** Restores regions and objects as planned; call after the files were rolled back. */
   public synchronized void apply(Plan plan) throws IOException {
-    try (Journal.StateReader reader = journal.stateReader()) {
+    try (StateReader reader = journal.stateReader()) {
       ByteBuffer zeros = ByteBuffer.allocate(Region.PAGE_SIZE);
       for (Region region : plan.zeroed) {
         for (long page = 0; page < region.memory.pageCount(); page++) {
@@ -354,7 +355,7 @@ public final class VolatileState {
         byItem.put(e.getValue()[0], e);
       }
     }
-    try (Journal.StateReader reader = journal.stateReader()) {
+    try (StateReader reader = journal.stateReader()) {
       Map<Long, TreeSet<Long>> pages = new TreeMap<>();
       Set<Long> manifests = new TreeSet<>();
       reader.forEachStateRecordBetween(
@@ -411,7 +412,7 @@ public final class VolatileState {
 
   /** The bytes of a page in {@code versions} (zeros where no version was stored by then). */
   private static byte[] pageAt(
-      Journal.StateReader reader, long item, long page, StateVersions versions, long size)
+      StateReader reader, long item, long page, StateVersions versions, long size)
       throws IOException {
     int length = (int) Math.min(Region.PAGE_SIZE, size - page * Region.PAGE_SIZE);
     int v = versions.indexOf(page);

@@ -285,7 +285,7 @@ class DamagedStateIndexTest {
     return mv.openMap(
         name,
         new MVMap.Builder<long[], Long>()
-            .keyType(MvStoreIndex.LongTuple.INSTANCE)
+            .keyType(LongTuple.INSTANCE)
             .valueType(LongDataType.INSTANCE));
   }
 
@@ -304,6 +304,6 @@ class DamagedStateIndexTest {
         "names",
         new MVMap.Builder<String, long[]>()
             .keyType(StringDataType.INSTANCE)
-            .valueType(MvStoreIndex.LongTuple.INSTANCE));
+            .valueType(LongTuple.INSTANCE));
   }
 }

@@ -1,0 +1,167 @@
+package dev.metamori.internal.fs;
+
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+
+import dev.metamori.CheckpointException;
+import dev.metamori.internal.journal.UndoRecord;
+import dev.metamori.internal.journal.UndoRecord.Block;
+import dev.metamori.internal.journal.UndoRecord.Created;
+import dev.metamori.internal.journal.UndoRecord.Kind;
+import dev.metamori.internal.journal.UndoRecord.Moved;
+import dev.metamori.internal.journal.UndoRecord.Touch;
+import dev.metamori.internal.journal.UndoRecord.Trashed;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.spi.FileSystemProvider;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Reads from the file system what the undo of a record of a committed epoch will destroy, as
+ * redo records: the bytes a block or a truncation overwrites, the attributes of the files and
+ * directories it touches, the directories it creates. Changes nothing.
+ */
+final class RedoReader {
+  private final java.nio.file.FileSystem fileSystem;
+  private final FileSystemProvider provider;
+  private final boolean posix;
+  private final int blockSize;
+  private final Path trash;
+
+  RedoReader(java.nio.file.FileSystem fileSystem, boolean posix, int blockSize, Path trash) {
+    this.fileSystem = fileSystem;
+    this.provider = fileSystem.provider();
+    this.posix = posix;
+    this.blockSize = blockSize;
+    this.trash = trash;
+  }
+
+  /**
+   * Reads, before {@code record} (step {@code step} of its epoch) is undone, what its undo will
+   * destroy and what redoing it must put back, as redo records handed to {@code sink}.
+   */
+  void capture(
+      UndoRecord record, long step, Set<String> seen, java.util.function.Consumer<UndoRecord> sink)
+      throws IOException {
+    if (record instanceof Block b) {
+      Path path = fileSystem.getPath(b.path());
+      BasicFileAttributes a = attributes(path);
+      if (a == null || !a.isRegularFile()) {
+        return;
+      }
+      captureAttributes(path, step, seen, sink);
+      long pos = b.block() * blockSize;
+      int length = (int) Math.max(0, Math.min(b.data().length, a.size() - pos));
+      sink.accept(new UndoRecord.Redo(step, b.path(), pos, a.size(), read(path, pos, length)));
+    } else if (record instanceof Touch t) {
+      Path path = fileSystem.getPath(t.path());
+      BasicFileAttributes a = attributes(path);
+      if (a == null || t.kind() == Kind.OTHER || (t.kind() == Kind.FILE) != a.isRegularFile()) {
+        return;
+      }
+      captureAttributes(path, step, seen, sink);
+      if (t.kind() == Kind.FILE) {
+        long size = a.size();
+        if (size <= t.size()) {
+          sink.accept(new UndoRecord.Redo(step, t.path(), size, size, new byte[0]));
+        }
+        for (long pos = t.size(); pos < size; pos += REDO_PIECE) {
+          int length = (int) Math.min(REDO_PIECE, size - pos);
+          sink.accept(new UndoRecord.Redo(step, t.path(), pos, size, read(path, pos, length)));
+        }
+      }
+    } else if (record instanceof Created c) {
+      Path path = fileSystem.getPath(c.path());
+      if (!exists(path)) {
+        sink.accept(new UndoRecord.RedoSkip(step)); // the undo finds nothing to remove
+        return;
+      }
+      captureAttributes(path.getParent(), step, seen, sink);
+    } else if (record instanceof Trashed t) {
+      Path path = fileSystem.getPath(t.path());
+      if (!exists(trash.resolve(t.trashName()))) {
+        sink.accept(new UndoRecord.RedoSkip(step)); // the undo finds nothing to bring back
+        return;
+      }
+      captureAttributes(path.getParent(), step, seen, sink);
+      missingAncestors(path, step, sink);
+    } else if (record instanceof Moved m) {
+      Path from = fileSystem.getPath(m.from());
+      Path to = fileSystem.getPath(m.to());
+      if (exists(from) || !exists(to)) {
+        sink.accept(new UndoRecord.RedoSkip(step)); // the undo finds nothing to rename back
+        return;
+      }
+      captureAttributes(from.getParent(), step, seen, sink);
+      captureAttributes(to.getParent(), step, seen, sink);
+      missingAncestors(from, step, sink);
+    }
+  }
+
+  /** Bytes of one redo record of a cut-off tail: large tails are kept in pieces. */
+  private static final int REDO_PIECE = 1 << 20;
+
+  private void captureAttributes(
+      Path path, long step, Set<String> seen, java.util.function.Consumer<UndoRecord> sink)
+      throws IOException {
+    BasicFileAttributes a = path == null ? null : attributes(path);
+    if (a == null || !(a.isRegularFile() || a.isDirectory())) {
+      return;
+    }
+    String key = a.fileKey() != null ? a.fileKey().toString() : path.toString();
+    if (!seen.add(key)) {
+      return;
+    }
+    int mode = -1;
+    String owner = null;
+    String group = null;
+    if (posix) {
+      PosixFileAttributes p = provider.readAttributes(path, PosixFileAttributes.class, NOFOLLOW_LINKS);
+      mode = PosixModes.toBits(p.permissions());
+      owner = p.owner().getName();
+      group = p.group().getName();
+    }
+    sink.accept(
+        new UndoRecord.RedoAttributes(
+            step, key, path.toString(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS), mode, owner, group));
+  }
+
+  /** The directories an undo will create for {@code path} (see ensureParent), deepest first. */
+  private void missingAncestors(Path path, long step, java.util.function.Consumer<UndoRecord> sink)
+      throws IOException {
+    for (Path dir = path.getParent(); dir != null && !exists(dir); dir = dir.getParent()) {
+      sink.accept(new UndoRecord.RedoRemoveDirectory(step, dir.toString()));
+    }
+  }
+
+  private byte[] read(Path path, long pos, int length) throws IOException {
+    ByteBuffer buffer = ByteBuffer.allocate(length);
+    try (FileChannel channel = provider.newFileChannel(path, Set.of(StandardOpenOption.READ))) {
+      while (buffer.hasRemaining()) {
+        if (channel.read(buffer, pos + buffer.position()) < 0) {
+          throw new CheckpointException(
+              "cannot save " + path + " for redo: it is shorter than it was a moment ago");
+        }
+      }
+    }
+    return buffer.array();
+  }
+
+  private BasicFileAttributes attributes(Path path) throws IOException {
+    try {
+      return provider.readAttributes(path, BasicFileAttributes.class, NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  private boolean exists(Path path) throws IOException {
+    return attributes(path) != null;
+  }
+}

@@ -1,0 +1,119 @@
+package dev.metamori.internal.journal;
+
+import static dev.metamori.internal.journal.JournalStore.META_CURRENT;
+import static dev.metamori.internal.journal.JournalStore.META_NEXT;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Commits a sealed epoch: appends its state records and its commit record, forces its segment,
+ * indexes its records and names, and makes it the current epoch durably (the undo progress
+ * witnessing it first).
+ */
+final class EpochCommit {
+  private final JournalStore store;
+  private final StateCatalogue catalogue;
+
+  EpochCommit(JournalStore store, StateCatalogue catalogue) {
+    this.store = store;
+    this.catalogue = catalogue;
+  }
+
+  /** The sealed epoch's segment, created on the first state record if it has none yet. */
+  private final class SealedSink implements Journal.StateSink {
+    private final long id;
+    private Segment segment;
+    private final List<UndoRecord.Name> named = new ArrayList<>();
+    private final List<Long> namedSeqs = new ArrayList<>();
+
+    SealedSink(long id, Segment segment) {
+      this.id = id;
+      this.segment = segment;
+    }
+
+    @Override
+    public long append(UndoRecord record) throws IOException {
+      if (segment == null) {
+        segment = store.createSegment(id, 0);
+      }
+      long seq = segment.nextSeq();
+      segment.append(record);
+      return seq;
+    }
+
+    @Override
+    public void name(UndoRecord.Name name) throws IOException {
+      namedSeqs.add(append(name));
+      named.add(name);
+    }
+  }
+
+  /**
+   * Commits epoch {@code id}, child of {@code parent}, whose segment is {@code segment} (null if
+   * it has no record yet), with the state records {@code state} writes (if not null).
+   */
+  EpochInfo commit(long id, long parent, Segment sealed, long nowMillis, Journal.StateWriter state, String label)
+      throws IOException {
+    SealedSink sink = new SealedSink(id, sealed);
+    if (state != null) {
+      state.write(sink);
+    }
+    Segment segment = sink.segment;
+    EpochIndex index = store.index();
+    EpochInfo epoch;
+    if (segment != null) {
+      segment.append(new UndoRecord.Commit(parent, nowMillis));
+      if (store.forcing()) {
+        segment.force();
+      }
+      Segment.Scan scan = segment.scan();
+      if (scan.tornTail()) {
+        throw segment.corrupt(scan.validEnd(), "the working segment ends in a damaged record");
+      }
+      long files = 0;
+      for (byte type : scan.types()) {
+        if (type == UndoRecord.TOUCH || type == UndoRecord.CREATED) {
+          files++;
+        }
+      }
+      long blocks = 0;
+      long[] keys = scan.blockKeys();
+      for (int i = 0; i < keys.length; i += 3) {
+        if (keys[i] >= 0) {
+          blocks++;
+        }
+      }
+      // entries of an earlier, abandoned incarnation of this id would mix with ours
+      index.removeRecords(id);
+      // in chunks, so memory stays bounded; invisible until the epoch itself is put below
+      index.putRecordsInChunks(id, scan.offsets(), keys);
+      if (store.forcing()) {
+        store.files.forceSegmentsAndTrashOf(id);
+      }
+      epoch = new EpochInfo(id, parent, nowMillis, scan.validEnd(), blocks, files, segment.nonce, label);
+    } else {
+      // the remains of a segment whose creation failed before any record reached it
+      Files.deleteIfExists(store.files.segment(id));
+      epoch = new EpochInfo(id, parent, nowMillis, 0, 0, 0, 0, label);
+    }
+    catalogue.putNames(id, sink.named, sink.namedSeqs);
+    // the witness first: after a crash before the index commit it names an epoch the index
+    // does not have, which tells it from damage
+    store.progress.head(id);
+    if (store.forcing()) {
+      store.progress.force();
+    }
+    index.putEpoch(epoch);
+    index.putMeta(META_CURRENT, id);
+    index.putMeta(META_NEXT, store.next);
+    index.commit(store.forcing());
+    store.current = id;
+    if (segment != null) {
+      segment.close();
+    }
+    return epoch;
+  }
+}

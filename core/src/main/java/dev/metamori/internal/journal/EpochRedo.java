@@ -1,0 +1,104 @@
+package dev.metamori.internal.journal;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Redoes a committed epoch whose parent is the current epoch: each step of its segment in
+ * order, a rename or deletion itself, then what its redo file holds for the step. Resumes where
+ * the undo progress says an earlier redo stopped.
+ */
+final class EpochRedo {
+  private final JournalStore store;
+  private final CommittedSegments segments;
+  private final RedoFile redoFile;
+
+  EpochRedo(JournalStore store, CommittedSegments segments, RedoFile redoFile) {
+    this.store = store;
+    this.segments = segments;
+    this.redoFile = redoFile;
+  }
+
+  void redo(EpochInfo e, UndoTarget undo) throws IOException {
+    try (Segment s = segments.open(e)) {
+      if (s == null) {
+        return;
+      }
+      try (Segment redo = redoFile.open(e)) {
+        redo(e, s, redo, undo);
+      }
+    }
+  }
+
+  private void redo(EpochInfo e, Segment s, Segment redo, UndoTarget undo) throws IOException {
+    UndoProgress progress = store.progress;
+    Segment.Scan scan = redo.scan();
+    long[] offsets = segments.recordOffsets(e.id());
+    long done = progress.redone(redo.nonce);
+    // claims the progress slot: whatever it said about an earlier undo no longer holds
+    progress.redone(redo.nonce, done);
+    if (store.forcing()) {
+      progress.force();
+    }
+    // redo records are read backwards (they were written in undo order), each once: next is
+    // the record at p, read and not yet used
+    int p = scan.count() - 1;
+    UndoRecord next = null;
+    List<UndoRecord> deferred = new ArrayList<>();
+    for (long step = 0; step < offsets.length; step++) {
+      UndoRecord record = s.read(offsets[(int) step], step);
+      boolean redoing = step >= done;
+      for (; p >= 0; p--, next = null) {
+        next = next != null ? next : redo.read(scan.offsets()[p], p);
+        if (!(next instanceof UndoRecord.RedoMark)) {
+          break;
+        }
+      }
+      // a skip is the only redo record of its step
+      boolean skip = next instanceof UndoRecord.RedoSkip && ((UndoRecord.RedoSkip) next).step() == step;
+      if (redoing && !skip) {
+        undo.redo(record, record instanceof UndoRecord.Created ? StoreFiles.keptName(e.id(), step) : null);
+      }
+      for (; p >= 0; p--, next = null) {
+        UndoRecord r = next != null ? next : redo.read(scan.offsets()[p], p);
+        next = r;
+        long at = RedoFile.stepOf(r);
+        if (at < 0) {
+          continue;
+        }
+        if (at < step) {
+          throw redo.corrupt(scan.offsets()[p], "redo records out of order");
+        }
+        if (at > step) {
+          break;
+        }
+        if (!redoing || r instanceof UndoRecord.RedoSkip) {
+          continue;
+        } else if (r instanceof UndoRecord.Redo) {
+          undo.apply(r);
+        } else if (r instanceof UndoRecord.RedoRemoveDirectory) {
+          deferred.add(0, r);
+        } else {
+          deferred.add(r);
+        }
+      }
+      for (UndoRecord r : deferred) {
+        undo.apply(r);
+      }
+      deferred.clear();
+      if (redoing && EpochUndo.endsBatch(record)) {
+        if (store.system()) {
+          undo.finish();
+          progress.redone(redo.nonce, step + 1);
+          progress.force();
+        } else {
+          progress.redone(redo.nonce, step + 1);
+        }
+      }
+    }
+    if (p >= 0) {
+      throw redo.corrupt(scan.offsets()[p], "redo records for steps the epoch does not have");
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package dev.metamori.internal.journal;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Undoes the records of one segment, newest first, resuming where the undo progress says an
+ * earlier undo stopped. The undo of a committed epoch (which may be redone later) first saves
+ * what each step destroys in the epoch's redo file ({@link RedoCapture}), in batches: a batch's
+ * redo records and a mark are written (and forced, unless durability is NONE) before any of its
+ * steps is undone, so a crash never leaves an undone step without its redo.
+ */
+final class EpochUndo {
+  private final JournalStore store;
+  private final CommittedSegments segments;
+
+  EpochUndo(JournalStore store, CommittedSegments segments) {
+    this.store = store;
+    this.segments = segments;
+  }
+
+  /** Undoes committed epoch {@code epoch}, keeping its redo. */
+  void undoCommitted(EpochInfo epoch, UndoTarget undo) throws IOException {
+    try (Segment s = segments.open(epoch)) {
+      if (s != null) {
+        try (RedoCapture capture = RedoCapture.open(store, epoch, s)) {
+          undoSegment(s, segments.recordOffsets(epoch.id()), undo, capture);
+        }
+      }
+    }
+  }
+
+  /** Undoes a segment the index does not list: the working epoch's, or one a crash left. */
+  void undoUncommitted(Segment s, UndoTarget undo) throws IOException {
+    undoSegment(s, s.scan().offsets(), undo, null);
+  }
+
+  private void undoSegment(Segment segment, long[] offsets, UndoTarget undo, RedoCapture capture)
+      throws IOException {
+    long resume = store.progress.resumeBefore(segment.nonce);
+    List<UndoRecord> batch = new ArrayList<>();
+    long batchEnd = Math.min(offsets.length, resume);
+    for (long seq = batchEnd - 1; seq >= 0; seq--) {
+      UndoRecord record = segment.read(offsets[(int) seq], seq);
+      if (capture != null && capture.needs(seq)) {
+        capture.add(undo, record, seq);
+        batch.add(record);
+        if (endsBatch(record) || capture.full() || seq == 0) {
+          capture.flush(seq, endsBatch(record));
+          for (int i = 0; i < batch.size(); i++) {
+            undoStep(segment, batch.get(i), batchEnd - 1 - i, undo, true);
+          }
+          batch.clear();
+          batchEnd = seq;
+        }
+      } else {
+        undoStep(segment, record, seq, undo, capture != null);
+        batchEnd = seq;
+      }
+    }
+    if (capture != null) {
+      capture.complete();
+    }
+    if (offsets.length == 0) {
+      store.progress.undone(segment.nonce, 0);
+    }
+  }
+
+  /** One undo step; {@code keep}: a committed epoch's, whose creations go to the trash. */
+  private void undoStep(Segment segment, UndoRecord record, long seq, UndoTarget undo, boolean keep)
+      throws IOException {
+    undo.undo(
+        record,
+        keep && record instanceof UndoRecord.Created ? StoreFiles.keptName(segment.epoch, seq) : null);
+    if (!store.system()) {
+      store.progress.undone(segment.nonce, seq);
+    } else if (!(record instanceof UndoRecord.Block || record instanceof UndoRecord.Touch)) {
+      // a rename or delete cannot be repeated blindly: make it and everything before it
+      // durable, then the progress that says so; block and attribute restores are
+      // idempotent and are simply repeated after a power loss
+      undo.finish();
+      store.progress.undone(segment.nonce, seq);
+      store.progress.force();
+    }
+  }
+
+  /** Whether an undo of a record takes it and the records after it out of a capture batch. */
+  static boolean endsBatch(UndoRecord r) {
+    return r instanceof UndoRecord.Created || r instanceof UndoRecord.Trashed || r instanceof UndoRecord.Moved;
+  }
+}

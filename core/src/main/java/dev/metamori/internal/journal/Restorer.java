@@ -1,0 +1,177 @@
+package dev.metamori.internal.journal;
+
+import static dev.metamori.internal.journal.JournalStore.META_ROLLBACK_TARGET;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Brings the trees to a committed epoch. A restore checks its target once ({@link #prepare}),
+ * which gives its {@link Route}; {@link #restore} records the intent durably, undoes what is
+ * not committed, then follows the route: undoes the epochs up to the common ancestor (keeping
+ * what each undo destroys as the epoch's redo) and redoes those down to the target. Recovery on
+ * open ({@link #recover}) does the same towards the target an interrupted restore recorded, or
+ * the current epoch. Resumes exactly where an earlier, interrupted call stopped: the index's
+ * current epoch moves one epoch at a time, and the undo progress says how far within it.
+ */
+final class Restorer {
+  private final JournalStore store;
+  private final EpochGraph graph;
+  private final CommittedSegments segments;
+  private final RedoFile redoFile;
+  private final EpochUndo epochUndo;
+  private final EpochRedo epochRedo;
+
+  Restorer(JournalStore store, EpochGraph graph, CommittedSegments segments, RedoFile redoFile) {
+    this.store = store;
+    this.graph = graph;
+    this.segments = segments;
+    this.redoFile = redoFile;
+    this.epochUndo = new EpochUndo(store, segments);
+    this.epochRedo = new EpochRedo(store, segments, redoFile);
+  }
+
+  /**
+   * Checks that {@code target} is a valid target and reads every committed record a restore to
+   * it would undo or redo: damage stops the restore before anything changes, and leaves no
+   * intent behind for recovery to retry.
+   */
+  Route prepare(long target) throws IOException {
+    Route route = graph.routeTo(target);
+    for (long id : route.passed()) {
+      segments.check(store.index().epoch(id));
+      // read whole: an undo appends to an epoch's redo file or relies on it, a redo applies it
+      redoFile.forEachRecord(id, r -> {});
+    }
+    return route;
+  }
+
+  /**
+   * Records the intent to restore the route's target durably, then undoes the working epoch
+   * (its segment {@code working}, or null) and follows the route.
+   */
+  void restore(Route route, Segment working, UndoTarget undo, ProgressListener listener) throws IOException {
+    if (route.from() != store.current) {
+      throw new IllegalStateException(
+          "a route from epoch " + route.from() + " but the current epoch is " + store.current);
+    }
+    if (working != null && store.forcing()) {
+      // the undo of the working epoch is resumed from its segment after a power loss: it must
+      // be durable before the first step of the undo (PROCESS mode has not forced it yet)
+      working.force();
+      store.files.forceSegmentsAndTrashOf(store.next);
+    }
+    store.index().putMeta(META_ROLLBACK_TARGET, route.target());
+    store.index().commit(store.forcing());
+    close(working);
+    undoUncommitted(undo);
+    follow(route, undo, listener);
+  }
+
+  /**
+   * Recovery on open: undoes what is not committed, finishes an interrupted restore if one was
+   * recorded, then drops index entries that a crash left behind for epochs the index does not
+   * list.
+   */
+  void recover(Segment working, UndoTarget undo, ProgressListener listener) throws IOException {
+    long target = store.index().meta(META_ROLLBACK_TARGET, store.current);
+    close(working);
+    undoUncommitted(undo);
+    follow(graph.route(store.current, target), undo, listener);
+    store.index().removeOrphans();
+    store.index().commit(false);
+  }
+
+  private static void close(Segment working) throws IOException {
+    if (working != null) {
+      working.close();
+    }
+  }
+
+  /** Undoes and deletes every segment the index does not list, after checking each may be undone. */
+  private void undoUncommitted(UndoTarget undo) throws IOException {
+    List<Path> uncommitted = segments.uncommitted();
+    for (Path file : uncommitted) {
+      if (Files.size(file) >= Segment.HEADER_SIZE) {
+        checkUncommitted(file);
+      }
+    }
+    for (Path file : uncommitted) {
+      if (Files.size(file) < Segment.HEADER_SIZE) {
+        // died while creating the segment: no record can have been appended
+        Files.delete(file);
+        continue;
+      }
+      try (Segment s = Segment.open(file)) {
+        epochUndo.undoUncommitted(s, undo);
+        // what was restored must be durable before the records that restore it are gone
+        undo.finish();
+        store.files.deleteTrash(s.epoch);
+      }
+      Files.delete(file);
+    }
+  }
+
+  /** Undoes the route's epochs up to the common ancestor, then redoes those down to its target. */
+  private void follow(Route route, UndoTarget undo, ProgressListener listener) throws IOException {
+    EpochIndex index = store.index();
+    long total = 0;
+    for (long id : route.passed()) {
+      total += index.epoch(id).bytes();
+    }
+    long done = 0;
+    for (long id : route.up()) {
+      EpochInfo epoch = index.epoch(id);
+      epochUndo.undoCommitted(epoch, undo);
+      undo.finish();
+      store.moveTo(epoch.parent());
+      done += epoch.bytes();
+      listener.advanced(done, total);
+    }
+    for (long id : route.down()) {
+      EpochInfo epoch = index.epoch(id);
+      epochRedo.redo(epoch, undo);
+      undo.finish();
+      store.moveTo(id);
+      done += epoch.bytes();
+      listener.advanced(done, total);
+    }
+    index.removeMeta(META_ROLLBACK_TARGET);
+    index.commit(store.forcing());
+    undo.finish();
+    store.progress.settled();
+  }
+
+  /**
+   * An uncommitted segment is the working epoch's, or one a restore had finished undoing when
+   * it stopped before deleting it. Any other is a committed epoch the index has lost (an index
+   * read back at an older version, e.g. from a truncated file): undoing it would silently drop
+   * committed work.
+   */
+  private void checkUncommitted(Path file) throws IOException {
+    try (Segment s = Segment.open(file)) {
+      if (!file.getFileName().toString().equals(store.files.segment(s.epoch).getFileName().toString())) {
+        throw s.corrupt(0, "the segment header names epoch " + s.epoch);
+      }
+      long next = store.next;
+      // next + 1: the working epoch while epoch next was being committed, as its header says
+      // (and without a commit record of its own)
+      boolean working =
+          s.epoch == next
+              || (s.epoch == next + 1 && (s.flags & Segment.AFTER_SEALED) != 0 && !endsInCommit(s));
+      if (!working && !store.progress.names(s.nonce)) {
+        throw store.indexDamage(
+            s.epoch,
+            "the index does not list epoch " + s.epoch + " (next epoch " + next
+                + ") although its segment exists and was not rolled back: the index has lost commits");
+      }
+    }
+  }
+
+  private static boolean endsInCommit(Segment s) throws IOException {
+    Segment.Scan scan = s.scan();
+    return scan.count() > 0 && scan.types()[scan.count() - 1] == UndoRecord.COMMIT;
+  }
+}

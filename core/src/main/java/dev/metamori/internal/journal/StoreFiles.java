@@ -1,0 +1,109 @@
+package dev.metamori.internal.journal;
+
+import com.google.common.io.MoreFiles;
+import com.google.common.io.RecursiveDeleteOption;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Where each file of a store directory lies:
+ *
+ * <pre>
+ *   LOCK                     held while the store is open
+ *   index.mv                 MVStore: committed epochs, record positions, store metadata
+ *   segments/{epoch}.seg     undo records of one epoch (source of truth)
+ *   segments/{epoch}.redo    what the undo of a committed epoch destroyed, to redo it
+ *   trash/{epoch}/{n}        files and directories removed from the trees during that epoch
+ *   undo.progress            how far an interrupted undo got
+ * </pre>
+ */
+final class StoreFiles {
+  final Path store;
+  final Path segments;
+  final Path trash;
+
+  StoreFiles(Path store) {
+    this.store = store;
+    this.segments = store.resolve("segments");
+    this.trash = store.resolve("trash");
+  }
+
+  /** Creates the directories of a store that lacks them. */
+  void createDirectories() throws IOException {
+    Files.createDirectories(store);
+    Files.createDirectories(segments);
+    Files.createDirectories(trash);
+  }
+
+  Path index() {
+    return store.resolve("index.mv");
+  }
+
+  /** A prune's compacted copy of the index, renamed over it when whole. */
+  Path indexCopy() {
+    return store.resolve("index.mv.new");
+  }
+
+  Path progress() {
+    return store.resolve("undo.progress");
+  }
+
+  Path lock() {
+    return store.resolve("LOCK");
+  }
+
+  Path segment(long epoch) {
+    return segments.resolve(String.format("%020d.seg", epoch));
+  }
+
+  Path redo(long epoch) {
+    return segments.resolve(String.format("%020d.redo", epoch));
+  }
+
+  /** The trash directory of {@code epoch}. */
+  Path trashOf(long epoch) {
+    return trash.resolve(Long.toString(epoch));
+  }
+
+  /** The path of a trash entry named by a {@link UndoRecord.Trashed} record (or kept name). */
+  Path trashPath(String name) {
+    return trash.resolve(name);
+  }
+
+  /** The trash name under which the undo of a Created record of a committed epoch keeps it. */
+  static String keptName(long epoch, long seq) {
+    return epoch + "/c" + seq;
+  }
+
+  void deleteTrash(long epoch) throws IOException {
+    Path dir = trashOf(epoch);
+    if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+      MoreFiles.deleteRecursively(dir, RecursiveDeleteOption.ALLOW_INSECURE);
+    }
+  }
+
+  /** Forces the segments directory, and the trash of {@code epoch} if it has one. */
+  void forceSegmentsAndTrashOf(long epoch) throws IOException {
+    forceDirectory(segments);
+    Path dir = trashOf(epoch);
+    if (Files.isDirectory(dir)) {
+      forceDirectory(dir);
+      forceDirectory(trash);
+    }
+  }
+
+  /** Forces a directory's entries to storage, where the platform allows it. */
+  static void forceDirectory(Path dir) throws IOException {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    } catch (IOException e) {
+      if (!System.getProperty("os.name").startsWith("Windows")) {
+        throw e;
+      }
+    }
+  }
+}
