@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
  */
 class ArchitectureTest {
   private static final Path MAIN = Path.of("src/main/java");
+  private static final int MAX_LINES = 500;
 
   @Test
   void theModuleExportsTheApiPackageAloneAndProvidesTheFileSystem() {
@@ -64,5 +65,19 @@ class ArchitectureTest {
       }
     }
     assertEquals(List.of(), offending);
+  }
+
+  @Test
+  void noMainClassIsLongerThanTheLimit() throws IOException {
+    List<String> tooLong = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(MAIN)) {
+      for (Path file : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".java"))::iterator) {
+        long lines = Files.readAllLines(file).size();
+        if (lines > MAX_LINES) {
+          tooLong.add(MAIN.relativize(file) + " (" + lines + " lines)");
+        }
+      }
+    }
+    assertEquals(List.of(), tooLong, "classes over " + MAX_LINES + " lines");
   }
 }

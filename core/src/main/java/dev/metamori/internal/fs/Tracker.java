@@ -85,15 +85,6 @@ public final class Tracker {
     return gate.isOpen();
   }
 
-  /**
-   * Renames {@code from} to {@code to}; copies and deletes where a rename is impossible.
-   *
-   * @see Trees#relocate
-   */
-  static void relocate(FileSystemProvider provider, Path from, Path to) throws IOException {
-    Trees.relocate(provider, from, to);
-  }
-
   // ---------------------------------------------------------------- lifecycle
 
   /** Recovers the trees to the last committed epoch (or finishes an interrupted rollback). */

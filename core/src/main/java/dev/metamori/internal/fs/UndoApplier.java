@@ -106,7 +106,7 @@ final class UndoApplier implements UndoTarget {
         Path kept = trash.resolve(keepAs);
         if (exists(path) && !exists(kept)) {
           ensureParent(kept);
-          Tracker.relocate(provider, path, kept);
+          Trees.relocate(provider, path, kept);
         }
       } else if (exists(path)) {
         MoreFiles.deleteRecursively(path, RecursiveDeleteOption.ALLOW_INSECURE);
@@ -118,7 +118,7 @@ final class UndoApplier implements UndoTarget {
       Path path = fileSystem.getPath(t.path());
       if (exists(trashed)) {
         ensureParent(path);
-        Tracker.relocate(provider, trashed, path);
+        Trees.relocate(provider, trashed, path);
       }
       dirs.add(path.getParent());
     } else if (record instanceof Moved m) {
@@ -157,7 +157,7 @@ final class UndoApplier implements UndoTarget {
       Path kept = trash.resolve(keptAs);
       if (exists(kept) && !exists(path)) {
         ensureParent(path);
-        Tracker.relocate(provider, kept, path);
+        Trees.relocate(provider, kept, path);
       }
       dirs.add(path.getParent());
     } else if (record instanceof Trashed t) {
@@ -166,7 +166,7 @@ final class UndoApplier implements UndoTarget {
       Path trashed = trash.resolve(t.trashName());
       if (exists(path) && !exists(trashed)) {
         ensureParent(trashed);
-        Tracker.relocate(provider, path, trashed);
+        Trees.relocate(provider, path, trashed);
       }
       dirs.add(path.getParent());
     } else if (record instanceof Moved m) {
