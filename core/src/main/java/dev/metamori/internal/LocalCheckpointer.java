@@ -13,6 +13,7 @@ import dev.metamori.internal.fs.Tracker;
 import dev.metamori.internal.journal.EpochInfo;
 import dev.metamori.internal.journal.Journal;
 import dev.metamori.internal.journal.ProgressListener;
+import dev.metamori.internal.journal.Route;
 import dev.metamori.internal.memory.VolatileState;
 import dev.metamori.CheckpointListener;
 import dev.metamori.Checkpointable;
@@ -344,13 +345,14 @@ final class LocalCheckpointer implements Checkpointer {
     checkUsable();
     awaitInflight();
     checkUsable();
-    journal.checkRollbackTarget(epoch);
+    // the target is checked and the route computed once, before anything changes
+    Route route = journal.prepareRollback(epoch);
     for (CheckpointListener l : state.listeners()) {
       l.beforeRestore(epoch);
     }
     VolatileState.Plan plan = state.plan(epoch);
     try {
-      tracker.rollback(epoch);
+      tracker.rollback(route);
       state.apply(plan);
     } catch (NoSuchEpochException e) {
       throw e;

@@ -4,6 +4,7 @@ import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
 import dev.metamori.internal.journal.EpochInfo;
 import dev.metamori.internal.journal.Journal;
+import dev.metamori.internal.journal.Route;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystem;
@@ -191,12 +192,11 @@ public final class Tracker {
     }
   }
 
-  /** Closes the journaling channels, then undoes everything after {@code target}. */
-  public void rollback(long target) throws IOException {
+  /** Closes the journaling channels, then moves the trees along {@code route} ({@link Journal#prepareRollback}). */
+  public void rollback(Route route) throws IOException {
     Lock lock = exclusive();
     try {
       checkOpen();
-      dev.metamori.internal.journal.Route route = journal.prepareRollback(target);
       closeChannels(false);
       journal.rollback(route, new UndoApplier(delegate, journal, posix, journal.forcing(), false));
       files.values().forEach(TrackedFile::dropMappings);

@@ -1,6 +1,5 @@
 package dev.metamori.internal.journal;
 
-import dev.metamori.CheckpointException;
 import dev.metamori.CorruptStoreException;
 import dev.metamori.Durability;
 import dev.metamori.NoSuchEpochException;
@@ -291,11 +290,6 @@ public final class Journal implements Closeable {
   }
 
   // ------------------------------------------------------------------ restores
-
-  /** Fails unless {@code target} is a listed epoch in the store, with sound lines to the root. */
-  public void checkRollbackTarget(long target) throws CheckpointException {
-    graph.routeTo(target);
-  }
 
   /**
    * Checks that {@code target} is a valid target and reads every committed record a restore to
