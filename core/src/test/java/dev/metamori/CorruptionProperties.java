@@ -13,6 +13,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -64,6 +67,8 @@ class CorruptionProperties {
   /** Fewer trials than this need not damage every kind of file in every way. */
   static final int COVERAGE_TRIALS = 500;
   private static final int MAX_TRIALS = Integer.getInteger("metamori.corruption.trials", TRIALS);
+  /** Whether to print every trial's damage and outcome ({@code -Dmetamori.corruption.verbose=true}). */
+  private static final boolean VERBOSE = Boolean.getBoolean("metamori.corruption.verbose");
   /** A time box for exploring (0: none, the default). */
   private static final long SECONDS = Long.getLong("metamori.corruption.seconds", 0);
 
@@ -173,7 +178,12 @@ class CorruptionProperties {
     // a time the copies can keep exactly (links' times are set to the microsecond only)
     Files.getFileAttributeView(data.resolve("link"), java.nio.file.attribute.BasicFileAttributeView.class, java.nio.file.LinkOption.NOFOLLOW_LINKS)
         .setTimes(FileTime.fromMillis(1_500_000_000_000L), null, null);
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).blockSize(blockSize).open()) {
+    // fixed times where the test can set them, so that the stores' bytes vary little from run to run
+    for (String p : List.of("big", "small", "dir/sub/leaf", "dir/sub", "dir")) {
+      Files.setLastModifiedTime(data.resolve(p), FileTime.fromMillis(1_400_000_000_000L));
+    }
+    Clock clock = Clock.fixed(Instant.ofEpochMilli(1_600_000_000_000L + seed), ZoneOffset.UTC);
+    try (Checkpointer cp = Checkpointer.builder(store).track(data).blockSize(blockSize).clock(clock).open()) {
       MemoryRegion region = cp.region("r", REGION_SIZE);
       Blob blob = new Blob();
       cp.register("o", blob);
@@ -395,6 +405,9 @@ class CorruptionProperties {
       failures.add(e.getMessage() != null ? e.getMessage() : context + ": " + stackOf(e));
     }
     outcomes.merge(outcome, 1, Integer::sum);
+    if (VERBOSE) {
+      System.out.println("  trial " + number + ", store " + base.name + ": " + damage + ": " + outcome);
+    }
     String kindOfFile =
         damage.file.equals("index.mv") || damage.file.equals("undo.progress")
             ? damage.file
@@ -402,6 +415,14 @@ class CorruptionProperties {
                 ? "working segment"
                 : damage.file.endsWith(".redo") ? "redo file" : "committed segment";
     byFile.merge(kindOfFile + " " + damage.kind, 1, Integer::sum);
+  }
+
+  /**
+   * {@code choice} (in [0, Integer.MAX_VALUE)) scaled to [0, n): a store a few bytes longer or
+   * shorter (file times differ from run to run) moves the chosen place by a few bytes only.
+   */
+  private static long scaled(int choice, long n) {
+    return n <= 0 ? 0 : Math.min(n - 1, (long) ((double) choice / Integer.MAX_VALUE * n));
   }
 
   private static Damage damage(Base base, int where, int placement, int offsetChoice, int other)
@@ -431,13 +452,13 @@ class CorruptionProperties {
       List<Long> starts = frameStarts(bytes);
       int frames = starts.size() - 1;
       long end = starts.get(frames);
-      int pick = offsetChoice % Math.max(1, frames);
+      int pick = (int) scaled(offsetChoice, Math.max(1, frames));
       long start = frames == 0 ? 40 : starts.get(pick);
       long frameEnd = frames == 0 ? end : starts.get(pick + 1);
       long lastStart = frames == 0 ? 40 : starts.get(frames - 1);
       switch (kind) {
         case 0:
-          return flip(file, offsetChoice % size, mask);
+          return flip(file, scaled(offsetChoice, size), mask);
         case 1:
           return flip(file, offsetChoice % 40, mask);
         case 2:
@@ -445,13 +466,13 @@ class CorruptionProperties {
         case 3:
           return flip(file, frameEnd - 1 - offsetChoice % 4, mask);
         case 4:
-          return flip(file, lastStart + offsetChoice % (end - lastStart), mask);
+          return flip(file, lastStart + scaled(offsetChoice, end - lastStart), mask);
         case 5:
           return flip(file, start + offsetChoice % 4, mask);
         case 6:
-          return new Damage(file, "truncate", -1, 0, offsetChoice % size, 0);
+          return new Damage(file, "truncate", -1, 0, scaled(offsetChoice, size), 0);
         case 7:
-          return new Damage(file, "truncate", -1, 0, offsetChoice % 2 == 0 ? start : lastStart + offsetChoice % (end - lastStart), 0);
+          return new Damage(file, "truncate", -1, 0, offsetChoice % 2 == 0 ? start : lastStart + scaled(offsetChoice, end - lastStart), 0);
         default:
           return new Damage(file, "version", -1, 0, -1, 2 + other % 1000);
       }
@@ -459,18 +480,18 @@ class CorruptionProperties {
     if (file.equals("index.mv")) {
       switch (kind) {
         case 0: case 1: case 2:
-          return flip(file, offsetChoice % size, mask);
+          return flip(file, scaled(offsetChoice, size), mask);
         case 3: case 4: case 5:
           return flip(file, Math.max(0, size - 1 - offsetChoice % 8192), mask);
         case 6: case 7:
-          return new Damage(file, "truncate", -1, 0, offsetChoice % size, 0);
+          return new Damage(file, "truncate", -1, 0, scaled(offsetChoice, size), 0);
         default:
           return new Damage(file, "version", -1, 0, -1, 2 + other % 1000);
       }
     }
     return kind < 6
-        ? flip(file, offsetChoice % size, mask)
-        : new Damage(file, "truncate", -1, 0, offsetChoice % size, 0);
+        ? flip(file, scaled(offsetChoice, size), mask)
+        : new Damage(file, "truncate", -1, 0, scaled(offsetChoice, size), 0);
   }
 
   private static Damage flip(String file, long offset, int mask) {
