@@ -53,7 +53,15 @@ import org.junit.jupiter.api.io.TempDir;
  * Trial {@code i} depends only on the seed and {@code i}, not on how many trials run. It prints
  * the count of each outcome and of each damage kind. A failing trial is reported with its
  * number, the damage and the command that replays it ({@code -Dmetamori.seed=<seed>
- * -Dmetamori.corruption.trials=<n>}, see {@link Seeds}).
+ * -Dmetamori.corruption.trials=<n>}, see {@link Seeds}); {@code
+ * -Dmetamori.corruption.verbose=true} prints every trial's damage and outcome.
+ *
+ * <p>The stores are built with a fixed commit clock and fixed times on the first files, and
+ * damage places are scaled to the file's length, so a seed damages the same places of the same
+ * files every run. The stores still hold a few times the test cannot fix (the times the file
+ * system gives files written during the build, the times MVStore puts in {@code index.mv}): a
+ * few flips, mostly in {@code index.mv}, may be refused in one run and read back exactly in
+ * another (both are allowed outcomes).
  *
  * <p>{@code -Dmetamori.seed=random} draws a fresh seed; {@code -Dmetamori.corruption.seconds=S}
  * (default 0: none) stops the trials after S seconds. The {@code explore} Maven profile sets
@@ -178,7 +186,7 @@ class CorruptionProperties {
     // a time the copies can keep exactly (links' times are set to the microsecond only)
     Files.getFileAttributeView(data.resolve("link"), java.nio.file.attribute.BasicFileAttributeView.class, java.nio.file.LinkOption.NOFOLLOW_LINKS)
         .setTimes(FileTime.fromMillis(1_500_000_000_000L), null, null);
-    // fixed times where the test can set them, so that the stores' bytes vary little from run to run
+    // fixed times where the test can set them, so that the stores vary little from run to run
     for (String p : List.of("big", "small", "dir/sub/leaf", "dir/sub", "dir")) {
       Files.setLastModifiedTime(data.resolve(p), FileTime.fromMillis(1_400_000_000_000L));
     }
