@@ -71,7 +71,8 @@ class EpochTreeProperties {
                     ops -> Minimiser.runAndMinimise(ops, o -> EpochTreeRunner.attempt(o, targets), MINIMISE_RUNS)),
         "metamori.tree.examples=" + EXAMPLES,
         "metamori.tree.maxOps=" + MAX_OPS,
-        "metamori.tree.targets=" + TARGETS.name().toLowerCase(Locale.ROOT));
+        // the second property always uses ANCESTORS; the first follows metamori.tree.targets
+        "metamori.tree.targets=" + targets.name().toLowerCase(Locale.ROOT));
   }
 
   /** One operation drawn from a seed: a value QuickTheories can print and replay. */
