@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.longs;
 
+import dev.metamori.testing.Seeds;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -47,7 +47,7 @@ class ChunkerTest {
 
   @Test
   void chunkSizesAreWithinBoundsExceptTheLast() {
-    qt().withExamples(100)
+    Seeds.qt(Seeds.seed(0x43484e4b31L)).withExamples(100)
         .forAll(integers().between(0, 300_000), longs().all())
         .checkAssert(
             (len, seed) -> {
@@ -84,7 +84,7 @@ class ChunkerTest {
 
   @Test
   void streamGivesTheSameChunksForAnySplitOfTheInput() {
-    qt().withExamples(150)
+    Seeds.qt(Seeds.seed(0x43484e4b32L)).withExamples(150)
         .forAll(integers().between(0, 20_000), longs().all())
         .checkAssert(
             (len, seed) -> {
@@ -144,7 +144,7 @@ class ChunkerTest {
   /** The point of content-defined chunking: a local edit changes only nearby chunks. */
   @Test
   void aSmallEditChangesOnlyAFewChunks() {
-    qt().withExamples(10)
+    Seeds.qt(Seeds.seed(0x43484e4b33L)).withExamples(10)
         .forAll(longs().all())
         .checkAssert(
             seed -> {

@@ -3,11 +3,11 @@ package dev.metamori.internal.memory;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.booleans;
 import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.longs;
 
+import dev.metamori.testing.Seeds;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.LongStream;
@@ -22,7 +22,7 @@ class PageHashesTest {
    */
   @Test
   void scanReportsExactlyThePagesThatDiffer() {
-    qt().withExamples(150)
+    Seeds.qt(Seeds.seed(0x5041474531L)).withExamples(150)
         .forAll(integers().between(1, 300), booleans().all(), longs().all())
         .checkAssert((pageSize, parallel, seed) -> runModel(pageSize, parallel, seed));
   }
