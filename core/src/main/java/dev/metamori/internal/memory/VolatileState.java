@@ -7,6 +7,7 @@ import dev.metamori.Checkpointable;
 import dev.metamori.CorruptStoreException;
 import dev.metamori.MemoryRegion;
 import dev.metamori.internal.journal.Journal;
+import dev.metamori.internal.journal.NameEntry;
 import dev.metamori.internal.journal.StateReader;
 import dev.metamori.internal.journal.StateVersions;
 import dev.metamori.internal.journal.UndoRecord;
@@ -61,15 +62,15 @@ public final class VolatileState {
       }
       return region;
     }
-    long[] stored = journal.name("r:" + name);
-    if (stored != null && stored[1] != size) {
+    NameEntry stored = journal.name("r:" + name);
+    if (stored != null && stored.size() != size) {
       throw new IllegalArgumentException(
-          "the store holds region " + name + " with " + stored[1] + " bytes, not " + size
+          "the store holds region " + name + " with " + stored.size() + " bytes, not " + size
               + ": ask for it with its size, or use another name");
     }
     region = new Region(name, size);
     if (stored != null) {
-      region.item = stored[0];
+      region.item = stored.item();
       load(region, journal.currentEpoch());
     }
     regions.put(name, region);
@@ -118,9 +119,9 @@ public final class VolatileState {
       throw new IllegalStateException("an object is already registered as " + name);
     }
     SavedObject saved = new SavedObject(name, object);
-    long[] stored = journal.name(saved.key());
+    NameEntry stored = journal.name(saved.key());
     if (stored != null) {
-      saved.item = stored[0];
+      saved.item = stored.item();
       try (StateReader reader = journal.stateReader()) {
         ObjectChunks.Manifest manifest = ObjectChunks.readManifest(reader, saved.item, journal.currentEpoch());
         if (manifest != null) {
@@ -235,15 +236,15 @@ public final class VolatileState {
       Map<Long, Region> byItem = new LinkedHashMap<>();
       Map<Long, TreeSet<Long>> changed = new LinkedHashMap<>();
       for (Region region : regions.values()) {
-        long[] stored = journal.name(region.key(), target);
-        if (stored == null || stored[1] != region.size()) {
+        NameEntry stored = journal.name(region.key(), target);
+        if (stored == null || stored.size() != region.size()) {
           plan.zeroed.add(region);
           continue;
         }
-        byItem.put(stored[0], region);
-        plan.items.put(region, stored[0]);
+        byItem.put(stored.item(), region);
+        plan.items.put(region, stored.item());
         TreeSet<Long> set = new TreeSet<>();
-        if (stored[0] != region.item) {
+        if (stored.item() != region.item) {
           // another incarnation of the region (from another branch): every page may differ
           for (long page = 0; page < region.memory.pageCount(); page++) {
             set.add(page);
@@ -256,7 +257,7 @@ public final class VolatileState {
             }
           }
         }
-        changed.put(stored[0], set);
+        changed.put(stored.item(), set);
       }
       if (!changed.isEmpty()) {
         // which pages the undone epochs changed: from their segments, not from the index
@@ -287,15 +288,15 @@ public final class VolatileState {
         plan.pages.put(region, sources);
       }
       for (SavedObject saved : objects.values()) {
-        long[] stored = journal.name(saved.key(), target);
+        NameEntry stored = journal.name(saved.key(), target);
         ObjectChunks.Manifest manifest =
-            stored == null ? null : ObjectChunks.readManifest(reader, stored[0], target);
+            stored == null ? null : ObjectChunks.readManifest(reader, stored.item(), target);
         if (manifest == null) {
           plan.forgotten.add(saved);
         } else {
           ObjectChunks.check(reader, manifest);
           plan.restored.put(saved, manifest);
-          plan.objectItems.put(saved, stored[0]);
+          plan.objectItems.put(saved, stored.item());
         }
       }
     }
@@ -349,10 +350,10 @@ public final class VolatileState {
    */
   public synchronized List<Change> diff(long lo, long hi) throws IOException {
     List<Change> out = new ArrayList<>();
-    Map<Long, Map.Entry<String, long[]>> byItem = new HashMap<>();
+    Map<Long, Map.Entry<String, NameEntry>> byItem = new HashMap<>();
     for (long at : new long[] {lo, hi}) {
-      for (Map.Entry<String, long[]> e : journal.names(at).entrySet()) {
-        byItem.put(e.getValue()[0], e);
+      for (Map.Entry<String, NameEntry> e : journal.names(at).entrySet()) {
+        byItem.put(e.getValue().item(), e);
       }
     }
     try (StateReader reader = journal.stateReader()) {
@@ -362,7 +363,7 @@ public final class VolatileState {
           lo,
           hi,
           (item, x, e, seq) -> {
-            Map.Entry<String, long[]> named = byItem.get(item);
+            Map.Entry<String, NameEntry> named = byItem.get(item);
             if (named != null && named.getKey().startsWith("r:")) {
               pages.computeIfAbsent(item, k -> new TreeSet<>()).add(x);
             } else if (named != null) {
@@ -370,8 +371,8 @@ public final class VolatileState {
             }
           });
       for (Map.Entry<Long, TreeSet<Long>> e : pages.entrySet()) {
-        Map.Entry<String, long[]> named = byItem.get(e.getKey());
-        long size = named.getValue()[1];
+        Map.Entry<String, NameEntry> named = byItem.get(e.getKey());
+        long size = named.getValue().size();
         StateVersions atLo = reader.versionsAt(e.getKey(), lo);
         StateVersions atHi = reader.versionsAt(e.getKey(), hi);
         List<Change.Range> ranges = new ArrayList<>();
