@@ -212,7 +212,7 @@ public final class VolatileState {
   /** What a rollback to {@code target} restores, checked readable before anything changes. */
   public final class Plan {
     private final long target;
-    private final Map<Region, long[]> pages = new LinkedHashMap<>();
+    private final Map<Region, List<PageSource>> pages = new LinkedHashMap<>();
     private final List<Region> zeroed = new ArrayList<>();
     private final Map<SavedObject, ObjectChunks.Manifest> restored = new LinkedHashMap<>();
     private final List<SavedObject> forgotten = new ArrayList<>();
@@ -224,6 +224,9 @@ public final class VolatileState {
       this.target = target;
     }
   }
+
+  /** A page a rollback restores: version {@code seq} of {@code epoch}, or zeros if epoch is -1. */
+  private record PageSource(long page, long epoch, long seq) {}
 
   /**
    * Works out what a rollback to {@code target} (a valid target) must restore and reads every
@@ -274,14 +277,13 @@ public final class VolatileState {
         Region region = byItem.get(entry.getKey());
         long item = entry.getKey();
         StateVersions versions = reader.versionsAt(item, target);
-        long[] sources = new long[entry.getValue().size() * 3];
-        int i = 0;
+        List<PageSource> sources = new ArrayList<>(entry.getValue().size());
         for (long page : entry.getValue()) {
           int v = versions.indexOf(page);
-          sources[i++] = page;
-          sources[i++] = v < 0 ? -1 : versions.epoch(v);
-          sources[i++] = v < 0 ? -1 : versions.seq(v);
-          if (v >= 0) {
+          if (v < 0) {
+            sources.add(new PageSource(page, -1, -1));
+          } else {
+            sources.add(new PageSource(page, versions.epoch(v), versions.seq(v)));
             readPage(reader, item, page, region.memory.pageLength(page), versions.epoch(v), versions.seq(v));
           }
         }
@@ -315,17 +317,16 @@ public final class VolatileState {
         region.hashes = PageHashes.of(region.memory);
         region.item = -1;
       }
-      for (Map.Entry<Region, long[]> entry : plan.pages.entrySet()) {
+      for (Map.Entry<Region, List<PageSource>> entry : plan.pages.entrySet()) {
         Region region = entry.getKey();
         region.item = plan.items.get(region);
-        long[] sources = entry.getValue();
-        for (int i = 0; i < sources.length; i += 3) {
-          long page = sources[i];
-          if (sources[i + 1] < 0) {
+        for (PageSource source : entry.getValue()) {
+          long page = source.page();
+          if (source.epoch() < 0) {
             zeros.clear().limit(region.memory.pageLength(page));
             region.memory.writePage(page, zeros);
           } else {
-            UndoRecord.Page p = readPage(reader, region, page, sources[i + 1], sources[i + 2]);
+            UndoRecord.Page p = readPage(reader, region, page, source.epoch(), source.seq());
             region.memory.writePage(page, ByteBuffer.wrap(p.data()));
           }
           region.hashes.rehash(region.memory, page);
