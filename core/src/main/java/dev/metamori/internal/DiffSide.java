@@ -59,6 +59,8 @@ final class DiffSide {
   final Map<String, Entry> byOrigin = new HashMap<>();
 
   private final Map<Entry, Boolean> changedInEpoch = new IdentityHashMap<>();
+  /** The sequence number of the next record replayed, in the epoch being replayed. */
+  private long nextSeq;
 
   DiffSide(int blockSize) {
     this.blockSize = blockSize;
@@ -68,8 +70,7 @@ final class DiffSide {
   static DiffSide replay(Journal journal, List<Long> epochs) throws IOException {
     DiffSide side = new DiffSide(journal.blockSize());
     for (long epoch : epochs) {
-      long[] seq = {0};
-      journal.forEachRecord(epoch, (r, frame, payload) -> side.replay(r, epoch, seq[0]++));
+      journal.forEachRecord(epoch, (r, frame, payload) -> side.replay(r, epoch));
       side.endEpoch();
     }
     return side;
@@ -133,9 +134,12 @@ final class DiffSide {
       e.pathAtLast = e.path;
     }
     changedInEpoch.clear();
+    nextSeq = 0;
   }
 
-  void replay(UndoRecord record, long epoch, long seq) {
+  /** Replays the next record of {@code epoch}. */
+  void replay(UndoRecord record, long epoch) {
+    long seq = nextSeq++;
     if (record instanceof UndoRecord.Touch t) {
       Entry e = entry(t.path());
       if (!e.touched && e.origin != null && t.kind() == UndoRecord.Kind.FILE && e.lastEpoch < 0) {

@@ -8,6 +8,7 @@ import dev.metamori.StoreStats.StateStats;
 import dev.metamori.internal.journal.EpochInfo;
 import dev.metamori.internal.journal.Journal;
 import dev.metamori.internal.journal.ProgressListener;
+import dev.metamori.internal.journal.RecordVisitor;
 import dev.metamori.internal.journal.UndoRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -31,9 +32,22 @@ import java.util.Map;
  */
 final class StatsCollector {
   private final Journal journal;
-  private final Map<String, long[]> files = new HashMap<>(); // path -> {bytes, epochs, last epoch}
+  private final Map<String, FileTally> files = new HashMap<>(); // by path
   private final Map<Long, String> names = new HashMap<>(); // item -> "r:..." or "o:..."
-  private final Map<String, long[]> states = new LinkedHashMap<>(); // name -> {bytes, deduped}
+  private final Map<String, StateTally> states = new LinkedHashMap<>(); // by name
+
+  /** The bytes of the records of one path, and how many epochs wrote them. */
+  private static final class FileTally {
+    long bytes;
+    long epochs;
+    long lastEpoch = -1;
+  }
+
+  /** The bytes of the records of one region or object; of its chunks, those earlier epochs stored. */
+  private static final class StateTally {
+    long bytes;
+    long deduped;
+  }
 
   private StatsCollector(Journal journal) {
     this.journal = journal;
@@ -55,7 +69,7 @@ final class StatsCollector {
       progress.advanced(done, total);
     }
     List<FileStats> fileStats = new ArrayList<>();
-    files.forEach((path, v) -> fileStats.add(new FileStats(path, v[0], v[1])));
+    files.forEach((path, v) -> fileStats.add(new FileStats(path, v.bytes, v.epochs)));
     fileStats.sort(
         Comparator.comparingLong(FileStats::bytes).reversed().thenComparing(FileStats::path));
     List<StateStats> stateStats = new ArrayList<>();
@@ -65,8 +79,8 @@ final class StatsCollector {
                 new StateStats(
                     key.substring(2),
                     key.startsWith("r:") ? StateKind.REGION : StateKind.OBJECT,
-                    v[0],
-                    v[1])));
+                    v.bytes,
+                    v.deduped)));
     return new StoreStats(
         bytesUnder(store),
         bytesUnder(store.resolve("segments")),
@@ -79,43 +93,57 @@ final class StatsCollector {
 
   private EpochStats epoch(EpochInfo e, Path store) throws IOException {
     long id = e.id();
-    long[] payload = new long[2]; // raw, stored
-    long[] chunkBytes = {0}; // chunk records not yet claimed by their object's manifest
-    journal.forEachRecord(
-        id,
-        (record, frame, stored) -> {
-          payload[0] += rawPayload(record);
-          payload[1] += stored;
-          if (record instanceof UndoRecord.Touch) {
-            file(((UndoRecord.Touch) record).path(), id, frame);
-          } else if (record instanceof UndoRecord.Block) {
-            file(((UndoRecord.Block) record).path(), id, frame);
-          } else if (record instanceof UndoRecord.Created) {
-            file(((UndoRecord.Created) record).path(), id, frame);
-          } else if (record instanceof UndoRecord.Moved) {
-            file(((UndoRecord.Moved) record).to(), id, frame);
-          } else if (record instanceof UndoRecord.Trashed) {
-            UndoRecord.Trashed t = (UndoRecord.Trashed) record;
-            file(t.path(), id, frame + bytesUnder(journal.trashPath(t.trashName())));
-          } else if (record instanceof UndoRecord.Name) {
-            UndoRecord.Name n = (UndoRecord.Name) record;
-            names.put(n.item(), n.name());
-            state(n.item())[0] += frame;
-          } else if (record instanceof UndoRecord.Page) {
-            state(((UndoRecord.Page) record).item())[0] += frame;
-          } else if (record instanceof UndoRecord.Chunk) {
-            // an object's new chunks are written just before its manifest
-            chunkBytes[0] += frame;
-          } else if (record instanceof UndoRecord.Manifest) {
-            UndoRecord.Manifest m = (UndoRecord.Manifest) record;
-            long[] s = state(m.item());
-            s[0] += frame + chunkBytes[0];
-            chunkBytes[0] = 0;
-            s[1] += deduped(m, id);
-          }
-        });
-    return new EpochStats(
-        id, e.bytes(), payload[0], payload[1], bytesUnder(store.resolve("trash").resolve(Long.toString(id))));
+    EpochRecords records = new EpochRecords(id);
+    journal.forEachRecord(id, records);
+    long trash = bytesUnder(store.resolve("trash").resolve(Long.toString(id)));
+    return new EpochStats(id, e.bytes(), records.raw, records.stored, trash);
+  }
+
+  /** Tallies the records of one epoch: its payload sums, and the files and states they change. */
+  private final class EpochRecords implements RecordVisitor {
+    private final long id;
+    /** Payload bytes, raw and as stored. */
+    private long raw;
+    private long stored;
+    /** Chunk records not yet claimed by their object's manifest. */
+    private long chunkBytes;
+
+    EpochRecords(long id) {
+      this.id = id;
+    }
+
+    @Override
+    public void visit(UndoRecord record, int frame, int storedPayload) throws IOException {
+      raw += rawPayload(record);
+      stored += storedPayload;
+      if (record instanceof UndoRecord.Touch) {
+        file(((UndoRecord.Touch) record).path(), id, frame);
+      } else if (record instanceof UndoRecord.Block) {
+        file(((UndoRecord.Block) record).path(), id, frame);
+      } else if (record instanceof UndoRecord.Created) {
+        file(((UndoRecord.Created) record).path(), id, frame);
+      } else if (record instanceof UndoRecord.Moved) {
+        file(((UndoRecord.Moved) record).to(), id, frame);
+      } else if (record instanceof UndoRecord.Trashed) {
+        UndoRecord.Trashed t = (UndoRecord.Trashed) record;
+        file(t.path(), id, frame + bytesUnder(journal.trashPath(t.trashName())));
+      } else if (record instanceof UndoRecord.Name) {
+        UndoRecord.Name n = (UndoRecord.Name) record;
+        names.put(n.item(), n.name());
+        state(n.item()).bytes += frame;
+      } else if (record instanceof UndoRecord.Page) {
+        state(((UndoRecord.Page) record).item()).bytes += frame;
+      } else if (record instanceof UndoRecord.Chunk) {
+        // an object's new chunks are written just before its manifest
+        chunkBytes += frame;
+      } else if (record instanceof UndoRecord.Manifest) {
+        UndoRecord.Manifest m = (UndoRecord.Manifest) record;
+        StateTally s = state(m.item());
+        s.bytes += frame + chunkBytes;
+        chunkBytes = 0;
+        s.deduped += deduped(m, id);
+      }
+    }
   }
 
   private static long rawPayload(UndoRecord record) {
@@ -145,17 +173,17 @@ final class StatsCollector {
   }
 
   private void file(String path, long epoch, long bytes) {
-    long[] v = files.computeIfAbsent(path, p -> new long[] {0, 0, -1});
-    v[0] += bytes;
-    if (v[2] != epoch) {
-      v[1]++;
-      v[2] = epoch;
+    FileTally v = files.computeIfAbsent(path, p -> new FileTally());
+    v.bytes += bytes;
+    if (v.lastEpoch != epoch) {
+      v.epochs++;
+      v.lastEpoch = epoch;
     }
   }
 
-  private long[] state(long item) {
+  private StateTally state(long item) {
     String name = names.getOrDefault(item, "o:#" + item);
-    return states.computeIfAbsent(name, n -> new long[2]);
+    return states.computeIfAbsent(name, n -> new StateTally());
   }
 
   /** Bytes of the regular files at or under {@code path}, links not followed; 0 if missing. */
@@ -163,28 +191,29 @@ final class StatsCollector {
     if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
       return 0;
     }
-    long[] sum = {0};
-    try {
-      Files.walkFileTree(
-          path,
-          new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-              sum[0] += attrs.size();
-              return FileVisitResult.CONTINUE;
-            }
+    var sizes =
+        new SimpleFileVisitor<Path>() {
+          long sum;
 
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-              if (e instanceof NoSuchFileException) {
-                return FileVisitResult.CONTINUE; // removed while walking: not there to count
-              }
-              throw e;
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+            sum += attrs.size();
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+            if (e instanceof NoSuchFileException) {
+              return FileVisitResult.CONTINUE; // removed while walking: not there to count
             }
-          });
+            throw e;
+          }
+        };
+    try {
+      Files.walkFileTree(path, sizes);
     } catch (NoSuchFileException e) {
       return 0;
     }
-    return sum[0];
+    return sizes.sum;
   }
 }

@@ -69,21 +69,24 @@ interface EpochIndex extends Closeable {
   }
 
   /**
-   * Every naming of the volatile item {@code name}, one per epoch that named it (on any branch):
-   * its id, size, page size, the epoch and the sequence number of the Name record.
+   * Every naming of the volatile item {@code name}, one per epoch that named it (on any branch);
+   * null in place of an entry found damaged.
    */
-  List<long[]> nameVersions(String name) throws CorruptStoreException;
+  List<NameEntry> nameVersions(String name) throws CorruptStoreException;
 
-  /** Adds a naming of {@code name} ({@code value[3]} is the epoch that named it). */
-  void putName(String name, long[] value);
+  /** Adds a naming of {@code name} (by the epoch of {@code entry}). */
+  void putName(String name, NameEntry entry);
 
   /** The tracked roots last opened with, as real path strings. */
   List<String> roots() throws CorruptStoreException;
 
   void putRoots(List<String> roots);
 
-  /** Every volatile item's name with {id, size, page size, epoch that named it}. */
-  java.util.Map<String, long[]> names() throws CorruptStoreException;
+  /**
+   * Every naming of every volatile item, by the key of its entry ({@code name NUL epoch}, see
+   * {@link MvStoreIndex#nameOf}); null in place of an entry found damaged.
+   */
+  java.util.Map<String, NameEntry> names() throws CorruptStoreException;
 
   /**
    * Every entry of {@code item} in an epoch at most {@code atMost} (the {@code versions} map),

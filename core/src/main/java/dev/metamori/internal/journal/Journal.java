@@ -130,18 +130,18 @@ public final class Journal implements Closeable {
     return -1 - item;
   }
 
-  /** Every region's and object's name at epoch {@code at} with {id, size, page size, epoch that named it, seq}. */
-  public Map<String, long[]> names(long at) throws CorruptStoreException {
+  /** Every region's and object's name at epoch {@code at}, with the entry of its newest naming. */
+  public Map<String, NameEntry> names(long at) throws CorruptStoreException {
     return catalogue.names(at);
   }
 
-  /** The volatile item called {@code name} at the current epoch: {id, size, pageSize, epoch, seq}. */
-  public long[] name(String name) throws IOException {
+  /** The volatile item called {@code name} at the current epoch; null if none. */
+  public NameEntry name(String name) throws IOException {
     return catalogue.name(name, store.current);
   }
 
   /** See {@link StateCatalogue#name(String, long)}. */
-  public long[] name(String name, long at) throws IOException {
+  public NameEntry name(String name, long at) throws IOException {
     return catalogue.name(name, at);
   }
 

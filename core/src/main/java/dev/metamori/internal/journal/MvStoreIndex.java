@@ -31,7 +31,8 @@ final class MvStoreIndex implements EpochIndex {
   private final MVMap<long[], Long> versions;
   /**
    * (name NUL epoch) of a volatile item to {id, size, page size, epoch that named it, seq of the
-   * Name record}: one entry per epoch that named it, on every branch.
+   * Name record}: one entry per epoch that named it, on every branch. Stored as five longs;
+   * {@link NameEntry} outside this class.
    */
   private final MVMap<String, long[]> names;
   /** Tracked root (real path string) to its position in the list. */
@@ -265,17 +266,17 @@ final class MvStoreIndex implements EpochIndex {
   }
 
   @Override
-  public List<long[]> nameVersions(String name) throws CorruptStoreException {
+  public List<NameEntry> nameVersions(String name) throws CorruptStoreException {
     return read(
         () -> {
-          List<long[]> found = new ArrayList<>();
+          List<NameEntry> found = new ArrayList<>();
           for (java.util.Iterator<String> keys = names.keyIterator(name + '\0');
               keys.hasNext(); ) {
             String key = keys.next();
             if (!key.startsWith(name + '\0')) {
               break;
             }
-            found.add(names.get(key));
+            found.add(NameEntry.fromArray(names.get(key)));
           }
           return found;
         });
@@ -288,13 +289,20 @@ final class MvStoreIndex implements EpochIndex {
   }
 
   @Override
-  public java.util.Map<String, long[]> names() throws CorruptStoreException {
-    return read(() -> new java.util.TreeMap<>(names));
+  public java.util.Map<String, NameEntry> names() throws CorruptStoreException {
+    return read(
+        () -> {
+          java.util.Map<String, NameEntry> all = new java.util.TreeMap<>();
+          for (java.util.Map.Entry<String, long[]> e : names.entrySet()) {
+            all.put(e.getKey(), NameEntry.fromArray(e.getValue()));
+          }
+          return all;
+        });
   }
 
   @Override
-  public void putName(String name, long[] value) {
-    names.put(name + '\0' + String.format("%020d", value[3]), value);
+  public void putName(String name, NameEntry entry) {
+    names.put(name + '\0' + String.format("%020d", entry.epoch()), entry.toArray());
   }
 
   @Override

@@ -31,15 +31,15 @@ final class StateCatalogue {
     return new StateReader(store, graph, segments);
   }
 
-  /** Every region's and object's name at epoch {@code at} with {id, size, page size, epoch that named it, seq}. */
-  Map<String, long[]> names(long at) throws CorruptStoreException {
+  /** Every region's and object's name at epoch {@code at}, with the entry of its newest naming. */
+  Map<String, NameEntry> names(long at) throws CorruptStoreException {
     Set<Long> line = new HashSet<>(graph.line(at));
-    Map<String, long[]> names = new TreeMap<>();
-    for (Map.Entry<String, long[]> e : store.index().names().entrySet()) {
+    Map<String, NameEntry> names = new TreeMap<>();
+    for (Map.Entry<String, NameEntry> e : store.index().names().entrySet()) {
       String name = MvStoreIndex.nameOf(e.getKey());
-      long[] v = e.getValue();
-      long[] best = names.get(name);
-      if (v.length == 5 && line.contains(v[3]) && (best == null || best[3] < v[3])) {
+      NameEntry v = e.getValue();
+      NameEntry best = names.get(name);
+      if (v != null && line.contains(v.epoch()) && (best == null || best.epoch() < v.epoch())) {
         names.put(name, v);
       }
     }
@@ -48,17 +48,16 @@ final class StateCatalogue {
 
   /**
    * The volatile item called {@code name} at epoch {@code at}, as named by the newest Name
-   * record on the line from the root to {@code at}: {id, size, pageSize, epoch, seq}; null if
-   * none.
+   * record on the line from the root to {@code at}; null if none.
    */
-  long[] name(String name, long at) throws IOException {
+  NameEntry name(String name, long at) throws IOException {
     Set<Long> line = new HashSet<>(graph.line(at));
-    long[] v = null;
-    for (long[] candidate : store.index().nameVersions(name)) {
-      if (candidate.length != 5) {
+    NameEntry v = null;
+    for (NameEntry candidate : store.index().nameVersions(name)) {
+      if (candidate == null) {
         throw store.indexDamage(-1, "the index entry of " + name + " is damaged");
       }
-      if (line.contains(candidate[3]) && (v == null || v[3] < candidate[3])) {
+      if (line.contains(candidate.epoch()) && (v == null || v.epoch() < candidate.epoch())) {
         v = candidate;
       }
     }
@@ -74,19 +73,16 @@ final class StateCatalogue {
 
   /**
    * The names entry {@code name → v} against the Name record it was made from: a damaged
-   * entry must not silently hand out another item (whose state would then read as empty).
+   * entry ({@code v} null if not even well-formed) must not silently hand out another item
+   * (whose state would then read as empty).
    */
-  private void checkName(StateReader reader, String name, long[] v) throws IOException {
+  private void checkName(StateReader reader, String name, NameEntry v) throws IOException {
     UndoRecord r = null;
-    if (v.length == 5 && store.index().epoch(v[3]) != null) {
-      r = reader.read(v[3], v[4]);
+    if (v != null && store.index().epoch(v.epoch()) != null) {
+      r = reader.read(v.epoch(), v.seq());
     }
-    if (!(r instanceof UndoRecord.Name n)
-        || !n.name().equals(name)
-        || n.item() != v[0]
-        || n.size() != v[1]
-        || n.pageSize() != v[2]) {
-      throw store.indexDamage(v.length == 5 ? v[3] : -1, "the index entry of " + name + " is damaged");
+    if (!(r instanceof UndoRecord.Name n) || !v.isNamedBy(n, name)) {
+      throw store.indexDamage(v != null ? v.epoch() : -1, "the index entry of " + name + " is damaged");
     }
   }
 
@@ -103,13 +99,13 @@ final class StateCatalogue {
     EpochIndex index = store.index();
     Set<Long> named = new HashSet<>();
     try (StateReader reader = reader()) {
-      for (Map.Entry<String, long[]> e : index.names().entrySet()) {
-        long[] v = e.getValue();
-        if (v.length == 5 && index.epoch(v[3]) == null) {
+      for (Map.Entry<String, NameEntry> e : index.names().entrySet()) {
+        NameEntry v = e.getValue();
+        if (v != null && index.epoch(v.epoch()) == null) {
           continue; // named by the epoch being committed right now
         }
         checkName(reader, MvStoreIndex.nameOf(e.getKey()), v);
-        named.add(v[0]);
+        named.add(v.item());
       }
     }
     for (EpochInfo epoch : index.epochs()) {
@@ -134,7 +130,7 @@ final class StateCatalogue {
     EpochIndex index = store.index();
     for (int i = 0; i < names.size(); i++) {
       UndoRecord.Name n = names.get(i);
-      index.putName(n.name(), new long[] {n.item(), n.size(), n.pageSize(), epoch, seqs.get(i)});
+      index.putName(n.name(), NameEntry.of(n, epoch, seqs.get(i)));
       index.putMeta(META_NEXT_ITEM, Math.max(index.meta(META_NEXT_ITEM, 0), n.item() + 1));
     }
   }

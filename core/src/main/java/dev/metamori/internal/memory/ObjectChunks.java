@@ -65,6 +65,9 @@ final class ObjectChunks {
     }
   }
 
+  /** Where a chunk of a saved state is: record {@code seq} of {@code epoch}, {@code length} bytes. */
+  private record ChunkAt(long epoch, long seq, int length) {}
+
   /**
    * An object's state saved at the instant of a commit: its bytes, held in memory until the
    * commit thread chunks, dedupes and writes them, so that the pause costs only the
@@ -116,8 +119,8 @@ final class ObjectChunks {
     Manifest write(Journal.StateSink sink, long item, long epoch) throws IOException {
       MessageDigest sha = sha256();
       java.io.ByteArrayOutputStream hashes = new java.io.ByteArrayOutputStream();
-      List<long[]> entries = new ArrayList<>(); // epoch, seq, length
-      Map<ByteBuffer, long[]> written = new HashMap<>();
+      List<ChunkAt> entries = new ArrayList<>();
+      Map<ByteBuffer, ChunkAt> written = new HashMap<>();
       try (ChunkingOutputStream out =
           new ChunkingOutputStream(
               Chunker.DEFAULT,
@@ -128,11 +131,11 @@ final class ObjectChunks {
                 hashes.write(hash);
                 ByteBuffer key = ByteBuffer.wrap(hash);
                 int k = known == null ? -1 : known.find(key);
-                long[] at = k >= 0 ? new long[] {known.epochs[k], known.seqs[k], len} : written.get(key);
+                ChunkAt at = k >= 0 ? new ChunkAt(known.epochs[k], known.seqs[k], len) : written.get(key);
                 if (at == null) {
                   byte[] copy = new byte[len];
                   chunk.duplicate().get(copy);
-                  at = new long[] {epoch, sink.append(new UndoRecord.Chunk(copy)), len};
+                  at = new ChunkAt(epoch, sink.append(new UndoRecord.Chunk(copy)), len);
                   written.put(key, at);
                 }
                 entries.add(at);
@@ -148,9 +151,9 @@ final class ObjectChunks {
       long[] seqs = new long[n];
       int[] lengths = new int[n];
       for (int i = 0; i < n; i++) {
-        epochs[i] = entries.get(i)[0];
-        seqs[i] = entries.get(i)[1];
-        lengths[i] = (int) entries.get(i)[2];
+        epochs[i] = entries.get(i).epoch();
+        seqs[i] = entries.get(i).seq();
+        lengths[i] = entries.get(i).length();
       }
       int parts = Math.max(1, (n + ENTRIES_PER_PART - 1) / ENTRIES_PER_PART);
       for (int part = 0; part < parts; part++) {

@@ -7,6 +7,7 @@ import dev.metamori.Checkpointable;
 import dev.metamori.CorruptStoreException;
 import dev.metamori.MemoryRegion;
 import dev.metamori.internal.journal.Journal;
+import dev.metamori.internal.journal.NameEntry;
 import dev.metamori.internal.journal.StateReader;
 import dev.metamori.internal.journal.StateVersions;
 import dev.metamori.internal.journal.UndoRecord;
@@ -61,15 +62,15 @@ public final class VolatileState {
       }
       return region;
     }
-    long[] stored = journal.name("r:" + name);
-    if (stored != null && stored[1] != size) {
+    NameEntry stored = journal.name("r:" + name);
+    if (stored != null && stored.size() != size) {
       throw new IllegalArgumentException(
-          "the store holds region " + name + " with " + stored[1] + " bytes, not " + size
+          "the store holds region " + name + " with " + stored.size() + " bytes, not " + size
               + ": ask for it with its size, or use another name");
     }
     region = new Region(name, size);
     if (stored != null) {
-      region.item = stored[0];
+      region.item = stored.item();
       load(region, journal.currentEpoch());
     }
     regions.put(name, region);
@@ -118,9 +119,9 @@ public final class VolatileState {
       throw new IllegalStateException("an object is already registered as " + name);
     }
     SavedObject saved = new SavedObject(name, object);
-    long[] stored = journal.name(saved.key());
+    NameEntry stored = journal.name(saved.key());
     if (stored != null) {
-      saved.item = stored[0];
+      saved.item = stored.item();
       try (StateReader reader = journal.stateReader()) {
         ObjectChunks.Manifest manifest = ObjectChunks.readManifest(reader, saved.item, journal.currentEpoch());
         if (manifest != null) {
@@ -211,7 +212,7 @@ public final class VolatileState {
   /** What a rollback to {@code target} restores, checked readable before anything changes. */
   public final class Plan {
     private final long target;
-    private final Map<Region, long[]> pages = new LinkedHashMap<>();
+    private final Map<Region, List<PageSource>> pages = new LinkedHashMap<>();
     private final List<Region> zeroed = new ArrayList<>();
     private final Map<SavedObject, ObjectChunks.Manifest> restored = new LinkedHashMap<>();
     private final List<SavedObject> forgotten = new ArrayList<>();
@@ -224,6 +225,9 @@ public final class VolatileState {
     }
   }
 
+  /** A page a rollback restores: version {@code seq} of {@code epoch}, or zeros if epoch is -1. */
+  private record PageSource(long page, long epoch, long seq) {}
+
   /**
    * Works out what a rollback to {@code target} (a valid target) must restore and reads every
    * record it needs, so that damage is reported before the rollback changes anything. Call
@@ -235,15 +239,15 @@ public final class VolatileState {
       Map<Long, Region> byItem = new LinkedHashMap<>();
       Map<Long, TreeSet<Long>> changed = new LinkedHashMap<>();
       for (Region region : regions.values()) {
-        long[] stored = journal.name(region.key(), target);
-        if (stored == null || stored[1] != region.size()) {
+        NameEntry stored = journal.name(region.key(), target);
+        if (stored == null || stored.size() != region.size()) {
           plan.zeroed.add(region);
           continue;
         }
-        byItem.put(stored[0], region);
-        plan.items.put(region, stored[0]);
+        byItem.put(stored.item(), region);
+        plan.items.put(region, stored.item());
         TreeSet<Long> set = new TreeSet<>();
-        if (stored[0] != region.item) {
+        if (stored.item() != region.item) {
           // another incarnation of the region (from another branch): every page may differ
           for (long page = 0; page < region.memory.pageCount(); page++) {
             set.add(page);
@@ -256,7 +260,7 @@ public final class VolatileState {
             }
           }
         }
-        changed.put(stored[0], set);
+        changed.put(stored.item(), set);
       }
       if (!changed.isEmpty()) {
         // which pages the undone epochs changed: from their segments, not from the index
@@ -273,29 +277,28 @@ public final class VolatileState {
         Region region = byItem.get(entry.getKey());
         long item = entry.getKey();
         StateVersions versions = reader.versionsAt(item, target);
-        long[] sources = new long[entry.getValue().size() * 3];
-        int i = 0;
+        List<PageSource> sources = new ArrayList<>(entry.getValue().size());
         for (long page : entry.getValue()) {
           int v = versions.indexOf(page);
-          sources[i++] = page;
-          sources[i++] = v < 0 ? -1 : versions.epoch(v);
-          sources[i++] = v < 0 ? -1 : versions.seq(v);
-          if (v >= 0) {
+          if (v < 0) {
+            sources.add(new PageSource(page, -1, -1));
+          } else {
+            sources.add(new PageSource(page, versions.epoch(v), versions.seq(v)));
             readPage(reader, item, page, region.memory.pageLength(page), versions.epoch(v), versions.seq(v));
           }
         }
         plan.pages.put(region, sources);
       }
       for (SavedObject saved : objects.values()) {
-        long[] stored = journal.name(saved.key(), target);
+        NameEntry stored = journal.name(saved.key(), target);
         ObjectChunks.Manifest manifest =
-            stored == null ? null : ObjectChunks.readManifest(reader, stored[0], target);
+            stored == null ? null : ObjectChunks.readManifest(reader, stored.item(), target);
         if (manifest == null) {
           plan.forgotten.add(saved);
         } else {
           ObjectChunks.check(reader, manifest);
           plan.restored.put(saved, manifest);
-          plan.objectItems.put(saved, stored[0]);
+          plan.objectItems.put(saved, stored.item());
         }
       }
     }
@@ -314,17 +317,16 @@ public final class VolatileState {
         region.hashes = PageHashes.of(region.memory);
         region.item = -1;
       }
-      for (Map.Entry<Region, long[]> entry : plan.pages.entrySet()) {
+      for (Map.Entry<Region, List<PageSource>> entry : plan.pages.entrySet()) {
         Region region = entry.getKey();
         region.item = plan.items.get(region);
-        long[] sources = entry.getValue();
-        for (int i = 0; i < sources.length; i += 3) {
-          long page = sources[i];
-          if (sources[i + 1] < 0) {
+        for (PageSource source : entry.getValue()) {
+          long page = source.page();
+          if (source.epoch() < 0) {
             zeros.clear().limit(region.memory.pageLength(page));
             region.memory.writePage(page, zeros);
           } else {
-            UndoRecord.Page p = readPage(reader, region, page, sources[i + 1], sources[i + 2]);
+            UndoRecord.Page p = readPage(reader, region, page, source.epoch(), source.seq());
             region.memory.writePage(page, ByteBuffer.wrap(p.data()));
           }
           region.hashes.rehash(region.memory, page);
@@ -349,10 +351,10 @@ public final class VolatileState {
    */
   public synchronized List<Change> diff(long lo, long hi) throws IOException {
     List<Change> out = new ArrayList<>();
-    Map<Long, Map.Entry<String, long[]>> byItem = new HashMap<>();
+    Map<Long, Map.Entry<String, NameEntry>> byItem = new HashMap<>();
     for (long at : new long[] {lo, hi}) {
-      for (Map.Entry<String, long[]> e : journal.names(at).entrySet()) {
-        byItem.put(e.getValue()[0], e);
+      for (Map.Entry<String, NameEntry> e : journal.names(at).entrySet()) {
+        byItem.put(e.getValue().item(), e);
       }
     }
     try (StateReader reader = journal.stateReader()) {
@@ -362,7 +364,7 @@ public final class VolatileState {
           lo,
           hi,
           (item, x, e, seq) -> {
-            Map.Entry<String, long[]> named = byItem.get(item);
+            Map.Entry<String, NameEntry> named = byItem.get(item);
             if (named != null && named.getKey().startsWith("r:")) {
               pages.computeIfAbsent(item, k -> new TreeSet<>()).add(x);
             } else if (named != null) {
@@ -370,8 +372,8 @@ public final class VolatileState {
             }
           });
       for (Map.Entry<Long, TreeSet<Long>> e : pages.entrySet()) {
-        Map.Entry<String, long[]> named = byItem.get(e.getKey());
-        long size = named.getValue()[1];
+        Map.Entry<String, NameEntry> named = byItem.get(e.getKey());
+        long size = named.getValue().size();
         StateVersions atLo = reader.versionsAt(e.getKey(), lo);
         StateVersions atHi = reader.versionsAt(e.getKey(), hi);
         List<Change.Range> ranges = new ArrayList<>();
