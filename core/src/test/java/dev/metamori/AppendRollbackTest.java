@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.quicktheories.generators.SourceDSL.integers;
 
 import dev.metamori.testing.Seeds;
+import dev.metamori.testing.StoreExtension;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -14,7 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Appends are journaled exactly, including appends into a region a truncation freed.
@@ -30,7 +31,9 @@ class AppendRollbackTest {
   /** The default seed of the property; {@code -Dmetamori.seed} overrides it. */
   static final long SEED = 5086816179033068273L;
 
-  @TempDir Path tmp;
+  /** Opened by each test once it has written its file; the property opens a store per case. */
+  @RegisterExtension
+  final StoreExtension harness = StoreExtension.create().unopened().withOptions(b -> b.blockSize(BLOCK));
 
   private static byte[] bytes(int length, long seed) {
     byte[] b = new byte[length];
@@ -47,43 +50,37 @@ class AppendRollbackTest {
 
   @Test
   void appendsThroughAChannelAndAStreamRollBackToTheOriginalBytes() throws IOException {
-    Path root = Files.createDirectories(tmp.resolve("root"));
-    Path file = root.resolve("log");
+    Path file = harness.root().resolve("log");
     byte[] original = bytes(3 * BLOCK + 100, 1);
     Files.write(file, original);
-    try (Checkpointer cp =
-        Checkpointer.builder(tmp.resolve("store")).track(root).blockSize(BLOCK).open()) {
-      Path p = cp.fileSystem().getPath(file.toString());
-      try (FileChannel c = FileChannel.open(p, StandardOpenOption.APPEND)) {
-        append(c, bytes(5000, 2));
-      }
-      try (OutputStream out = Files.newOutputStream(p, StandardOpenOption.APPEND)) {
-        out.write(bytes(700, 3));
-      }
-      cp.rollback(0);
+    Checkpointer cp = harness.open();
+    Path p = harness.path("log");
+    try (FileChannel c = FileChannel.open(p, StandardOpenOption.APPEND)) {
+      append(c, bytes(5000, 2));
     }
+    try (OutputStream out = Files.newOutputStream(p, StandardOpenOption.APPEND)) {
+      out.write(bytes(700, 3));
+    }
+    cp.rollback(0);
+    cp.close();
     assertArrayEquals(original, Files.readAllBytes(file));
   }
 
   @Test
   void anAppendChannelKeptOpenAcrossACommitRollsBackToThatCommit() throws IOException {
-    Path root = Files.createDirectories(tmp.resolve("root"));
-    Path file = root.resolve("log");
+    Path file = harness.root().resolve("log");
     Files.write(file, bytes(BLOCK + 7, 4));
-    try (Checkpointer cp =
-        Checkpointer.builder(tmp.resolve("store")).track(root).blockSize(BLOCK).open()) {
-      Path p = cp.fileSystem().getPath(file.toString());
-      byte[] atCommit;
-      long epoch;
-      try (FileChannel c = FileChannel.open(p, StandardOpenOption.APPEND)) {
-        append(c, bytes(900, 5));
-        epoch = cp.commit();
-        atCommit = Files.readAllBytes(file);
-        append(c, bytes(1300, 6));
-      }
-      cp.rollback(epoch);
-      assertArrayEquals(atCommit, Files.readAllBytes(file));
+    Checkpointer cp = harness.open();
+    byte[] atCommit;
+    long epoch;
+    try (FileChannel c = FileChannel.open(harness.path("log"), StandardOpenOption.APPEND)) {
+      append(c, bytes(900, 5));
+      epoch = cp.commit();
+      atCommit = Files.readAllBytes(file);
+      append(c, bytes(1300, 6));
     }
+    cp.rollback(epoch);
+    assertArrayEquals(atCommit, Files.readAllBytes(file));
   }
 
   /**
@@ -116,9 +113,10 @@ class AppendRollbackTest {
         "metamori.append.examples=" + EXAMPLES);
   }
 
+  /** One case, in a store of its own (opened by hand) in a directory of the test's. */
   private void checkTruncateThenAppend(int size, int cut, int appended, boolean commitBetween)
       throws IOException {
-    Path dir = Files.createTempDirectory(tmp, "case");
+    Path dir = Files.createTempDirectory(harness.dir(), "case");
     Path root = Files.createDirectories(dir.resolve("root"));
     Path file = root.resolve("data");
     byte[] original = bytes(size, size * 31L + cut);

@@ -1,8 +1,8 @@
 package dev.metamori;
 
 import dev.metamori.testing.Blob;
-import dev.metamori.testing.ExactTreeSnapshot;
 import dev.metamori.testing.Seeds;
+import dev.metamori.testing.TreeSnapshot;
 import dev.metamori.testing.StoreCopies;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -96,7 +96,7 @@ class CorruptionProperties {
     final String name;
     final Path pristineStore;
     final Path pristineTree;
-    final Map<Long, ExactTreeSnapshot> snapshots = new TreeMap<>();
+    final Map<Long, TreeSnapshot> snapshots = new TreeMap<>();
     /** Bytes of region "r" and of object "o" at each epoch. */
     final Map<Long, byte[]> region = new TreeMap<>();
     final Map<Long, byte[]> object = new TreeMap<>();
@@ -195,7 +195,7 @@ class CorruptionProperties {
       MemoryRegion region = cp.region("r", REGION_SIZE);
       Blob blob = new Blob();
       cp.register("o", blob);
-      base.snapshots.put(0L, ExactTreeSnapshot.of(data));
+      base.snapshots.put(0L, TreeSnapshot.exact(data));
       base.region.put(0L, contents(region));
       base.object.put(0L, blob.bytes);
       FileSystem fs = cp.fileSystem();
@@ -208,7 +208,7 @@ class CorruptionProperties {
           changeVolatile(region, blob, random);
         }
         long id = cp.commit();
-        base.snapshots.put(id, ExactTreeSnapshot.of(data));
+        base.snapshots.put(id, TreeSnapshot.exact(data));
         base.region.put(id, contents(region));
         base.object.put(id, blob.bytes);
         if (e == 3) {
@@ -630,7 +630,7 @@ class CorruptionProperties {
           // MVStore fell back to the chunk before the damaged newest one: the index lost the
           // last commit, which cannot be told from a crash between the commit record and the
           // index commit (see docs/guarantees.md); the tree must then be exactly that epoch's
-          base.snapshots.get(cp.currentEpoch()).assertSameAs(ExactTreeSnapshot.of(data), context + ", after open");
+          base.snapshots.get(cp.currentEpoch()).assertSameAs(TreeSnapshot.exact(data), context + ", after open");
           assertVolatile(base, cp.currentEpoch(), region, blob, context + ", after open");
           return Outcome.INDEX_LOST_LAST_COMMIT;
         }
@@ -639,7 +639,7 @@ class CorruptionProperties {
               context + ": opened at epoch " + cp.currentEpoch() + ", not " + base.current);
         }
         if (!torn) {
-          base.snapshots.get(base.current).assertSameAs(ExactTreeSnapshot.of(data), context + ", after open");
+          base.snapshots.get(base.current).assertSameAs(TreeSnapshot.exact(data), context + ", after open");
         }
         assertVolatile(base, base.current, region, blob, context + ", after open");
         checkVerify(cp, base, damage, context);
@@ -655,13 +655,13 @@ class CorruptionProperties {
           expectNamed(e, damage, context, "rollback to " + target);
           if (!torn) {
             base.snapshots.get(base.current).assertSameAs(
-                ExactTreeSnapshot.of(data), context + ", after a rollback to " + target + " refused with " + e);
+                TreeSnapshot.exact(data), context + ", after a rollback to " + target + " refused with " + e);
           }
           assertVolatile(base, base.current, region, blob, context + ", after a refused rollback to " + target);
           return damage.kind.equals("version") ? Outcome.VERSION_REFUSED : Outcome.REFUSED_AT_ROLLBACK;
         }
         if (!torn) {
-          base.snapshots.get(target).assertSameAs(ExactTreeSnapshot.of(data), context + ", after rollback to " + target);
+          base.snapshots.get(target).assertSameAs(TreeSnapshot.exact(data), context + ", after rollback to " + target);
         }
         if (target == 0) {
           // the object was first committed in epoch 1: a rollback before it leaves it alone
@@ -687,7 +687,7 @@ class CorruptionProperties {
         throw new AssertionError(context + ": reopened at epoch " + again.currentEpoch() + ", not " + target);
       }
       if (!torn) {
-        base.snapshots.get(target).assertSameAs(ExactTreeSnapshot.of(data), context + ", after reopening");
+        base.snapshots.get(target).assertSameAs(TreeSnapshot.exact(data), context + ", after reopening");
       }
       Blob blob = new Blob();
       MemoryRegion region = again.region("r", REGION_SIZE);

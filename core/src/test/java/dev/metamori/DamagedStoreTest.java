@@ -3,6 +3,7 @@ package dev.metamori;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.metamori.testing.StoreExtension;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -12,19 +13,26 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Damage the corruption properties found: each is refused, never read as something else. */
+/**
+ * Damage the corruption properties found: each is refused, never read as something else. Every
+ * test damages its store on purpose, so none is verified after it.
+ */
 class DamagedStoreTest {
-  @TempDir Path tmp;
+  @RegisterExtension
+  final StoreExtension harness =
+      StoreExtension.create().withTree(root -> Files.write(root.resolve("f"), new byte[8192]));
+
   Path data;
   Path store;
+  Checkpointer cp;
 
   @BeforeEach
-  void aTrackedTree() throws IOException {
-    data = Files.createDirectory(tmp.resolve("data"));
-    store = tmp.resolve("store");
-    Files.write(data.resolve("f"), new byte[8192]);
+  void aTrackedTree() {
+    data = harness.root();
+    store = harness.store();
+    cp = harness.cp();
   }
 
   private void writeEpochs(Checkpointer cp, int epochs) throws IOException {
@@ -54,51 +62,45 @@ class DamagedStoreTest {
 
   @Test
   void aDamagedLengthInTheUncommittedSegmentIsNotReadAsATornTail() throws IOException {
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
-      writeEpochs(cp, 1);
-      FileSystem fs = cp.fileSystem();
-      Files.write(fs.getPath(data.resolve("g").toString()), new byte[] {1});
-      Files.write(fs.getPath(data.resolve("h").toString()), new byte[] {2});
-    }
+    harness.skipVerifyAfter("the length of the first frame of the uncommitted segment is damaged");
+    writeEpochs(cp, 1);
+    Files.write(harness.path("g"), new byte[] {1});
+    Files.write(harness.path("h"), new byte[] {2});
+    cp.close();
     // the first frame's length now runs past the end of the file, like a torn append
     xor(segment(2), 40, 0x7f);
-    CorruptStoreException e =
-        assertThrows(CorruptStoreException.class, () -> Checkpointer.builder(store).track(data).open());
+    CorruptStoreException e = assertThrows(CorruptStoreException.class, harness::open);
     assertEquals(segment(2).getFileName(), e.file().getFileName());
   }
 
   @Test
   void anIndexThatLostCommitsIsRefused() throws IOException {
-    byte[] early;
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
-      writeEpochs(cp, 1);
-    }
-    early = Files.readAllBytes(store.resolve("index.mv"));
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
-      writeEpochs(cp, 3);
-    }
+    harness.skipVerifyAfter("the index is put back as it was three commits ago");
+    writeEpochs(cp, 1);
+    cp.close();
+    byte[] early = Files.readAllBytes(store.resolve("index.mv"));
+    writeEpochs(harness.open(), 3);
+    harness.cp().close();
     // the index as it was three commits ago (what MVStore reads from a truncated file)
     Files.write(store.resolve("index.mv"), early);
-    CorruptStoreException e =
-        assertThrows(CorruptStoreException.class, () -> Checkpointer.builder(store).track(data).open());
+    CorruptStoreException e = assertThrows(CorruptStoreException.class, harness::open);
     assertEquals("index.mv", e.file().getFileName().toString());
   }
 
   @Test
   void aMissingCommittedSegmentStopsARollbackAsDamage() throws IOException {
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
-      writeEpochs(cp, 2);
-      Files.delete(segment(2));
-      CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> cp.rollback(0));
-      assertEquals(segment(2).getFileName(), e.file().getFileName());
-    }
+    harness.skipVerifyAfter("the segment of committed epoch 2 is deleted");
+    writeEpochs(cp, 2);
+    Files.delete(segment(2));
+    CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> cp.rollback(0));
+    assertEquals(segment(2).getFileName(), e.file().getFileName());
   }
 
   @Test
   void aDamagedParentLinkInTheIndexIsReportedAsDamageOfTheIndex() throws IOException {
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
-      writeEpochs(cp, 3);
-    }
+    harness.skipVerifyAfter("the parent of epoch 2 is changed in the index");
+    writeEpochs(cp, 3);
+    cp.close();
     org.h2.mvstore.MVStore mv =
         new org.h2.mvstore.MVStore.Builder().fileName(store.resolve("index.mv").toString()).open();
     try {
@@ -116,16 +118,15 @@ class DamagedStoreTest {
       mv.close();
     }
     // the open's recovery walks the line from the current epoch to epoch 0 and finds the damage
-    CorruptStoreException e =
-        assertThrows(CorruptStoreException.class, () -> Checkpointer.builder(store).track(data).open());
+    CorruptStoreException e = assertThrows(CorruptStoreException.class, harness::open);
     assertEquals("index.mv", e.file().getFileName().toString());
   }
 
   @Test
   void aDamagedBlockSizeInTheIndexIsRefusedBeforeAnyBlockIsRestoredInTheWrongPlace() throws IOException {
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
-      writeEpochs(cp, 2);
-    }
+    harness.skipVerifyAfter("the block size in the index is changed");
+    writeEpochs(cp, 2);
+    cp.close();
     org.h2.mvstore.MVStore mv =
         new org.h2.mvstore.MVStore.Builder().fileName(store.resolve("index.mv").toString()).open();
     try {
@@ -139,8 +140,7 @@ class DamagedStoreTest {
     } finally {
       mv.close();
     }
-    CorruptStoreException e =
-        assertThrows(CorruptStoreException.class, () -> Checkpointer.builder(store).track(data).open());
+    CorruptStoreException e = assertThrows(CorruptStoreException.class, harness::open);
     assertEquals("index.mv", e.file().getFileName().toString());
   }
 
@@ -165,9 +165,9 @@ class DamagedStoreTest {
 
   @Test
   void aCurrentEpochOlderThanTheNewestListedIsRefused() throws IOException {
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
-      writeEpochs(cp, 3);
-    }
+    harness.skipVerifyAfter("the current epoch in the index is set back to 0");
+    writeEpochs(cp, 3);
+    cp.close();
     editIndex(
         mv ->
             mv.openMap(
@@ -176,26 +176,25 @@ class DamagedStoreTest {
                         .keyType(org.h2.mvstore.type.StringDataType.INSTANCE)
                         .valueType(org.h2.mvstore.type.LongDataType.INSTANCE))
                 .put("current", 0L));
-    CorruptStoreException e =
-        assertThrows(CorruptStoreException.class, () -> Checkpointer.builder(store).track(data).open());
+    CorruptStoreException e = assertThrows(CorruptStoreException.class, harness::open);
     assertEquals("index.mv", e.file().getFileName().toString());
   }
 
   @Test
   void anEpochWhoseSegmentTheIndexNoLongerNamesIsNotSkippedByARollback() throws IOException {
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
-      writeEpochs(cp, 3);
-    }
+    harness.skipVerifyAfter("the segment nonce of epoch 2 is cleared in the index");
+    writeEpochs(cp, 3);
+    cp.close();
     editIndex(
         mv -> {
           byte[] two = epochsOf(mv).get(2L);
           ByteBuffer.wrap(two).putLong(48, 0); // the segment nonce: "changed nothing"
           epochsOf(mv).put(2L, two);
         });
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
-      CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> cp.rollback(1));
-      assertEquals("index.mv", e.file().getFileName().toString());
-    }
+    Checkpointer reopened = harness.open();
+    CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> reopened.rollback(1));
+    assertEquals("index.mv", e.file().getFileName().toString());
+    reopened.close();
     assertEquals(true, Files.exists(data.resolve("new3")));
   }
 }

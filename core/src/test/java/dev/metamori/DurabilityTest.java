@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.metamori.testing.StoreExtension;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -18,7 +18,7 @@ import java.util.stream.Collectors;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -27,77 +27,77 @@ import org.junit.jupiter.params.provider.EnumSource;
  * the machine.
  */
 class DurabilityTest {
-  @TempDir Path tmp;
+  /** The mode under test: every checkpointer the extension opens in a test is opened with it. */
+  private Durability mode;
+
+  @RegisterExtension
+  final StoreExtension store = StoreExtension.create().unopened().withOptions(b -> b.durability(mode));
 
   @ParameterizedTest
   @EnumSource(Durability.class)
   void everyModeRollsBackAndRecoversExactly(Durability durability) throws Exception {
-    Path data = Files.createDirectory(tmp.resolve("data"));
-    Path store = tmp.resolve("store");
+    mode = durability;
+    Path data = store.root();
     byte[] original = new byte[20_000];
     java.util.Arrays.fill(original, (byte) 7);
     Files.write(data.resolve("f"), original);
-    long first;
-    byte[] atFirst;
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).durability(durability).open()) {
-      FileSystem fs = cp.fileSystem();
-      Path f = fs.getPath(data.resolve("f").toString());
-      ExecutorService writers = Executors.newFixedThreadPool(4);
-      try {
-        List<Future<?>> done = new ArrayList<>();
-        for (int t = 0; t < 4; t++) {
-          int thread = t;
-          done.add(
-              writers.submit(
-                  () -> {
-                    try (FileChannel c = FileChannel.open(f, StandardOpenOption.WRITE)) {
-                      c.write(ByteBuffer.wrap(new byte[] {(byte) thread}), thread * 4096L + 100);
-                    }
-                    return null;
-                  }));
-        }
-        for (Future<?> d : done) {
-          d.get();
-        }
-      } finally {
-        writers.shutdown();
+    Checkpointer cp = store.open();
+    Path f = store.path("f");
+    ExecutorService writers = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int thread = t;
+        done.add(
+            writers.submit(
+                () -> {
+                  try (FileChannel c = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                    c.write(ByteBuffer.wrap(new byte[] {(byte) thread}), thread * 4096L + 100);
+                  }
+                  return null;
+                }));
       }
-      Files.writeString(fs.getPath(data.resolve("new").toString()), "new");
-      first = cp.commit();
-      atFirst = Files.readAllBytes(data.resolve("f"));
-      Files.write(f, new byte[] {1, 2, 3});
-      Files.delete(fs.getPath(data.resolve("new").toString()));
-      cp.rollback(0);
-      assertArrayEquals(original, Files.readAllBytes(data.resolve("f")));
-      assertFalse(Files.exists(data.resolve("new")));
-      Files.write(f, new byte[] {9});
+      for (Future<?> d : done) {
+        d.get();
+      }
+    } finally {
+      writers.shutdown();
     }
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).durability(durability).open()) {
-      assertEquals(0, cp.currentEpoch());
-      assertArrayEquals(original, Files.readAllBytes(data.resolve("f")), "uncommitted write undone");
-      assertEquals(List.of(), cp.verify());
-      assertEquals(List.of(0L, first), cp.epochs().stream().map(Epoch::id).collect(Collectors.toList()));
-      cp.rollback(first);
-      assertArrayEquals(atFirst, Files.readAllBytes(data.resolve("f")), "epoch 1 redone after reopening");
-      assertEquals("new", Files.readString(data.resolve("new")));
-      assertEquals(List.of(), cp.verify());
-      assertThrows(NoSuchEpochException.class, () -> cp.rollback(first + 1));
-      cp.rollback(0);
-      assertArrayEquals(original, Files.readAllBytes(data.resolve("f")), "epoch 1 undone again");
-      assertFalse(Files.exists(data.resolve("new")));
-    }
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).durability(durability).open()) {
-      assertEquals(0, cp.currentEpoch());
-      cp.rollback(first);
-      assertArrayEquals(atFirst, Files.readAllBytes(data.resolve("f")), "epoch 1 redone a second time");
-      assertEquals(List.of(), cp.verify());
-    }
+    Files.writeString(store.path("new"), "new");
+    long first = cp.commit();
+    byte[] atFirst = Files.readAllBytes(data.resolve("f"));
+    Files.write(f, new byte[] {1, 2, 3});
+    Files.delete(store.path("new"));
+    cp.rollback(0);
+    assertArrayEquals(original, Files.readAllBytes(data.resolve("f")));
+    assertFalse(Files.exists(data.resolve("new")));
+    Files.write(f, new byte[] {9});
+
+    Checkpointer reopened = store.reopen();
+    assertEquals(0, reopened.currentEpoch());
+    assertArrayEquals(original, Files.readAllBytes(data.resolve("f")), "uncommitted write undone");
+    assertEquals(List.of(), reopened.verify());
+    assertEquals(List.of(0L, first), reopened.epochs().stream().map(Epoch::id).collect(Collectors.toList()));
+    reopened.rollback(first);
+    assertArrayEquals(atFirst, Files.readAllBytes(data.resolve("f")), "epoch 1 redone after reopening");
+    assertEquals("new", Files.readString(data.resolve("new")));
+    assertEquals(List.of(), reopened.verify());
+    assertThrows(NoSuchEpochException.class, () -> reopened.rollback(first + 1));
+    reopened.rollback(0);
+    assertArrayEquals(original, Files.readAllBytes(data.resolve("f")), "epoch 1 undone again");
+    assertFalse(Files.exists(data.resolve("new")));
+
+    Checkpointer again = store.reopen();
+    assertEquals(0, again.currentEpoch());
+    again.rollback(first);
+    assertArrayEquals(atFirst, Files.readAllBytes(data.resolve("f")), "epoch 1 redone a second time");
+    assertEquals(List.of(), again.verify());
   }
 
   @ParameterizedTest
   @EnumSource(Durability.class)
   void durabilityIsSetOnce(Durability durability) {
-    Checkpointer.Builder builder = Checkpointer.builder(tmp).durability(durability);
+    Checkpointer.Builder builder = Checkpointer.builder(store.store()).durability(durability);
     IllegalStateException e =
         assertThrows(IllegalStateException.class, () -> builder.durability(Durability.NONE));
     assertEquals("durability was already set to " + durability, e.getMessage());

@@ -76,8 +76,7 @@ class ErrorsTest extends TrackedTreeFixture {
 
   @Test
   void aSecondOpenOfTheSameStoreInThisProcessIsRefused() throws IOException {
-    StoreLockedException e =
-        assertThrows(StoreLockedException.class, () -> Checkpointer.builder(store).track(data).open());
+    StoreLockedException e = assertThrows(StoreLockedException.class, harness::open);
     assertTrue(e.getMessage().contains(store.toString()), e.getMessage());
     assertThrows(
         StoreLockedException.class, () -> Checkpointer.builder(store).track(outside).open(),
@@ -102,8 +101,7 @@ class ErrorsTest extends TrackedTreeFixture {
       String first = CompletableFuture.supplyAsync(() -> readLine(out)).get(120, TimeUnit.SECONDS);
       assertEquals("ready", first, "the other process did not open the store");
 
-      StoreLockedException e =
-          assertThrows(StoreLockedException.class, () -> Checkpointer.builder(store).track(data).open());
+      StoreLockedException e = assertThrows(StoreLockedException.class, harness::open);
       assertTrue(e.getMessage().contains("another process"), e.getMessage());
       assertTrue(e.getMessage().contains(Long.toString(holder.pid())), e.getMessage());
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.metamori.testing.StoreExtension;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
@@ -19,15 +20,25 @@ import java.nio.file.Paths;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Opening checkpointers through the {@code metamori} URI scheme. */
+/**
+ * Opening checkpointers through the {@code metamori} URI scheme. The file systems are opened by
+ * URI in the extension's directory ({@code data/} holds {@code f.txt}); the extension opens
+ * nothing itself, and verifies {@code store/} after each test.
+ */
 class UriSchemeTest {
-  @TempDir Path tmp;
+  @RegisterExtension
+  final StoreExtension harness = StoreExtension.create().unopened().withTree(UriSchemeTest::fill);
 
-  private Path root(String name) throws IOException {
-    Path root = Files.createDirectories(tmp.resolve(name));
+  private static void fill(Path root) throws IOException {
     Files.writeString(root.resolve("f.txt"), "original");
+  }
+
+  /** Another root beside the extension's, holding {@code f.txt}. */
+  private Path root(String name) throws IOException {
+    Path root = Files.createDirectories(harness.dir().resolve(name));
+    fill(root);
     return root;
   }
 
@@ -37,8 +48,8 @@ class UriSchemeTest {
 
   @Test
   void aFileSystemOpenedByUriJournalsAndIsFoundAgainByItsUri() throws IOException {
-    Path root = root("data");
-    Path store = tmp.resolve("store");
+    Path root = harness.root();
+    Path store = harness.store();
     URI uri = uriOf(store);
     try (FileSystem fs = FileSystems.newFileSystem(uri, Map.of("roots", List.of(root)))) {
       assertEquals("metamori", fs.provider().getScheme());
@@ -58,22 +69,20 @@ class UriSchemeTest {
     }
     assertThrows(FileSystemNotFoundException.class, () -> FileSystems.getFileSystem(uri));
     // closing the file system closed the checkpointer: the store can be opened again
-    try (Checkpointer cp = Checkpointer.builder(store).track(root).open()) {
-      assertEquals(0, cp.currentEpoch());
-    }
+    assertEquals(0, harness.open().currentEpoch());
   }
 
   @Test
   void pathUrisRoundTripThroughPathsGetAndTheProvider() throws IOException {
-    Path root = root("data");
-    Path store = tmp.resolve("store");
+    Path root = harness.root();
+    Path store = harness.store();
     try (FileSystem fs = FileSystems.newFileSystem(uriOf(store), Map.of("roots", List.of(root)))) {
       for (Path p :
           List.of(
               fs.getPath(root.resolve("f.txt").toString()),
               fs.getPath(root.resolve("missing dir/name with spaces.txt").toString()),
               fs.getPath(root.resolve("unicodé-ß").toString()),
-              fs.getPath(tmp.toString()))) {
+              fs.getPath(harness.dir().toString()))) {
         URI u = p.toUri();
         assertEquals("metamori", u.getScheme());
         assertEquals(p, Paths.get(u), u.toString());
@@ -91,7 +100,7 @@ class UriSchemeTest {
   void rootsMayBeGivenAsOnePathOrAsAStringOfSeveral() throws IOException {
     Path a = root("a");
     Path b = root("b");
-    Path store = tmp.resolve("store");
+    Path store = harness.store();
     try (FileSystem fs =
         FileSystems.newFileSystem(uriOf(store), Map.of("roots", a + File.pathSeparator + b))) {
       Files.writeString(fs.getPath(a.resolve("f.txt").toString()), "changed a");
@@ -109,8 +118,8 @@ class UriSchemeTest {
 
   @Test
   void aStoreWhosePathNeedsEscapingWorksThroughItsUri() throws IOException {
-    Path root = root("data");
-    Path store = tmp.resolve("my store #1");
+    Path root = harness.root();
+    Path store = harness.dir().resolve("my store #1");
     URI uri = uriOf(store);
     try (FileSystem fs = FileSystems.newFileSystem(uri, Map.of("roots", List.of(root)))) {
       assertSame(fs, FileSystems.getFileSystem(uri));
@@ -122,8 +131,8 @@ class UriSchemeTest {
 
   @Test
   void aSecondFileSystemForTheSameStoreIsRefused() throws IOException {
-    Path root = root("data");
-    Path store = tmp.resolve("store");
+    Path root = harness.root();
+    Path store = harness.store();
     URI uri = uriOf(store);
     try (FileSystem fs = FileSystems.newFileSystem(uri, Map.of("roots", List.of(root)))) {
       Exception e =
@@ -132,8 +141,7 @@ class UriSchemeTest {
       assertTrue(
           e instanceof FileSystemAlreadyExistsException || e instanceof StoreLockedException,
           "expected FileSystemAlreadyExistsException or StoreLockedException, got " + e);
-      assertThrows(
-          StoreLockedException.class, () -> Checkpointer.builder(store).track(root).open());
+      assertThrows(StoreLockedException.class, harness::open);
       assertTrue(fs.isOpen(), "the refused opens leave the first one working");
       Files.writeString(fs.getPath(root.resolve("f.txt").toString()), "still journaled");
       Checkpointer.of(fs).rollback(0);
@@ -143,8 +151,8 @@ class UriSchemeTest {
 
   @Test
   void theStoreMayBeGivenInTheEnvironmentInstead() throws IOException {
-    Path root = root("data");
-    Path store = tmp.resolve("store");
+    Path root = harness.root();
+    Path store = harness.store();
     try (FileSystem fs =
         FileSystems.newFileSystem(
             URI.create("metamori:///"), Map.of("store", store, "roots", List.of(root), "blockSize", 512))) {
@@ -164,8 +172,8 @@ class UriSchemeTest {
 
   @Test
   void badUrisAndEnvironmentsAreRefusedClearly() throws IOException {
-    Path root = root("data");
-    Path store = tmp.resolve("store");
+    Path root = harness.root();
+    Path store = harness.store();
     IllegalArgumentException noRoots =
         assertThrows(IllegalArgumentException.class, () -> FileSystems.newFileSystem(uriOf(store), Map.of()));
     assertTrue(noRoots.getMessage().contains("roots"), noRoots.getMessage());
@@ -174,7 +182,7 @@ class UriSchemeTest {
         () -> FileSystems.newFileSystem(URI.create("metamori:///"), Map.of("roots", List.of(root))));
     assertThrows(
         FileSystemNotFoundException.class,
-        () -> FileSystems.getFileSystem(uriOf(tmp.resolve("never-opened"))));
+        () -> FileSystems.getFileSystem(uriOf(harness.dir().resolve("never-opened"))));
     assertThrows(IllegalArgumentException.class, () -> Checkpointer.of(FileSystems.getDefault()));
   }
 }

@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.metamori.Checkpointer;
+import dev.metamori.testing.StoreExtension;
 import dev.metamori.testing.TreeSnapshot;
-import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A rename that is journaled and then fails (its target directory does not exist) changes
@@ -19,24 +19,20 @@ import org.junit.jupiter.api.io.TempDir;
  * it).
  */
 class FailedMoveRedoTest {
-  @TempDir Path tmp;
+  @RegisterExtension
+  final StoreExtension harness =
+      StoreExtension.create().withTree(root -> Files.writeString(root.resolve("c.txt"), "c"));
 
   @Test
-  void aMoveThatFailedIsNotRedone() throws Exception {
-    Path root = Files.createDirectories(tmp.resolve("root"));
-    Files.writeString(root.resolve("c.txt"), "c");
-    try (Checkpointer cp = Checkpointer.builder(tmp.resolve("store")).track(root).open()) {
-      FileSystem fs = cp.fileSystem();
-      long first = cp.commit();
-      assertThrows(
-          NoSuchFileException.class,
-          () -> Files.move(fs.getPath(root.resolve("c.txt").toString()), fs.getPath(root.resolve("e/c2.txt").toString())));
-      TreeSnapshot second = TreeSnapshot.of(root);
-      long secondId = cp.commit();
-      cp.rollback(first);
-      cp.restore(secondId);
-      IoFaultTest.assertSame(second, root, "restore forward to the epoch whose move failed");
-      assertEquals("c", Files.readString(root.resolve("c.txt")));
-    }
+  void aMoveThatFailedIsNotRedone(Checkpointer cp) throws Exception {
+    Path root = harness.root();
+    long first = cp.commit();
+    assertThrows(NoSuchFileException.class, () -> Files.move(harness.path("c.txt"), harness.path("e/c2.txt")));
+    TreeSnapshot second = TreeSnapshot.of(root);
+    long secondId = cp.commit();
+    cp.rollback(first);
+    cp.restore(secondId);
+    IoFaultTest.assertSame(second, root, "restore forward to the epoch whose move failed");
+    assertEquals("c", Files.readString(root.resolve("c.txt")));
   }
 }

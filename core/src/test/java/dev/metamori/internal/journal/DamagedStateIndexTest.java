@@ -8,8 +8,8 @@ import dev.metamori.Checkpointer;
 import dev.metamori.CorruptStoreException;
 import dev.metamori.MemoryRegion;
 import dev.metamori.testing.Blob;
+import dev.metamori.testing.StoreExtension;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -21,7 +21,7 @@ import org.h2.mvstore.type.LongDataType;
 import org.h2.mvstore.type.StringDataType;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Index entries of region pages and object manifests changed the way a flipped byte in a leaf
@@ -33,8 +33,8 @@ class DamagedStateIndexTest {
   private static final int PAGE = 4096;
   private static final int SIZE = 3 * PAGE;
 
-  @TempDir Path tmp;
-  Path data;
+  @RegisterExtension final StoreExtension harness = StoreExtension.create();
+
   Path store;
   /** Region r and object o at epochs 1 to 4. */
   final Map<Long, byte[]> region = new HashMap<>();
@@ -49,9 +49,8 @@ class DamagedStateIndexTest {
    */
   @BeforeEach
   void fourEpochsOfARegionAndAnObject() throws IOException {
-    data = Files.createDirectory(tmp.resolve("data"));
-    store = tmp.resolve("store");
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+    store = harness.store();
+    try (Checkpointer cp = harness.cp()) {
       MemoryRegion m = cp.region("r", SIZE);
       Blob blob = new Blob();
       cp.register("o", blob);
@@ -80,44 +79,58 @@ class DamagedStateIndexTest {
     // epoch 2's version of page 1 now claims to be page 0, which has a newer version (epoch 3):
     // every newest version still matches its epoch's own entry, the counts still agree, and
     // page 1 at epoch 3 would read as epoch 1's
-    editIndex(mv -> move(versions(mv), new long[] {r, 1, 2}, new long[] {r, 0, 2}));
+    damageIndex(
+        "epoch 2's version of page 1 of r moved to page 0",
+        mv -> move(versions(mv), new long[] {r, 1, 2}, new long[] {r, 0, 2}));
     rollbackToThreeIsExactOrRefused();
   }
 
   @Test
   void aManifestVersionMovedToAnotherPartIsNotReplacedByAnOlderManifest() throws IOException {
-    editIndex(mv -> move(versions(mv), new long[] {o, 0, 3}, new long[] {o, 1, 3}));
+    damageIndex(
+        "epoch 3's manifest of o moved to part 1",
+        mv -> move(versions(mv), new long[] {o, 0, 3}, new long[] {o, 1, 3}));
     rollbackToThreeIsExactOrRefused();
   }
 
   @Test
   void aPageVersionMovedToAnEpochAfterTheTargetIsNotReplacedByAnOlderVersion() throws IOException {
-    editIndex(mv -> move(versions(mv), new long[] {r, 1, 2}, new long[] {r, 1, 9}));
+    damageIndex(
+        "epoch 2's version of page 1 of r moved to epoch 9",
+        mv -> move(versions(mv), new long[] {r, 1, 2}, new long[] {r, 1, 9}));
     rollbackToThreeIsExactOrRefused();
   }
 
   @Test
   void aStateEntryOfAnUndoneEpochMovedToAnotherPageDoesNotHideTheChangedPage() throws IOException {
-    editIndex(mv -> move(blocks(mv), new long[] {4, Journal.stateKey(r), 1}, new long[] {4, Journal.stateKey(r), 2}));
+    damageIndex(
+        "epoch 4's state entry of r moved from page 1 to page 2",
+        mv -> move(blocks(mv), new long[] {4, Journal.stateKey(r), 1}, new long[] {4, Journal.stateKey(r), 2}));
     rollbackToThreeIsExactOrRefused();
   }
 
   @Test
   void aStateEntryOfAnUndoneEpochMovedToAnotherItemDoesNotHideTheChangedPage() throws IOException {
-    editIndex(mv -> move(blocks(mv), new long[] {4, Journal.stateKey(r), 1}, new long[] {4, Journal.stateKey(r + 7), 1}));
+    damageIndex(
+        "epoch 4's state entry of page 1 of r moved to another item",
+        mv -> move(blocks(mv), new long[] {4, Journal.stateKey(r), 1}, new long[] {4, Journal.stateKey(r + 7), 1}));
     rollbackToThreeIsExactOrRefused();
   }
 
   @Test
   void aLostStateEntryOfAnUndoneEpochDoesNotHideTheChangedPage() throws IOException {
-    editIndex(mv -> blocks(mv).remove(new long[] {4, Journal.stateKey(r), 1}));
+    damageIndex(
+        "epoch 4's state entry of page 1 of r removed",
+        mv -> blocks(mv).remove(new long[] {4, Journal.stateKey(r), 1}));
     rollbackToThreeIsExactOrRefused();
   }
 
   @Test
   void aPageVersionMovedToAnotherPageIsRefusedAtOpen() throws IOException {
-    editIndex(mv -> move(versions(mv), new long[] {r, 1, 2}, new long[] {r, 0, 2}));
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+    damageIndex(
+        "epoch 2's version of page 1 of r moved to page 0",
+        mv -> move(versions(mv), new long[] {r, 1, 2}, new long[] {r, 0, 2}));
+    try (Checkpointer cp = harness.open()) {
       CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> cp.region("r", SIZE));
       assertEquals("index.mv", e.file().getFileName().toString());
     }
@@ -125,8 +138,10 @@ class DamagedStateIndexTest {
 
   @Test
   void aManifestVersionMovedToAnotherPartIsRefusedAtOpen() throws IOException {
-    editIndex(mv -> move(versions(mv), new long[] {o, 0, 3}, new long[] {o, 1, 3}));
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+    damageIndex(
+        "epoch 3's manifest of o moved to part 1",
+        mv -> move(versions(mv), new long[] {o, 0, 3}, new long[] {o, 1, 3}));
+    try (Checkpointer cp = harness.open()) {
       CorruptStoreException e =
           assertThrows(CorruptStoreException.class, () -> cp.register("o", new Blob()));
       assertEquals("index.mv", e.file().getFileName().toString());
@@ -136,8 +151,10 @@ class DamagedStateIndexTest {
   @Test
   void aLostNameIsNotTakenForANewEmptyRegion() throws IOException {
     // seen as the names map read back at a version from before the first commit
-    editIndex(mv -> names(mv).remove(key(mv, "r:r")));
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+    damageIndex(
+        "the name of r removed",
+        mv -> names(mv).remove(key(mv, "r:r")));
+    try (Checkpointer cp = harness.open()) {
       CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> cp.region("r", SIZE));
       assertEquals("index.mv", e.file().getFileName().toString());
     }
@@ -146,12 +163,13 @@ class DamagedStateIndexTest {
   @Test
   void namesAndVersionsLostTogetherAreNotTakenForANewEmptyRegion() throws IOException {
     // seen after a flip in MVStore's layout: both maps read back empty, and agree
-    editIndex(
+    damageIndex(
+        "the names and versions maps emptied",
         mv -> {
           names(mv).clear();
           versions(mv).clear();
         });
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+    try (Checkpointer cp = harness.open()) {
       CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> cp.region("r", SIZE));
       assertEquals("index.mv", e.file().getFileName().toString());
     }
@@ -159,12 +177,13 @@ class DamagedStateIndexTest {
 
   @Test
   void aNameMovedToAnotherKeyIsNotTakenForANewEmptyObject() throws IOException {
-    editIndex(
+    damageIndex(
+        "the name of o moved to another key",
         mv -> {
           String key = key(mv, "o:o");
           names(mv).put("o:p" + key.substring(3), names(mv).remove(key));
         });
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+    try (Checkpointer cp = harness.open()) {
       CorruptStoreException e =
           assertThrows(CorruptStoreException.class, () -> cp.register("o", new Blob()));
       assertEquals("index.mv", e.file().getFileName().toString());
@@ -173,7 +192,7 @@ class DamagedStateIndexTest {
 
   @Test
   void aNewRegionStartsEmptyInASoundStore() throws IOException {
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+    try (Checkpointer cp = harness.open()) {
       assertArrayEquals(new byte[SIZE], contents(cp.region("fresh", SIZE)));
       assertArrayEquals(region.get(4L), contents(cp.region("r", SIZE)));
     }
@@ -183,7 +202,8 @@ class DamagedStateIndexTest {
   void anEpochEntryNamingAnotherEpochIsReportedAsDamageOfTheIndex() throws IOException {
     // a flipped id inside epoch 1's entry: r's Name record would be looked for in a segment
     // of that other id, and its absence blamed on the segments
-    editIndex(
+    damageIndex(
+        "an epoch id flipped inside epoch 1's entry",
         mv -> {
           MVMap<Long, byte[]> epochs =
               mv.openMap(
@@ -196,7 +216,7 @@ class DamagedStateIndexTest {
           epochs.put(1L, entry);
         });
     CorruptStoreException e;
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+    try (Checkpointer cp = harness.open()) {
       e = assertThrows(CorruptStoreException.class, () -> cp.region("r", SIZE));
     } catch (CorruptStoreException atOpen) {
       e = atOpen;
@@ -210,7 +230,7 @@ class DamagedStateIndexTest {
    * index (a refused rollback changes nothing).
    */
   private void rollbackToThreeIsExactOrRefused() throws IOException {
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+    try (Checkpointer cp = harness.open()) {
       MemoryRegion m;
       Blob blob = new Blob();
       try {
@@ -233,7 +253,7 @@ class DamagedStateIndexTest {
       assertArrayEquals(region.get(3L), contents(m), "region r after the rollback to epoch 3");
       assertArrayEquals(object.get(3L), blob.bytes, "object o after the rollback to epoch 3");
     }
-    try (Checkpointer cp = Checkpointer.builder(store).track(data).open()) {
+    try (Checkpointer cp = harness.open()) {
       assertEquals(3, cp.currentEpoch());
       Blob blob = new Blob();
       MemoryRegion m;
@@ -261,6 +281,12 @@ class DamagedStateIndexTest {
       throw new AssertionError("the index has no entry " + Arrays.toString(from));
     }
     map.put(to, value);
+  }
+
+  /** Changes the index as {@code what} says; the store is then not verified after the test. */
+  private void damageIndex(String what, Consumer<MVStore> edit) {
+    harness.skipVerifyAfter("the index is damaged on purpose: " + what);
+    editIndex(edit);
   }
 
   private void editIndex(Consumer<MVStore> edit) {
