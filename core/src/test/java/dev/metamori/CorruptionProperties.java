@@ -2,8 +2,8 @@ package dev.metamori;
 
 import dev.metamori.testing.Blob;
 import dev.metamori.testing.Seeds;
-import dev.metamori.testing.TreeSnapshot;
 import dev.metamori.testing.StoreCopies;
+import dev.metamori.testing.TreeSnapshot;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
