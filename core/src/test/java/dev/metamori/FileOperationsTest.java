@@ -264,7 +264,12 @@ class FileOperationsTest extends TrackedTreeFixture {
     UserDefinedFileAttributeView user =
         Files.getFileAttributeView(p("a.txt"), UserDefinedFileAttributeView.class);
     if (user != null) {
-      assertThrows(UnsupportedOperationException.class, () -> user.write("origin", ByteBuffer.wrap(new byte[] {1})));
+      UnsupportedOperationException e =
+          assertThrows(UnsupportedOperationException.class, () -> user.write("origin", ByteBuffer.wrap(new byte[] {1})));
+      assertEquals(
+          "UserDefinedFileAttributeView.write on " + p("a.txt") + " cannot be journaled: only basic,"
+              + " posix and owner attributes of tracked files can be changed",
+          e.getMessage());
     }
     DosFileAttributeView dos = Files.getFileAttributeView(p("a.txt"), DosFileAttributeView.class);
     if (dos != null) {

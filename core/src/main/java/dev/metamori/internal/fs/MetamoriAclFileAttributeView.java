@@ -7,24 +7,10 @@ import java.nio.file.attribute.UserPrincipal;
 import java.util.List;
 
 /** The ACL view of a path: its changes cannot be journaled, so are refused under a tracked root. */
-final class MetamoriAclFileAttributeView implements AclFileAttributeView {
-  private static final String VIEW = "AclFileAttributeView";
-
-  private final AttributeOps ops;
-  private final MetamoriPath path;
-  private final boolean follow;
-  private final AclFileAttributeView view;
-
+final class MetamoriAclFileAttributeView extends ForwardingAttributeView<AclFileAttributeView>
+    implements AclFileAttributeView {
   MetamoriAclFileAttributeView(AttributeOps ops, MetamoriPath path, boolean follow, AclFileAttributeView view) {
-    this.ops = ops;
-    this.path = path;
-    this.follow = follow;
-    this.view = view;
-  }
-
-  @Override
-  public String name() {
-    return view.name();
+    super(ops, path, follow, view);
   }
 
   @Override
@@ -34,7 +20,7 @@ final class MetamoriAclFileAttributeView implements AclFileAttributeView {
 
   @Override
   public void setOwner(UserPrincipal owner) throws IOException {
-    ops.checkUnjournaled(path, follow, VIEW, "setOwner");
+    unjournaled("setOwner");
     view.setOwner(owner);
   }
 
@@ -45,12 +31,7 @@ final class MetamoriAclFileAttributeView implements AclFileAttributeView {
 
   @Override
   public void setAcl(List<AclEntry> acl) throws IOException {
-    ops.checkUnjournaled(path, follow, VIEW, "setAcl");
+    unjournaled("setAcl");
     view.setAcl(acl);
-  }
-
-  @Override
-  public String toString() {
-    return view.toString();
   }
 }

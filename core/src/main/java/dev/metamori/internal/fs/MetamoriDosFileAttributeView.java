@@ -6,24 +6,10 @@ import java.nio.file.attribute.DosFileAttributes;
 import java.nio.file.attribute.FileTime;
 
 /** The DOS view of a path: its changes cannot be journaled, so are refused under a tracked root. */
-final class MetamoriDosFileAttributeView implements DosFileAttributeView {
-  private static final String VIEW = "DosFileAttributeView";
-
-  private final AttributeOps ops;
-  private final MetamoriPath path;
-  private final boolean follow;
-  private final DosFileAttributeView view;
-
+final class MetamoriDosFileAttributeView extends ForwardingAttributeView<DosFileAttributeView>
+    implements DosFileAttributeView {
   MetamoriDosFileAttributeView(AttributeOps ops, MetamoriPath path, boolean follow, DosFileAttributeView view) {
-    this.ops = ops;
-    this.path = path;
-    this.follow = follow;
-    this.view = view;
-  }
-
-  @Override
-  public String name() {
-    return view.name();
+    super(ops, path, follow, view);
   }
 
   @Override
@@ -34,36 +20,31 @@ final class MetamoriDosFileAttributeView implements DosFileAttributeView {
   @Override
   public void setTimes(FileTime lastModifiedTime, FileTime lastAccessTime, FileTime createTime)
       throws IOException {
-    ops.checkUnjournaled(path, follow, VIEW, "setTimes");
+    unjournaled("setTimes");
     view.setTimes(lastModifiedTime, lastAccessTime, createTime);
   }
 
   @Override
   public void setReadOnly(boolean value) throws IOException {
-    ops.checkUnjournaled(path, follow, VIEW, "setReadOnly");
+    unjournaled("setReadOnly");
     view.setReadOnly(value);
   }
 
   @Override
   public void setHidden(boolean value) throws IOException {
-    ops.checkUnjournaled(path, follow, VIEW, "setHidden");
+    unjournaled("setHidden");
     view.setHidden(value);
   }
 
   @Override
   public void setSystem(boolean value) throws IOException {
-    ops.checkUnjournaled(path, follow, VIEW, "setSystem");
+    unjournaled("setSystem");
     view.setSystem(value);
   }
 
   @Override
   public void setArchive(boolean value) throws IOException {
-    ops.checkUnjournaled(path, follow, VIEW, "setArchive");
+    unjournaled("setArchive");
     view.setArchive(value);
-  }
-
-  @Override
-  public String toString() {
-    return view.toString();
   }
 }

@@ -10,23 +10,11 @@ import java.nio.file.attribute.UserPrincipal;
 import java.util.Set;
 
 /** The POSIX view of a path: its setters are journaled under a tracked root. */
-final class MetamoriPosixFileAttributeView implements PosixFileAttributeView {
-  private final AttributeOps ops;
-  private final MetamoriPath path;
-  private final boolean follow;
-  private final PosixFileAttributeView view;
-
+final class MetamoriPosixFileAttributeView extends ForwardingAttributeView<PosixFileAttributeView>
+    implements PosixFileAttributeView {
   MetamoriPosixFileAttributeView(
       AttributeOps ops, MetamoriPath path, boolean follow, PosixFileAttributeView view) {
-    this.ops = ops;
-    this.path = path;
-    this.follow = follow;
-    this.view = view;
-  }
-
-  @Override
-  public String name() {
-    return view.name();
+    super(ops, path, follow, view);
   }
 
   @Override
@@ -42,26 +30,21 @@ final class MetamoriPosixFileAttributeView implements PosixFileAttributeView {
   @Override
   public void setTimes(FileTime lastModifiedTime, FileTime lastAccessTime, FileTime createTime)
       throws IOException {
-    ops.change(path, follow, () -> view.setTimes(lastModifiedTime, lastAccessTime, createTime));
+    journaled(() -> view.setTimes(lastModifiedTime, lastAccessTime, createTime));
   }
 
   @Override
   public void setPermissions(Set<PosixFilePermission> perms) throws IOException {
-    ops.change(path, follow, () -> view.setPermissions(perms));
+    journaled(() -> view.setPermissions(perms));
   }
 
   @Override
   public void setOwner(UserPrincipal owner) throws IOException {
-    ops.change(path, follow, () -> view.setOwner(owner));
+    journaled(() -> view.setOwner(owner));
   }
 
   @Override
   public void setGroup(GroupPrincipal group) throws IOException {
-    ops.change(path, follow, () -> view.setGroup(group));
-  }
-
-  @Override
-  public String toString() {
-    return view.toString();
+    journaled(() -> view.setGroup(group));
   }
 }

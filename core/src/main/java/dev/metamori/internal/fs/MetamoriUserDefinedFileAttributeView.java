@@ -9,25 +9,11 @@ import java.util.List;
  * The user-defined attributes of a path: their changes cannot be journaled, so are refused
  * under a tracked root.
  */
-final class MetamoriUserDefinedFileAttributeView implements UserDefinedFileAttributeView {
-  private static final String VIEW = "UserDefinedFileAttributeView";
-
-  private final AttributeOps ops;
-  private final MetamoriPath path;
-  private final boolean follow;
-  private final UserDefinedFileAttributeView view;
-
+final class MetamoriUserDefinedFileAttributeView extends ForwardingAttributeView<UserDefinedFileAttributeView>
+    implements UserDefinedFileAttributeView {
   MetamoriUserDefinedFileAttributeView(
       AttributeOps ops, MetamoriPath path, boolean follow, UserDefinedFileAttributeView view) {
-    this.ops = ops;
-    this.path = path;
-    this.follow = follow;
-    this.view = view;
-  }
-
-  @Override
-  public String name() {
-    return view.name();
+    super(ops, path, follow, view);
   }
 
   @Override
@@ -47,18 +33,13 @@ final class MetamoriUserDefinedFileAttributeView implements UserDefinedFileAttri
 
   @Override
   public int write(String name, ByteBuffer src) throws IOException {
-    ops.checkUnjournaled(path, follow, VIEW, "write");
+    unjournaled("write");
     return view.write(name, src);
   }
 
   @Override
   public void delete(String name) throws IOException {
-    ops.checkUnjournaled(path, follow, VIEW, "delete");
+    unjournaled("delete");
     view.delete(name);
-  }
-
-  @Override
-  public String toString() {
-    return view.toString();
   }
 }
