@@ -6,6 +6,7 @@ import com.google.common.io.MoreFiles;
 import com.google.common.io.RecursiveDeleteOption;
 import dev.metamori.CheckpointException;
 import dev.metamori.internal.journal.Journal;
+import dev.metamori.internal.journal.OwnerOnly;
 import dev.metamori.internal.journal.UndoRecord;
 import dev.metamori.internal.journal.UndoRecord.Block;
 import dev.metamori.internal.journal.UndoRecord.Created;
@@ -386,13 +387,18 @@ final class UndoApplier implements UndoTarget {
   /**
    * A directory created and removed again within one epoch leaves no record of its removal,
    * yet records of older files that passed through it name paths inside it: recreate it for
-   * them (its own Created record, undone later, removes it again).
+   * them (its own Created record, undone later, removes it again). A directory of the trash
+   * (an epoch's, for what it kept or trashed) is the store's: created owner-only.
    */
   private void ensureParent(Path path) throws IOException {
     Path parent = path.getParent();
     if (parent != null && !exists(parent)) {
       ensureParent(parent);
-      provider.createDirectory(parent);
+      if (parent.startsWith(trash)) {
+        OwnerOnly.createDirectory(parent);
+      } else {
+        provider.createDirectory(parent);
+      }
     }
   }
 
