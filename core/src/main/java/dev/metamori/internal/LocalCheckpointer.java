@@ -12,6 +12,7 @@ import dev.metamori.internal.fs.MetamoriFileSystemProvider;
 import dev.metamori.internal.fs.Tracker;
 import dev.metamori.internal.journal.EpochInfo;
 import dev.metamori.internal.journal.Journal;
+import dev.metamori.internal.journal.OwnerOnly;
 import dev.metamori.internal.journal.ProgressListener;
 import dev.metamori.internal.journal.Route;
 import dev.metamori.internal.memory.VolatileState;
@@ -127,7 +128,7 @@ final class LocalCheckpointer implements Checkpointer {
             "tracked root " + roots.get(i) + " lies inside store " + store);
       }
     }
-    Files.createDirectories(store);
+    OwnerOnly.createStoreDirectory(store);
     realStore = store.toRealPath();
     Journal journal = Journal.open(realStore, blockSize, durability, clock.millis());
     try {

@@ -6,6 +6,7 @@ import com.google.common.io.MoreFiles;
 import com.google.common.io.RecursiveDeleteOption;
 import dev.metamori.CheckpointException;
 import dev.metamori.internal.journal.Journal;
+import dev.metamori.internal.journal.OwnerOnly;
 import dev.metamori.internal.journal.UndoRecord;
 import dev.metamori.internal.journal.UndoRecord.Block;
 import dev.metamori.internal.journal.UndoRecord.Created;
@@ -64,6 +65,8 @@ final class UndoApplier implements UndoTarget {
   private final Set<Path> dirs = new HashSet<>();
   /** Recovery on open: tolerate files a lost write left short or missing (see above). */
   private final boolean lenient;
+  /** No write through a symbolic link that stands where the journal expects a file or directory. */
+  private final LinkGuard links;
 
   UndoApplier(
       java.nio.file.FileSystem fileSystem,
@@ -73,6 +76,7 @@ final class UndoApplier implements UndoTarget {
       boolean lenient) {
     this.forcing = forcing;
     this.lenient = lenient;
+    this.links = new LinkGuard(lenient);
     this.fileSystem = fileSystem;
     this.provider = fileSystem.provider();
     this.trash = journal.trashDirectory();
@@ -102,6 +106,9 @@ final class UndoApplier implements UndoTarget {
     } else if (record instanceof Created c) {
       closeChannels();
       Path path = fileSystem.getPath(c.path());
+      if (!links.directoriesAreReal(path)) {
+        return;
+      }
       if (keepAs != null) {
         Path kept = trash.resolve(keepAs);
         if (exists(path) && !exists(kept)) {
@@ -111,23 +118,27 @@ final class UndoApplier implements UndoTarget {
       } else if (exists(path)) {
         MoreFiles.deleteRecursively(path, RecursiveDeleteOption.ALLOW_INSECURE);
       }
+      links.changed(path);
       dirs.add(path.getParent());
     } else if (record instanceof Trashed t) {
       closeChannels();
       Path trashed = trash.resolve(t.trashName());
       Path path = fileSystem.getPath(t.path());
-      if (exists(trashed)) {
+      if (exists(trashed) && links.directoriesAreReal(path)) {
         ensureParent(path);
         Trees.relocate(provider, trashed, path);
+        links.changed(path);
       }
       dirs.add(path.getParent());
     } else if (record instanceof Moved m) {
       closeChannels();
       Path from = fileSystem.getPath(m.from());
       Path to = fileSystem.getPath(m.to());
-      if (!exists(from) && exists(to)) {
+      if (!exists(from) && exists(to) && links.directoriesAreReal(from) && links.directoriesAreReal(to)) {
         ensureParent(from);
         provider.move(to, from);
+        links.changed(from);
+        links.changed(to);
       }
       dirs.add(from.getParent());
       dirs.add(to.getParent());
@@ -155,27 +166,31 @@ final class UndoApplier implements UndoTarget {
       closeChannels();
       Path path = fileSystem.getPath(c.path());
       Path kept = trash.resolve(keptAs);
-      if (exists(kept) && !exists(path)) {
+      if (exists(kept) && !exists(path) && links.directoriesAreReal(path)) {
         ensureParent(path);
         Trees.relocate(provider, kept, path);
+        links.changed(path);
       }
       dirs.add(path.getParent());
     } else if (record instanceof Trashed t) {
       closeChannels();
       Path path = fileSystem.getPath(t.path());
       Path trashed = trash.resolve(t.trashName());
-      if (exists(path) && !exists(trashed)) {
+      if (exists(path) && !exists(trashed) && links.directoriesAreReal(path)) {
         ensureParent(trashed);
         Trees.relocate(provider, path, trashed);
+        links.changed(path);
       }
       dirs.add(path.getParent());
     } else if (record instanceof Moved m) {
       closeChannels();
       Path from = fileSystem.getPath(m.from());
       Path to = fileSystem.getPath(m.to());
-      if (exists(from) && !exists(to)) {
+      if (exists(from) && !exists(to) && links.directoriesAreReal(from) && links.directoriesAreReal(to)) {
         ensureParent(to);
         provider.move(from, to);
+        links.changed(from);
+        links.changed(to);
       }
       dirs.add(from.getParent());
       dirs.add(to.getParent());
@@ -212,13 +227,14 @@ final class UndoApplier implements UndoTarget {
     } else if (redo instanceof UndoRecord.RedoRemoveDirectory d) {
       closeChannels();
       Path dir = fileSystem.getPath(d.path());
-      if (isDirectory(dir)) {
+      if (isDirectory(dir) && links.directoriesAreReal(dir)) {
         try (java.nio.file.DirectoryStream<Path> children = provider.newDirectoryStream(dir, p -> true)) {
           if (children.iterator().hasNext()) {
             return;
           }
         }
         provider.delete(dir);
+        links.changed(dir);
         dirs.add(dir.getParent());
       }
     }
@@ -317,8 +333,12 @@ final class UndoApplier implements UndoTarget {
   private void setAttributes(Path path, int permissions, String owner, String group, long modifiedNanos)
       throws IOException {
     if (posix && permissions >= 0) {
+      PosixFileAttributes now = provider.readAttributes(path, PosixFileAttributes.class, NOFOLLOW_LINKS);
+      if (!links.mayWrite(path, now)) {
+        return;
+      }
+      // checked not to be a link: set through the view that follows, whose chmod needs no read access
       PosixFileAttributeView view = provider.getFileAttributeView(path, PosixFileAttributeView.class);
-      PosixFileAttributes now = view.readAttributes();
       if (PosixModes.toBits(now.permissions()) != permissions) {
         view.setPermissions(PosixModes.fromBits(permissions));
       }
@@ -329,6 +349,8 @@ final class UndoApplier implements UndoTarget {
       if (group != null && !now.group().getName().equals(group)) {
         view.setGroup(users.lookupPrincipalByGroupName(group));
       }
+    } else if (!links.mayWrite(path, attributes(path))) {
+      return;
     }
     provider
         .getFileAttributeView(path, BasicFileAttributeView.class)
@@ -338,20 +360,30 @@ final class UndoApplier implements UndoTarget {
   private FileChannel channel(Path path) throws IOException {
     FileChannel channel = open.get(path);
     if (channel == null) {
+      if (!links.directoriesAreReal(path)) {
+        return null;
+      }
       try {
-        // readable too where allowed, so that restoring zeros can keep holes (restoreZeros)
-        channel = provider.newFileChannel(path, Set.of(StandardOpenOption.WRITE, StandardOpenOption.READ));
+        // readable too where allowed, so that restoring zeros can keep holes (restoreZeros);
+        // never through a link (LinkGuard)
+        channel = provider.newFileChannel(path, Set.of(StandardOpenOption.WRITE, StandardOpenOption.READ, NOFOLLOW_LINKS));
         open.put(path, channel);
         return channel;
       } catch (java.nio.file.AccessDeniedException unreadable) {
         channel = null;
       } catch (NoSuchFileException e) {
         channel = null;
+      } catch (IOException e) {
+        // a link: the JDK reports O_NOFOLLOW's ELOOP as a plain IOException
+        if (links.mayWrite(path, attributes(path))) {
+          throw e;
+        }
+        return null;
       }
     }
     if (channel == null) {
       try {
-        channel = provider.newFileChannel(path, Set.of(StandardOpenOption.WRITE));
+        channel = provider.newFileChannel(path, Set.of(StandardOpenOption.WRITE, NOFOLLOW_LINKS));
       } catch (java.nio.file.AccessDeniedException e) {
         if (!posix) {
           throw e;
@@ -361,7 +393,7 @@ final class UndoApplier implements UndoTarget {
         Set<java.nio.file.attribute.PosixFilePermission> mode = view.readAttributes().permissions();
         mode.add(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
         view.setPermissions(mode);
-        channel = provider.newFileChannel(path, Set.of(StandardOpenOption.WRITE));
+        channel = provider.newFileChannel(path, Set.of(StandardOpenOption.WRITE, NOFOLLOW_LINKS));
       } catch (NoSuchFileException e) {
         if (lenient) {
           LOG.log(
@@ -386,13 +418,18 @@ final class UndoApplier implements UndoTarget {
   /**
    * A directory created and removed again within one epoch leaves no record of its removal,
    * yet records of older files that passed through it name paths inside it: recreate it for
-   * them (its own Created record, undone later, removes it again).
+   * them (its own Created record, undone later, removes it again). A directory of the trash
+   * (an epoch's, for what it kept or trashed) is the store's: created owner-only.
    */
   private void ensureParent(Path path) throws IOException {
     Path parent = path.getParent();
     if (parent != null && !exists(parent)) {
       ensureParent(parent);
-      provider.createDirectory(parent);
+      if (parent.startsWith(trash)) {
+        OwnerOnly.createDirectory(parent);
+      } else {
+        provider.createDirectory(parent);
+      }
     }
   }
 

@@ -198,7 +198,7 @@ public final class Journal implements Closeable {
     long next = store.next;
     Path dir = store.files.trashOf(next);
     if (!Files.isDirectory(dir)) {
-      Files.createDirectories(dir);
+      OwnerOnly.createDirectory(dir);
       if (store.system()) {
         StoreFiles.forceDirectory(store.files.trash);
       }

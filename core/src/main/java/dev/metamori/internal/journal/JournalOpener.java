@@ -33,6 +33,7 @@ final class JournalOpener {
     try {
       Files.deleteIfExists(files.indexCopy()); // a prune's copy a crash left behind
       index = new MvStoreIndex(files.index());
+      OwnerOnly.restrict(files);
       long format = index.meta(META_FORMAT, -1);
       if (format == -1) {
         int blockSize = requestedBlockSize == 0 ? 4096 : requestedBlockSize;

@@ -39,8 +39,10 @@ final class MvStoreIndex implements EpochIndex {
   private final MVMap<String, Long> roots;
   private final IndexEntryRemoval removal;
 
-  MvStoreIndex(Path file) throws CorruptStoreException {
+  MvStoreIndex(Path file) throws IOException {
     this.file = file;
+    // MVStore creates its file itself, with the umask's mode: it finds it created 0600 instead
+    OwnerOnly.createFileIfAbsent(file);
     MVStore opened = null;
     try {
       opened =

@@ -50,8 +50,7 @@ final class Segment implements Closeable {
   static Segment create(Path file, long epoch, long nonce, int blockSize, int flags)
       throws IOException {
     FileChannel channel =
-        FileChannel.open(
-            file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        OwnerOnly.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
     ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
     header.put(MAGIC).putInt(FORMAT_VERSION).putInt(blockSize).putLong(epoch).putLong(nonce);
     header.putInt(flags);

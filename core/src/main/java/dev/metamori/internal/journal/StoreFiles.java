@@ -32,11 +32,11 @@ final class StoreFiles {
     this.trash = store.resolve("trash");
   }
 
-  /** Creates the directories of a store that lacks them. */
+  /** Creates the directories of a store that lacks them ({@link OwnerOnly}: 0700). */
   void createDirectories() throws IOException {
-    Files.createDirectories(store);
-    Files.createDirectories(segments);
-    Files.createDirectories(trash);
+    OwnerOnly.createStoreDirectory(store);
+    OwnerOnly.createDirectory(segments);
+    OwnerOnly.createDirectory(trash);
   }
 
   Path index() {

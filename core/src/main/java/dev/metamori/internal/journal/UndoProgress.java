@@ -33,8 +33,7 @@ final class UndoProgress implements Closeable {
   UndoProgress(Path file) throws IOException {
     this.file = file;
     channel =
-        FileChannel.open(
-            file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        OwnerOnly.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     int written = 0;
     int valid = 0;
     for (int slot = 0; slot < 2; slot++) {
