@@ -134,12 +134,7 @@ final class UndoApplier implements UndoTarget {
       closeChannels();
       Path from = fileSystem.getPath(m.from());
       Path to = fileSystem.getPath(m.to());
-      if (!exists(from) && exists(to) && links.directoriesAreReal(from) && links.directoriesAreReal(to)) {
-        ensureParent(from);
-        provider.move(to, from);
-        links.changed(from);
-        links.changed(to);
-      }
+      moveOnce(to, from, from, to);
       dirs.add(from.getParent());
       dirs.add(to.getParent());
     }
@@ -165,36 +160,41 @@ final class UndoApplier implements UndoTarget {
     if (record instanceof Created c) {
       closeChannels();
       Path path = fileSystem.getPath(c.path());
-      Path kept = trash.resolve(keptAs);
-      if (exists(kept) && !exists(path) && links.directoriesAreReal(path)) {
-        ensureParent(path);
-        Trees.relocate(provider, kept, path);
-        links.changed(path);
-      }
+      moveOnce(trash.resolve(keptAs), path, path);
       dirs.add(path.getParent());
     } else if (record instanceof Trashed t) {
       closeChannels();
       Path path = fileSystem.getPath(t.path());
-      Path trashed = trash.resolve(t.trashName());
-      if (exists(path) && !exists(trashed) && links.directoriesAreReal(path)) {
-        ensureParent(trashed);
-        Trees.relocate(provider, path, trashed);
-        links.changed(path);
-      }
+      moveOnce(path, trash.resolve(t.trashName()), path);
       dirs.add(path.getParent());
     } else if (record instanceof Moved m) {
       closeChannels();
       Path from = fileSystem.getPath(m.from());
       Path to = fileSystem.getPath(m.to());
-      if (exists(from) && !exists(to) && links.directoriesAreReal(from) && links.directoriesAreReal(to)) {
-        ensureParent(to);
-        provider.move(from, to);
-        links.changed(from);
-        links.changed(to);
-      }
+      moveOnce(from, to, from, to);
       dirs.add(from.getParent());
       dirs.add(to.getParent());
     }
+  }
+
+  /**
+   * Moves {@code from} to {@code to} unless that already happened (a step repeated after a
+   * crash): only while {@code from} exists and {@code to} does not, and only if none of the
+   * {@code inTrees} paths leads through a link ({@link LinkGuard}).
+   */
+  private void moveOnce(Path from, Path to, Path... inTrees) throws IOException {
+    if (!exists(from) || exists(to)) {
+      return;
+    }
+    for (Path p : inTrees) {
+      if (!links.directoriesAreReal(p)) {
+        return;
+      }
+    }
+    ensureParent(to);
+    Trees.relocate(provider, from, to);
+    links.changed(from);
+    links.changed(to);
   }
 
   @Override
