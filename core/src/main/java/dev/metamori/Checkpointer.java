@@ -92,7 +92,13 @@ public interface Checkpointer extends Closeable {
    * commit (epoch 8, a child of 3), epochs 4 to 7 form a branch that {@code restore(7)} brings
    * back. A crash during a restore is finished by the next {@link Builder#open()}.
    *
+   * <p>First it compares every tracked entry with what the store knows of it ({@link
+   * #status()}): a file, directory or link changed behind the checkpointer's back would be
+   * destroyed or mixed into the restored state, so the restore is refused and nothing changes.
+   *
    * @throws NoSuchEpochException if {@code epoch} is not in the store; nothing changes
+   * @throws OutsideChangesException if tracked entries were changed outside the checkpointer;
+   *     nothing changes
    */
   void restore(long epoch) throws IOException;
 
@@ -203,6 +209,16 @@ public interface Checkpointer extends Closeable {
    * ancestors.
    */
   List<Epoch> epochs() throws IOException;
+
+  /**
+   * Every change made to the tracked trees behind the checkpointer's back, like {@code git
+   * status}: each entry (file, directory or link) whose type, inode, size, modification or change
+   * time, permissions or owner differs from what the store recorded of it at the current epoch,
+   * with the changes made through the checkpointer since taken as they are; entries the store
+   * does not know, and known ones that are gone. Empty when the trees are as the store knows
+   * them. Costs one stat per tracked entry, in parallel; writes wait meanwhile.
+   */
+  List<OutsideChange> status() throws IOException;
 
   /**
    * Reads the whole journal like a scrub and returns every damaged record, segment or index

@@ -348,6 +348,10 @@ final class LocalCheckpointer implements Checkpointer {
     checkUsable();
     // the target is checked and the route computed once, before anything changes
     Route route = journal.prepareRollback(epoch);
+    List<dev.metamori.OutsideChange> outside = tracker.outsideChanges();
+    if (!outside.isEmpty()) {
+      throw new dev.metamori.OutsideChangesException(epoch, outside);
+    }
     for (CheckpointListener l : state.listeners()) {
       l.beforeRestore(epoch);
     }
@@ -387,6 +391,13 @@ final class LocalCheckpointer implements Checkpointer {
               e.label()));
     }
     return List.copyOf(epochs);
+  }
+
+  @Override
+  public synchronized List<dev.metamori.OutsideChange> status() throws IOException {
+    checkUsable();
+    awaitInflight();
+    return tracker.outsideChanges();
   }
 
   @Override

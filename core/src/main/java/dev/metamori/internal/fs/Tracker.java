@@ -47,6 +47,7 @@ public final class Tracker {
   private final ChannelFactory channels;
   private final NamespaceOps namespace;
   private final AttributeOps attributes;
+  private final DriftWatch drift;
 
   public Tracker(FileSystem delegate, Journal journal, List<Path> realRoots, Path realStore) {
     this.delegate = delegate;
@@ -59,6 +60,8 @@ public final class Tracker {
     this.channels = new ChannelFactory(provider, journal, gate, zones, files, beforeImages);
     this.namespace = new NamespaceOps(delegate, journal, gate, zones, files, beforeImages);
     this.attributes = new AttributeOps(provider, gate, zones, files, beforeImages);
+    this.drift = new DriftWatch(delegate, realRoots, realStore);
+    journal.watchAppends(drift::appended);
   }
 
   /** The file system the tracked trees and the store live on. */
@@ -92,7 +95,11 @@ public final class Tracker {
   public void recover() throws IOException {
     Lock lock = exclusive();
     try {
-      journal.recover(new UndoApplier(delegate, journal, posix, journal.forcing(), true));
+      DirtyPaths recovered = new DirtyPaths();
+      journal.recover(
+          new NotingUndoTarget(
+              new UndoApplier(delegate, journal, posix, journal.forcing(), true), recovered));
+      drift.open(journal.currentEpoch(), recovered);
       newGeneration();
     } finally {
       lock.unlock();
@@ -106,11 +113,13 @@ public final class Tracker {
   public static final class Capture {
     private final Journal.Sealed sealed;
     private final List<TrackedFile> touched;
+    private final DirtyPaths changed;
     private final CountDownLatch done = new CountDownLatch(1);
 
-    private Capture(Journal.Sealed sealed, List<TrackedFile> touched) {
+    private Capture(Journal.Sealed sealed, List<TrackedFile> touched, DirtyPaths changed) {
       this.sealed = sealed;
       this.touched = touched;
+      this.changed = changed;
     }
 
     /** The id the epoch gets when committed. */
@@ -148,7 +157,7 @@ public final class Tracker {
           touched.add(f);
         }
       }
-      Capture capture = new Capture(journal.seal(), touched);
+      Capture capture = new Capture(journal.seal(), touched, drift.seal());
       gate.committing(capture.done);
       newGeneration();
       // the writes of a writable mapping cannot be seen: its range is saved again
@@ -186,7 +195,11 @@ public final class Tracker {
       for (TrackedFile f : capture.touched) {
         force(f);
       }
+      drift.committed(capture.id(), capture.changed);
       return journal.commit(capture.sealed, nowMillis, state, label);
+    } catch (IOException | RuntimeException | Error e) {
+      drift.unseal(capture.changed);
+      throw e;
     } finally {
       capture.done.countDown();
     }
@@ -198,10 +211,15 @@ public final class Tracker {
     try {
       checkOpen();
       closeChannels(false);
-      journal.rollback(route, new UndoApplier(delegate, journal, posix, journal.forcing(), false));
+      DirtyPaths restored = new DirtyPaths();
+      journal.rollback(
+          route,
+          new NotingUndoTarget(
+              new UndoApplier(delegate, journal, posix, journal.forcing(), false), restored));
       files.values().forEach(TrackedFile::dropMappings);
       files.clear();
       newGeneration();
+      drift.restored(journal.currentEpoch(), restored);
     } finally {
       lock.unlock();
     }
@@ -216,6 +234,20 @@ public final class Tracker {
     try {
       checkOpen();
       return journal.prune(keep);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Every change made to the tracked trees behind the checkpointer's back (see {@link
+   * DriftWatch}); writes wait while the trees are read.
+   */
+  public List<dev.metamori.OutsideChange> outsideChanges() throws IOException {
+    Lock lock = exclusive();
+    try {
+      checkOpen();
+      return drift.changes();
     } finally {
       lock.unlock();
     }

@@ -33,6 +33,7 @@ public final class Journal implements Closeable {
   private final StateCatalogue catalogue;
   private final Restorer restorer;
   private final AtomicLong trashCounter = new AtomicLong();
+  private volatile java.util.function.Consumer<UndoRecord> appended = r -> {};
   private volatile Segment working;
   /** Whether an epoch is sealed and not yet committed: segments created now say so. */
   private volatile boolean sealedPending;
@@ -173,6 +174,7 @@ public final class Journal implements Closeable {
    * also forced to stable storage.
    */
   public void append(UndoRecord record) throws IOException {
+    appended.accept(record);
     Segment segment = working;
     if (segment == null) {
       segment = openWorking();
@@ -181,6 +183,11 @@ public final class Journal implements Closeable {
     if (store.system()) {
       segment.forceThrough(end);
     }
+  }
+
+  /** Calls {@code watcher} with every record of the working epoch, before it is appended. */
+  public void watchAppends(java.util.function.Consumer<UndoRecord> watcher) {
+    appended = watcher;
   }
 
   private synchronized Segment openWorking() throws IOException {
