@@ -102,6 +102,29 @@ public interface Checkpointer extends Closeable {
    */
   void restore(long epoch) throws IOException;
 
+  /**
+   * As {@link #restore(long)}, but with tracked entries changed outside the checkpointer handled
+   * as {@code option} says instead of refused.
+   *
+   * @return the outside changes found: overwritten (their entries not exact), or adopted into
+   *     the epoch committed first; empty if there were none
+   * @throws NoSuchEpochException if {@code epoch} is not in the store; nothing changes
+   */
+  List<OutsideChange> restore(long epoch, RestoreOption option) throws IOException;
+
+  /**
+   * Commits the changes made to the tracked trees behind the checkpointer's back ({@link
+   * #status()}) into a new epoch, together with the uncommitted work, so that nothing is lost:
+   * entries created outside are journaled as created (a restore to an earlier epoch removes
+   * them, and a restore to the new epoch brings them back), the others as they are now. Their
+   * state before the new epoch was destroyed by the outside change, so a restore to an earlier
+   * epoch restores them as nearly as the journal allows, with a warning in the log. Afterwards
+   * {@link #status()} is empty.
+   *
+   * @return the id of the new epoch, or the current epoch if there was no outside change
+   */
+  long adoptOutsideChanges() throws IOException;
+
   /** Same as {@link #restore(long)}: discards uncommitted changes and restores {@code epoch}. */
   void rollback(long epoch) throws IOException;
 

@@ -34,9 +34,10 @@ public final class OutsideChangesException extends CheckpointException {
     if (changes.size() > LISTED) {
       s.append(", and ").append(changes.size() - LISTED).append(" more");
     }
-    return s.append("). Nothing was changed. To keep those changes, commit them with")
-        .append(" adoptOutsideChanges() and restore again; to discard them, restore with")
-        .append(" RestoreOption.DISCARD_OUTSIDE_CHANGES.")
+    return s.append("). Nothing was changed. To keep those changes, restore with")
+        .append(" RestoreOption.ADOPT_OUTSIDE_CHANGES (or commit them first with adoptOutsideChanges());")
+        .append(" to restore over them, losing them, use RestoreOption.OVERWRITE_OUTSIDE_CHANGES;")
+        .append(" `metamori status` lists them.")
         .toString();
   }
 

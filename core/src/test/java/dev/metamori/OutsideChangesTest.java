@@ -28,6 +28,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * checkpointer, committed or not, restored or recovered, never count.
  */
 class OutsideChangesTest {
+  /** Only files whose times fall in the clock tick of their stat are hashed, as in production. */
+  @org.junit.jupiter.api.BeforeAll
+  static void hashOnlyWhatTheClockCannotTell() {
+    System.clearProperty("metamori.witness.hashAll");
+  }
+
   @RegisterExtension
   final StoreExtension store = StoreExtension.create().withTree(OutsideChangesTest::fill);
 
@@ -81,6 +87,44 @@ class OutsideChangesTest {
     cp = store.reopen(); // recovery undoes it
     assertEquals(List.of(), cp.status());
     cp.restore(e[0]);
+  }
+
+  @Test
+  void hardLinksMadeThroughTheCheckpointerAreNotOutsideChanges(Checkpointer cp) throws IOException {
+    long[] e = history(cp);
+    Files.createLink(store.path("d/hard"), store.path("b.txt"));
+    assertEquals(List.of(), cp.status());
+    long e3 = cp.commit();
+    assertEquals(List.of(), cp.status());
+    Files.writeString(store.path("d/hard"), "through the second name\n", StandardOpenOption.APPEND);
+    assertEquals(List.of(), cp.status());
+    cp.restore(e[0]);
+    assertEquals(List.of(), cp.status());
+    cp.restore(e3);
+    assertEquals(List.of(), cp.status());
+    Files.writeString(real("b.txt"), "outside, through the first name\n", StandardOpenOption.APPEND);
+    List<OutsideChange> both = cp.status();
+    assertEquals(List.of(new OutsideChange(real("b.txt"), Kind.MODIFIED), new OutsideChange(real("d/hard"), Kind.MODIFIED)), both);
+  }
+
+  @Test
+  void aTreeAndItsStorePutBackFromACopyRestoreWithoutComplaint(Checkpointer cp) throws IOException {
+    long[] e = history(cp);
+    cp.close();
+    Path backup = Files.createTempDirectory("metamori-backup");
+    copyTree(store.dir(), backup);
+    // the originals are kept until the copies are made: no inode number is reused
+    Path old = Files.createTempDirectory("metamori-old");
+    Files.move(store.root(), old.resolve("data"));
+    Files.move(store.store(), old.resolve("store"));
+    copyTree(backup.resolve("data"), store.root());
+    copyTree(backup.resolve("store"), store.store());
+    deleteTree(old);
+    cp = store.open();
+    assertEquals(List.of(), cp.status());
+    cp.restore(e[0]);
+    assertEquals(List.of(), cp.status());
+    deleteTree(backup);
   }
 
   @Test
@@ -142,7 +186,7 @@ class OutsideChangesTest {
   void aFileReplacedByAnotherIsRefused(Checkpointer cp) throws IOException {
     long[] e = history(cp);
     Path copy = Files.copy(real("b.txt"), store.dir().resolve("b.copy"));
-    Files.setLastModifiedTime(copy, Files.getLastModifiedTime(real("b.txt")));
+    Files.setLastModifiedTime(copy, FileTime.fromMillis(Files.getLastModifiedTime(real("b.txt")).toMillis() + 1000));
     Files.move(copy, real("b.txt"), StandardCopyOption.REPLACE_EXISTING);
     refused(cp, e[0], "b.txt", Kind.REPLACED);
   }
@@ -216,15 +260,35 @@ class OutsideChangesTest {
     store.skipVerifyAfter("the tree holds a file of another store");
   }
 
+  /** Copies a tree as a backup tool would: links as links, times and modes kept. */
   private static void copyTree(Path from, Path to) throws IOException {
+    List<Path> dirs = new java.util.ArrayList<>();
     try (var s = Files.walk(from)) {
       for (Path p : (Iterable<Path>) s::iterator) {
         Path t = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
+        if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
           Files.createDirectories(t);
+          dirs.add(p);
         } else {
-          Files.copy(p, t, StandardCopyOption.COPY_ATTRIBUTES);
+          Files.copy(p, t, StandardCopyOption.COPY_ATTRIBUTES, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+          if (!Files.isSymbolicLink(p)) {
+            Files.setLastModifiedTime(t, Files.getLastModifiedTime(p)); // in full: the copy keeps microseconds
+          }
         }
+      }
+    }
+    for (Path d : dirs) {
+      Path t = to.resolve(from.relativize(d).toString());
+      Files.setPosixFilePermissions(t, Files.getPosixFilePermissions(d));
+      Files.setLastModifiedTime(t, Files.getLastModifiedTime(d));
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (var s = Files.walk(dir)) {
+      List<Path> all = s.sorted(java.util.Comparator.reverseOrder()).toList();
+      for (Path p : all) {
+        Files.delete(p);
       }
     }
   }

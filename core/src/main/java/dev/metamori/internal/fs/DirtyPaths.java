@@ -35,6 +35,11 @@ final class DirtyPaths {
     }
   }
 
+  /** Notes {@code path} and everything under it. */
+  synchronized void addTree(String path) {
+    trees.add(path);
+  }
+
   synchronized void addAll(DirtyPaths other) {
     Set<String> e;
     Set<String> t;

@@ -76,11 +76,11 @@ record EntryStat(
   }
 
   /** Whether the file system of {@code provider} offers the {@code unix} view. */
-  static boolean unixView(FileSystemProvider provider, Path any) {
+  static boolean unixView(FileSystemProvider provider, Path any) throws IOException {
     try {
       provider.readAttributes(any, "unix:ino", NOFOLLOW_LINKS);
       return true;
-    } catch (UnsupportedOperationException | IllegalArgumentException | IOException e) {
+    } catch (UnsupportedOperationException | IllegalArgumentException e) {
       return false;
     }
   }
@@ -117,10 +117,33 @@ record EntryStat(
     }
   }
 
+  /**
+   * As {@link #compare}, for an entry of a tree copied or moved whole: by what a copy that keeps
+   * times and modes keeps (not the inode, not the change time).
+   */
+  OutsideChange.Kind compareCopied(EntryStat now) {
+    if (now.type != type) {
+      return OutsideChange.Kind.REPLACED;
+    }
+    // a link's own time is seldom kept by a copy: its target's length stands for it
+    if (type != DIRECTORY && (now.size != size || (type != LINK && now.mtime != mtime))) {
+      return OutsideChange.Kind.MODIFIED;
+    }
+    if (now.mode != mode || now.uid != uid || now.gid != gid) {
+      return OutsideChange.Kind.ATTRIBUTES;
+    }
+    return null;
+  }
+
   /** What differs between the witnessed {@code this} and {@code now}, or null if nothing that matters. */
   OutsideChange.Kind compare(EntryStat now) {
-    if (now.type != type || now.ino != ino || now.dev != dev) {
+    if (now.type != type) {
       return OutsideChange.Kind.REPLACED;
+    }
+    if (now.ino != ino || now.dev != dev) {
+      // another inode: a copy that keeps what a copy can keep (a tree put back from a backup)
+      // is taken for the same entry; anything else is a replacement
+      return compareCopied(now) == null ? null : OutsideChange.Kind.REPLACED;
     }
     if (type != DIRECTORY && (now.size != size || now.mtime != mtime)) {
       return OutsideChange.Kind.MODIFIED;

@@ -48,6 +48,8 @@ public final class Tracker {
   private final NamespaceOps namespace;
   private final AttributeOps attributes;
   private final DriftWatch drift;
+  private final Path store;
+  private AdoptedPaths adopted;
 
   public Tracker(FileSystem delegate, Journal journal, List<Path> realRoots, Path realStore) {
     this.delegate = delegate;
@@ -60,7 +62,8 @@ public final class Tracker {
     this.channels = new ChannelFactory(provider, journal, gate, zones, files, beforeImages);
     this.namespace = new NamespaceOps(delegate, journal, gate, zones, files, beforeImages);
     this.attributes = new AttributeOps(provider, gate, zones, files, beforeImages);
-    this.drift = new DriftWatch(delegate, realRoots, realStore);
+    this.drift = new DriftWatch(delegate, realRoots, realStore, journal.trashDirectory());
+    this.store = realStore;
     journal.watchAppends(drift::appended);
   }
 
@@ -95,10 +98,12 @@ public final class Tracker {
   public void recover() throws IOException {
     Lock lock = exclusive();
     try {
+      adopted = AdoptedPaths.load(store);
+      drift.load();
       DirtyPaths recovered = new DirtyPaths();
       journal.recover(
           new NotingUndoTarget(
-              new UndoApplier(delegate, journal, posix, journal.forcing(), true), recovered));
+              new UndoApplier(delegate, journal, posix, journal.forcing(), true, recovered), recovered));
       drift.open(journal.currentEpoch(), recovered);
       newGeneration();
     } finally {
@@ -205,17 +210,29 @@ public final class Tracker {
     }
   }
 
-  /** Closes the journaling channels, then moves the trees along {@code route} ({@link Journal#prepareRollback}). */
-  public void rollback(Route route) throws IOException {
+  /**
+   * Closes the journaling channels, then moves the trees along {@code route} ({@link
+   * Journal#prepareRollback}). The entries of {@code overwritten} (outside changes the caller
+   * restores over) and the adopted ones are restored as nearly as the journal allows where they
+   * are missing or short; they are witnessed as the restore leaves them.
+   */
+  public void rollback(Route route, List<dev.metamori.OutsideChange> overwritten) throws IOException {
     Lock lock = exclusive();
     try {
       checkOpen();
       closeChannels(false);
+      drift.restoring();
       DirtyPaths restored = new DirtyPaths();
+      DirtyPaths tolerated = new DirtyPaths();
+      tolerated.addAll(adopted.paths());
+      for (dev.metamori.OutsideChange c : overwritten) {
+        tolerated.addTree(c.path().toString());
+        restored.addTree(c.path().toString());
+      }
       journal.rollback(
           route,
           new NotingUndoTarget(
-              new UndoApplier(delegate, journal, posix, journal.forcing(), false), restored));
+              new UndoApplier(delegate, journal, posix, journal.forcing(), false, tolerated), restored));
       files.values().forEach(TrackedFile::dropMappings);
       files.clear();
       newGeneration();
@@ -248,6 +265,33 @@ public final class Tracker {
     try {
       checkOpen();
       return drift.changes();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Adopts {@code changes} into the working epoch, which will be {@code epoch} when committed:
+   * a created entry is journaled as created (a restore removes it, a redo brings it back); the
+   * others, whose earlier state is lost, are recorded as adopted. All are witnessed at the commit.
+   */
+  public void adopt(List<dev.metamori.OutsideChange> changes, long epoch) throws IOException {
+    Lock lock = exclusive();
+    try {
+      checkOpen();
+      List<String> lost = new java.util.ArrayList<>();
+      for (dev.metamori.OutsideChange c : changes) {
+        String path = c.path().toString();
+        if (c.kind() == dev.metamori.OutsideChange.Kind.CREATED) {
+          journal.append(new dev.metamori.internal.journal.UndoRecord.Created(path));
+        } else {
+          lost.add(path);
+          drift.adopted(path);
+        }
+      }
+      if (!lost.isEmpty()) {
+        adopted.add(epoch, lost);
+      }
     } finally {
       lock.unlock();
     }

@@ -99,9 +99,11 @@ final class Witness {
   }
 
   private void apply(ByteBuffer batch) {
+    int length = batch.remaining();
     tag = batch.getLong();
     if (batch.get() == FULL) {
       entries.clear();
+      liveBytes = HEADER + 8 + length;
     }
     int count = batch.getInt();
     for (int i = 0; i < count; i++) {
@@ -120,7 +122,6 @@ final class Witness {
                 batch.getLong()));
       }
     }
-    liveBytes = 0; // recomputed on the next write
   }
 
   /** A set of changes to the witness, written as one batch. */
