@@ -38,6 +38,8 @@ final class DriftWatch {
    * injection tests, which need the same I/O calls on every run.
    */
   private static final String HASH_ALL = "metamori.witness.hashAll";
+  /** Files up to this size are hashed when their times cannot witness them; larger ones wait for the clock. */
+  private static final long HASH_LIMIT = 1 << 20;
 
   private final FileSystemProvider provider;
   private final List<Path> roots;
@@ -218,7 +220,7 @@ final class DriftWatch {
       } else {
         kind = was.compare(is);
         boolean sameTimes = is.size() == was.size() && is.mtime() == was.mtime();
-        if (was.hash() != EntryStat.NO_HASH
+        if (was.type() == EntryStat.FILE && was.hash() != EntryStat.NO_HASH
             && (kind == null || (kind == OutsideChange.Kind.MODIFIED && sameTimes))) {
           // the contents decide: a write in the tick of the stat, or a new change time alone
           kind = EntryStat.contentHash(provider, path(p)) != was.hash() ? OutsideChange.Kind.MODIFIED : null;
@@ -360,11 +362,34 @@ final class DriftWatch {
     return slash <= 0 ? null : path.substring(0, slash);
   }
 
+  /**
+   * {@code s}, stat of {@code p} taken after {@code tick}, made a sound witness: where its times
+   * fall in that clock tick, a later write in the tick would leave them unchanged, so a small
+   * file's contents are hashed, and a larger file is stat'ed again once the clock has moved on.
+   */
   private EntryStat hashIfRacy(String p, EntryStat s, long tick) throws IOException {
-    if (!s.racy(tick) && !(s.type() == EntryStat.FILE && Boolean.getBoolean(HASH_ALL))) {
+    boolean hashAll = s.type() == EntryStat.FILE && Boolean.getBoolean(HASH_ALL);
+    if (!s.racy(tick) && !hashAll) {
       return s;
     }
-    return s.withHash(EntryStat.contentHash(provider, path(p)));
+    if (s.size() <= HASH_LIMIT) {
+      return s.withHash(EntryStat.contentHash(provider, path(p)));
+    }
+    waitPast(Math.max(s.mtime(), s.ctime()));
+    EntryStat again = EntryStat.read(provider, path(p), unix);
+    return again == null ? s : again;
+  }
+
+  /** Waits until the file system's clock is past {@code time} (at most one clock tick). */
+  private void waitPast(long time) throws IOException {
+    while (tick() <= time) {
+      try {
+        Thread.sleep(1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while witnessing the tracked trees");
+      }
+    }
   }
 
   /**

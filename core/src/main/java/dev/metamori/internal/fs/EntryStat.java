@@ -61,7 +61,7 @@ record EntryStat(
             (Integer) a.get("uid"),
             (Integer) a.get("gid"),
             (Integer) a.get("nlink"),
-            NO_HASH);
+            type == LINK ? targetHash(provider, path) : NO_HASH);
       }
       BasicFileAttributes a = provider.readAttributes(path, BasicFileAttributes.class, NOFOLLOW_LINKS);
       byte type =
@@ -69,10 +69,17 @@ record EntryStat(
       Object key = a.fileKey();
       return new EntryStat(
           type, 0, key == null ? 0 : key.hashCode(), a.size(), nanos(a.lastModifiedTime()),
-          nanos(a.creationTime()), 0, 0, 0, 1, NO_HASH);
+          nanos(a.creationTime()), 0, 0, 0, 1, type == LINK ? targetHash(provider, path) : NO_HASH);
     } catch (NoSuchFileException e) {
       return null;
     }
+  }
+
+  /** The xxHash64 of a link's target: what a link holds. */
+  private static long targetHash(FileSystemProvider provider, Path link) throws IOException {
+    byte[] target = provider.readSymbolicLink(link).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    long h = XXHASH.hash64().hash(target, 0, target.length, 0x4d544d52);
+    return h == NO_HASH ? 1 : h;
   }
 
   /** Whether the file system of {@code provider} offers the {@code unix} view. */
@@ -125,8 +132,8 @@ record EntryStat(
     if (now.type != type) {
       return OutsideChange.Kind.REPLACED;
     }
-    // a link's own time is seldom kept by a copy: its target's length stands for it
-    if (type != DIRECTORY && (now.size != size || (type != LINK && now.mtime != mtime))) {
+    // a link's own time is seldom kept by a copy: its target stands for it
+    if (type == LINK ? now.hash != hash : type != DIRECTORY && (now.size != size || now.mtime != mtime)) {
       return OutsideChange.Kind.MODIFIED;
     }
     if (now.mode != mode || now.uid != uid || now.gid != gid) {
@@ -145,7 +152,7 @@ record EntryStat(
       // is taken for the same entry; anything else is a replacement
       return compareCopied(now) == null ? null : OutsideChange.Kind.REPLACED;
     }
-    if (type != DIRECTORY && (now.size != size || now.mtime != mtime)) {
+    if (type != DIRECTORY && (now.size != size || now.mtime != mtime || (type == LINK && now.hash != hash))) {
       return OutsideChange.Kind.MODIFIED;
     }
     if (now.mode != mode || now.uid != uid || now.gid != gid) {
