@@ -12,6 +12,16 @@ import java.util.Set;
 final class DirtyPaths {
   private final Set<String> entries = new HashSet<>();
   private final Set<String> trees = new HashSet<>();
+  /** Inodes (device, number) with other links that a change removed a name of. */
+  private final Set<java.util.List<Long>> inodes = new HashSet<>();
+
+  synchronized void addInode(long dev, long ino) {
+    inodes.add(java.util.List.of(dev, ino));
+  }
+
+  synchronized Set<java.util.List<Long>> inodes() {
+    return Set.copyOf(inodes);
+  }
 
   /** Notes the entries {@code record}, written or applied, changes. */
   synchronized void note(UndoRecord record) {
@@ -43,16 +53,19 @@ final class DirtyPaths {
   synchronized void addAll(DirtyPaths other) {
     Set<String> e;
     Set<String> t;
+    Set<java.util.List<Long>> i;
     synchronized (other) {
       e = Set.copyOf(other.entries);
       t = Set.copyOf(other.trees);
+      i = Set.copyOf(other.inodes);
     }
     entries.addAll(e);
     trees.addAll(t);
+    inodes.addAll(i);
   }
 
   synchronized boolean isEmpty() {
-    return entries.isEmpty() && trees.isEmpty();
+    return entries.isEmpty() && trees.isEmpty() && inodes.isEmpty();
   }
 
   /** Whether {@code path} was changed: named itself, or under a changed tree. */

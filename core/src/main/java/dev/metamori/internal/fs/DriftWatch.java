@@ -76,9 +76,17 @@ final class DriftWatch {
     witness.record(UNKNOWN, new Witness.Delta());
   }
 
-  /** Before a restore changes the trees: the witness describes no epoch until {@link #restored}. */
-  synchronized void restoring() throws IOException {
-    witness.record(UNKNOWN, new Witness.Delta());
+  /**
+   * Before a restore to {@code target} changes the trees. A restore that dies part way is
+   * finished by the next open, which witnesses the trees whole when the witness describes
+   * another epoch than the target; a restore to the epoch the witness describes (discarding the
+   * working epoch) first marks it as describing none. (Written only then: the restore's own
+   * durable record of its target comes after.)
+   */
+  synchronized void restoring(long target) throws IOException {
+    if (target == witness.tag()) {
+      witness.record(UNKNOWN, new Witness.Delta());
+    }
   }
 
   /**
@@ -142,6 +150,17 @@ final class DriftWatch {
     working.addTree(path);
   }
 
+  /**
+   * Notes in {@code into} the inode at {@code path} if it has other links: a change about to
+   * remove this name changes the inode under its other names too.
+   */
+  void linkedInode(String path, DirtyPaths into) throws IOException {
+    EntryStat s = EntryStat.read(provider, path(path), unix);
+    if (s != null && s.nlink() > 1) {
+      into.addInode(s.dev(), s.ino());
+    }
+  }
+
   /** Ends the working epoch's set (at a capture): the returned one goes to {@link #committed}. */
   synchronized DirtyPaths seal() {
     DirtyPaths sealed = working;
@@ -192,6 +211,7 @@ final class DriftWatch {
     NavigableMap<String, EntryStat> known = witness.entries();
     // hard links: an inode changed through one name has changed under the others too
     Set<List<Long>> ours = untrackedInodes(working);
+    ours.addAll(working.inodes());
     for (Map<String, EntryStat> m : List.of(now, known)) {
       for (Map.Entry<String, EntryStat> e : m.entrySet()) {
         if (e.getValue().nlink() > 1 && working.contains(e.getKey())) {
@@ -274,6 +294,7 @@ final class DriftWatch {
       }
     }
     inodes.addAll(untrackedInodes(dirty));
+    inodes.addAll(dirty.inodes());
     synchronized (this) {
       for (Map.Entry<String, EntryStat> k : witness.entries().entrySet()) {
         if (k.getValue().nlink() > 1 && (dirty.contains(k.getKey()))) {

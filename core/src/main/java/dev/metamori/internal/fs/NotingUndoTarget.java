@@ -10,14 +10,29 @@ import java.util.function.Consumer;
 final class NotingUndoTarget implements UndoTarget {
   private final UndoTarget target;
   private final DirtyPaths changed;
+  private final DriftWatch drift;
 
-  NotingUndoTarget(UndoTarget target, DirtyPaths changed) {
+  NotingUndoTarget(UndoTarget target, DirtyPaths changed, DriftWatch drift) {
     this.target = target;
     this.changed = changed;
+    this.drift = drift;
+  }
+
+  /** Notes the inode of a name {@code record} may remove, for its other links (see {@link DriftWatch}). */
+  private void removing(UndoRecord record) throws IOException {
+    if (record instanceof UndoRecord.Created c) {
+      drift.linkedInode(c.path(), changed);
+    } else if (record instanceof UndoRecord.Moved m) {
+      drift.linkedInode(m.from(), changed);
+      drift.linkedInode(m.to(), changed);
+    } else if (record instanceof UndoRecord.Trashed t) {
+      drift.linkedInode(t.path(), changed);
+    }
   }
 
   @Override
   public void undo(UndoRecord record, String keepAs) throws IOException {
+    removing(record);
     changed.note(record);
     target.undo(record, keepAs);
   }
@@ -30,6 +45,7 @@ final class NotingUndoTarget implements UndoTarget {
 
   @Override
   public void redo(UndoRecord record, String keptAs) throws IOException {
+    removing(record);
     changed.note(record);
     target.redo(record, keptAs);
   }

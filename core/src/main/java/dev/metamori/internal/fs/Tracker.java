@@ -103,7 +103,7 @@ public final class Tracker {
       DirtyPaths recovered = new DirtyPaths();
       journal.recover(
           new NotingUndoTarget(
-              new UndoApplier(delegate, journal, posix, journal.forcing(), true, recovered), recovered));
+              new UndoApplier(delegate, journal, posix, journal.forcing(), true, recovered), recovered, drift));
       drift.open(journal.currentEpoch(), recovered);
       newGeneration();
     } finally {
@@ -221,7 +221,7 @@ public final class Tracker {
     try {
       checkOpen();
       closeChannels(false);
-      drift.restoring();
+      drift.restoring(route.target());
       DirtyPaths restored = new DirtyPaths();
       DirtyPaths tolerated = new DirtyPaths();
       tolerated.addAll(adopted.paths());
@@ -232,7 +232,7 @@ public final class Tracker {
       journal.rollback(
           route,
           new NotingUndoTarget(
-              new UndoApplier(delegate, journal, posix, journal.forcing(), false, tolerated), restored));
+              new UndoApplier(delegate, journal, posix, journal.forcing(), false, tolerated), restored, drift));
       files.values().forEach(TrackedFile::dropMappings);
       files.clear();
       newGeneration();
