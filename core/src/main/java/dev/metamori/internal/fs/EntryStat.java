@@ -147,12 +147,20 @@ record EntryStat(
     if (now.type != type) {
       return OutsideChange.Kind.REPLACED;
     }
-    if (now.ino != ino || now.dev != dev) {
+    boolean sameInode = now.ino == ino && now.dev == dev;
+    if (type == LINK) {
+      // what a link holds is its target; its times say nothing a copy keeps
+      if (now.hash != hash) {
+        return sameInode ? OutsideChange.Kind.MODIFIED : OutsideChange.Kind.REPLACED;
+      }
+      return now.uid != uid || now.gid != gid ? OutsideChange.Kind.ATTRIBUTES : null;
+    }
+    if (!sameInode) {
       // another inode: a copy that keeps what a copy can keep (a tree put back from a backup)
       // is taken for the same entry; anything else is a replacement
       return compareCopied(now) == null ? null : OutsideChange.Kind.REPLACED;
     }
-    if (type != DIRECTORY && (now.size != size || now.mtime != mtime || (type == LINK && now.hash != hash))) {
+    if (type != DIRECTORY && (now.size != size || now.mtime != mtime)) {
       return OutsideChange.Kind.MODIFIED;
     }
     if (now.mode != mode || now.uid != uid || now.gid != gid) {
@@ -163,4 +171,5 @@ record EntryStat(
     }
     return null;
   }
+
 }
