@@ -40,8 +40,8 @@ import java.util.function.Predicate;
  * A file system that forwards every call to the default one, with the same path strings, and
  * counts each I/O call its provider and channels make: opens, channel reads, writes, forces and
  * truncations, moves, copies, deletes, directory creation and listing, links, attribute reads
- * and writes, access checks. It can be armed to fail one call (or every call from one on) with
- * an {@link IOException}, and it tells a {@link Recorder} about every change of file data before
+ * and writes, access checks. It can be armed to fail one call (or every call from one on, or
+ * every call that matches, as a disk that stays full) with an {@link IOException}, and it tells a {@link Recorder} about every change of file data before
  * it is made, every force after it, and every directory operation (create, delete, rename, link,
  * copy, attribute change) before and after it (the power-loss simulation builds on that).
  *
