@@ -74,14 +74,13 @@ public final class IoFaults {
   public static String reason(Throwable e) {
     Map<Throwable, Boolean> seen = new IdentityHashMap<>();
     for (Throwable t = e; t != null && seen.put(t, true) == null; t = t.getCause()) {
-      String text = t instanceof FileSystemException fse ? fse.getReason() : null;
-      for (String s : new String[] {text, t.getMessage()}) {
-        if (s != null && s.contains(NO_SPACE)) {
-          return NO_SPACE;
-        }
-        if (s != null && s.contains(QUOTA)) {
-          return QUOTA;
-        }
+      // a FileSystemException's message holds its file names too: only its reason counts
+      String text = t instanceof FileSystemException fse ? fse.getReason() : t.getMessage();
+      if (text != null && text.contains(NO_SPACE)) {
+        return NO_SPACE;
+      }
+      if (text != null && text.contains(QUOTA)) {
+        return QUOTA;
       }
     }
     return null;

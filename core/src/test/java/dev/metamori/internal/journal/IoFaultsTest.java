@@ -38,6 +38,8 @@ class IoFaultsTest {
     assertNull(IoFaults.reason(new IOException("Input/output error")));
     assertFalse(IoFaults.recoverable(new IOException("Input/output error")));
     assertFalse(IoFaults.recoverable(new java.nio.file.AccessDeniedException("/s")));
+    // a file's name is not the reason
+    assertFalse(IoFaults.recoverable(new java.nio.file.AccessDeniedException("/r/No space left on device")));
   }
 
   @Test
