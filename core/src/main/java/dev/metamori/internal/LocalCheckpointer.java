@@ -40,7 +40,8 @@ import java.util.List;
  * one, or in tests a fault-injecting one that forwards to it): a {@link Journal}, the
  * {@link Tracker} that feeds it, and the {@link MetamoriFileSystem} the application uses.
  * After a fatal I/O error in commit or rollback it stops: later calls fail with the original
- * error as the cause, and reopening the store recovers it.
+ * error as the cause, and reopening the store recovers it. A full disk is not fatal: see
+ * {@link Failures}.
  */
 final class LocalCheckpointer implements Checkpointer {
   private final Journal journal;
@@ -48,6 +49,7 @@ final class LocalCheckpointer implements Checkpointer {
   private final MetamoriFileSystem fileSystem;
   private final Clock clock;
   private final VolatileState state;
+  private final Failures failures;
   /** Completes commits after their capture, one at a time. */
   private final ExecutorService committer =
       Executors.newSingleThreadExecutor(
@@ -56,7 +58,6 @@ final class LocalCheckpointer implements Checkpointer {
             t.setDaemon(true);
             return t;
           });
-  private volatile IOException failure;
   private ProgressListener progress = ProgressListener.NONE;
   private boolean closed;
   /** The commit in flight, or the last one. */
@@ -67,6 +68,7 @@ final class LocalCheckpointer implements Checkpointer {
     this.journal = journal;
     this.tracker = tracker;
     this.clock = clock;
+    this.failures = new Failures(journal, tracker, state);
     this.fileSystem =
         new MetamoriFileSystem(
             MetamoriFileSystemProvider.instance(),
@@ -118,12 +120,13 @@ final class LocalCheckpointer implements Checkpointer {
     if (closed) {
       throw new IllegalStateException("this Checkpointer is closed");
     }
-    if (failure != null) {
+    IOException stopped = failures.stoppedBy();
+    if (stopped != null) {
       throw new CheckpointException(
           "this Checkpointer stopped after an I/O error ("
-              + failure.getMessage()
+              + stopped.getMessage()
               + "); close it and open the store again to recover it to its last committed epoch",
-          failure);
+          stopped);
     }
   }
 
@@ -132,7 +135,7 @@ final class LocalCheckpointer implements Checkpointer {
     try {
       inflight.join();
     } catch (CompletionException | java.util.concurrent.CancellationException e) {
-      // reported to whoever holds that future; the failure field stops later calls
+      // reported to whoever holds that future; a fatal one stops later calls (Failures)
     }
   }
 
@@ -199,6 +202,7 @@ final class LocalCheckpointer implements Checkpointer {
     checkUsable();
     awaitInflight();
     checkUsable();
+    failures.settle();
     state.beforeCheckpoint();
     StateAtInstant atInstant = new StateAtInstant();
     Tracker.Capture capture;
@@ -206,7 +210,7 @@ final class LocalCheckpointer implements Checkpointer {
       capture = tracker.capture(atInstant);
     } catch (IOException e) {
       if (atInstant.writer != null) {
-        failure = e; // the epoch may be sealed: only recovery knows where it stands
+        failures.stop(e); // the epoch may be sealed: only recovery knows where it stands
       }
       throw e;
     }
@@ -219,9 +223,8 @@ final class LocalCheckpointer implements Checkpointer {
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                return tracker.commit(capture, now, writer, label).id();
-              } catch (IOException | RuntimeException | Error e) {
-                failure = e instanceof IOException ? (IOException) e : new IOException(e);
+                return failures.commit(new Failures.Commit(capture, now, writer, label));
+              } catch (IOException e) {
                 throw new CompletionException(e);
               }
             },
@@ -245,6 +248,7 @@ final class LocalCheckpointer implements Checkpointer {
   public synchronized MemoryRegion region(String name, long size) throws IOException {
     checkUsable();
     awaitInflight();
+    failures.settle();
     return state.region(name, size);
   }
 
@@ -252,6 +256,7 @@ final class LocalCheckpointer implements Checkpointer {
   public synchronized void register(String name, Checkpointable object) throws IOException {
     checkUsable();
     awaitInflight();
+    failures.settle();
     state.register(name, object);
   }
 
@@ -260,6 +265,7 @@ final class LocalCheckpointer implements Checkpointer {
       throws IOException {
     checkUsable();
     awaitInflight();
+    failures.settle();
     return DiffCollector.collect(journal, state, tracker.delegate(), from, to).stream();
   }
 
@@ -278,6 +284,7 @@ final class LocalCheckpointer implements Checkpointer {
     checkUsable();
     awaitInflight();
     checkUsable();
+    failures.settle();
     // the target is checked and the route computed once, before anything changes
     Route route = journal.prepareRollback(epoch);
     List<OutsideChange> outside = tracker.outsideChanges();
@@ -293,6 +300,7 @@ final class LocalCheckpointer implements Checkpointer {
     checkUsable();
     awaitInflight();
     checkUsable();
+    failures.settle();
     journal.prepareRollback(epoch); // an unknown epoch is refused before anything changes
     List<OutsideChange> outside = tracker.outsideChanges();
     if (option == RestoreOption.ADOPT_OUTSIDE_CHANGES && !outside.isEmpty()) {
@@ -309,6 +317,7 @@ final class LocalCheckpointer implements Checkpointer {
     checkUsable();
     awaitInflight();
     checkUsable();
+    failures.settle();
     List<OutsideChange> outside = tracker.outsideChanges();
     return outside.isEmpty() ? journal.currentEpoch() : adopt(outside);
   }
@@ -329,8 +338,7 @@ final class LocalCheckpointer implements Checkpointer {
     } catch (NoSuchEpochException e) {
       throw e;
     } catch (IOException e) {
-      failure = e;
-      throw e;
+      throw failures.restoreFailed(epoch, plan, e);
     }
     for (CheckpointListener l : state.listeners()) {
       l.afterRestore(epoch);
@@ -364,6 +372,7 @@ final class LocalCheckpointer implements Checkpointer {
   public synchronized List<OutsideChange> status() throws IOException {
     checkUsable();
     awaitInflight();
+    failures.settle();
     return tracker.outsideChanges();
   }
 
@@ -382,6 +391,7 @@ final class LocalCheckpointer implements Checkpointer {
     java.util.Objects.requireNonNull(policy, "policy");
     checkUsable();
     awaitInflight();
+    failures.settle();
     List<Epoch> epochs = epochs();
     java.util.Set<Long> keep = new java.util.HashSet<>(policy.kept(epochs));
     long current = journal.currentEpoch();
@@ -396,7 +406,7 @@ final class LocalCheckpointer implements Checkpointer {
     try {
       removed = tracker.prune(keep);
     } catch (IOException e) {
-      failure = e; // the index may be closed for its compaction: only a reopen knows
+      failures.stop(e); // the index may be closed for its compaction: only a reopen knows
       throw e;
     }
     return new dev.metamori.PruneResult(removed, before, StatsCollector.bytesUnder(journal.store()));

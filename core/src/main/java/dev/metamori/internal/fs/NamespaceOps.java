@@ -159,7 +159,11 @@ final class NamespaceOps {
     String name = journal.newTrashEntry();
     Path trash = journal.trashPath(name);
     journal.append(new Trashed(real.toString(), name));
-    Trees.relocate(provider, real, trash);
+    try {
+      Trees.relocate(provider, real, trash);
+    } catch (IOException e) {
+      throw journal.trashFailed(real, e);
+    }
     files.relocated(real, trash);
   }
 
@@ -197,7 +201,11 @@ final class NamespaceOps {
     try {
       provider.createLink(trash, real);
     } catch (IOException | UnsupportedOperationException e) {
-      Trees.relocate(provider, real, trash);
+      try {
+        Trees.relocate(provider, real, trash);
+      } catch (IOException notMoved) {
+        throw journal.trashFailed(real, notMoved);
+      }
     }
     files.relocated(real, trash);
     return null;
@@ -332,7 +340,16 @@ final class NamespaceOps {
       }
       throw e;
     }
-    trash(source);
+    try {
+      trash(source);
+    } catch (IOException | RuntimeException e) {
+      try {
+        Trees.deleteTree(staging); // nothing moved: the copy goes
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
     if (ta != null && !atomic) {
       provider.delete(target);
     }

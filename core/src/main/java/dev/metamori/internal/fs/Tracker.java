@@ -120,6 +120,8 @@ public final class Tracker {
     private final List<TrackedFile> touched;
     private final DirtyPaths changed;
     private final CountDownLatch done = new CountDownLatch(1);
+    /** Whether the touched files were forced: a retry of a failed commit does not force them again. */
+    private boolean forced;
 
     private Capture(Journal.Sealed sealed, List<TrackedFile> touched, DirtyPaths changed) {
       this.sealed = sealed;
@@ -197,8 +199,11 @@ public final class Tracker {
   public EpochInfo commit(
       Capture capture, long nowMillis, Journal.StateWriter state, String label) throws IOException {
     try {
-      for (TrackedFile f : capture.touched) {
-        force(f);
+      if (!capture.forced) {
+        for (TrackedFile f : capture.touched) {
+          force(f);
+        }
+        capture.forced = true;
       }
       drift.committed(capture.id(), capture.changed);
       return journal.commit(capture.sealed, nowMillis, state, label);
@@ -217,11 +222,32 @@ public final class Tracker {
    * are missing or short; they are witnessed as the restore leaves them.
    */
   public void rollback(Route route, List<dev.metamori.OutsideChange> overwritten) throws IOException {
+    rollback(route.target(), overwritten, undo -> journal.rollback(route, undo));
+  }
+
+  /**
+   * Finishes a restore that stopped part way for lack of space ({@link
+   * Journal#resumeRollback}); does nothing if there is none.
+   */
+  public void resumeRollback() throws IOException {
+    long target = journal.unfinishedRestore();
+    if (target >= 0) {
+      rollback(target, List.of(), journal::resumeRollback);
+    }
+  }
+
+  /** A move of the trees, given the target to apply records to. */
+  private interface Move {
+    void run(dev.metamori.internal.journal.UndoTarget undo) throws IOException;
+  }
+
+  private void rollback(long target, List<dev.metamori.OutsideChange> overwritten, Move move)
+      throws IOException {
     Lock lock = exclusive();
     try {
       checkOpen();
       closeChannels(false);
-      drift.restoring(route.target());
+      drift.restoring(target);
       DirtyPaths restored = new DirtyPaths();
       DirtyPaths tolerated = new DirtyPaths();
       tolerated.addAll(adopted.paths());
@@ -229,15 +255,16 @@ public final class Tracker {
         tolerated.addTree(c.path().toString());
         restored.addTree(c.path().toString());
       }
-      journal.rollback(
-          route,
+      move.run(
           new NotingUndoTarget(
               new UndoApplier(delegate, journal, posix, journal.forcing(), false, tolerated), restored, drift));
+      drift.restored(journal.currentEpoch(), restored);
+    } finally {
+      // also after a failure: a file's next change must be journaled again from its start
+      // (a restore that stopped part way refuses it until it is finished)
       files.values().forEach(TrackedFile::dropMappings);
       files.clear();
       newGeneration();
-      drift.restored(journal.currentEpoch(), restored);
-    } finally {
       lock.unlock();
     }
   }
@@ -349,7 +376,7 @@ public final class Tracker {
       } else if (a.isRegularFile()) {
         try (FileChannel c =
             provider.newFileChannel(path, Set.of(StandardOpenOption.READ, NOFOLLOW_LINKS))) {
-          c.force(true);
+          dev.metamori.internal.journal.IoFaults.force(c, true);
         }
       }
     } catch (NoSuchFileException ignored) {

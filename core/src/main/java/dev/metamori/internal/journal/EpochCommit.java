@@ -16,6 +16,8 @@ import java.util.List;
 final class EpochCommit {
   private final JournalStore store;
   private final StateCatalogue catalogue;
+  /** The segment the commit created for its state records, if it had none: kept after a failure. */
+  private Segment created;
 
   EpochCommit(JournalStore store, StateCatalogue catalogue) {
     this.store = store;
@@ -38,6 +40,7 @@ final class EpochCommit {
     public long append(UndoRecord record) throws IOException {
       if (segment == null) {
         segment = store.createSegment(id, 0);
+        created = segment;
       }
       long seq = segment.nextSeq();
       segment.append(record);
@@ -49,6 +52,11 @@ final class EpochCommit {
       namedSeqs.add(append(name));
       named.add(name);
     }
+  }
+
+  /** The segment this commit created for the sealed epoch (which had none), or null. */
+  Segment created() {
+    return created;
   }
 
   /**

@@ -32,6 +32,7 @@ public final class Journal implements Closeable {
   private final RedoFile redoFile;
   private final StateCatalogue catalogue;
   private final Restorer restorer;
+  private final JournalFaults faults;
   private final AtomicLong trashCounter = new AtomicLong();
   private volatile java.util.function.Consumer<UndoRecord> appended = r -> {};
   private volatile Segment working;
@@ -47,6 +48,7 @@ public final class Journal implements Closeable {
     this.redoFile = new RedoFile(store, graph);
     this.catalogue = new StateCatalogue(store, graph, segments);
     this.restorer = new Restorer(store, graph, segments, redoFile);
+    this.faults = new JournalFaults(store);
   }
 
   /**
@@ -174,20 +176,41 @@ public final class Journal implements Closeable {
    * also forced to stable storage.
    */
   public void append(UndoRecord record) throws IOException {
+    faults.checkAppend();
     appended.accept(record);
-    Segment segment = working;
-    if (segment == null) {
-      segment = openWorking();
-    }
-    long end = segment.append(record);
-    if (store.system()) {
-      segment.forceThrough(end);
+    try {
+      Segment segment = working;
+      if (segment == null) {
+        segment = openWorking();
+      }
+      long end = segment.append(record);
+      if (store.system()) {
+        segment.forceThrough(end);
+      }
+    } catch (IOException e) {
+      throw faults.appendFailed(record, e);
     }
   }
 
   /** Calls {@code watcher} with every record of the working epoch, before it is appended. */
   public void watchAppends(java.util.function.Consumer<UndoRecord> watcher) {
     appended = watcher;
+  }
+
+  /**
+   * Refuses a change of a tracked file while the journal is stopped or a restore is unfinished
+   * (see {@link JournalFaults}).
+   */
+  public void checkChanges() throws IOException {
+    faults.checkAppend();
+  }
+
+  /**
+   * The error that stopped the journal (see {@link JournalFaults}), or null: the checkpointer
+   * stops with it.
+   */
+  public IOException stoppedBy() {
+    return faults.stoppedBy();
   }
 
   private synchronized Segment openWorking() throws IOException {
@@ -202,15 +225,29 @@ public final class Journal implements Closeable {
    * record stores for it.
    */
   public String newTrashEntry() throws IOException {
+    faults.checkAppend();
     long next = store.next;
     Path dir = store.files.trashOf(next);
     if (!Files.isDirectory(dir)) {
-      OwnerOnly.createDirectory(dir);
-      if (store.system()) {
-        StoreFiles.forceDirectory(store.files.trash);
+      try {
+        OwnerOnly.createDirectory(dir);
+        if (store.system()) {
+          StoreFiles.forceDirectory(store.files.trash);
+        }
+      } catch (IOException e) {
+        throw faults.trashFailed(null, e);
       }
     }
     return next + "/" + trashCounter.incrementAndGet();
+  }
+
+  /**
+   * What to throw when {@code path} could not be renamed or linked into the trash entry the
+   * journal has a record of (the change is not made; the record's undo finds no entry and does
+   * nothing).
+   */
+  public IOException trashFailed(Path path, IOException e) {
+    return faults.trashFailed(path.toString(), e);
   }
 
   /** The store's trash directory: trash entries and kept creations are paths under it. */
@@ -237,12 +274,19 @@ public final class Journal implements Closeable {
   public static final class Sealed {
     private final long id;
     private final long parent;
-    private final Segment segment;
+    /** Null while the epoch has no record. */
+    Segment segment;
+    /** The records of the segment when sealed, and where they end: a retry cuts it back there. */
+    private int records;
+    private long end;
+    private boolean tried;
 
     private Sealed(long id, long parent, Segment segment) {
       this.id = id;
       this.parent = parent;
       this.segment = segment;
+      this.records = segment == null ? 0 : (int) segment.nextSeq();
+      this.end = segment == null ? Segment.HEADER_SIZE : segment.size();
     }
 
     /** The id the epoch gets when committed. */
@@ -274,6 +318,7 @@ public final class Journal implements Closeable {
   public Sealed seal() {
     sealedPending = true;
     Sealed sealed = new Sealed(store.next, store.current, working);
+    faults.sealed(sealed);
     working = null;
     store.next++;
     trashCounter.set(0);
@@ -291,8 +336,31 @@ public final class Journal implements Closeable {
    */
   public EpochInfo commit(Sealed sealed, long nowMillis, StateWriter state, String label)
       throws IOException {
-    EpochInfo epoch = new EpochCommit(store, catalogue).commit(sealed.id, sealed.parent, sealed.segment, nowMillis, state, label);
+    EpochInfo epoch = sealed.tried ? store.index().epoch(sealed.id) : null;
+    if (epoch == null) {
+      if (sealed.tried && sealed.segment != null) {
+        sealed.segment.rewind(sealed.records, sealed.end); // a retry: what the failed try appended goes
+      }
+      sealed.tried = true;
+      EpochCommit commit = new EpochCommit(store, catalogue);
+      try {
+        epoch = commit.commit(sealed.id, sealed.parent, sealed.segment, nowMillis, state, label);
+      } catch (IOException | RuntimeException e) {
+        if (sealed.segment == null) {
+          sealed.segment = commit.created(); // its header stays, the records go on a retry
+        }
+        faults.commitFailed(e);
+        throw e;
+      }
+    } else {
+      // the index took the failed try's commit after all: it stands
+      store.current = sealed.id;
+      if (sealed.segment != null) {
+        sealed.segment.close();
+      }
+    }
     sealedPending = false;
+    faults.committed();
     return epoch;
   }
 
@@ -313,8 +381,32 @@ public final class Journal implements Closeable {
    * (keeping what each undo destroys as the epoch's redo) and redoes those down to it.
    */
   public void rollback(Route route, UndoTarget undo) throws IOException {
-    restorer.restore(route, takeWorking(), undo, listener);
+    Segment working = takeWorking();
+    try {
+      restorer.restore(route, working, undo, listener);
+    } catch (IOException | RuntimeException e) {
+      JournalStore.closeQuietly(working, e);
+      faults.restoreFailed(route.target(), undo, e);
+      throw e;
+    }
+    faults.restored();
     trashCounter.set(0);
+  }
+
+  /**
+   * The target of a restore that stopped part way for lack of space (see {@link
+   * JournalFaults}), or -1: {@link #resumeRollback} finishes it.
+   */
+  public long unfinishedRestore() {
+    return faults.restoreTarget();
+  }
+
+  /** Finishes the restore that stopped part way, if any, as {@link #recover} would. */
+  public void resumeRollback(UndoTarget undo) throws IOException {
+    long target = faults.restoreTarget();
+    if (target >= 0) {
+      rollback(graph.route(store.current, target), undo);
+    }
   }
 
   /**
@@ -357,7 +449,7 @@ public final class Journal implements Closeable {
   @Override
   public void close() throws IOException {
     IOException failure = null;
-    for (Closeable c : new Closeable[] {working, store.progress, store.index(), lockChannel}) {
+    for (Closeable c : new Closeable[] {faults::close, working, store.progress, store.index(), lockChannel}) {
       try {
         if (c != null) {
           c.close();

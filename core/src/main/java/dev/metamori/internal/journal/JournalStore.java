@@ -55,6 +55,20 @@ final class JournalStore {
     index = compacted;
   }
 
+  /**
+   * Drops what the index holds in memory and reads it again from its file, as of its last
+   * commit: after a commit of it failed (MVStore then closes itself), and after any operation
+   * that stopped part way, whose uncommitted changes must not be committed by a later one.
+   */
+  void reopenIndex() throws IOException {
+    try {
+      index.close();
+    } catch (IOException | RuntimeException alreadyClosed) {
+      // a failed MVStore has closed its file itself; either way nothing of it is used again
+    }
+    index = new MvStoreIndex(files.index());
+  }
+
   /** Whether commits, restores and recovery force what they write. */
   boolean forcing() {
     return durability != Durability.NONE;
@@ -83,8 +97,19 @@ final class JournalStore {
   Segment createSegment(long id, int flags) throws IOException {
     Segment segment = Segment.create(files.segment(id), id, newNonce(), blockSize, flags);
     if (system()) {
-      segment.force();
-      StoreFiles.forceDirectory(files.segments);
+      try {
+        segment.force();
+        StoreFiles.forceDirectory(files.segments);
+      } catch (IOException | RuntimeException e) {
+        // no record was appended: the next append creates it again
+        closeQuietly(segment, e);
+        try {
+          java.nio.file.Files.deleteIfExists(segment.file);
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
+      }
     }
     return segment;
   }
