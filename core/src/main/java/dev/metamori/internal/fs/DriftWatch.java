@@ -181,6 +181,11 @@ final class DriftWatch {
     working.addAll(sealed);
   }
 
+  /** A restore stopped part way after changing {@code restored}: taken as the working epoch's. */
+  synchronized void unfinished(DirtyPaths restored) {
+    working.addAll(restored);
+  }
+
   /** A restore to {@code epoch} changed {@code restored} and undid the working epoch. */
   synchronized void restored(long epoch, DirtyPaths restored) throws IOException {
     restored.addAll(working);
@@ -418,10 +423,18 @@ final class DriftWatch {
    * An entry whose times are not earlier than this may still change within their tick unseen.
    */
   private long tick() throws IOException {
-    try (FileChannel c = OwnerOnly.open(clock, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-      c.write(ByteBuffer.wrap(new byte[] {1}), 0);
+    try {
+      try (FileChannel c = OwnerOnly.open(clock, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        c.write(ByteBuffer.wrap(new byte[] {1}), 0);
+      }
+      EntryStat s = EntryStat.read(provider, clock, unix);
+      if (s != null) {
+        return Math.max(s.mtime(), s.ctime());
+      }
+    } catch (java.nio.file.FileSystemException e) {
+      // a full disk: the system clock, less a margin for the file system's coarser one
     }
-    EntryStat s = EntryStat.read(provider, clock, unix);
-    return Math.max(s.mtime(), s.ctime());
+    return (System.currentTimeMillis() - 50) * 1_000_000L;
   }
+
 }

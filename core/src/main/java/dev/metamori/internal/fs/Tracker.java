@@ -255,9 +255,14 @@ public final class Tracker {
         tolerated.addTree(c.path().toString());
         restored.addTree(c.path().toString());
       }
-      move.run(
-          new NotingUndoTarget(
-              new UndoApplier(delegate, journal, posix, journal.forcing(), false, tolerated), restored, drift));
+      try {
+        move.run(
+            new NotingUndoTarget(
+                new UndoApplier(delegate, journal, posix, journal.forcing(), false, tolerated), restored, drift));
+      } catch (IOException | RuntimeException | Error e) {
+        drift.unfinished(restored); // what it changed is witnessed when the restore is finished
+        throw e;
+      }
       drift.restored(journal.currentEpoch(), restored);
     } finally {
       // also after a failure: a file's next change must be journaled again from its start

@@ -38,6 +38,7 @@ final class Witness {
   private static final byte REMOVE = 2;
   private static final XXHash32 XXHASH = XXHashFactory.fastestInstance().hash32();
   private static final int SEED = 0x4d544d52;
+  private static final System.Logger LOG = System.getLogger("dev.metamori");
 
   private final Path file;
   private final NavigableMap<String, EntryStat> entries = new TreeMap<>();
@@ -144,48 +145,76 @@ final class Witness {
     }
   }
 
-  /** Applies {@code delta} in memory and appends it to the log, describing epoch {@code epoch}. */
-  synchronized void record(long epoch, Delta delta) throws IOException {
+  /**
+   * Applies {@code delta} in memory and appends it to the log, describing epoch {@code epoch}.
+   * A failed write (a full disk) is logged, not thrown: the witness in memory stays right, the
+   * next write rewrites the log whole, and until then the log's tag is not the current epoch, so
+   * an open in between witnesses the trees again.
+   */
+  synchronized void record(long epoch, Delta delta) {
     for (String r : delta.removed) {
       subtree(r).clear();
     }
     entries.putAll(delta.put);
     tag = epoch;
-    if (liveBytes == 0 || logBytes > 4 * liveBytes + (1 << 20)) {
-      rewrite();
-      return;
-    }
-    ByteBuffer batch = encode(epoch, DELTA, delta.removed, delta.put);
-    try (FileChannel c = OwnerOnly.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-      if (c.size() != logBytes) {
-        c.truncate(logBytes); // a torn tail dropped at load
+    try {
+      if (liveBytes == 0 || logBytes > 4 * liveBytes + (1 << 20)) {
+        rewrite();
+        return;
       }
-      writeFully(c, batch, logBytes);
+      ByteBuffer batch = encode(epoch, DELTA, delta.removed, delta.put);
+      try (FileChannel c = OwnerOnly.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        if (c.size() != logBytes) {
+          c.truncate(logBytes); // a torn tail dropped at load
+        }
+        writeFully(c, batch, logBytes);
+      }
+      logBytes += batch.capacity();
+    } catch (IOException e) {
+      failed(e);
     }
-    logBytes += batch.capacity();
   }
 
   /** Replaces the witness with {@code all}, describing epoch {@code epoch}. */
-  synchronized void replace(long epoch, Map<String, EntryStat> all) throws IOException {
+  synchronized void replace(long epoch, Map<String, EntryStat> all) {
     entries.clear();
     entries.putAll(all);
     tag = epoch;
-    rewrite();
+    try {
+      rewrite();
+    } catch (IOException e) {
+      failed(e);
+    }
+  }
+
+  private void failed(IOException e) {
+    liveBytes = 0; // rewritten whole next time
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "could not write the witness of outside changes ({0}): {1}; it is rewritten at the next"
+            + " commit or restore, and a store opened before that witnesses its trees again",
+        file,
+        e.toString());
   }
 
   /** Writes the whole map as one full batch to a new file, forces it and renames it over the log. */
   private void rewrite() throws IOException {
     ByteBuffer batch = encode(tag, FULL, List.of(), entries);
     Path next = file.resolveSibling(FILE + ".new");
-    try (FileChannel c = OwnerOnly.open(next, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-      c.truncate(0);
-      ByteBuffer header = ByteBuffer.allocate(HEADER).put(MAGIC);
-      header.clear();
-      writeFully(c, header, 0);
-      writeFully(c, batch, HEADER);
-      c.force(true);
+    try {
+      try (FileChannel c = OwnerOnly.open(next, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        c.truncate(0);
+        ByteBuffer header = ByteBuffer.allocate(HEADER).put(MAGIC);
+        header.clear();
+        writeFully(c, header, 0);
+        writeFully(c, batch, HEADER);
+        c.force(true);
+      }
+      Files.move(next, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      Files.deleteIfExists(next);
+      throw e;
     }
-    Files.move(next, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     logBytes = HEADER + batch.capacity();
     liveBytes = logBytes;
   }
