@@ -159,8 +159,22 @@ final class NamespaceOps {
     String name = journal.newTrashEntry();
     Path trash = journal.trashPath(name);
     journal.append(new Trashed(real.toString(), name));
+    stillWritable(real, name);
     Trees.relocate(provider, real, trash);
     files.relocated(real, trash);
+  }
+
+  /**
+   * Tells the journal if a channel or mapping open on {@code real} (or on a file under it) can
+   * still write to it once it is the trash entry {@code name}: the entry then gets no checksum.
+   */
+  private void stillWritable(Path real, String name) {
+    for (TrackedFile f : files.values()) {
+      if (f.path.startsWith(real) && (f.openCount > 0 || f.hasMappings())) {
+        journal.trashedWhileOpen(name);
+        return;
+      }
+    }
   }
 
   /**
@@ -194,6 +208,7 @@ final class NamespaceOps {
     String name = journal.newTrashEntry();
     Path trash = journal.trashPath(name);
     journal.append(new Trashed(real.toString(), name));
+    stillWritable(real, name);
     try {
       provider.createLink(trash, real);
     } catch (IOException | UnsupportedOperationException e) {

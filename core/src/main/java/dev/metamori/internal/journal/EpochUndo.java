@@ -51,6 +51,9 @@ final class EpochUndo {
           for (int i = 0; i < batch.size(); i++) {
             undoStep(segment, batch.get(i), batchEnd - 1 - i, undo, true);
           }
+          if (record instanceof UndoRecord.Created c) {
+            capture.kept(seq, c.path()); // the batch's last step kept what it created
+          }
           batch.clear();
           batchEnd = seq;
         }

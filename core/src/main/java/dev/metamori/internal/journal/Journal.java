@@ -33,6 +33,8 @@ public final class Journal implements Closeable {
   private final StateCatalogue catalogue;
   private final Restorer restorer;
   private final AtomicLong trashCounter = new AtomicLong();
+  /** The trash entries the working epoch makes, checksummed when it is committed. */
+  private volatile TrashDigests.Made trashMade = new TrashDigests.Made();
   private volatile Segment working;
   /** Whether an epoch is sealed and not yet committed: segments created now say so. */
   private volatile boolean sealedPending;
@@ -178,6 +180,9 @@ public final class Journal implements Closeable {
       segment = openWorking();
     }
     long end = segment.append(record);
+    if (record instanceof UndoRecord.Trashed t) {
+      trashMade.trashed(t);
+    }
     if (store.system()) {
       segment.forceThrough(end);
     }
@@ -206,6 +211,16 @@ public final class Journal implements Closeable {
     return next + "/" + trashCounter.incrementAndGet();
   }
 
+  /**
+   * Says that a channel or mapping open on the trash entry {@code name} of the working epoch (or
+   * on a file under it) could still write to it after it was trashed: it is committed without
+   * a checksum, since such writes (journaled, and undone before the entry is used) would change
+   * it legitimately.
+   */
+  public void trashedWhileOpen(String name) {
+    trashMade.open(name);
+  }
+
   /** The store's trash directory: trash entries and kept creations are paths under it. */
   public Path trashDirectory() {
     return store.files.trash;
@@ -231,11 +246,13 @@ public final class Journal implements Closeable {
     private final long id;
     private final long parent;
     private final Segment segment;
+    private final TrashDigests.Made trash;
 
-    private Sealed(long id, long parent, Segment segment) {
+    private Sealed(long id, long parent, Segment segment, TrashDigests.Made trash) {
       this.id = id;
       this.parent = parent;
       this.segment = segment;
+      this.trash = trash;
     }
 
     /** The id the epoch gets when committed. */
@@ -266,7 +283,8 @@ public final class Journal implements Closeable {
    */
   public Sealed seal() {
     sealedPending = true;
-    Sealed sealed = new Sealed(store.next, store.current, working);
+    Sealed sealed = new Sealed(store.next, store.current, working, trashMade);
+    trashMade = new TrashDigests.Made();
     working = null;
     store.next++;
     trashCounter.set(0);
@@ -284,7 +302,8 @@ public final class Journal implements Closeable {
    */
   public EpochInfo commit(Sealed sealed, long nowMillis, StateWriter state, String label)
       throws IOException {
-    EpochInfo epoch = new EpochCommit(store, catalogue).commit(sealed.id, sealed.parent, sealed.segment, nowMillis, state, label);
+    EpochInfo epoch = new EpochCommit(store, catalogue)
+        .commit(sealed.id, sealed.parent, sealed.segment, sealed.trash, nowMillis, state, label);
     sealedPending = false;
     return epoch;
   }
@@ -308,6 +327,7 @@ public final class Journal implements Closeable {
   public void rollback(Route route, UndoTarget undo) throws IOException {
     restorer.restore(route, takeWorking(), undo, listener);
     trashCounter.set(0);
+    trashMade = new TrashDigests.Made();
   }
 
   /**
@@ -317,6 +337,7 @@ public final class Journal implements Closeable {
   public void recover(UndoTarget undo) throws IOException {
     restorer.recover(takeWorking(), undo, listener);
     trashCounter.set(0);
+    trashMade = new TrashDigests.Made();
   }
 
   private Segment takeWorking() {
