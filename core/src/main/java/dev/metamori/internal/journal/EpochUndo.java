@@ -59,6 +59,9 @@ final class EpochUndo {
         }
       } else {
         undoStep(segment, record, seq, undo, capture != null);
+        if (capture != null && record instanceof UndoRecord.Created c) {
+          capture.kept(seq, c.path()); // an undo resumed after the step's batch was written
+        }
         batchEnd = seq;
       }
     }

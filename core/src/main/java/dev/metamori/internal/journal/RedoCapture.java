@@ -102,7 +102,8 @@ final class RedoCapture implements Closeable {
   /**
    * Checksums what the undo of step {@code seq}, a creation of {@code path}, has just kept in
    * the trash ({@link TrashDigests}); the checksum is written with the next batch (a crash
-   * before that leaves the kept entry without one).
+   * before that leaves the kept entry without one). Nothing once the redo file is complete: it
+   * has the checksum from the first undo, and the entry is the same.
    */
   void kept(long seq, String path) throws IOException {
     if (file == null) {

@@ -100,7 +100,7 @@ final class TrashAudit {
       }
       long without = (onLine ? t.trashed : t.created) - digests.size();
       if (without > 0) {
-        unchecked.merge("without a checksum (kept by an earlier version, or lost to a crash)", without, Long::sum);
+        unchecked.merge("without a checksum (written by an earlier version, or lost when an undo was interrupted)", without, Long::sum);
       }
     }
     if (!unchecked.isEmpty()) {
