@@ -103,7 +103,9 @@ final class RedoCapture implements Closeable {
    * Checksums what the undo of step {@code seq}, a creation of {@code path}, has just kept in
    * the trash ({@link TrashDigests}); the checksum is written with the next batch (a crash
    * before that leaves the kept entry without one). Nothing once the redo file is complete: it
-   * has the checksum from the first undo, and the entry is the same.
+   * has the checksum from the first undo, and the entry is the same. The entry's data is not
+   * forced: the commit of the epoch that created or last changed it forced it, or the undo
+   * that restored it did.
    */
   void kept(long seq, String path) throws IOException {
     if (file == null) {
@@ -112,7 +114,7 @@ final class RedoCapture implements Closeable {
     if (digester == null) {
       digester = new TreeDigest();
     }
-    pending.add(TrashDigests.ofKept(store.files, digester, StoreFiles.keptName(file.epoch, seq), path, store.forcing()));
+    pending.add(TrashDigests.ofKept(store.files, digester, StoreFiles.keptName(file.epoch, seq), path));
   }
 
   /** Whether the batch is big enough to be written. */

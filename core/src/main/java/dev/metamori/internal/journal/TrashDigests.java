@@ -60,9 +60,9 @@ final class TrashDigests {
   }
 
   /** The checksum of what the undo of a creation of {@code path} kept as {@code keptName}. */
-  static TrashDigest ofKept(StoreFiles files, TreeDigest digester, String keptName, String path, boolean force)
+  static TrashDigest ofKept(StoreFiles files, TreeDigest digester, String keptName, String path)
       throws IOException {
-    return record(digester.of(files.trashPath(keptName), true, force), keptName, path);
+    return record(digester.of(files.trashPath(keptName), true, false), keptName, path);
   }
 
   private static TrashDigest record(TreeDigest.Result r, String name, String path) {
