@@ -42,11 +42,10 @@ import org.junit.jupiter.api.io.TempDir;
  * directory an epoch removed, or a creation the undo of an epoch kept; the uncommitted epoch's
  * trash, which carries no checksums, is left alone). The stores hold a memory region and a
  * registered object besides the files, so state records (pages, chunks, manifests) are damaged
- * too. Opening (and asking for
- * the region and the object), rolling back and reopening must then give exactly the committed
- * state of files, region and object, or fail with {@link CorruptStoreException} naming the damaged file (or, for
- * an unknown version, a {@link CheckpointException} naming both versions); never wrong trees,
- * never another exception. {@link Checkpointer#verify()} must report damage in a committed
+ * too. Opening (and asking for the region and the object), restoring and reopening must then
+ * give exactly the committed state of files, region and object, or fail with {@link
+ * CorruptStoreException} naming the damaged file (or, for an unknown version, a {@link
+ * CheckpointException} naming both versions); never wrong trees, never another exception. {@link Checkpointer#verify()} must report damage in a committed
  * segment and in the trash (naming the trash entry).
  *
  * <p>The default run is fixed: {@code metamori.corruption.trials} trials (default {@value
@@ -55,8 +54,8 @@ import org.junit.jupiter.api.io.TempDir;
  * index.mv}: flips, truncations, unknown versions; {@code undo.progress}: flips, truncations;
  * the trash: flips, truncations, deletions). Trial {@code i} depends only on the seed and {@code
  * i}, not on how many trials run. It prints the count of each outcome for each kind of store
- * file, and of each damage kind. A failing trial is reported with its
- * number, the damage and the command that replays it ({@code -Dmetamori.seed=<seed>
+ * file, and of each damage kind. A failing trial is reported with its number, the damage and
+ * the command that replays it ({@code -Dmetamori.seed=<seed>
  * -Dmetamori.corruption.trials=<n>}, see {@link Seeds}); {@code
  * -Dmetamori.corruption.verbose=true} prints every trial's damage and outcome.
  *
