@@ -159,12 +159,26 @@ final class NamespaceOps {
     String name = journal.newTrashEntry();
     Path trash = journal.trashPath(name);
     journal.append(new Trashed(real.toString(), name));
+    stillWritable(real, name);
     try {
       Trees.relocate(provider, real, trash);
     } catch (IOException e) {
       throw journal.trashFailed(real, e);
     }
     files.relocated(real, trash);
+  }
+
+  /**
+   * Tells the journal if a channel or mapping open on {@code real} (or on a file under it) can
+   * still write to it once it is the trash entry {@code name}: the entry then gets no checksum.
+   */
+  private void stillWritable(Path real, String name) {
+    for (TrackedFile f : files.values()) {
+      if (f.path.startsWith(real) && (f.openCount > 0 || f.hasMappings())) {
+        journal.trashedWhileOpen(name);
+        return;
+      }
+    }
   }
 
   /**
@@ -198,6 +212,7 @@ final class NamespaceOps {
     String name = journal.newTrashEntry();
     Path trash = journal.trashPath(name);
     journal.append(new Trashed(real.toString(), name));
+    stillWritable(real, name);
     try {
       provider.createLink(trash, real);
     } catch (IOException | UnsupportedOperationException e) {

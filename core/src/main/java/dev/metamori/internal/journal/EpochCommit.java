@@ -9,7 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Commits a sealed epoch: appends its state records and its commit record, forces its segment,
+ * Commits a sealed epoch: appends its state records, the checksums of the trash entries it
+ * made ({@link TrashDigests}) and its commit record, forces its segment,
  * indexes its records and names, and makes it the current epoch durably (the undo progress
  * witnessing it first).
  */
@@ -61,13 +62,20 @@ final class EpochCommit {
 
   /**
    * Commits epoch {@code id}, child of {@code parent}, whose segment is {@code segment} (null if
-   * it has no record yet), with the state records {@code state} writes (if not null).
+   * it has no record yet) and whose trash entries are {@code trash}, with the state records
+   * {@code state} writes (if not null).
    */
-  EpochInfo commit(long id, long parent, Segment sealed, long nowMillis, Journal.StateWriter state, String label)
+  EpochInfo commit(
+      long id, long parent, Segment sealed, TrashDigests.Made trash, long nowMillis, Journal.StateWriter state,
+      String label)
       throws IOException {
     SealedSink sink = new SealedSink(id, sealed);
     if (state != null) {
       state.write(sink);
+    }
+    // last before the commit record, where restores look for them
+    for (UndoRecord.TrashDigest d : trash.digests(store.files, store.forcing())) {
+      sink.append(d);
     }
     Segment segment = sink.segment;
     EpochIndex index = store.index();

@@ -35,6 +35,8 @@ public final class Journal implements Closeable {
   private final JournalFaults faults;
   private final AtomicLong trashCounter = new AtomicLong();
   private volatile java.util.function.Consumer<UndoRecord> appended = r -> {};
+  /** The trash entries the working epoch makes, checksummed when it is committed. */
+  private volatile TrashDigests.Made trashMade = new TrashDigests.Made();
   private volatile Segment working;
   /** Whether an epoch is sealed and not yet committed: segments created now say so. */
   private volatile boolean sealedPending;
@@ -184,6 +186,9 @@ public final class Journal implements Closeable {
         segment = openWorking();
       }
       long end = segment.append(record);
+      if (record instanceof UndoRecord.Trashed t) {
+        trashMade.trashed(t);
+      }
       if (store.system()) {
         segment.forceThrough(end);
       }
@@ -250,6 +255,16 @@ public final class Journal implements Closeable {
     return faults.trashFailed(path.toString(), e);
   }
 
+  /**
+   * Says that a channel or mapping open on the trash entry {@code name} of the working epoch (or
+   * on a file under it) could still write to it after it was trashed: it is committed without
+   * a checksum, since such writes (journaled, and undone before the entry is used) would change
+   * it legitimately.
+   */
+  public void trashedWhileOpen(String name) {
+    trashMade.open(name);
+  }
+
   /** The store's trash directory: trash entries and kept creations are paths under it. */
   public Path trashDirectory() {
     return store.files.trash;
@@ -280,13 +295,15 @@ public final class Journal implements Closeable {
     private int records;
     private long end;
     private boolean tried;
+    private final TrashDigests.Made trash;
 
-    private Sealed(long id, long parent, Segment segment) {
+    private Sealed(long id, long parent, Segment segment, TrashDigests.Made trash) {
       this.id = id;
       this.parent = parent;
       this.segment = segment;
       this.records = segment == null ? 0 : (int) segment.nextSeq();
       this.end = segment == null ? Segment.HEADER_SIZE : segment.size();
+      this.trash = trash;
     }
 
     /** The id the epoch gets when committed. */
@@ -317,7 +334,8 @@ public final class Journal implements Closeable {
    */
   public Sealed seal() {
     sealedPending = true;
-    Sealed sealed = new Sealed(store.next, store.current, working);
+    Sealed sealed = new Sealed(store.next, store.current, working, trashMade);
+    trashMade = new TrashDigests.Made();
     faults.sealed(sealed);
     working = null;
     store.next++;
@@ -344,7 +362,7 @@ public final class Journal implements Closeable {
       sealed.tried = true;
       EpochCommit commit = new EpochCommit(store, catalogue);
       try {
-        epoch = commit.commit(sealed.id, sealed.parent, sealed.segment, nowMillis, state, label);
+        epoch = commit.commit(sealed.id, sealed.parent, sealed.segment, sealed.trash, nowMillis, state, label);
       } catch (IOException | RuntimeException e) {
         if (sealed.segment == null) {
           sealed.segment = commit.created(); // its header stays, the records go on a retry
@@ -391,6 +409,7 @@ public final class Journal implements Closeable {
     }
     faults.restored();
     trashCounter.set(0);
+    trashMade = new TrashDigests.Made();
   }
 
   /**
@@ -416,6 +435,7 @@ public final class Journal implements Closeable {
   public void recover(UndoTarget undo) throws IOException {
     restorer.recover(takeWorking(), undo, listener);
     trashCounter.set(0);
+    trashMade = new TrashDigests.Made();
   }
 
   private Segment takeWorking() {

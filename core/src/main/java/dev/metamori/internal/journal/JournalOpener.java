@@ -44,6 +44,11 @@ final class JournalOpener {
         index.putEpoch(new EpochInfo(0, -1, nowMillis, 0, 0, 0, 0));
         index.commit(true);
         StoreFiles.forceDirectory(dir);
+      } else if (format == JournalStore.FORMAT_WITHOUT_TRASH_DIGESTS) {
+        // format 3 only adds trash checksums: mark the store, so that versions without them
+        // refuse it rather than take those records for damage; its old trash stays unchecked
+        index.putMeta(META_FORMAT, FORMAT);
+        index.commit(true);
       } else if (format != FORMAT) {
         throw new CheckpointException(
             "store " + dir + " has format version " + format + ", which this version of Metamori (format "

@@ -12,7 +12,10 @@ import java.security.SecureRandom;
  * current and next epoch ids. The keys of the index's {@code meta} map are named here.
  */
 final class JournalStore {
-  static final long FORMAT = 2;
+  /** The format this version writes; see docs/format.md. */
+  static final long FORMAT = 3;
+  /** The format before trash checksums: read, and upgraded to {@link #FORMAT} on open. */
+  static final long FORMAT_WITHOUT_TRASH_DIGESTS = 2;
   static final String META_FORMAT = "format";
   static final String META_BLOCK_SIZE = "blockSize";
   static final String META_CURRENT = "current";
