@@ -66,19 +66,21 @@ final class RestoreCommand extends StoreCommand {
       finish(line);
     }
     if (json()) {
-      new JsonWriter(out())
-          .beginObject()
+      JsonWriter w = new JsonWriter(out());
+      w.beginObject()
           .name("store").value(store().toString())
           .name("from").value(from)
           .name("to").value(to.id())
           .name("label").value(to.label())
           .name("commonAncestor").value(via)
           .name("epochsUndone").value(undone)
-          .name("epochsRedone").value(redone)
-          .name("adoptedInto").value(adoptedInto)
-          .name(adopt ? "adopted" : "overwritten").value(outside.size())
-          .endObject()
-          .end();
+          .name("epochsRedone").value(redone);
+      if (adopt) {
+        w.name("adoptedInto").value(adoptedInto).name("adopted").value(outside.size());
+      } else if (overwrite) {
+        w.name("overwritten").value(outside.size());
+      }
+      w.endObject().end();
     } else {
       out().println(
           "restored epoch " + to.id()
