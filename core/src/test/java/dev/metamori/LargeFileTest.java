@@ -202,6 +202,7 @@ class LargeFileTest {
     List<byte[]> at0 = regions(big, watched);
     List<String> command = new ArrayList<>();
     command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("--enable-native-access=ALL-UNNAMED"); // lz4-java's JNI, without a warning on JDK 24+
     command.add("-Xmx64m");
     command.add("-XX:+ExitOnOutOfMemoryError");
     command.add("-cp");

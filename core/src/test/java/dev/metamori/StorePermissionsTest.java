@@ -59,6 +59,7 @@ class StorePermissionsTest {
     command.add("-c");
     command.add("umask 000 && exec \"$0\" \"$@\""); // the arguments stay arguments: no quoting
     command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("--enable-native-access=ALL-UNNAMED"); // lz4-java's JNI, without a warning on JDK 24+
     command.add("-XX:TieredStopAtLevel=1");
     command.add("-XX:+UseSerialGC");
     command.add("-cp");

@@ -21,6 +21,7 @@ public final class StoreLockHolder {
   public static Process start(Path store, Path... roots) throws java.io.IOException {
     List<String> command = new ArrayList<>();
     command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("--enable-native-access=ALL-UNNAMED"); // lz4-java's JNI, without a warning on JDK 24+
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(StoreLockHolder.class.getName());
