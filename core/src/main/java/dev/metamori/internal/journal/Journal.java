@@ -60,6 +60,24 @@ public final class Journal implements Closeable {
   }
 
   /**
+   * Rebuilds the index of the store in {@code store}, which must not be open, from its segments
+   * and catalogue (see {@link JournalOpener#repair}), and says what it found.
+   */
+  public static dev.metamori.RepairResult repair(Path store) throws IOException {
+    StoreFiles files = new StoreFiles(store);
+    if (!Files.isDirectory(files.segments) || !(Files.exists(files.catalogue()) || Files.exists(files.index()))) {
+      throw new IllegalArgumentException(
+          store + " is not a Metamori store (it has neither catalogue.seg nor index.mv beside segments/)");
+    }
+    JournalOpener.Report r = JournalOpener.repair(store.toRealPath());
+    IndexRebuilder.Summary s = r.rebuilt;
+    return new dev.metamori.RepairResult(
+        dev.metamori.RepairResult.IndexState.valueOf(r.index.toUpperCase(java.util.Locale.ROOT)),
+        r.detail, r.catalogue, s.segments(), s.records(), s.epochs(), s.listed(), s.labelled(), s.names(),
+        s.current(), s.roots());
+  }
+
+  /**
    * Reports the progress of the scrubs ({@link #verify()}) and of the restores ({@link
    * #rollback}, {@link #recover}) that follow, until another listener is set.
    */
@@ -286,6 +304,7 @@ public final class Journal implements Closeable {
       throws IOException {
     EpochInfo epoch = new EpochCommit(store, catalogue).commit(sealed.id, sealed.parent, sealed.segment, nowMillis, state, label);
     sealedPending = false;
+    IndexCompaction.compactIfGrown(store);
     return epoch;
   }
 
@@ -308,6 +327,7 @@ public final class Journal implements Closeable {
   public void rollback(Route route, UndoTarget undo) throws IOException {
     restorer.restore(route, takeWorking(), undo, listener);
     trashCounter.set(0);
+    IndexCompaction.compactIfGrown(store);
   }
 
   /**
@@ -350,7 +370,7 @@ public final class Journal implements Closeable {
   @Override
   public void close() throws IOException {
     IOException failure = null;
-    for (Closeable c : new Closeable[] {working, store.progress, store.index(), lockChannel}) {
+    for (Closeable c : new Closeable[] {working, store.progress, store.index(), store.catalogue, lockChannel}) {
       try {
         if (c != null) {
           c.close();

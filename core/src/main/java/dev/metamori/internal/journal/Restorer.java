@@ -64,7 +64,7 @@ final class Restorer {
       store.files.forceSegmentsAndTrashOf(store.next);
     }
     store.index().putMeta(META_ROLLBACK_TARGET, route.target());
-    store.index().commit(store.forcing());
+    store.commitEvent(false, List.of(), new long[0]); // the catalogue's witness of the restore
     close(working);
     undoUncommitted(undo);
     follow(route, undo, listener);
@@ -138,8 +138,13 @@ final class Restorer {
       done += epoch.bytes();
       listener.advanced(done, total);
     }
+    boolean restoring = index.meta(META_ROLLBACK_TARGET, -1) >= 0;
     index.removeMeta(META_ROLLBACK_TARGET);
-    index.commit(store.forcing());
+    if (restoring) {
+      store.commitEvent(false, List.of(), new long[0]); // the catalogue's new current epoch
+    } else {
+      index.commit(store.forcing());
+    }
     undo.finish();
     store.progress.settled();
   }

@@ -64,6 +64,11 @@ final class Scrubber {
         }
       }
     }
+    try {
+      Catalogue.read(store.files);
+    } catch (CorruptStoreException e) {
+      damage.add(e);
+    }
     for (Path file : segments.uncommitted()) {
       if (Files.size(file) < Segment.HEADER_SIZE) {
         continue;
