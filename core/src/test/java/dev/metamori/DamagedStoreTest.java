@@ -87,11 +87,11 @@ class DamagedStoreTest {
    * the trees of that epoch, verifies clean and restores exactly to {@code target}.
    */
   private void assertRebuiltAsBefore(List<Epoch> epochs, long current, long target) throws IOException {
-    TreeSnapshot trees = TreeSnapshot.exact(data);
+    TreeSnapshot before = TreeSnapshot.exact(data);
     Checkpointer reopened = harness.open();
     assertEquals(epochs, reopened.epochs(), "the epochs of the rebuilt index");
     assertEquals(current, reopened.currentEpoch());
-    trees.assertSameAs(TreeSnapshot.exact(data), "after the open that rebuilt the index");
+    before.assertSameAs(TreeSnapshot.exact(data), "after the open that rebuilt the index");
     assertEquals(List.of(), reopened.verify());
     reopened.rollback(target);
     trees.get(target).assertSameAs(TreeSnapshot.exact(data), "after a restore to epoch " + target);

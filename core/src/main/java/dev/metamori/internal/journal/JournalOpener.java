@@ -123,37 +123,36 @@ final class JournalOpener {
     }
     boolean existed = Files.exists(files.index());
     MvStoreIndex index = null;
-    long format = -1;
     try {
-      index = new MvStoreIndex(files.index());
-      format = index.meta(META_FORMAT, -1);
-    } catch (CorruptStoreException e) {
-      report.index = "damaged";
-      report.detail = "it cannot be read: " + e.detail();
-    }
-    if (report.detail == null && format == -1) {
-      if (catalogue == null && catalogueDamage == null && IndexRebuilder.segmentIds(files).isEmpty()) {
-        return create(files, index, progress, requestedBlockSize, durability, nowMillis);
-      }
-      report.index = existed ? "damaged" : "missing";
-      report.detail = existed ? "it holds no index" : "it is missing";
-    } else if (report.detail == null && format != FORMAT && format != LEGACY_FORMAT) {
-      JournalStore.closeQuietly(index, new IOException());
-      throw new CheckpointException(
-          "store " + files.store + " has format version " + format + ", which this version of Metamori (format "
-              + FORMAT + ") cannot read: open it with the version that wrote it");
-    }
-    if (report.detail == null) {
-      JournalStore store;
+      long format = -1;
       try {
-        store = checked(files, index, progress, requestedBlockSize, durability, catalogue, catalogueDamage, report);
-      } catch (IOException | RuntimeException e) {
-        JournalStore.closeQuietly(index, e);
-        throw e;
+        index = new MvStoreIndex(files.index());
+        format = index.meta(META_FORMAT, -1);
+      } catch (CorruptStoreException e) {
+        report.index = "damaged";
+        report.detail = "it cannot be read: " + e.detail();
       }
-      if (store != null) {
-        return store;
+      if (report.detail == null && format == -1) {
+        if (catalogue == null && catalogueDamage == null && IndexRebuilder.segmentIds(files).isEmpty()) {
+          return create(files, index, progress, requestedBlockSize, durability, nowMillis);
+        }
+        report.index = existed ? "damaged" : "missing";
+        report.detail = existed ? "it holds no index" : "it is missing";
+      } else if (report.detail == null && format != FORMAT && format != LEGACY_FORMAT) {
+        throw new CheckpointException(
+            "store " + files.store + " has format version " + format + ", which this version of Metamori (format "
+                + FORMAT + ") cannot read: open it with the version that wrote it");
       }
+      if (report.detail == null) {
+        JournalStore store =
+            checked(files, index, progress, requestedBlockSize, durability, catalogue, catalogueDamage, report);
+        if (store != null) {
+          return store;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      JournalStore.closeQuietly(index, e);
+      throw e;
     }
     JournalStore.closeQuietly(index, new IOException());
     if (catalogue == null) {
