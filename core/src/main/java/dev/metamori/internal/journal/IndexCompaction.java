@@ -20,7 +20,7 @@ final class IndexCompaction {
   /** Compact once the file is this many times its size after the last compaction... */
   static final long FACTOR = 2;
   /** ...plus this many bytes. */
-  static final long SLACK = 256 << 10;
+  static final long SLACK = 128 << 10;
 
   private static final System.Logger LOG = System.getLogger("dev.metamori");
 
