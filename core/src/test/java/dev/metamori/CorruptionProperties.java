@@ -87,6 +87,7 @@ class CorruptionProperties {
           "working segment flip", "working segment truncate", "working segment version",
           "redo file flip", "redo file truncate", "redo file version",
           "index.mv flip", "index.mv truncate", "index.mv version",
+          "catalogue flip", "catalogue truncate", "catalogue version",
           "undo.progress flip", "undo.progress truncate");
 
   @TempDir static Path tmp;
@@ -119,7 +120,6 @@ class CorruptionProperties {
     REFUSED_AT_REOPEN,
     VERSION_REFUSED,
     TORN_TAIL_ACCEPTED,
-    INDEX_LOST_LAST_COMMIT,
     FAILED
   }
 
@@ -155,6 +155,8 @@ class CorruptionProperties {
   static final List<Base> bases = new ArrayList<>();
   static final Map<Outcome, Integer> outcomes = new EnumMap<>(Outcome.class);
   static final Map<String, Integer> byFile = new TreeMap<>();
+  /** Outcomes by the kind of file damaged. */
+  static final Map<String, Map<Outcome, Integer>> outcomesByFile = new TreeMap<>();
   static int verifyReported;
   static int verifyChecked;
   static final List<String> failures = new ArrayList<>();
@@ -374,6 +376,7 @@ class CorruptionProperties {
             + " of "
             + verifyChecked
             + " damaged committed segments");
+    outcomesByFile.forEach((file, counts) -> System.out.println("  " + file + ": " + counts));
     failures.stream().map(f -> f.lines().findFirst().orElse(f)).sorted().forEach(f -> System.out.println("  failed: " + f));
   }
 
@@ -419,10 +422,13 @@ class CorruptionProperties {
     String kindOfFile =
         damage.file.equals("index.mv") || damage.file.equals("undo.progress")
             ? damage.file
+            : damage.file.equals(CATALOGUE)
+                ? "catalogue"
             : damage.file.equals(base.workingSegment)
                 ? "working segment"
                 : damage.file.endsWith(".redo") ? "redo file" : "committed segment";
     byFile.merge(kindOfFile + " " + damage.kind, 1, Integer::sum);
+    outcomesByFile.computeIfAbsent(kindOfFile, k -> new EnumMap<>(Outcome.class)).merge(outcome, 1, Integer::sum);
   }
 
   /**
@@ -443,8 +449,10 @@ class CorruptionProperties {
     String file;
     if (category < 5) {
       file = segments.get((where / 10) % segments.size());
-    } else if (category < 8) {
+    } else if (category < 7) {
       file = "index.mv";
+    } else if (category < 8) {
+      file = CATALOGUE;
     } else {
       file = "undo.progress";
     }
@@ -507,10 +515,13 @@ class CorruptionProperties {
   }
 
   private static Path pathOf(String file) {
-    return segmentLike(file) ? store.resolve("segments").resolve(file) : store.resolve(file);
+    return segmentLike(file) && !file.equals(CATALOGUE) ? store.resolve("segments").resolve(file) : store.resolve(file);
   }
 
-  /** Segments and redo files share the header and frame format. */
+  /** The store's catalogue, beside index.mv. */
+  static final String CATALOGUE = "catalogue.seg";
+
+  /** Segments, redo files and the catalogue share the header and frame format. */
   private static boolean segmentLike(String file) {
     return file.endsWith(".seg") || file.endsWith(".redo");
   }
@@ -584,8 +595,8 @@ class CorruptionProperties {
   private static void expectNamed(CheckpointException e, Damage damage, String context, String step) {
     if (damage.kind.equals("version")) {
       String m = String.valueOf(e.getMessage());
-      // segments and redo files are at version 1, the index at format 2
-      String supported = segmentLike(damage.file) ? "supports 1)" : "(format 2)";
+      // segments, redo files and the catalogue are at version 1, the index at format 3
+      String supported = segmentLike(damage.file) ? "supports 1)" : "(format 3)";
       if (!m.contains("version " + damage.version) || !m.contains(supported)) {
         throw new AssertionError(context + ": " + step + " refused with a message that does not name both versions: " + m, e);
       }
@@ -624,16 +635,8 @@ class CorruptionProperties {
         throw new AssertionError(context + ": loading the region and the object failed with " + stackOf(e));
       }
       try {
-        if (damage.file.equals("index.mv")
-            && base.workingSegment == null
-            && cp.currentEpoch() == lastButOne(base)) {
-          // MVStore fell back to the chunk before the damaged newest one: the index lost the
-          // last commit, which cannot be told from a crash between the commit record and the
-          // index commit (see docs/guarantees.md); the tree must then be exactly that epoch's
-          base.snapshots.get(cp.currentEpoch()).assertSameAs(TreeSnapshot.exact(data), context + ", after open");
-          assertVolatile(base, cp.currentEpoch(), region, blob, context + ", after open");
-          return Outcome.INDEX_LOST_LAST_COMMIT;
-        }
+        // (an index that lost its last commit, as when MVStore falls back to the chunk before a
+        // damaged newest one, is brought up to it from the segments: no commit may be lost)
         if (cp.currentEpoch() != base.current) {
           throw new AssertionError(
               context + ": opened at epoch " + cp.currentEpoch() + ", not " + base.current);
@@ -715,15 +718,11 @@ class CorruptionProperties {
     }
   }
 
-  private static long lastButOne(Base base) {
-    List<Long> ids = new ArrayList<>(base.snapshots.keySet());
-    return ids.get(ids.size() - 2);
-  }
-
   /** Damage in a committed segment must be in what verify() reports. */
   private static void checkVerify(Checkpointer cp, Base base, Damage damage, String context) throws IOException {
     List<CorruptStoreException> found = cp.verify();
-    boolean committedSegment = segmentLike(damage.file) && !damage.file.equals(base.workingSegment);
+    boolean committedSegment =
+        segmentLike(damage.file) && !damage.file.equals(base.workingSegment) && !damage.file.equals(CATALOGUE);
     if (committedSegment) {
       verifyChecked++;
       if (found.stream().noneMatch(e -> names(e, damage))) {

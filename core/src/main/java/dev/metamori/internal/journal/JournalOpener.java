@@ -138,6 +138,10 @@ final class JournalOpener {
         }
         report.index = existed ? "damaged" : "missing";
         report.detail = existed ? "it holds no index" : "it is missing";
+      } else if (report.detail == null && format == LEGACY_FORMAT && (catalogue != null || catalogueDamage != null)) {
+        // a format 2 index never has a catalogue beside it (the migration writes the index first)
+        report.index = "damaged";
+        report.detail = "it says format 2, but the store has a catalogue (format 3)";
       } else if (report.detail == null && format != FORMAT && format != LEGACY_FORMAT) {
         throw new CheckpointException(
             "store " + files.store + " has format version " + format + ", which this version of Metamori (format "
@@ -189,8 +193,7 @@ final class JournalOpener {
       throws IOException {
     boolean legacy = index.meta(META_FORMAT, -1) == LEGACY_FORMAT;
     if (legacy) {
-      migrate(files, index);
-      catalogue = null; // a catalogue beside a format 2 index is no witness of it
+      migrate(files, index); // it has no catalogue (see openIndex)
     }
     JournalStore store = new JournalStore(files, index, progress, (int) index.meta(META_BLOCK_SIZE, 4096), durability);
     IndexCheck.Verdict verdict = IndexCheck.check(store, catalogue);
