@@ -198,7 +198,11 @@ final class JournalOpener {
     JournalStore store = new JournalStore(files, index, progress, (int) index.meta(META_BLOCK_SIZE, 4096), durability);
     IndexCheck.Verdict verdict = IndexCheck.check(store, catalogue);
     if (verdict.kind() == IndexCheck.Kind.ROLL_FORWARD) {
+      // what a crash between the commit record and the index commit leaves: no news
+      LOG.log(System.Logger.Level.DEBUG, "store {0}: the index was brought up to a commit: {1}", files.store, verdict.detail());
       IndexRebuilder.rollForward(store, verdict.epoch());
+      report.index = "stale";
+      report.detail = "it lacked the last commit: " + verdict.detail();
       verdict = IndexCheck.check(store, catalogue);
     }
     switch (verdict.kind()) {
