@@ -615,6 +615,7 @@ class CorruptionProperties {
       cp = Checkpointer.builder(store).track(data).open();
     } catch (CheckpointException e) {
       expectNamed(e, damage, context, "open");
+      refusedBecause(e);
       return damage.kind.equals("version") ? Outcome.VERSION_REFUSED : Outcome.REFUSED_AT_OPEN;
     } catch (IOException | RuntimeException e) {
       throw new AssertionError(context + ": open failed with " + stackOf(e));
@@ -629,6 +630,7 @@ class CorruptionProperties {
       } catch (CheckpointException e) {
         cp.close();
         expectNamed(e, damage, context, "loading the region and the object");
+        refusedBecause(e);
         return Outcome.REFUSED_AT_OPEN;
       } catch (IOException | RuntimeException | Error e) {
         cp.close();
@@ -707,6 +709,13 @@ class CorruptionProperties {
       throw new AssertionError(context + ": reopen failed with " + stackOf(e));
     }
     return torn ? Outcome.TORN_TAIL_ACCEPTED : Outcome.EXACT;
+  }
+
+  /** With -Dmetamori.corruption.verbose=true, why a trial was refused. */
+  private static void refusedBecause(CheckpointException e) {
+    if (VERBOSE) {
+      System.out.println("    refused: " + e.getMessage());
+    }
   }
 
   private static void assertVolatile(Base base, long epoch, MemoryRegion region, Blob blob, String context) {
