@@ -1,7 +1,6 @@
 package dev.metamori.internal.journal;
 
 import static dev.metamori.internal.journal.JournalStore.FORMAT;
-import static dev.metamori.internal.journal.JournalStore.LEGACY_FORMAT;
 import static dev.metamori.internal.journal.JournalStore.META_CATALOGUE;
 import static dev.metamori.internal.journal.JournalStore.META_BLOCK_SIZE;
 import static dev.metamori.internal.journal.JournalStore.META_CURRENT;
@@ -138,11 +137,11 @@ final class JournalOpener {
         }
         report.index = existed ? "damaged" : "missing";
         report.detail = existed ? "it holds no index" : "it is missing";
-      } else if (report.detail == null && format == LEGACY_FORMAT && (catalogue != null || catalogueDamage != null)) {
-        // a format 2 index never has a catalogue beside it (the migration writes the index first)
+      } else if (report.detail == null && JournalStore.legacy(format) && (catalogue != null || catalogueDamage != null)) {
+        // an index from before the catalogue never has one beside it (a migration writes the index first)
         report.index = "damaged";
-        report.detail = "it says format 2, but the store has a catalogue (format 3)";
-      } else if (report.detail == null && format != FORMAT && format != LEGACY_FORMAT) {
+        report.detail = "it says format " + format + ", but the store has a catalogue (format " + FORMAT + ")";
+      } else if (report.detail == null && format != FORMAT && !JournalStore.legacy(format)) {
         throw new CheckpointException(
             "store " + files.store + " has format version " + format + ", which this version of Metamori (format "
                 + FORMAT + ") cannot read: open it with the version that wrote it");
@@ -191,7 +190,7 @@ final class JournalOpener {
       CorruptStoreException catalogueDamage,
       Report report)
       throws IOException {
-    boolean legacy = index.meta(META_FORMAT, -1) == LEGACY_FORMAT;
+    boolean legacy = JournalStore.legacy(index.meta(META_FORMAT, -1));
     if (legacy) {
       migrate(files, index); // it has no catalogue (see openIndex)
     }
@@ -249,8 +248,9 @@ final class JournalOpener {
   }
 
   /**
-   * Brings a format 2 index to format 3: its epoch entries get checksums; its catalogue is
-   * written once the index has passed its checks (as one the index is ahead of).
+   * Brings an index from before the catalogue (format 2) to {@link JournalStore#FORMAT}: its
+   * epoch entries get checksums; its catalogue is written once the index has passed its checks
+   * (as one the index is ahead of).
    */
   private static void migrate(StoreFiles files, MvStoreIndex index) throws IOException {
     index.readLegacyEntries(true);
@@ -262,7 +262,7 @@ final class JournalOpener {
     index.putMeta(META_FORMAT, FORMAT);
     index.putMeta(META_CATALOGUE, 1);
     index.commit(true);
-    LOG.log(System.Logger.Level.INFO, "store {0}: format 2 migrated to format 3 (with a catalogue)", files.store);
+    LOG.log(System.Logger.Level.INFO, "store {0}: migrated to format {1} (with a catalogue)", files.store, FORMAT);
   }
 
   /** The store over a rebuilt index, which must pass every check. */

@@ -15,8 +15,13 @@ import java.util.List;
  */
 final class JournalStore {
   static final long FORMAT = 3;
-  /** The format before the catalogue: such a store is migrated when opened (JournalOpener). */
-  static final long LEGACY_FORMAT = 2;
+  /**
+   * Whether a store of {@code format} is one from before the catalogue, which is migrated when
+   * opened (JournalOpener): format 2 and any later one below {@link #FORMAT}.
+   */
+  static boolean legacy(long format) {
+    return format >= 2 && format < FORMAT;
+  }
   /** The generation of the last catalogue event the index has made (see Catalogue). */
   static final String META_CATALOGUE = "catalogue";
   static final String META_FORMAT = "format";

@@ -210,26 +210,19 @@ final class RecordCodec {
     return XXHASH.hash(frame, 0, length - TRAILER, CHECKSUM_SEED) == expected;
   }
 
-  /** {@link #decode(byte[], int, boolean)} of a frame of a segment or of the catalogue. */
-  static UndoRecord decode(byte[] frame, int length) {
-    return decode(frame, length, false);
-  }
-
   /**
-   * Decodes a frame whose checksum has been verified. Types 12 to 14 are redo records in a redo
-   * file ({@code redoFile}) and catalogue records ({@link UndoRecord.Label}, {@link
-   * UndoRecord.Head}, {@link UndoRecord.Tree}) elsewhere.
+   * Decodes a frame whose checksum has been verified.
    *
    * @throws IllegalArgumentException if the body does not match its type
    */
-  static UndoRecord decode(byte[] frame, int length, boolean redoFile) {
+  static UndoRecord decode(byte[] frame, int length) {
     ByteBuffer in = ByteBuffer.wrap(frame, 0, length - TRAILER);
     byte type = in.get(4);
     byte flags = in.get(5);
     in.position(HEADER);
     UndoRecord record =
-        !redoFile && type >= UndoRecord.LABEL && type <= UndoRecord.TREE
-            ? CatalogueCodec.decode(type, in)
+        type >= UndoRecord.LABEL && type <= UndoRecord.TREE
+            ? CatalogueCodec.decode(type, in) // the catalogue's records (and the label)
             : decodeOther(type, flags, frame, in);
     if (in.hasRemaining()) {
       throw new IllegalArgumentException(in.remaining() + " stray bytes after the record");

@@ -35,12 +35,8 @@ final class Segment implements Closeable {
   /** An append failed and its partial frame could not be cut off: no more appends. */
   private IOException brokenBy;
 
-  /** A redo file: record types 12 to 14 are redo records in it (see RecordCodec#decode). */
-  private final boolean redoFile;
-
   private Segment(Path file, FileChannel channel, long epoch, long nonce, int blockSize, long end) {
     this.file = file;
-    this.redoFile = file.getFileName().toString().endsWith(".redo");
     this.channel = channel;
     this.epoch = epoch;
     this.nonce = nonce;
@@ -231,7 +227,7 @@ final class Segment implements Closeable {
       throw corrupt(offset, "record checksum mismatch");
     }
     try {
-      return RecordCodec.decode(frame, length, redoFile);
+      return RecordCodec.decode(frame, length);
     } catch (RuntimeException e) {
       throw new CorruptStoreException(file, offset, epoch, "undecodable record: " + e.getMessage(), e);
     }

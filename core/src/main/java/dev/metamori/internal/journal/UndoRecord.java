@@ -34,16 +34,12 @@ public sealed interface UndoRecord {
   byte REDO_SKIP = 15;
   byte COMPACTED = 16;
 
-  /*
-   * Types 12 to 14 name catalogue records in segments and in the catalogue file, and the redo
-   * records above in redo files: each file kind has its own types (see RecordCodec#decode).
-   */
   /** {@link Label}: in an epoch's segment. */
-  byte LABEL = 12;
+  byte LABEL = 18;
   /** {@link Head}: in the catalogue. */
-  byte HEAD = 13;
+  byte HEAD = 19;
   /** {@link Tree}: in the catalogue. */
-  byte TREE = 14;
+  byte TREE = 20;
 
   byte type();
 
