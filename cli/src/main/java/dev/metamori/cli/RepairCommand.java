@@ -78,8 +78,9 @@ final class RepairCommand implements Callable<Integer> {
         "rebuilt from " + r.segments() + (r.segments() == 1 ? " segment (" : " segments (") + r.records()
             + (r.records() == 1 ? " record)" : " records)") + " and the catalogue: "
             + r.epochs() + (r.epochs() == 1 ? " epoch" : " epochs") + ", " + r.listedEpochs() + " listed ("
-            + r.labelledEpochs() + " labelled), " + r.names() + (r.names() == 1 ? " naming" : " namings")
-            + " of regions and objects; current epoch " + r.currentEpoch());
+            + r.labelledEpochs() + " labelled), " + r.names()
+            + (r.names() == 1 ? " name of a region or object" : " names of regions and objects")
+            + "; current epoch " + r.currentEpoch());
     out.println("tracked roots: " + (r.roots().isEmpty() ? "none recorded" : String.join(", ", r.roots())));
     out.flush();
     return Main.OK;

@@ -66,7 +66,7 @@ class RepairCommandTest {
     assertEquals("index.mv was missing: it is missing", lines[0]);
     assertEquals(
         "rebuilt from 4 segments (" + records() + " records) and the catalogue: 6 epochs, 6 listed (3 labelled),"
-            + " 3 namings of regions and objects; current epoch 5",
+            + " 3 names of regions and objects; current epoch 5",
         lines[1]);
     assertEquals("tracked roots: " + data.toRealPath(), lines[2]);
     assertEquals(3, lines.length, r.out());
@@ -105,6 +105,39 @@ class RepairCommandTest {
     assertTrue(r.out().startsWith("index.mv was sound\nrebuilt from 4 segments"), r.out());
     assertFalse(java.util.Arrays.equals(before, Files.readAllBytes(store.resolve("index.mv"))), "a new file");
     assertEquals(log, CliTest.run("-s", store.toString(), "log").out());
+  }
+
+  @Test
+  void damageAnOpenDoesNotReadIsFoundByComparingWithTheRebuiltIndex() throws IOException {
+    org.h2.mvstore.MVStore mv = new org.h2.mvstore.MVStore.Builder().fileName(store.resolve("index.mv").toString()).open();
+    try {
+      mv.openMap("versions").clear(); // the versions of the region's pages
+      mv.commit();
+    } finally {
+      mv.close();
+    }
+    CliTest.Run r = CliTest.run("repair", store.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(
+        r.out().startsWith("index.mv was damaged: it differs from the segments and the catalogue: state versions: "),
+        r.out());
+    CliTest.Run again = CliTest.run("repair", store.toString());
+    assertTrue(again.out().startsWith("index.mv was sound\n"), again.out());
+  }
+
+  @Test
+  void aPrunedStoreIsFoundSound() throws IOException {
+    try (Checkpointer cp = Checkpointer.builder(store).open()) {
+      cp.prune(dev.metamori.RetentionPolicy.keepLast(1)); // epochs 4 and 2 hold state: compacted archives
+    }
+    Path segments = store.resolve("segments");
+    assertTrue(Files.exists(segments.resolve(String.format("%020d.seg", 2))), "epoch 2 is an archive");
+    assertFalse(Files.exists(segments.resolve(String.format("%020d.seg", 1))), "epoch 1 is deleted");
+    String pruned = CliTest.run("-s", store.toString(), "log").out();
+    CliTest.Run r = CliTest.run("repair", store.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().startsWith("index.mv was sound\n"), r.out());
+    assertEquals(pruned, CliTest.run("-s", store.toString(), "log").out());
   }
 
   @Test

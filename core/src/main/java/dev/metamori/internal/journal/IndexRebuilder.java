@@ -47,7 +47,21 @@ final class IndexRebuilder {
   /** A segment without a commit record: the working epoch's, or remains a restore left. */
   private record Uncommitted(long id, long nonce, int flags) {}
 
+  /** Rebuilds the index and puts it in place of {@code index.mv}. */
   static Summary rebuild(StoreFiles files, Catalogue.State catalogue, UndoProgress progress) throws IOException {
+    Summary s = build(files, catalogue, progress);
+    install(files);
+    return s;
+  }
+
+  /** Puts the index {@link #build} wrote in place of {@code index.mv}. */
+  static void install(StoreFiles files) throws IOException {
+    Files.move(files.indexCopy(), files.index(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    StoreFiles.forceDirectory(files.store);
+  }
+
+  /** Writes the rebuilt index to {@code index.mv.new}, forced and closed. */
+  static Summary build(StoreFiles files, Catalogue.State catalogue, UndoProgress progress) throws IOException {
     finishCompactions(files, catalogue);
     Files.deleteIfExists(files.indexCopy());
     Map<Long, EpochInfo> epochs = new TreeMap<>();
@@ -140,8 +154,6 @@ final class IndexRebuilder {
     } finally {
       index.close();
     }
-    Files.move(files.indexCopy(), files.index(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    StoreFiles.forceDirectory(files.store);
     int listed = 0;
     int labelled = 0;
     for (EpochInfo e : epochs.values()) {

@@ -44,6 +44,8 @@ final class JournalOpener {
     IndexRebuilder.Summary rebuilt;
     /** What was wrong with the catalogue, if it was rewritten from the index; else null. */
     String catalogue;
+    /** Whether a rebuild is reported by the caller (a repair) rather than logged. */
+    boolean quiet;
   }
 
   static Journal open(Path dir, int requestedBlockSize, Durability durability, long nowMillis) throws IOException {
@@ -83,12 +85,21 @@ final class JournalOpener {
     try {
       progress = new UndoProgress(files.progress());
       Report report = new Report();
+      report.quiet = true;
       store = openIndex(files, progress, 0, Durability.SYSTEM, 0, report);
       if (report.rebuilt == null) {
+        // the open found the index usable: what the rebuild holds says whether it was
         store.catalogue.close();
         store.index().close();
+        store = null;
         Catalogue.State catalogue = Catalogue.read(files);
-        report.rebuilt = IndexRebuilder.rebuild(files, catalogue, progress);
+        report.rebuilt = IndexRebuilder.build(files, catalogue, progress);
+        String differences = IndexComparison.differences(files.index(), files.indexCopy());
+        if (differences != null) {
+          report.index = "damaged";
+          report.detail = differences;
+        }
+        IndexRebuilder.install(files);
         store = checkedRebuild(files, progress, 0, Durability.SYSTEM, catalogue);
       }
       Pruner.finishDeletions(store);
@@ -168,7 +179,7 @@ final class JournalOpener {
     report.rebuilt = IndexRebuilder.rebuild(files, catalogue, progress);
     IndexRebuilder.Summary s = report.rebuilt;
     LOG.log(
-        System.Logger.Level.WARNING,
+        report.quiet ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
         "store {0}: index.mv was {1} ({2}); it was rebuilt from {3} segments and the catalogue: {4} epochs"
             + " ({5} listed, {6} of them labelled), {7} region and object names, current epoch {8}",
         files.store, report.index, report.detail, s.segments(), s.epochs(), s.listed(), s.labelled(), s.names(), s.current());
