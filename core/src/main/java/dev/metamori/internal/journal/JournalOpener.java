@@ -105,15 +105,24 @@ final class JournalOpener {
       Pruner.finishDeletions(store);
       Pruner.finishCompactions(store);
       return report;
-    } finally {
+    } catch (IOException | RuntimeException e) {
       if (store != null) {
-        JournalStore.closeQuietly(store.catalogue, new IOException());
-        store.index().close();
+        JournalStore.closeQuietly(store.catalogue, e);
+        JournalStore.closeQuietly(store.index(), e);
       }
-      if (progress != null) {
-        progress.close();
+      JournalStore.closeQuietly(progress, e);
+      JournalStore.closeQuietly(lock, e);
+      throw e;
+    } finally {
+      if (lock.isOpen()) {
+        try {
+          store.catalogue.close();
+          store.index().close();
+          progress.close();
+        } finally {
+          lock.close();
+        }
       }
-      lock.close();
     }
   }
 
@@ -147,7 +156,7 @@ final class JournalOpener {
           return create(files, index, progress, requestedBlockSize, durability, nowMillis);
         }
         report.index = existed ? "damaged" : "missing";
-        report.detail = existed ? "it holds no index" : "it is missing";
+        report.detail = existed ? "it is empty" : "it is missing";
       } else if (report.detail == null && JournalStore.legacy(format) && (catalogue != null || catalogueDamage != null)) {
         // an index from before the catalogue never has one beside it (a migration writes the index first)
         report.index = "damaged";
