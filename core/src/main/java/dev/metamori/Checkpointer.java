@@ -88,7 +88,10 @@ public interface Checkpointer extends Closeable {
   /**
    * Makes the current state of the tracked trees, regions and objects a durable checkpoint:
    * the journal, the changed files and their directories are forced to storage before this
-   * returns. Same as {@code commitAsync().join()}, with its exception unwrapped. After an I/O
+   * returns. Same as {@code commitAsync().join()}, with its exception unwrapped. If the store's
+   * disk is full, this throws a {@link DiskFullException} and the store stays at its epoch with
+   * the changes still journaled: once space is freed, the next {@code commit()} (or restore)
+   * commits the epoch that failed, under its id, then what changed since. After any other I/O
    * error the checkpointer stops: later calls fail with it as the cause, and the next open
    * recovers the store to its last committed epoch.
    *
@@ -106,7 +109,11 @@ public interface Checkpointer extends Closeable {
    * to the common ancestor, then redoes those down to {@code epoch}, in time proportional to
    * what changed on that way; no epoch is lost: after {@code restore(3)} from epoch 7 and a new
    * commit (epoch 8, a child of 3), epochs 4 to 7 form a branch that {@code restore(7)} brings
-   * back. A crash during a restore is finished by the next {@link Builder#open()}.
+   * back. A crash during a restore is finished by the next {@link Builder#open()}. If the
+   * store's disk fills up, this throws a {@link DiskFullException} and the tracked files are
+   * left part of the way (changes to them are refused): once space is freed, the next restore
+   * or commit finishes it first. Any other I/O error stops the checkpointer, as for {@link
+   * #commit()}.
    *
    * @throws NoSuchEpochException if {@code epoch} is not in the store; nothing changes
    */
@@ -121,7 +128,8 @@ public interface Checkpointer extends Closeable {
    * make the epoch (changed region pages are copied, objects saved), and the application may
    * go on writing all three at once. The future completes with the epoch's id when it is
    * durable as {@link #commit()} describes, or exceptionally with the I/O error that stopped
-   * it (the checkpointer then stops, see {@link #commit()}). One commit is in flight at a
+   * it (a {@link DiskFullException}, or an error that stops the checkpointer, see {@link
+   * #commit()}). One commit is in flight at a
    * time: a second call waits until the first is durable. Renames and deletes of tracked files
    * wait too; writes and creates do not.
    */

@@ -37,22 +37,25 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Damaged stores: a random byte flip or truncation in any store file (segment headers, frame
- * headers, bodies, checksums, commit records, {@code index.mv}, {@code undo.progress}) or an
- * unknown format version. The stores hold a memory region and a registered object besides the
- * files, so state records (pages, chunks, manifests) are damaged too. Opening (and asking for
- * the region and the object), rolling back and reopening must then give exactly the committed
- * state of files, region and object, or fail with {@link CorruptStoreException} naming the damaged file (or, for
- * an unknown version, a {@link CheckpointException} naming both versions); never wrong trees,
- * never another exception. {@link Checkpointer#verify()} must report damage in a committed
- * segment.
+ * headers, bodies, checksums, commit records, {@code index.mv}, {@code undo.progress}), an
+ * unknown format version, or a flip, truncation or deletion of a file in the trash (a file or
+ * directory an epoch removed, or a creation the undo of an epoch kept; the uncommitted epoch's
+ * trash, which carries no checksums, is left alone). The stores hold a memory region and a
+ * registered object besides the files, so state records (pages, chunks, manifests) are damaged
+ * too. Opening (and asking for the region and the object), restoring and reopening must then
+ * give exactly the committed state of files, region and object, or fail with {@link
+ * CorruptStoreException} naming the damaged file (or, for an unknown version, a {@link
+ * CheckpointException} naming both versions); never wrong trees, never another exception. {@link Checkpointer#verify()} must report damage in a committed
+ * segment and in the trash (naming the trash entry).
  *
  * <p>The default run is fixed: {@code metamori.corruption.trials} trials (default {@value
  * #TRIALS}) drawn from seed {@value #SEED}, no time limit; it must damage every kind of store
  * file in every way that applies to it (committed and working segments, redo files, {@code
- * index.mv}: flips, truncations, unknown versions; {@code undo.progress}: flips, truncations).
- * Trial {@code i} depends only on the seed and {@code i}, not on how many trials run. It prints
- * the count of each outcome and of each damage kind. A failing trial is reported with its
- * number, the damage and the command that replays it ({@code -Dmetamori.seed=<seed>
+ * index.mv}: flips, truncations, unknown versions; {@code undo.progress}: flips, truncations;
+ * the trash: flips, truncations, deletions). Trial {@code i} depends only on the seed and {@code
+ * i}, not on how many trials run. It prints the count of each outcome for each kind of store
+ * file, and of each damage kind. A failing trial is reported with its number, the damage and
+ * the command that replays it ({@code -Dmetamori.seed=<seed>
  * -Dmetamori.corruption.trials=<n>}, see {@link Seeds}); {@code
  * -Dmetamori.corruption.verbose=true} prints every trial's damage and outcome.
  *
@@ -88,7 +91,8 @@ class CorruptionProperties {
           "redo file flip", "redo file truncate", "redo file version",
           "index.mv flip", "index.mv truncate", "index.mv version",
           "catalogue flip", "catalogue truncate", "catalogue version",
-          "undo.progress flip", "undo.progress truncate");
+          "undo.progress flip", "undo.progress truncate",
+          "trash flip", "trash truncate", "trash delete");
 
   @TempDir static Path tmp;
 
@@ -104,6 +108,8 @@ class CorruptionProperties {
     long current;
     /** The segment of the uncommitted work left by close(), or null. */
     String workingSegment;
+    /** The trash directory of the uncommitted work ({@code trash/<epoch>}), or null. */
+    String workingTrash;
 
     Base(String name) {
       this.name = name;
@@ -155,10 +161,12 @@ class CorruptionProperties {
   static final List<Base> bases = new ArrayList<>();
   static final Map<Outcome, Integer> outcomes = new EnumMap<>(Outcome.class);
   static final Map<String, Integer> byFile = new TreeMap<>();
-  /** Outcomes by the kind of file damaged. */
+  /** Outcomes by kind of store file damaged. */
   static final Map<String, Map<Outcome, Integer>> outcomesByFile = new TreeMap<>();
   static int verifyReported;
   static int verifyChecked;
+  static int verifyReportedTrash;
+  static int verifyCheckedTrash;
   static final List<String> failures = new ArrayList<>();
   static long seed;
   static int trialsRun;
@@ -201,8 +209,22 @@ class CorruptionProperties {
       base.region.put(0L, contents(region));
       base.object.put(0L, blob.bytes);
       FileSystem fs = cp.fileSystem();
+      Random fixed = new Random(seed + 1000);
       int epochsToCommit = 5;
       for (int e = 1; e <= epochsToCommit; e++) {
+        if (e == 1) {
+          // a directory with files, moved out of the tree in epoch 4: a trashed directory
+          Files.createDirectories(fs.getPath(data.resolve("gone/inner").toString()));
+          Files.write(fs.getPath(data.resolve("gone/a").toString()), bytes(fixed, 2 * blockSize + 7));
+          Files.write(fs.getPath(data.resolve("gone/inner/b").toString()), bytes(fixed, 300));
+        } else if (e == 3) {
+          // created in the epoch that is rolled back: its undo keeps it (trash/3/c...)
+          Files.write(fs.getPath(data.resolve("made-in-3").toString()), bytes(fixed, blockSize + 1));
+        } else if (e == 4) {
+          Path outside = tmp.resolve("outside-" + name);
+          deleteTree(outside);
+          Files.move(fs.getPath(data.resolve("gone").toString()), fs.getPath(outside.toString()));
+        }
         for (int op = 0; op < 6 + random.nextInt(6); op++) {
           operate(fs, random, blockSize);
         }
@@ -214,11 +236,9 @@ class CorruptionProperties {
         base.region.put(id, contents(region));
         base.object.put(id, blob.bytes);
         if (e == 3) {
-          // a rollback in the history: fills undo.progress, removes an epoch from the index
+          // a rollback in the history: fills undo.progress, leaves epoch 3 on a branch with
+          // its redo file and the creations its undo kept (a restore to 3 redoes it)
           cp.rollback(id - 1);
-          base.snapshots.remove(id);
-          base.region.remove(id);
-          base.object.remove(id);
         }
       }
       base.current = cp.currentEpoch();
@@ -228,6 +248,7 @@ class CorruptionProperties {
           operate(fs, random, blockSize);
         }
         base.workingSegment = String.format("%020d.seg", base.current + 1);
+        base.workingTrash = "trash/" + (base.current + 1);
       }
     }
     if (leaveUncommitted && !Files.exists(store.resolve("segments").resolve(base.workingSegment))) {
@@ -303,6 +324,17 @@ class CorruptionProperties {
 
   /** What a trial did to the store. */
   record Damage(String file, String kind, long offset, int mask, long length, int version) {
+    /** Whether the damage is in the trash. */
+    boolean inTrash() {
+      return file.startsWith("trash/");
+    }
+
+    /** The trash entry ({@code trash/<epoch>/<name>}) that holds the damaged file. */
+    Path trashEntry() {
+      Path p = Path.of(file);
+      return p.subpath(0, Math.min(3, p.getNameCount()));
+    }
+
     @Override
     public String toString() {
       switch (kind) {
@@ -310,6 +342,8 @@ class CorruptionProperties {
           return "flip " + file + " at " + offset + " with mask 0x" + Integer.toHexString(mask);
         case "truncate":
           return "truncate " + file + " to " + length + " bytes";
+        case "delete":
+          return "delete " + file;
         default:
           return "set the format version of " + file + " to " + version;
       }
@@ -375,7 +409,11 @@ class CorruptionProperties {
             + verifyReported
             + " of "
             + verifyChecked
-            + " damaged committed segments");
+            + " damaged committed segments and "
+            + verifyReportedTrash
+            + " of "
+            + verifyCheckedTrash
+            + " damaged trash entries");
     outcomesByFile.forEach((file, counts) -> System.out.println("  " + file + ": " + counts));
     failures.stream().map(f -> f.lines().findFirst().orElse(f)).sorted().forEach(f -> System.out.println("  failed: " + f));
   }
@@ -424,9 +462,11 @@ class CorruptionProperties {
             ? damage.file
             : damage.file.equals(CATALOGUE)
                 ? "catalogue"
-            : damage.file.equals(base.workingSegment)
-                ? "working segment"
-                : damage.file.endsWith(".redo") ? "redo file" : "committed segment";
+                : damage.inTrash()
+                    ? "trash"
+                    : damage.file.equals(base.workingSegment)
+                        ? "working segment"
+                        : damage.file.endsWith(".redo") ? "redo file" : "committed segment";
     byFile.merge(kindOfFile + " " + damage.kind, 1, Integer::sum);
     outcomesByFile.computeIfAbsent(kindOfFile, k -> new EnumMap<>(Outcome.class)).merge(outcome, 1, Integer::sum);
   }
@@ -445,24 +485,40 @@ class CorruptionProperties {
     try (Stream<Path> s = Files.list(store.resolve("segments"))) {
       segments = s.map(p -> p.getFileName().toString()).sorted().toList();
     }
-    int category = where % 10;
+    int category = where % 12;
     String file;
     if (category < 5) {
-      file = segments.get((where / 10) % segments.size());
+      file = segments.get((where / 12) % segments.size());
     } else if (category < 7) {
       file = "index.mv";
     } else if (category < 8) {
       file = CATALOGUE;
-    } else {
+    } else if (category < 10) {
       file = "undo.progress";
+    } else {
+      List<String> trash = trashFiles(base);
+      if (trash.isEmpty()) {
+        throw new AssertionError("store " + base.name + " has nothing in its trash to damage");
+      }
+      file = trash.get((where / 12) % trash.size());
     }
     Path path = pathOf(file);
+    int mask = 1 + (other % 255);
+    int kind = placement % 9;
+    if (file.startsWith("trash/")) {
+      boolean contents = Files.isRegularFile(path, java.nio.file.LinkOption.NOFOLLOW_LINKS) && Files.size(path) > 0;
+      long size = contents ? Files.size(path) : 0;
+      if (!contents || kind >= 6) {
+        return new Damage(file, "delete", -1, 0, -1, 0);
+      }
+      return kind < 4
+          ? flip(file, scaled(offsetChoice, size), mask)
+          : new Damage(file, "truncate", -1, 0, scaled(offsetChoice, size), 0);
+    }
     long size = Files.size(path);
     if (size == 0) {
       return null;
     }
-    int mask = 1 + (other % 255);
-    int kind = placement % 9;
     if (segmentLike(file)) {
       byte[] bytes = Files.readAllBytes(path);
       List<Long> starts = frameStarts(bytes);
@@ -510,6 +566,34 @@ class CorruptionProperties {
         : new Damage(file, "truncate", -1, 0, scaled(offsetChoice, size), 0);
   }
 
+  /**
+   * The files, links and empty directories in the trash (entries of committed epochs and what
+   * they hold), as paths relative to the store, in order; the uncommitted epoch's are left out.
+   */
+  private static List<String> trashFiles(Base base) throws IOException {
+    Path trash = store.resolve("trash");
+    try (Stream<Path> s = Files.walk(trash)) {
+      return s.filter(p -> p.getNameCount() - trash.getNameCount() >= 2)
+          .filter(p -> {
+            try {
+              return !Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) || isEmptyDirectory(p);
+            } catch (IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          })
+          .map(p -> "trash/" + trash.relativize(p).toString().replace(java.io.File.separatorChar, '/'))
+          .filter(f -> base.workingTrash == null || !(f + "/").startsWith(base.workingTrash + "/"))
+          .sorted()
+          .toList();
+    }
+  }
+
+  private static boolean isEmptyDirectory(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.findAny().isEmpty();
+    }
+  }
+
   private static Damage flip(String file, long offset, int mask) {
     return new Damage(file, "flip", offset, mask, -1, 0);
   }
@@ -542,6 +626,7 @@ class CorruptionProperties {
           c.truncate(damage.length);
         }
       }
+      case "delete" -> Files.delete(path);
       default -> {
         if (segmentLike(damage.file)) {
           try (FileChannel c = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -589,14 +674,19 @@ class CorruptionProperties {
   }
 
   private static boolean names(CorruptStoreException e, Damage damage) {
-    return e.file() != null && e.file().getFileName().toString().equals(damage.file);
+    if (e.file() == null) {
+      return false;
+    }
+    return damage.inTrash()
+        ? e.file().endsWith(damage.trashEntry())
+        : e.file().getFileName().toString().equals(damage.file);
   }
 
   private static void expectNamed(CheckpointException e, Damage damage, String context, String step) {
     if (damage.kind.equals("version")) {
       String m = String.valueOf(e.getMessage());
-      // segments, redo files and the catalogue are at version 1, the index at format 3
-      String supported = segmentLike(damage.file) ? "supports 1)" : "(format 3)";
+      // segments, redo files and the catalogue are at version 1, the index at format 4
+      String supported = segmentLike(damage.file) ? "supports 1)" : "(format 4)";
       if (!m.contains("version " + damage.version) || !m.contains(supported)) {
         throw new AssertionError(context + ": " + step + " refused with a message that does not name both versions: " + m, e);
       }
@@ -727,9 +817,17 @@ class CorruptionProperties {
     }
   }
 
-  /** Damage in a committed segment must be in what verify() reports. */
+  /** Damage in a committed segment or in the trash must be in what verify() reports. */
   private static void checkVerify(Checkpointer cp, Base base, Damage damage, String context) throws IOException {
     List<CorruptStoreException> found = cp.verify();
+    if (damage.inTrash()) {
+      verifyCheckedTrash++;
+      if (found.stream().noneMatch(e -> names(e, damage))) {
+        throw new AssertionError(context + ": verify() did not report the damaged trash entry; it found " + found);
+      }
+      verifyReportedTrash++;
+      return;
+    }
     boolean committedSegment =
         segmentLike(damage.file) && !damage.file.equals(base.workingSegment) && !damage.file.equals(CATALOGUE);
     if (committedSegment) {

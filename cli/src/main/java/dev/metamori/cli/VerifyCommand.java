@@ -8,10 +8,12 @@ import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;
 
-/** {@code metamori verify}: scrubs the journal and lists every damaged record. */
+/** {@code metamori verify}: scrubs the journal and the trash and lists every damaged record or entry. */
 @Command(
     name = "verify",
-    description = "Reads the whole journal and lists every damaged record; exit code 1 if any.")
+    description =
+        "Reads the whole journal and checks the trash, and lists every damaged record and trash entry;"
+            + " exit code 1 if any.")
 final class VerifyCommand extends StoreCommand {
 
   @Override
@@ -52,11 +54,19 @@ final class VerifyCommand extends StoreCommand {
                 + ": "
                 + d.detail());
       }
+      long entries =
+          damage.stream()
+              .filter(d -> d.file() != null && Path.of(storeRelative(store, d.file())).startsWith("trash"))
+              .count();
+      long records = damage.size() - entries;
+      String found =
+          (records == 0 ? "" : records + (records == 1 ? " damaged record" : " damaged records"))
+              + (records > 0 && entries > 0 ? " and " : "")
+              + (entries == 0 ? "" : entries + (entries == 1 ? " damaged trash entry" : " damaged trash entries"));
       out.println(
           damage.isEmpty()
               ? epochs + (epochs == 1 ? " epoch" : " epochs") + " verified: no damage"
-              : damage.size() + (damage.size() == 1 ? " damaged record" : " damaged records")
-                  + " found in " + epochs + (epochs == 1 ? " epoch" : " epochs")
+              : found + " found in " + epochs + (epochs == 1 ? " epoch" : " epochs")
                   + "; restore the store directory from a backup");
       out.flush();
     }

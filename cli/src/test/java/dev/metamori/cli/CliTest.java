@@ -251,6 +251,33 @@ class CliTest {
   }
 
   @Test
+  void verifyNamesADamagedTrashEntryAndARestoreThatWouldUseItIsRefused() throws IOException {
+    try (Checkpointer cp = Checkpointer.builder(store).open()) {
+      Files.delete(cp.fileSystem().getPath(data.resolve("big").toString()));
+      assertEquals(4, cp.commit());
+    }
+    Path entry = store.resolve("trash").resolve("4").resolve("1");
+    flipByte(entry, 1000);
+    Run r = run("-s", store.toString(), "verify");
+    assertEquals(1, r.code(), r.err());
+    String name = "trash" + store.getFileSystem().getSeparator() + "4" + store.getFileSystem().getSeparator() + "1";
+    assertTrue(
+        r.out().startsWith(
+            "damage: " + name + " (epoch 4): the trash entry does not match its checksum (names, link targets or"
+                + " contents differ); it is what a restore puts back at " + data.toRealPath().resolve("big")
+                + " (removed in epoch 4) when it undoes epoch 4"),
+        r.out());
+    assertTrue(
+        r.out().endsWith("\n1 damaged trash entry found in 5 epochs; restore the store directory from a backup\n"),
+        r.out());
+    Run restore = run("-s", store.toString(), "restore", "first");
+    assertEquals(1, restore.code());
+    assertTrue(restore.err().startsWith("metamori: corrupt store: " + entry.toRealPath()), restore.err());
+    assertFalse(Files.exists(data.resolve("big")), "nothing changed");
+    assertEquals("three", Files.readString(data.resolve("a")), "nothing changed");
+  }
+
+  @Test
   void restoreAcrossADamagedRecordIsRefusedWithExitOne() throws IOException {
     flipByte(segment(2), 40 + 20);
     Run r = run("-s", store.toString(), "restore", "first");

@@ -26,7 +26,7 @@ public final class CheckpointerFactory {
 
   /** Rebuilds the index of a store that is not open; see {@link Checkpointer#repair}. */
   public static dev.metamori.RepairResult repair(Path store) throws IOException {
-    return dev.metamori.internal.journal.Journal.repair(store);
+    return dev.metamori.internal.journal.StoreRepair.repair(store);
   }
 
   /**

@@ -37,7 +37,8 @@ import java.util.List;
  * one, or in tests a fault-injecting one that forwards to it): a {@link Journal}, the
  * {@link Tracker} that feeds it, and the {@link MetamoriFileSystem} the application uses.
  * After a fatal I/O error in commit or rollback it stops: later calls fail with the original
- * error as the cause, and reopening the store recovers it.
+ * error as the cause, and reopening the store recovers it. A full disk is not fatal: see
+ * {@link Failures}.
  */
 final class LocalCheckpointer implements Checkpointer {
   private final Journal journal;
@@ -45,6 +46,7 @@ final class LocalCheckpointer implements Checkpointer {
   private final MetamoriFileSystem fileSystem;
   private final Clock clock;
   private final VolatileState state;
+  private final Failures failures;
   /** Completes commits after their capture, one at a time. */
   private final ExecutorService committer =
       Executors.newSingleThreadExecutor(
@@ -53,7 +55,6 @@ final class LocalCheckpointer implements Checkpointer {
             t.setDaemon(true);
             return t;
           });
-  private volatile IOException failure;
   private ProgressListener progress = ProgressListener.NONE;
   private boolean closed;
   /** The commit in flight, or the last one. */
@@ -64,6 +65,7 @@ final class LocalCheckpointer implements Checkpointer {
     this.journal = journal;
     this.tracker = tracker;
     this.clock = clock;
+    this.failures = new Failures(journal, tracker, state);
     this.fileSystem =
         new MetamoriFileSystem(
             MetamoriFileSystemProvider.instance(),
@@ -186,12 +188,13 @@ final class LocalCheckpointer implements Checkpointer {
     if (closed) {
       throw new IllegalStateException("this Checkpointer is closed");
     }
-    if (failure != null) {
+    IOException stopped = failures.stoppedBy();
+    if (stopped != null) {
       throw new CheckpointException(
           "this Checkpointer stopped after an I/O error ("
-              + failure.getMessage()
+              + stopped.getMessage()
               + "); close it and open the store again to recover it to its last committed epoch",
-          failure);
+          stopped);
     }
   }
 
@@ -200,7 +203,7 @@ final class LocalCheckpointer implements Checkpointer {
     try {
       inflight.join();
     } catch (CompletionException | java.util.concurrent.CancellationException e) {
-      // reported to whoever holds that future; the failure field stops later calls
+      // reported to whoever holds that future; a fatal one stops later calls (Failures)
     }
   }
 
@@ -267,6 +270,7 @@ final class LocalCheckpointer implements Checkpointer {
     checkUsable();
     awaitInflight();
     checkUsable();
+    failures.settle();
     state.beforeCheckpoint();
     StateAtInstant atInstant = new StateAtInstant();
     Tracker.Capture capture;
@@ -274,7 +278,7 @@ final class LocalCheckpointer implements Checkpointer {
       capture = tracker.capture(atInstant);
     } catch (IOException e) {
       if (atInstant.writer != null) {
-        failure = e; // the epoch may be sealed: only recovery knows where it stands
+        failures.stop(e); // the epoch may be sealed: only recovery knows where it stands
       }
       throw e;
     }
@@ -287,9 +291,8 @@ final class LocalCheckpointer implements Checkpointer {
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                return tracker.commit(capture, now, writer, label).id();
-              } catch (IOException | RuntimeException | Error e) {
-                failure = e instanceof IOException ? (IOException) e : new IOException(e);
+                return failures.commit(new Failures.Commit(capture, now, writer, label));
+              } catch (IOException e) {
                 throw new CompletionException(e);
               }
             },
@@ -313,6 +316,7 @@ final class LocalCheckpointer implements Checkpointer {
   public synchronized MemoryRegion region(String name, long size) throws IOException {
     checkUsable();
     awaitInflight();
+    failures.settle();
     return state.region(name, size);
   }
 
@@ -320,6 +324,7 @@ final class LocalCheckpointer implements Checkpointer {
   public synchronized void register(String name, Checkpointable object) throws IOException {
     checkUsable();
     awaitInflight();
+    failures.settle();
     state.register(name, object);
   }
 
@@ -328,6 +333,7 @@ final class LocalCheckpointer implements Checkpointer {
       throws IOException {
     checkUsable();
     awaitInflight();
+    failures.settle();
     return DiffCollector.collect(journal, state, tracker.delegate(), from, to).stream();
   }
 
@@ -346,6 +352,7 @@ final class LocalCheckpointer implements Checkpointer {
     checkUsable();
     awaitInflight();
     checkUsable();
+    failures.settle();
     // the target is checked and the route computed once, before anything changes
     Route route = journal.prepareRollback(epoch);
     for (CheckpointListener l : state.listeners()) {
@@ -358,8 +365,7 @@ final class LocalCheckpointer implements Checkpointer {
     } catch (NoSuchEpochException e) {
       throw e;
     } catch (IOException e) {
-      failure = e;
-      throw e;
+      throw failures.restoreFailed(epoch, plan, e);
     }
     for (CheckpointListener l : state.listeners()) {
       l.afterRestore(epoch);
@@ -404,6 +410,7 @@ final class LocalCheckpointer implements Checkpointer {
     java.util.Objects.requireNonNull(policy, "policy");
     checkUsable();
     awaitInflight();
+    failures.settle();
     List<Epoch> epochs = epochs();
     java.util.Set<Long> keep = new java.util.HashSet<>(policy.kept(epochs));
     long current = journal.currentEpoch();
@@ -418,7 +425,7 @@ final class LocalCheckpointer implements Checkpointer {
     try {
       removed = tracker.prune(keep);
     } catch (IOException e) {
-      failure = e; // the index may be closed for its compaction: only a reopen knows
+      failures.stop(e); // the index may be closed for its compaction: only a reopen knows
       throw e;
     }
     return new dev.metamori.PruneResult(removed, before, StatsCollector.bytesUnder(journal.store()));

@@ -384,8 +384,8 @@ final class KillCampaign {
 
   /**
    * Checks a store reopened (as {@code cp}) after a kill: it is at an epoch {@code state}
-   * allows, holds what the oracle recorded for that epoch ({@code probe}) and lists every
-   * committed epoch with its parent; then rolls back to a random epoch (mostly one that needs
+   * allows, holds what the oracle recorded for that epoch ({@code probe}), verifies clean (no
+   * damaged record or trash entry) and lists every committed epoch with its parent; then rolls back to a random epoch (mostly one that needs
    * redo; never one of {@code neverTarget}) and checks again. Settles the oracle log (records
    * the outcome) so that the next child can go on.
    */
@@ -398,6 +398,11 @@ final class KillCampaign {
     T expected = state.reopenedAt(now, log, context);
     log.at(now);
     probe.check(expected, context + ": after reopening at epoch " + now + " (" + inFlight + " in flight)");
+    // a kill leaves nothing damaged, trash checksums included
+    List<dev.metamori.CorruptStoreException> damage = cp.verify();
+    if (!damage.isEmpty()) {
+      throw new AssertionError(context + ": verify() after reopening at epoch " + now + " finds " + damage);
+    }
     List<Epoch> epochs = cp.epochs();
     String listed = EpochTree.differences(epochs, state.parents);
     if (listed != null) {

@@ -2,13 +2,19 @@ package dev.metamori.faults;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.metamori.Checkpointer;
+import dev.metamori.DiskFullException;
 import dev.metamori.Epoch;
+import dev.metamori.MemoryRegion;
 import dev.metamori.testing.TreeSnapshot;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystem;
@@ -19,6 +25,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Assumptions;
@@ -26,10 +33,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A real full disk: a 2 MiB tmpfs holding the tracked tree, the store and some ballast. Skipped
- * where a tmpfs cannot be mounted (not root, no mount command, not Linux).
+ * A real full disk: a 2 MiB tmpfs holding the tracked tree, the store and ballast, filled up
+ * during writes, during a commit and during a restore. Each fails with a {@link
+ * DiskFullException}; a refused write leaves its file alone; after the ballast is deleted the
+ * same checkpointer commits and restores exactly (files and a region), and the store reopens
+ * exactly with every epoch. Skipped where a tmpfs cannot be mounted (not root, no mount command,
+ * not Linux).
  */
 class DiskFullTest {
+  private static final int K = 1024;
+
   @TempDir Path tmp;
 
   private static boolean run(String... command) {
@@ -46,14 +59,15 @@ class DiskFullTest {
   }
 
   @Test
-  void aFullDiskSurfacesAsAnExceptionAndLosesNoCommittedEpoch() throws IOException {
+  void aFullDiskFailsWritesCommitsAndRestoresWhichTheSameCheckpointerCompletesOnceSpaceIsFreed()
+      throws IOException {
     Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux"), "tmpfs needs Linux");
     Path mount = Files.createDirectories(tmp.resolve("tiny"));
     Assumptions.assumeTrue(
         run("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mount.toString()),
         "cannot mount a tmpfs here (needs root)");
     try {
-      fillAndRecover(mount);
+      fillAndRetry(mount);
     } finally {
       if (!run("umount", mount.toString())) {
         run("umount", "-l", mount.toString());
@@ -61,85 +75,173 @@ class DiskFullTest {
     }
   }
 
-  private void fillAndRecover(Path mount) throws IOException {
-    Path root = Files.createDirectories(mount.resolve("root"));
+  /** Files and region of one epoch. */
+  private record State(TreeSnapshot tree, byte[] region) {}
+
+  private Path root;
+  private Checkpointer cp;
+  private MemoryRegion region;
+  private final Map<Long, State> states = new LinkedHashMap<>();
+  private final Map<Long, Long> parents = new LinkedHashMap<>();
+  private long current;
+
+  private void fillAndRetry(Path mount) throws IOException {
+    root = Files.createDirectories(mount.resolve("root"));
     Path store = mount.resolve("store");
     Path ballast = mount.resolve("ballast");
-    Files.write(ballast, new byte[400 * 1024]);
     Path real = root.resolve("a.bin");
-    Files.write(real, FaultWorkload.bytes(200 * 1024, 1));
-    Map<Long, TreeSnapshot> line = new LinkedHashMap<>();
-    line.put(0L, TreeSnapshot.of(root));
-    Long maybe = null;
-    TreeSnapshot maybeTree = null;
-    long current;
-    Checkpointer cp = Checkpointer.builder(store).track(root).open();
+    Files.write(real, random(256 * K, 1));
+    cp = Checkpointer.builder(store).track(root).open();
     try {
       FileSystem fs = cp.fileSystem();
       Path a = fs.getPath(real.toString());
-      overwrite(a, 50_000, FaultWorkload.bytes(30_000, 2));
-      Files.write(fs.getPath(root.resolve("b.txt").toString()), FaultWorkload.bytes(10_000, 3));
-      TreeSnapshot before = TreeSnapshot.of(root);
-      current = cp.commit();
-      line.put(current, before);
+      region = cp.region("r", 64 * K);
+      committed(0, -1);
+      overwrite(a, 0, random(128 * K, 2));
+      Files.write(fs.getPath(root.resolve("b.bin").toString()), random(64 * K, 3));
+      region.put(0, random(16 * K, 4), 0, 16 * K);
+      long e1 = commit();
+      overwrite(a, 128 * K, random(128 * K, 5));
+      region.put(32 * K, random(8 * K, 6), 0, 8 * K);
+      long e2 = commit();
 
-      // fill the disk through the checkpointer's file system
-      Path fill = fs.getPath(root.resolve("fill.bin").toString());
-      IOException full = null;
-      try (FileChannel c = FileChannel.open(fill, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        for (int i = 0; i < 1000 && full == null; i++) {
-          try {
-            c.write(ByteBuffer.wrap(new byte[64 * 1024]));
-          } catch (IOException e) {
-            full = e;
-          }
-        }
-      }
-      assertTrue(full != null, "2 MiB never filled up");
-      assertTrue(String.valueOf(full.getMessage()).contains("No space left on device"), full.toString());
-
-      // a change whose old bytes cannot be saved must fail and leave the file alone
+      // writes: a change whose old bytes cannot be journaled fails and leaves the file alone
+      fill(ballast, 0);
       byte[] a0 = Files.readAllBytes(real);
-      try {
-        overwrite(a, 0, FaultWorkload.bytes(150_000, 4));
-        System.out.println("DiskFullTest: the overwrite on a full disk succeeded");
-      } catch (IOException e) {
-        System.out.println("DiskFullTest: the overwrite on a full disk failed: " + e);
-        assertArrayEquals(a0, Files.readAllBytes(real), "a refused write reached the file");
-      }
-      TreeSnapshot atCommit = TreeSnapshot.of(root);
-      try {
-        long id = cp.commit();
-        line.put(id, atCommit);
-        current = id;
-        System.out.println("DiskFullTest: the commit on a full disk succeeded");
-      } catch (IOException e) {
-        System.out.println("DiskFullTest: the commit on a full disk failed: " + e);
-        maybe = current + 1;
-        maybeTree = atCommit;
+      DiskFullException refused =
+          assertThrows(DiskFullException.class, () -> overwrite(a, 0, random(64 * K, 7)), "an overwrite on a full disk");
+      System.out.println("DiskFullTest: a write on a full disk: " + refused.getMessage());
+      assertTrue(refused.getMessage().contains("free space on that disk and retry"), refused.getMessage());
+      assertArrayEquals(a0, Files.readAllBytes(real), "a refused write reached the file");
+      Files.delete(ballast);
+
+      // a commit: its work is journaled, then the disk fills up
+      overwrite(a, 64 * K, random(64 * K, 8));
+      Files.write(fs.getPath(root.resolve("c.bin").toString()), random(32 * K, 9));
+      region.put(48 * K, random(8 * K, 10), 0, 8 * K);
+      State working = state();
+      fill(ballast, 0);
+      DiskFullException commitFailed = assertThrows(DiskFullException.class, cp::commit, "a commit on a full disk");
+      System.out.println("DiskFullTest: a commit on a full disk: " + commitFailed.getMessage());
+      assertTrue(commitFailed.getMessage().contains("call commit() again"), commitFailed.getMessage());
+      assertEquals(e2, cp.currentEpoch(), "the store left its epoch");
+      assertEquals(List.copyOf(states.keySet()), ids(), "epochs after a failed commit");
+      assertSame(working, "the work after a failed commit");
+      // still full: a restore must first commit the failed epoch, and cannot
+      assertThrows(DiskFullException.class, () -> cp.restore(e1), "a restore while the failed commit waits");
+      assertSame(working, "the work after a refused restore");
+      Files.delete(ballast);
+      Files.write(fs.getPath(root.resolve("d.txt").toString()), random(K, 11)); // while the commit waits
+      State more = state();
+      long e4 = cp.commit();
+      committed(e4 - 1, e2, working);
+      committed(e4, e4 - 1, more);
+      check(e4, "after the retried commit");
+
+      // a restore: it saves what each undo destroys (redo), and the disk fills up part way
+      fill(ballast, 96 * K);
+      DiskFullException restoreFailed =
+          assertThrows(DiskFullException.class, () -> cp.restore(e1), "a restore on a full disk");
+      System.out.println(
+          "DiskFullTest: a restore on a full disk stopped at epoch " + cp.currentEpoch() + ": " + restoreFailed.getMessage());
+      assertTrue(restoreFailed.getMessage().contains("call restore(" + e1 + ") again"), restoreFailed.getMessage());
+      Path x = fs.getPath(root.resolve("x.txt").toString());
+      assertThrows(DiskFullException.class, () -> Files.write(x, new byte[10]), "a change while a restore is unfinished");
+      assertFalse(Files.exists(root.resolve("x.txt")), "a refused creation was made");
+      Files.delete(ballast);
+      cp.restore(e1);
+      check(e1, "after the finished restore");
+      for (long id : List.of(e2, e4, e4 - 1, 0L, e4, e1)) {
+        cp.restore(id);
+        check(id, "after a restore to " + id);
       }
     } finally {
       IoFaultTest.closeQuietly(cp);
     }
-    // free the space, outside the tracked tree and the store
-    Files.delete(ballast);
-    try (Checkpointer reopened = Checkpointer.builder(store).track(root).open()) {
-      long at = reopened.currentEpoch();
-      if (at != current && (maybe == null || at != maybe)) {
-        fail("reopened at epoch " + at + ", expected " + current + (maybe == null ? "" : " or " + maybe));
-      }
-      if (maybe != null && at == maybe) {
-        line.put(maybe, maybeTree);
-      }
-      List<Long> ids = new ArrayList<>(line.keySet());
-      assertEquals(ids, reopened.epochs().stream().map(Epoch::id).collect(Collectors.toList()));
-      IoFaultTest.assertSame(line.get(at), root, "after reopening at " + at);
-      for (int i = ids.size() - 2; i >= 0; i--) {
-        reopened.rollback(ids.get(i));
-        IoFaultTest.assertSame(line.get(ids.get(i)), root, "after rollback to " + ids.get(i));
-      }
-      assertEquals(List.of(), reopened.verify());
+    cp = Checkpointer.builder(store).track(root).open();
+    try {
+      region = cp.region("r", 64 * K);
+      long at = cp.currentEpoch();
+      check(at, "after reopening");
+      assertEquals(List.of(), cp.verify());
+    } finally {
+      cp.close();
     }
+  }
+
+  /** Fills the disk with {@code ballast} until it is full, then frees {@code spare} bytes. */
+  private static void fill(Path ballast, int spare) throws IOException {
+    Path spareFile = ballast.resolveSibling("spare");
+    Files.write(spareFile, new byte[spare]);
+    try (OutputStream out = Files.newOutputStream(ballast, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+      for (int chunk = 64 * K; chunk >= 1; chunk /= 4) {
+        try {
+          while (true) {
+            out.write(new byte[chunk]);
+            out.flush();
+          }
+        } catch (IOException full) {
+          assertTrue(String.valueOf(full.getMessage()).contains("No space left on device"), full.toString());
+        }
+      }
+    } catch (IOException full) {
+      // closing flushes nothing more
+    }
+    Files.delete(spareFile);
+  }
+
+  private long commit() throws IOException {
+    State s = state();
+    long id = cp.commit();
+    committed(id, cp.epochs().stream().filter(e -> e.id() == id).findFirst().orElseThrow().parent(), s);
+    assertEquals(current, parents.get(id), "the parent of epoch " + id);
+    current = id;
+    return id;
+  }
+
+  private void committed(long id, long parent) throws IOException {
+    committed(id, parent, state());
+  }
+
+  private void committed(long id, long parent, State s) {
+    states.put(id, s);
+    parents.put(id, parent);
+  }
+
+  private List<Long> ids() throws IOException {
+    return cp.epochs().stream().map(Epoch::id).collect(Collectors.toList());
+  }
+
+  private State state() throws IOException {
+    byte[] r = new byte[(int) region.size()];
+    region.get(0, r, 0, r.length);
+    return new State(TreeSnapshot.of(root), r);
+  }
+
+  private void assertSame(State expected, String context) throws IOException {
+    State now = state();
+    if (!expected.tree().equals(now.tree())) {
+      fail(context + ":\n" + expected.tree().describeDifferences(now.tree()));
+    }
+    assertArrayEquals(expected.region(), now.region(), context + ": region");
+  }
+
+  private void check(long epoch, String context) throws IOException {
+    assertEquals(epoch, cp.currentEpoch(), context);
+    assertSame(states.get(epoch), context + " (epoch " + epoch + ")");
+    Map<Long, Long> listed = new LinkedHashMap<>();
+    for (Epoch e : cp.epochs()) {
+      listed.put(e.id(), e.parent());
+    }
+    assertEquals(parents, listed, context + ": every epoch with its parent");
+    List<Long> ids = new ArrayList<>(states.keySet());
+    assertEquals(ids, ids(), context);
+  }
+
+  private static byte[] random(int n, long seed) {
+    byte[] b = new byte[n];
+    new Random(seed).nextBytes(b);
+    return b;
   }
 
   private static void overwrite(Path file, long position, byte[] data) throws IOException {

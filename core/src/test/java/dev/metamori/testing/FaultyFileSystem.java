@@ -40,8 +40,8 @@ import java.util.function.Predicate;
  * A file system that forwards every call to the default one, with the same path strings, and
  * counts each I/O call its provider and channels make: opens, channel reads, writes, forces and
  * truncations, moves, copies, deletes, directory creation and listing, links, attribute reads
- * and writes, access checks. It can be armed to fail one call (or every call from one on) with
- * an {@link IOException}, and it tells a {@link Recorder} about every change of file data before
+ * and writes, access checks. It can be armed to fail one call (or every call from one on, or
+ * every call that matches, as a disk that stays full) with an {@link IOException}, and it tells a {@link Recorder} about every change of file data before
  * it is made, every force after it, and every directory operation (create, delete, rename, link,
  * copy, attribute change) before and after it (the power-loss simulation builds on that).
  *
@@ -132,6 +132,8 @@ public final class FaultyFileSystem extends FileSystem {
   private long calls;
   private Predicate<Call> failWhen;
   private boolean persistent;
+  /** Fail every call that matches, not only the first (a disk that stays full). */
+  private boolean everyMatch;
   private Fault fault = Fault.IO_ERROR;
   private Call firstFaulted;
   private long faultsThrown;
@@ -163,6 +165,22 @@ public final class FaultyFileSystem extends FileSystem {
       failWhen = when;
       fault = kind;
       persistent = fromThenOn;
+      everyMatch = false;
+      firstFaulted = null;
+      faultsThrown = 0;
+    }
+  }
+
+  /**
+   * Fails every call that matches {@code when} until {@link #disarm()}; calls that do not match
+   * go through (a full disk fails what allocates space, not reads, truncations or deletes).
+   */
+  public void failWhenever(Predicate<Call> when, Fault kind) {
+    synchronized (lock) {
+      failWhen = when;
+      fault = kind;
+      persistent = false;
+      everyMatch = true;
       firstFaulted = null;
       faultsThrown = 0;
     }
@@ -207,7 +225,7 @@ public final class FaultyFileSystem extends FileSystem {
             fault != Fault.IO_ERROR
                 ? new FileSystemException(String.valueOf(path), null, "No space left on device")
                 : new IOException("injected I/O error at " + call);
-        if (!persistent) {
+        if (!persistent && !everyMatch) {
           failWhen = null;
         }
       }

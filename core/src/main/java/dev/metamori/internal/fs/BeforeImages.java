@@ -46,6 +46,7 @@ final class BeforeImages {
 
   /** Saves size and attributes on the first change of {@code f} in the working epoch. */
   void touch(TrackedFile f) throws IOException {
+    journal.checkChanges(); // every change starts here: none while stopped or partly restored
     long generation = files.generation();
     if (f.generation == generation || f.detached) {
       return; // a detached file has left the trees: nothing of it is journaled

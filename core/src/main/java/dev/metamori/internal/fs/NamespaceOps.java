@@ -159,8 +159,26 @@ final class NamespaceOps {
     String name = journal.newTrashEntry();
     Path trash = journal.trashPath(name);
     journal.append(new Trashed(real.toString(), name));
-    Trees.relocate(provider, real, trash);
+    stillWritable(real, name);
+    try {
+      Trees.relocate(provider, real, trash);
+    } catch (IOException e) {
+      throw journal.trashFailed(real, e);
+    }
     files.relocated(real, trash);
+  }
+
+  /**
+   * Tells the journal if a channel or mapping open on {@code real} (or on a file under it) can
+   * still write to it once it is the trash entry {@code name}: the entry then gets no checksum.
+   */
+  private void stillWritable(Path real, String name) {
+    for (TrackedFile f : files.values()) {
+      if (f.path.startsWith(real) && (f.openCount > 0 || f.hasMappings())) {
+        journal.trashedWhileOpen(name);
+        return;
+      }
+    }
   }
 
   /**
@@ -194,10 +212,15 @@ final class NamespaceOps {
     String name = journal.newTrashEntry();
     Path trash = journal.trashPath(name);
     journal.append(new Trashed(real.toString(), name));
+    stillWritable(real, name);
     try {
       provider.createLink(trash, real);
     } catch (IOException | UnsupportedOperationException e) {
-      Trees.relocate(provider, real, trash);
+      try {
+        Trees.relocate(provider, real, trash);
+      } catch (IOException notMoved) {
+        throw journal.trashFailed(real, notMoved);
+      }
     }
     files.relocated(real, trash);
     return null;
@@ -332,7 +355,16 @@ final class NamespaceOps {
       }
       throw e;
     }
-    trash(source);
+    try {
+      trash(source);
+    } catch (IOException | RuntimeException e) {
+      try {
+        Trees.deleteTree(staging); // nothing moved: the copy goes
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
     if (ta != null && !atomic) {
       provider.delete(target);
     }

@@ -107,6 +107,8 @@ public final class Tracker {
     private final Journal.Sealed sealed;
     private final List<TrackedFile> touched;
     private final CountDownLatch done = new CountDownLatch(1);
+    /** Whether the touched files were forced: a retry of a failed commit does not force them again. */
+    private boolean forced;
 
     private Capture(Journal.Sealed sealed, List<TrackedFile> touched) {
       this.sealed = sealed;
@@ -183,8 +185,11 @@ public final class Tracker {
   public EpochInfo commit(
       Capture capture, long nowMillis, Journal.StateWriter state, String label) throws IOException {
     try {
-      for (TrackedFile f : capture.touched) {
-        force(f);
+      if (!capture.forced) {
+        for (TrackedFile f : capture.touched) {
+          force(f);
+        }
+        capture.forced = true;
       }
       return journal.commit(capture.sealed, nowMillis, state, label);
     } finally {
@@ -194,15 +199,36 @@ public final class Tracker {
 
   /** Closes the journaling channels, then moves the trees along {@code route} ({@link Journal#prepareRollback}). */
   public void rollback(Route route) throws IOException {
+    rollback(undo -> journal.rollback(route, undo));
+  }
+
+  /**
+   * Finishes a restore that stopped part way for lack of space ({@link
+   * Journal#resumeRollback}); does nothing if there is none.
+   */
+  public void resumeRollback() throws IOException {
+    if (journal.unfinishedRestore() >= 0) {
+      rollback(journal::resumeRollback);
+    }
+  }
+
+  /** A move of the trees, given the target to apply records to. */
+  private interface Move {
+    void run(UndoApplier undo) throws IOException;
+  }
+
+  private void rollback(Move move) throws IOException {
     Lock lock = exclusive();
     try {
       checkOpen();
       closeChannels(false);
-      journal.rollback(route, new UndoApplier(delegate, journal, posix, journal.forcing(), false));
+      move.run(new UndoApplier(delegate, journal, posix, journal.forcing(), false));
+    } finally {
+      // also after a failure: a file's next change must be journaled again from its start
+      // (a restore that stopped part way refuses it until it is finished)
       files.values().forEach(TrackedFile::dropMappings);
       files.clear();
       newGeneration();
-    } finally {
       lock.unlock();
     }
   }
@@ -273,7 +299,7 @@ public final class Tracker {
       } else if (a.isRegularFile()) {
         try (FileChannel c =
             provider.newFileChannel(path, Set.of(StandardOpenOption.READ, NOFOLLOW_LINKS))) {
-          c.force(true);
+          dev.metamori.internal.journal.IoFaults.force(c, true);
         }
       }
     } catch (NoSuchFileException ignored) {

@@ -39,7 +39,21 @@ final class Trees {
     try {
       provider.move(from, to, StandardCopyOption.ATOMIC_MOVE);
     } catch (AtomicMoveNotSupportedException e) {
-      copyTree(provider, from, to);
+      try {
+        copyTree(provider, from, to);
+      } catch (IOException | RuntimeException failed) {
+        // a copy cut short (a full disk): remove it, so that the move reads as not made and
+        // is made again in full (a restore's move checks that the target is absent)
+        try {
+          if (attributesOrNull(provider, to) != null) {
+            deleteTree(to);
+          }
+        } catch (IOException | RuntimeException left) {
+          failed.addSuppressed(
+              dev.metamori.internal.journal.IoFaults.fatal("the part copied to " + to + " could not be removed", left));
+        }
+        throw failed;
+      }
       deleteTree(from);
     }
   }

@@ -463,7 +463,7 @@ final class UndoApplier implements UndoTarget {
     for (FileChannel c : retired) {
       try (c) {
         if (forcing) {
-          c.force(true);
+          dev.metamori.internal.journal.IoFaults.force(c, true);
         }
       }
     }

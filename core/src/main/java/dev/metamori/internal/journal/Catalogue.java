@@ -74,8 +74,11 @@ final class Catalogue implements Closeable {
   private Segment segment;
   private long generation;
   private long snapshotBytes;
-  /** An append failed: the log may end in part of an event, so nothing more is appended. */
-  private IOException brokenBy;
+  /**
+   * A write failed (a full disk): the log lacks an event the index has made, and the next event
+   * rewrites it whole instead of appending to it.
+   */
+  private boolean behind;
 
   private Catalogue(StoreFiles files, int blockSize, Segment segment, long generation) throws IOException {
     this.files = files;
@@ -178,15 +181,15 @@ final class Catalogue implements Closeable {
 
   /**
    * Appends an event of generation {@link #generation()} + 1: the Tree records of {@code
-   * trees} (which may be empty) and {@code head}, whose generations must be that one.
+   * trees} (which may be empty) and {@code head}, whose generations must be that one. If the
+   * write fails, what it wrote is cut off and the catalogue is {@link #behind()}.
    */
   synchronized void append(List<UndoRecord.Tree> trees, UndoRecord.Head head, boolean force) throws IOException {
-    if (brokenBy != null) {
-      throw new IOException("an earlier write of the catalogue " + files.catalogue() + " failed", brokenBy);
-    }
-    if (head.generation() != generation + 1) {
+    if (head.generation() != generation + 1 || behind) {
       throw new IllegalStateException("event " + head.generation() + " after event " + generation);
     }
+    long records = segment.nextSeq();
+    long end = segment.size();
     try {
       for (UndoRecord.Tree t : trees) {
         segment.append(t);
@@ -196,10 +199,20 @@ final class Catalogue implements Closeable {
         segment.force();
       }
     } catch (IOException | RuntimeException e) {
-      brokenBy = e instanceof IOException io ? io : new IOException(e);
+      behind = true;
+      try {
+        segment.rewind((int) records, end);
+      } catch (IOException | RuntimeException f) {
+        e.addSuppressed(f); // an open cuts off an event without its Head anyway
+      }
       throw e;
     }
     generation = head.generation();
+  }
+
+  /** Whether a write failed since the last rewrite, so that the log lacks an event. */
+  synchronized boolean behind() {
+    return behind;
   }
 
   /** Whether the log has grown enough since its last snapshot to be rewritten. */
@@ -208,21 +221,26 @@ final class Catalogue implements Closeable {
     return size > REWRITE_FLOOR && size > 2 * snapshotBytes;
   }
 
-  /** Replaces the log with a snapshot of the state it reached (trees and head of {@link #generation()}). */
+  /**
+   * Replaces the log with a snapshot ({@code trees} and {@code head}, of one generation, the one
+   * the index has reached). If that fails, the old log stays, {@link #behind()}.
+   */
   synchronized void rewrite(List<UndoRecord.Tree> trees, UndoRecord.Head head) throws IOException {
-    if (head.generation() != generation) {
+    if (head.generation() < generation) {
       throw new IllegalStateException("a snapshot of generation " + head.generation() + " at " + generation);
     }
-    segment.close();
-    segment = null;
+    Segment written;
     try {
-      segment = writeSnapshot(files, blockSize, trees, head);
+      written = writeSnapshot(files, blockSize, trees, head);
     } catch (IOException | RuntimeException e) {
-      brokenBy = e instanceof IOException io ? io : new IOException(e);
+      behind = true;
       throw e;
     }
+    segment.close();
+    segment = written;
+    generation = head.generation();
     snapshotBytes = segment.size();
-    brokenBy = null;
+    behind = false;
   }
 
   /**

@@ -9,14 +9,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Commits a sealed epoch: appends its state records, its label and its commit record (the
- * commit point), forces its segment, indexes its records and names, and makes it the current
- * epoch durably (the undo progress witnessing it first). An epoch without a segment is
- * committed by the index commit, and then written to the catalogue.
+ * Commits a sealed epoch: appends its state records, the checksums of the trash entries it
+ * made ({@link TrashDigests}), its label and its commit record (the commit point), forces its
+ * segment, indexes its records and names, and makes it the current epoch durably (the undo
+ * progress witnessing it first). An epoch without a segment is committed by the index commit,
+ * and then written to the catalogue.
  */
 final class EpochCommit {
   private final JournalStore store;
   private final StateCatalogue catalogue;
+  /** The segment the commit created for its state records, if it had none: kept after a failure. */
+  private Segment created;
 
   EpochCommit(JournalStore store, StateCatalogue catalogue) {
     this.store = store;
@@ -39,6 +42,7 @@ final class EpochCommit {
     public long append(UndoRecord record) throws IOException {
       if (segment == null) {
         segment = store.createSegment(id, 0);
+        created = segment;
       }
       long seq = segment.nextSeq();
       segment.append(record);
@@ -52,15 +56,27 @@ final class EpochCommit {
     }
   }
 
+  /** The segment this commit created for the sealed epoch (which had none), or null. */
+  Segment created() {
+    return created;
+  }
+
   /**
    * Commits epoch {@code id}, child of {@code parent}, whose segment is {@code segment} (null if
-   * it has no record yet), with the state records {@code state} writes (if not null).
+   * it has no record yet) and whose trash entries are {@code trash}, with the state records
+   * {@code state} writes (if not null).
    */
-  EpochInfo commit(long id, long parent, Segment sealed, long nowMillis, Journal.StateWriter state, String label)
+  EpochInfo commit(
+      long id, long parent, Segment sealed, TrashDigests.Made trash, long nowMillis, Journal.StateWriter state,
+      String label)
       throws IOException {
     SealedSink sink = new SealedSink(id, sealed);
     if (state != null) {
       state.write(sink);
+    }
+    // last before the commit record, where restores look for them
+    for (UndoRecord.TrashDigest d : trash.digests(store.files, store.forcing())) {
+      sink.append(d);
     }
     Segment segment = sink.segment;
     EpochIndex index = store.index();

@@ -51,11 +51,17 @@ final class EpochUndo {
           for (int i = 0; i < batch.size(); i++) {
             undoStep(segment, batch.get(i), batchEnd - 1 - i, undo, true);
           }
+          if (record instanceof UndoRecord.Created c) {
+            capture.kept(seq, c.path()); // the batch's last step kept what it created
+          }
           batch.clear();
           batchEnd = seq;
         }
       } else {
         undoStep(segment, record, seq, undo, capture != null);
+        if (capture != null && record instanceof UndoRecord.Created c) {
+          capture.kept(seq, c.path()); // an undo resumed after the step's batch was written
+        }
         batchEnd = seq;
       }
     }

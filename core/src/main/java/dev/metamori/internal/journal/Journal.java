@@ -32,7 +32,10 @@ public final class Journal implements Closeable {
   private final RedoFile redoFile;
   private final StateCatalogue catalogue;
   private final Restorer restorer;
+  private final JournalFaults faults;
   private final AtomicLong trashCounter = new AtomicLong();
+  /** The trash entries the working epoch makes, checksummed when it is committed. */
+  private volatile TrashDigests.Made trashMade = new TrashDigests.Made();
   private volatile Segment working;
   /** Whether an epoch is sealed and not yet committed: segments created now say so. */
   private volatile boolean sealedPending;
@@ -46,6 +49,7 @@ public final class Journal implements Closeable {
     this.redoFile = new RedoFile(store, graph);
     this.catalogue = new StateCatalogue(store, graph, segments);
     this.restorer = new Restorer(store, graph, segments, redoFile);
+    this.faults = new JournalFaults(store);
   }
 
   /**
@@ -57,24 +61,6 @@ public final class Journal implements Closeable {
   public static Journal open(Path store, int requestedBlockSize, Durability durability, long nowMillis)
       throws IOException {
     return JournalOpener.open(store, requestedBlockSize, durability, nowMillis);
-  }
-
-  /**
-   * Rebuilds the index of the store in {@code store}, which must not be open, from its segments
-   * and catalogue (see {@link JournalOpener#repair}), and says what it found.
-   */
-  public static dev.metamori.RepairResult repair(Path store) throws IOException {
-    StoreFiles files = new StoreFiles(store);
-    if (!Files.isDirectory(files.segments) || !(Files.exists(files.catalogue()) || Files.exists(files.index()))) {
-      throw new IllegalArgumentException(
-          store + " is not a Metamori store (it has neither catalogue.seg nor index.mv beside segments/)");
-    }
-    JournalOpener.Report r = JournalOpener.repair(store.toRealPath());
-    IndexRebuilder.Summary s = r.rebuilt;
-    return new dev.metamori.RepairResult(
-        dev.metamori.RepairResult.IndexState.valueOf(r.index.toUpperCase(java.util.Locale.ROOT)),
-        r.detail, r.catalogue, s.segments(), s.records(), s.epochs(), s.listed(), s.labelled(), s.names(),
-        s.current(), s.roots());
   }
 
   /**
@@ -191,14 +177,38 @@ public final class Journal implements Closeable {
    * also forced to stable storage.
    */
   public void append(UndoRecord record) throws IOException {
-    Segment segment = working;
-    if (segment == null) {
-      segment = openWorking();
+    faults.checkAppend();
+    try {
+      Segment segment = working;
+      if (segment == null) {
+        segment = openWorking();
+      }
+      long end = segment.append(record);
+      if (record instanceof UndoRecord.Trashed t) {
+        trashMade.trashed(t);
+      }
+      if (store.system()) {
+        segment.forceThrough(end);
+      }
+    } catch (IOException e) {
+      throw faults.appendFailed(record, e);
     }
-    long end = segment.append(record);
-    if (store.system()) {
-      segment.forceThrough(end);
-    }
+  }
+
+  /**
+   * Refuses a change of a tracked file while the journal is stopped or a restore is unfinished
+   * (see {@link JournalFaults}).
+   */
+  public void checkChanges() throws IOException {
+    faults.checkAppend();
+  }
+
+  /**
+   * The error that stopped the journal (see {@link JournalFaults}), or null: the checkpointer
+   * stops with it.
+   */
+  public IOException stoppedBy() {
+    return faults.stoppedBy();
   }
 
   private synchronized Segment openWorking() throws IOException {
@@ -213,15 +223,39 @@ public final class Journal implements Closeable {
    * record stores for it.
    */
   public String newTrashEntry() throws IOException {
+    faults.checkAppend();
     long next = store.next;
     Path dir = store.files.trashOf(next);
     if (!Files.isDirectory(dir)) {
-      OwnerOnly.createDirectory(dir);
-      if (store.system()) {
-        StoreFiles.forceDirectory(store.files.trash);
+      try {
+        OwnerOnly.createDirectory(dir);
+        if (store.system()) {
+          StoreFiles.forceDirectory(store.files.trash);
+        }
+      } catch (IOException e) {
+        throw faults.trashFailed(null, e);
       }
     }
     return next + "/" + trashCounter.incrementAndGet();
+  }
+
+  /**
+   * What to throw when {@code path} could not be renamed or linked into the trash entry the
+   * journal has a record of (the change is not made; the record's undo finds no entry and does
+   * nothing).
+   */
+  public IOException trashFailed(Path path, IOException e) {
+    return faults.trashFailed(path.toString(), e);
+  }
+
+  /**
+   * Says that a channel or mapping open on the trash entry {@code name} of the working epoch (or
+   * on a file under it) could still write to it after it was trashed: it is committed without
+   * a checksum, since such writes (journaled, and undone before the entry is used) would change
+   * it legitimately.
+   */
+  public void trashedWhileOpen(String name) {
+    trashMade.open(name);
   }
 
   /** The store's trash directory: trash entries and kept creations are paths under it. */
@@ -248,12 +282,21 @@ public final class Journal implements Closeable {
   public static final class Sealed {
     private final long id;
     private final long parent;
-    private final Segment segment;
+    /** Null while the epoch has no record. */
+    Segment segment;
+    /** The records of the segment when sealed, and where they end: a retry cuts it back there. */
+    private int records;
+    private long end;
+    private boolean tried;
+    private final TrashDigests.Made trash;
 
-    private Sealed(long id, long parent, Segment segment) {
+    private Sealed(long id, long parent, Segment segment, TrashDigests.Made trash) {
       this.id = id;
       this.parent = parent;
       this.segment = segment;
+      this.records = segment == null ? 0 : (int) segment.nextSeq();
+      this.end = segment == null ? Segment.HEADER_SIZE : segment.size();
+      this.trash = trash;
     }
 
     /** The id the epoch gets when committed. */
@@ -284,7 +327,9 @@ public final class Journal implements Closeable {
    */
   public Sealed seal() {
     sealedPending = true;
-    Sealed sealed = new Sealed(store.next, store.current, working);
+    Sealed sealed = new Sealed(store.next, store.current, working, trashMade);
+    trashMade = new TrashDigests.Made();
+    faults.sealed(sealed);
     working = null;
     store.next++;
     trashCounter.set(0);
@@ -302,8 +347,31 @@ public final class Journal implements Closeable {
    */
   public EpochInfo commit(Sealed sealed, long nowMillis, StateWriter state, String label)
       throws IOException {
-    EpochInfo epoch = new EpochCommit(store, catalogue).commit(sealed.id, sealed.parent, sealed.segment, nowMillis, state, label);
+    EpochInfo epoch = sealed.tried ? store.index().epoch(sealed.id) : null;
+    if (epoch == null) {
+      if (sealed.tried && sealed.segment != null) {
+        sealed.segment.rewind(sealed.records, sealed.end); // a retry: what the failed try appended goes
+      }
+      sealed.tried = true;
+      EpochCommit commit = new EpochCommit(store, catalogue);
+      try {
+        epoch = commit.commit(sealed.id, sealed.parent, sealed.segment, sealed.trash, nowMillis, state, label);
+      } catch (IOException | RuntimeException e) {
+        if (sealed.segment == null) {
+          sealed.segment = commit.created(); // its header stays, the records go on a retry
+        }
+        faults.commitFailed(e);
+        throw e;
+      }
+    } else {
+      // the index took the failed try's commit after all: it stands
+      store.current = sealed.id;
+      if (sealed.segment != null) {
+        sealed.segment.close();
+      }
+    }
     sealedPending = false;
+    faults.committed();
     IndexCompaction.compactIfGrown(store);
     return epoch;
   }
@@ -325,9 +393,34 @@ public final class Journal implements Closeable {
    * (keeping what each undo destroys as the epoch's redo) and redoes those down to it.
    */
   public void rollback(Route route, UndoTarget undo) throws IOException {
-    restorer.restore(route, takeWorking(), undo, listener);
+    Segment working = takeWorking();
+    try {
+      restorer.restore(route, working, undo, listener);
+    } catch (IOException | RuntimeException e) {
+      JournalStore.closeQuietly(working, e);
+      faults.restoreFailed(route.target(), undo, e);
+      throw e;
+    }
+    faults.restored();
     trashCounter.set(0);
+    trashMade = new TrashDigests.Made();
     IndexCompaction.compactIfGrown(store);
+  }
+
+  /**
+   * The target of a restore that stopped part way for lack of space (see {@link
+   * JournalFaults}), or -1: {@link #resumeRollback} finishes it.
+   */
+  public long unfinishedRestore() {
+    return faults.restoreTarget();
+  }
+
+  /** Finishes the restore that stopped part way, if any, as {@link #recover} would. */
+  public void resumeRollback(UndoTarget undo) throws IOException {
+    long target = faults.restoreTarget();
+    if (target >= 0) {
+      rollback(graph.route(store.current, target), undo);
+    }
   }
 
   /**
@@ -337,6 +430,7 @@ public final class Journal implements Closeable {
   public void recover(UndoTarget undo) throws IOException {
     restorer.recover(takeWorking(), undo, listener);
     trashCounter.set(0);
+    trashMade = new TrashDigests.Made();
   }
 
   private Segment takeWorking() {
@@ -370,7 +464,8 @@ public final class Journal implements Closeable {
   @Override
   public void close() throws IOException {
     IOException failure = null;
-    for (Closeable c : new Closeable[] {working, store.progress, store.index(), store.catalogue, lockChannel}) {
+    for (Closeable c :
+        new Closeable[] {faults::close, working, store.progress, store.index(), store.catalogue, lockChannel}) {
       try {
         if (c != null) {
           c.close();

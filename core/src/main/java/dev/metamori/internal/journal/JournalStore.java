@@ -14,7 +14,11 @@ import java.util.List;
  * current and next epoch ids. The keys of the index's {@code meta} map are named here.
  */
 final class JournalStore {
-  static final long FORMAT = 3;
+  /**
+   * The format this version writes (see docs/format.md): 4, the catalogue and checksummed
+   * epoch entries (3 added trash checksums to 2).
+   */
+  static final long FORMAT = 4;
   /**
    * Whether a store of {@code format} is one from before the catalogue, which is migrated when
    * opened (JournalOpener): format 2 and any later one below {@link #FORMAT}.
@@ -77,9 +81,15 @@ final class JournalStore {
    * between the two leaves the catalogue one event behind, which the next open rewrites.
    */
   void commitEvent(boolean tree, List<UndoRecord.TreeEntry> changed, long[] deleted) throws IOException {
-    long generation = catalogue.generation() + 1;
+    // above the index's too: an event whose catalogue write failed is in the index alone
+    long generation = Math.max(catalogue.generation(), index.meta(META_CATALOGUE, 0)) + 1;
     index.putMeta(META_CATALOGUE, generation);
     index.commit(forcing());
+    if (catalogue.behind() || generation != catalogue.generation() + 1) {
+      // the catalogue missed an event (its write failed, for lack of space): a snapshot catches up
+      catalogue.rewrite(snapshot(index, generation), head(index, generation));
+      return;
+    }
     List<UndoRecord.Tree> trees =
         tree ? Catalogue.trees(generation, index.meta(META_ROOT, -1), changed, deleted) : List.of();
     catalogue.append(trees, head(index, generation), forcing());
@@ -90,7 +100,7 @@ final class JournalStore {
 
   /** Replaces the catalogue with a snapshot of what the index holds, at the generation reached. */
   void rewriteCatalogue() throws IOException {
-    long generation = catalogue.generation();
+    long generation = Math.max(catalogue.generation(), index.meta(META_CATALOGUE, 0));
     catalogue.rewrite(snapshot(index, generation), head(index, generation));
   }
 
@@ -117,6 +127,20 @@ final class JournalStore {
       deleted[i] = Long.parseLong(tombstones.get(i).substring(META_PRUNED.length()));
     }
     return Catalogue.trees(generation, index.meta(META_ROOT, -1), all, deleted);
+  }
+
+  /**
+   * Drops what the index holds in memory and reads it again from its file, as of its last
+   * commit: after a commit of it failed (MVStore then closes itself), and after any operation
+   * that stopped part way, whose uncommitted changes must not be committed by a later one.
+   */
+  void reopenIndex() throws IOException {
+    try {
+      index.close();
+    } catch (IOException | RuntimeException alreadyClosed) {
+      // a failed MVStore has closed its file itself; either way nothing of it is used again
+    }
+    index = new MvStoreIndex(files.index());
   }
 
   /** Whether commits, restores and recovery force what they write. */
@@ -147,8 +171,19 @@ final class JournalStore {
   Segment createSegment(long id, int flags) throws IOException {
     Segment segment = Segment.create(files.segment(id), id, newNonce(), blockSize, flags);
     if (system()) {
-      segment.force();
-      StoreFiles.forceDirectory(files.segments);
+      try {
+        segment.force();
+        StoreFiles.forceDirectory(files.segments);
+      } catch (IOException | RuntimeException e) {
+        // no record was appended: the next append creates it again
+        closeQuietly(segment, e);
+        try {
+          java.nio.file.Files.deleteIfExists(segment.file);
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
+      }
     }
     return segment;
   }

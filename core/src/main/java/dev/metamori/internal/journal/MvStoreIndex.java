@@ -410,11 +410,15 @@ final class MvStoreIndex implements EpochIndex {
   public void commit(boolean durable) throws IOException {
     try {
       store.commit();
-      if (durable) {
-        store.sync();
-      }
     } catch (MVStoreException e) {
       throw new IOException("cannot write the index " + file + ": " + e.getMessage(), e);
+    }
+    if (durable) {
+      try {
+        store.sync();
+      } catch (MVStoreException e) {
+        throw IoFaults.fatal("cannot force the index " + file, e);
+      }
     }
   }
 

@@ -181,7 +181,8 @@ final class Pruner {
         Segment fresh = Segment.create(copy, e.id(), nonce, store.blockSize, 0)) {
       for (int seq = 0; seq < offsets.length; seq++) {
         UndoRecord r = old.read(offsets[seq], seq);
-        boolean undo = r.type() <= UndoRecord.MOVED; // Touch, Block, Created, Trashed, Moved
+        // Touch, Block, Created, Trashed, Moved, and the checksums of the trash, deleted here
+        boolean undo = r.type() <= UndoRecord.MOVED || r.type() == UndoRecord.TRASH_DIGEST;
         moved[seq] = fresh.size();
         fresh.append(undo ? new UndoRecord.Compacted() : r);
       }

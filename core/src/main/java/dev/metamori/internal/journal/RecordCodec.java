@@ -125,6 +125,13 @@ final class RecordCodec {
       frame = CatalogueCodec.encodeHead(h);
     } else if (record instanceof UndoRecord.Tree t) {
       frame = CatalogueCodec.encodeTree(t);
+    } else if (record instanceof UndoRecord.TrashDigest d) {
+      byte[] name = utf8(d.trashName());
+      byte[] path = utf8(d.path());
+      frame = allocate(str(name) + str(path) + 1 + 8 + 8 + 8);
+      putString(frame, name);
+      putString(frame, path);
+      frame.put(d.state()).putLong(d.bytes()).putLong(d.entries()).putLong(d.digest());
     } else if (record instanceof Created c) {
       byte[] path = utf8(c.path());
       frame = allocate(str(path));
@@ -292,6 +299,8 @@ final class RecordCodec {
           case UndoRecord.REDO_MARK -> new UndoRecord.RedoMark(in.getLong());
           case UndoRecord.REDO_SKIP -> new UndoRecord.RedoSkip(in.getLong());
           case UndoRecord.COMPACTED -> new UndoRecord.Compacted();
+          case UndoRecord.TRASH_DIGEST -> new UndoRecord.TrashDigest(
+              getString(in), getString(in), in.get(), in.getLong(), in.getLong(), in.getLong());
           case UndoRecord.REDO_REMOVE_DIRECTORY -> new UndoRecord.RedoRemoveDirectory(in.getLong(), getString(in));
           default -> throw new IllegalArgumentException("unknown record type " + type);
         };

@@ -28,6 +28,7 @@ final class RedoCapture implements Closeable {
   private final Set<String> seen;
   private final List<UndoRecord> pending = new ArrayList<>();
   private long pendingBytes;
+  private TreeDigest digester;
   /** Steps at or above this one have their redo records in the file. */
   private long capturedDownTo;
 
@@ -98,6 +99,24 @@ final class RedoCapture implements Closeable {
         });
   }
 
+  /**
+   * Checksums what the undo of step {@code seq}, a creation of {@code path}, has just kept in
+   * the trash ({@link TrashDigests}); the checksum is written with the next batch (a crash
+   * before that leaves the kept entry without one). Nothing once the redo file is complete: it
+   * has the checksum from the first undo, and the entry is the same. The entry's data is not
+   * forced: the commit of the epoch that created or last changed it forced it, or the undo
+   * that restored it did.
+   */
+  void kept(long seq, String path) throws IOException {
+    if (file == null) {
+      return;
+    }
+    if (digester == null) {
+      digester = new TreeDigest();
+    }
+    pending.add(TrashDigests.ofKept(store.files, digester, StoreFiles.keptName(file.epoch, seq), path));
+  }
+
   /** Whether the batch is big enough to be written. */
   boolean full() {
     return pendingBytes >= BATCH_BYTES || pending.size() >= BATCH_RECORDS;
@@ -127,9 +146,9 @@ final class RedoCapture implements Closeable {
     capturedDownTo = seq;
   }
 
-  /** Ends the file with the mark of step 0 if the undo has not written it. */
+  /** Ends the file with the mark of step 0 if the undo has not written it (or checksums since). */
   void complete() throws IOException {
-    if (capturedDownTo != 0) {
+    if (capturedDownTo != 0 || !pending.isEmpty()) {
       flush(0, false);
     }
   }

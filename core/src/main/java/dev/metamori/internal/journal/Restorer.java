@@ -34,17 +34,20 @@ final class Restorer {
   }
 
   /**
-   * Checks that {@code target} is a valid target and reads every committed record a restore to
-   * it would undo or redo: damage stops the restore before anything changes, and leaves no
-   * intent behind for recovery to retry.
+   * Checks that {@code target} is a valid target, reads every committed record a restore to it
+   * would undo or redo, and checks every trash entry it would bring back ({@link TrashCheck}):
+   * damage stops the restore before anything changes, and leaves no intent behind for recovery
+   * to retry.
    */
   Route prepare(long target) throws IOException {
     Route route = graph.routeTo(target);
+    TrashCheck trash = new TrashCheck(store, segments);
     for (long id : route.passed()) {
       segments.check(store.index().epoch(id));
       // read whole: an undo appends to an epoch's redo file or relies on it, a redo applies it
-      redoFile.forEachRecord(id, r -> {});
+      redoFile.forEachRecord(id, r -> trash.redoRecord(id, r));
     }
+    trash.check(route);
     return route;
   }
 

@@ -11,7 +11,8 @@ import java.util.List;
  * Reads the whole store like a scrub and returns every damage found: epochs the index marks
  * pruned though no prune can have, unreadable segment headers, records that fail their checksum
  * or cannot be decoded, records the index expects but the segment lacks, missing segments,
- * damaged redo files. Changes nothing.
+ * damaged redo files, and trash entries that do not match their checksums ({@link TrashAudit}).
+ * Changes nothing.
  */
 final class Scrubber {
   private final JournalStore store;
@@ -41,9 +42,10 @@ final class Scrubber {
       total += epoch.bytes();
     }
     long done = 0;
+    TrashAudit trash = new TrashAudit(store, graph);
     for (EpochInfo epoch : all) {
       done += epoch.bytes();
-      if (epoch.segmentNonce() != 0 && scrubSegment(epoch, damage)) {
+      if (epoch.segmentNonce() != 0 && scrubSegment(epoch, damage, trash)) {
         listener.advanced(done, total);
       }
     }
@@ -54,7 +56,7 @@ final class Scrubber {
           Segment.Scan scan = redo.scan();
           for (int i = 0; i < scan.count(); i++) {
             try {
-              redo.read(scan.offsets()[i], i);
+              trash.redoRecord(epoch.id(), redo.read(scan.offsets()[i], i));
             } catch (CorruptStoreException e) {
               damage.add(e);
             }
@@ -79,11 +81,13 @@ final class Scrubber {
         damage.add(e);
       }
     }
+    damage.addAll(trash.audit(all));
     return damage;
   }
 
   /** Adds the damage of the epoch's segment; false if the segment or its offsets are missing. */
-  private boolean scrubSegment(EpochInfo epoch, List<CorruptStoreException> damage) throws IOException {
+  private boolean scrubSegment(EpochInfo epoch, List<CorruptStoreException> damage, TrashAudit trash)
+      throws IOException {
     Path file = store.files.segment(epoch.id());
     if (!Files.exists(file)) {
       damage.add(new CorruptStoreException(file, -1, epoch.id(), "the segment is missing"));
@@ -103,6 +107,7 @@ final class Scrubber {
       for (int seq = 0; seq < offsets.length; seq++) {
         try {
           UndoRecord record = s.read(offsets[seq], seq);
+          trash.segmentRecord(epoch.id(), record);
           if (seq == offsets.length - 1 && !(record instanceof UndoRecord.Commit)) {
             damage.add(s.corrupt(offsets[seq], "the epoch's last record is not its commit record"));
           }

@@ -163,6 +163,11 @@ final class Segment implements Closeable {
       } catch (IOException t) {
         e.addSuppressed(t);
         brokenBy = e;
+        throw IoFaults.fatal("the remains of a failed append to " + file + " could not be cut off", e);
+      }
+      if (IoFaults.recoverable(e)) {
+        throw IoFaults.diskFull(
+            file.toString(), file.getParent().getParent(), "cannot append to " + file.getFileName(), "", length, e);
       }
       throw e;
     }
@@ -187,7 +192,7 @@ final class Segment implements Closeable {
         return;
       }
       long target = size();
-      channel.force(false);
+      IoFaults.force(channel, false);
       forcedTo = target;
     }
   }
@@ -202,7 +207,18 @@ final class Segment implements Closeable {
   }
 
   void force() throws IOException {
-    channel.force(false);
+    IoFaults.force(channel, false);
+  }
+
+  /**
+   * Cuts the segment back to its first {@code records} records, which end at {@code end}: what
+   * a commit that failed for lack of space appended is written again by its retry.
+   */
+  synchronized void rewind(int records, long end) throws IOException {
+    channel.truncate(end);
+    this.end = end;
+    this.nextSeq = records;
+    this.forcedTo = Math.min(forcedTo, end);
   }
 
   /** Reads and checks the record at {@code offset}, which must be record {@code seq}. */

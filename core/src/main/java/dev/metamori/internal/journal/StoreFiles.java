@@ -110,11 +110,20 @@ final class StoreFiles {
 
   /** Forces a directory's entries to storage, where the platform allows it. */
   static void forceDirectory(Path dir) throws IOException {
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+    FileChannel channel;
+    try {
+      channel = FileChannel.open(dir, StandardOpenOption.READ);
+    } catch (IOException e) {
+      if (System.getProperty("os.name").startsWith("Windows")) {
+        return;
+      }
+      throw e; // nothing was forced, and nothing lost
+    }
+    try (channel) {
       channel.force(true);
     } catch (IOException e) {
       if (!System.getProperty("os.name").startsWith("Windows")) {
-        throw e;
+        throw IoFaults.fatal("directory " + dir + " could not be forced, so its entries may be lost", e);
       }
     }
   }

@@ -127,7 +127,13 @@ final class UndoProgress implements Closeable {
     b.putLong(generation).putLong(segmentNonce).putLong(seq).putLong(headEpoch).putInt(0);
     b.putInt(RecordCodec.XXHASH.hash(b.array(), 0, SLOT - 4, RecordCodec.CHECKSUM_SEED));
     b.flip();
-    Segment.writeFully(channel, b, (generation & 1) * SLOT);
+    try {
+      Segment.writeFully(channel, b, (generation & 1) * SLOT);
+    } catch (IOException e) {
+      // the slot may be torn: the next write goes to the same one, the other stays valid
+      generation--;
+      throw e;
+    }
     nonce = segmentNonce;
     nextSeq = seq;
     head = headEpoch;
@@ -150,7 +156,7 @@ final class UndoProgress implements Closeable {
   }
 
   void force() throws IOException {
-    channel.force(false);
+    IoFaults.force(channel, false);
   }
 
   @Override

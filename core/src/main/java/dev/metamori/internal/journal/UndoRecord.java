@@ -9,7 +9,8 @@ package dev.metamori.internal.journal;
  * state (memory regions, registered objects) as it was at the end of the epoch: a later epoch
  * reads them forward; undo ignores them. Redo records ({@link Redo}, {@link RedoAttributes},
  * {@link RedoRemoveDirectory}) live in an epoch's redo file, written while the epoch is undone:
- * what the undo of its record {@code step} destroyed, so that the epoch can be redone.
+ * what the undo of its record {@code step} destroyed, so that the epoch can be redone. {@link
+ * TrashDigest} records, in a segment or a redo file, checksum what the store keeps in its trash.
  * Catalogue records ({@link Label} in a segment, {@link Head} and {@link Tree} in the store's
  * catalogue file) hold what the index holds besides what the other records give: labels, the
  * current epoch, the tracked roots, and what prunes changed; undo ignores them.
@@ -33,6 +34,7 @@ public sealed interface UndoRecord {
   byte REDO_MARK = 14;
   byte REDO_SKIP = 15;
   byte COMPACTED = 16;
+  byte TRASH_DIGEST = 17;
 
   /** {@link Label}: in an epoch's segment. */
   byte LABEL = 18;
@@ -282,6 +284,41 @@ public sealed interface UndoRecord {
   record TreeEntry(long id, long parent, long committedAtMillis, long flags, long nonce, String label) {
     static TreeEntry of(EpochInfo e) {
       return new TreeEntry(e.id(), e.parent(), e.committedAtMillis(), e.flags(), e.segmentNonce(), e.label());
+    }
+  }
+
+  /**
+   * The checksum of one trash entry: {@code trashName} (relative to {@code trash/}) as it was
+   * when checksummed, which is what a restore brings back to {@code path}. Written at commit,
+   * before the commit record, for each {@link Trashed} record of the epoch, and in an epoch's
+   * redo file for each creation its undo kept. Read forward; undo and redo ignore it.
+   *
+   * @param state {@link #CHECKED}, or why the entry carries no checksum
+   * @param bytes the bytes of the regular files of the entry (its size, for a file)
+   * @param entries the files, directories and links of the entry, itself included
+   * @param digest XXH64 of the entry's canonical form (see {@link TreeDigest})
+   */
+  record TrashDigest(String trashName, String path, byte state, long bytes, long entries, long digest)
+      implements UndoRecord {
+    /** The entry was read and checksummed. */
+    public static final byte CHECKED = 0;
+    /** The entry did not exist: the step that makes it had not taken effect. */
+    public static final byte ABSENT = 1;
+    /** A file of the entry had other hard links, through which it may legitimately change. */
+    public static final byte LINKED = 2;
+    /** A file of the entry was open for writing or mapped when it was removed. */
+    public static final byte OPEN = 3;
+    /** Part of the entry could not be read (its permissions). */
+    public static final byte UNREADABLE = 4;
+
+    @Override
+    public byte type() {
+      return TRASH_DIGEST;
+    }
+
+    /** Whether the entry's contents can be checked against this record. */
+    public boolean checked() {
+      return state == CHECKED;
     }
   }
 }

@@ -140,9 +140,10 @@ final class ObjectChunks {
                 }
                 entries.add(at);
               })) {
+        // the blocks stay until the commit is done: a commit that failed for lack of space
+        // writes them again when it is retried
         for (int i = 0; i < blocks.size(); i++) {
           out.write(blocks.get(i), 0, i == blocks.size() - 1 ? filled : BLOCK);
-          blocks.set(i, null);
         }
       }
       int n = entries.size();

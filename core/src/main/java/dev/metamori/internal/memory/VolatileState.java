@@ -194,9 +194,10 @@ public final class VolatileState {
             if (unnamed) {
               sink.name(new UndoRecord.Name(key, item, size, Region.PAGE_SIZE));
             }
+            // the copies stay until the commit is done: a commit that failed for lack of
+            // space writes them again when it is retried
             for (int i = 0; i < dirty.length; i++) {
               sink.append(new UndoRecord.Page(item, dirty[i], copies[i]));
-              copies[i] = null;
             }
           });
     }
