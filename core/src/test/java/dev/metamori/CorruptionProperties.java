@@ -37,22 +37,24 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Damaged stores: a random byte flip or truncation in any store file (segment headers, frame
- * headers, bodies, checksums, commit records, {@code index.mv}, {@code undo.progress}), an
+ * headers, bodies, checksums, commit records, {@code index.mv}, the catalogue, {@code
+ * undo.progress}), an
  * unknown format version, or a flip, truncation or deletion of a file in the trash (a file or
  * directory an epoch removed, or a creation the undo of an epoch kept; the uncommitted epoch's
  * trash, which carries no checksums, is left alone). The stores hold a memory region and a
  * registered object besides the files, so state records (pages, chunks, manifests) are damaged
  * too. Opening (and asking for the region and the object), restoring and reopening must then
- * give exactly the committed state of files, region and object, or fail with {@link
+ * give exactly the committed state of files, region and object (a damaged {@code index.mv} is
+ * rebuilt, and a damaged catalogue rewritten, where the open finds them), or fail with {@link
  * CorruptStoreException} naming the damaged file (or, for an unknown version, a {@link
  * CheckpointException} naming both versions); never wrong trees, never another exception. {@link Checkpointer#verify()} must report damage in a committed
  * segment and in the trash (naming the trash entry).
  *
  * <p>The default run is fixed: {@code metamori.corruption.trials} trials (default {@value
  * #TRIALS}) drawn from seed {@value #SEED}, no time limit; it must damage every kind of store
- * file in every way that applies to it (committed and working segments, redo files, {@code
- * index.mv}: flips, truncations, unknown versions; {@code undo.progress}: flips, truncations;
- * the trash: flips, truncations, deletions). Trial {@code i} depends only on the seed and {@code
+ * file in every way that applies to it (committed and working segments, redo files, the
+ * catalogue, {@code index.mv}: flips, truncations, unknown versions; {@code undo.progress}:
+ * flips, truncations; the trash: flips, truncations, deletions). Trial {@code i} depends only on the seed and {@code
  * i}, not on how many trials run. It prints the count of each outcome for each kind of store
  * file, and of each damage kind. A failing trial is reported with its number, the damage and
  * the command that replays it ({@code -Dmetamori.seed=<seed>
