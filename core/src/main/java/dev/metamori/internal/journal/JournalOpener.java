@@ -29,7 +29,7 @@ import java.util.List;
  * {@code dev.metamori} logger saying why and what it holds. An index that lacks only the commit
  * whose record its segment has is brought up to it; a catalogue that lacks the index's last
  * event, or is missing or damaged while the index is sound, is rewritten from the index. A
- * store of format 2 (before the catalogue) gets one on its first open.
+ * store of format 2 or 3 (before the catalogue) gets one on its first open.
  */
 final class JournalOpener {
   private static final System.Logger LOG = System.getLogger("dev.metamori");
@@ -182,7 +182,7 @@ final class JournalOpener {
       throw new CorruptStoreException(
           files.index(), -1, -1, "the index " + report.detail.replaceFirst("^it ", "") + ", and it cannot be rebuilt: "
               + (catalogueDamage != null ? "the catalogue is damaged too (" + catalogueDamage.getMessage() + ")"
-                  : "the store has no catalogue (it was last written by a version of Metamori before format 3)"),
+                  : "the store has no catalogue (it was last written by a version of Metamori before format " + FORMAT + ")"),
           catalogueDamage);
     }
     report.rebuilt = IndexRebuilder.rebuild(files, catalogue, progress);
@@ -196,7 +196,7 @@ final class JournalOpener {
   }
 
   /**
-   * The store over an index that opened, checked; migrated from format 2, brought up to a
+   * The store over an index that opened, checked; migrated from format 2 or 3, brought up to a
    * commit it lacks, and with its catalogue rewritten if need be. Null if it must be rebuilt
    * ({@code report} says why).
    */
@@ -268,7 +268,7 @@ final class JournalOpener {
   }
 
   /**
-   * Brings an index from before the catalogue (format 2) to {@link JournalStore#FORMAT}: its
+   * Brings an index from before the catalogue (format 2 or 3) to {@link JournalStore#FORMAT}: its
    * epoch entries get checksums; its catalogue is written once the index has passed its checks
    * (as one the index is ahead of).
    */
