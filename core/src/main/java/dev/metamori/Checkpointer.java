@@ -115,9 +115,38 @@ public interface Checkpointer extends Closeable {
    * or commit finishes it first. Any other I/O error stops the checkpointer, as for {@link
    * #commit()}.
    *
+   * <p>First it compares every tracked entry with what the store knows of it ({@link
+   * #status()}): a file, directory or link changed behind the checkpointer's back would be
+   * destroyed or mixed into the restored state, so the restore is refused and nothing changes.
+   *
    * @throws NoSuchEpochException if {@code epoch} is not in the store; nothing changes
+   * @throws OutsideChangesException if tracked entries were changed outside the checkpointer;
+   *     nothing changes
    */
   void restore(long epoch) throws IOException;
+
+  /**
+   * As {@link #restore(long)}, but with tracked entries changed outside the checkpointer handled
+   * as {@code option} says instead of refused.
+   *
+   * @return the outside changes found: overwritten (their entries not exact), or adopted into
+   *     the epoch committed first; empty if there were none
+   * @throws NoSuchEpochException if {@code epoch} is not in the store; nothing changes
+   */
+  List<OutsideChange> restore(long epoch, RestoreOption option) throws IOException;
+
+  /**
+   * Commits the changes made to the tracked trees behind the checkpointer's back ({@link
+   * #status()}) into a new epoch, together with the uncommitted work, so that nothing is lost:
+   * entries created outside are journaled as created (a restore to an earlier epoch removes
+   * them, and a restore to the new epoch brings them back), the others as they are now. Their
+   * state before the new epoch was destroyed by the outside change, so a restore to an earlier
+   * epoch restores them as nearly as the journal allows, with a warning in the log. Afterwards
+   * {@link #status()} is empty.
+   *
+   * @return the id of the new epoch, or the current epoch if there was no outside change
+   */
+  long adoptOutsideChanges() throws IOException;
 
   /** Same as {@link #restore(long)}: discards uncommitted changes and restores {@code epoch}. */
   void rollback(long epoch) throws IOException;
@@ -227,6 +256,16 @@ public interface Checkpointer extends Closeable {
    * ancestors.
    */
   List<Epoch> epochs() throws IOException;
+
+  /**
+   * Every change made to the tracked trees behind the checkpointer's back, like {@code git
+   * status}: each entry (file, directory or link) whose type, inode, size, modification or change
+   * time, permissions or owner differs from what the store recorded of it at the current epoch,
+   * with the changes made through the checkpointer since taken as they are; entries the store
+   * does not know, and known ones that are gone. Empty when the trees are as the store knows
+   * them. Costs one stat per tracked entry, in parallel; writes wait meanwhile.
+   */
+  List<OutsideChange> status() throws IOException;
 
   /**
    * Reads the whole journal like a scrub and returns every damaged record, segment or index

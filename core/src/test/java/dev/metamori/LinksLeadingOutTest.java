@@ -21,6 +21,7 @@ import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -173,7 +174,16 @@ class LinksLeadingOutTest {
     com.google.common.io.MoreFiles.deleteRecursively(sub);
     Files.createSymbolicLink(sub, outside().resolve("d"));
 
-    CheckpointException refused = assertThrows(CheckpointException.class, () -> cp.restore(0));
+    // found before the restore changes anything
+    OutsideChangesException outside = assertThrows(OutsideChangesException.class, () -> cp.restore(0));
+    assertEquals(
+        List.of(
+            new OutsideChange(real, OutsideChange.Kind.REPLACED),
+            new OutsideChange(sub, OutsideChange.Kind.REPLACED)),
+        outside.changes());
+    // restored over on purpose: still never through the links
+    CheckpointException refused =
+        assertThrows(CheckpointException.class, () -> cp.restore(0, RestoreOption.OVERWRITE_OUTSIDE_CHANGES));
     assertTrue(refused.getMessage().contains("never writes through a symbolic link"), refused.getMessage());
     assertOutsideUnchanged(outsideBefore, "after the refused restore");
     assertLink("f.txt", outside().resolve("secret.txt"));

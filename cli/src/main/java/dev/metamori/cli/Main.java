@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
  * <p>Exit codes: {@value #OK} ok, {@value #DAMAGE} damage found, {@value #USAGE} usage error,
  * {@value #LOCKED} store held by a live process, {@value #NO_SUCH_EPOCH} no such epoch,
  * {@value #ERROR} any other error (message on stderr), {@value #REFUSED} refused: it would
- * remove the current epoch. See docs/cli.md.
+ * remove the current epoch, {@value #CHANGED} tracked entries changed outside the checkpointer. See docs/cli.md.
  */
 @Command(
     name = "metamori",
@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
       VerifyCommand.class,
       StatsCommand.class,
       DiffCommand.class,
+      StatusCommand.class,
       RestoreCommand.class,
       PruneCommand.class,
       RepairCommand.class,
@@ -44,7 +45,8 @@ import picocli.CommandLine.Spec;
       "3:the store is held by a live process",
       "4:no such epoch",
       "5:any other error (message on stderr)",
-      "6:refused: it would remove the current epoch"
+      "6:refused: it would remove the current epoch",
+      "7:tracked entries were changed outside the checkpointer (status; a refused restore)"
     })
 public final class Main implements Callable<Integer> {
   /** Exit code: the command did what it was asked. */
@@ -64,6 +66,11 @@ public final class Main implements Callable<Integer> {
    * --drop-branch} of the branch the store is on); nothing changed.
    */
   public static final int REFUSED = 6;
+  /**
+   * Exit code: tracked entries were changed outside the checkpointer: {@code status} lists them,
+   * and a {@code restore} was refused because of them; nothing changed.
+   */
+  public static final int CHANGED = 7;
 
   @Mixin StoreOptions options;
 
@@ -133,6 +140,9 @@ public final class Main implements Callable<Integer> {
     }
     if (e instanceof CorruptStoreException) {
       return DAMAGE;
+    }
+    if (e instanceof dev.metamori.OutsideChangesException) {
+      return CHANGED;
     }
     return ERROR;
   }

@@ -21,9 +21,35 @@ final class RestoreCommand extends StoreCommand {
   @Parameters(index = "0", paramLabel = "EPOCH", description = "An epoch id, or the label of an epoch.")
   String target;
 
+  @picocli.CommandLine.Option(
+      names = "--overwrite",
+      description = "Restore over tracked entries changed outside the checkpointer (they are lost; see status).")
+  boolean overwrite;
+
+  @picocli.CommandLine.Option(
+      names = "--adopt",
+      description = "First commit the changes made outside the checkpointer into a new epoch, then restore.")
+  boolean adopt;
+
+  @Override
+  void checkOptions() {
+    if (overwrite && adopt) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--overwrite and --adopt exclude each other: choose one");
+    }
+  }
+
   @Override
   int run(Checkpointer cp) throws IOException {
     Epoch to = resolve(cp, target);
+    java.util.List<dev.metamori.OutsideChange> outside = java.util.List.of();
+    long adoptedInto = -1;
+    if (adopt) {
+      outside = cp.status();
+      if (!outside.isEmpty()) {
+        adoptedInto = cp.adoptOutsideChanges();
+      }
+    }
     EpochTree tree = new EpochTree(cp.epochs(), cp.currentEpoch());
     long from = tree.current();
     long via = tree.commonAncestor(from, to.id());
@@ -31,22 +57,30 @@ final class RestoreCommand extends StoreCommand {
     int redone = tree.stepsUp(to.id(), via);
     ProgressLine line = progress(cp, "restore");
     try {
-      cp.restore(to.id());
+      if (overwrite) {
+        outside = cp.restore(to.id(), dev.metamori.RestoreOption.OVERWRITE_OUTSIDE_CHANGES);
+      } else {
+        cp.restore(to.id());
+      }
     } finally {
       finish(line);
     }
     if (json()) {
-      new JsonWriter(out())
-          .beginObject()
+      JsonWriter w = new JsonWriter(out());
+      w.beginObject()
           .name("store").value(store().toString())
           .name("from").value(from)
           .name("to").value(to.id())
           .name("label").value(to.label())
           .name("commonAncestor").value(via)
           .name("epochsUndone").value(undone)
-          .name("epochsRedone").value(redone)
-          .endObject()
-          .end();
+          .name("epochsRedone").value(redone);
+      if (adopt) {
+        w.name("adoptedInto").value(adoptedInto).name("adopted").value(outside.size());
+      } else if (overwrite) {
+        w.name("overwritten").value(outside.size());
+      }
+      w.endObject().end();
     } else {
       out().println(
           "restored epoch " + to.id()
@@ -56,6 +90,12 @@ final class RestoreCommand extends StoreCommand {
               + redone + " redone"
               + (via != from && via != to.id() ? ", via epoch " + via : "")
               + ")");
+      if (!outside.isEmpty()) {
+        out().println(
+            outside.size() + (outside.size() == 1 ? " outside change " : " outside changes ")
+                + (adopt ? "adopted into epoch " + adoptedInto : "overwritten (those entries are not exact)")
+                + ": " + outside);
+      }
       out().flush();
     }
     return Main.OK;

@@ -6,6 +6,9 @@ import dev.metamori.CorruptStoreException;
 import dev.metamori.Durability;
 import dev.metamori.Epoch;
 import dev.metamori.NoSuchEpochException;
+import dev.metamori.OutsideChange;
+import dev.metamori.OutsideChangesException;
+import dev.metamori.RestoreOption;
 import dev.metamori.StoreStats;
 import dev.metamori.internal.fs.MetamoriFileSystem;
 import dev.metamori.internal.fs.MetamoriFileSystemProvider;
@@ -85,53 +88,9 @@ final class LocalCheckpointer implements Checkpointer {
       throw new IllegalArgumentException(
           "store " + store + " is a path of a Metamori file system: give a path of the underlying one");
     }
-    if (roots.isEmpty()) {
-      roots = recordedRoots(store, fs);
-    }
-    List<Path> realRoots = new ArrayList<>();
-    for (Path root : roots) {
-      if (root.getFileSystem() != fs) {
-        throw new IllegalArgumentException(
-            "tracked root " + root + " is not on the file system of store " + store);
-      }
-      java.nio.file.attribute.BasicFileAttributes a;
-      try {
-        a = Files.readAttributes(root, java.nio.file.attribute.BasicFileAttributes.class);
-      } catch (java.nio.file.NoSuchFileException e) {
-        a = null;
-      } // any other I/O error is reported as it is
-      if (a == null || !a.isDirectory()) {
-        throw new IllegalArgumentException(
-            "tracked root " + root + " is not an existing directory: create it first");
-      }
-      realRoots.add(root.toRealPath());
-    }
-    for (int i = 0; i < realRoots.size(); i++) {
-      for (int j = i + 1; j < realRoots.size(); j++) {
-        Path a = realRoots.get(i);
-        Path b = realRoots.get(j);
-        if (a.startsWith(b) || b.startsWith(a)) {
-          throw new IllegalArgumentException(
-              "tracked roots " + roots.get(i) + " and " + roots.get(j) + " overlap: track only the outer one");
-        }
-      }
-    }
-    // checked before the store is created, so a refused store is not left inside a root
-    Path realStore = realPathOf(store);
-    for (int i = 0; i < realRoots.size(); i++) {
-      Path root = realRoots.get(i);
-      if (realStore.startsWith(root)) {
-        throw new IllegalArgumentException(
-            "store " + store + " lies inside tracked root " + roots.get(i)
-                + ": the journal cannot journal itself; put the store outside every tracked root");
-      }
-      if (root.startsWith(realStore)) {
-        throw new IllegalArgumentException(
-            "tracked root " + roots.get(i) + " lies inside store " + store);
-      }
-    }
+    List<Path> realRoots = StoreLocation.realRoots(store, roots, fs);
     OwnerOnly.createStoreDirectory(store);
-    realStore = store.toRealPath();
+    Path realStore = store.toRealPath();
     Journal journal = Journal.open(realStore, blockSize, durability, clock.millis());
     try {
       List<String> rootStrings = new ArrayList<>();
@@ -150,33 +109,6 @@ final class LocalCheckpointer implements Checkpointer {
       }
       throw e;
     }
-  }
-
-  /** The roots an existing store was last opened with, for an open that names none. */
-  private static List<Path> recordedRoots(Path store, FileSystem fs) throws IOException {
-    List<String> recorded = List.of();
-    if (Files.isRegularFile(store.resolve("index.mv")) || Files.isRegularFile(store.resolve("catalogue.seg"))) {
-      try (Journal journal = Journal.open(store.toRealPath(), 0, Durability.NONE, 0)) {
-        recorded = journal.roots();
-      }
-    }
-    if (recorded.isEmpty()) {
-      throw new IllegalArgumentException(
-          "no tracked root: call track(Path) at least once (store " + store + " records none)");
-    }
-    List<Path> paths = new ArrayList<>();
-    recorded.forEach(r -> paths.add(fs.getPath(r)));
-    return paths;
-  }
-
-  /** The real path of {@code path}, or the one it will have once created. */
-  private static Path realPathOf(Path path) throws IOException {
-    Path abs = path.toAbsolutePath().normalize();
-    Path existing = abs;
-    while (existing.getParent() != null && !Files.exists(existing)) {
-      existing = existing.getParent();
-    }
-    return existing.toRealPath().resolve(existing.relativize(abs));
   }
 
   @Override
@@ -355,12 +287,53 @@ final class LocalCheckpointer implements Checkpointer {
     failures.settle();
     // the target is checked and the route computed once, before anything changes
     Route route = journal.prepareRollback(epoch);
+    List<OutsideChange> outside = tracker.outsideChanges();
+    if (!outside.isEmpty()) {
+      throw new OutsideChangesException(epoch, outside);
+    }
+    restore(epoch, route, List.of());
+  }
+
+  @Override
+  public synchronized List<OutsideChange> restore(long epoch, RestoreOption option) throws IOException {
+    java.util.Objects.requireNonNull(option, "option");
+    checkUsable();
+    awaitInflight();
+    checkUsable();
+    failures.settle();
+    journal.prepareRollback(epoch); // an unknown epoch is refused before anything changes
+    List<OutsideChange> outside = tracker.outsideChanges();
+    if (option == RestoreOption.ADOPT_OUTSIDE_CHANGES && !outside.isEmpty()) {
+      adopt(outside);
+      restore(epoch, journal.prepareRollback(epoch), List.of());
+    } else {
+      restore(epoch, journal.prepareRollback(epoch), outside);
+    }
+    return outside;
+  }
+
+  @Override
+  public synchronized long adoptOutsideChanges() throws IOException {
+    checkUsable();
+    awaitInflight();
+    checkUsable();
+    failures.settle();
+    List<OutsideChange> outside = tracker.outsideChanges();
+    return outside.isEmpty() ? journal.currentEpoch() : adopt(outside);
+  }
+
+  private long adopt(List<OutsideChange> outside) throws IOException {
+    tracker.adopt(outside, journal.workingEpoch());
+    return commit();
+  }
+
+  private void restore(long epoch, Route route, List<OutsideChange> overwritten) throws IOException {
     for (CheckpointListener l : state.listeners()) {
       l.beforeRestore(epoch);
     }
     VolatileState.Plan plan = state.plan(epoch);
     try {
-      tracker.rollback(route);
+      tracker.rollback(route, overwritten);
       state.apply(plan);
     } catch (NoSuchEpochException e) {
       throw e;
@@ -393,6 +366,14 @@ final class LocalCheckpointer implements Checkpointer {
               e.label()));
     }
     return List.copyOf(epochs);
+  }
+
+  @Override
+  public synchronized List<OutsideChange> status() throws IOException {
+    checkUsable();
+    awaitInflight();
+    failures.settle();
+    return tracker.outsideChanges();
   }
 
   @Override

@@ -34,8 +34,14 @@ public final class StoreCopies {
     copy(source, dir);
   }
 
-  /** Copies the tree {@code source} to {@code target}, which must not exist. */
+  /**
+   * Copies the tree {@code source} to {@code target}, which must not exist. Of a store, the
+   * witness of outside changes is left out: it holds the inodes and change times of the tree it
+   * was made with, which a copy of that tree does not keep (a real store and its tree keep them
+   * together), so the copy witnesses its tree afresh when opened.
+   */
   public static void copy(Path source, Path target) throws IOException {
+    boolean store = Files.isRegularFile(source.resolve("index.mv"));
     Files.walkFileTree(
         source,
         new SimpleFileVisitor<>() {
@@ -48,6 +54,9 @@ public final class StoreCopies {
 
           @Override
           public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+            if (store && file.getParent().equals(source) && file.getFileName().toString().startsWith("witness")) {
+              return FileVisitResult.CONTINUE;
+            }
             Path to = target.resolve(source.relativize(file).toString());
             Files.copy(file, to, LinkOption.NOFOLLOW_LINKS, StandardCopyOption.COPY_ATTRIBUTES);
             // the copy keeps times to the microsecond at best, and not at all for links

@@ -47,6 +47,9 @@ public final class Tracker {
   private final ChannelFactory channels;
   private final NamespaceOps namespace;
   private final AttributeOps attributes;
+  private final DriftWatch drift;
+  private final Path store;
+  private AdoptedPaths adopted;
 
   public Tracker(FileSystem delegate, Journal journal, List<Path> realRoots, Path realStore) {
     this.delegate = delegate;
@@ -59,6 +62,9 @@ public final class Tracker {
     this.channels = new ChannelFactory(provider, journal, gate, zones, files, beforeImages);
     this.namespace = new NamespaceOps(delegate, journal, gate, zones, files, beforeImages);
     this.attributes = new AttributeOps(provider, gate, zones, files, beforeImages);
+    this.drift = new DriftWatch(delegate, realRoots, realStore, journal.trashDirectory());
+    this.store = realStore;
+    journal.watchAppends(drift::appended);
   }
 
   /** The file system the tracked trees and the store live on. */
@@ -92,7 +98,13 @@ public final class Tracker {
   public void recover() throws IOException {
     Lock lock = exclusive();
     try {
-      journal.recover(new UndoApplier(delegate, journal, posix, journal.forcing(), true));
+      adopted = AdoptedPaths.load(store);
+      drift.load();
+      DirtyPaths recovered = new DirtyPaths();
+      journal.recover(
+          new NotingUndoTarget(
+              new UndoApplier(delegate, journal, posix, journal.forcing(), true, recovered), recovered, drift));
+      drift.open(journal.currentEpoch(), recovered);
       newGeneration();
     } finally {
       lock.unlock();
@@ -106,13 +118,15 @@ public final class Tracker {
   public static final class Capture {
     private final Journal.Sealed sealed;
     private final List<TrackedFile> touched;
+    private final DirtyPaths changed;
     private final CountDownLatch done = new CountDownLatch(1);
     /** Whether the touched files were forced: a retry of a failed commit does not force them again. */
     private boolean forced;
 
-    private Capture(Journal.Sealed sealed, List<TrackedFile> touched) {
+    private Capture(Journal.Sealed sealed, List<TrackedFile> touched, DirtyPaths changed) {
       this.sealed = sealed;
       this.touched = touched;
+      this.changed = changed;
     }
 
     /** The id the epoch gets when committed. */
@@ -150,7 +164,7 @@ public final class Tracker {
           touched.add(f);
         }
       }
-      Capture capture = new Capture(journal.seal(), touched);
+      Capture capture = new Capture(journal.seal(), touched, drift.seal());
       gate.committing(capture.done);
       newGeneration();
       // the writes of a writable mapping cannot be seen: its range is saved again
@@ -191,15 +205,24 @@ public final class Tracker {
         }
         capture.forced = true;
       }
+      drift.committed(capture.id(), capture.changed);
       return journal.commit(capture.sealed, nowMillis, state, label);
+    } catch (IOException | RuntimeException | Error e) {
+      drift.unseal(capture.changed);
+      throw e;
     } finally {
       capture.done.countDown();
     }
   }
 
-  /** Closes the journaling channels, then moves the trees along {@code route} ({@link Journal#prepareRollback}). */
-  public void rollback(Route route) throws IOException {
-    rollback(undo -> journal.rollback(route, undo));
+  /**
+   * Closes the journaling channels, then moves the trees along {@code route} ({@link
+   * Journal#prepareRollback}). The entries of {@code overwritten} (outside changes the caller
+   * restores over) and the adopted ones are restored as nearly as the journal allows where they
+   * are missing or short; they are witnessed as the restore leaves them.
+   */
+  public void rollback(Route route, List<dev.metamori.OutsideChange> overwritten) throws IOException {
+    rollback(route.target(), overwritten, undo -> journal.rollback(route, undo));
   }
 
   /**
@@ -207,22 +230,40 @@ public final class Tracker {
    * Journal#resumeRollback}); does nothing if there is none.
    */
   public void resumeRollback() throws IOException {
-    if (journal.unfinishedRestore() >= 0) {
-      rollback(journal::resumeRollback);
+    long target = journal.unfinishedRestore();
+    if (target >= 0) {
+      rollback(target, List.of(), journal::resumeRollback);
     }
   }
 
   /** A move of the trees, given the target to apply records to. */
   private interface Move {
-    void run(UndoApplier undo) throws IOException;
+    void run(dev.metamori.internal.journal.UndoTarget undo) throws IOException;
   }
 
-  private void rollback(Move move) throws IOException {
+  private void rollback(long target, List<dev.metamori.OutsideChange> overwritten, Move move)
+      throws IOException {
     Lock lock = exclusive();
     try {
       checkOpen();
       closeChannels(false);
-      move.run(new UndoApplier(delegate, journal, posix, journal.forcing(), false));
+      drift.restoring(target);
+      DirtyPaths restored = new DirtyPaths();
+      DirtyPaths tolerated = new DirtyPaths();
+      tolerated.addAll(adopted.paths());
+      for (dev.metamori.OutsideChange c : overwritten) {
+        tolerated.addTree(c.path().toString());
+        restored.addTree(c.path().toString());
+      }
+      try {
+        move.run(
+            new NotingUndoTarget(
+                new UndoApplier(delegate, journal, posix, journal.forcing(), false, tolerated), restored, drift));
+      } catch (IOException | RuntimeException | Error e) {
+        drift.unfinished(restored); // what it changed is witnessed when the restore is finished
+        throw e;
+      }
+      drift.restored(journal.currentEpoch(), restored);
     } finally {
       // also after a failure: a file's next change must be journaled again from its start
       // (a restore that stopped part way refuses it until it is finished)
@@ -242,6 +283,47 @@ public final class Tracker {
     try {
       checkOpen();
       return journal.prune(keep);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Every change made to the tracked trees behind the checkpointer's back (see {@link
+   * DriftWatch}); writes wait while the trees are read.
+   */
+  public List<dev.metamori.OutsideChange> outsideChanges() throws IOException {
+    Lock lock = exclusive();
+    try {
+      checkOpen();
+      return drift.changes();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Adopts {@code changes} into the working epoch, which will be {@code epoch} when committed:
+   * a created entry is journaled as created (a restore removes it, a redo brings it back); the
+   * others, whose earlier state is lost, are recorded as adopted. All are witnessed at the commit.
+   */
+  public void adopt(List<dev.metamori.OutsideChange> changes, long epoch) throws IOException {
+    Lock lock = exclusive();
+    try {
+      checkOpen();
+      List<String> lost = new java.util.ArrayList<>();
+      for (dev.metamori.OutsideChange c : changes) {
+        String path = c.path().toString();
+        if (c.kind() == dev.metamori.OutsideChange.Kind.CREATED) {
+          journal.append(new dev.metamori.internal.journal.UndoRecord.Created(path));
+        } else {
+          lost.add(path);
+          drift.adopted(path);
+        }
+      }
+      if (!lost.isEmpty()) {
+        adopted.add(epoch, lost);
+      }
     } finally {
       lock.unlock();
     }

@@ -67,13 +67,17 @@ final class UndoApplier implements UndoTarget {
   private final boolean lenient;
   /** No write through a symbolic link that stands where the journal expects a file or directory. */
   private final LinkGuard links;
+  /** Entries changed outside the checkpointer that the caller accepts: tolerated as by recovery. */
+  private final DirtyPaths tolerated;
 
   UndoApplier(
       java.nio.file.FileSystem fileSystem,
       Journal journal,
       boolean posix,
       boolean forcing,
-      boolean lenient) {
+      boolean lenient,
+      DirtyPaths tolerated) {
+    this.tolerated = tolerated;
     this.forcing = forcing;
     this.lenient = lenient;
     this.links = new LinkGuard(lenient);
@@ -83,6 +87,11 @@ final class UndoApplier implements UndoTarget {
     this.blockSize = journal.blockSize();
     this.posix = posix;
     this.redoReader = new RedoReader(fileSystem, posix, blockSize, trash);
+  }
+
+  /** Whether a file missing or short at {@code path} is restored as nearly as can be, with a warning. */
+  private boolean lenient(Path path) {
+    return lenient || tolerated.contains(path.toString());
   }
 
   @Override
@@ -286,10 +295,10 @@ final class UndoApplier implements UndoTarget {
     if (t.kind() == Kind.OTHER) {
       return;
     }
-    if (lenient && !exists(path)) {
+    if (lenient(path) && !exists(path)) {
       LOG.log(
           System.Logger.Level.WARNING,
-          "recovery: {0} is missing although the journal holds its attributes (an OS crash or"
+          "{0} is missing although the journal holds its attributes (an OS crash or"
               + " power loss with durability PROCESS, or a change outside the checkpointer); it"
               + " is left missing",
           path);
@@ -303,10 +312,10 @@ final class UndoApplier implements UndoTarget {
       long size = channel.size();
       if (size > t.size()) {
         channel.truncate(t.size());
-      } else if (size < t.size() && lenient) {
+      } else if (size < t.size() && lenient(path)) {
         LOG.log(
             System.Logger.Level.WARNING,
-            "recovery: {0} is {1} bytes, shorter than the {2} bytes the journal records: data"
+            "{0} is {1} bytes, shorter than the {2} bytes the journal records: data"
                 + " written to it was lost (an OS crash or power loss with durability PROCESS,"
                 + " or a change outside the checkpointer); it was extended to {2} bytes and"
                 + " the bytes the journal did not hold read as zeros",
@@ -395,10 +404,10 @@ final class UndoApplier implements UndoTarget {
         view.setPermissions(mode);
         channel = provider.newFileChannel(path, Set.of(StandardOpenOption.WRITE, NOFOLLOW_LINKS));
       } catch (NoSuchFileException e) {
-        if (lenient) {
+        if (lenient(path)) {
           LOG.log(
               System.Logger.Level.WARNING,
-              "recovery: {0} is missing although the journal holds its old contents (an OS"
+              "{0} is missing although the journal holds its old contents (an OS"
                   + " crash or power loss with durability PROCESS, or a change outside the"
                   + " checkpointer); it is left missing",
               path);

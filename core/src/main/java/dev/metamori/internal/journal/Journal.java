@@ -34,6 +34,7 @@ public final class Journal implements Closeable {
   private final Restorer restorer;
   private final JournalFaults faults;
   private final AtomicLong trashCounter = new AtomicLong();
+  private volatile java.util.function.Consumer<UndoRecord> appended = r -> {};
   /** The trash entries the working epoch makes, checksummed when it is committed. */
   private volatile TrashDigests.Made trashMade = new TrashDigests.Made();
   private volatile Segment working;
@@ -178,6 +179,7 @@ public final class Journal implements Closeable {
    */
   public void append(UndoRecord record) throws IOException {
     faults.checkAppend();
+    appended.accept(record);
     try {
       Segment segment = working;
       if (segment == null) {
@@ -193,6 +195,11 @@ public final class Journal implements Closeable {
     } catch (IOException e) {
       throw faults.appendFailed(record, e);
     }
+  }
+
+  /** Calls {@code watcher} with every record of the working epoch, before it is appended. */
+  public void watchAppends(java.util.function.Consumer<UndoRecord> watcher) {
+    appended = watcher;
   }
 
   /**

@@ -79,7 +79,7 @@ public final class OwnerOnly {
   }
 
   /** Opens a file of the store, creating it {@code 0600} if {@code options} create it. */
-  static FileChannel open(Path file, OpenOption... options) throws IOException {
+  public static FileChannel open(Path file, OpenOption... options) throws IOException {
     return FileChannel.open(file, Set.of(options), mode(file, FILE));
   }
 

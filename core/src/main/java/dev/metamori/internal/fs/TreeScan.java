@@ -1,0 +1,102 @@
+package dev.metamori.internal.fs;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Path;
+import java.nio.file.spi.FileSystemProvider;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveAction;
+
+/**
+ * One stat of every entry under some directories (links not followed, never descended into),
+ * directories listed in parallel: what {@link Witness} is built from and compared with.
+ */
+final class TreeScan {
+  private final FileSystemProvider provider;
+  private final boolean unix;
+
+  TreeScan(FileSystemProvider provider, boolean unix) {
+    this.provider = provider;
+    this.unix = unix;
+  }
+
+  /** The stat of {@code top} and of every entry under it (nothing if it does not exist). */
+  Map<String, EntryStat> scan(List<Path> tops) throws IOException {
+    ConcurrentSkipListMap<String, EntryStat> out = new ConcurrentSkipListMap<>();
+    int threads = Math.max(2, Math.min(16, 4 * Runtime.getRuntime().availableProcessors()));
+    ForkJoinPool pool = new ForkJoinPool(threads);
+    try {
+      List<Entry> tasks = new ArrayList<>();
+      for (Path top : tops) {
+        tasks.add(new Entry(top, out));
+      }
+      pool.invoke(
+          new RecursiveAction() {
+            @Override
+            protected void compute() {
+              invokeAll(tasks);
+            }
+          });
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    } finally {
+      pool.shutdown();
+    }
+    return out;
+  }
+
+  /** Stats one entry and, for a directory, its children; a subdirectory is a task of its own. */
+  private final class Entry extends RecursiveAction {
+    private final Path path;
+    private final EntryStat known;
+    private final Map<String, EntryStat> out;
+
+    Entry(Path path, Map<String, EntryStat> out) {
+      this(path, null, out);
+    }
+
+    private Entry(Path path, EntryStat known, Map<String, EntryStat> out) {
+      this.path = path;
+      this.known = known;
+      this.out = out;
+    }
+
+    @Override
+    protected void compute() {
+      try {
+        EntryStat s = known != null ? known : EntryStat.read(provider, path, unix);
+        if (s == null) {
+          return; // gone while listed
+        }
+        out.put(path.toString(), s);
+        if (s.type() != EntryStat.DIRECTORY) {
+          return;
+        }
+        List<Entry> subdirectories = new ArrayList<>();
+        try (DirectoryStream<Path> ds = provider.newDirectoryStream(path, p -> true)) {
+          for (Path child : ds) {
+            EntryStat c = EntryStat.read(provider, child, unix);
+            if (c == null) {
+              continue;
+            }
+            if (c.type() == EntryStat.DIRECTORY) {
+              subdirectories.add(new Entry(child, c, out));
+            } else {
+              out.put(child.toString(), c);
+            }
+          }
+        } catch (java.nio.file.NoSuchFileException | java.nio.file.NotDirectoryException e) {
+          return;
+        }
+        invokeAll(subdirectories);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+}
