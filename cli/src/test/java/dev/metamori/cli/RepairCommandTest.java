@@ -126,6 +126,30 @@ class RepairCommandTest {
   }
 
   @Test
+  void verifyPointsToRepairWhenOnlyTheIndexIsDamaged() throws IOException {
+    org.h2.mvstore.MVStore mv = new org.h2.mvstore.MVStore.Builder().fileName(store.resolve("index.mv").toString()).open();
+    try {
+      org.h2.mvstore.MVMap<long[], Long> records =
+          mv.openMap(
+              "records",
+              new org.h2.mvstore.MVMap.Builder<long[], Long>()
+                  .keyType(new Tuple())
+                  .valueType(org.h2.mvstore.type.LongDataType.INSTANCE));
+      records.put(new long[] {1, 0}, 41L); // epoch 1's first record: its offset now points elsewhere
+      mv.commit();
+    } finally {
+      mv.close();
+    }
+    CliTest.Run verify = CliTest.run("-s", store.toString(), "verify");
+    assertEquals(Main.DAMAGE, verify.code(), verify.out());
+    assertTrue(verify.out().startsWith("damage: index.mv (epoch 1): the index's record offsets do not match"), verify.out());
+    assertTrue(verify.out().endsWith("; rebuild the index from the segments with metamori repair\n"), verify.out());
+    CliTest.Run r = CliTest.run("repair", store.toString());
+    assertTrue(r.out().startsWith("index.mv was damaged: it differs from the segments and the catalogue: record offsets: 1 entry differs\n"), r.out());
+    assertEquals(0, CliTest.run("-s", store.toString(), "verify").code());
+  }
+
+  @Test
   void aPrunedStoreIsFoundSound() throws IOException {
     try (Checkpointer cp = Checkpointer.builder(store).open()) {
       cp.prune(dev.metamori.RetentionPolicy.keepLast(1)); // epochs 4 and 2 hold state: compacted archives
@@ -214,5 +238,40 @@ class RepairCommandTest {
       }
     }
     throw new AssertionError("no entry of epoch 4 in " + index);
+  }
+
+  /** The keys of the index's records map (as the library writes them: a count, then the longs). */
+  static final class Tuple extends org.h2.mvstore.type.BasicDataType<long[]> {
+    @Override
+    public int getMemory(long[] key) {
+      return 24 + 8 * key.length;
+    }
+
+    @Override
+    public void write(org.h2.mvstore.WriteBuffer buffer, long[] key) {
+      buffer.putVarInt(key.length);
+      for (long k : key) {
+        buffer.putVarLong(k);
+      }
+    }
+
+    @Override
+    public long[] read(ByteBuffer buffer) {
+      long[] key = new long[org.h2.mvstore.DataUtils.readVarInt(buffer)];
+      for (int i = 0; i < key.length; i++) {
+        key[i] = org.h2.mvstore.DataUtils.readVarLong(buffer);
+      }
+      return key;
+    }
+
+    @Override
+    public int compare(long[] a, long[] b) {
+      return java.util.Arrays.compare(a, b);
+    }
+
+    @Override
+    public long[][] createStorage(int size) {
+      return new long[size][];
+    }
   }
 }

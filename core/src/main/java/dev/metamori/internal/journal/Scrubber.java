@@ -112,7 +112,7 @@ final class Scrubber {
             damage.add(s.corrupt(offsets[seq], "the epoch's last record is not its commit record"));
           }
         } catch (CorruptStoreException e) {
-          damage.add(e);
+          damage.add(segments.blameIndexIfSegmentSound(s, offsets, e)); // a sound segment: the offset is wrong
         }
       }
     } catch (CorruptStoreException e) {
