@@ -62,6 +62,22 @@ public interface Checkpointer extends Closeable {
   }
 
   /**
+   * Rebuilds the index ({@code index.mv}) of the store in {@code store} from its segments and
+   * its catalogue, whatever state the index is in, and says what it found. The store must not
+   * be open; its tracked trees are not touched (the next open recovers them, as always). Opening
+   * a store rebuilds a missing, stale or damaged index by itself; this rebuilds it explicitly,
+   * e.g. after damage to the index was reported while the store was in use.
+   *
+   * @throws CorruptStoreException if a segment or the catalogue is damaged, so that the index
+   *     cannot be rebuilt; the store is left as it was
+   * @throws StoreLockedException if the store is open
+   * @throws IllegalArgumentException if {@code store} is not a Metamori store
+   */
+  static RepairResult repair(Path store) throws IOException {
+    return CheckpointerFactory.repair(store);
+  }
+
+  /**
    * The journaling view of the default file system. Paths have the same strings as on the
    * default file system; changes under tracked roots are journaled, changes elsewhere pass
    * through, changes inside the store are refused with {@code AccessDeniedException}.

@@ -33,8 +33,11 @@ public final class CorruptStoreException extends CheckpointException {
             + (epoch >= 0 ? " (epoch " + epoch + ")" : "")
             + ": "
             + detail
-            + ". The damaged record was not applied; restore the store directory from a backup"
-            + " or run verify() to list every damaged record.",
+            + (file != null && file.getFileName() != null && file.getFileName().toString().equals("index.mv")
+                ? ". Nothing was changed; the index can be rebuilt from the segments with"
+                    + " Checkpointer.repair(store) (metamori repair), or run verify() to list every damaged record."
+                : ". The damaged record was not applied; restore the store directory from a backup"
+                    + " or run verify() to list every damaged record."),
         cause);
     this.file = file;
     this.offset = offset;

@@ -2,8 +2,10 @@ package dev.metamori;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metamori.testing.StoreExtension;
+import dev.metamori.testing.TreeSnapshot;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -11,13 +13,15 @@ import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Damage the corruption properties found: each is refused, never read as something else. Every
- * test damages its store on purpose, so none is verified after it.
+ * Damage the corruption properties found: damage to a segment is refused, never read as
+ * something else; damage to the index alone is found on open and the index rebuilt from the
+ * segments and the catalogue (the store is then verified after the test, as any other).
  */
 class DamagedStoreTest {
   @RegisterExtension
@@ -35,7 +39,11 @@ class DamagedStoreTest {
     cp = harness.cp();
   }
 
+  /** The trees at each epoch {@link #writeEpochs} committed, and at epoch 0. */
+  final java.util.Map<Long, TreeSnapshot> trees = new java.util.HashMap<>();
+
   private void writeEpochs(Checkpointer cp, int epochs) throws IOException {
+    trees.putIfAbsent(0L, TreeSnapshot.exact(data));
     FileSystem fs = cp.fileSystem();
     Path f = fs.getPath(data.resolve("f").toString());
     for (int e = 1; e <= epochs; e++) {
@@ -43,7 +51,7 @@ class DamagedStoreTest {
       try (FileChannel c = FileChannel.open(f, StandardOpenOption.WRITE)) {
         c.write(ByteBuffer.wrap(new byte[] {(byte) e}), 100);
       }
-      cp.commit();
+      trees.put(cp.commit(), TreeSnapshot.exact(data));
     }
   }
 
@@ -73,18 +81,36 @@ class DamagedStoreTest {
     assertEquals(segment(2).getFileName(), e.file().getFileName());
   }
 
+  /**
+   * Reopens the store after damage to its index alone: the open rebuilds the index from the
+   * segments and the catalogue, and the store lists the same epochs, is at the same epoch, has
+   * the trees of that epoch, verifies clean and restores exactly to {@code target}.
+   */
+  private void assertRebuiltAsBefore(List<Epoch> epochs, long current, long target) throws IOException {
+    TreeSnapshot before = TreeSnapshot.exact(data);
+    Checkpointer reopened = harness.open();
+    assertEquals(epochs, reopened.epochs(), "the epochs of the rebuilt index");
+    assertEquals(current, reopened.currentEpoch());
+    before.assertSameAs(TreeSnapshot.exact(data), "after the open that rebuilt the index");
+    assertEquals(List.of(), reopened.verify());
+    reopened.rollback(target);
+    trees.get(target).assertSameAs(TreeSnapshot.exact(data), "after a restore to epoch " + target);
+    reopened.rollback(current);
+    trees.get(current).assertSameAs(TreeSnapshot.exact(data), "after a restore back to epoch " + current);
+    reopened.close();
+  }
+
   @Test
-  void anIndexThatLostCommitsIsRefused() throws IOException {
-    harness.skipVerifyAfter("the index is put back as it was three commits ago");
+  void anIndexThatLostCommitsIsRebuiltFromTheSegments() throws IOException {
     writeEpochs(cp, 1);
     cp.close();
     byte[] early = Files.readAllBytes(store.resolve("index.mv"));
     writeEpochs(harness.open(), 3);
+    List<Epoch> epochs = harness.cp().epochs();
     harness.cp().close();
     // the index as it was three commits ago (what MVStore reads from a truncated file)
     Files.write(store.resolve("index.mv"), early);
-    CorruptStoreException e = assertThrows(CorruptStoreException.class, harness::open);
-    assertEquals("index.mv", e.file().getFileName().toString());
+    assertRebuiltAsBefore(epochs, 4, 2);
   }
 
   @Test
@@ -97,51 +123,26 @@ class DamagedStoreTest {
   }
 
   @Test
-  void aDamagedParentLinkInTheIndexIsReportedAsDamageOfTheIndex() throws IOException {
-    harness.skipVerifyAfter("the parent of epoch 2 is changed in the index");
+  void aDamagedParentLinkInTheIndexIsFoundOnOpenAndTheIndexRebuilt() throws IOException {
     writeEpochs(cp, 3);
+    List<Epoch> epochs = cp.epochs();
     cp.close();
-    org.h2.mvstore.MVStore mv =
-        new org.h2.mvstore.MVStore.Builder().fileName(store.resolve("index.mv").toString()).open();
-    try {
-      org.h2.mvstore.MVMap<Long, byte[]> epochs =
-          mv.openMap(
-              "epochs",
-              new org.h2.mvstore.MVMap.Builder<Long, byte[]>()
-                  .keyType(org.h2.mvstore.type.LongDataType.INSTANCE)
-                  .valueType(org.h2.mvstore.type.ByteArrayDataType.INSTANCE));
-      byte[] two = epochs.get(2L);
-      ByteBuffer.wrap(two).putLong(8, 7); // parent of epoch 2: 7 instead of 1
-      epochs.put(2L, two);
-      mv.commit();
-    } finally {
-      mv.close();
-    }
-    // the open's recovery walks the line from the current epoch to epoch 0 and finds the damage
-    CorruptStoreException e = assertThrows(CorruptStoreException.class, harness::open);
-    assertEquals("index.mv", e.file().getFileName().toString());
+    editIndex(
+        mv -> {
+          byte[] two = epochsOf(mv).get(2L);
+          ByteBuffer.wrap(two).putLong(8, 7); // parent of epoch 2: 7 instead of 1
+          epochsOf(mv).put(2L, two);
+        });
+    assertRebuiltAsBefore(epochs, 3, 1);
   }
 
   @Test
-  void aDamagedBlockSizeInTheIndexIsRefusedBeforeAnyBlockIsRestoredInTheWrongPlace() throws IOException {
-    harness.skipVerifyAfter("the block size in the index is changed");
+  void aDamagedBlockSizeInTheIndexIsFoundBeforeAnyBlockIsRestoredInTheWrongPlace() throws IOException {
     writeEpochs(cp, 2);
+    List<Epoch> epochs = cp.epochs();
     cp.close();
-    org.h2.mvstore.MVStore mv =
-        new org.h2.mvstore.MVStore.Builder().fileName(store.resolve("index.mv").toString()).open();
-    try {
-      mv.openMap(
-              "meta",
-              new org.h2.mvstore.MVMap.Builder<String, Long>()
-                  .keyType(org.h2.mvstore.type.StringDataType.INSTANCE)
-                  .valueType(org.h2.mvstore.type.LongDataType.INSTANCE))
-          .put("blockSize", 1024L);
-      mv.commit();
-    } finally {
-      mv.close();
-    }
-    CorruptStoreException e = assertThrows(CorruptStoreException.class, harness::open);
-    assertEquals("index.mv", e.file().getFileName().toString());
+    editIndex(mv -> metaOf(mv).put("blockSize", 1024L));
+    assertRebuiltAsBefore(epochs, 2, 1);
   }
 
   private void editIndex(java.util.function.Consumer<org.h2.mvstore.MVStore> edit) {
@@ -163,27 +164,27 @@ class DamagedStoreTest {
             .valueType(org.h2.mvstore.type.ByteArrayDataType.INSTANCE));
   }
 
-  @Test
-  void aCurrentEpochOlderThanTheNewestListedIsRefused() throws IOException {
-    harness.skipVerifyAfter("the current epoch in the index is set back to 0");
-    writeEpochs(cp, 3);
-    cp.close();
-    editIndex(
-        mv ->
-            mv.openMap(
-                    "meta",
-                    new org.h2.mvstore.MVMap.Builder<String, Long>()
-                        .keyType(org.h2.mvstore.type.StringDataType.INSTANCE)
-                        .valueType(org.h2.mvstore.type.LongDataType.INSTANCE))
-                .put("current", 0L));
-    CorruptStoreException e = assertThrows(CorruptStoreException.class, harness::open);
-    assertEquals("index.mv", e.file().getFileName().toString());
+  private static org.h2.mvstore.MVMap<String, Long> metaOf(org.h2.mvstore.MVStore mv) {
+    return mv.openMap(
+        "meta",
+        new org.h2.mvstore.MVMap.Builder<String, Long>()
+            .keyType(org.h2.mvstore.type.StringDataType.INSTANCE)
+            .valueType(org.h2.mvstore.type.LongDataType.INSTANCE));
   }
 
   @Test
-  void anEpochWhoseSegmentTheIndexNoLongerNamesIsNotSkippedByARollback() throws IOException {
-    harness.skipVerifyAfter("the segment nonce of epoch 2 is cleared in the index");
+  void aCurrentEpochOlderThanTheNewestListedIsFoundOnOpenAndTheIndexRebuilt() throws IOException {
     writeEpochs(cp, 3);
+    List<Epoch> epochs = cp.epochs();
+    cp.close();
+    editIndex(mv -> metaOf(mv).put("current", 0L));
+    assertRebuiltAsBefore(epochs, 3, 0);
+  }
+
+  @Test
+  void anEpochWhoseSegmentTheIndexNoLongerNamesIsFoundOnOpenAndTheIndexRebuilt() throws IOException {
+    writeEpochs(cp, 3);
+    List<Epoch> epochs = cp.epochs();
     cp.close();
     editIndex(
         mv -> {
@@ -191,10 +192,26 @@ class DamagedStoreTest {
           ByteBuffer.wrap(two).putLong(48, 0); // the segment nonce: "changed nothing"
           epochsOf(mv).put(2L, two);
         });
-    Checkpointer reopened = harness.open();
-    CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> reopened.rollback(1));
-    assertEquals("index.mv", e.file().getFileName().toString());
-    reopened.close();
-    assertEquals(true, Files.exists(data.resolve("new3")));
+    assertRebuiltAsBefore(epochs, 3, 1);
+  }
+
+  @Test
+  void aLostIndexIsRebuiltWithLabelsBranchesAndRoots() throws IOException {
+    writeEpochs(cp, 2);
+    cp.commit("empty"); // an epoch without a segment, known from the catalogue alone
+    cp.rollback(1);
+    Files.write(harness.path("branch"), new byte[] {9});
+    cp.commit("branch");
+    List<Epoch> epochs = cp.epochs();
+    cp.close();
+    Files.delete(store.resolve("index.mv"));
+    // no roots given: the rebuilt index has them from the catalogue
+    try (Checkpointer reopened = Checkpointer.builder(store).open()) {
+      assertEquals(epochs, reopened.epochs());
+      assertEquals(4, reopened.currentEpoch());
+      assertEquals(3, reopened.epoch("empty").id());
+      reopened.rollback(3);
+      assertTrue(Files.exists(data.resolve("new2")) && !Files.exists(data.resolve("branch")));
+    }
   }
 }

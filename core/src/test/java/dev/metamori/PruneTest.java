@@ -176,7 +176,8 @@ class PruneTest extends TrackedTreeFixture {
     cp.close();
     cp = null;
     // the state a crash leaves between the prune's index commit and its deletions: the epoch
-    // is gone from the index and named by a tombstone, its files are still there
+    // is gone from the index and named by a tombstone, its files are still there, and the
+    // catalogue has not had the event the index has made (its generation is one behind)
     org.h2.mvstore.MVStore mv =
         new org.h2.mvstore.MVStore.Builder().fileName(store.resolve("index.mv").toString()).open();
     try {
@@ -186,12 +187,14 @@ class PruneTest extends TrackedTreeFixture {
                   .keyType(org.h2.mvstore.type.LongDataType.INSTANCE)
                   .valueType(org.h2.mvstore.type.ByteArrayDataType.INSTANCE))
           .remove(side);
-      mv.openMap(
+      org.h2.mvstore.MVMap<String, Long> meta =
+          mv.openMap(
               "meta",
               new org.h2.mvstore.MVMap.Builder<String, Long>()
                   .keyType(org.h2.mvstore.type.StringDataType.INSTANCE)
-                  .valueType(org.h2.mvstore.type.LongDataType.INSTANCE))
-          .put(String.format("pruned/%020d", side), 1L);
+                  .valueType(org.h2.mvstore.type.LongDataType.INSTANCE));
+      meta.put(String.format("pruned/%020d", side), 1L);
+      meta.put("catalogue", meta.get("catalogue") + 1);
       mv.commit();
     } finally {
       mv.close();

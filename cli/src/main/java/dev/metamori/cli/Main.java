@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 /**
  * The {@code metamori} command: looks at, restores and prunes a store on disk.
  *
- * <pre>{@code java -jar metamori-cli.jar --store DIR log|verify|stats|diff FROM TO|restore EPOCH|prune OPTIONS [--json]}</pre>
+ * <pre>{@code java -jar metamori-cli.jar --store DIR log|verify|stats|diff FROM TO|restore EPOCH|prune OPTIONS|repair [--json]}</pre>
  *
  * <p>Exit codes: {@value #OK} ok, {@value #DAMAGE} damage found, {@value #USAGE} usage error,
  * {@value #LOCKED} store held by a live process, {@value #NO_SUCH_EPOCH} no such epoch,
@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "metamori",
-    description = "Looks at, restores and prunes a Metamori checkpoint store.",
+    description = "Looks at, restores, prunes and repairs a Metamori checkpoint store.",
     subcommands = {
       LogCommand.class,
       VerifyCommand.class,
@@ -34,12 +34,13 @@ import picocli.CommandLine.Spec;
       StatusCommand.class,
       RestoreCommand.class,
       PruneCommand.class,
+      RepairCommand.class,
       HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:ok",
-      "1:damage found in the store",
+      "1:damage found in the store (repair: damage the index cannot be rebuilt past)",
       "2:usage error",
       "3:the store is held by a live process",
       "4:no such epoch",

@@ -47,14 +47,24 @@ abstract class StoreCommand implements Callable<Integer> {
     if (store == null) {
       throw new ParameterException(spec.commandLine(), "Missing required option: '--store=DIR'");
     }
-    if (!Files.isRegularFile(store.resolve("index.mv"))) {
+    if (!isStore(store)) {
       // opening would create a new, empty store there
-      throw new ParameterException(
-          spec.commandLine(),
-          store + " is not a Metamori store (it has no index.mv): give the directory that was"
-              + " passed to Checkpointer.builder");
+      throw new ParameterException(spec.commandLine(), notAStore(store));
     }
     return store;
+  }
+
+  /**
+   * Whether {@code store} holds a store: an index, or a catalogue from which an open rebuilds
+   * a lost index.
+   */
+  static boolean isStore(Path store) {
+    return Files.isRegularFile(store.resolve("index.mv")) || Files.isRegularFile(store.resolve("catalogue.seg"));
+  }
+
+  static String notAStore(Path store) {
+    return store + " is not a Metamori store (it has neither index.mv nor catalogue.seg): give the directory"
+        + " that was passed to Checkpointer.builder";
   }
 
   boolean json() {

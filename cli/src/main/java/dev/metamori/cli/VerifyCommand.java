@@ -67,9 +67,18 @@ final class VerifyCommand extends StoreCommand {
           damage.isEmpty()
               ? epochs + (epochs == 1 ? " epoch" : " epochs") + " verified: no damage"
               : found + " found in " + epochs + (epochs == 1 ? " epoch" : " epochs")
-                  + "; restore the store directory from a backup");
+                  + (onlyTheIndex(damage)
+                      ? "; rebuild the index from the segments with metamori repair"
+                      : "; restore the store directory from a backup"));
       out.flush();
     }
     return damage.isEmpty() ? Main.OK : Main.DAMAGE;
+  }
+
+  /** Whether all the damage is in the index, which {@code metamori repair} rebuilds. */
+  private static boolean onlyTheIndex(List<CorruptStoreException> damage) {
+    return damage.stream()
+        .allMatch(d -> d.file() != null && d.file().getFileName() != null
+            && d.file().getFileName().toString().equals("index.mv"));
   }
 }

@@ -431,7 +431,7 @@ class CliTest {
     Run notAStore = run("-s", elsewhere.toString(), "log");
     assertEquals(2, notAStore.code());
     assertTrue(
-        notAStore.err().startsWith(elsewhere + " is not a Metamori store (it has no index.mv)"),
+        notAStore.err().startsWith(elsewhere + " is not a Metamori store (it has neither index.mv nor catalogue.seg)"),
         notAStore.err());
     try (var left = Files.list(elsewhere)) {
       assertEquals(0, left.count(), "no store was created there");

@@ -24,6 +24,11 @@ public final class CheckpointerFactory {
     return LocalCheckpointer.open(store, roots, blockSize, durability, clock);
   }
 
+  /** Rebuilds the index of a store that is not open; see {@link Checkpointer#repair}. */
+  public static dev.metamori.RepairResult repair(Path store) throws IOException {
+    return dev.metamori.internal.journal.StoreRepair.repair(store);
+  }
+
   /**
    * The checkpointer behind a Metamori file system.
    *

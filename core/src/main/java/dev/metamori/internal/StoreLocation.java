@@ -70,7 +70,7 @@ final class StoreLocation {
   /** The roots an existing store was last opened with, for an open that names none. */
   private static List<Path> recordedRoots(Path store, FileSystem fs) throws IOException {
     List<String> recorded = List.of();
-    if (Files.isRegularFile(store.resolve("index.mv"))) {
+    if (Files.isRegularFile(store.resolve("index.mv")) || Files.isRegularFile(store.resolve("catalogue.seg"))) {
       try (Journal journal = Journal.open(store.toRealPath(), 0, Durability.NONE, 0)) {
         recorded = journal.roots();
       }

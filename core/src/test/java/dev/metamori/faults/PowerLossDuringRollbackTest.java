@@ -43,7 +43,8 @@ class PowerLossDuringRollbackTest {
 
           @Override
           public void call(Call c) throws IOException {
-            // just before the deleted file is renamed back out of the trash
+            // just before the deleted file is renamed back out of the trash (the store renames
+            // other files of its own too: its catalogue's rewrites)
             if (c.op().startsWith("move") && c.path().startsWith(store.resolve("trash")) && !Files.exists(state)) {
               materialise(state, Keep.FORCED_ONLY, 0, root, store);
             }

@@ -10,9 +10,10 @@ import java.util.List;
 
 /**
  * Commits a sealed epoch: appends its state records, the checksums of the trash entries it
- * made ({@link TrashDigests}) and its commit record, forces its segment,
- * indexes its records and names, and makes it the current epoch durably (the undo progress
- * witnessing it first).
+ * made ({@link TrashDigests}), its label and its commit record (the commit point), forces its
+ * segment, indexes its records and names, and makes it the current epoch durably (the undo
+ * progress witnessing it first). An epoch without a segment is committed by the index commit,
+ * and then written to the catalogue.
  */
 final class EpochCommit {
   private final JournalStore store;
@@ -81,6 +82,14 @@ final class EpochCommit {
     EpochIndex index = store.index();
     EpochInfo epoch;
     if (segment != null) {
+      if (label != null) {
+        segment.append(new UndoRecord.Label(label));
+      }
+      if (store.forcing()) {
+        // the commit record is the commit point (the index follows it, or is brought up to it on
+        // open): the segment's and the trash's entries must be durable before it
+        store.files.forceSegmentsAndTrashOf(id);
+      }
       segment.append(new UndoRecord.Commit(parent, nowMillis));
       if (store.forcing()) {
         segment.force();
@@ -106,9 +115,6 @@ final class EpochCommit {
       index.removeRecords(id);
       // in chunks, so memory stays bounded; invisible until the epoch itself is put below
       index.putRecordsInChunks(id, scan.offsets(), keys);
-      if (store.forcing()) {
-        store.files.forceSegmentsAndTrashOf(id);
-      }
       epoch = new EpochInfo(id, parent, nowMillis, scan.validEnd(), blocks, files, segment.nonce, label);
     } else {
       // the remains of a segment whose creation failed before any record reached it
@@ -125,7 +131,12 @@ final class EpochCommit {
     index.putEpoch(epoch);
     index.putMeta(META_CURRENT, id);
     index.putMeta(META_NEXT, store.next);
-    index.commit(store.forcing());
+    if (segment != null) {
+      index.commit(store.forcing());
+    } else {
+      // no segment holds this epoch: the catalogue does (the index commit comes first)
+      store.commitEvent(true, List.of(UndoRecord.TreeEntry.of(epoch)), new long[0]);
+    }
     store.current = id;
     if (segment != null) {
       segment.close();

@@ -54,11 +54,16 @@ public record EpochInfo(
     return new EpochInfo(id, newParent, committedAtMillis, bytes, blocks, files, segmentNonce, label, newFlags);
   }
 
-  /** 64 bytes of fixed fields, then, for a labelled epoch, the label's length and UTF-8 bytes. */
+  /**
+   * 64 bytes of fixed fields, then, for a labelled epoch, the label's length and UTF-8 bytes,
+   * then an xxHash32 of all the bytes before it (format 3: MVStore does not checksum the
+   * contents of its pages, so a flipped byte in a label or a time would otherwise read as valid).
+   */
   byte[] encode() {
     byte[] text = label == null ? new byte[0] : label.getBytes(StandardCharsets.UTF_8);
+    int length = 64 + (label == null ? 0 : 4 + text.length);
     ByteBuffer b =
-        ByteBuffer.allocate(64 + (label == null ? 0 : 4 + text.length))
+        ByteBuffer.allocate(length + 4)
             .putLong(id)
             .putLong(parent)
             .putLong(committedAtMillis)
@@ -70,10 +75,23 @@ public record EpochInfo(
     if (label != null) {
       b.putInt(text.length).put(text);
     }
+    b.putInt(RecordCodec.XXHASH.hash(b.array(), 0, length, RecordCodec.CHECKSUM_SEED));
     return b.array();
   }
 
+  /** An entry {@link #encode} wrote, its checksum checked. */
   static EpochInfo decode(byte[] bytes) {
+    int length = bytes.length - 4;
+    if (length < 64
+        || RecordCodec.XXHASH.hash(bytes, 0, length, RecordCodec.CHECKSUM_SEED)
+            != ByteBuffer.wrap(bytes).getInt(length)) {
+      throw new IllegalArgumentException("an epoch entry of " + bytes.length + " bytes fails its checksum");
+    }
+    return decodeLegacy(java.util.Arrays.copyOf(bytes, length));
+  }
+
+  /** An entry of a format 2 index: the fields and label of {@link #encode}, without a checksum. */
+  static EpochInfo decodeLegacy(byte[] bytes) {
     if (bytes.length != 64 && bytes.length < 68) {
       throw new IllegalArgumentException("an epoch entry of " + bytes.length + " bytes");
     }

@@ -379,6 +379,7 @@ public final class Journal implements Closeable {
     }
     sealedPending = false;
     faults.committed();
+    IndexCompaction.compactIfGrown(store);
     return epoch;
   }
 
@@ -410,6 +411,7 @@ public final class Journal implements Closeable {
     faults.restored();
     trashCounter.set(0);
     trashMade = new TrashDigests.Made();
+    IndexCompaction.compactIfGrown(store);
   }
 
   /**
@@ -469,7 +471,8 @@ public final class Journal implements Closeable {
   @Override
   public void close() throws IOException {
     IOException failure = null;
-    for (Closeable c : new Closeable[] {faults::close, working, store.progress, store.index(), lockChannel}) {
+    for (Closeable c :
+        new Closeable[] {faults::close, working, store.progress, store.index(), store.catalogue, lockChannel}) {
       try {
         if (c != null) {
           c.close();

@@ -5,6 +5,8 @@ import dev.metamori.Durability;
 import java.io.Closeable;
 import java.io.IOException;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * What the parts of an open journal share: the store's files, its index (replaced by a
@@ -12,10 +14,20 @@ import java.security.SecureRandom;
  * current and next epoch ids. The keys of the index's {@code meta} map are named here.
  */
 final class JournalStore {
-  /** The format this version writes; see docs/format.md. */
-  static final long FORMAT = 3;
-  /** The format before trash checksums: read, and upgraded to {@link #FORMAT} on open. */
-  static final long FORMAT_WITHOUT_TRASH_DIGESTS = 2;
+  /**
+   * The format this version writes (see docs/format.md): 4, the catalogue and checksummed
+   * epoch entries (3 added trash checksums to 2).
+   */
+  static final long FORMAT = 4;
+  /**
+   * Whether a store of {@code format} is one from before the catalogue, which is migrated when
+   * opened (JournalOpener): format 2 and any later one below {@link #FORMAT}.
+   */
+  static boolean legacy(long format) {
+    return format >= 2 && format < FORMAT;
+  }
+  /** The generation of the last catalogue event the index has made (see Catalogue). */
+  static final String META_CATALOGUE = "catalogue";
   static final String META_FORMAT = "format";
   static final String META_BLOCK_SIZE = "blockSize";
   static final String META_CURRENT = "current";
@@ -33,6 +45,10 @@ final class JournalStore {
   final Durability durability;
   private final SecureRandom random = new SecureRandom();
   private volatile EpochIndex index;
+  /** The catalogue: written after every index commit that changes what it holds. */
+  volatile Catalogue catalogue;
+  /** The size of {@code index.mv} when opened or last compacted (see IndexCompaction). */
+  volatile long indexCompactedBytes;
   /** The epoch the trees were last committed or restored to. */
   volatile long current;
   /** The id the working epoch gets when committed. */
@@ -56,6 +72,61 @@ final class JournalStore {
   /** Puts a compacted copy in place of the index (closed by the caller). */
   void replaceIndex(EpochIndex compacted) {
     index = compacted;
+  }
+
+  /**
+   * Commits the index changes made so far as the next catalogue event (the index records its
+   * generation), then writes the event to the catalogue: Tree records of {@code changed} epochs
+   * and {@code deleted} ones if {@code tree}, and a Head of what the index now says. A crash
+   * between the two leaves the catalogue one event behind, which the next open rewrites.
+   */
+  void commitEvent(boolean tree, List<UndoRecord.TreeEntry> changed, long[] deleted) throws IOException {
+    // above the index's too: an event whose catalogue write failed is in the index alone
+    long generation = Math.max(catalogue.generation(), index.meta(META_CATALOGUE, 0)) + 1;
+    index.putMeta(META_CATALOGUE, generation);
+    index.commit(forcing());
+    if (catalogue.behind() || generation != catalogue.generation() + 1) {
+      // the catalogue missed an event (its write failed, for lack of space): a snapshot catches up
+      catalogue.rewrite(snapshot(index, generation), head(index, generation));
+      return;
+    }
+    List<UndoRecord.Tree> trees =
+        tree ? Catalogue.trees(generation, index.meta(META_ROOT, -1), changed, deleted) : List.of();
+    catalogue.append(trees, head(index, generation), forcing());
+    if (catalogue.grown()) {
+      rewriteCatalogue();
+    }
+  }
+
+  /** Replaces the catalogue with a snapshot of what the index holds, at the generation reached. */
+  void rewriteCatalogue() throws IOException {
+    long generation = Math.max(catalogue.generation(), index.meta(META_CATALOGUE, 0));
+    catalogue.rewrite(snapshot(index, generation), head(index, generation));
+  }
+
+  /** A Head record of what {@code index} says, with generation {@code generation}. */
+  static UndoRecord.Head head(EpochIndex index, long generation) throws CorruptStoreException {
+    return new UndoRecord.Head(
+        generation,
+        index.meta(META_CURRENT, 0),
+        index.meta(META_NEXT, 1),
+        index.meta(META_NEXT_ITEM, 0),
+        index.meta(META_ROLLBACK_TARGET, -1),
+        index.roots());
+  }
+
+  /** Tree records of every epoch {@code index} holds and every epoch it still has to delete. */
+  static List<UndoRecord.Tree> snapshot(EpochIndex index, long generation) throws CorruptStoreException {
+    List<UndoRecord.TreeEntry> all = new ArrayList<>();
+    for (EpochInfo e : index.epochs()) {
+      all.add(UndoRecord.TreeEntry.of(e));
+    }
+    List<String> tombstones = index.metaKeys(META_PRUNED);
+    long[] deleted = new long[tombstones.size()];
+    for (int i = 0; i < deleted.length; i++) {
+      deleted[i] = Long.parseLong(tombstones.get(i).substring(META_PRUNED.length()));
+    }
+    return Catalogue.trees(generation, index.meta(META_ROOT, -1), all, deleted);
   }
 
   /**

@@ -110,6 +110,9 @@ final class MvStoreIndex implements EpochIndex {
       if (opened != null) {
         opened.closeImmediately();
       }
+      if (e instanceof MVStoreException m && m.getErrorCode() == org.h2.mvstore.DataUtils.ERROR_FILE_LOCKED) {
+        throw new IOException("the index " + file + " is in use: " + e.getMessage(), e); // not damage
+      }
       throw new CorruptStoreException(file, -1, -1, "the index cannot be opened: " + e.getMessage(), e);
     }
   }
@@ -145,11 +148,18 @@ final class MvStoreIndex implements EpochIndex {
    * epoch's segment, or make a rollback remove another epoch from the index than it undid.
    */
   private EpochInfo decodeEpoch(long id, byte[] bytes) throws CorruptStoreException {
-    EpochInfo info = read(() -> EpochInfo.decode(bytes));
+    EpochInfo info = read(() -> legacyEntries ? EpochInfo.decodeLegacy(bytes) : EpochInfo.decode(bytes));
     if (info.id() != id) {
       throw new CorruptStoreException(file, -1, id, "the entry of epoch " + id + " names epoch " + info.id());
     }
     return info;
+  }
+
+  /** Whether epoch entries are of format 2 (no checksum): set while such an index is migrated. */
+  private boolean legacyEntries;
+
+  void readLegacyEntries(boolean legacy) {
+    legacyEntries = legacy;
   }
 
   private interface Read<T> {

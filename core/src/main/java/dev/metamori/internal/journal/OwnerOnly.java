@@ -106,7 +106,7 @@ public final class OwnerOnly {
     }
     List<Path> own = new ArrayList<>();
     try {
-      for (Path p : List.of(files.store, files.lock(), files.index(), files.progress(), files.segments, files.trash)) {
+      for (Path p : List.of(files.store, files.lock(), files.index(), files.catalogue(), files.progress(), files.segments, files.trash)) {
         if (Files.exists(p, NOFOLLOW_LINKS)) {
           own.add(p);
         }

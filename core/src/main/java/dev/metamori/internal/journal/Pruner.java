@@ -25,9 +25,11 @@ import java.util.Set;
  * </ul>
  *
  * <p>Crash safety: the index commit that changes the tree names the epochs to delete with
- * tombstones ({@code pruned/<id>} in {@code meta}); their files and index entries are removed
+ * tombstones ({@code pruned/<id>} in {@code meta}) and points at the archives' compacted copies,
+ * written and forced before it; the files and index entries are removed and the copies renamed
  * after it, and again on the next open if a crash intervened. Until the commit nothing has
- * changed; after it, only deletions of what no epoch needs remain.
+ * changed; after it, only deletions of what no epoch needs remain. The catalogue gets the
+ * event after the commit, and a snapshot once the index is compacted.
  */
 final class Pruner {
   private final JournalStore store;
@@ -47,7 +49,8 @@ final class Pruner {
    */
   List<Long> prune(Set<Long> requested) throws IOException {
     List<Long> removed = pruneTree(requested);
-    compactIndex();
+    IndexCompaction.compact(store);
+    store.rewriteCatalogue();
     return removed;
   }
 
@@ -99,6 +102,18 @@ final class Pruner {
     if (removed.isEmpty() && deleted.isEmpty()) {
       return removed;
     }
+    // the archives' compacted copies, written and forced before the commit that points at them
+    Map<Long, Compacted> copies = new HashMap<>();
+    for (long a : archives) {
+      EpochInfo e = all.get(a);
+      if ((e.flags() & EpochInfo.COMPACTED) == 0 && e.segmentNonce() != 0) {
+        copies.put(a, compactedCopy(e));
+      }
+    }
+    if (!copies.isEmpty() && store.forcing()) {
+      StoreFiles.forceDirectory(store.files.segments);
+    }
+    deleted.sort(null);
     for (long id : deleted) {
       index.putMeta(JournalStore.META_PRUNED + String.format("%020d", id), 1);
       index.removeEpoch(id);
@@ -109,7 +124,7 @@ final class Pruner {
       flags.put(id, keep.contains(id) ? e.flags() : e.flags() | EpochInfo.HIDDEN);
     }
     for (long a : archives) {
-      flags.put(a, EpochInfo.HIDDEN | EpochInfo.ARCHIVE);
+      flags.put(a, EpochInfo.HIDDEN | EpochInfo.ARCHIVE | EpochInfo.COMPACTED);
     }
     // the archives stay a line above the root: each one's parent is the next one up
     Map<Long, Long> parents = new HashMap<>();
@@ -119,45 +134,49 @@ final class Pruner {
       child = a;
     }
     parents.put(child, -1L);
+    List<UndoRecord.TreeEntry> changed = new ArrayList<>();
     for (Map.Entry<Long, Long> f : flags.entrySet()) {
       EpochInfo e = all.get(f.getKey());
       long parent = parents.getOrDefault(e.id(), e.parent());
-      if (parent != e.parent() || f.getValue() != e.flags()) {
-        index.putEpoch(e.withParentAndFlags(parent, f.getValue()));
+      Compacted c = copies.get(e.id());
+      EpochInfo now =
+          c == null
+              ? e.withParentAndFlags(parent, f.getValue())
+              : new EpochInfo(e.id(), parent, e.committedAtMillis(), c.bytes, 0, 0, c.nonce, e.label(), f.getValue());
+      if (!now.equals(e)) {
+        index.putEpoch(now);
+        changed.add(UndoRecord.TreeEntry.of(now));
+      }
+      for (int seq = 0; c != null && seq < c.offsets.length; seq++) {
+        index.putRecord(e.id(), seq, c.offsets[seq]);
       }
     }
+    changed.sort(java.util.Comparator.comparingLong(UndoRecord.TreeEntry::id));
     index.putMeta(JournalStore.META_ROOT, child);
-    index.commit(store.forcing());
+    // the commit point: the copies, the deletions and the new tree at once
+    store.commitEvent(true, changed, deleted.stream().mapToLong(Long::longValue).toArray());
     finishDeletions(store);
-    for (long a : archives) {
-      EpochInfo e = index.epoch(a);
-      if ((e.flags() & EpochInfo.COMPACTED) == 0) {
-        compact(e);
-      }
-    }
+    finishCompactions(store);
     return removed;
   }
 
+  /** A compacted copy of an archive's segment: its nonce, size and record offsets. */
+  private record Compacted(long nonce, long bytes, long[] offsets) {}
+
   /**
-   * Rewrites an archive's segment without its undo records (each replaced by a {@link
-   * UndoRecord.Compacted} placeholder, so that sequence numbers stay), drops its redo file and
-   * trash: no restore undoes or redoes it again. The copy is written as {@code <id>.seg.new} and
-   * forced; the index commit that points at it (its nonce, its offsets) is the commit point;
-   * then it is renamed over the segment. {@link #finishCompactions} completes or discards a copy
-   * a crash left behind.
+   * Writes {@code <id>.seg.new}: the archive's segment with each undo record replaced by a
+   * {@link UndoRecord.Compacted} placeholder (so that sequence numbers stay), forced. The prune's
+   * commit points the index at it; {@link #finishCompactions} then renames it over the segment
+   * and drops the archive's redo file and trash, which no restore needs again.
    */
-  private void compact(EpochInfo e) throws IOException {
-    if (e.segmentNonce() == 0) {
-      index.putEpoch(e.withParentAndFlags(e.parent(), e.flags() | EpochInfo.COMPACTED));
-      index.commit(store.forcing());
-      return;
-    }
+  private Compacted compactedCopy(EpochInfo e) throws IOException {
     java.nio.file.Path file = store.files.segment(e.id());
     java.nio.file.Path copy = file.resolveSibling(file.getFileName() + ".new");
     Files.deleteIfExists(copy);
     long nonce = store.newNonce();
     long[] offsets = index.recordOffsets(e.id());
     long[] moved = new long[offsets.length];
+    long bytes;
     try (Segment old = Segment.open(file);
         Segment fresh = Segment.create(copy, e.id(), nonce, store.blockSize, 0)) {
       for (int seq = 0; seq < offsets.length; seq++) {
@@ -168,16 +187,9 @@ final class Pruner {
         fresh.append(undo ? new UndoRecord.Compacted() : r);
       }
       fresh.force();
+      bytes = fresh.size();
     }
-    for (int seq = 0; seq < moved.length; seq++) {
-      index.putRecord(e.id(), seq, moved[seq]);
-    }
-    index.putEpoch(
-        new EpochInfo(
-            e.id(), e.parent(), e.committedAtMillis(), e.bytes(), e.blocks(), e.files(), nonce, e.label(),
-            e.flags() | EpochInfo.COMPACTED));
-    index.commit(store.forcing());
-    finishCompactions(store);
+    return new Compacted(nonce, bytes, moved);
   }
 
   /**
@@ -279,23 +291,5 @@ final class Pruner {
       index.removeMeta(key);
     }
     index.commit(store.forcing());
-  }
-
-  /**
-   * Rewrites the index into {@code index.mv.new}, forced, and renames it over {@code index.mv}
-   * (then forces the directory): a crash leaves either file whole, and a leftover copy is
-   * deleted on open.
-   */
-  private void compactIndex() throws IOException {
-    if (!(store.index() instanceof MvStoreIndex current)) {
-      return;
-    }
-    java.nio.file.Path file = store.files.index();
-    java.nio.file.Path copy = store.files.indexCopy();
-    current.copyTo(copy);
-    current.close();
-    Files.move(copy, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    StoreFiles.forceDirectory(store.files.store);
-    store.replaceIndex(new MvStoreIndex(file));
   }
 }

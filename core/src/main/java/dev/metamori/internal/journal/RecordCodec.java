@@ -117,6 +117,14 @@ final class RecordCodec {
     } else if (record instanceof UndoRecord.RedoSkip k) {
       frame = allocate(8);
       frame.putLong(k.step());
+    } else if (record instanceof UndoRecord.Label l) {
+      byte[] label = utf8(l.label());
+      frame = allocate(str(label));
+      putString(frame, label);
+    } else if (record instanceof UndoRecord.Head h) {
+      frame = CatalogueCodec.encodeHead(h);
+    } else if (record instanceof UndoRecord.Tree t) {
+      frame = CatalogueCodec.encodeTree(t);
     } else if (record instanceof UndoRecord.TrashDigest d) {
       byte[] name = utf8(d.trashName());
       byte[] path = utf8(d.path());
@@ -220,6 +228,17 @@ final class RecordCodec {
     byte flags = in.get(5);
     in.position(HEADER);
     UndoRecord record =
+        type >= UndoRecord.LABEL && type <= UndoRecord.TREE
+            ? CatalogueCodec.decode(type, in) // the catalogue's records (and the label)
+            : decodeOther(type, flags, frame, in);
+    if (in.hasRemaining()) {
+      throw new IllegalArgumentException(in.remaining() + " stray bytes after the record");
+    }
+    return record;
+  }
+
+  private static UndoRecord decodeOther(byte type, byte flags, byte[] frame, ByteBuffer in) {
+    return
         switch (type) {
           case UndoRecord.TOUCH -> {
             long fileId = in.getLong();
@@ -285,27 +304,23 @@ final class RecordCodec {
           case UndoRecord.REDO_REMOVE_DIRECTORY -> new UndoRecord.RedoRemoveDirectory(in.getLong(), getString(in));
           default -> throw new IllegalArgumentException("unknown record type " + type);
         };
-    if (in.hasRemaining()) {
-      throw new IllegalArgumentException(in.remaining() + " stray bytes after the record");
-    }
-    return record;
   }
 
-  private static ByteBuffer allocate(int body) {
+  static ByteBuffer allocate(int body) {
     ByteBuffer frame = ByteBuffer.allocate(HEADER + body + TRAILER);
     frame.position(HEADER);
     return frame;
   }
 
-  private static byte[] utf8(String s) {
+  static byte[] utf8(String s) {
     return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
   }
 
-  private static int str(byte[] s) {
+  static int str(byte[] s) {
     return 4 + (s == null ? 0 : s.length);
   }
 
-  private static void putString(ByteBuffer out, byte[] s) {
+  static void putString(ByteBuffer out, byte[] s) {
     if (s == null) {
       out.putInt(-1);
     } else {
@@ -313,7 +328,7 @@ final class RecordCodec {
     }
   }
 
-  private static String getString(ByteBuffer in) {
+  static String getString(ByteBuffer in) {
     int n = in.getInt();
     if (n == -1) {
       return null;

@@ -67,7 +67,7 @@ final class Restorer {
       store.files.forceSegmentsAndTrashOf(store.next);
     }
     store.index().putMeta(META_ROLLBACK_TARGET, route.target());
-    store.index().commit(store.forcing());
+    store.commitEvent(false, List.of(), new long[0]); // the catalogue's witness of the restore
     close(working);
     undoUncommitted(undo);
     follow(route, undo, listener);
@@ -141,17 +141,22 @@ final class Restorer {
       done += epoch.bytes();
       listener.advanced(done, total);
     }
+    boolean restoring = index.meta(META_ROLLBACK_TARGET, -1) >= 0;
     index.removeMeta(META_ROLLBACK_TARGET);
-    index.commit(store.forcing());
+    if (restoring) {
+      store.commitEvent(false, List.of(), new long[0]); // the catalogue's new current epoch
+    } else {
+      index.commit(store.forcing());
+    }
     undo.finish();
     store.progress.settled();
   }
 
   /**
    * An uncommitted segment is the working epoch's, or one a restore had finished undoing when
-   * it stopped before deleting it. Any other is a committed epoch the index has lost (an index
-   * read back at an older version, e.g. from a truncated file): undoing it would silently drop
-   * committed work.
+   * it stopped before deleting it. Any other lost its commit record to damage (a segment that
+   * has one is a committed epoch, which the open brings the index up to): undoing it would
+   * silently drop committed work.
    */
   private void checkUncommitted(Path file) throws IOException {
     try (Segment s = Segment.open(file)) {
@@ -165,10 +170,10 @@ final class Restorer {
           s.epoch == next
               || (s.epoch == next + 1 && (s.flags & Segment.AFTER_SEALED) != 0 && !endsInCommit(s));
       if (!working && !store.progress.names(s.nonce)) {
-        throw store.indexDamage(
-            s.epoch,
-            "the index does not list epoch " + s.epoch + " (next epoch " + next
-                + ") although its segment exists and was not rolled back: the index has lost commits");
+        throw s.corrupt(
+            -1,
+            "the segment has no commit record (damaged or cut short), but it is not the working epoch's"
+                + " (the next epoch is " + next + ") and was not rolled back");
       }
     }
   }

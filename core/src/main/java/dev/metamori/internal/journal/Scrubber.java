@@ -66,6 +66,11 @@ final class Scrubber {
         }
       }
     }
+    try {
+      Catalogue.read(store.files);
+    } catch (CorruptStoreException e) {
+      damage.add(e);
+    }
     for (Path file : segments.uncommitted()) {
       if (Files.size(file) < Segment.HEADER_SIZE) {
         continue;
@@ -107,7 +112,7 @@ final class Scrubber {
             damage.add(s.corrupt(offsets[seq], "the epoch's last record is not its commit record"));
           }
         } catch (CorruptStoreException e) {
-          damage.add(e);
+          damage.add(segments.blameIndexIfSegmentSound(s, offsets, e)); // a sound segment: the offset is wrong
         }
       }
     } catch (CorruptStoreException e) {

@@ -144,7 +144,7 @@ final class StateCatalogue {
   void recordRoots(List<String> roots) throws IOException {
     if (!roots.equals(store.index().roots())) {
       store.index().putRoots(roots);
-      store.index().commit(store.forcing());
+      store.commitEvent(false, List.of(), new long[0]); // the catalogue keeps the roots too
     }
   }
 }

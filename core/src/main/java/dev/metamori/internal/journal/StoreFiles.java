@@ -15,6 +15,8 @@ import java.nio.file.StandardOpenOption;
  * <pre>
  *   LOCK                     held while the store is open
  *   index.mv                 MVStore: committed epochs, record positions, store metadata
+ *   catalogue.seg            what the index holds that the segments do not (labels, current
+ *                            epoch, roots, prunes): with them, enough to rebuild the index
  *   segments/{epoch}.seg     undo records of one epoch (source of truth)
  *   segments/{epoch}.redo    what the undo of a committed epoch destroyed, to redo it
  *   trash/{epoch}/{n}        files and directories removed from the trees during that epoch
@@ -46,6 +48,16 @@ final class StoreFiles {
   /** A prune's compacted copy of the index, renamed over it when whole. */
   Path indexCopy() {
     return store.resolve("index.mv.new");
+  }
+
+  /** The catalogue: what the index holds that the epochs' segments do not ({@link Catalogue}). */
+  Path catalogue() {
+    return store.resolve("catalogue.seg");
+  }
+
+  /** A rewrite of the catalogue, renamed over it when whole. */
+  Path catalogueCopy() {
+    return store.resolve("catalogue.seg.new");
   }
 
   Path progress() {

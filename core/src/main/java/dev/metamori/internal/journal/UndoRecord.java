@@ -11,6 +11,9 @@ package dev.metamori.internal.journal;
  * {@link RedoRemoveDirectory}) live in an epoch's redo file, written while the epoch is undone:
  * what the undo of its record {@code step} destroyed, so that the epoch can be redone. {@link
  * TrashDigest} records, in a segment or a redo file, checksum what the store keeps in its trash.
+ * Catalogue records ({@link Label} in a segment, {@link Head} and {@link Tree} in the store's
+ * catalogue file) hold what the index holds besides what the other records give: labels, the
+ * current epoch, the tracked roots, and what prunes changed; undo ignores them.
  */
 public sealed interface UndoRecord {
 
@@ -32,6 +35,13 @@ public sealed interface UndoRecord {
   byte REDO_SKIP = 15;
   byte COMPACTED = 16;
   byte TRASH_DIGEST = 17;
+
+  /** {@link Label}: in an epoch's segment. */
+  byte LABEL = 18;
+  /** {@link Head}: in the catalogue. */
+  byte HEAD = 19;
+  /** {@link Tree}: in the catalogue. */
+  byte TREE = 20;
 
   byte type();
 
@@ -231,6 +241,49 @@ public sealed interface UndoRecord {
     @Override
     public byte type() {
       return COMPACTED;
+    }
+  }
+
+  /**
+   * The label epoch was committed with: in its segment, before its Commit record (an epoch
+   * without a segment has its label in the catalogue).
+   */
+  record Label(String label) implements UndoRecord {
+    @Override
+    public byte type() {
+      return LABEL;
+    }
+  }
+
+  /**
+   * The store as of catalogue generation {@code generation}, the last record of every event
+   * of the catalogue: the current epoch, the id the next commit gets, the next free item id, the
+   * target of a restore under way (-1: none) and the tracked roots (real path strings).
+   */
+  record Head(long generation, long current, long next, long nextItem, long restoringTo, java.util.List<String> roots)
+      implements UndoRecord {
+    @Override
+    public byte type() {
+      return HEAD;
+    }
+  }
+
+  /**
+   * Epochs an event of the catalogue added (an epoch without a segment) or changed (a prune's
+   * parents and flags, a compaction's segment nonce), each as it is now, and the epochs it
+   * deleted; {@code root} is the index's root key (-1 until a prune writes one).
+   */
+  record Tree(long generation, long root, java.util.List<TreeEntry> epochs, long[] deleted) implements UndoRecord {
+    @Override
+    public byte type() {
+      return TREE;
+    }
+  }
+
+  /** One epoch in a {@link Tree} record (its sizes are read from its segment). */
+  record TreeEntry(long id, long parent, long committedAtMillis, long flags, long nonce, String label) {
+    static TreeEntry of(EpochInfo e) {
+      return new TreeEntry(e.id(), e.parent(), e.committedAtMillis(), e.flags(), e.segmentNonce(), e.label());
     }
   }
 

@@ -7,11 +7,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * Turns a closed store of format 3 into the store that format 2 (before trash checksums) would
- * have written: every {@link UndoRecord.TrashDigest} record is taken out of the segments and
- * redo files (the records after it renumbered, the index's record offsets rewritten), and the
- * index says format 2. For stores without regions or objects (the index's state entries are
- * not rewritten).
+ * Turns a closed store of the current format into the store that format 2 (before trash
+ * checksums and the catalogue) would have written: every {@link UndoRecord.TrashDigest} and
+ * {@link UndoRecord.Label} record is taken out of the segments and redo files (the records after
+ * it renumbered, the index's record offsets rewritten), the epoch entries lose their checksums,
+ * the catalogue is deleted, and the index says format 2. For stores without regions or objects
+ * (the index's state entries are not rewritten).
  */
 public final class OldFormatStores {
   private OldFormatStores() {}
@@ -26,9 +27,27 @@ public final class OldFormatStores {
           dropped += rewrite(file, index);
         }
       }
-      index.putMeta(JournalStore.META_FORMAT, JournalStore.FORMAT_WITHOUT_TRASH_DIGESTS);
+      index.putMeta(JournalStore.META_FORMAT, 2);
+      index.removeMeta(JournalStore.META_CATALOGUE);
       index.commit(true);
     }
+    org.h2.mvstore.MVStore mv = new org.h2.mvstore.MVStore.Builder().fileName(files.index().toString()).open();
+    try {
+      org.h2.mvstore.MVMap<Long, byte[]> entries =
+          mv.openMap(
+              "epochs",
+              new org.h2.mvstore.MVMap.Builder<Long, byte[]>()
+                  .keyType(org.h2.mvstore.type.LongDataType.INSTANCE)
+                  .valueType(org.h2.mvstore.type.ByteArrayDataType.INSTANCE));
+      for (long id : java.util.List.copyOf(entries.keySet())) {
+        byte[] e = entries.get(id);
+        entries.put(id, java.util.Arrays.copyOf(e, e.length - 4)); // format 2: no checksum
+      }
+      mv.commit();
+    } finally {
+      mv.close();
+    }
+    Files.deleteIfExists(files.catalogue());
     return dropped;
   }
 
@@ -43,7 +62,7 @@ public final class OldFormatStores {
       try (Segment out = Segment.create(copy, old.epoch, old.nonce, old.blockSize, old.flags)) {
         for (int i = 0; i < scan.count(); i++) {
           UndoRecord r = old.read(scan.offsets()[i], i);
-          if (r instanceof UndoRecord.TrashDigest) {
+          if (r instanceof UndoRecord.TrashDigest || r instanceof UndoRecord.Label) {
             dropped++;
           } else {
             out.append(r);
