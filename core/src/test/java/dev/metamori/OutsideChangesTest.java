@@ -9,7 +9,6 @@ import dev.metamori.OutsideChange.Kind;
 import dev.metamori.testing.StoreExtension;
 import dev.metamori.testing.TreeSnapshot;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -291,9 +290,5 @@ class OutsideChangesTest {
         Files.delete(p);
       }
     }
-  }
-
-  static byte[] utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
   }
 }

@@ -156,7 +156,7 @@ final class DriftWatch {
    */
   void linkedInode(String path, DirtyPaths into) throws IOException {
     EntryStat s = EntryStat.read(provider, path(path), unix);
-    if (s != null && s.nlink() > 1) {
+    if (s != null && hardLinked(s)) {
       into.addInode(s.dev(), s.ino());
     }
   }
@@ -219,7 +219,7 @@ final class DriftWatch {
     ours.addAll(working.inodes());
     for (Map<String, EntryStat> m : List.of(now, known)) {
       for (Map.Entry<String, EntryStat> e : m.entrySet()) {
-        if (e.getValue().nlink() > 1 && working.contains(e.getKey())) {
+        if (hardLinked(e.getValue()) && working.contains(e.getKey())) {
           ours.add(inode(e.getValue()));
         }
       }
@@ -294,16 +294,25 @@ final class DriftWatch {
     Set<List<Long>> inodes = new HashSet<>();
     for (Map.Entry<String, EntryStat> e : seen.entrySet()) {
       delta.put(e.getKey(), hashIfRacy(e.getKey(), e.getValue(), tick));
-      if (e.getValue().nlink() > 1) {
+      if (hardLinked(e.getValue())) {
         inodes.add(inode(e.getValue()));
       }
     }
     inodes.addAll(untrackedInodes(dirty));
     inodes.addAll(dirty.inodes());
     synchronized (this) {
-      for (Map.Entry<String, EntryStat> k : witness.entries().entrySet()) {
-        if (k.getValue().nlink() > 1 && (dirty.contains(k.getKey()))) {
-          inodes.add(inode(k.getValue()));
+      // the old names' inodes: looked up by what changed, not by a pass over the witness
+      for (String e : dirty.entries()) {
+        EntryStat w = witness.entries().get(e);
+        if (w != null && hardLinked(w)) {
+          inodes.add(inode(w));
+        }
+      }
+      for (String t : dirty.trees()) {
+        for (EntryStat w : witness.subtree(t).values()) {
+          if (hardLinked(w)) {
+            inodes.add(inode(w));
+          }
         }
       }
       if (!inodes.isEmpty()) {
@@ -352,12 +361,17 @@ final class DriftWatch {
     }
     if (!trees.isEmpty()) {
       for (EntryStat s : scan.scan(trees).values()) {
-        if (s.nlink() > 1) {
+        if (hardLinked(s)) {
           inodes.add(inode(s));
         }
       }
     }
     return inodes;
+  }
+
+  /** Whether another name may reach the inode of {@code s} (a directory's links are its children's). */
+  private static boolean hardLinked(EntryStat s) {
+    return s.type() != EntryStat.DIRECTORY && s.nlink() > 1;
   }
 
   private static List<Long> inode(EntryStat s) {
