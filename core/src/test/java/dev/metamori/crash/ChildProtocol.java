@@ -7,7 +7,17 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import dev.metamori.Epoch;
+import dev.metamori.PruneResult;
+import dev.metamori.RetentionPolicy;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The child's half of the line protocol a {@link KillCampaign} reads: what the workloads it
@@ -60,6 +70,49 @@ final class ChildProtocol {
     if (cp.currentEpoch() != target) {
       mismatch("rollback(" + target + ") left the store at epoch " + cp.currentEpoch());
     }
+  }
+
+  /**
+   * The {@code k}-th prune of this child, with a random policy (keep the last few epochs, drop a
+   * branch the current epoch is not on, or both): logs the epochs it must remove, announces
+   * {@code PRUNE k}, waits to be let go, prunes, checks that exactly those epochs went, logs
+   * that and announces {@code PRUNED k micros}.
+   */
+  static void prune(Checkpointer cp, OracleLog<?> log, int k, Random random) throws IOException {
+    List<Epoch> epochs = cp.epochs();
+    long current = cp.currentEpoch();
+    RetentionPolicy policy = random.nextInt(3) == 0 ? RetentionPolicy.keepAll() : RetentionPolicy.keepLast(1 + random.nextInt(6));
+    List<Long> offBranch = new ArrayList<>();
+    Set<Long> line = new HashSet<>();
+    Map<Long, Long> parents = new HashMap<>();
+    epochs.forEach(e -> parents.put(e.id(), e.parent()));
+    for (long e = current; e >= 0; e = parents.getOrDefault(e, -1L)) {
+      line.add(e);
+    }
+    epochs.forEach(e -> {
+      if (!line.contains(e.id())) {
+        offBranch.add(e.id());
+      }
+    });
+    if (!offBranch.isEmpty() && random.nextBoolean()) {
+      policy = policy.dropBranch(offBranch.get(random.nextInt(offBranch.size())));
+    }
+    Set<Long> removed = new TreeSet<>();
+    epochs.forEach(e -> removed.add(e.id()));
+    removed.removeAll(policy.kept(epochs));
+    removed.remove(current);
+    log.pruning(removed);
+    say("PRUNE " + k + " " + policy);
+    awaitGo();
+    long t0 = System.nanoTime();
+    PruneResult result = cp.prune(policy);
+    long micros = (System.nanoTime() - t0) / 1000;
+    if (!new TreeSet<>(result.removedEpochs()).equals(removed)) {
+      mismatch("prune(" + policy + ") at epoch " + current + " of " + parents + " removed "
+          + result.removedEpochs() + ", not " + removed);
+    }
+    log.pruned(removed);
+    say("PRUNED " + k + " " + micros);
   }
 
   /**

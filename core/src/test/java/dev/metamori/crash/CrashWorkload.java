@@ -29,17 +29,21 @@ import java.util.Random;
  *   ROLLBACK k target dir   about to call rollback for the k-th time (dir: BACK, FORWARD, ACROSS,
  *                           STAY, see EpochTree); waits for a line on stdin
  *   ROLLEDBACK target micros
+ *   PRUNE k policy          about to prune for the k-th time; waits for a line on stdin
+ *   PRUNED k micros
  *   MISMATCH text           a self-check failed (exit status 3)
  *   DONE                    ran out of operations (exit status 0)
  * </pre>
  *
  * Modes: {@code work store root outside oracle seed maxOps rollbackPercent} (random operations,
- * commits and rollbacks); {@code open store root} (only recovery); {@code rollback store root
+ * commits, rollbacks and prunes); {@code open store root} (only recovery); {@code rollback store root
  * oracle target} (recovery, then one rollback).
  */
 public final class CrashWorkload {
   /** The unit of the workload's file and write sizes; stores have blocks of 512 B to 4 KiB. */
   static final int SIZE_UNIT = 1024;
+  /** How often, in percent, the workload prunes instead of committing or rolling back. */
+  static final int PRUNE_PERCENT = 6;
 
   private CrashWorkload() {}
 
@@ -100,6 +104,7 @@ public final class CrashWorkload {
       int done = 0;
       int commits = 0;
       int rollbacks = 0;
+      int prunes = 0;
       while (done < maxOps) {
         int n = 1 + random.nextInt(6);
         for (int i = 0; i < n && done < maxOps; i++) {
@@ -108,7 +113,12 @@ public final class CrashWorkload {
           ChildProtocol.say("DID " + ops.step());
         }
         List<Epoch> valid = cp.epochs();
-        if (random.nextInt(100) < rollbackPercent) {
+        if (valid.size() > 2 && random.nextInt(100) < PRUNE_PERCENT) {
+          prunes++;
+          TreeSnapshot before = CrashStore.tree(root);
+          ChildProtocol.prune(cp, log, prunes, random);
+          check(root, before, "after prune " + prunes + " (a prune changes no tracked file)");
+        } else if (random.nextInt(100) < rollbackPercent) {
           long target = new EpochTree(valid).pickTarget(random, cp.currentEpoch());
           rollbacks++;
           ChildProtocol.rollback(cp, log, rollbacks, target);

@@ -15,6 +15,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.HashSet;
 import java.util.TreeMap;
 
 /**
@@ -260,6 +262,7 @@ final class KillCampaign {
           case "OPENED" -> "open";
           case "COMMITTED" -> "commit";
           case "ROLLEDBACK" -> "rollback";
+          case "PRUNED" -> "prune";
           default -> null;
         };
     if (call != null && w.length > 2) {
@@ -325,9 +328,9 @@ final class KillCampaign {
   /**
    * The kills both workload suites aim by the child's numbered announcements: the {@code
    * target}-th announcement {@code aimedAt} ({@code OP n}: after a short busy-wait; {@code
-   * COMMIT k}, {@code ROLLBACK k target direction}: inside the call, see {@link #killInside},
-   * watching undo progress in rollbacks if {@code watchProgress}); every other commit and
-   * rollback is let go. Returns false for any other line.
+   * COMMIT k}, {@code ROLLBACK k target direction}, {@code PRUNE k policy}: inside the call, see {@link #killInside},
+   * watching undo progress in rollbacks if {@code watchProgress}); every other commit,
+   * rollback and prune is let go. Returns false for any other line.
    */
   boolean killAtAnnounced(
       CrashChild child, String[] w, Path store, Path oracle, String aimedAt, int target, boolean watchProgress)
@@ -342,6 +345,13 @@ final class KillCampaign {
       case "COMMIT":
         if (aimed) {
           killInside(child, store, oracle, mean("commit"), 1, watchProgress);
+        } else {
+          child.go();
+        }
+        return true;
+      case "PRUNE":
+        if (aimed) {
+          killInside(child, store, oracle, mean("prune"), 1, false);
         } else {
           child.go();
         }
@@ -404,7 +414,15 @@ final class KillCampaign {
       throw new AssertionError(context + ": verify() after reopening at epoch " + now + " finds " + damage);
     }
     List<Epoch> epochs = cp.epochs();
-    String listed = EpochTree.differences(epochs, state.parents);
+    if (inFlight == OracleLog.InFlight.PRUNE) {
+      Set<Long> ids = new HashSet<>();
+      epochs.forEach(e -> ids.add(e.id()));
+      counter("prunes landed");
+      if (state.settlePrune(ids, log, context)) {
+        count("prunes landed");
+      }
+    }
+    String listed = EpochTree.differences(epochs, state.listedParents());
     if (listed != null) {
       throw new AssertionError(context + ": every committed epoch stays listed, with its parent: " + listed);
     }

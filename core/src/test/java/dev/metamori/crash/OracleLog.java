@@ -13,6 +13,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import java.util.function.Function;
 import java.util.zip.CRC32;
 
@@ -30,9 +33,13 @@ import java.util.zip.CRC32;
  *                  epoch the store was at)
  *   R id           about to roll back to epoch id (any epoch: older, newer, another branch)
  *   A id           the store is now at epoch id (rollback returned, or store opened and checked)
+ *   X id,id,...    about to prune, removing exactly these epochs (none: "X -")
+ *   Y id,id,...    these epochs are gone (the prune returned, or a reopened store no longer
+ *                  lists them); "Y -" after a kill that left the prune without effect
  * </pre>
  *
- * Every committed epoch stays in the store: a rollback moves the store, it removes nothing.
+ * Every committed epoch stays in the store until a prune removes it: a rollback moves the
+ * store, it removes nothing.
  * What a payload is, and whether the log starts with epoch 0 or after it, is the log's {@link
  * Format}.
  *
@@ -53,7 +60,8 @@ final class OracleLog<T> implements AutoCloseable {
   enum InFlight {
     NOTHING,
     COMMIT,
-    ROLLBACK
+    ROLLBACK,
+    PRUNE
   }
 
   /** How a store reopened after a kill, against the log. */
@@ -94,6 +102,28 @@ final class OracleLog<T> implements AutoCloseable {
     write("A " + id);
   }
 
+  void pruning(Set<Long> removed) throws IOException {
+    write("X " + ids(removed));
+  }
+
+  void pruned(Set<Long> removed) throws IOException {
+    write("Y " + ids(removed));
+  }
+
+  private static String ids(Set<Long> ids) {
+    return ids.isEmpty() ? "-" : ids.stream().sorted().map(String::valueOf).collect(Collectors.joining(","));
+  }
+
+  private static Set<Long> ids(String text) {
+    Set<Long> ids = new TreeSet<>();
+    if (!text.equals("-")) {
+      for (String id : text.split(",")) {
+        ids.add(Long.parseLong(id));
+      }
+    }
+    return ids;
+  }
+
   private void write(String record) throws IOException {
     CRC32 crc = new CRC32();
     crc.update(record.getBytes(StandardCharsets.UTF_8));
@@ -123,6 +153,10 @@ final class OracleLog<T> implements AutoCloseable {
     T pending;
     /** A rollback that started and did not return. */
     Long rollbackTarget;
+    /** The epochs a prune that started and did not return removes. */
+    Set<Long> pruning;
+    /** The epochs prunes removed: no longer listed, never a target. */
+    final Set<Long> pruned = new TreeSet<>();
     /** Where the valid records end. */
     long validEnd;
 
@@ -158,12 +192,53 @@ final class OracleLog<T> implements AutoCloseable {
 
     /** The call a kill interrupted, if any. */
     InFlight inFlight() {
-      return pendingId != null ? InFlight.COMMIT : rollbackTarget != null ? InFlight.ROLLBACK : InFlight.NOTHING;
+      return pendingId != null
+          ? InFlight.COMMIT
+          : rollbackTarget != null ? InFlight.ROLLBACK : pruning != null ? InFlight.PRUNE : InFlight.NOTHING;
+    }
+
+    /**
+     * The parent every epoch that was not pruned must be listed with: its nearest ancestor that
+     * was not pruned, -1 if none (as {@link dev.metamori.Epoch#parent()} says).
+     */
+    Map<Long, Long> listedParents() {
+      Map<Long, Long> listed = new HashMap<>();
+      parents.forEach(
+          (id, parent) -> {
+            if (!pruned.contains(id)) {
+              long p = parent;
+              while (p >= 0 && pruned.contains(p)) {
+                p = parents.get(p);
+              }
+              listed.put(id, p);
+            }
+          });
+      return listed;
+    }
+
+    /**
+     * Settles a prune a kill interrupted, from the epochs the reopened store lists: either
+     * every epoch it was removing is gone, or none is. Records the outcome in {@code log} and
+     * returns whether the prune took effect.
+     */
+    boolean settlePrune(Set<Long> listed, OracleLog<T> log, String context) throws IOException {
+      Set<Long> gone = new TreeSet<>(pruning);
+      gone.removeAll(listed);
+      if (!gone.isEmpty() && !gone.equals(pruning)) {
+        throw new AssertionError(
+            context + ": killed while pruning " + pruning + ", the store reopened without " + gone
+                + " alone: a prune takes effect whole or not at all");
+      }
+      Set<Long> removed = gone.isEmpty() ? Set.of() : pruning;
+      log.pruned(removed);
+      pruned.addAll(removed);
+      pruning = null;
+      return !removed.isEmpty();
     }
 
     /** Fails unless the log ends with a settled record: nothing in flight, no torn line. */
     void requireSettled(Path file) throws IOException {
-      if (pendingId != null || rollbackTarget != null || validEnd != Files.size(file)) {
+      if (pendingId != null || rollbackTarget != null || pruning != null || validEnd != Files.size(file)) {
         throw new IllegalStateException("the oracle log was not settled before this run");
       }
     }
@@ -187,6 +262,9 @@ final class OracleLog<T> implements AutoCloseable {
             landed(now, expected);
             return expected;
           }
+          return payload(now);
+        case PRUNE:
+          assertEquals(current, now, context + ": killed while pruning at epoch " + current + ", reopened at");
           return payload(now);
         case ROLLBACK:
           assertTrue(
@@ -239,6 +317,15 @@ final class OracleLog<T> implements AutoCloseable {
 
   private static <T> void apply(State<T> s, Format<T> format, String record) {
     char kind = record.charAt(0);
+    if (kind == 'X') {
+      s.pruning = ids(record.substring(2));
+      return;
+    }
+    if (kind == 'Y') {
+      s.pruned.addAll(ids(record.substring(2)));
+      s.pruning = null;
+      return;
+    }
     int sp = record.indexOf(' ', 2);
     long id = Long.parseLong(sp < 0 ? record.substring(2) : record.substring(2, sp));
     switch (kind) {

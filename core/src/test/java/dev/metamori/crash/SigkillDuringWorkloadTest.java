@@ -9,7 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Kills a child JVM running {@link CrashWorkload} with SIGKILL at random moments (during
- * file operations, inside commit, inside rollback), reopens its store here and checks it
+ * file operations, inside commit, inside rollback, inside prune), reopens its store here and checks it
  * against the oracle; then the next child goes on with the same store.
  *
  * <p>{@code -Dmetamori.crash.trials=N} sets the number of rounds, each normally ending in a kill
@@ -25,7 +25,8 @@ class SigkillDuringWorkloadTest {
   private enum Aim {
     OPERATION,
     COMMIT,
-    ROLLBACK
+    ROLLBACK,
+    PRUNE
   }
 
   private KillCampaign campaign;
@@ -38,7 +39,8 @@ class SigkillDuringWorkloadTest {
 
   private void round(CrashStore store, String context) throws Exception {
     Random random = campaign.random;
-    Aim aim = Aim.values()[random.nextInt(100) < 40 ? 0 : random.nextBoolean() ? 1 : 2];
+    int dice = random.nextInt(100);
+    Aim aim = dice < 35 ? Aim.OPERATION : dice < 62 ? Aim.COMMIT : dice < 88 ? Aim.ROLLBACK : Aim.PRUNE;
     int target;
     switch (aim) {
       case OPERATION:

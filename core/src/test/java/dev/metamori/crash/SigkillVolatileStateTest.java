@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Kills a child JVM running {@link VolatileWorkload} (files, two memory regions and an object,
  * committed with {@code commit} and {@code commitAsync}, rolled back) with SIGKILL at random
  * moments: during writes, inside commit, between the capture of an asynchronous commit and its
- * durability, inside rollback. Then reopens the store here, asks for the regions, registers the
+ * durability, inside rollback, inside prune. Then reopens the store here, asks for the regions, registers the
  * object, and checks that files, regions and object are all exactly at the epoch the store
  * reopened at, which must be the last committed one, or, with a commit or rollback in flight,
  * the one before or the one it was heading to: never parts of two epochs. Then rolls back to a
@@ -39,7 +39,8 @@ class SigkillVolatileStateTest {
     OPERATION,
     COMMIT,
     CAPTURED,
-    ROLLBACK
+    ROLLBACK,
+    PRUNE
   }
 
   private KillCampaign campaign;
@@ -84,8 +85,10 @@ class SigkillVolatileStateTest {
   private void round(Path dir, String context) throws Exception {
     Random random = campaign.random;
     int dice = random.nextInt(100);
-    Aim aim = dice < 25 ? Aim.OPERATION : dice < 60 ? Aim.COMMIT : dice < 80 ? Aim.CAPTURED : Aim.ROLLBACK;
-    int target = aim == Aim.OPERATION ? 1 + random.nextInt(60) : aim == Aim.ROLLBACK ? 1 + random.nextInt(2) : 1 + random.nextInt(8);
+    Aim aim =
+        dice < 25 ? Aim.OPERATION : dice < 55 ? Aim.COMMIT : dice < 75 ? Aim.CAPTURED : dice < 90 ? Aim.ROLLBACK : Aim.PRUNE;
+    int target =
+        aim == Aim.OPERATION ? 1 + random.nextInt(60) : aim == Aim.ROLLBACK || aim == Aim.PRUNE ? 1 + random.nextInt(2) : 1 + random.nextInt(8);
     // forcing or not changes what a kill can interrupt, never what must come back
     Durability durability =
         random.nextInt(5) < 3 ? Durability.PROCESS : random.nextBoolean() ? Durability.SYSTEM : Durability.NONE;

@@ -37,6 +37,8 @@ import java.util.concurrent.CompletableFuture;
  *   ROLLBACK k target dir   about to roll back for the k-th time (dir: see EpochTree.Direction);
  *                           waits for a line on stdin
  *   ROLLEDBACK target micros
+ *   PRUNE k policy          about to prune for the k-th time; waits for a line on stdin
+ *   PRUNED k micros
  *   MISMATCH text           a self-check failed (exit status 3)
  *   DONE                    ran out of operations (exit status 0)
  * </pre>
@@ -93,12 +95,20 @@ public final class VolatileWorkload {
     long nextId = state.nextId();
     int commits = 0;
     int rollbacks = 0;
+    int prunes = 0;
     while (ops < maxOps) {
       for (int n = 1 + random.nextInt(5); n > 0 && ops < maxOps; n--) {
         step();
       }
       List<Epoch> valid = cp.epochs();
-      if (random.nextInt(100) < rollbackPercent && valid.size() > 1) {
+      if (valid.size() > 2 && random.nextInt(100) < CrashWorkload.PRUNE_PERCENT) {
+        prunes++;
+        String before = fingerprint();
+        ChildProtocol.prune(cp, log, prunes, random);
+        if (!before.equals(fingerprint())) {
+          ChildProtocol.mismatch("prune " + prunes + " changed files, regions or the object: " + before + " became " + fingerprint());
+        }
+      } else if (random.nextInt(100) < rollbackPercent && valid.size() > 1) {
         // never epoch 0: the store had no object then, so a rollback would leave it as it is
         EpochTree tree = new EpochTree(valid);
         long target = tree.pickTarget(random, cp.currentEpoch(), 0);
