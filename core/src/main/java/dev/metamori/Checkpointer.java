@@ -270,7 +270,9 @@ public interface Checkpointer extends Closeable {
   /**
    * Reads the whole journal like a scrub and returns every damaged record, segment or index
    * entry found, each naming the file, offset and epoch. Changes nothing; empty when the store
-   * is sound. Runs while writes continue; commits and rollbacks wait for it.
+   * is sound. Runs while writes continue; commits and rollbacks wait for it. Changes made to the
+   * tracked trees behind the checkpointer's back are not damage of the store: {@link #status()}
+   * lists them ({@code metamori verify} reports both).
    */
   List<CorruptStoreException> verify() throws IOException;
 

@@ -2,18 +2,24 @@ package dev.metamori.cli;
 
 import dev.metamori.Checkpointer;
 import dev.metamori.CorruptStoreException;
+import dev.metamori.OutsideChange;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;
 
-/** {@code metamori verify}: scrubs the journal and the trash and lists every damaged record or entry. */
+/**
+ * {@code metamori verify}: scrubs the journal and the trash and lists every damaged record or
+ * entry, then lists the tracked entries changed outside the checkpointer (as {@code status}
+ * does): both would make a restore refuse or go wrong.
+ */
 @Command(
     name = "verify",
     description =
-        "Reads the whole journal and checks the trash, and lists every damaged record and trash entry;"
-            + " exit code 1 if any.")
+        "Reads the whole journal and checks the trash, and lists every damaged record and trash entry"
+            + " (exit code 1 if any); then lists the tracked entries changed outside the checkpointer"
+            + " since the current epoch, as status does (exit code 7 if any and no damage).")
 final class VerifyCommand extends StoreCommand {
 
   @Override
@@ -25,6 +31,7 @@ final class VerifyCommand extends StoreCommand {
     } finally {
       finish(line);
     }
+    List<OutsideChange> changes = cp.status();
     int epochs = cp.epochs().size();
     Path store = store();
     if (json()) {
@@ -40,6 +47,13 @@ final class VerifyCommand extends StoreCommand {
             .name("offset").value(d.offset())
             .name("epoch").value(d.epoch())
             .name("message").value(d.detail())
+            .endObject();
+      }
+      w.endArray().name("outsideChanges").beginArray();
+      for (OutsideChange c : changes) {
+        w.beginObject()
+            .name("path").value(c.path().toString())
+            .name("kind").value(c.kind().name().toLowerCase(java.util.Locale.ROOT))
             .endObject();
       }
       w.endArray().endObject().end();
@@ -70,9 +84,18 @@ final class VerifyCommand extends StoreCommand {
                   + (onlyTheIndex(damage)
                       ? "; rebuild the index from the segments with metamori repair"
                       : "; restore the store directory from a backup"));
+      for (OutsideChange c : changes) {
+        out.println("changed outside the checkpointer: " + c);
+      }
+      if (!changes.isEmpty()) {
+        out.println(
+            changes.size() + (changes.size() == 1 ? " tracked entry" : " tracked entries")
+                + " changed outside the checkpointer since epoch " + cp.currentEpoch()
+                + ": restores refuse until `status --adopt` commits them or `restore --overwrite` restores over them");
+      }
       out.flush();
     }
-    return damage.isEmpty() ? Main.OK : Main.DAMAGE;
+    return !damage.isEmpty() ? Main.DAMAGE : changes.isEmpty() ? Main.OK : Main.CHANGED;
   }
 
   /** Whether all the damage is in the index, which {@code metamori repair} rebuilds. */

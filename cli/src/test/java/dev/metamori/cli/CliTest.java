@@ -228,7 +228,7 @@ class CliTest {
     assertEquals(new Run(0, "4 epochs verified: no damage\n", ""), r);
     Run j = run("-s", store.toString(), "verify", "--json");
     assertEquals(
-        new Run(0, "{\"store\":\"" + store + "\",\"epochs\":4,\"ok\":true,\"damage\":[]}\n", ""), j);
+        new Run(0, "{\"store\":\"" + store + "\",\"epochs\":4,\"ok\":true,\"damage\":[],\"outsideChanges\":[]}\n", ""), j);
   }
 
   @Test

@@ -107,4 +107,16 @@ class StatusCommandTest {
     assertEquals(0, run("restore", "first").code());
     assertEquals("one", Files.readString(data.resolve("a")));
   }
+
+  @Test
+  void verifyListsOutsideChangesAfterTheStoreDamageItFinds() throws IOException {
+    assertEquals(0, run("verify").code());
+    Files.writeString(data.resolve("b"), "BEE");
+    CliTest.Run r = run("verify");
+    assertEquals(Main.CHANGED, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("changed outside the checkpointer: modified " + data.resolve("b")), r.out());
+    CliTest.Run j = run("verify", "--json");
+    assertTrue(j.out().contains("\"ok\":true"), j.out());
+    assertTrue(j.out().contains("\"outsideChanges\":[{\"path\":\"" + data.resolve("b") + "\",\"kind\":\"modified\"}]"), j.out());
+  }
 }
