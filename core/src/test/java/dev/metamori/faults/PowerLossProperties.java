@@ -274,6 +274,17 @@ class PowerLossProperties {
   }
 
   /**
+   * Each file's unforced writes reach the disk in any order, page by page (a later page
+   * without an earlier one), while sizes follow the journal's order.
+   */
+  @ParameterizedTest
+  @EnumSource(FaultWorkload.Script.class)
+  void recoveryFromEveryPowerLossWithReorderedWritesReachesACommittedEpochExactlyInSystemMode(FaultWorkload.Script script)
+      throws IOException {
+    checkAll(script, Durability.SYSTEM, just(Keep.REORDERED), 13, "each file's unforced pages reordered");
+  }
+
+  /**
    * {@code PROCESS} forces nothing before {@code commit()}: uncommitted work may be lost to a
    * power loss, and with it the way back to the last commit. What must hold: the store reopens,
    * lists every epoch committed before the power loss, and every file no uncommitted operation
@@ -284,7 +295,7 @@ class PowerLossProperties {
   void aPowerLossInProcessModeLosesNoCommittedEpochAndNoUntouchedFile(FaultWorkload.Script script) throws IOException {
     List<State> states =
         crashStates(
-            script, Durability.PROCESS, PowerLossProperties::everyStride, just(Keep.FORCED_ONLY, Keep.RANDOM), 7, "process");
+            script, Durability.PROCESS, PowerLossProperties::everyStride, just(Keep.FORCED_ONLY, Keep.RANDOM, Keep.REORDERED), 7, "process");
     Path dir = states.get(0).dir.getParent();
     Path store = dir.resolve("store");
     Path root = dir.resolve("root");
@@ -337,7 +348,7 @@ class PowerLossProperties {
   void recoveryFromARandomPowerLossStateReachesACommittedEpochExactlyInSystemMode() {
     int examples = Integer.getInteger("metamori.powerloss.examples", 40);
     int[] count = {0};
-    List<Keep> modes = List.of(Keep.RANDOM_PREFIX, Keep.TORN, Keep.DIRECTORY_PREFIX, Keep.RANDOM);
+    List<Keep> modes = List.of(Keep.RANDOM_PREFIX, Keep.TORN, Keep.DIRECTORY_PREFIX, Keep.RANDOM, Keep.REORDERED);
     long seed = Seeds.seed(SEED);
     Seeds.run(
         "PowerLossProperties.recoveryFromARandomPowerLossStateReachesACommittedEpochExactlyInSystemMode",

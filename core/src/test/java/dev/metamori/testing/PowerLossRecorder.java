@@ -14,6 +14,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.nio.file.attribute.FileTime;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -64,8 +65,18 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
     /** Every data change; a random prefix of the unforced directory operations. */
     DIRECTORY_PREFIX,
     /** Random prefixes of both, with torn writes. */
-    RANDOM
+    RANDOM,
+    /**
+     * Every directory operation; of each file's unforced data changes, the pages they touched
+     * reach the disk in any order: the size is that of a random prefix (sizes are ordered with
+     * the journal), and each touched page holds independently its contents as of the last
+     * force the order allows, as of that prefix, or as of the newest change.
+     */
+    REORDERED
   }
+
+  /** The unit in which {@link Keep#REORDERED} reorders a file's writes: a page of the page cache. */
+  public static final int PAGE = 4096;
 
   /** The size of a sector: a write reaches the disk in whole sectors. */
   public static final int SECTOR = 512;
@@ -313,6 +324,17 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
         default:
           kept = least + random.nextInt(most - least + 1);
       }
+      if (keep == Keep.REORDERED) {
+        int[] from = new int[3];
+        for (Path copy : where) {
+          from = reorderData(copy, changes, least, kept, most, new Random(seed ^ kept ^ changes.size()));
+        }
+        if (kept < changes.size() || from[0] + from[2] > 0) {
+          what.append(into.relativize(where.get(0))).append(" kept ").append(kept).append('/').append(changes.size())
+              .append(" reordered: ").append(from[0]).append(" page(s) older, ").append(from[2]).append(" newer; ");
+        }
+        continue;
+      }
       long tornAt = -1;
       if (kept > 0 && (keep == Keep.TORN || (keep == Keep.RANDOM && random.nextBoolean()))) {
         tornAt = tearPoint(changes.get(kept - 1), random);
@@ -367,6 +389,60 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
       }
     }
     Files.setLastModifiedTime(copy, mtime);
+  }
+
+  /**
+   * Leaves {@code copy} (which holds every change) at the size of the first {@code kept}
+   * changes, each page any change in {@code [least, most)} touched holding its contents after
+   * the first {@code least}, {@code kept} or {@code most} changes, drawn independently. Returns
+   * how many pages were drawn from each.
+   */
+  private static int[] reorderData(Path copy, List<Change> changes, int least, int kept, int most, Random random)
+      throws IOException {
+    FileTime mtime = Files.getLastModifiedTime(copy);
+    byte[] now = Files.readAllBytes(copy);
+    byte[][] versions = {undone(now, changes, least), undone(now, changes, kept), undone(now, changes, most)};
+    byte[] out = versions[1].clone();
+    java.util.BitSet touched = new java.util.BitSet();
+    for (int i = least; i < most; i++) {
+      Change ch = changes.get(i);
+      long end = ch.length < 0 ? ch.oldSize : ch.position + ch.length;
+      if (end > ch.position) {
+        touched.set((int) (ch.position / PAGE), (int) ((end - 1) / PAGE) + 1);
+      }
+    }
+    int[] drawn = new int[3];
+    for (int page = touched.nextSetBit(0); page >= 0 && (long) page * PAGE < out.length; page = touched.nextSetBit(page + 1)) {
+      int v = random.nextInt(3);
+      drawn[v]++;
+      int start = page * PAGE;
+      int end = Math.min(Math.min(start + PAGE, out.length), versions[v].length);
+      if (end > start) {
+        System.arraycopy(versions[v], start, out, start, end - start);
+      }
+    }
+    try (FileChannel c = FileChannel.open(copy, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      write(c, out, 0, 0);
+    }
+    Files.setLastModifiedTime(copy, mtime);
+    return drawn;
+  }
+
+  /** {@code now} (every change made) with the changes after the first {@code kept} undone. */
+  private static byte[] undone(byte[] now, List<Change> changes, int kept) {
+    byte[] b = now;
+    for (int i = changes.size() - 1; i >= kept; i--) {
+      Change ch = changes.get(i);
+      int end = (int) ch.position + ch.oldBytes.length;
+      if (b.length < end) {
+        b = Arrays.copyOf(b, end);
+      } else if (b == now) {
+        b = now.clone();
+      }
+      System.arraycopy(ch.oldBytes, 0, b, (int) ch.position, ch.oldBytes.length);
+      b = Arrays.copyOf(b, (int) ch.oldSize);
+    }
+    return b;
   }
 
   private static void write(FileChannel c, byte[] bytes, int from, long position) throws IOException {

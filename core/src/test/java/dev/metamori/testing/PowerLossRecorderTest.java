@@ -144,6 +144,30 @@ class PowerLossRecorderTest {
   }
 
   @Test
+  void reorderedWritesCanKeepALaterPageWithoutAnEarlierOneButNeverChangeTheSizeOutOfOrder() throws IOException {
+    Files.write(dir.resolve("f"), bytes(3 * PowerLossRecorder.PAGE, 1));
+    force(dir.resolve("f"));
+    try (FileChannel c = FileChannel.open(dir.resolve("f"), WRITE)) {
+      c.write(ByteBuffer.wrap(bytes(PowerLossRecorder.PAGE, 2)), 0);
+      c.write(ByteBuffer.wrap(bytes(PowerLossRecorder.PAGE, 3)), 2 * PowerLossRecorder.PAGE);
+    }
+    Set<String> seen = new HashSet<>();
+    for (long seed = 0; seed < 60; seed++) {
+      byte[] b = Files.readAllBytes(state(Keep.REORDERED, seed).resolve("f"));
+      assertEquals(3 * PowerLossRecorder.PAGE, b.length);
+      for (int page = 0; page < 3; page++) {
+        for (int i = page * PowerLossRecorder.PAGE; i < (page + 1) * PowerLossRecorder.PAGE; i++) {
+          assertEquals(b[page * PowerLossRecorder.PAGE], b[i], "a page is whole, from one version: byte " + i);
+        }
+      }
+      assertEquals(1, b[PowerLossRecorder.PAGE], "the untouched page");
+      seen.add(b[0] + "/" + b[2 * PowerLossRecorder.PAGE]);
+    }
+    assertTrue(seen.contains("1/3"), "the second write reached the disk without the first: " + seen);
+    assertTrue(seen.containsAll(Set.of("1/1", "2/1", "2/3")), "every combination: " + seen);
+  }
+
+  @Test
   void aSizeChangeIsOrderedWithTheDirectoryOperationsAndAnOverwriteIsNot() throws IOException {
     Files.write(dir.resolve("f"), bytes(1000, 1));
     Files.write(dir.resolve("g"), bytes(1000, 1));
