@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Damaged stores: a random byte flip or truncation in any store file (segment headers, frame
  * headers, bodies, checksums, commit records, {@code index.mv}, the catalogue, {@code
- * undo.progress}), an
+ * undo.progress}, the {@code witness} of outside changes), an
  * unknown format version, or a flip, truncation or deletion of a file in the trash (a file or
  * directory an epoch removed, or a creation the undo of an epoch kept; the uncommitted epoch's
  * trash, which carries no checksums, is left alone). The stores hold a memory region and a
@@ -53,8 +53,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>The default run is fixed: {@code metamori.corruption.trials} trials (default {@value
  * #TRIALS}) drawn from seed {@value #SEED}, no time limit; it must damage every kind of store
  * file in every way that applies to it (committed and working segments, redo files, the
- * catalogue, {@code index.mv}: flips, truncations, unknown versions; {@code undo.progress}:
- * flips, truncations; the trash: flips, truncations, deletions). Trial {@code i} depends only on the seed and {@code
+ * catalogue, {@code index.mv}: flips, truncations, unknown versions; {@code undo.progress} and
+ * the {@code witness}: flips, truncations; the trash: flips, truncations, deletions). Trial {@code i} depends only on the seed and {@code
  * i}, not on how many trials run. It prints the count of each outcome for each kind of store
  * file, and of each damage kind. A failing trial is reported with its number, the damage and
  * the command that replays it ({@code -Dmetamori.seed=<seed>
@@ -94,6 +94,7 @@ class CorruptionProperties {
           "index.mv flip", "index.mv truncate", "index.mv version",
           "catalogue flip", "catalogue truncate", "catalogue version",
           "undo.progress flip", "undo.progress truncate",
+          "witness flip", "witness truncate",
           "trash flip", "trash truncate", "trash delete");
 
   @TempDir static Path tmp;
@@ -256,7 +257,7 @@ class CorruptionProperties {
     if (leaveUncommitted && !Files.exists(store.resolve("segments").resolve(base.workingSegment))) {
       throw new AssertionError("the uncommitted work left no segment");
     }
-    StoreCopies.copy(store, base.pristineStore);
+    StoreCopies.copy(store, base.pristineStore, true);
     StoreCopies.copy(data, base.pristineTree);
     return base;
   }
@@ -437,7 +438,7 @@ class CorruptionProperties {
 
   private static void trial(int number, int where, int placement, int offsetChoice, int other) throws IOException {
     Base base = bases.get(where % bases.size());
-    StoreCopies.replace(base.pristineStore, store);
+    StoreCopies.replace(base.pristineStore, store, true);
     StoreCopies.replace(base.pristineTree, data);
     Damage damage = damage(base, where / bases.size(), placement, offsetChoice, other);
     if (damage == null) {
@@ -460,7 +461,7 @@ class CorruptionProperties {
       System.out.println("  trial " + number + ", store " + base.name + ": " + damage + ": " + outcome);
     }
     String kindOfFile =
-        damage.file.equals("index.mv") || damage.file.equals("undo.progress")
+        damage.file.equals("index.mv") || damage.file.equals("undo.progress") || damage.file.equals("witness")
             ? damage.file
             : damage.file.equals(CATALOGUE)
                 ? "catalogue"
@@ -487,9 +488,11 @@ class CorruptionProperties {
     try (Stream<Path> s = Files.list(store.resolve("segments"))) {
       segments = s.map(p -> p.getFileName().toString()).sorted().toList();
     }
-    int category = where % 12;
+    int category = where % 13;
     String file;
-    if (category < 5) {
+    if (category == 12) {
+      file = "witness";
+    } else if (category < 5) {
       file = segments.get((where / 12) % segments.size());
     } else if (category < 7) {
       file = "index.mv";

@@ -27,11 +27,16 @@ public final class StoreCopies {
 
   /** Deletes {@code dir} if it exists, then copies {@code source} to it. */
   public static void replace(Path source, Path dir) throws IOException {
+    replace(source, dir, false);
+  }
+
+  /** As {@link #replace(Path, Path)}, keeping a store's witness if {@code witness} (see {@link #copy(Path, Path, boolean)}). */
+  public static void replace(Path source, Path dir, boolean witness) throws IOException {
     if (Files.exists(dir, NOFOLLOW_LINKS)) {
       makeWritable(dir);
       MoreFiles.deleteRecursively(dir, RecursiveDeleteOption.ALLOW_INSECURE);
     }
-    copy(source, dir);
+    copy(source, dir, witness);
   }
 
   /**
@@ -41,7 +46,16 @@ public final class StoreCopies {
    * together), so the copy witnesses its tree afresh when opened.
    */
   public static void copy(Path source, Path target) throws IOException {
-    boolean store = Files.isRegularFile(source.resolve("index.mv"));
+    copy(source, target, false);
+  }
+
+  /**
+   * As {@link #copy(Path, Path)}, keeping the witness of a store too if {@code witness}: for a
+   * store whose tree is copied alongside by this class (which keeps times and modes, so the
+   * store takes the copy for the same tree, as it would a {@code cp -a} backup).
+   */
+  public static void copy(Path source, Path target, boolean witness) throws IOException {
+    boolean store = !witness && Files.isRegularFile(source.resolve("index.mv"));
     Files.walkFileTree(
         source,
         new SimpleFileVisitor<>() {
