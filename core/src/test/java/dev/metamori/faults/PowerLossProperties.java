@@ -180,7 +180,10 @@ class PowerLossProperties {
   static String losses(List<State> states) {
     long names = states.stream().filter(s -> s.context.contains("directory operation(s) from")).count();
     long torn = states.stream().filter(s -> s.context.contains(" torn at ")).count();
-    return names + " losing directory operations, " + torn + " with a torn write";
+    java.util.regex.Pattern outOfOrder = java.util.regex.Pattern.compile("reordered: ([1-9]\\d* page\\(s\\) older|\\d+ page\\(s\\) older, [1-9])");
+    long reordered = states.stream().filter(s -> outOfOrder.matcher(s.context).find()).count();
+    return names + " losing directory operations, " + torn + " with a torn write"
+        + (reordered > 0 ? ", " + reordered + " with pages out of order" : "");
   }
 
   /** Puts a state in place of the store and root it was taken from. */

@@ -395,7 +395,7 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
    * Leaves {@code copy} (which holds every change) at the size of the first {@code kept}
    * changes, each page any change in {@code [least, most)} touched holding its contents after
    * the first {@code least}, {@code kept} or {@code most} changes, drawn independently. Returns
-   * how many pages were drawn from each.
+   * how many pages differ from the prefix's: older ones, 0, newer ones.
    */
   private static int[] reorderData(Path copy, List<Change> changes, int least, int kept, int most, Random random)
       throws IOException {
@@ -414,10 +414,10 @@ public class PowerLossRecorder implements FaultyFileSystem.Recorder {
     int[] drawn = new int[3];
     for (int page = touched.nextSetBit(0); page >= 0 && (long) page * PAGE < out.length; page = touched.nextSetBit(page + 1)) {
       int v = random.nextInt(3);
-      drawn[v]++;
       int start = page * PAGE;
       int end = Math.min(Math.min(start + PAGE, out.length), versions[v].length);
-      if (end > start) {
+      if (end > start && !Arrays.equals(versions[v], start, end, out, start, end)) {
+        drawn[v]++; // a page that differs from the prefix's: out of order
         System.arraycopy(versions[v], start, out, start, end - start);
       }
     }
