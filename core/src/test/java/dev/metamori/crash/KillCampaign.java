@@ -282,10 +282,18 @@ final class KillCampaign {
       return check.call();
     } catch (AssertionError | IOException | RuntimeException e) {
       Path kept = Path.of("target", "failed-stores", dir.getFileName() + "-" + System.nanoTime());
-      StoreCopies.replace(asKilled, kept);
+      String where;
+      try {
+        Files.createDirectories(kept.getParent());
+        StoreCopies.replace(asKilled, kept);
+        where = "the store, tree and oracle as the kill left them are kept in " + kept;
+      } catch (IOException | RuntimeException keeping) {
+        e.addSuppressed(keeping);
+        where = "the store as the kill left it could not be kept: " + keeping;
+      }
       List<String> tail = history.subList(Math.max(0, history.size() - HISTORY_SHOWN), history.size());
       throw new AssertionError(
-          plan + ": " + e + "\nthe store, tree and oracle as the kill left them are kept in " + kept
+          plan + ": " + e + "\n" + where
               + "\nthe child's output before the kill (last " + tail.size() + " lines):\n  "
               + String.join("\n  ", tail),
           e);
