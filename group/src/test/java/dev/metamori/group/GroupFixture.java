@@ -56,6 +56,8 @@ final class GroupFixture implements AutoCloseable {
     final Path store;
     Checkpointer cp;
     CheckpointGroup group;
+    /** Set to join through a Curator client the test owns (to watch or expire its session). */
+    org.apache.curator.framework.CuratorFramework client;
 
     Member(String id) throws IOException {
       this.id = id;
@@ -73,7 +75,13 @@ final class GroupFixture implements AutoCloseable {
     }
 
     CheckpointGroup.Builder builder() {
-      return CheckpointGroup.builder(cp).zookeeper(connectString).group(GroupFixture.this.group).member(id)
+      CheckpointGroup.Builder b = CheckpointGroup.builder(cp);
+      if (client != null) {
+        b.curator(client);
+      } else {
+        b.zookeeper(connectString);
+      }
+      return b.group(GroupFixture.this.group).member(id)
           .roster(roster).sessionTimeout(sessionTimeout).timeout(timeout);
     }
 
@@ -100,13 +108,30 @@ final class GroupFixture implements AutoCloseable {
         cp = null;
       }
     }
+
+    /** Reopens the store and joins again, as a restarted process. */
+    CheckpointGroup restart() throws IOException {
+      open();
+      return join();
+    }
   }
 
   /** Opens every member's store and joins them all (join waits for the roster, so in parallel). */
   GroupFixture start() throws Exception {
+    return start(java.util.Set.of());
+  }
+
+  /** As {@link #start()}, the members in {@code withClients} through Curator clients of the test. */
+  GroupFixture start(Set<String> withClients) throws Exception {
     for (String id : roster) {
       Member m = new Member(id);
       m.open();
+      if (withClients.contains(id)) {
+        m.client = org.apache.curator.framework.CuratorFrameworkFactory.builder().connectString(connectString)
+            .sessionTimeoutMs((int) sessionTimeout.toMillis()).connectionTimeoutMs((int) sessionTimeout.toMillis())
+            .retryPolicy(new org.apache.curator.retry.ExponentialBackoffRetry(100, 3)).build();
+        m.client.start();
+      }
       members.put(id, m);
     }
     joinAll(new ArrayList<>(members.values()));
@@ -144,6 +169,9 @@ final class GroupFixture implements AutoCloseable {
         m.stop();
       } catch (IOException | RuntimeException e) {
         // the test already failed or the member is gone
+      }
+      if (m.client != null) {
+        m.client.close();
       }
     }
   }

@@ -55,6 +55,7 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
   final Set<Long> ownSessions = new HashSet<>();
   final Coordinator coordinator;
   private final AtomicBoolean backgroundCommit = new AtomicBoolean();
+  private final java.util.concurrent.locks.ReentrantLock rounds = new java.util.concurrent.locks.ReentrantLock();
   MemberChannels channels;
   InetSocketAddress address;
   volatile boolean fenced;
@@ -239,6 +240,19 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
    * if {@code first}, it returns as soon as the group has a global epoch, whoever committed it.
    */
   private long runRound(Kind kind, String label, long target, long deadline, boolean first) throws Exception {
+    // one round at a time per member: the open znode names a session, not a thread
+    if (!rounds.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+      throw new GroupException("another commit or restore of member '" + config.member() + "' took longer than "
+          + config.timeout());
+    }
+    try {
+      return runRoundLocked(kind, label, target, deadline, first);
+    } finally {
+      rounds.unlock();
+    }
+  }
+
+  private long runRoundLocked(Kind kind, String label, long target, long deadline, boolean first) throws Exception {
     while (true) {
       VersionedHead vh = coordinator.awaitSettled(deadline);
       Head h = vh.head();
