@@ -462,7 +462,8 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
 
   private <T> T call(String what, ZkCall<T> body) throws IOException {
     try {
-      if (!client.getZookeeperClient().isConnected()) {
+      // a ZooKeeper restart or leader change within the session timeout is waited out
+      if (!client.blockUntilConnected((int) config.sessionTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
         throw new KeeperException.ConnectionLossException();
       }
       return body.call();
