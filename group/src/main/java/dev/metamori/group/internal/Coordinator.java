@@ -166,6 +166,7 @@ final class Coordinator {
       try {
         int v = z.setHead(new Head(h.round(), h.global(), h.incarnation(), true, h.epochs()), vh.version());
         recoveringVersion = v;
+        Trace.step("pending " + h.global());
         reconcileSoon();
         return true;
       } catch (KeeperException.BadVersionException e) {
@@ -205,6 +206,7 @@ final class Coordinator {
     }
     try {
       z.openRound(next, version, round);
+      Trace.step("open " + round.id());
       reconcileSoon();
       return true;
     } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
@@ -360,7 +362,7 @@ final class Coordinator {
           if (open.isEmpty() || open.get().round() != r) {
             z.abort(r, "the member that opened round " + r + " left before deciding it");
           } else if (open.get().owner() == m.sessionId() && isOwn(r)) {
-            coordinate(round.get(), h, present);
+            coordinate(round.get(), vh, present);
           }
         }
       }
@@ -398,8 +400,18 @@ final class Coordinator {
   }
 
   /** This member opened round r: decide it once everyone is ready, abort it if someone left. */
-  private void coordinate(Round round, Head h, Set<String> present) throws Exception {
+  private void coordinate(Round round, VersionedHead vh, Set<String> present) throws Exception {
     long r = round.id();
+    Head h = vh.head();
+    int version;
+    synchronized (this) {
+      version = ownVersion;
+    }
+    if (vh.version() != version) {
+      // a member rejoined (it set pending): it takes no part in this round, which cannot commit
+      z.abort(r, "the group's head changed during the round: a member rejoined, and the group rolls back");
+      return;
+    }
     Map<String, Long> ready = z.ready(r);
     Set<String> missing = new TreeSet<>(m.config.roster());
     missing.removeAll(ready.keySet());
@@ -412,17 +424,15 @@ final class Coordinator {
     if (!missing.isEmpty()) {
       return;
     }
-    int version;
-    synchronized (this) {
-      version = ownVersion;
-    }
     try {
+      Trace.step("decide " + r);
       if (round.kind() == Kind.COMMIT) {
         GlobalEpoch e = new GlobalEpoch(r, h.global(), round.label(), ready);
         z.decide(r, Outcome.COMMIT, new Head(r, r, h.incarnation(), false, ready), version, e);
       } else {
         z.decide(r, Outcome.ROLLED_BACK, new Head(r, h.global(), h.incarnation(), false, h.epochs()), version, null);
       }
+      Trace.step("decided " + r);
       z.pruneRound(r - ROUNDS_KEPT);
     } catch (KeeperException.BadVersionException e) {
       z.abort(r, "the group's head changed during the round: a member rejoined, and the group rolls back");
@@ -477,13 +487,16 @@ final class Coordinator {
       if (z.decision(r).isPresent()) {
         return;
       }
+      Trace.step("capture " + r);
       m.channels.prepareCapture(r);
       durable = m.config.checkpointer().commitAsync(localLabel(round));
     } finally {
       m.safePoints.exitExclusive();
     }
     long local = durable.get();
+    Trace.step("captured " + r + " " + local);
     z.writeReady(r, m.config.member(), local);
+    Trace.step("ready " + r + " " + local);
   }
 
   private String localLabel(Round round) {
@@ -503,9 +516,11 @@ final class Coordinator {
       throw new GroupException("no safe point within " + m.config.timeout() + ": a step stayed open");
     }
     try {
+      Trace.step("restore " + r + " " + round.target() + " " + local);
       m.config.checkpointer().restore(local, RestoreOption.ADOPT_OUTSIDE_CHANGES);
       m.channels.resume(round.incarnation());
       m.rolledBackTo.set(round.target());
+      Trace.step("restored " + r + " " + round.target() + " " + local);
     } finally {
       m.safePoints.exitExclusive();
     }
