@@ -66,7 +66,8 @@ public interface CheckpointGroup extends Closeable {
    * safe point ({@code commitAsync} of its Checkpointer) and reports its local epoch once it is
    * durable; when all have, the round commits with one ZooKeeper transaction. Any member may
    * call it, between its steps (not inside one); concurrent calls commit one round after the
-   * other. Waits while the group is recovering from a member's restart.
+   * other. Waits while the group is recovering from a member's restart, and while this member
+   * is fenced and rejoining (up to the builder's timeout).
    *
    * @return the new global epoch's id
    * @throws GroupException if the round aborted (a member is not connected, died, or did not
@@ -105,10 +106,10 @@ public interface CheckpointGroup extends Closeable {
 
   /**
    * Opens a step of the application: no capture or restore of this member runs until it is
-   * closed. Waits while a capture or restore of this member is running.
+   * closed. Waits while a capture or restore of this member is running. A fenced member still
+   * steps (its channels and outputs stop, not its computation).
    *
    * @throws GroupRolledBackException once after a group rollback
-   * @throws GroupFencedException while this member is fenced
    */
   GroupStep step() throws IOException, InterruptedException;
 

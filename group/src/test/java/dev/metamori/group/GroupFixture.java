@@ -34,6 +34,8 @@ final class GroupFixture implements AutoCloseable {
   final Duration sessionTimeout;
   final Duration timeout;
   String connectString;
+  /** The members' durability: NONE unless a test sets it before start (a process death still recovers). */
+  Durability durability = Durability.NONE;
   final Map<String, Member> members = new LinkedHashMap<>();
 
   GroupFixture(Path dir, String connectString, String group, Duration sessionTimeout, Duration timeout, String... ids) {
@@ -66,7 +68,7 @@ final class GroupFixture implements AutoCloseable {
     }
 
     void open() throws IOException {
-      cp = Checkpointer.builder(store).track(data).durability(Durability.NONE).open();
+      cp = Checkpointer.builder(store).track(data).durability(durability).open();
     }
 
     CheckpointGroup join() throws IOException {

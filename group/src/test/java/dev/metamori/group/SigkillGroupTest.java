@@ -174,6 +174,11 @@ class SigkillGroupTest {
   }
 
   private static Child start(TestingServer zk, Path dir, String id, List<String> log) throws IOException {
+    return start(zk, dir, "kills", id, "a,b,c", log);
+  }
+
+  /** Starts member {@code id} of {@code group} (roster: comma-separated) in a child JVM; "a" commits. */
+  static Child start(TestingServer zk, Path dir, String group, String id, String roster, List<String> log) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     command.add("--enable-native-access=ALL-UNNAMED");
@@ -183,10 +188,10 @@ class SigkillGroupTest {
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(GroupChild.class.getName());
-    command.addAll(List.of(zk.getConnectString(), "kills", id, "a,b,c", dir.resolve(id).toString(), Boolean.toString(id.equals("a"))));
+    command.addAll(List.of(zk.getConnectString(), group, id, roster, dir.resolve(id).toString(), Boolean.toString(id.equals("a"))));
     Files.createDirectories(dir.resolve(id));
     Process p = new ProcessBuilder(command)
-        .redirectError(ProcessBuilder.Redirect.appendTo(Files.createDirectories(ERRORS).resolve(id + ".err").toFile()))
+        .redirectError(ProcessBuilder.Redirect.appendTo(Files.createDirectories(ERRORS).resolve(group + "-" + id + ".err").toFile()))
         .start();
     return new Child(id, p, log);
   }

@@ -345,6 +345,14 @@ final class Coordinator {
           z.member(id).ifPresent(e -> addresses.put(id, new InetSocketAddress(e.getKey().host(), e.getKey().port())));
         }
       }
+      if (recoveringVersion >= 0 && !h.pending() && vh.version() > recoveringVersion) {
+        recoveringVersion = -1;
+        if (m.fenced) {
+          m.fenced = false;
+          m.channels.fenced(false);
+          LOG.log(System.Logger.Level.INFO, "member {0} rejoined group {1}", m.config.member(), m.config.group());
+        }
+      }
       long r = h.round();
       for (Long w : waiters.keySet()) {
         z.decision(w).ifPresent(d -> waiters.get(w).complete(d));
@@ -369,14 +377,6 @@ final class Coordinator {
       boolean settled = r == 0 || decision.isPresent();
       if (h.pending() && settled && open.isEmpty() && present.containsAll(m.config.roster())) {
         openRecovery(vh);
-      }
-      if (recoveringVersion >= 0 && !h.pending() && vh.version() > recoveringVersion) {
-        recoveringVersion = -1;
-        if (m.fenced) {
-          m.fenced = false;
-          m.channels.fenced(false);
-          LOG.log(System.Logger.Level.INFO, "member {0} rejoined group {1}", m.config.member(), m.config.group());
-        }
       }
     } catch (Exception e) {
       LOG.log(System.Logger.Level.DEBUG, "member {0}: pass over group {1} failed, retried on the next change: {2}",
@@ -433,6 +433,10 @@ final class Coordinator {
         z.decide(r, Outcome.ROLLED_BACK, new Head(r, h.global(), h.incarnation(), false, h.epochs()), version, null);
       }
       Trace.step("decided " + r);
+      CompletableFuture<Decision> waiter = waiters.get(r);
+      if (waiter != null) {
+        waiter.complete(new Decision(round.kind() == Kind.COMMIT ? Outcome.COMMIT : Outcome.ROLLED_BACK, ""));
+      }
       z.pruneRound(r - ROUNDS_KEPT);
     } catch (KeeperException.BadVersionException e) {
       z.abort(r, "the group's head changed during the round: a member rejoined, and the group rolls back");
@@ -483,10 +487,7 @@ final class Coordinator {
       throw new GroupException("no safe point within " + m.config.timeout() + ": a step stayed open");
     }
     CompletableFuture<Long> durable;
-    try {
-      if (z.decision(r).isPresent()) {
-        return;
-      }
+    try { // no ZooKeeper call in here: this is the member's capture pause
       Trace.step("capture " + r);
       m.channels.prepareCapture(r);
       durable = m.config.checkpointer().commitAsync(localLabel(round));

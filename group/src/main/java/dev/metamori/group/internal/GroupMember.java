@@ -316,8 +316,11 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
     checkOpen();
     safePoints.enterStep();
     try {
-      checkUsable();
-    } catch (IOException | RuntimeException e) {
+      long g = rolledBackTo.getAndSet(-1); // a fenced member still steps: only its outputs stop
+      if (g >= 0) {
+        throw new GroupRolledBackException(g);
+      }
+    } catch (RuntimeException | GroupRolledBackException e) {
       safePoints.exitStep();
       throw e;
     }
@@ -445,14 +448,24 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
     }
   }
 
-  private void checkCaller(String what) throws GroupFencedException {
+  private void checkCaller(String what) throws IOException {
     checkOpen();
     if (safePoints.inStep()) {
       throw new IllegalStateException(what + " inside a step would wait for the step to end; call it between steps");
     }
     if (fenced) {
-      throw new GroupFencedException("member '" + config.member() + "' is fenced (it lost its ZooKeeper session);"
-          + " it cannot take part in rounds until it has rejoined, which it does by itself once ZooKeeper is reachable");
+      try {
+        coordinator.awaitChange(deadline(), () -> fenced, () -> "member '" + config.member() + "' is fenced: it lost"
+            + " its ZooKeeper session and could not rejoin within " + config.timeout() + "; " + what
+            + " needs ZooKeeper (" + describeZookeeper() + ") reachable with a quorum");
+      } catch (IOException e) {
+        throw e;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while member '" + config.member() + "' was fenced");
+      } catch (Exception e) {
+        throw zookeeperFailure(what, e);
+      }
     }
   }
 
