@@ -60,7 +60,7 @@ public final class GroupChild {
       System.out.println("trace " + s);
     });
     CheckpointGroup group = CheckpointGroup.builder(cp).zookeeper(args[0]).group(args[1]).member(id)
-        .roster(Set.of(args[3].split(","))).sessionTimeout(Duration.ofSeconds(2)).timeout(Duration.ofSeconds(20))
+        .roster(Set.of(args[3].split(","))).sessionTimeout(Duration.ofSeconds(5)).timeout(Duration.ofSeconds(45))
         .join(GroupFixture.CHANNELS);
     System.out.println("joined " + group.currentGlobalEpoch() + " " + verify());
     boolean committer = Boolean.parseBoolean(args[5]);

@@ -114,6 +114,9 @@ class SigkillGroupTest {
         String point = points.get(random.nextInt(points.size()));
         boolean recovery = random.nextBoolean();
         log.add("test: kill " + k + ": " + victim + " at " + point + (recovery ? ", then a kill during the recovery" : ""));
+        if (k % 25 == 0) {
+          System.out.println("SigkillGroupTest: kill " + k + " of " + KILLS);
+        }
         Child v = children.get(victim);
         v.lines.clear();
         v.await("trace " + point + " ");

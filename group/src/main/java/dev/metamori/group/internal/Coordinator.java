@@ -1,6 +1,5 @@
 package dev.metamori.group.internal;
 
-import dev.metamori.RestoreOption;
 import dev.metamori.group.GlobalEpoch;
 import dev.metamori.group.GroupException;
 import dev.metamori.group.GroupListener;
@@ -44,6 +43,7 @@ final class Coordinator {
 
   private final GroupMember m;
   private final Znodes z;
+  private final Participant part;
   private final ExecutorService events;
   private final ExecutorService participant;
   private final ScheduledExecutorService ticker;
@@ -53,6 +53,8 @@ final class Coordinator {
   private final Watcher watcher = event -> reconcileSoon();
   private final Object monitor = new Object();
   private long generation;
+  private int membersVersion = -1;
+  private final java.util.concurrent.atomic.AtomicLong requested = new java.util.concurrent.atomic.AtomicLong();
   private long handledRound;
   private long notifiedRound;
   private long ownRound = -1;
@@ -63,6 +65,7 @@ final class Coordinator {
   Coordinator(GroupMember member) {
     this.m = member;
     this.z = member.znodes;
+    this.part = new Participant(member);
     String name = "metamori-group-" + member.config.member();
     this.events = Executors.newSingleThreadExecutor(r -> daemon(r, name + "-events"));
     this.participant = Executors.newSingleThreadExecutor(r -> daemon(r, name + "-capture"));
@@ -90,7 +93,7 @@ final class Coordinator {
     stopped = true;
     ticker.shutdownNow();
     events.shutdownNow();
-    participant.shutdownNow();
+    participant.shutdown(); // not interrupted: it may be inside the Checkpointer's file I/O
     try {
       m.client.watchers().remove(watcher).quietly().forPath(z.layout.root());
     } catch (Exception e) {
@@ -309,9 +312,19 @@ final class Coordinator {
     return addresses.get(member);
   }
 
-  /** Whether this member is about to capture a round at least {@code round}. */
-  synchronized boolean capturing(long round) {
-    return handledRound >= round;
+  /**
+   * A peer's frame tagged with {@code round} waits for this member to capture that round: once
+   * no round is open, the group is settled and this member has not captured it, a pass starts
+   * a commit round (an open round at least {@code round} is captured anyway).
+   */
+  void requestCapture(long round) {
+    requested.accumulateAndGet(round, Math::max);
+    reconcileSoon();
+  }
+
+  /** After a restore: frames that asked for captures before it are gone with their incarnation. */
+  void clearRequests() {
+    requested.set(0);
   }
 
   void abortOwnRound(String reason) throws Exception {
@@ -338,12 +351,14 @@ final class Coordinator {
       VersionedHead vh = z.head();
       Head h = vh.head();
       Optional<Open> open = z.open();
-      Set<String> present = z.members();
-      addresses.keySet().retainAll(present);
-      for (String id : present) {
-        if (!addresses.containsKey(id)) {
+      Map.Entry<Set<String>, Integer> members = z.membersVersioned();
+      Set<String> present = members.getKey();
+      if (members.getValue() != membersVersion) { // someone came or went: read every address again
+        addresses.keySet().retainAll(present);
+        for (String id : present) {
           z.member(id).ifPresent(e -> addresses.put(id, new InetSocketAddress(e.getKey().host(), e.getKey().port())));
         }
+        membersVersion = members.getValue();
       }
       if (recoveringVersion >= 0 && !h.pending() && vh.version() > recoveringVersion) {
         recoveringVersion = -1;
@@ -377,6 +392,9 @@ final class Coordinator {
       boolean settled = r == 0 || decision.isPresent();
       if (h.pending() && settled && open.isEmpty() && present.containsAll(m.config.roster())) {
         openRecovery(vh);
+      } else if (!h.pending() && settled && open.isEmpty() && requested.get() > m.channels.capturedRound()
+          && present.containsAll(m.config.roster()) && !m.fenced) {
+        m.commitInBackground();
       }
     } catch (Exception e) {
       LOG.log(System.Logger.Level.DEBUG, "member {0}: pass over group {1} failed, retried on the next change: {2}",
@@ -412,9 +430,8 @@ final class Coordinator {
       z.abort(r, "the group's head changed during the round: a member rejoined, and the group rolls back");
       return;
     }
-    Map<String, Long> ready = z.ready(r);
     Set<String> missing = new TreeSet<>(m.config.roster());
-    missing.removeAll(ready.keySet());
+    missing.removeAll(z.readyMembers(r));
     Set<String> gone = new TreeSet<>(missing);
     gone.removeAll(present);
     if (!gone.isEmpty()) {
@@ -424,6 +441,7 @@ final class Coordinator {
     if (!missing.isEmpty()) {
       return;
     }
+    Map<String, Long> ready = z.ready(r);
     try {
       Trace.step("decide " + r);
       if (round.kind() == Kind.COMMIT) {
@@ -457,9 +475,9 @@ final class Coordinator {
       participant.execute(() -> {
         try {
           if (round.kind() == Kind.COMMIT) {
-            capture(round);
+            part.capture(round);
           } else {
-            restore(round);
+            part.restore(round);
           }
         } catch (Exception e) {
           if (stopped) {
@@ -476,56 +494,6 @@ final class Coordinator {
     } catch (RejectedExecutionException e) {
       // stopped
     }
-  }
-
-  private void capture(Round round) throws Exception {
-    long r = round.id();
-    if (z.decision(r).isPresent()) {
-      return;
-    }
-    if (!m.safePoints.enterExclusive(m.config.timeout().toNanos())) {
-      throw new GroupException("no safe point within " + m.config.timeout() + ": a step stayed open");
-    }
-    CompletableFuture<Long> durable;
-    try { // no ZooKeeper call in here: this is the member's capture pause
-      Trace.step("capture " + r);
-      m.channels.prepareCapture(r);
-      durable = m.config.checkpointer().commitAsync(localLabel(round));
-    } finally {
-      m.safePoints.exitExclusive();
-    }
-    long local = durable.get();
-    Trace.step("captured " + r + " " + local);
-    z.writeReady(r, m.config.member(), local);
-    Trace.step("ready " + r + " " + local);
-  }
-
-  private String localLabel(Round round) {
-    String s = "group:" + m.config.group() + ":round:" + round.id() + (round.label() == null ? "" : ":" + round.label());
-    return s.length() > 1000 ? s.substring(0, 1000) : s;
-  }
-
-  private void restore(Round round) throws Exception {
-    long r = round.id();
-    GlobalEpoch target = z.epoch(round.target()).orElseThrow(
-        () -> new GroupException("global epoch " + round.target() + " is not recorded"));
-    long local = target.localEpoch(m.config.member());
-    if (z.decision(r).isPresent()) {
-      return;
-    }
-    if (!m.safePoints.enterExclusive(m.config.timeout().toNanos())) {
-      throw new GroupException("no safe point within " + m.config.timeout() + ": a step stayed open");
-    }
-    try {
-      Trace.step("restore " + r + " " + round.target() + " " + local);
-      m.config.checkpointer().restore(local, RestoreOption.ADOPT_OUTSIDE_CHANGES);
-      m.channels.resume(round.incarnation());
-      m.rolledBackTo.set(round.target());
-      Trace.step("restored " + r + " " + round.target() + " " + local);
-    } finally {
-      m.safePoints.exitExclusive();
-    }
-    z.writeReady(r, m.config.member(), local);
   }
 
   /** Tells the listeners of a decided round, once. */

@@ -395,24 +395,24 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
 
   @Override
   public void captureRequested(long round) {
-    coordinator.execute(() -> {
-      if (channels.capturedRound() >= round || coordinator.capturing(round)) {
-        return;
-      }
-      if (backgroundCommit.compareAndSet(false, true)) {
-        Thread t = new Thread(() -> {
-          try {
-            runRound(Kind.COMMIT, null, 0, deadline(), false);
-          } catch (Exception e) {
-            LOG.log(System.Logger.Level.DEBUG, "commit asked for by a peer's frame failed: {0}", e.toString());
-          } finally {
-            backgroundCommit.set(false);
-          }
-        }, "metamori-group-" + config.member() + "-requested-commit");
-        t.setDaemon(true);
-        t.start();
-      }
-    });
+    coordinator.requestCapture(round);
+  }
+
+  /** Commits a global epoch on a thread of its own, unless one such commit is running. */
+  void commitInBackground() {
+    if (backgroundCommit.compareAndSet(false, true)) {
+      Thread t = new Thread(() -> {
+        try {
+          runRound(Kind.COMMIT, null, 0, deadline(), false);
+        } catch (Exception e) {
+          LOG.log(System.Logger.Level.DEBUG, "commit asked for by a peer's frame failed: {0}", e.toString());
+        } finally {
+          backgroundCommit.set(false);
+        }
+      }, "metamori-group-" + config.member() + "-requested-commit");
+      t.setDaemon(true);
+      t.start();
+    }
   }
 
   @Override

@@ -167,6 +167,22 @@ final class Znodes {
     return new TreeSet<>(client.getChildren().forPath(layout.members()));
   }
 
+  /** The connected members, and {@code members}' child version, which changes whenever one comes or goes. */
+  Map.Entry<Set<String>, Integer> membersVersioned() throws Exception {
+    Stat stat = new Stat();
+    Set<String> ids = new TreeSet<>(client.getChildren().storingStatIn(stat).forPath(layout.members()));
+    return Map.entry(ids, stat.getCversion());
+  }
+
+  /** The members that reported ready in round {@code r}. */
+  Set<String> readyMembers(long r) throws Exception {
+    try {
+      return new TreeSet<>(client.getChildren().forPath(layout.ready(r)));
+    } catch (KeeperException.NoNodeException e) {
+      return Set.of();
+    }
+  }
+
   /** A member's published data and the session owning its znode, if it is connected. */
   Optional<Map.Entry<MemberInfo, Long>> member(String id) throws Exception {
     Stat stat = new Stat();
