@@ -8,17 +8,13 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -80,7 +76,7 @@ public final class Channels implements Checkpointable, Closeable {
   final ReentrantLock lock = new ReentrantLock();
 
   /** Signalled for the application's threads: a frame can be delivered, the window opened. */
-  private final Condition appChanged = lock.newCondition();
+  final Condition appChanged = lock.newCondition();
 
   /** Signalled for the network threads: activity or incarnation changed. */
   final Condition linksChanged = lock.newCondition();
@@ -92,7 +88,7 @@ public final class Channels implements Checkpointable, Closeable {
   private final Map<String, GroupChannel> endpoints = new TreeMap<>();
   private final int windowFrames;
   private final long windowBytes;
-  private final Links links;
+  final Links links;
 
   long incarnation;
   private long captured;
@@ -124,7 +120,7 @@ public final class Channels implements Checkpointable, Closeable {
     for (String p : peers) {
       outboxes.put(p, new Outbox(p, lock.newCondition()));
       inboxes.put(p, new Inbox(p));
-      endpoints.put(p, new Endpoint(p));
+      endpoints.put(p, new Endpoint(this, p));
     }
     this.links = new Links(this);
   }
@@ -286,98 +282,51 @@ public final class Channels implements Checkpointable, Closeable {
 
   // ---- sending and receiving (application threads) ----
 
-  private void send(String peer, ByteBuffer message) throws IOException, InterruptedException {
-    host.checkUsable();
-    byte[] payload = new byte[message.remaining()];
-    message.duplicate().get(payload);
-    if (payload.length > Frame.MAX_PAYLOAD) {
-      throw new IllegalArgumentException(
-          "a message of " + payload.length + " bytes is larger than the limit of " + Frame.MAX_PAYLOAD);
+  /** Retains {@code payload} for {@code o} if the window has room; whether it did. */
+  boolean tryAppendLocked(Outbox o, byte[] payload) throws ClosedChannelException {
+    checkOpenLocked();
+    if (!o.fits(payload.length, windowFrames, windowBytes)) {
+      return false;
     }
-    Outbox o = outboxes.get(peer);
-    boolean blocked = false;
-    try {
-      while (true) {
-        lock.lock();
-        try {
-          checkOpenLocked();
-          if (!blocked && o.fits(payload.length, windowFrames, windowBytes)) {
-            o.append(captured, payload);
-            o.ready.signal();
-            return;
-          }
-          while (blocked && !closed && !o.fits(payload.length, windowFrames, windowBytes)) {
-            appChanged.await();
-          }
-        } finally {
-          lock.unlock();
-        }
-        // report the wait (a safe point) or its end, outside the lock: a capture takes it
-        host.blocking(!blocked);
-        blocked = !blocked;
-        if (!blocked) {
-          host.checkUsable();
-        }
-      }
-    } finally {
-      if (blocked) {
-        host.blocking(false);
-      }
+    o.append(captured, payload);
+    o.ready.signal();
+    return true;
+  }
+
+  /** Waits until {@code o} has room for {@code length} bytes or the channels close. */
+  void awaitRoomLocked(Outbox o, int length) throws InterruptedException {
+    while (!closed && !o.fits(length, windowFrames, windowBytes)) {
+      appChanged.await();
     }
   }
 
-  /** The next message from {@code peer}; waits at most {@code nanos} unless negative. */
-  private ByteBuffer receive(String peer, long nanos) throws IOException, InterruptedException {
-    host.checkUsable();
-    Inbox in = inboxes.get(peer);
-    long deadline = nanos < 0 ? 0 : System.nanoTime() + nanos;
-    boolean blocked = false;
-    try {
-      while (true) {
-        Frame ack = null;
-        Connection conn = null;
-        Frame delivered = null;
-        lock.lock();
-        try {
-          checkOpenLocked();
-          if (!blocked && deliverableLocked(in)) {
-            delivered = in.arrived.removeFirst();
-            in.delivered++;
-            conn = in.conn;
-            ack = Frame.ack(incarnation, captured, in.delivered);
-          } else if (!blocked && nanos >= 0 && deadline - System.nanoTime() <= 0) {
-            return null;
-          } else if (blocked) {
-            while (!closed && !deliverableLocked(in)) {
-              if (nanos < 0) {
-                appChanged.await();
-              } else {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                  break;
-                }
-                appChanged.awaitNanos(left);
-              }
-            }
-          }
-        } finally {
-          lock.unlock();
+  /**
+   * Delivers the next message of {@code in} if it may be: returns it and the acknowledgement
+   * to send on the connection it came on (null if none), or null.
+   */
+  Delivery tryDeliverLocked(Inbox in) throws ClosedChannelException {
+    checkOpenLocked();
+    if (!deliverableLocked(in)) {
+      return null;
+    }
+    Frame f = in.arrived.removeFirst();
+    in.delivered++;
+    return new Delivery(f.payload(), in.conn, Frame.ack(incarnation, captured, in.delivered));
+  }
+
+  record Delivery(byte[] message, Connection conn, Frame ack) {}
+
+  /** Waits until {@code in} can deliver, the channels close or {@code deadline} passes (unless {@code forever}). */
+  void awaitDeliverableLocked(Inbox in, boolean forever, long deadline) throws InterruptedException {
+    while (!closed && !deliverableLocked(in)) {
+      if (forever) {
+        appChanged.await();
+      } else {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return;
         }
-        if (delivered != null) {
-          if (conn != null) {
-            links.writeAck(in, conn, ack);
-          }
-          return ByteBuffer.wrap(delivered.payload());
-        }
-        host.blocking(!blocked);
-        blocked = !blocked;
-        if (!blocked) {
-          host.checkUsable();
-        }
-      }
-    } finally {
-      if (blocked) {
-        host.blocking(false);
+        appChanged.awaitNanos(left);
       }
     }
   }
@@ -387,7 +336,7 @@ public final class Channels implements Checkpointable, Closeable {
     return head != null && head.tag() <= captured && !fenced && !suspended;
   }
 
-  private void checkOpenLocked() throws ClosedChannelException {
+  void checkOpenLocked() throws ClosedChannelException {
     if (closed) {
       throw new ClosedChannelException();
     }
@@ -550,103 +499,6 @@ public final class Channels implements Checkpointable, Closeable {
     linksChanged.signalAll();
     for (Outbox o : outboxes.values()) {
       o.ready.signalAll();
-    }
-  }
-
-  // ---- for tests ----
-
-  /** Closes every connection, as a network failure would; they are made again. */
-  void dropConnections() {
-    List<Connection> dropped;
-    lock.lock();
-    try {
-      dropped = new ArrayList<>();
-      for (Outbox o : outboxes.values()) {
-        if (o.conn != null) {
-          dropped.add(o.conn);
-        }
-      }
-      for (Inbox in : inboxes.values()) {
-        if (in.conn != null) {
-          dropped.add(in.conn);
-        }
-      }
-    } finally {
-      lock.unlock();
-    }
-    dropped.forEach(this::detach);
-  }
-
-  /** Damages the next DATA frame this member transmits (its receiver must reset and recover). */
-  void damageNextFrame() {
-    links.damageNext.set(true);
-  }
-
-  /** Per peer: {next send, retained, held acks, delivered, arrived}. */
-  Map<String, long[]> counts() {
-    lock.lock();
-    try {
-      Map<String, long[]> m = new TreeMap<>();
-      for (String p : outboxes.keySet()) {
-        Outbox o = outboxes.get(p);
-        Inbox in = inboxes.get(p);
-        m.put(p, new long[] {o.nextSend(), o.size(), o.heldAcks(), in.delivered, in.arrived.size()});
-      }
-      return Collections.unmodifiableMap(m);
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** Waits until {@code condition} holds of {@link #counts()}, at most {@code timeout}. */
-  boolean awaitCounts(java.util.function.Predicate<Map<String, long[]>> condition, Duration timeout)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    lock.lock();
-    try {
-      while (!condition.test(counts())) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          return false;
-        }
-        appChanged.awaitNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
-      }
-      return true;
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private final class Endpoint implements GroupChannel {
-    private final String peer;
-
-    Endpoint(String peer) {
-      this.peer = peer;
-    }
-
-    @Override
-    public String peer() {
-      return peer;
-    }
-
-    @Override
-    public void send(ByteBuffer message) throws IOException, InterruptedException {
-      Channels.this.send(peer, message);
-    }
-
-    @Override
-    public ByteBuffer receive() throws IOException, InterruptedException {
-      return Channels.this.receive(peer, -1);
-    }
-
-    @Override
-    public ByteBuffer poll(Duration timeout) throws IOException, InterruptedException {
-      return Channels.this.receive(peer, Math.max(0, timeout.toNanos()));
-    }
-
-    @Override
-    public String toString() {
-      return "channel " + self + " -> " + peer;
     }
   }
 }

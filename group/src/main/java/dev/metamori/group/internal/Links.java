@@ -150,7 +150,7 @@ final class Links implements Closeable {
   }
 
   /** Writes an acknowledgement on {@code c}; a failure drops the connection (the peer resends). */
-  void writeAck(Inbox in, Connection c, Frame ack) {
+  void writeAck(Connection c, Frame ack) {
     try {
       c.write(List.of(ack));
     } catch (IOException e) {

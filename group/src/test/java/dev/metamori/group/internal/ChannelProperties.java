@@ -104,11 +104,11 @@ class ChannelProperties {
           } else if (op < 88) {
             int k = rnd.nextInt(n);
             note("drop connections of m" + k);
-            g.get(k).dropConnections();
+            Probe.dropConnections(g.get(k));
           } else if (op < 91) {
             int k = rnd.nextInt(n);
             note("damage next frame of m" + k);
-            g.get(k).damageNextFrame();
+            Probe.damageNextFrame(g.get(k));
           } else if (op < 93) {
             if (openRound != 0) {
               note("abandon round " + openRound);
@@ -257,13 +257,13 @@ class ChannelProperties {
       for (int k = 0; k < n; k++) {
         int sender = k;
         assertTrue(
-            g.get(k).awaitCounts(m -> m.values().stream().allMatch(v -> v[1] == 0 && v[2] == 0), ARRIVAL_BOUND),
-            () -> "m" + sender + " still retains frames nobody acknowledged: " + describe(g.get(sender).counts()));
+            Probe.await(g.get(k), m -> m.values().stream().allMatch(v -> v[Probe.RETAINED] == 0 && v[Probe.HELD_ACKS] == 0), ARRIVAL_BOUND),
+            () -> "m" + sender + " still retains frames nobody acknowledged: " + Probe.describe(Probe.counts(g.get(sender))));
         for (int j = 0; j < n; j++) {
           if (j != k) {
-            long[] v = g.get(k).counts().get("m" + j);
-            assertEquals(sent.get(k + ">" + j).size(), v[0], "m" + k + " sent to m" + j);
-            assertEquals((long) delivered.get(j + ">" + k), v[3], "m" + k + " delivered from m" + j);
+            long[] v = Probe.counts(g.get(k)).get("m" + j);
+            assertEquals(sent.get(k + ">" + j).size(), v[Probe.NEXT_SEND], "m" + k + " sent to m" + j);
+            assertEquals((long) delivered.get(j + ">" + k), v[Probe.DELIVERED], "m" + k + " delivered from m" + j);
           }
         }
       }
@@ -292,13 +292,6 @@ class ChannelProperties {
     private String tail() {
       String[] lines = log.toString().split("\n");
       return String.join("\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - 60), lines.length));
-    }
-
-    private static String describe(Map<String, long[]> counts) {
-      StringBuilder b = new StringBuilder();
-      counts.forEach((p, v) -> b.append(p).append(": next send ").append(v[0]).append(", retained ").append(v[1])
-          .append(", held acks ").append(v[2]).append(", delivered ").append(v[3]).append(", arrived ").append(v[4]).append("; "));
-      return b.toString();
     }
   }
 }
