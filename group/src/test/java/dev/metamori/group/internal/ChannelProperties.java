@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * Members with real channels over loopback TCP, driven by random sends, receives, captures
  * (each member captures round r at its own moment, sends and receives going on in between;
  * some rounds are abandoned), group rollbacks to any round every member captured (on any
- * branch), dropped connections and damaged frames, checked against a model.
+ * branch), dropped connections, damaged frames and fenced members, checked against a model.
  *
  * <p>The model: per ordered pair, the list of messages the sender's state has sent (each with
  * the sender's captured round when it sent it) and the number the receiver's state has
@@ -63,6 +63,7 @@ class ChannelProperties {
     private final int trial;
     private final int n;
     private final long[] captured;
+    private final boolean[] fenced;
     private final Map<String, List<Msg>> sent = new HashMap<>(); // "i>j"
     private final Map<String, Integer> delivered = new HashMap<>();
     private final Map<Long, Snapshot[]> snapshots = new HashMap<>();
@@ -80,6 +81,7 @@ class ChannelProperties {
       this.trial = trial;
       this.n = 3 + rnd.nextInt(2);
       this.captured = new long[n];
+      this.fenced = new boolean[n];
       for (int i = 0; i < n; i++) {
         for (int j = 0; j < n; j++) {
           if (i != j) {
@@ -110,12 +112,17 @@ class ChannelProperties {
             note("damage next frame of m" + k);
             Probe.damageNextFrame(g.get(k));
           } else if (op < 93) {
+            int k = rnd.nextInt(n);
+            fenced[k] = !fenced[k];
+            note((fenced[k] ? "fence" : "unfence") + " m" + k);
+            g.get(k).fenced(fenced[k]);
+          } else if (op < 95) {
             if (openRound != 0) {
               note("abandon round " + openRound);
               openRound = 0;
               pending.clear();
             }
-          } else if (op < 97 && !complete.isEmpty()) {
+          } else if (!complete.isEmpty()) {
             rollback(complete.get(rnd.nextInt(complete.size())));
           }
         }
@@ -142,11 +149,14 @@ class ChannelProperties {
       String pair = j + ">" + i;
       List<Msg> s = sent.get(pair);
       int d = delivered.get(pair);
-      boolean expected = d < s.size() && s.get(d).tag() <= captured[i];
+      if (fenced[j] && !fenced[i]) {
+        return; // whether j's messages got out before its fence is a matter of timing
+      }
+      boolean expected = d < s.size() && s.get(d).tag() <= captured[i] && !fenced[i];
       ByteBuffer got = g.get(i).channel("m" + j).poll(expected ? ARRIVAL_BOUND : Duration.ZERO);
       String text = got == null ? null : StandardCharsets.UTF_8.decode(got).toString();
       note("m" + i + " receives from m" + j + ": " + (text == null ? "nothing" : text.substring(0, text.indexOf(' ', text.indexOf(' ') + 1)))
-          + (expected ? "" : d < s.size() ? " (next is held)" : " (none sent)"));
+          + (expected ? "" : fenced[i] ? " (fenced)" : d < s.size() ? " (next is held)" : " (none sent)"));
       if (expected) {
         assertEquals(s.get(d).body(), text, "m" + i + " from m" + j + ": message " + d + " of " + s.size());
         delivered.put(pair, d + 1);
@@ -208,6 +218,7 @@ class ChannelProperties {
 
     private void rollback(long round) throws Exception {
       incarnation++;
+      unfenceAll();
       note("roll back to round " + round + ", incarnation " + incarnation);
       Snapshot[] s = snapshots.get(round);
       List<Integer> order = shuffled();
@@ -239,6 +250,7 @@ class ChannelProperties {
 
     /** Everyone captures a last round; then every message sent is delivered, and nothing else. */
     private void drain() throws Exception {
+      unfenceAll();
       openRound = 0;
       long round = nextRound++;
       for (int k : shuffled()) {
@@ -272,6 +284,16 @@ class ChannelProperties {
           if (i != j) {
             assertNull(g.get(i).channel("m" + j).poll(Duration.ZERO), "m" + i + " got a message from m" + j + " nobody sent");
           }
+        }
+      }
+    }
+
+    private void unfenceAll() {
+      for (int k = 0; k < n; k++) {
+        if (fenced[k]) {
+          note("unfence m" + k);
+          fenced[k] = false;
+          g.get(k).fenced(false);
         }
       }
     }
