@@ -216,34 +216,55 @@ class ChannelProperties {
       }
     }
 
+    /**
+     * Members restore round {@code round} and resume one by one, in random order; meanwhile the
+     * others go on in the old incarnation (their sends are discarded by their own restore and
+     * must never arrive), and those that resumed already send and receive.
+     */
     private void rollback(long round) throws Exception {
       incarnation++;
       unfenceAll();
+      openRound = 0;
+      pending.clear();
       note("roll back to round " + round + ", incarnation " + incarnation);
       Snapshot[] s = snapshots.get(round);
-      List<Integer> order = shuffled();
-      for (int k : order) {
+      boolean[] resumed = new boolean[n];
+      for (int k : shuffled()) {
+        meanwhile(resumed);
         g.get(k).restore(new ByteArrayInputStream(s[k].saved()));
         assertEquals(round, g.get(k).capturedRound());
         captured[k] = round;
-      }
-      for (int i = 0; i < n; i++) {
         for (int j = 0; j < n; j++) {
-          if (i != j) {
-            sent.put(i + ">" + j, new ArrayList<>(s[i].sentTo().get(i + ">" + j)));
-            delivered.put(i + ">" + j, s[j].deliveredFrom().get(i + ">" + j));
+          if (j != k) {
+            sent.put(k + ">" + j, new ArrayList<>(s[k].sentTo().get(k + ">" + j)));
+            delivered.put(j + ">" + k, s[k].deliveredFrom().get(j + ">" + k));
           }
         }
-      }
-      openRound = 0;
-      pending.clear();
-      List<Integer> resumed = new ArrayList<>();
-      for (int k : shuffled()) {
+        note("m" + k + " restored");
         g.get(k).resume(incarnation);
-        resumed.add(k);
+        resumed[k] = true;
         note("m" + k + " resumes");
-        if (resumed.size() < n && rnd.nextBoolean()) {
-          send(resumed.get(rnd.nextInt(resumed.size())), -1); // to anyone, resumed or not
+      }
+    }
+
+    /** Traffic while a rollback goes through the members. */
+    private void meanwhile(boolean[] resumed) throws Exception {
+      for (int step = rnd.nextInt(4); step > 0; step--) {
+        int i = rnd.nextInt(n);
+        int j = (i + 1 + rnd.nextInt(n - 1)) % n;
+        if (!resumed[i]) {
+          String body = "t" + trial + "#" + counter++ + " m" + i + ">m" + j + " from the old incarnation";
+          note("m" + i + " (old incarnation) sends #" + (counter - 1) + " to m" + j);
+          g.get(i).channel("m" + j).send(ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)));
+        } else if (rnd.nextBoolean()) {
+          send(i, j);
+        } else if (resumed[j]) {
+          receive(i, j);
+        } else {
+          ByteBuffer got = g.get(i).channel("m" + j).poll(Duration.ZERO);
+          note("m" + i + " receives from m" + j + " (not resumed): " + (got == null ? "nothing" : "something"));
+          assertNull(got, "m" + i + " received from m" + j + ", which has not resumed: "
+              + (got == null ? "" : StandardCharsets.UTF_8.decode(got)));
         }
       }
     }
