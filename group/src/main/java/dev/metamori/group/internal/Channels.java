@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ProtocolException;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.List;
@@ -357,10 +358,10 @@ public final class Channels implements Checkpointable, Closeable {
         throw new ClosedChannelException();
       }
       if (f.kind() != Frame.ACK || f.incarnation() != incarnation) {
-        throw new IOException("expected an ACK of incarnation " + incarnation + " from " + o.peer + ", got " + f);
+        throw new ProtocolException("expected an ACK of incarnation " + incarnation + " from " + o.peer + ", got " + f);
       }
       if (f.seq() > o.nextSend()) {
-        throw new IOException(o.peer + " acknowledged " + f.seq() + " messages but only " + o.nextSend()
+        throw new ProtocolException(o.peer + " acknowledged " + f.seq() + " messages but only " + o.nextSend()
             + " were sent to it in incarnation " + incarnation);
       }
       if (f.tag() > captured) {
@@ -372,7 +373,7 @@ public final class Channels implements Checkpointable, Closeable {
           appChanged.signalAll();
         }
       } catch (IllegalArgumentException e) {
-        throw new IOException(e.getMessage(), e);
+        throw new ProtocolException(e.getMessage());
       }
       return 0;
     } finally {
@@ -390,7 +391,7 @@ public final class Channels implements Checkpointable, Closeable {
         throw new ClosedChannelException();
       }
       if (f.kind() != Frame.DATA || f.incarnation() != incarnation) {
-        throw new IOException("expected DATA of incarnation " + incarnation + " from " + in.peer + ", got " + f);
+        throw new ProtocolException("expected DATA of incarnation " + incarnation + " from " + in.peer + ", got " + f);
       }
       if (f.seq() < in.delivered) {
         return new Arrival(Frame.ack(incarnation, captured, in.delivered), 0);
@@ -399,7 +400,7 @@ public final class Channels implements Checkpointable, Closeable {
         return new Arrival(null, 0);
       }
       if (f.seq() > in.expected()) {
-        throw new IOException("frame " + f.seq() + " from " + in.peer + " skips ahead of " + in.expected());
+        throw new ProtocolException("frame " + f.seq() + " from " + in.peer + " skips ahead of " + in.expected());
       }
       in.arrived.addLast(f);
       if (f.tag() > captured) {

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ProtocolException;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.channels.ClosedChannelException;
@@ -201,6 +202,7 @@ final class Links implements Closeable {
         Connection conn = c;
         spawn("acks " + ch.self + "<-" + o.peer, () -> readAcks(o, conn));
         transmit(o, c);
+        pause(MIN_BACKOFF_MILLIS, gen); // a peer that keeps dropping the connection is not redialed in a loop
       }
     } catch (InterruptedException e) {
       // closed
@@ -276,7 +278,7 @@ final class Links implements Closeable {
     if (c.isClosed() || e instanceof ClosedChannelException) {
       return; // closed on purpose
     }
-    if (e instanceof Frame.DamagedFrameException) {
+    if (e instanceof Frame.DamagedFrameException || e instanceof ProtocolException) {
       LOG.log(Level.WARNING, "channels of " + ch.self + ": " + c + " reset: " + e.getMessage());
     } else {
       LOG.log(Level.DEBUG, () -> "channels of " + ch.self + ": " + c + " reset: " + e.getMessage(), e);
