@@ -97,7 +97,7 @@ public final class Channels implements Checkpointable, Closeable {
   private long requested;
   private boolean suspended;
   private boolean fenced;
-  boolean closed;
+  volatile boolean closed;
   boolean listening;
 
   /** Changes whenever every connection must go (restore, resume, fence, close). */

@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.List;
+import java.util.Set;
 
 /**
  * One TCP connection between two members, in one incarnation of the group, carrying one
@@ -39,12 +40,16 @@ final class Connection implements Closeable {
   /**
    * Dials {@code peer} at {@code address} and says hello in {@code incarnation}.
    *
+   * @param opening holds the socket while it is being opened, so that closing the channels can
+   *     close it
    * @throws Mismatch if the peer answers in another incarnation (not resumed yet, or this
    *     member is behind)
    * @throws IOException if it cannot be reached or answers wrongly
    */
-  static Connection dial(InetSocketAddress address, String self, String peer, long incarnation) throws IOException {
+  static Connection dial(InetSocketAddress address, String self, String peer, long incarnation, Set<Socket> opening)
+      throws IOException {
     Socket s = new Socket();
+    opening.add(s);
     try {
       s.setTcpNoDelay(true);
       s.connect(address, HANDSHAKE_MILLIS);
@@ -63,6 +68,8 @@ final class Connection implements Closeable {
     } catch (IOException | RuntimeException e) {
       closeQuietly(s);
       throw e;
+    } finally {
+      opening.remove(s);
     }
   }
 

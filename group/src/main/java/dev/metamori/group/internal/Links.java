@@ -33,6 +33,9 @@ final class Links implements Closeable {
 
   private final Channels ch;
   private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+
+  /** Sockets dialing or saying hello, closed by {@link #close} so that no thread waits on them. */
+  private final Set<Socket> opening = ConcurrentHashMap.newKeySet();
   private volatile ServerSocket server;
 
   /** Damage the next DATA frame transmitted (tests). */
@@ -95,11 +98,17 @@ final class Links implements Closeable {
 
   private void inbound(Socket s) {
     Connection c;
+    opening.add(s);
     try {
+      if (isClosed()) {
+        throw new ClosedChannelException();
+      }
       c = Connection.accepted(s);
     } catch (IOException e) {
       LOG.log(Level.DEBUG, () -> "channels of " + ch.self + ": a handshake from " + s.getRemoteSocketAddress() + " failed", e);
       return;
+    } finally {
+      opening.remove(s);
     }
     Inbox in = ch.inboxes.get(c.peer);
     if (in == null) {
@@ -185,7 +194,7 @@ final class Links implements Closeable {
         Connection c = null;
         if (address != null) {
           try {
-            c = Connection.dial(address, ch.self, o.peer, inc);
+            c = Connection.dial(address, ch.self, o.peer, inc, opening);
           } catch (IOException e) {
             LOG.log(Level.DEBUG, () -> "channels of " + ch.self + ": cannot connect to " + o.peer + " at " + address, e);
           }
@@ -296,6 +305,13 @@ final class Links implements Closeable {
     if (s != null) {
       try {
         s.close();
+      } catch (IOException ignored) {
+        // closing
+      }
+    }
+    for (Socket o : opening) {
+      try {
+        o.close();
       } catch (IOException ignored) {
         // closing
       }

@@ -1,6 +1,7 @@
 package dev.metamori.group.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,11 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -74,6 +80,31 @@ class HoldRuleTest {
       assertEquals(0, Probe.count(a, "m1", Probe.HELD_ACKS));
       ChannelState state = ChannelState.decode(saved, "m0", java.util.Set.of("m1"));
       assertEquals(1, state.peers().get("m1").retained().size(), "but a's round 1 still retains it");
+    }
+  }
+
+  /**
+   * The usual way a held frame is released: the receiver's application waits in {@code
+   * receive} (a safe point), the frame asks for a capture, the member captures while the
+   * application waits, and the receive returns the frame.
+   */
+  @Test
+  void aCaptureWhileTheApplicationWaitsInReceiveReleasesTheHeldFrame() throws Exception {
+    ExecutorService app = Executors.newSingleThreadExecutor();
+    try (Group g = new Group(2)) {
+      Channels a = g.get(0);
+      Channels b = g.get(1);
+      Future<ByteBuffer> waiting = app.submit(() -> b.channel("m0").receive());
+      assertTrue(g.hosts.get(1).awaitBlocked(BOUND));
+      capture(a, 4);
+      send(a, "m1", "tagged 4");
+      assertTrue(g.hosts.get(1).awaitRequest(4, BOUND));
+      assertFalse(waiting.isDone(), "held while b has not captured round 4");
+      capture(b, 4);
+      assertEquals("tagged 4", text(waiting.get(BOUND.toSeconds(), TimeUnit.SECONDS)));
+      assertEquals(List.of(4L), g.hosts.get(1).requests(), "asked once");
+    } finally {
+      app.shutdownNow();
     }
   }
 
