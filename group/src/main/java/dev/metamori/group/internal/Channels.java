@@ -61,8 +61,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p><b>Incarnations.</b> A connection is made only between members in the same incarnation
  * (its HELLO frames carry it): frames of another incarnation are never delivered. A member
- * that dials a peer still in an older or newer incarnation is refused and retries with
- * backoff until both have resumed.
+ * that dials a peer still in an older incarnation, or restoring, waits at its HELLO until the
+ * peer resumes (a few seconds at most, then it is refused and dials again with backoff); one
+ * that dials a peer in a newer incarnation is refused until it resumes itself.
  *
  * <p><b>Threads.</b> {@code send}, {@code receive} and {@code poll} may be called from any
  * thread; all state is guarded by one lock, never held while the host is called or a socket

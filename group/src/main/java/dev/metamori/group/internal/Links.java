@@ -21,12 +21,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * it and transmits the frames this member retains for it (with one more thread reading the
  * peer's ACK frames). A peer not yet known ({@link ChannelHost#address} null), unreachable or
  * in another incarnation is dialed again after a backoff of {@value #MIN_BACKOFF_MILLIS} ms
- * doubling up to {@value #MAX_BACKOFF_MILLIS} ms; a change of incarnation retries at once.
+ * doubling up to {@value #MAX_BACKOFF_MILLIS} ms; a change of incarnation retries at once. A
+ * peer that dials in from a newer incarnation (it resumed first) is answered when this member
+ * resumes too, or refused after {@value #PARK_MILLIS} ms.
  */
 final class Links implements Closeable {
   private static final System.Logger LOG = System.getLogger(Channels.class.getName());
   static final long MIN_BACKOFF_MILLIS = 5;
   static final long MAX_BACKOFF_MILLIS = 200;
+
+  /**
+   * How long an accepted connection from a peer in a newer incarnation, or one that arrives
+   * while this member is restoring or fenced, waits for this member to resume before it is
+   * refused (less than the dialer's {@link Connection#HANDSHAKE_MILLIS}).
+   */
+  static final long PARK_MILLIS = 3_000;
 
   /** Frames written per turn of a transmitting thread. */
   private static final int BATCH = 64;
@@ -119,7 +128,19 @@ final class Links implements Closeable {
     long answer;
     ch.lock.lock();
     try {
+      // a dialer ahead of this member (it resumed first) or one that finds it restoring or
+      // fenced waits here a while for its resume, so that it need not dial again
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PARK_MILLIS);
+      long left;
+      while (!ch.closed
+          && (!ch.activeLocked() || c.incarnation > ch.incarnation)
+          && (left = deadline - System.nanoTime()) > 0) {
+        ch.linksChanged.awaitNanos(left);
+      }
       answer = ch.activeLocked() ? ch.incarnation : -1;
+    } catch (InterruptedException e) {
+      c.close();
+      return;
     } finally {
       ch.lock.unlock();
     }
