@@ -439,11 +439,14 @@ public final class Channels implements Checkpointable, Closeable {
     }
   }
 
-  /** Makes {@code c} the connection of {@code in}; returns the one it replaces, or {@code c} if refused. */
-  Connection attachInbound(Inbox in, Connection c) {
+  /**
+   * Makes {@code c} the connection of {@code in} if nothing changed since {@code gen}; returns
+   * the one it replaces, or {@code c} if refused.
+   */
+  Connection attachInbound(Inbox in, Connection c, long gen) {
     lock.lock();
     try {
-      if (!activeLocked() || c.incarnation != incarnation) {
+      if (gen != generation || !activeLocked() || c.incarnation != incarnation) {
         return c;
       }
       Connection old = in.conn;

@@ -126,6 +126,7 @@ final class Links implements Closeable {
       return;
     }
     long answer;
+    long gen;
     ch.lock.lock();
     try {
       // a dialer ahead of this member (it resumed first) or one that finds it restoring or
@@ -138,6 +139,7 @@ final class Links implements Closeable {
         ch.linksChanged.awaitNanos(left);
       }
       answer = ch.activeLocked() ? ch.incarnation : -1;
+      gen = ch.generation;
     } catch (InterruptedException e) {
       c.close();
       return;
@@ -154,7 +156,7 @@ final class Links implements Closeable {
       c.close(); // the dialer sees the other incarnation and tries again later
       return;
     }
-    Connection old = ch.attachInbound(in, c);
+    Connection old = ch.attachInbound(in, c, gen);
     if (old == c) {
       c.close();
       return;
