@@ -104,6 +104,11 @@ public final class Channels implements Checkpointable, Closeable {
   /** Changes whenever every connection must go (restore, resume, fence, close). */
   long generation;
 
+  /**
+   * The channels of member {@code host.self()} to {@code peers}, the other members of its
+   * roster, with a window of {@value #WINDOW_FRAMES} messages or {@value #WINDOW_BYTES} bytes
+   * per peer. Nothing moves until {@link #listen}.
+   */
   public Channels(ChannelHost host, Set<String> peers) {
     this(host, peers, WINDOW_FRAMES, WINDOW_BYTES);
   }
