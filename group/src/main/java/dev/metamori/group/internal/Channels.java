@@ -146,7 +146,17 @@ public final class Channels implements Checkpointable, Closeable {
     } finally {
       lock.unlock();
     }
-    return links.start(bind);
+    try {
+      return links.start(bind);
+    } catch (IOException | RuntimeException e) {
+      lock.lock();
+      try {
+        listening = false;
+      } finally {
+        lock.unlock();
+      }
+      throw e;
+    }
   }
 
   /** The channel to {@code peer}, one of the peers given at construction. */

@@ -62,12 +62,19 @@ final class Links implements Closeable {
       s.close();
       throw new IOException("the channels of " + ch.self + " cannot listen on " + bind + ": " + e.getMessage(), e);
     }
+    InetAddress published;
+    try {
+      published = s.getInetAddress().isAnyLocalAddress() ? InetAddress.getLocalHost() : s.getInetAddress();
+    } catch (IOException e) {
+      s.close();
+      throw new IOException("the channels of " + ch.self + " listen on every address but this host's own is unknown ("
+          + e.getMessage() + "); listen on a concrete address", e);
+    }
     server = s;
     spawn("accept " + ch.self, this::accept);
     for (Outbox o : ch.outboxes.values()) {
       spawn("send " + ch.self + "->" + o.peer, () -> dial(o));
     }
-    InetAddress published = s.getInetAddress().isAnyLocalAddress() ? InetAddress.getLocalHost() : s.getInetAddress();
     return new InetSocketAddress(published, s.getLocalPort());
   }
 
