@@ -109,6 +109,34 @@ class HoldRuleTest {
   }
 
   /**
+   * A held acknowledgement keeps the sender's window full until the sender captures: a send
+   * that waits for room is a safe point too, where that capture runs.
+   */
+  @Test
+  void aSendWaitingOnAHeldAcknowledgementGoesOnOnceTheSenderCaptures() throws Exception {
+    ExecutorService app = Executors.newSingleThreadExecutor();
+    try (Group g = new Group(2, 1, 1 << 20)) {
+      Channels a = g.get(0);
+      Channels b = g.get(1);
+      capture(b, 1);
+      send(a, "m1", "first");
+      assertEquals("first", text(b.channel("m0").poll(BOUND)));
+      assertTrue(g.hosts.get(0).awaitRequest(1, BOUND), "b's acknowledgement is held by a");
+      Future<?> second = app.submit(() -> {
+        send(a, "m1", "second");
+        return null;
+      });
+      assertTrue(g.hosts.get(0).awaitBlocked(BOUND), "the send waits, and says so");
+      assertFalse(second.isDone(), "the window of one is full until a applies the acknowledgement");
+      capture(a, 1);
+      second.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+      assertEquals("second", text(b.channel("m0").poll(BOUND)));
+    } finally {
+      app.shutdownNow();
+    }
+  }
+
+  /**
    * Why acknowledgements are held: b captured round 1 before it received m, a after b
    * acknowledged it. Rolled back to round 1, b has not received m; a's round 1 must still hold
    * it, and m is delivered once more, exactly once.
