@@ -106,6 +106,11 @@ final class Links implements Closeable {
           return;
         }
         LOG.log(Level.WARNING, "channels of " + ch.self + ": accept failed, going on", e);
+        try {
+          pause(MAX_BACKOFF_MILLIS, -1); // e.g. out of file descriptors: do not spin
+        } catch (InterruptedException stop) {
+          return;
+        }
         continue;
       }
       spawn("receive " + ch.self + "<-" + s.getRemoteSocketAddress(), () -> inbound(s));
@@ -179,7 +184,7 @@ final class Links implements Closeable {
           c.write(List.of(a.ack()));
         }
         if (a.request() > 0) {
-          ch.host.captureRequested(a.request());
+          requestCapture(a.request());
         }
       }
     } catch (IOException e) {
@@ -220,7 +225,7 @@ final class Links implements Closeable {
         } finally {
           ch.lock.unlock();
         }
-        InetSocketAddress address = ch.host.address(o.peer);
+        InetSocketAddress address = addressOf(o.peer);
         Connection c = null;
         if (address != null) {
           try {
@@ -248,13 +253,16 @@ final class Links implements Closeable {
     }
   }
 
-  /** Waits {@code millis}, or less if the generation changes or the channels close. */
+  /**
+   * Waits {@code millis}, or less if the channels close or their generation is no longer
+   * {@code gen} (unless negative).
+   */
   private void pause(long millis, long gen) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
     ch.lock.lock();
     try {
       long left;
-      while (!ch.closed && ch.generation == gen && (left = deadline - System.nanoTime()) > 0) {
+      while (!ch.closed && (gen < 0 || ch.generation == gen) && (left = deadline - System.nanoTime()) > 0) {
         ch.linksChanged.awaitNanos(left);
       }
     } finally {
@@ -303,13 +311,33 @@ final class Links implements Closeable {
       while (true) {
         long request = ch.onAck(o, c, c.read());
         if (request > 0) {
-          ch.host.captureRequested(request);
+          requestCapture(request);
         }
       }
     } catch (IOException e) {
       reset(c, e);
     } finally {
       ch.detach(c);
+    }
+  }
+
+  /** Asks the host for a capture; a failure of the host does not stop this connection. */
+  private void requestCapture(long round) {
+    try {
+      ch.host.captureRequested(round);
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "channels of " + ch.self + ": the request to capture round " + round + " failed; frames"
+          + " tagged " + round + " stay held until this member captures it", e);
+    }
+  }
+
+  /** The peer's address, or null if the host does not know it or fails to say. */
+  private InetSocketAddress addressOf(String peer) {
+    try {
+      return ch.host.address(peer);
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "channels of " + ch.self + ": the address of " + peer + " could not be found; trying again", e);
+      return null;
     }
   }
 
