@@ -127,6 +127,11 @@ final class Links implements Closeable {
       c = Connection.accepted(s);
     } catch (IOException e) {
       LOG.log(Level.DEBUG, () -> "channels of " + ch.self + ": a handshake from " + s.getRemoteSocketAddress() + " failed", e);
+      try {
+        s.close(); // else the dialer waits for an answer until its timeout
+      } catch (IOException ignored) {
+        // closing
+      }
       return;
     } finally {
       opening.remove(s);

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * Members with real channels over loopback TCP, driven by random sends, receives, captures
  * (each member captures round r at its own moment, sends and receives going on in between;
  * some rounds are abandoned), group rollbacks to any round every member captured (on any
- * branch), dropped connections, damaged frames and fenced members, checked against a model.
+ * branch; sometimes one member dies first and restarts from its state), dropped connections,
+ * damaged frames and fenced members, checked against a model.
  *
  * <p>The model: per ordered pair, the list of messages the sender's state has sent (each with
  * the sender's captured round when it sent it) and the number the receiver's state has
@@ -229,9 +230,19 @@ class ChannelProperties {
       note("roll back to round " + round + ", incarnation " + incarnation);
       Snapshot[] s = snapshots.get(round);
       boolean[] resumed = new boolean[n];
+      int dead = rnd.nextInt(3) == 0 ? rnd.nextInt(n) : -1;
+      if (dead >= 0) {
+        note("m" + dead + " dies");
+        g.kill(dead);
+      }
       for (int k : shuffled()) {
-        meanwhile(resumed);
-        g.get(k).restore(new ByteArrayInputStream(s[k].saved()));
+        meanwhile(resumed, dead);
+        if (k == dead) {
+          note("m" + k + " restarts");
+          g.restart(k, s[k].saved());
+        } else {
+          g.get(k).restore(new ByteArrayInputStream(s[k].saved()));
+        }
         assertEquals(round, g.get(k).capturedRound());
         captured[k] = round;
         for (int j = 0; j < n; j++) {
@@ -248,10 +259,13 @@ class ChannelProperties {
     }
 
     /** Traffic while a rollback goes through the members. */
-    private void meanwhile(boolean[] resumed) throws Exception {
+    private void meanwhile(boolean[] resumed, int dead) throws Exception {
       for (int step = rnd.nextInt(4); step > 0; step--) {
         int i = rnd.nextInt(n);
         int j = (i + 1 + rnd.nextInt(n - 1)) % n;
+        if (i == dead && !resumed[i]) {
+          continue;
+        }
         if (!resumed[i]) {
           String body = "t" + trial + "#" + counter++ + " m" + i + ">m" + j + " from the old incarnation";
           note("m" + i + " (old incarnation) sends #" + (counter - 1) + " to m" + j);
