@@ -67,9 +67,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p><b>Threads.</b> {@code send}, {@code receive} and {@code poll} may be called from any
  * thread; all state is guarded by one lock, never held while the host is called or a socket
- * written. {@code send} and a waiting {@code receive} or {@code poll} report their waiting
- * with {@link ChannelHost#blocking}: a capture or restore may run while they wait, and they
- * call {@link ChannelHost#checkUsable} again before returning a message or retaining one.
+ * written. A {@code send} that finds the window full and a {@code receive} or {@code poll}
+ * that finds nothing to deliver report their wait with {@link ChannelHost#blocking}: a
+ * capture or restore may run while they wait (a held acknowledgement can keep the window full
+ * until the sender captures, so a waiting send must be a safe point too), and they call {@link
+ * ChannelHost#checkUsable} again before returning a message or retaining one. The state saved
+ * is described in ChannelState, the wire format in Frame.
  */
 public final class Channels implements Checkpointable, Closeable {
   static final int WINDOW_FRAMES = 1024;
