@@ -85,8 +85,8 @@ public final class GroupDemo {
     out.println("Metamori group demo: members a, b, c, each in its own JVM with its own store, compute a ring");
     out.println("  (a -> b -> c -> a) over group channels for " + STEPS + " steps; a commits a global epoch every "
         + COMMIT_EVERY + " steps");
-    out.println("  member m: store " + work.resolve("m/store") + ", tracked " + work.resolve("m/data")
-        + ", log " + work.resolve("m.log"));
+    out.println("  in " + work + ": member m's store in m/store, its tracked tree m/data (results.csv), its log m.log");
+    out.println("  (global epoch ids are round numbers: a round that rolls back or aborts leaves a gap)");
     try (TestingServer zookeeper = new TestingServer(-1, Files.createDirectories(work.resolve("zookeeper")).toFile(), true)) {
       out.println("  embedded ZooKeeper at " + zookeeper.getConnectString());
       out.println();

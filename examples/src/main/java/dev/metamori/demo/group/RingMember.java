@@ -196,7 +196,8 @@ public final class RingMember {
         }
         if (committer) {
           for (GlobalEpoch g : group.globalEpochs()) {
-            say("global epoch %d (parent %d, '%s'): local epochs %s", g.id(), g.parent(), g.label(),
+            say("global epoch %d (parent %d, %s): local epochs %s", g.id(), g.parent(),
+                g.label() == null ? "no label" : "'" + g.label() + "'",
                 g.localEpochs().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
                     .collect(Collectors.joining(" ")));
           }
