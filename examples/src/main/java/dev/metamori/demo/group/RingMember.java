@@ -113,6 +113,7 @@ public final class RingMember {
     }
   }
 
+  @SuppressWarnings("try") // a GroupStep is held open around the work, not called
   public static void main(String[] args) throws Exception {
     String zookeeper = args[0];
     String groupName = args[1];
