@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -39,17 +40,21 @@ import java.util.stream.Collectors;
 public final class RingMember {
   static final String COMMITTER = "a";
   static final String FINAL = "final";
+  /** What b and c send to a after their last step, so that the final global epoch has every member's last step. */
+  private static final long END = -1;
   private static final Duration WAIT = Duration.ofSeconds(90);
 
   /**
    * The member's control state, captured and restored with its store: the steps done, the
-   * value, and whether this step's value is already sent (a capture may run while the member
-   * waits in {@code receive}, after its send).
+   * value, whether this step's value is already sent (a capture may run while the member waits
+   * in {@code receive}, after its send), and how many end markers it sent (b, c) or received
+   * (a) after the last step.
    */
   static final class State implements Checkpointable {
     int step;
     long value;
     boolean sent;
+    int markers;
 
     State(long value) {
       this.value = value;
@@ -61,6 +66,7 @@ public final class RingMember {
       d.writeInt(step);
       d.writeLong(value);
       d.writeBoolean(sent);
+      d.writeInt(markers);
       d.flush();
     }
 
@@ -70,6 +76,7 @@ public final class RingMember {
       step = d.readInt();
       value = d.readLong();
       sent = d.readBoolean();
+      markers = d.readInt();
     }
   }
 
@@ -168,23 +175,11 @@ public final class RingMember {
                 System.in.read(); // the demo kills this process here
               }
             }
-            if (committer && (state.step % every == 0 || state.step == steps) && !committed.contains(state.step)) {
-              long g = group.commit(state.step == steps ? FINAL : "step " + state.step);
-              committed.add(state.step);
-              say("committed global epoch %d at step %d (local epoch %d)", g, state.step, cp.currentEpoch());
+            if (committer && state.step % every == 0 && state.step < steps && !committed.contains(state.step)) {
+              commit(group, cp, state, committed, "step " + state.step);
             }
             if (state.step == steps) {
-              if (committer) {
-                done = committed.contains(steps);
-              } else {
-                long seen = events.count();
-                done = events.finalCommitted();
-                if (!done) {
-                  events.awaitAfter(seen);
-                  group.step().close(); // throws if the event was a rollback
-                  done = events.finalCommitted();
-                }
-              }
+              done = committer ? finishAsCommitter(group, cp, state, committed) : finish(group, state, events);
             }
           } catch (GroupRolledBackException e) {
             say("rolled back to global epoch %d: step %d -> %d, value %d, local epoch %d", e.globalEpoch(), reached,
@@ -206,6 +201,60 @@ public final class RingMember {
         say("done: step %d, value %d", state.step, state.value);
       }
     }
+  }
+
+  private static void commit(CheckpointGroup group, Checkpointer cp, State state, Set<Integer> committed, String label)
+      throws IOException {
+    long g = group.commit(label);
+    committed.add(state.step);
+    say("committed global epoch %d at step %d (local epoch %d)", g, state.step, cp.currentEpoch());
+  }
+
+  /**
+   * a, after its last step: receives b's and c's end markers, then commits the final global
+   * epoch; every member is then at its last step in it. Returns whether it is committed.
+   */
+  @SuppressWarnings("try")
+  private static boolean finishAsCommitter(CheckpointGroup group, Checkpointer cp, State state, Set<Integer> committed)
+      throws IOException, InterruptedException {
+    List<String> others = Ring.MEMBERS.subList(1, Ring.MEMBERS.size());
+    while (state.markers < others.size()) {
+      try (GroupStep step = group.step()) {
+        String peer = others.get(state.markers);
+        long marker = group.channel(peer).receive().getLong(0);
+        if (marker != END) {
+          throw new IllegalStateException("after the last step " + peer + " sent " + marker + ", not the end marker");
+        }
+        state.markers++;
+      }
+    }
+    if (!committed.contains(state.step)) {
+      commit(group, cp, state, committed, FINAL);
+    }
+    return true;
+  }
+
+  /**
+   * b and c, after their last step: send a the end marker, then wait for the final global
+   * epoch. Returns whether it is committed; throws {@link GroupRolledBackException} if the
+   * group rolled back instead.
+   */
+  @SuppressWarnings("try")
+  private static boolean finish(CheckpointGroup group, State state, Events events)
+      throws IOException, InterruptedException {
+    if (state.markers == 0) {
+      try (GroupStep step = group.step()) {
+        group.channel(COMMITTER).send(ByteBuffer.allocate(Long.BYTES).putLong(0, END));
+        state.markers = 1;
+      }
+    }
+    long seen = events.count();
+    if (events.finalCommitted()) {
+      return true;
+    }
+    events.awaitAfter(seen);
+    group.step().close(); // throws if the event was a rollback
+    return events.finalCommitted();
   }
 
   private static void say(String format, Object... args) {

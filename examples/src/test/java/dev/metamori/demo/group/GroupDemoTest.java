@@ -53,6 +53,7 @@ class GroupDemoTest {
       assertEquals(outcome.expected().get(id), outcome.results().get(id), id + "'s results.csv\n" + printed);
     }
     assertEquals(GroupDemo.STEPS, outcome.results().get("b").lines().count());
+    assertTrue(outcome.lines().stream().anyMatch(l -> l.startsWith("a global epoch ") && l.contains("'final'")), printed);
     assertTrue(outcome.resultsMatch(), printed);
     assertTrue(printed.contains("OK: the group rolled back to global epoch " + outcome.lastCommitted()), printed);
   }
