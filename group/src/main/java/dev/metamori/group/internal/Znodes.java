@@ -1,0 +1,237 @@
+package dev.metamori.group.internal;
+
+import dev.metamori.group.GlobalEpoch;
+import dev.metamori.group.internal.Records.Decision;
+import dev.metamori.group.internal.Records.Head;
+import dev.metamori.group.internal.Records.MemberInfo;
+import dev.metamori.group.internal.Records.Outcome;
+import dev.metamori.group.internal.Records.Round;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+
+/**
+ * Reads and writes a group's znodes ({@link Layout}). Every change of a round is one ZooKeeper
+ * operation or one {@code multi}, so it happens wholly or not at all; {@code head}'s version
+ * fences stale coordinators and {@code decision} is created once, by the first writer.
+ */
+final class Znodes {
+  /** {@code head} with the version it was read at. */
+  record VersionedHead(Head head, int version) {}
+
+  /** The {@code open} znode: the round it opens and the session that owns it. */
+  record Open(long round, long owner) {}
+
+  private final CuratorFramework client;
+  final Layout layout;
+
+  Znodes(CuratorFramework client, Layout layout) {
+    this.client = client;
+    this.layout = layout;
+  }
+
+  /** Creates the group's persistent znodes that are missing. */
+  void ensure() throws Exception {
+    for (String p : List.of(layout.members(), layout.rounds(), layout.epochs())) {
+      try {
+        client.create().creatingParentsIfNeeded().forPath(p);
+      } catch (KeeperException.NodeExistsException e) {
+        // another member made it
+      }
+    }
+    try {
+      client.create().forPath(layout.head(), Head.EMPTY.encode());
+    } catch (KeeperException.NodeExistsException e) {
+      // the group exists
+    }
+  }
+
+  VersionedHead head() throws Exception {
+    Stat stat = new Stat();
+    byte[] data = client.getData().storingStatIn(stat).forPath(layout.head());
+    return new VersionedHead(Head.decode(data), stat.getVersion());
+  }
+
+  /** Sets {@code head} if it is still at {@code version}; its new version. */
+  int setHead(Head head, int version) throws Exception {
+    return client.setData().withVersion(version).forPath(layout.head(), head.encode()).getVersion();
+  }
+
+  Optional<Open> open() throws Exception {
+    Stat stat = new Stat();
+    try {
+      byte[] data = client.getData().storingStatIn(stat).forPath(layout.open());
+      return Optional.of(new Open(Records.decodeLong(data), stat.getEphemeralOwner()));
+    } catch (KeeperException.NoNodeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Opens round {@code round.id()}: one multi that sets {@code head} to {@code next} if it is
+   * still at {@code version}, creates the round and its {@code ready}, and creates {@code open}
+   * owned by this session. Returns head's new version.
+   */
+  int openRound(Head next, int version, Round round) throws Exception {
+    long r = round.id();
+    client.transaction().forOperations(
+        client.transactionOp().setData().withVersion(version).forPath(layout.head(), next.encode()),
+        client.transactionOp().create().forPath(layout.round(r), round.encode()),
+        client.transactionOp().create().forPath(layout.ready(r)),
+        client.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(layout.open(), Records.encodeLong(r)));
+    return version + 1;
+  }
+
+  /**
+   * Decides round {@code r} with one multi: {@code open} still exists, the decision is created
+   * (only if none is), {@code head} becomes {@code next} if still at {@code version} (the
+   * version this coordinator's open left it at), {@code open} goes; a committed round also
+   * records its global epoch.
+   */
+  void decide(long r, Outcome outcome, Head next, int version, GlobalEpoch epoch) throws Exception {
+    List<CuratorOp> ops = new ArrayList<>();
+    ops.add(client.transactionOp().check().forPath(layout.open()));
+    ops.add(client.transactionOp().create().forPath(layout.decision(r), new Decision(outcome, "").encode()));
+    if (epoch != null) {
+      ops.add(client.transactionOp().create().forPath(layout.epoch(epoch.id()), Records.encodeEpoch(epoch)));
+    }
+    ops.add(client.transactionOp().setData().withVersion(version).forPath(layout.head(), next.encode()));
+    ops.add(client.transactionOp().delete().forPath(layout.open()));
+    client.transaction().forOperations(ops);
+  }
+
+  /** Aborts round {@code r} unless it is decided already; the round's decision either way. */
+  Decision abort(long r, String reason) throws Exception {
+    try {
+      client.create().forPath(layout.decision(r), new Decision(Outcome.ABORT, reason).encode());
+    } catch (KeeperException.NodeExistsException e) {
+      // decided first by another
+    } catch (KeeperException.NoNodeException e) {
+      return new Decision(Outcome.ABORT, "round " + r + " is gone");
+    }
+    return decision(r).orElseThrow();
+  }
+
+  Optional<Decision> decision(long r) throws Exception {
+    try {
+      return Optional.of(Decision.decode(client.getData().forPath(layout.decision(r))));
+    } catch (KeeperException.NoNodeException e) {
+      return Optional.empty();
+    }
+  }
+
+  Optional<Round> round(long r) throws Exception {
+    try {
+      return Optional.of(Round.decode(r, client.getData().forPath(layout.round(r))));
+    } catch (KeeperException.NoNodeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The local epochs the members reported ready in round {@code r}. */
+  Map<String, Long> ready(long r) throws Exception {
+    Map<String, Long> m = new TreeMap<>();
+    try {
+      for (String id : client.getChildren().forPath(layout.ready(r))) {
+        try {
+          m.put(id, Records.decodeLong(client.getData().forPath(layout.ready(r, id))));
+        } catch (KeeperException.NoNodeException e) {
+          // round pruned meanwhile
+        }
+      }
+    } catch (KeeperException.NoNodeException e) {
+      // round pruned
+    }
+    return m;
+  }
+
+  /** Reports this member ready in round {@code r} with its local epoch. */
+  void writeReady(long r, String member, long localEpoch) throws Exception {
+    try {
+      client.create().forPath(layout.ready(r, member), Records.encodeLong(localEpoch));
+    } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException e) {
+      // reported already, or the round was pruned
+    }
+  }
+
+  Set<String> members() throws Exception {
+    return new TreeSet<>(client.getChildren().forPath(layout.members()));
+  }
+
+  /** The connected members, and {@code members}' child version, which changes whenever one comes or goes. */
+  Map.Entry<Set<String>, Integer> membersVersioned() throws Exception {
+    Stat stat = new Stat();
+    Set<String> ids = new TreeSet<>(client.getChildren().storingStatIn(stat).forPath(layout.members()));
+    return Map.entry(ids, stat.getCversion());
+  }
+
+  /** The members that reported ready in round {@code r}. */
+  Set<String> readyMembers(long r) throws Exception {
+    try {
+      return new TreeSet<>(client.getChildren().forPath(layout.ready(r)));
+    } catch (KeeperException.NoNodeException e) {
+      return Set.of();
+    }
+  }
+
+  /** A member's published data and the session owning its znode, if it is connected. */
+  Optional<Map.Entry<MemberInfo, Long>> member(String id) throws Exception {
+    Stat stat = new Stat();
+    try {
+      byte[] data = client.getData().storingStatIn(stat).forPath(layout.member(id));
+      return Optional.of(Map.entry(MemberInfo.decode(data), stat.getEphemeralOwner()));
+    } catch (KeeperException.NoNodeException e) {
+      return Optional.empty();
+    }
+  }
+
+  void publish(String id, MemberInfo info) throws Exception {
+    client.create().withMode(CreateMode.EPHEMERAL).forPath(layout.member(id), info.encode());
+  }
+
+  /** Deletes {@code path} if it exists; true if it is gone. */
+  void deleteQuietly(String path) throws Exception {
+    client.delete().quietly().forPath(path);
+  }
+
+  Optional<GlobalEpoch> epoch(long g) throws Exception {
+    try {
+      return Optional.of(Records.decodeEpoch(g, client.getData().forPath(layout.epoch(g))));
+    } catch (KeeperException.NoNodeException e) {
+      return Optional.empty();
+    }
+  }
+
+  List<GlobalEpoch> epochs() throws Exception {
+    List<Long> ids = new ArrayList<>();
+    for (String c : client.getChildren().forPath(layout.epochs())) {
+      ids.add(Long.parseLong(c));
+    }
+    ids.sort(null);
+    List<GlobalEpoch> all = new ArrayList<>();
+    for (long g : ids) {
+      epoch(g).ifPresent(all::add);
+    }
+    return all;
+  }
+
+  /** Removes old round znodes, in the background; nobody reads them any more. */
+  void pruneRound(long r) {
+    if (r > 0) {
+      try {
+        client.delete().quietly().deletingChildrenIfNeeded().inBackground().forPath(layout.round(r));
+      } catch (Exception e) {
+        // the next decision prunes again
+      }
+    }
+  }
+}
