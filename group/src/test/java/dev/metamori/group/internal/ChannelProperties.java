@@ -1,5 +1,6 @@
 package dev.metamori.group.internal;
 
+import dev.metamori.group.testing.Seeds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,13 +42,13 @@ class ChannelProperties {
 
   @Test
   void everyReceiverGetsExactlyTheMessagesTheModelSaysThroughCapturesRollbacksAndDrops() {
-    long seed = TestSeeds.seed(SEED);
-    TestSeeds.run(
+    long seed = Seeds.seed(SEED);
+    Seeds.run(
         "ChannelProperties.everyReceiverGetsExactlyTheMessagesTheModelSays",
         seed,
         () -> {
           for (int i = 0; i < TRIALS; i++) {
-            new Trial(TestSeeds.trialSeed(seed, i), i).run();
+            new Trial(Seeds.trialSeed(seed, i), i).run();
           }
         },
         "metamori.examples=" + TRIALS,

@@ -1,5 +1,6 @@
 package dev.metamori.group.internal;
 
+import dev.metamori.group.testing.Seeds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -47,13 +48,13 @@ class ConcurrentCutProperties {
 
   @Test
   void capturesDuringTrafficFormConsistentCutsThatRollBackWithoutLoss() {
-    long seed = TestSeeds.seed(SEED);
-    TestSeeds.run(
+    long seed = Seeds.seed(SEED);
+    Seeds.run(
         "ConcurrentCutProperties.capturesDuringTrafficFormConsistentCuts",
         seed,
         () -> {
           for (int i = 0; i < TRIALS; i++) {
-            trial(TestSeeds.trialSeed(seed, i));
+            trial(Seeds.trialSeed(seed, i));
           }
         },
         "metamori.examples=" + TRIALS);

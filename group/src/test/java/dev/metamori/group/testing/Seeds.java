@@ -50,12 +50,12 @@ public final class Seeds {
   }
 
   /** Runs {@code body}, printing the seed, and on failure throws an error that says how to replay it. */
-  public static void run(String test, long seed, Body body, String... settings) throws Exception {
+  public static void run(String test, long seed, Body body, String... settings) {
     String testClass = test.contains(".") ? test.substring(0, test.indexOf('.')) : test;
-    System.out.println(test + ": seed " + seed);
+    System.out.println(test + ": seed " + seed + (settings.length == 0 ? "" : ", " + String.join(", ", settings)));
     try {
       body.run();
-    } catch (AssertionError | Exception e) {
+    } catch (Throwable e) {
       String head = test + " failed with seed " + seed + "; replay: " + replay(testClass, seed, settings);
       System.out.println(head);
       throw new AssertionError(head + "\n" + e, e);
