@@ -52,6 +52,7 @@ final class Coordinator {
   private final Map<String, InetSocketAddress> addresses = new ConcurrentHashMap<>();
   private final Watcher watcher = event -> reconcileSoon();
   private final Object monitor = new Object();
+  private final Object openLock = new Object();
   private long generation;
   private int membersVersion = -1;
   private final java.util.concurrent.atomic.AtomicLong requested = new java.util.concurrent.atomic.AtomicLong();
@@ -202,28 +203,29 @@ final class Coordinator {
    * first. On a lost connection the multi may have happened: the read-back of {@code open} says.
    */
   boolean open(Round round, Head next, int version) throws Exception {
-    synchronized (this) {
-      ownRound = round.id();
-      ownVersion = version + 1;
-      handledRound = Math.min(handledRound, round.id() - 1);
-    }
-    try {
-      z.openRound(next, version, round);
-      Trace.step("open " + round.id());
-      reconcileSoon();
-      return true;
-    } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
-      Optional<Open> open = z.open();
-      if (open.isPresent() && open.get().round() == round.id() && open.get().owner() == m.sessionId()) {
+    // one open at a time per member: the application's commit and this member's recovery pass
+    // both open rounds, and the read-back below can only tell sessions apart, not threads
+    synchronized (openLock) {
+      synchronized (this) {
+        ownRound = round.id();
+        ownVersion = version + 1;
+      }
+      try {
+        z.openRound(next, version, round);
+        Trace.step("open " + round.id());
         reconcileSoon();
         return true;
-      }
-      synchronized (this) {
-        if (ownRound == round.id()) {
+      } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
+        Optional<Open> open = z.open();
+        if (open.isPresent() && open.get().round() == round.id() && open.get().owner() == m.sessionId()) {
+          reconcileSoon(); // a retry after a lost connection found this member's own multi done
+          return true;
+        }
+        synchronized (this) {
           ownRound = -1;
         }
+        return false;
       }
-      return false;
     }
   }
 

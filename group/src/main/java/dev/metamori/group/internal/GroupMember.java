@@ -56,6 +56,7 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
   final Coordinator coordinator;
   private final AtomicBoolean backgroundCommit = new AtomicBoolean();
   private final java.util.concurrent.locks.ReentrantLock rounds = new java.util.concurrent.locks.ReentrantLock();
+  private final org.apache.curator.framework.state.ConnectionStateListener connectionListener;
   MemberChannels channels;
   InetSocketAddress address;
   volatile boolean fenced;
@@ -67,6 +68,7 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
     this.ownsClient = ownsClient;
     this.znodes = new Znodes(client, Layout.of(config.group()));
     this.coordinator = new Coordinator(this);
+    this.connectionListener = (c, state) -> coordinator.connectionChanged(state);
   }
 
   /** Joins the group described by {@code config}, with channels made by {@code factory}. */
@@ -114,7 +116,7 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
     channels = factory.create(this, Set.copyOf(peers));
     address = channels.listen(config.bind());
     config.checkpointer().register(CHANNELS_NAME, channels);
-    client.getConnectionStateListenable().addListener((c, state) -> coordinator.connectionChanged(state));
+    client.getConnectionStateListenable().addListener(connectionListener);
     coordinator.start();
     publish(deadline);
     awaitRoster(deadline);
@@ -355,6 +357,7 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
 
   private void closeQuietly() {
     closed = true;
+    client.getConnectionStateListenable().removeListener(connectionListener);
     coordinator.stop();
     if (ownsClient) {
       client.close();
