@@ -40,7 +40,8 @@ class SigkillDuringWorkloadTest {
   private void round(CrashStore store, String context) throws Exception {
     Random random = campaign.random;
     int dice = random.nextInt(100);
-    Aim aim = dice < 35 ? Aim.OPERATION : dice < 62 ? Aim.COMMIT : dice < 88 ? Aim.ROLLBACK : Aim.PRUNE;
+    Aim aim =
+        dice < 35 ? Aim.OPERATION : dice < 62 ? Aim.COMMIT : dice < 88 || CrashWorkload.PRUNE_PERCENT == 0 ? Aim.ROLLBACK : Aim.PRUNE;
     int target;
     switch (aim) {
       case OPERATION:
@@ -70,7 +71,8 @@ class SigkillDuringWorkloadTest {
             store.oracle.toString(),
             Long.toString(random.nextLong()),
             "600",
-            aim == Aim.ROLLBACK ? "35" : "15");
+            aim == Aim.ROLLBACK ? "35" : "15",
+            Integer.toString(CrashWorkload.PRUNE_PERCENT));
     OracleLog.Outcome outcome =
         campaign.afterKill(store.dir, plan, history, () -> store.verifyAfterKill(campaign, plan));
     campaign.tally(killed, outcome);

@@ -86,7 +86,8 @@ class SigkillVolatileStateTest {
     Random random = campaign.random;
     int dice = random.nextInt(100);
     Aim aim =
-        dice < 25 ? Aim.OPERATION : dice < 55 ? Aim.COMMIT : dice < 75 ? Aim.CAPTURED : dice < 90 ? Aim.ROLLBACK : Aim.PRUNE;
+        dice < 25 ? Aim.OPERATION : dice < 55 ? Aim.COMMIT : dice < 75 ? Aim.CAPTURED
+            : dice < 90 || CrashWorkload.PRUNE_PERCENT == 0 ? Aim.ROLLBACK : Aim.PRUNE;
     int target =
         aim == Aim.OPERATION ? 1 + random.nextInt(60) : aim == Aim.ROLLBACK || aim == Aim.PRUNE ? 1 + random.nextInt(2) : 1 + random.nextInt(8);
     // forcing or not changes what a kill can interrupt, never what must come back
@@ -119,7 +120,8 @@ class SigkillVolatileStateTest {
             Long.toString(random.nextLong()),
             "300",
             aim == Aim.ROLLBACK ? "35" : "15",
-            durability.name());
+            durability.name(),
+            Integer.toString(CrashWorkload.PRUNE_PERCENT));
     OracleLog.Outcome outcome = campaign.afterKill(dir, plan, history, () -> verify(dir, plan));
     if (killed) {
       campaign.count("kills aimed at " + aim);

@@ -75,6 +75,7 @@ public final class VolatileWorkload {
     OracleLog.State<String> state = OracleLog.read(oracle, VolatileFingerprint.FORMAT);
     state.requireSettled(oracle);
     Durability durability = Durability.valueOf(args[6]);
+    int prunePercent = Integer.parseInt(args[7]);
     try (Checkpointer cp = Checkpointer.builder(store).track(root).durability(durability).open();
         OracleLog<String> log = OracleLog.append(oracle, VolatileFingerprint.FORMAT)) {
       VolatileWorkload w = new VolatileWorkload(random, root, cp);
@@ -84,13 +85,13 @@ public final class VolatileWorkload {
       }
       w.check(state, state.current, "after opening");
       log.at(state.current);
-      w.run(state, log, maxOps, rollbackPercent);
+      w.run(state, log, maxOps, rollbackPercent, prunePercent);
     }
     ChildProtocol.say("DONE");
     System.exit(0);
   }
 
-  private void run(OracleLog.State<String> state, OracleLog<String> log, int maxOps, int rollbackPercent)
+  private void run(OracleLog.State<String> state, OracleLog<String> log, int maxOps, int rollbackPercent, int prunePercent)
       throws IOException {
     long nextId = state.nextId();
     int commits = 0;
@@ -101,7 +102,7 @@ public final class VolatileWorkload {
         step();
       }
       List<Epoch> valid = cp.epochs();
-      if (valid.size() > 2 && random.nextInt(100) < CrashWorkload.PRUNE_PERCENT) {
+      if (valid.size() > 2 && random.nextInt(100) < prunePercent) {
         prunes++;
         String before = fingerprint();
         ChildProtocol.prune(cp, log, prunes, random);
