@@ -197,7 +197,11 @@ class GroupChannelProperties {
         model.put(head, snapshot());
         checkAtHead(f);
         for (int step = 0; step < STEPS; step++) {
-          operate(f, zk, step);
+          try {
+            operate(f, zk, step);
+          } catch (GroupException e) {
+            throw new AssertionError(e.getMessage() + context(), e);
+          }
           checkPrefixes();
           assertEquals(head, f.group(IDS.get(step % IDS.size())).currentGlobalEpoch(), "global epoch" + context());
         }
