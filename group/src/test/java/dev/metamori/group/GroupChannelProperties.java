@@ -382,13 +382,11 @@ class GroupChannelProperties {
           try (GroupStep s = f.group(pin).step()) {
             pinned.countDown();
             await(othersDone, "the others' steps");
-            int due = logs.get(pin).copy().received.values().stream().mapToInt(List::size).sum();
             for (String p : others) {
               while (logs.get(pin).copy().received.get(p).size() < logs.get(p).copy().sent.get(pin).size()) {
                 receive(f, pin, p);
               }
             }
-            assertTrue(due >= 0);
           }
           return null;
         }));
