@@ -37,6 +37,13 @@ final class GroupFixture implements AutoCloseable {
   /** The members' durability: NONE unless a test sets it before start (a process death still recovers). */
   Durability durability = Durability.NONE;
   final Map<String, Member> members = new LinkedHashMap<>();
+  /** Called on a member each time its store opens, before it joins: to register its objects. */
+  Opened opened = m -> {};
+
+  /** What a test does when a member's store opens. */
+  interface Opened {
+    void accept(Member m) throws IOException;
+  }
 
   GroupFixture(Path dir, String connectString, String group, Duration sessionTimeout, Duration timeout, String... ids) {
     this.dir = dir;
@@ -48,7 +55,14 @@ final class GroupFixture implements AutoCloseable {
   }
 
   static GroupFixture of(Path dir, TestingServer zk, String... ids) {
-    return new GroupFixture(dir, zk.getConnectString(), "g" + GROUPS.incrementAndGet(), Duration.ofSeconds(4), Duration.ofSeconds(30), ids);
+    return of(dir, zk, m -> {}, ids);
+  }
+
+  /** As {@link #of(Path, TestingServer, String...)}, calling {@code opened} on each member whenever its store opens. */
+  static GroupFixture of(Path dir, TestingServer zk, Opened opened, String... ids) {
+    GroupFixture f = new GroupFixture(dir, zk.getConnectString(), "g" + GROUPS.incrementAndGet(), Duration.ofSeconds(4), Duration.ofSeconds(30), ids);
+    f.opened = opened;
+    return f;
   }
 
   /** A member: its Checkpointer and, once joined, its group. */
@@ -69,6 +83,7 @@ final class GroupFixture implements AutoCloseable {
 
     void open() throws IOException {
       cp = Checkpointer.builder(store).track(data).durability(durability).open();
+      opened.accept(this);
     }
 
     CheckpointGroup join() throws IOException {

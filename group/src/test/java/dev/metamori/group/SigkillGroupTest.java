@@ -26,12 +26,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Three members in child JVMs ({@link GroupChild}); a member, the committing one included, is
- * killed with SIGKILL at a step of a commit round (open, capture, captured, ready, decide,
- * decided) or of the recovery that follows a restart (pending, restore, restored), aimed at the
- * line the child prints, and restarted. Each time the restarted member must rejoin at a global
- * epoch no older than the last commit reported, every member restored must be at its local
- * epoch of it, and the group must commit again.
+ * Three members in child JVMs ({@link GroupChild}) that send each other messages in every step;
+ * a member, the committing one included, is killed with SIGKILL at a step of a commit round
+ * (open, capture, captured, ready, decide, decided) or of the recovery that follows a restart
+ * (pending, restore, restored), aimed at the line the child prints, and restarted. Each time
+ * the restarted member must rejoin at a global epoch no older than the last commit reported,
+ * every member restored must be at its local epoch of it, and the group must commit again.
+ * Every message received must be the next one its sender's state sent (no duplicate, gap,
+ * reordering or orphan, checked by the receiving child); at the end the members stop sending
+ * and every message their states sent must be received (none lost).
  *
  * <p>{@code -Dmetamori.kills=N} (default 6; the {@code soak} profile runs 500).
  */
@@ -82,6 +85,12 @@ class SigkillGroupTest {
           return l;
         }
       }
+    }
+
+    /** Writes {@code command} on a line of the child's standard input. */
+    void tell(String command) throws IOException {
+      process.getOutputStream().write((command + "\n").getBytes(StandardCharsets.UTF_8));
+      process.getOutputStream().flush();
     }
 
     void kill() throws InterruptedException {
@@ -150,6 +159,7 @@ class SigkillGroupTest {
         }
         committed = Math.max(committed, committedIn(log));
       }
+      drain(children, log);
       for (Child c : children.values()) {
         c.kill();
       }
@@ -160,6 +170,57 @@ class SigkillGroupTest {
         c.process.destroyForcibly();
       }
     }
+  }
+
+  /**
+   * Stops the members' sends and commits, and waits until each has received everything the
+   * others' states sent it: per ordered pair, the receiver's count and hash chain equal the
+   * sender's. Once a member has printed its traffic its sends are final (nobody is killed or
+   * restored any more), so each receiver is awaited in turn.
+   */
+  private static void drain(Map<String, Child> children, List<String> log) throws Exception {
+    log.add("test: drain");
+    for (Child c : children.values()) {
+      c.tell("drain");
+    }
+    Map<String, Map<String, String[]>> traffic = new TreeMap<>(); // member -> peer -> sent, sent chain, received, received chain
+    for (Child c : children.values()) {
+      traffic.put(c.id, parse(c.await("channels ")));
+    }
+    for (Child c : children.values()) {
+      while (true) {
+        List<String> missing = new ArrayList<>();
+        traffic.get(c.id).forEach((peer, v) -> {
+          String[] sent = traffic.get(peer).get(c.id);
+          if (!(v[2] + ":" + v[3]).equals(sent[0] + ":" + sent[1])) {
+            missing.add(peer + " sent " + sent[0] + " (chain " + sent[1] + "), " + c.id + " received " + v[2] + " (chain " + v[3] + ")");
+          }
+        });
+        if (missing.isEmpty()) {
+          break;
+        }
+        log.add("test: " + c.id + " waits: " + missing);
+        try {
+          traffic.put(c.id, parse(c.await("channels ")));
+        } catch (AssertionError e) {
+          throw new AssertionError(c.id + " stopped receiving before it had every message sent to it (lost): " + missing, e);
+        }
+      }
+    }
+    StringBuilder counts = new StringBuilder();
+    traffic.forEach((id, peers) -> peers.forEach((peer, v) -> counts.append(' ').append(peer).append('>').append(id).append(' ').append(v[2])));
+    log.add("test: every message sent was received:" + counts);
+    System.out.println("SigkillGroupTest: every message sent was received, per pair:" + counts);
+  }
+
+  /** A child's "channels peer:sent:chain:received:chain ..." line, by peer. */
+  private static Map<String, String[]> parse(String line) {
+    Map<String, String[]> m = new TreeMap<>();
+    for (String t : line.substring("channels ".length()).trim().split(" ")) {
+      String[] f = t.split(":");
+      m.put(f[0], new String[] {f[1], f[2], f[3], f[4]});
+    }
+    return m;
   }
 
   private static long lastCommitted(Child a) {
@@ -177,11 +238,17 @@ class SigkillGroupTest {
   }
 
   private static Child start(TestingServer zk, Path dir, String id, List<String> log) throws IOException {
-    return start(zk, dir, "kills", id, "a,b,c", log);
+    return start(zk, dir, "kills", id, "a,b,c", true, log);
   }
 
-  /** Starts member {@code id} of {@code group} (roster: comma-separated) in a child JVM; "a" commits. */
+  /** Starts member {@code id} of {@code group} (roster: comma-separated) in a child JVM; "a" commits; no messages. */
   static Child start(TestingServer zk, Path dir, String group, String id, String roster, List<String> log) throws IOException {
+    return start(zk, dir, group, id, roster, false, log);
+  }
+
+  /** As {@link #start(TestingServer, Path, String, String, String, List)}; with {@code traffic}, the members send each other messages. */
+  static Child start(TestingServer zk, Path dir, String group, String id, String roster, boolean traffic, List<String> log)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     command.add("--enable-native-access=ALL-UNNAMED");
@@ -191,7 +258,8 @@ class SigkillGroupTest {
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(GroupChild.class.getName());
-    command.addAll(List.of(zk.getConnectString(), group, id, roster, dir.resolve(id).toString(), Boolean.toString(id.equals("a"))));
+    command.addAll(List.of(zk.getConnectString(), group, id, roster, dir.resolve(id).toString(), Boolean.toString(id.equals("a")),
+        Boolean.toString(traffic)));
     Files.createDirectories(dir.resolve(id));
     Process p = new ProcessBuilder(command)
         .redirectError(ProcessBuilder.Redirect.appendTo(Files.createDirectories(ERRORS).resolve(group + "-" + id + ".err").toFile()))

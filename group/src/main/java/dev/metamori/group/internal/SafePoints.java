@@ -12,7 +12,7 @@ import java.util.concurrent.locks.ReentrantLock;
 final class SafePoints {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
-  private final ThreadLocal<int[]> depth = ThreadLocal.withInitial(() -> new int[2]); // steps, released
+  private final ThreadLocal<int[]> depth = ThreadLocal.withInitial(() -> new int[2]); // steps, shares given back while blocked
   private int active;
   private boolean exclusive;
 
@@ -56,17 +56,17 @@ final class SafePoints {
     try {
       int[] d = depth.get();
       if (blocked) {
-        if (d[0] > d[1]) {
-          d[1]++;
-          active--;
+        if (d[0] > d[1]) { // every step this thread has open, nested ones too
+          active -= d[0] - d[1];
+          d[1] = d[0];
           changed.signalAll();
         }
       } else if (d[1] > 0) {
         while (exclusive) {
           changed.awaitUninterruptibly();
         }
-        d[1]--;
-        active++;
+        active += d[1];
+        d[1] = 0;
       }
     } finally {
       lock.unlock();
