@@ -427,6 +427,11 @@ final class Coordinator {
     synchronized (this) {
       version = ownVersion;
     }
+    if (vh.version() < version) {
+      // this pass read the head before this member's own open of the round (the reads of a
+      // pass are not one snapshot): look again at the next pass
+      return;
+    }
     if (vh.version() != version) {
       // a member rejoined (it set pending): it takes no part in this round, which cannot commit
       z.abort(r, "the group's head changed during the round: a member rejoined, and the group rolls back");
