@@ -22,13 +22,6 @@ public record GroupLog(String group, long current, boolean pending, Set<String> 
     epochs = List.copyOf(epochs);
   }
 
-  /** The members of the group: those of its global epochs (the roster is fixed), sorted. */
-  public Set<String> members() {
-    Set<String> all = new TreeSet<>();
-    epochs.forEach(e -> all.addAll(e.localEpochs().keySet()));
-    return java.util.Collections.unmodifiableSortedSet((TreeSet<String>) all);
-  }
-
   /** Global epoch {@code id}, or null if the group has none with that id. */
   public GlobalEpoch epoch(long id) {
     for (GlobalEpoch e : epochs) {
