@@ -16,12 +16,14 @@ import picocli.CommandLine.Spec;
 /**
  * The {@code metamori} command: looks at, restores and prunes a store on disk.
  *
- * <pre>{@code java -jar metamori-cli.jar --store DIR log|verify|stats|diff FROM TO|restore EPOCH|prune OPTIONS|repair [--json]}</pre>
+ * <pre>{@code java -jar metamori-cli.jar --store DIR log|verify|stats|diff FROM TO|restore EPOCH|prune OPTIONS|repair [--json]
+ * java -jar metamori-cli.jar group log|restore G --zookeeper HOST:PORT --group NAME [--store ID=DIR...] [--json]}</pre>
  *
  * <p>Exit codes: {@value #OK} ok, {@value #DAMAGE} damage found, {@value #USAGE} usage error,
  * {@value #LOCKED} store held by a live process, {@value #NO_SUCH_EPOCH} no such epoch,
  * {@value #ERROR} any other error (message on stderr), {@value #REFUSED} refused: it would
- * remove the current epoch, {@value #CHANGED} tracked entries changed outside the checkpointer. See docs/cli.md.
+ * remove the current epoch (or a refused group restore), {@value #CHANGED} tracked entries changed outside
+ * the checkpointer, {@value #UNREACHABLE} ZooKeeper cannot be reached. See docs/cli.md.
  */
 @Command(
     name = "metamori",
@@ -45,8 +47,10 @@ import picocli.CommandLine.Spec;
       "3:the store is held by a live process",
       "4:no such epoch",
       "5:any other error (message on stderr)",
-      "6:refused: it would remove the current epoch",
-      "7:tracked entries were changed outside the checkpointer (status; a refused restore)"
+      "6:refused: it would remove the current epoch; group restore: members running with --store, or not"
+          + " running without",
+      "7:tracked entries were changed outside the checkpointer (status; a refused restore)",
+      "8:ZooKeeper cannot be reached (group commands)"
     })
 public final class Main implements Callable<Integer> {
   /** Exit code: the command did what it was asked. */
@@ -63,7 +67,8 @@ public final class Main implements Callable<Integer> {
   public static final int ERROR = 5;
   /**
    * Exit code: the command was refused because it would remove the current epoch (a {@code prune
-   * --drop-branch} of the branch the store is on); nothing changed.
+   * --drop-branch} of the branch the store is on), or a {@code group restore} was refused because
+   * members are running while stores were given, or not running while none were; nothing changed.
    */
   public static final int REFUSED = 6;
   /**
@@ -71,6 +76,12 @@ public final class Main implements Callable<Integer> {
    * and a {@code restore} was refused because of them; nothing changed.
    */
   public static final int CHANGED = 7;
+
+  /**
+   * Exit code: a group command could not reach ZooKeeper within its connection timeout, or lost
+   * it; nothing was changed unless the message says otherwise.
+   */
+  public static final int UNREACHABLE = 8;
 
   @Mixin StoreOptions options;
 
@@ -109,6 +120,7 @@ public final class Main implements Callable<Integer> {
     Main main = new Main();
     main.terminal = terminal;
     CommandLine cl = new CommandLine(main);
+    addGroupCommands(cl);
     cl.setOut(out);
     cl.setErr(err);
     cl.setExecutionExceptionHandler(
@@ -121,6 +133,19 @@ public final class Main implements Callable<Integer> {
     out.flush();
     err.flush();
     return code;
+  }
+
+  /**
+   * Adds {@code group log|restore}. They are named here rather than in the annotation because
+   * the module check of the store commands compiles without them (see the pom).
+   */
+  private static void addGroupCommands(CommandLine cl) {
+    try {
+      Object group = Class.forName("dev.metamori.cli.GroupCommand").getDeclaredConstructor().newInstance();
+      cl.addSubcommand("group", group);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("the group commands are missing from this build", e);
+    }
   }
 
   /** With no command: the usage, and a usage error. */

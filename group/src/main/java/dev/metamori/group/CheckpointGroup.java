@@ -4,11 +4,13 @@ import dev.metamori.Checkpointer;
 import dev.metamori.group.internal.GroupConfig;
 import dev.metamori.group.internal.GroupMember;
 import dev.metamori.group.internal.MemberChannels;
+import dev.metamori.group.internal.Outside;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
@@ -56,6 +58,61 @@ public interface CheckpointGroup extends Closeable {
   /** Starts configuring the membership of {@code checkpointer}'s process in a group. */
   static Builder builder(Checkpointer checkpointer) {
     return new Builder(checkpointer);
+  }
+
+  /**
+   * Reads group {@code group}'s global epochs, where it is and which members are connected,
+   * without joining it: nothing is written and no watch is left, so the group is not affected.
+   * For tools, on any machine that reaches ZooKeeper.
+   *
+   * @param client a started Curator client; not closed here
+   * @throws GroupException if there is no such group or ZooKeeper cannot be reached
+   */
+  static GroupLog log(CuratorFramework client, String group) throws IOException {
+    Objects.requireNonNull(client, "client");
+    Outside outside = new Outside(client, group);
+    try {
+      return outside.log();
+    } catch (Exception e) {
+      throw Outside.failure("read group '" + group + "'", client, e);
+    }
+  }
+
+  /**
+   * Restores group {@code group} to global epoch {@code globalEpoch} from outside it, without
+   * joining, in one of two ways:
+   *
+   * <ul>
+   *   <li>{@code stores} empty: every member must be running. The group rolls back to the
+   *       target as if a member had called {@link #restore(long)}; this returns once it has
+   *       (rolling back waits for members' open steps), or throws after {@code timeout}, the
+   *       rollback still owed.
+   *   <li>{@code stores} holds every member's open Checkpointer, by member id: no member may be
+   *       running. Each store is restored to its member's local epoch of the target (refused,
+   *       with no store changed, if one has changes made behind its checkpointer's back: the
+   *       core's {@link dev.metamori.OutsideChangesException}), then the group's head moves to
+   *       the target, so members that join later start there.
+   * </ul>
+   *
+   * @param client a started Curator client; not closed here
+   * @return the global epoch the group is now at
+   * @throws NoSuchGlobalEpochException if the group has no global epoch {@code globalEpoch}
+   * @throws GroupException if there is no such group, ZooKeeper cannot be reached, members are
+   *     running while stores are given or missing while none are, or the rollback did not end
+   *     within {@code timeout}
+   */
+  static GlobalEpoch restore(
+      CuratorFramework client, String group, long globalEpoch, Map<String, Checkpointer> stores, Duration timeout)
+      throws IOException {
+    Objects.requireNonNull(client, "client");
+    Objects.requireNonNull(stores, "stores");
+    GroupConfig.checkPositive("timeout", timeout);
+    Outside outside = new Outside(client, group);
+    try {
+      return outside.restore(globalEpoch, Map.copyOf(stores), timeout);
+    } catch (Exception e) {
+      throw Outside.failure("restore group '" + group + "' to global epoch " + globalEpoch, client, e);
+    }
   }
 
   /** This member's id. */

@@ -1,0 +1,19 @@
+package dev.metamori.group;
+
+/** A group has no global epoch with the id asked for. */
+public class NoSuchGlobalEpochException extends GroupException {
+  private static final long serialVersionUID = 1L;
+
+  private final long globalEpoch;
+
+  public NoSuchGlobalEpochException(long globalEpoch, String group) {
+    super("no global epoch " + globalEpoch + " in group '" + group + "'; its global epochs are listed by globalEpochs()"
+        + " (metamori group log)");
+    this.globalEpoch = globalEpoch;
+  }
+
+  /** The id asked for. */
+  public long globalEpoch() {
+    return globalEpoch;
+  }
+}
