@@ -39,33 +39,14 @@ final class Endpoint implements GroupChannel {
       throw new IllegalArgumentException(
           "a message of " + payload.length + " bytes is larger than the limit of " + Frame.MAX_PAYLOAD + " bytes");
     }
-    boolean blocked = false;
-    try {
-      while (true) {
-        ch.lock.lock();
-        try {
+    untilDone(
+        blocked -> {
           if (blocked) {
             ch.awaitRoomLocked(out, payload.length);
-          } else if (ch.tryAppendLocked(out, payload)) {
-            return;
+            return null;
           }
-        } finally {
-          ch.lock.unlock();
-        }
-        if (!blocked) {
-          ch.host.blocking(true);
-          blocked = true;
-        } else {
-          blocked = false;
-          ch.host.blocking(false);
-          ch.host.checkUsable();
-        }
-      }
-    } finally {
-      if (blocked) {
-        ch.host.blocking(false);
-      }
-    }
+          return ch.tryAppendLocked(out, payload) ? Boolean.TRUE : null;
+        });
   }
 
   @Override
@@ -78,31 +59,53 @@ final class Endpoint implements GroupChannel {
     return take(false, System.nanoTime() + Math.max(0, timeout.toNanos()));
   }
 
+  /** Nothing arrived before a poll's deadline. */
+  private static final Channels.Delivery TIMED_OUT = new Channels.Delivery(null, null, null);
+
   private ByteBuffer take(boolean forever, long deadline) throws IOException, InterruptedException {
     ch.host.checkUsable();
+    Channels.Delivery d =
+        untilDone(
+            blocked -> {
+              if (blocked) {
+                ch.awaitDeliverableLocked(in, forever, deadline);
+                return null;
+              }
+              Channels.Delivery found = ch.tryDeliverLocked(in);
+              return found == null && !forever && deadline - System.nanoTime() <= 0 ? TIMED_OUT : found;
+            });
+    if (d == TIMED_OUT) {
+      return null;
+    }
+    if (d.conn() != null) {
+      ch.links.writeAck(d.conn(), d.ack());
+    }
+    return ByteBuffer.wrap(d.message());
+  }
+
+  /** One try under the channels' lock: a result, or null to wait (and, when {@code blocked}, the wait itself). */
+  private interface Attempt<T> {
+    T tryLocked(boolean blocked) throws IOException, InterruptedException;
+  }
+
+  /**
+   * Tries {@code attempt} until it gives a result. Between a failed try and the wait it
+   * reports the wait with {@link ChannelHost#blocking}, and after the wait it checks that the
+   * member is still usable before trying again.
+   */
+  private <T> T untilDone(Attempt<T> attempt) throws IOException, InterruptedException {
     boolean blocked = false;
     try {
       while (true) {
-        Channels.Delivery d;
+        T result;
         ch.lock.lock();
         try {
-          if (blocked) {
-            ch.awaitDeliverableLocked(in, forever, deadline);
-            d = null;
-          } else {
-            d = ch.tryDeliverLocked(in);
-            if (d == null && !forever && deadline - System.nanoTime() <= 0) {
-              return null;
-            }
-          }
+          result = attempt.tryLocked(blocked);
         } finally {
           ch.lock.unlock();
         }
-        if (d != null) {
-          if (d.conn() != null) {
-            ch.links.writeAck(d.conn(), d.ack());
-          }
-          return ByteBuffer.wrap(d.message());
+        if (result != null) {
+          return result;
         }
         if (!blocked) {
           ch.host.blocking(true);
