@@ -36,14 +36,9 @@ final class StatusCommand extends StoreCommand {
           .name("epoch").value(cp.currentEpoch())
           .name("clean").value(changes.isEmpty())
           .name("adoptedInto").value(adoptedInto)
-          .name("changes").beginArray();
-      for (OutsideChange c : changes) {
-        w.beginObject()
-            .name("path").value(c.path().toString())
-            .name("kind").value(c.kind().name().toLowerCase(java.util.Locale.ROOT))
-            .endObject();
-      }
-      w.endArray().endObject().end();
+          .name("changes");
+      writeChanges(w, changes);
+      w.endObject().end();
     } else {
       PrintWriter out = out();
       for (OutsideChange c : changes) {
@@ -64,5 +59,17 @@ final class StatusCommand extends StoreCommand {
       out.flush();
     }
     return changes.isEmpty() || adoptedInto >= 0 ? Main.OK : Main.CHANGED;
+  }
+
+  /** {@code changes} as a JSON array of {@code path} and {@code kind} (as {@code status} and {@code verify} print them). */
+  static void writeChanges(JsonWriter w, List<OutsideChange> changes) {
+    w.beginArray();
+    for (OutsideChange c : changes) {
+      w.beginObject()
+          .name("path").value(c.path().toString())
+          .name("kind").value(c.kind().name().toLowerCase(java.util.Locale.ROOT))
+          .endObject();
+    }
+    w.endArray();
   }
 }

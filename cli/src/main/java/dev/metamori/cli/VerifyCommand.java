@@ -49,14 +49,9 @@ final class VerifyCommand extends StoreCommand {
             .name("message").value(d.detail())
             .endObject();
       }
-      w.endArray().name("outsideChanges").beginArray();
-      for (OutsideChange c : changes) {
-        w.beginObject()
-            .name("path").value(c.path().toString())
-            .name("kind").value(c.kind().name().toLowerCase(java.util.Locale.ROOT))
-            .endObject();
-      }
-      w.endArray().endObject().end();
+      w.endArray().name("outsideChanges");
+      StatusCommand.writeChanges(w, changes);
+      w.endObject().end();
     } else {
       PrintWriter out = out();
       for (CorruptStoreException d : damage) {
