@@ -11,10 +11,7 @@ import dev.metamori.Epoch;
 import dev.metamori.PruneResult;
 import dev.metamori.RetentionPolicy;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
@@ -82,18 +79,14 @@ final class ChildProtocol {
     List<Epoch> epochs = cp.epochs();
     long current = cp.currentEpoch();
     RetentionPolicy policy = random.nextInt(3) == 0 ? RetentionPolicy.keepAll() : RetentionPolicy.keepLast(1 + random.nextInt(6));
-    List<Long> offBranch = new ArrayList<>();
-    Set<Long> line = new HashSet<>();
-    Map<Long, Long> parents = new HashMap<>();
-    epochs.forEach(e -> parents.put(e.id(), e.parent()));
-    for (long e = current; e >= 0; e = parents.getOrDefault(e, -1L)) {
-      line.add(e);
-    }
-    epochs.forEach(e -> {
-      if (!line.contains(e.id())) {
+    EpochTree tree = new EpochTree(epochs);
+    List<Long> offBranch = new ArrayList<>(); // neither the current epoch nor one of its ancestors
+    for (Epoch e : epochs) {
+      EpochTree.Direction d = tree.direction(current, e.id());
+      if (d == EpochTree.Direction.FORWARD || d == EpochTree.Direction.ACROSS) {
         offBranch.add(e.id());
       }
-    });
+    }
     if (!offBranch.isEmpty() && random.nextBoolean()) {
       policy = policy.dropBranch(offBranch.get(random.nextInt(offBranch.size())));
     }
@@ -108,7 +101,7 @@ final class ChildProtocol {
     PruneResult result = cp.prune(policy);
     long micros = (System.nanoTime() - t0) / 1000;
     if (!new TreeSet<>(result.removedEpochs()).equals(removed)) {
-      mismatch("prune(" + policy + ") at epoch " + current + " of " + parents + " removed "
+      mismatch("prune(" + policy + ") at epoch " + current + " of " + epochs + " removed "
           + result.removedEpochs() + ", not " + removed);
     }
     log.pruned(removed);
