@@ -149,6 +149,69 @@ class PruneTest extends TrackedTreeFixture {
     assertTrue(cp.verify().isEmpty(), cp.verify().toString());
   }
 
+  /**
+   * A file deleted while a channel is open on it lives on in the trash of the epoch that deleted
+   * it, and later epochs journal the writes made through the channel under that trash name. A
+   * prune that drops the deleting epoch deletes its trash; restores between the kept epochs
+   * must still work, and restore exactly every file that is still in the trees.
+   */
+  @Test
+  void writesThroughAChannelOnADeletedFileSurviveAPruneOfTheEpochThatDeletedIt() throws IOException {
+    Files.write(p("gone.bin"), bytes(12_000, 1));
+    Files.write(p("a.txt"), bytes(3_000, 2));
+    cp.commit();
+    Map<Long, TreeSnapshot> states = new LinkedHashMap<>();
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p("gone.bin"), java.nio.file.StandardOpenOption.WRITE)) {
+      Files.delete(p("gone.bin"));
+      long deleted = cp.commit(); // its trash holds gone.bin, still open
+      for (int i = 0; i < 4; i++) {
+        ch.write(java.nio.ByteBuffer.wrap(bytes(5_000, 10 + i)), 1_000L * i);
+        Files.write(p("a.txt"), bytes(3_000, 20 + i));
+        long id = cp.commit();
+        states.put(id, snapshot());
+      }
+      List<Long> ids = new ArrayList<>(states.keySet());
+      long third = ids.get(2);
+      long last = ids.get(3);
+      cp.prune(RetentionPolicy.keepLast(2));
+      assertEquals(List.of(third, last), ids(cp.epochs()));
+      assertFalse(Files.exists(store.resolve("trash").resolve(Long.toString(deleted))), "the trash of the pruned epoch");
+      cp.restore(third);
+      states.get(third).assertTreeMatches("undo of writes made through the deleted file's channel");
+      cp.restore(last);
+      states.get(last).assertTreeMatches("redo of them");
+    }
+    assertTrue(cp.verify().isEmpty(), cp.verify().toString());
+  }
+
+  /** The same with a second hard link in the trees: its contents must come back too. */
+  @Test
+  void writesThroughAChannelOnADeletedHardLinkAreRestoredAfterAPrune() throws IOException {
+    Files.write(p("one.bin"), bytes(12_000, 1));
+    Files.createLink(p("two.bin"), p("one.bin"));
+    cp.commit();
+    Map<Long, TreeSnapshot> states = new LinkedHashMap<>();
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p("one.bin"), java.nio.file.StandardOpenOption.WRITE)) {
+      Files.delete(p("one.bin"));
+      cp.commit();
+      for (int i = 0; i < 4; i++) {
+        ch.write(java.nio.ByteBuffer.wrap(bytes(5_000, 10 + i)), 1_000L * i);
+        long id = cp.commit();
+        states.put(id, snapshot());
+      }
+      List<Long> ids = new ArrayList<>(states.keySet());
+      long third = ids.get(2);
+      long last = ids.get(3);
+      cp.prune(RetentionPolicy.keepLast(2));
+      assertEquals(List.of(third, last), ids(cp.epochs()));
+      cp.restore(third);
+      states.get(third).assertTreeMatches("two.bin, changed through the other link's channel, after a prune");
+      cp.restore(last);
+      states.get(last).assertTreeMatches("redo of two.bin");
+    }
+    assertTrue(cp.verify().isEmpty(), cp.verify().toString());
+  }
+
   @Test
   void keepOnePerIntervalKeepsTheNewestOfEach() {
     Instant t = Instant.parse("2026-01-01T10:00:00Z");

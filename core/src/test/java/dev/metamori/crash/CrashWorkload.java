@@ -43,13 +43,10 @@ public final class CrashWorkload {
   /** The unit of the workload's file and write sizes; stores have blocks of 512 B to 4 KiB. */
   static final int SIZE_UNIT = 1024;
   /**
-   * How often, in percent, the workloads prune instead of committing or rolling back, when the
-   * campaign asks for prunes ({@code -Dmetamori.crash.prunePercent}, which the {@code soak}
-   * profile sets). The default run leaves prunes out: a known defect (docs/guarantees.md,
-   * "Known defects") makes a restore across branches after a prune fail half-way in some
-   * histories, and the default run must give the same result every time.
+   * How often, in percent, the workloads prune instead of committing or rolling back ({@code
+   * -Dmetamori.crash.prunePercent}; 0 leaves prunes out).
    */
-  static final int PRUNE_PERCENT = Integer.getInteger("metamori.crash.prunePercent", 0);
+  static final int PRUNE_PERCENT = Integer.getInteger("metamori.crash.prunePercent", 6);
 
   private CrashWorkload() {}
 

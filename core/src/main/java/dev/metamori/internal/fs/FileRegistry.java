@@ -92,8 +92,10 @@ final class FileRegistry {
             });
     if (!tracked.path.equals(real)
         && zones.zoneOf(real) == PathZones.Zone.TRACKED
-        && !inTreesAt(tracked, tracked.path)) {
-      tracked.path = real; // the name it was known by is gone: this one reaches it
+        && (zones.zoneOf(tracked.path) != PathZones.Zone.TRACKED || !inTreesAt(tracked, tracked.path))) {
+      // the name it was known by is gone, or lies in the trash (which a prune may drop): this
+      // one, in the trees, reaches it
+      tracked.path = real;
     }
     return tracked;
   }

@@ -53,6 +53,7 @@ final class UndoApplier implements UndoTarget {
   private final FileSystemProvider provider;
   /** The store's trash directory, where trashed and kept entries lie. */
   private final Path trash;
+  private final Journal journal;
   private final int blockSize;
   private final RedoReader redoReader;
   private final boolean posix;
@@ -84,6 +85,7 @@ final class UndoApplier implements UndoTarget {
     this.fileSystem = fileSystem;
     this.provider = fileSystem.provider();
     this.trash = journal.trashDirectory();
+    this.journal = journal;
     this.blockSize = journal.blockSize();
     this.posix = posix;
     this.redoReader = new RedoReader(fileSystem, posix, blockSize, trash);
@@ -292,7 +294,7 @@ final class UndoApplier implements UndoTarget {
 
   private void restore(Touch t) throws IOException {
     Path path = fileSystem.getPath(t.path());
-    if (t.kind() == Kind.OTHER) {
+    if (t.kind() == Kind.OTHER || (!exists(path) && journal.inDroppedTrash(path))) {
       return;
     }
     if (lenient(path) && !exists(path)) {
@@ -404,6 +406,9 @@ final class UndoApplier implements UndoTarget {
         view.setPermissions(mode);
         channel = provider.newFileChannel(path, Set.of(StandardOpenOption.WRITE, NOFOLLOW_LINKS));
       } catch (NoSuchFileException e) {
+        if (journal.inDroppedTrash(path)) {
+          return null; // written while open after it was trashed; a prune dropped the entry
+        }
         if (lenient(path)) {
           LOG.log(
               System.Logger.Level.WARNING,

@@ -144,6 +144,18 @@ final class JournalStore {
   }
 
   /** Whether commits, restores and recovery force what they write. */
+  /**
+   * Whether a prune dropped the trash of {@code epoch}: a committed epoch (below the working
+   * one) that the index no longer has, or keeps only as an archive.
+   */
+  boolean trashDropped(long epoch) throws CorruptStoreException {
+    if (epoch >= next) {
+      return false;
+    }
+    EpochInfo e = index().epoch(epoch);
+    return e == null || (e.flags() & EpochInfo.ARCHIVE) != 0;
+  }
+
   boolean forcing() {
     return durability != Durability.NONE;
   }

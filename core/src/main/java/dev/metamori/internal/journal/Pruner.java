@@ -49,6 +49,11 @@ final class Pruner {
    */
   List<Long> prune(Set<Long> requested) throws IOException {
     List<Long> removed = pruneTree(requested);
+    for (long e : store.files.trashEpochs()) {
+      if (store.trashDropped(e)) {
+        store.files.dropTrash(e); // what earlier prunes left: files whose other links are gone since
+      }
+    }
     IndexCompaction.compact(store);
     store.rewriteCatalogue();
     return removed;
@@ -217,7 +222,7 @@ final class Pruner {
         Files.move(copy, store.files.segment(epoch), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
             java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Files.deleteIfExists(store.files.redo(epoch));
-        store.files.deleteTrash(epoch);
+        store.files.dropTrash(epoch);
       } else {
         Files.deleteIfExists(copy);
       }
@@ -282,7 +287,7 @@ final class Pruner {
       index.removeRecords(id);
       Files.deleteIfExists(store.files.segment(id));
       Files.deleteIfExists(store.files.redo(id));
-      store.files.deleteTrash(id);
+      store.files.dropTrash(id);
     }
     if (store.forcing()) {
       StoreFiles.forceDirectory(store.files.segments);

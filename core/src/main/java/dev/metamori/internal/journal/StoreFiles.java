@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 
 /**
  * Where each file of a store directory lies:
@@ -89,6 +90,69 @@ final class StoreFiles {
   /** The trash name under which the undo of a Created record of a committed epoch keeps it. */
   static String keptName(long epoch, long seq) {
     return epoch + "/c" + seq;
+  }
+
+  /**
+   * Deletes the trash of {@code epoch}, which a prune dropped, except the files that still have
+   * other hard links (and the directories that lead to them). A file trashed while a channel was
+   * open on it is written through its trash name in later epochs, whose records name it so; when
+   * another link to it is in the trees, undoing those records restores that link through this
+   * name. Once the file has no other link it goes at a later prune,
+   * and records that name it are skipped ({@link Journal#inDroppedTrash}).
+   */
+  void dropTrash(long epoch) throws IOException {
+    Path dir = trashOf(epoch);
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    Files.walkFileTree(
+        dir,
+        new java.nio.file.SimpleFileVisitor<>() {
+          @Override
+          public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a)
+              throws IOException {
+            if (!a.isRegularFile() || linkCount(file) <= 1) {
+              Files.delete(file);
+            }
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public java.nio.file.FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+            if (e != null) {
+              throw e;
+            }
+            try (java.nio.file.DirectoryStream<Path> left = Files.newDirectoryStream(d)) {
+              if (!left.iterator().hasNext()) {
+                Files.delete(d);
+              }
+            }
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+        });
+  }
+
+  private static int linkCount(Path file) throws IOException {
+    try {
+      return (Integer) Files.getAttribute(file, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
+    } catch (UnsupportedOperationException | IllegalArgumentException noUnixView) {
+      return 1;
+    }
+  }
+
+  /** The epochs that have a trash directory. */
+  List<Long> trashEpochs() throws IOException {
+    List<Long> epochs = new java.util.ArrayList<>();
+    try (java.nio.file.DirectoryStream<Path> s = Files.newDirectoryStream(trash)) {
+      for (Path d : s) {
+        try {
+          epochs.add(Long.parseLong(d.getFileName().toString()));
+        } catch (NumberFormatException e) {
+          // not an epoch's
+        }
+      }
+    }
+    return epochs;
   }
 
   void deleteTrash(long epoch) throws IOException {
