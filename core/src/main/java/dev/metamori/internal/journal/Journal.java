@@ -270,24 +270,9 @@ public final class Journal implements Closeable {
     return store.files.trash;
   }
 
-  /**
-   * Whether {@code path} lies in the trash of a committed epoch that a prune removed or
-   * archived, and so deleted the trash of. A file trashed while a channel or mapping was open
-   * on it is still written through that name in later epochs; once the epoch that trashed it is
-   * pruned nothing ever brings the entry back, so the later epochs' records of it have nothing
-   * left to restore.
-   */
+  /** Whether {@code path} lies in the trash of an epoch a prune dropped ({@link JournalStore#trashDropped}). */
   public boolean inDroppedTrash(Path path) throws CorruptStoreException {
-    if (!path.startsWith(store.files.trash) || path.getNameCount() <= store.files.trash.getNameCount()) {
-      return false;
-    }
-    long epoch;
-    try {
-      epoch = Long.parseLong(path.getName(store.files.trash.getNameCount()).toString());
-    } catch (NumberFormatException e) {
-      return false;
-    }
-    return store.trashDropped(epoch);
+    return store.trashDropped(path);
   }
 
   /** The path of a trash entry named by {@link #newTrashEntry()}. */

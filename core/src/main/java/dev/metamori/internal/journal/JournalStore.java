@@ -145,6 +145,25 @@ final class JournalStore {
 
   /** Whether commits, restores and recovery force what they write. */
   /**
+   * Whether {@code path} lies in the trash of a committed epoch that a prune removed or
+   * archived, and so deleted the trash of. A file trashed while a channel or mapping was open
+   * on it is still written through that name in later epochs; once the epoch that trashed it is
+   * pruned nothing ever brings the entry back, so the later epochs' records of it have nothing
+   * left to restore.
+   */
+  boolean trashDropped(java.nio.file.Path path) throws CorruptStoreException {
+    java.nio.file.Path trash = files.trash;
+    if (!path.startsWith(trash) || path.getNameCount() <= trash.getNameCount()) {
+      return false;
+    }
+    try {
+      return trashDropped(Long.parseLong(path.getName(trash.getNameCount()).toString()));
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  /**
    * Whether a prune dropped the trash of {@code epoch}: a committed epoch (below the working
    * one) that the index no longer has, or keeps only as an archive.
    */
