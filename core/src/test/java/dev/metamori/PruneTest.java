@@ -199,17 +199,44 @@ class PruneTest extends TrackedTreeFixture {
         long id = cp.commit();
         states.put(id, snapshot());
       }
-      List<Long> ids = new ArrayList<>(states.keySet());
-      long third = ids.get(2);
-      long last = ids.get(3);
-      cp.prune(RetentionPolicy.keepLast(2));
-      assertEquals(List.of(third, last), ids(cp.epochs()));
-      cp.restore(third);
-      states.get(third).assertTreeMatches("two.bin, changed through the other link's channel, after a prune");
-      cp.restore(last);
-      states.get(last).assertTreeMatches("redo of two.bin");
     }
+    List<Long> ids = new ArrayList<>(states.keySet());
+    long third = ids.get(2);
+    long last = ids.get(3);
+    cp.prune(RetentionPolicy.keepLast(2));
+    assertEquals(List.of(third, last), ids(cp.epochs()));
+    cp.restore(third);
+    states.get(third).assertTreeMatches("two.bin, changed through the other link's channel, after a prune");
+    cp.restore(last);
+    states.get(last).assertTreeMatches("redo of two.bin");
     assertTrue(cp.verify().isEmpty(), cp.verify().toString());
+
+    cp.close();
+    cp = null;
+    Files.delete(store.resolve("index.mv"));
+    open();
+    assertEquals(List.of(third, last), ids(cp.epochs()), "after rebuilding the index");
+    cp.restore(third);
+    states.get(third).assertTreeMatches("restore with a rebuilt index");
+    assertTrue(cp.verify().isEmpty(), cp.verify().toString());
+
+    Files.delete(p("two.bin"));
+    cp.commit(); // its trash holds the last other link
+    Files.write(p("a.txt"), bytes(10, 3));
+    cp.commit();
+    cp.prune(RetentionPolicy.keepLast(1));
+    assertEquals(List.of(), trashLeftOfDroppedEpochs(), "a later prune deletes what is alone");
+  }
+
+  /** Files left in the trash of epochs that are no longer in the store. */
+  private List<Path> trashLeftOfDroppedEpochs() throws IOException {
+    List<Long> live = new ArrayList<>(ids(cp.epochs()));
+    try (Stream<Path> files = Files.walk(store.resolve("trash"))) {
+      return files
+          .filter(Files::isRegularFile)
+          .filter(f -> !live.contains(Long.parseLong(store.resolve("trash").relativize(f).getName(0).toString())))
+          .collect(Collectors.toList());
+    }
   }
 
   @Test

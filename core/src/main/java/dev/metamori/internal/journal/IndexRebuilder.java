@@ -294,7 +294,7 @@ final class IndexRebuilder {
       if (t != null && t.nonce() == nonce && (t.flags() & EpochInfo.COMPACTED) != 0) {
         Files.move(copy, files.segment(epoch), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         Files.deleteIfExists(files.redo(epoch));
-        files.dropTrash(epoch);
+        files.dropTrash(List.of(epoch));
       } else {
         Files.deleteIfExists(copy);
       }

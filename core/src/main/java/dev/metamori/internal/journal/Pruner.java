@@ -49,11 +49,7 @@ final class Pruner {
    */
   List<Long> prune(Set<Long> requested) throws IOException {
     List<Long> removed = pruneTree(requested);
-    for (long e : store.files.trashEpochs()) {
-      if (store.trashDropped(e)) {
-        store.files.dropTrash(e); // what earlier prunes left: files whose other links are gone since
-      }
-    }
+    dropTrashes(store);
     IndexCompaction.compact(store);
     store.rewriteCatalogue();
     return removed;
@@ -222,7 +218,7 @@ final class Pruner {
         Files.move(copy, store.files.segment(epoch), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
             java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Files.deleteIfExists(store.files.redo(epoch));
-        store.files.dropTrash(epoch);
+        store.files.dropTrash(List.of(epoch));
       } else {
         Files.deleteIfExists(copy);
       }
@@ -273,6 +269,20 @@ final class Pruner {
   }
 
   /**
+   * Drops the trash of every epoch a prune dropped ({@link StoreFiles#dropTrash}): the epochs
+   * this prune deletes and what earlier prunes left (files whose other links are gone since).
+   */
+  private static void dropTrashes(JournalStore store) throws IOException {
+    List<Long> dropped = new ArrayList<>();
+    for (long e : store.files.trashEpochs()) {
+      if (store.trashDropped(e)) {
+        dropped.add(e);
+      }
+    }
+    store.files.dropTrash(dropped);
+  }
+
+  /**
    * Deletes the files and index entries of the epochs a committed prune named, and then their
    * tombstones. Runs after every prune and on open.
    */
@@ -287,8 +297,8 @@ final class Pruner {
       index.removeRecords(id);
       Files.deleteIfExists(store.files.segment(id));
       Files.deleteIfExists(store.files.redo(id));
-      store.files.dropTrash(id);
     }
+    dropTrashes(store);
     if (store.forcing()) {
       StoreFiles.forceDirectory(store.files.segments);
     }

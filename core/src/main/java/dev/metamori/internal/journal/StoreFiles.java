@@ -93,43 +93,60 @@ final class StoreFiles {
   }
 
   /**
-   * Deletes the trash of {@code epoch}, which a prune dropped, except the files that still have
-   * other hard links (and the directories that lead to them). A file trashed while a channel was
-   * open on it is written through its trash name in later epochs, whose records name it so; when
-   * another link to it is in the trees, undoing those records restores that link through this
-   * name. Once the file has no other link it goes at a later prune,
-   * and records that name it are skipped ({@link Journal#inDroppedTrash}).
+   * Deletes the trashes of {@code epochs}, which a prune dropped, except the files that still
+   * have hard links elsewhere (and the directories that lead to them). A file trashed while a
+   * channel was open on it is written through its trash name in later epochs, whose records
+   * name it so; when another link to it is in the trees, undoing those records restores that
+   * link through this name. Once its other links are gone a later prune deletes it, and records
+   * that name it are skipped ({@link JournalStore#trashDropped}). Links between the dropped
+   * trashes themselves do not count: each call should name every dropped trash there is.
    */
-  void dropTrash(long epoch) throws IOException {
-    Path dir = trashOf(epoch);
-    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-      return;
+  void dropTrash(java.util.Collection<Long> epochs) throws IOException {
+    List<Path> dirs = new java.util.ArrayList<>();
+    for (long e : epochs) {
+      if (Files.exists(trashOf(e), LinkOption.NOFOLLOW_LINKS)) {
+        dirs.add(trashOf(e));
+      }
     }
-    Files.walkFileTree(
-        dir,
-        new java.nio.file.SimpleFileVisitor<>() {
-          @Override
-          public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a)
-              throws IOException {
-            if (!a.isRegularFile() || linkCount(file) <= 1) {
-              Files.delete(file);
-            }
-            return java.nio.file.FileVisitResult.CONTINUE;
+    java.util.Map<Object, Integer> linksInside = new java.util.HashMap<>();
+    for (Path dir : dirs) {
+      try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
+        for (Path f : (Iterable<Path>) all::iterator) {
+          java.nio.file.attribute.BasicFileAttributes a =
+              Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          if (a.isRegularFile() && a.fileKey() != null) {
+            linksInside.merge(a.fileKey(), 1, Integer::sum);
           }
-
-          @Override
-          public java.nio.file.FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-            if (e != null) {
-              throw e;
-            }
-            try (java.nio.file.DirectoryStream<Path> left = Files.newDirectoryStream(d)) {
-              if (!left.iterator().hasNext()) {
-                Files.delete(d);
+        }
+      }
+    }
+    for (Path dir : dirs) {
+      Files.walkFileTree(
+          dir,
+          new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a)
+                throws IOException {
+              if (!a.isRegularFile() || a.fileKey() == null || linkCount(file) <= linksInside.get(a.fileKey())) {
+                Files.delete(file);
               }
+              return java.nio.file.FileVisitResult.CONTINUE;
             }
-            return java.nio.file.FileVisitResult.CONTINUE;
-          }
-        });
+
+            @Override
+            public java.nio.file.FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+              if (e != null) {
+                throw e;
+              }
+              try (java.nio.file.DirectoryStream<Path> left = Files.newDirectoryStream(d)) {
+                if (!left.iterator().hasNext()) {
+                  Files.delete(d);
+                }
+              }
+              return java.nio.file.FileVisitResult.CONTINUE;
+            }
+          });
+    }
   }
 
   private static int linkCount(Path file) throws IOException {
