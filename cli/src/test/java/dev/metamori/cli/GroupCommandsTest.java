@@ -198,9 +198,21 @@ class GroupCommandsTest {
   }
 
   @Test
-  void anUnknownGroupIsNamed() {
-    CliTest.Run r = CliTest.run("group", "log", "--zookeeper", zk.getConnectString(), "--group", "nosuch");
-    assertEquals(Main.ERROR, r.code(), r.out());
-    assertTrue(r.err().startsWith("metamori: there is no group 'nosuch' in this ZooKeeper"), r.err());
+  void anUnknownGroupHasItsOwnExitCodeAndTheKnownGroupsAreListed() {
+    for (String[] command : List.of(new String[] {"log"}, new String[] {"restore", "1"})) {
+      List<String> args = new ArrayList<>(List.of("group"));
+      args.addAll(List.of(command));
+      args.addAll(List.of("--zookeeper", zk.getConnectString(), "--group", "nosuch"));
+      CliTest.Run r = CliTest.run(args.toArray(String[]::new));
+      assertEquals(Main.NO_SUCH_GROUP, r.code(), r.err());
+      String expected = "metamori: no group 'nosuch' under ZooKeeper " + zk.getConnectString()
+          + " (no /metamori/groups/nosuch/head); known groups: ";
+      assertTrue(r.err().startsWith(expected), r.err());
+      List<String> known = List.of(r.err().substring(expected.length(), r.err().indexOf(". Check")).split(", "));
+      assertTrue(known.contains(members.group), known + " lists " + members.group);
+      assertTrue(r.err().endsWith(". Check the group's name and the ZooKeeper address; a group exists once a member"
+          + " has joined it\n"), r.err());
+      assertEquals("", r.out());
+    }
   }
 }

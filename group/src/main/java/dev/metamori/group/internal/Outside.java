@@ -7,6 +7,7 @@ import dev.metamori.group.GlobalEpoch;
 import dev.metamori.group.GroupException;
 import dev.metamori.group.GroupLog;
 import dev.metamori.group.NoSuchGlobalEpochException;
+import dev.metamori.group.NoSuchGroupException;
 import dev.metamori.group.internal.Records.Decision;
 import dev.metamori.group.internal.Records.Head;
 import dev.metamori.group.internal.Records.Kind;
@@ -16,6 +17,7 @@ import dev.metamori.group.internal.Znodes.VersionedHead;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -35,6 +37,9 @@ import org.apache.zookeeper.data.Stat;
  * docs/group.md, "Restoring from outside".
  */
 public final class Outside {
+  /** How many of the groups there are an unknown group's message lists. */
+  private static final int KNOWN_LISTED = 20;
+
   private final CuratorFramework client;
   private final String group;
   private final Znodes z;
@@ -190,9 +195,25 @@ public final class Outside {
     try {
       return z.head();
     } catch (KeeperException.NoNodeException e) {
-      throw new GroupException("there is no group '" + group + "' in this ZooKeeper (no " + z.layout.head()
-          + "): check the group's name; a group exists once a member has joined it");
+      throw noSuchGroup();
     }
+  }
+
+  /** Names where the group was looked for and the groups that are there. */
+  private NoSuchGroupException noSuchGroup() throws Exception {
+    List<String> known;
+    try {
+      known = new ArrayList<>(new TreeSet<>(client.getChildren().forPath(Layout.GROUPS)));
+    } catch (KeeperException.NoNodeException e) {
+      known = List.of();
+    }
+    known.remove(group); // its root without a head: no member finished joining it
+    String listed = known.size() <= KNOWN_LISTED ? String.join(", ", known)
+        : String.join(", ", known.subList(0, KNOWN_LISTED)) + " and " + (known.size() - KNOWN_LISTED) + " more";
+    return new NoSuchGroupException(group, "no group '" + group + "' under ZooKeeper "
+        + client.getZookeeperClient().getCurrentConnectionString() + " (no " + z.layout.head() + "); "
+        + (known.isEmpty() ? "no group has joined through it yet" : "known groups: " + listed)
+        + ". Check the group's name and the ZooKeeper address; a group exists once a member has joined it");
   }
 
   private GlobalEpoch epoch(long g) throws Exception {
