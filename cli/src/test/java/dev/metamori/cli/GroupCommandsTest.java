@@ -4,12 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metamori.group.CheckpointGroup;
+import dev.metamori.group.GlobalEpoch;
+import dev.metamori.group.GroupListener;
+import dev.metamori.group.GroupStep;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
@@ -150,6 +155,34 @@ class GroupCommandsTest {
     CliTest.Run r = group("restore", "999");
     assertEquals(Main.NO_SUCH_EPOCH, r.code(), r.out());
     assertEquals("metamori: no global epoch 999 in group '" + members.group + "'; metamori group log lists them\n", r.err());
+  }
+
+  @Test
+  void aRestoreThatTimesOutNamesWhatItWaitsForAndTheRollbackStaysOwed() throws Exception {
+    CountDownLatch bRolledBack = new CountDownLatch(1);
+    members.groups.get("b").addListener(new GroupListener() {
+      @Override
+      public void onGroupRollback(GlobalEpoch epoch) {
+        bRolledBack.countDown();
+      }
+    });
+    long bBefore = members.cps.get("b").currentEpoch();
+    GroupStep held = members.groups.get("b").step(); // b reaches no safe point while the command waits
+    CliTest.Run r = group("restore", Long.toString(two), "--timeout", "1s");
+    assertEquals(Main.ERROR, r.code(), r.err());
+    assertTrue(r.err().matches("metamori: group '" + members.group + "' has not rolled back to global epoch " + two
+        + " within 1s: members \\[(a, )?b(, c)?\\] have not restored their local epochs of it\\. A member restores at"
+        + " its next safe point .*; it stays owed \\(group log shows it pending\\) and runs once they reach one\n"), r.err());
+    assertTrue(group("log").out().startsWith("group " + members.group + ": at global epoch " + two + ", connected: a,"
+        + " b, c; a rollback to it is owed"));
+    assertEquals(bBefore, members.cps.get("b").currentEpoch(), "b did not move");
+    assertEquals("three b", members.read("b"));
+
+    held.close(); // the owed rollback runs by itself
+    assertTrue(bRolledBack.await(60, TimeUnit.SECONDS), "b rolled back");
+    for (String id : List.of("a", "b", "c")) {
+      assertEquals("two " + id, members.read(id), id);
+    }
   }
 
   @Test
