@@ -2,6 +2,7 @@ package dev.metamori.cli;
 
 import dev.metamori.group.GroupException;
 import dev.metamori.group.NoSuchGlobalEpochException;
+import dev.metamori.group.NoSuchGroupException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -62,6 +63,8 @@ abstract class GroupClientCommand implements Callable<Integer> {
         return fail(Main.UNREACHABLE, unreachable());
       }
       return run(client);
+    } catch (NoSuchGroupException e) {
+      return fail(Main.NO_SUCH_GROUP, e.getMessage());
     } catch (NoSuchGlobalEpochException e) {
       return fail(Main.NO_SUCH_EPOCH, e.getMessage());
     } catch (GroupException e) {

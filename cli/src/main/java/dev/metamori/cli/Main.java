@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
  * {@value #LOCKED} store held by a live process, {@value #NO_SUCH_EPOCH} no such epoch,
  * {@value #ERROR} any other error (message on stderr), {@value #REFUSED} refused: it would
  * remove the current epoch (or a refused group restore), {@value #CHANGED} tracked entries changed outside
- * the checkpointer, {@value #UNREACHABLE} ZooKeeper cannot be reached. See docs/cli.md.
+ * the checkpointer, {@value #UNREACHABLE} ZooKeeper cannot be reached, {@value #NO_SUCH_GROUP} no
+ * such group. See docs/cli.md.
  */
 @Command(
     name = "metamori",
@@ -50,7 +51,8 @@ import picocli.CommandLine.Spec;
       "6:refused: it would remove the current epoch; group restore: members running with --store, or not"
           + " running without",
       "7:tracked entries were changed outside the checkpointer (status; a refused restore)",
-      "8:ZooKeeper cannot be reached (group commands)"
+      "8:ZooKeeper cannot be reached (group commands)",
+      "9:no group of that name in that ZooKeeper (group commands)"
     })
 public final class Main implements Callable<Integer> {
   /** Exit code: the command did what it was asked. */
@@ -82,6 +84,12 @@ public final class Main implements Callable<Integer> {
    * it; nothing was changed unless the message says otherwise.
    */
   public static final int UNREACHABLE = 8;
+
+  /**
+   * Exit code: a group command named a group that its ZooKeeper does not have; the message
+   * lists the groups it has. Nothing was changed.
+   */
+  public static final int NO_SUCH_GROUP = 9;
 
   @Mixin StoreOptions options;
 

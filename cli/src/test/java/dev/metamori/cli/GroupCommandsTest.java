@@ -4,12 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metamori.group.CheckpointGroup;
+import dev.metamori.group.GlobalEpoch;
+import dev.metamori.group.GroupListener;
+import dev.metamori.group.GroupStep;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
@@ -153,6 +158,34 @@ class GroupCommandsTest {
   }
 
   @Test
+  void aRestoreThatTimesOutNamesWhatItWaitsForAndTheRollbackStaysOwed() throws Exception {
+    CountDownLatch bRolledBack = new CountDownLatch(1);
+    members.groups.get("b").addListener(new GroupListener() {
+      @Override
+      public void onGroupRollback(GlobalEpoch epoch) {
+        bRolledBack.countDown();
+      }
+    });
+    long bBefore = members.cps.get("b").currentEpoch();
+    GroupStep held = members.groups.get("b").step(); // b reaches no safe point while the command waits
+    CliTest.Run r = group("restore", Long.toString(two), "--timeout", "1s");
+    assertEquals(Main.ERROR, r.code(), r.err());
+    assertTrue(r.err().matches("metamori: group '" + members.group + "' has not rolled back to global epoch " + two
+        + " within 1s: members \\[(a, )?b(, c)?\\] have not restored their local epochs of it\\. A member restores at"
+        + " its next safe point .*; it stays owed \\(group log shows it pending\\) and runs once they reach one\n"), r.err());
+    assertTrue(group("log").out().startsWith("group " + members.group + ": at global epoch " + two + ", connected: a,"
+        + " b, c; a rollback to it is owed"));
+    assertEquals(bBefore, members.cps.get("b").currentEpoch(), "b did not move");
+    assertEquals("three b", members.read("b"));
+
+    held.close(); // the owed rollback runs by itself
+    assertTrue(bRolledBack.await(60, TimeUnit.SECONDS), "b rolled back");
+    for (String id : List.of("a", "b", "c")) {
+      assertEquals("two " + id, members.read(id), id);
+    }
+  }
+
+  @Test
   void storesOfRunningMembersAreRefused() throws IOException {
     CliTest.Run r = group("restore", Long.toString(two), "--store", "a=" + members.store("a"));
     assertEquals(Main.REFUSED, r.code(), r.out());
@@ -198,9 +231,21 @@ class GroupCommandsTest {
   }
 
   @Test
-  void anUnknownGroupIsNamed() {
-    CliTest.Run r = CliTest.run("group", "log", "--zookeeper", zk.getConnectString(), "--group", "nosuch");
-    assertEquals(Main.ERROR, r.code(), r.out());
-    assertTrue(r.err().startsWith("metamori: there is no group 'nosuch' in this ZooKeeper"), r.err());
+  void anUnknownGroupHasItsOwnExitCodeAndTheKnownGroupsAreListed() {
+    for (String[] command : List.of(new String[] {"log"}, new String[] {"restore", "1"})) {
+      List<String> args = new ArrayList<>(List.of("group"));
+      args.addAll(List.of(command));
+      args.addAll(List.of("--zookeeper", zk.getConnectString(), "--group", "nosuch"));
+      CliTest.Run r = CliTest.run(args.toArray(String[]::new));
+      assertEquals(Main.NO_SUCH_GROUP, r.code(), r.err());
+      String expected = "metamori: no group 'nosuch' under ZooKeeper " + zk.getConnectString()
+          + " (no /metamori/groups/nosuch/head); known groups: ";
+      assertTrue(r.err().startsWith(expected), r.err());
+      List<String> known = List.of(r.err().substring(expected.length(), r.err().indexOf(". Check")).split(", "));
+      assertTrue(known.contains(members.group), known + " lists " + members.group);
+      assertTrue(r.err().endsWith(". Check the group's name and the ZooKeeper address; a group exists once a member"
+          + " has joined it\n"), r.err());
+      assertEquals("", r.out());
+    }
   }
 }

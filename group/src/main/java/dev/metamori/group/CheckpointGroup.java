@@ -66,7 +66,8 @@ public interface CheckpointGroup extends Closeable {
    * For tools, on any machine that reaches ZooKeeper.
    *
    * @param client a started Curator client; not closed here
-   * @throws GroupException if there is no such group or ZooKeeper cannot be reached
+   * @throws NoSuchGroupException if there is no such group in that ZooKeeper
+   * @throws GroupException if ZooKeeper cannot be reached
    */
   static GroupLog log(CuratorFramework client, String group) throws IOException {
     Objects.requireNonNull(client, "client");
@@ -96,8 +97,9 @@ public interface CheckpointGroup extends Closeable {
    *
    * @param client a started Curator client; not closed here
    * @return the global epoch the group is now at
+   * @throws NoSuchGroupException if there is no such group in that ZooKeeper
    * @throws NoSuchGlobalEpochException if the group has no global epoch {@code globalEpoch}
-   * @throws GroupException if there is no such group, ZooKeeper cannot be reached, members are
+   * @throws GroupException if ZooKeeper cannot be reached, members are
    *     running while stores are given or missing while none are, or the rollback did not end
    *     within {@code timeout}
    */

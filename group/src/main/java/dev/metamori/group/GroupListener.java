@@ -2,15 +2,18 @@ package dev.metamori.group;
 
 /**
  * Hooks on a member's view of group events, registered with {@link
- * CheckpointGroup#addListener(GroupListener)}. Called on the group's own thread, in
- * registration order; keep them short and do not call back into the group from them.
+ * CheckpointGroup#addListener(GroupListener)}. Called on a thread of the member's own, one call
+ * at a time, in registration order: for every round decided after the listener was added, in the
+ * order of the rounds and once each, even when the member saw several decided at once. A slow
+ * listener delays the calls after it, not the group; do not call back into the group from them.
  */
 public interface GroupListener {
   /**
    * Global epoch {@code epoch} is committed: every member's state up to its capture is durable
    * and consistent. This is the output commit: effects outside the group (messages to clients,
-   * payments, writes to other systems) produced before the capture may be released. Not called
-   * while the member is fenced.
+   * payments, writes to other systems) produced before the capture may be released. Called for
+   * every global epoch committed after the listener was added, in the order of their ids, once
+   * each; not for those committed while the member is fenced.
    */
   default void onGlobalCommit(GlobalEpoch epoch) {}
 

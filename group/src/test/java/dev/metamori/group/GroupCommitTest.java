@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.metamori.group.testing.Heard;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -104,6 +107,51 @@ class GroupCommitTest {
     try (GroupFixture f = GroupFixture.of(dir, zk, "a", "b").start()) {
       GroupException e = assertThrows(GroupException.class, () -> f.group("a").restore(999));
       assertEquals("no such global epoch 999 in group '" + f.group + "'; globalEpochs() lists them", e.getMessage());
+    }
+  }
+
+  @Test
+  void aSlowListenerHearsOfEveryGlobalCommitInOrderOnceAndHoldsUpNoRound(@TempDir Path dir) throws Exception {
+    try (GroupFixture f = GroupFixture.of(dir, zk, "a", "b", "c").start()) {
+      long joined = f.group("a").currentGlobalEpoch();
+      CountDownLatch release = new CountDownLatch(1);
+      Heard a = new Heard(joined);
+      Heard b = new Heard(joined) {
+        @Override
+        public void onGlobalCommit(GlobalEpoch epoch) {
+          super.onGlobalCommit(epoch);
+          try {
+            if (epoch.id() > joined) {
+              release.await(); // its first call holds every later one
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      };
+      Heard c = new Heard(joined);
+      f.group("a").addListener(a);
+      f.group("b").addListener(b);
+      f.group("c").addListener(c);
+
+      List<String> expected = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        String id = List.of("a", "b", "c").get(i % 3);
+        expected.add("commit " + f.group(id).commit("quick " + i));
+      }
+      // all six were decided while b's listener sat in its first call, which it was told of alone
+      assertEquals(expected.get(0), b.next());
+      assertTrue(b.events.isEmpty(), b.events.toString());
+      release.countDown();
+      assertEquals(expected.subList(1, 6), b.next(5));
+      assertEquals(expected, a.next(6));
+      assertEquals(expected, c.next(6));
+
+      long back = Long.parseLong(expected.get(1).substring("commit ".length()));
+      f.group("c").restore(back);
+      for (Heard h : List.of(a, b, c)) {
+        assertEquals("rollback " + back, h.next(), "nothing between the last commit and the rollback");
+      }
     }
   }
 }

@@ -2,7 +2,6 @@ package dev.metamori.group.internal;
 
 import dev.metamori.group.GlobalEpoch;
 import dev.metamori.group.GroupException;
-import dev.metamori.group.GroupListener;
 import dev.metamori.group.internal.Records.Decision;
 import dev.metamori.group.internal.Records.Head;
 import dev.metamori.group.internal.Records.Kind;
@@ -44,6 +43,7 @@ final class Coordinator {
   private final GroupMember m;
   private final Znodes z;
   private final Participant part;
+  private final Announcer announcer;
   private final ExecutorService events;
   private final ExecutorService participant;
   private final ScheduledExecutorService ticker;
@@ -57,7 +57,6 @@ final class Coordinator {
   private int membersVersion = -1;
   private final java.util.concurrent.atomic.AtomicLong requested = new java.util.concurrent.atomic.AtomicLong();
   private long handledRound;
-  private long notifiedRound;
   private long ownRound = -1;
   private int ownVersion = -1;
   private volatile long recoveringVersion = -1;
@@ -67,6 +66,7 @@ final class Coordinator {
     this.m = member;
     this.z = member.znodes;
     this.part = new Participant(member);
+    this.announcer = new Announcer(z, member.config.member(), member.listeners);
     String name = "metamori-group-" + member.config.member();
     this.events = Executors.newSingleThreadExecutor(r -> daemon(r, name + "-events"));
     this.participant = Executors.newSingleThreadExecutor(r -> daemon(r, name + "-capture"));
@@ -95,6 +95,7 @@ final class Coordinator {
     ticker.shutdownNow();
     events.shutdownNow();
     participant.shutdown(); // not interrupted: it may be inside the Checkpointer's file I/O
+    announcer.stop();
     try {
       m.client.watchers().remove(watcher).quietly().forPath(z.layout.root());
     } catch (Exception e) {
@@ -127,9 +128,7 @@ final class Coordinator {
       m.channels.fenced(true);
       LOG.log(System.Logger.Level.WARNING, "member {0} of group {1} lost its ZooKeeper session: fenced until it rejoins",
           m.config.member(), m.config.group());
-      for (GroupListener l : m.listeners) {
-        l.onFenced();
-      }
+      announcer.fenced();
     } else if (state == ConnectionState.RECONNECTED && m.fenced && !stopped) {
       Thread t = daemon(this::rejoin, "metamori-group-" + m.config.member() + "-rejoin");
       t.start();
@@ -378,7 +377,6 @@ final class Coordinator {
       Optional<Round> round = r == 0 ? Optional.empty() : z.round(r);
       if (round.isPresent()) {
         if (decision.isPresent()) {
-          announce(round.get(), decision.get());
           if (open.isPresent() && open.get().round() == r && open.get().owner() == m.sessionId()) {
             z.deleteQuietly(z.layout.open()); // aborted by another member while this one coordinated
           }
@@ -398,6 +396,7 @@ final class Coordinator {
           && present.containsAll(m.config.roster()) && !m.fenced) {
         m.commitInBackground();
       }
+      announcer.decided(r, decision, m.fenced); // last: the listeners' reads hold up none of the above
     } catch (Exception e) {
       LOG.log(System.Logger.Level.DEBUG, "member {0}: pass over group {1} failed, retried on the next change: {2}",
           m.config.member(), m.config.group(), e.toString());
@@ -500,27 +499,6 @@ final class Coordinator {
       });
     } catch (RejectedExecutionException e) {
       // stopped
-    }
-  }
-
-  /** Tells the listeners of a decided round, once. */
-  private void announce(Round round, Decision d) throws Exception {
-    synchronized (this) {
-      if (round.id() <= notifiedRound) {
-        return;
-      }
-      notifiedRound = round.id();
-    }
-    if (d.outcome() == Outcome.COMMIT && !m.fenced) {
-      Optional<GlobalEpoch> e = z.epoch(round.id());
-      if (e.isPresent()) {
-        m.listeners.forEach(l -> l.onGlobalCommit(e.get()));
-      }
-    } else if (d.outcome() == Outcome.ROLLED_BACK) {
-      Optional<GlobalEpoch> e = z.epoch(round.target());
-      if (e.isPresent()) {
-        m.listeners.forEach(l -> l.onGroupRollback(e.get()));
-      }
     }
   }
 

@@ -7,6 +7,7 @@ import dev.metamori.group.GlobalEpoch;
 import dev.metamori.group.GroupException;
 import dev.metamori.group.GroupLog;
 import dev.metamori.group.NoSuchGlobalEpochException;
+import dev.metamori.group.NoSuchGroupException;
 import dev.metamori.group.internal.Records.Decision;
 import dev.metamori.group.internal.Records.Head;
 import dev.metamori.group.internal.Records.Kind;
@@ -16,6 +17,7 @@ import dev.metamori.group.internal.Znodes.VersionedHead;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -35,6 +37,9 @@ import org.apache.zookeeper.data.Stat;
  * docs/group.md, "Restoring from outside".
  */
 public final class Outside {
+  /** How many of the groups there are an unknown group's message lists. */
+  private static final int KNOWN_LISTED = 20;
+
   private final CuratorFramework client;
   private final String group;
   private final Znodes z;
@@ -70,7 +75,7 @@ public final class Outside {
         throw new GroupException("members " + missing + " of group '" + group + "' are not running (connected: "
             + connected + "); start them, or stop every member and restore their stores instead");
       }
-      return restoreRunning(target, deadline);
+      return restoreRunning(target, deadline, timeout);
     }
     Set<String> running = new TreeSet<>(roster);
     running.retainAll(connected);
@@ -127,22 +132,30 @@ public final class Outside {
 
   /**
    * Sets head to (target, pending) if no one changed it since it was read; the members' next
-   * pass opens the rollback round, as after a member's restart. Then waits until a rollback
-   * round clears {@code pending}.
+   * pass opens the rollback round, as after a member's restart. A round open then can no longer
+   * decide (head's version changed): the same multi aborts it, saying why, so that its caller
+   * learns of the restore. Then waits until a rollback round clears {@code pending}.
    */
-  private GlobalEpoch restoreRunning(GlobalEpoch target, long deadline) throws Exception {
+  private GlobalEpoch restoreRunning(GlobalEpoch target, long deadline, Duration timeout) throws Exception {
     long g = target.id();
     long round;
     int version;
     while (true) {
       VersionedHead vh = head();
       Head h = vh.head();
+      Head next = new Head(h.round(), g, h.incarnation(), true, target.localEpochs());
       try {
-        version = z.setHead(new Head(h.round(), g, h.incarnation(), true, target.localEpochs()), vh.version());
+        if (h.round() > 0 && z.decision(h.round()).isEmpty()) {
+          version = z.setHeadAborting(next, vh.version(), h.round(), "group '" + group + "' is being restored to global"
+              + " epoch " + g + " from outside it (CheckpointGroup.restore, metamori group restore), so this round"
+              + " cannot commit: every member restores its local epoch of global epoch " + g + " at its next safe point");
+        } else {
+          version = z.setHead(next, vh.version());
+        }
         round = h.round();
         break;
-      } catch (KeeperException.BadVersionException e) {
-        // a round opened or was decided meanwhile: read again
+      } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
+        // a round opened, was decided or was aborted meanwhile: read again
         if (System.nanoTime() > deadline) {
           throw new GroupException("group '" + group + "' kept changing (rounds opening and closing) until the"
               + " timeout; nothing was changed, try again");
@@ -164,13 +177,33 @@ public final class Outside {
       }
       long left = deadline - System.nanoTime();
       if (left <= 0 || !changed.await(left, TimeUnit.NANOSECONDS)) {
-        Set<String> missing = new TreeSet<>(target.localEpochs().keySet());
-        missing.removeAll(z.members());
-        throw new GroupException("group '" + group + "' has not rolled back to global epoch " + g + " yet"
-            + (missing.isEmpty() ? "" : "; members " + missing + " are not connected")
-            + ": the rollback is owed and runs once every member is connected; see group log");
+        throw new GroupException("group '" + group + "' has not rolled back to global epoch " + g + " within "
+            + timeout.toString().substring(2).toLowerCase(java.util.Locale.ROOT) + ": " + waitingFor(target));
       }
     }
+  }
+
+  /** What a running group's rollback to {@code target} still waits for, and that it stays owed. */
+  private String waitingFor(GlobalEpoch target) throws Exception {
+    Set<String> roster = target.localEpochs().keySet();
+    Set<String> missing = new TreeSet<>(roster);
+    missing.removeAll(z.members());
+    if (!missing.isEmpty()) {
+      return "members " + missing + " are not connected; the rollback stays owed (group log shows it pending) and"
+          + " runs once every member is";
+    }
+    Head h = head().head();
+    if (h.global() != target.id()) {
+      return "another restore, to global epoch " + h.global() + ", came after it; the group goes there";
+    }
+    Set<String> waiting = new TreeSet<>(roster);
+    Optional<Round> round = z.round(h.round());
+    if (round.isPresent() && round.get().kind() == Kind.ROLLBACK && round.get().target() == target.id()) {
+      waiting.removeAll(z.readyMembers(h.round()));
+    }
+    return "members " + waiting + " have not restored their local epochs of it. A member restores at its next safe"
+        + " point (between two of its steps, or while it waits in a receive), so a step that does not end holds the"
+        + " rollback back; it stays owed (group log shows it pending) and runs once they reach one";
   }
 
   /** Whether a rollback round after {@code from}, up to {@code to}, restored the group to {@code g}. */
@@ -190,9 +223,25 @@ public final class Outside {
     try {
       return z.head();
     } catch (KeeperException.NoNodeException e) {
-      throw new GroupException("there is no group '" + group + "' in this ZooKeeper (no " + z.layout.head()
-          + "): check the group's name; a group exists once a member has joined it");
+      throw noSuchGroup();
     }
+  }
+
+  /** Names where the group was looked for and the groups that are there. */
+  private NoSuchGroupException noSuchGroup() throws Exception {
+    List<String> known;
+    try {
+      known = new ArrayList<>(new TreeSet<>(client.getChildren().forPath(Layout.GROUPS)));
+    } catch (KeeperException.NoNodeException e) {
+      known = new ArrayList<>();
+    }
+    known.remove(group); // its root without a head: no member finished joining it
+    String listed = known.size() <= KNOWN_LISTED ? String.join(", ", known)
+        : String.join(", ", known.subList(0, KNOWN_LISTED)) + " and " + (known.size() - KNOWN_LISTED) + " more";
+    return new NoSuchGroupException(group, "no group '" + group + "' under ZooKeeper "
+        + client.getZookeeperClient().getCurrentConnectionString() + " (no " + z.layout.head() + "); "
+        + (known.isEmpty() ? "no group has joined through it yet" : "known groups: " + listed)
+        + ". Check the group's name and the ZooKeeper address; a group exists once a member has joined it");
   }
 
   private GlobalEpoch epoch(long g) throws Exception {

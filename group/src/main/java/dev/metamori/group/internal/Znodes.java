@@ -66,6 +66,17 @@ final class Znodes {
     return client.setData().withVersion(version).forPath(layout.head(), head.encode()).getVersion();
   }
 
+  /**
+   * Sets {@code head} if it is still at {@code version} and, in the same multi, aborts round
+   * {@code r}, which must not be decided yet, with {@code reason}. Returns head's new version.
+   */
+  int setHeadAborting(Head head, int version, long r, String reason) throws Exception {
+    client.transaction().forOperations(
+        client.transactionOp().setData().withVersion(version).forPath(layout.head(), head.encode()),
+        client.transactionOp().create().forPath(layout.decision(r), new Decision(Outcome.ABORT, reason).encode()));
+    return version + 1;
+  }
+
   Optional<Open> open() throws Exception {
     Stat stat = new Stat();
     try {
