@@ -22,7 +22,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A member in its own JVM, for the SIGKILL tests: it steps (each step receives what its peers
@@ -144,6 +146,14 @@ public final class GroupChild {
         .roster(Set.of(args[3].split(","))).sessionTimeout(Duration.ofSeconds(5)).timeout(Duration.ofSeconds(45))
         .join(GroupFixture.CHANNELS);
     System.out.println("joined " + group.currentGlobalEpoch() + " " + verify());
+    // a fenced member rejoins by itself, and its rejoin ends with the group's rollback
+    Semaphore rolledBack = new Semaphore(0);
+    group.addListener(new GroupListener() {
+      @Override
+      public void onGroupRollback(GlobalEpoch epoch) {
+        rolledBack.release();
+      }
+    });
     boolean committer = Boolean.parseBoolean(args[5]);
     boolean sends = args.length > 6 && Boolean.parseBoolean(args[6]);
     String printed = null;
@@ -166,7 +176,8 @@ public final class GroupChild {
         System.out.println("rolledback " + e.globalEpoch() + " " + verify());
       } catch (GroupFencedException e) {
         System.out.println("fenced");
-        Thread.sleep(50);
+        rolledBack.drainPermits();
+        rolledBack.tryAcquire(5, TimeUnit.SECONDS); // then step again: it says whether still fenced
       }
       if (drain) {
         String now = traffic.toString();
@@ -181,7 +192,7 @@ public final class GroupChild {
           System.out.println("aborted " + e.getMessage().replace('\n', ' '));
         }
       } else {
-        Thread.sleep(5);
+        Thread.sleep(5); // pacing only: the workers' steps would otherwise flood the committer's inbox
       }
     }
   }
