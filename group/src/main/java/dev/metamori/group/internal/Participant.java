@@ -42,8 +42,7 @@ final class Participant {
     }
     long local = durable.get();
     Trace.step("captured " + r + " " + local);
-    z.writeReady(r, m.config.member(), local);
-    Trace.step("ready " + r + " " + local);
+    m.coordinator.decider.reportReady(round, local);
   }
 
   private String localLabel(Round round) {
@@ -76,7 +75,7 @@ final class Participant {
     } finally {
       m.safePoints.exitExclusive();
     }
-    z.writeReady(r, m.config.member(), local);
+    m.coordinator.decider.reportReady(round, local);
   }
 
 }
