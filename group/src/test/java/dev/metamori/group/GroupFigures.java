@@ -34,8 +34,10 @@ import org.junit.jupiter.api.io.TempDir;
  *       local commit forces its journal and files); {@code metamori.figures.commits} of each.
  *   <li>the floor, in the same run: one forced ZooKeeper write round trip ({@code setData} of a
  *       scratch znode, waited for) and the time from such a write until another session's
- *       persistent watch (as the members use) is notified; coordination is also given in units
- *       of that round trip.
+ *       persistent watch (as the members use) is notified, both measured with the group idle; and
+ *       the same write once in every iteration of the commit loop, between the local and the
+ *       global commit (the conditions the round's open meets). Coordination is also given in
+ *       units of each of the two write round trips.
  *   <li>where a global commit's time goes, from the steps the members trace (p50 of each span,
  *       from the call of {@code commit()}): the open multi done, the last member starting its
  *       capture, the slowest member's epoch durable, the last {@code ready} written, the
@@ -50,6 +52,7 @@ class GroupFigures {
   static final int COMMITS = Integer.getInteger("metamori.figures.commits", 100);
   static final int DEATHS = Integer.getInteger("metamori.figures.deaths", 5);
 
+  static final String SCRATCH = "/metamori/figures/scratch";
   static final int ROUND_TRIPS = Integer.getInteger("metamori.figures.roundTrips", 200);
   /** The traced steps of a round whose times {@link #commitLatency} keeps, in the order they happen. */
   static final List<String> STEPS = List.of("open", "capture", "captured", "ready", "decide", "decided");
@@ -59,17 +62,18 @@ class GroupFigures {
 
   @Test
   void figures(@TempDir Path dir) throws Exception {
-    StringBuilder table = new StringBuilder("\n| members | ZooKeeper write p50 / p90 | write → watch p50 / p90 | local commit p50 / p90 | global commit p50 / p90 | of which coordination p50 / p90 | coordination p50 in writes | kill → rejoined p50 | kill → next global commit p50 |\n|---|---|---|---|---|---|---|---|---|\n");
+    StringBuilder table = new StringBuilder("\n| members | ZooKeeper write p50 / p90 (idle; in the loop) | write → watch p50 / p90 | local commit p50 / p90 | global commit p50 / p90 | of which coordination p50 / p90 | coordination p50 in writes (idle / in the loop) | kill → rejoined p50 | kill → next global commit p50 |\n|---|---|---|---|---|---|---|---|---|\n");
     StringBuilder spans = new StringBuilder("\nwhere a global commit's time goes (p50, ms from the call of commit()):\n");
     try (TestingServer zk = new TestingServer(true)) {
       for (int n : new int[] {3, 5}) {
         double[][] floor = floor(zk);
         double[][] commits = commitLatency(Files.createDirectories(dir.resolve("c" + n)), zk, n);
         double[][] deaths = recovery(Files.createDirectories(dir.resolve("d" + n)), zk, n);
-        table.append(String.format("| %d | %.1f / %.1f ms | %.1f / %.1f ms | %.1f / %.1f ms | %.1f / %.1f ms | %.1f / %.1f ms | %.1f | %.0f ms | %.0f ms |%n", n,
-            p(floor[0], 50), p(floor[0], 90), p(floor[1], 50), p(floor[1], 90),
+        double[] loop = commits[3 + STEPS.size()];
+        table.append(String.format("| %d | %.1f / %.1f ms; %.1f / %.1f ms | %.1f / %.1f ms | %.1f / %.1f ms | %.1f / %.1f ms | %.1f / %.1f ms | %.1f / %.1f | %.0f ms | %.0f ms |%n", n,
+            p(floor[0], 50), p(floor[0], 90), p(loop, 50), p(loop, 90), p(floor[1], 50), p(floor[1], 90),
             p(commits[0], 50), p(commits[0], 90), p(commits[1], 50), p(commits[1], 90), p(commits[2], 50), p(commits[2], 90),
-            p(commits[2], 50) / p(floor[0], 50), p(deaths[0], 50), p(deaths[1], 50)));
+            p(commits[2], 50) / p(floor[0], 50), p(commits[2], 50) / p(loop, 50), p(deaths[0], 50), p(deaths[1], 50)));
         spans.append(n).append(" members:");
         for (int i = 0; i < STEPS.size(); i++) {
           spans.append(String.format(" %s %.1f,", SPANS.get(i), p(commits[3 + i], 50)));
@@ -90,7 +94,7 @@ class GroupFigures {
   private double[][] floor(TestingServer zk) throws Exception {
     double[] write = new double[ROUND_TRIPS];
     double[] watch = new double[ROUND_TRIPS];
-    String path = "/metamori/figures/scratch";
+    String path = SCRATCH;
     try (CuratorFramework writer = client(zk); CuratorFramework watcher = client(zk)) {
       writer.create().orSetData().creatingParentsIfNeeded().forPath(path, new byte[8]);
       BlockingQueue<Long> notified = new LinkedBlockingQueue<>();
@@ -118,7 +122,8 @@ class GroupFigures {
 
   /**
    * Local and global commit latencies, coordination, and for each of {@link #STEPS} the time from
-   * the call of {@code commit()} until the last member traced it (the first, for open).
+   * the call of {@code commit()} until the last member traced it (the first, for open), and the
+   * scratch write of each iteration.
    */
   private double[][] commitLatency(Path dir, TestingServer zk, int n) throws Exception {
     String[] ids = ids(n);
@@ -126,6 +131,7 @@ class GroupFigures {
     double[] global = new double[COMMITS];
     double[] coordination = new double[COMMITS];
     double[][] steps = new double[STEPS.size()][COMMITS];
+    double[] loopWrite = new double[COMMITS];
     Map<String, Long> started = new java.util.concurrent.ConcurrentHashMap<>();
     Map<Long, Double> slowest = new java.util.concurrent.ConcurrentHashMap<>();
     Map<String, Long> last = new java.util.concurrent.ConcurrentHashMap<>(); // step and round -> when last traced
@@ -141,7 +147,8 @@ class GroupFigures {
       }
     });
     GroupFixture f = new GroupFixture(dir, zk.getConnectString(), "latency" + n, Duration.ofSeconds(10), Duration.ofSeconds(60), ids);
-    try (f) {
+    try (f; CuratorFramework scratch = client(zk)) {
+      scratch.create().orSetData().creatingParentsIfNeeded().forPath(SCRATCH, new byte[8]);
       f.durability = dev.metamori.Durability.PROCESS;
       f.start();
       byte[] block = new byte[4096];
@@ -152,10 +159,13 @@ class GroupFigures {
         }
         long t0 = System.nanoTime();
         f.member("a").cp.commit();
+        long w = System.nanoTime();
+        scratch.setData().forPath(SCRATCH, new byte[8]);
+        loopWrite[i] = (System.nanoTime() - w) / 1e6;
         long t1 = System.nanoTime();
+        local[i] = (w - t0) / 1e6;
         long g = f.group("a").commit();
         long t2 = System.nanoTime();
-        local[i] = (t1 - t0) / 1e6;
         global[i] = (t2 - t1) / 1e6;
         coordination[i] = global[i] - slowest.getOrDefault(g, 0.0);
         for (int k = 0; k < STEPS.size(); k++) {
@@ -166,7 +176,8 @@ class GroupFigures {
       }
     }
     dev.metamori.group.internal.Trace.to(null);
-    double[][] out = new double[3 + STEPS.size()][];
+    double[][] out = new double[4 + STEPS.size()][];
+    out[3 + STEPS.size()] = loopWrite;
     out[0] = local;
     out[1] = global;
     out[2] = coordination;

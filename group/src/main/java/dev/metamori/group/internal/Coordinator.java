@@ -171,7 +171,7 @@ final class Coordinator {
           return;
         }
       }
-      z.round(r).ifPresent(this::participate);
+      z.undecidedRound(r).ifPresent(this::participate);
     } catch (Exception e) {
       // the pass that follows looks again
     }

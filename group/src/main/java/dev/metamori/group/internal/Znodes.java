@@ -160,6 +160,15 @@ final class Znodes {
     }
   }
 
+  /** Round {@code r}, if it exists and has no decision: read in one snapshot. */
+  Optional<Round> undecidedRound(long r) throws Exception {
+    List<OpResult> results = read(List.of(Op.getData(layout.round(r)), Op.getData(layout.decision(r))));
+    if (results.get(0) instanceof OpResult.GetDataResult d && !(results.get(1) instanceof OpResult.GetDataResult)) {
+      return Optional.of(Round.decode(r, d.getData()));
+    }
+    return Optional.empty();
+  }
+
   /** The local epochs the members reported ready in round {@code r}. */
   Map<String, Long> ready(long r) throws Exception {
     Map<String, Long> m = new TreeMap<>();
