@@ -117,19 +117,19 @@ final class Coordinator {
   }
 
   /**
-   * A change under the group's root: a pass, unless the change cannot matter to one, and before
-   * it, for the two events a round waits on, the one read they need: a new round's znode (this
-   * member's part starts without waiting for a pass) and the decision of a round this member's
-   * caller waits for.
+   * A change under the group's root: a pass, unless the change cannot matter to one, and for
+   * the two events a round waits on, the one asynchronous read they need, answered on
+   * ZooKeeper's event thread without waiting for a pass: a new round's znode (this member's part
+   * starts) and the decision of a round this member's caller waits for.
    */
   private void changed(WatchedEvent event) {
     String path = event.getPath();
     long r = path == null ? 0 : z.layout.roundIn(path);
     if (event.getType() == Watcher.Event.EventType.NodeCreated && r > 0) {
       if (path.equals(z.layout.round(r))) {
-        execute(() -> takePart(r));
+        takePart(r);
       } else if (path.equals(z.layout.decision(r)) && waiters.containsKey(r)) {
-        execute(() -> readDecision(r));
+        readDecision(r);
       }
     }
     if (wakesPass(event, path, r)) {
@@ -165,13 +165,13 @@ final class Coordinator {
   }
 
   private void takePart(long r) {
-    try {
-      synchronized (this) {
-        if (r <= handledRound) {
-          return;
-        }
+    synchronized (this) {
+      if (r <= handledRound) {
+        return;
       }
-      z.undecidedRound(r).ifPresent(this::participate);
+    }
+    try {
+      z.whenUndecided(r, this::participate);
     } catch (Exception e) {
       // the pass that follows looks again
     }
@@ -179,7 +179,7 @@ final class Coordinator {
 
   private void readDecision(long r) {
     try {
-      z.decision(r).ifPresent(d -> decided(r, d));
+      z.whenDecided(r, d -> decided(r, d));
     } catch (Exception e) {
       // the pass that follows looks again
     }

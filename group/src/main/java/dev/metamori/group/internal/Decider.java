@@ -19,9 +19,11 @@ import org.apache.zookeeper.KeeperException;
  * Writes the decisions of rounds, each with one multi fenced by {@code head}'s version after
  * the round's open ({@link Round#headVersion()}). The member whose {@code ready} completes the
  * roster writes it and the decision in that same multi, so a round is decided by the write of
- * its last {@code ready}; the round's coordinator decides when a pass of its finds every
- * {@code ready} and no decision (two members wrote their last ones at once, neither seeing the
- * other's), and aborts the round when a member left or {@code head} changed.
+ * its last {@code ready}. Two members that wrote their last ones at once, neither seeing the
+ * other's, each look once more after writing and send the decision without a {@code ready}
+ * (the first one wins); the round's coordinator does the same when a pass of its finds every
+ * {@code ready} and no decision, and aborts the round when a member left or {@code head}
+ * changed.
  */
 final class Decider {
   /** Round znodes kept behind the newest decided one. */
@@ -44,29 +46,54 @@ final class Decider {
    * Reports this member ready in {@code round} with its local epoch {@code local}. If every
    * other member of the roster is ready already and {@code head} is still at the version the
    * open left, the ready and the decision are one multi; otherwise (or if that multi fails: a
-   * decision or a change of {@code head} came first) the ready alone.
+   * decision or a change of {@code head} came first) the ready alone, and then, if every member
+   * is ready by now, the decision alone.
    */
   void reportReady(Round round, long local) throws Exception {
     long r = round.id();
     String self = m.config.member();
-    if (round.headVersion() >= 0) {
-      Set<String> others = new TreeSet<>(m.config.roster());
-      others.remove(self);
-      try {
-        Readiness now = z.readiness(r, others);
-        if (now.ready().keySet().containsAll(others) && now.head().version() == round.headVersion()) {
-          Map<String, Long> ready = new TreeMap<>(now.ready());
-          ready.put(self, local);
-          decide(round, now.head().head(), ready, round.headVersion(), Map.entry(self, local));
-          traceReady(round, local);
-          return;
-        }
-      } catch (KeeperException e) {
-        // decided, aborted or fenced first, or the connection was lost: the ready alone below
-      }
+    if (round.headVersion() < 0) {
+      z.writeReady(r, self, local);
+      traceReady(round, local);
+      return;
+    }
+    Set<String> others = new TreeSet<>(m.config.roster());
+    others.remove(self);
+    if (decideIfComplete(round, others, Map.entry(self, local))) {
+      traceReady(round, local);
+      return;
     }
     z.writeReady(r, self, local);
     traceReady(round, local);
+    // members whose epochs became durable together may each have read before the other wrote
+    // (the forces of one disk often end together): one more look, so that one of them decides
+    decideIfComplete(round, m.config.roster(), null);
+  }
+
+  /**
+   * Decides {@code round} if every one of {@code members} is ready and {@code head} is at the
+   * round's {@link Round#headVersion()}, with {@code own} ready in the same multi if not null;
+   * whether it did. A failed multi (a decision or a change of {@code head} came first, or the
+   * connection was lost) leaves the round to the others and the coordinator.
+   */
+  private boolean decideIfComplete(Round round, Set<String> members, Map.Entry<String, Long> own) {
+    try {
+      Readiness now = z.readiness(round.id(), members);
+      if (!now.ready().keySet().containsAll(members) || now.head().version() != round.headVersion()) {
+        return false;
+      }
+      Map<String, Long> ready = new TreeMap<>(now.ready());
+      if (own != null) {
+        ready.put(own.getKey(), own.getValue());
+      }
+      decide(round, now.head().head(), ready, round.headVersion(), own);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (Exception e) {
+      return false;
+    }
   }
 
   private static void traceReady(Round round, long local) {

@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import org.apache.curator.RetryLoop;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
@@ -160,13 +161,27 @@ final class Znodes {
     }
   }
 
-  /** Round {@code r}, if it exists and has no decision: read in one snapshot. */
-  Optional<Round> undecidedRound(long r) throws Exception {
-    List<OpResult> results = read(List.of(Op.getData(layout.round(r)), Op.getData(layout.decision(r))));
-    if (results.get(0) instanceof OpResult.GetDataResult d && !(results.get(1) instanceof OpResult.GetDataResult)) {
-      return Optional.of(Round.decode(r, d.getData()));
-    }
-    return Optional.empty();
+  /**
+   * Reads round {@code r} and its decision in one snapshot, asynchronously; {@code then} gets
+   * the round if it exists and has no decision. A failed read calls nothing: a pass looks again.
+   */
+  void whenUndecided(long r, Consumer<Round> then) throws Exception {
+    client.getZookeeperClient().getZooKeeper().multi(List.of(Op.getData(layout.round(r)), Op.getData(layout.decision(r))),
+        (rc, path, ctx, results) -> {
+          if (rc == KeeperException.Code.OK.intValue() && results != null
+              && results.get(0) instanceof OpResult.GetDataResult d && !(results.get(1) instanceof OpResult.GetDataResult)) {
+            then.accept(Round.decode(r, d.getData()));
+          }
+        }, null);
+  }
+
+  /** Reads round {@code r}'s decision asynchronously; {@code then} gets it if there is one. */
+  void whenDecided(long r, Consumer<Decision> then) throws Exception {
+    client.getData().inBackground((c, event) -> {
+      if (event.getResultCode() == KeeperException.Code.OK.intValue()) {
+        then.accept(Decision.decode(event.getData()));
+      }
+    }).forPath(layout.decision(r));
   }
 
   /** The local epochs the members reported ready in round {@code r}. */
