@@ -218,8 +218,10 @@ final class Coordinator {
   /**
    * Opens a round with one multi; false if another member changed head or opened a round
    * first. On a lost connection the multi may have happened: the read-back of {@code open} says.
+   * If {@code awaited}, the caller then waits with {@link #awaitDecision}, and the decision is
+   * awaited from before the open (the round may be decided before the caller waits).
    */
-  boolean open(Round round, Head next, int version) throws Exception {
+  boolean open(Round round, Head next, int version, boolean awaited) throws Exception {
     // one open at a time per member: the application's commit and this member's recovery pass
     // both open rounds, and the read-back below can only tell sessions apart, not threads
     synchronized (openLock) {
@@ -227,8 +229,9 @@ final class Coordinator {
         ownRound = round.id();
         ownVersion = version + 1;
       }
-      // waited on before the open: the round may be decided before the caller waits
-      waiters.computeIfAbsent(round.id(), k -> new CompletableFuture<>());
+      if (awaited) {
+        waiters.computeIfAbsent(round.id(), k -> new CompletableFuture<>());
+      }
       try {
         z.openRound(next, version, round);
         Trace.step("open " + round.id());
@@ -385,7 +388,7 @@ final class Coordinator {
         () -> new IllegalStateException("head names global epoch " + h.global() + ", which is missing"));
     long r = h.round() + 1;
     Round round = new Round(r, Kind.ROLLBACK, null, h.global(), h.incarnation() + 1, vh.version() + 1);
-    open(round, new Head(r, h.global(), h.incarnation() + 1, true, target.localEpochs()), vh.version());
+    open(round, new Head(r, h.global(), h.incarnation() + 1, true, target.localEpochs()), vh.version(), false);
   }
 
   /** Runs this member's part of round r, once, on the participant thread. */

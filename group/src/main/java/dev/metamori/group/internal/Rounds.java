@@ -88,7 +88,7 @@ final class Rounds {
         round = new Round(r, kind, null, target, h.incarnation() + 1, vh.version() + 1);
         next = new Head(r, target, h.incarnation() + 1, true, e.localEpochs());
       }
-      if (!m.coordinator.open(round, next, vh.version())) {
+      if (!m.coordinator.open(round, next, vh.version(), true)) {
         continue; // another member opened a round first: wait for it, then try again
       }
       Decision d = m.coordinator.awaitDecision(r, deadline);
