@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Three members in child JVMs ({@link GroupChild}) that send each other messages in every step;
  * a member, the committing one included, is killed with SIGKILL at a step of a commit round
- * (open, capture, captured, ready, decide, decided) or of the recovery that follows a restart
+ * (open, capture, captured, ready, decide, decided; the member whose ready completes the roster
+ * decides, so a worker is killed at decide and decided too) or of the recovery that follows a restart
  * (pending, restore, restored), aimed at the line the child prints, and restarted. Each time
  * the restarted member must rejoin at a global epoch no older than the last commit reported,
  * every member restored must be at its local epoch of it, and the group must commit again.
@@ -41,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
 class SigkillGroupTest {
   static final int KILLS = Integer.getInteger("metamori.kills", 6);
   static final List<String> ROUND = List.of("open", "capture", "captured", "ready", "decide", "decided");
-  static final List<String> WORKER_ROUND = List.of("capture", "captured", "ready");
+  /** A worker whose ready completes the roster decides the round: it is killed there too. */
+  static final List<String> WORKER_ROUND = List.of("capture", "captured", "ready", "decide", "decided");
   static final List<String> RECOVERY = List.of("pending", "restore", "restored");
   static final long WAIT = 60;
   /** Where the children's standard error goes, kept after the run. */

@@ -8,7 +8,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ProtocolException;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.List;
@@ -94,11 +93,11 @@ public final class Channels implements Checkpointable, Closeable {
   private final int windowFrames;
   private final long windowBytes;
   final Links links;
+  final Wire wire = new Wire(this);
 
   long incarnation;
-  private long captured;
+  long captured;
   private long prepared = -1;
-  private long requested;
   private boolean suspended;
   private boolean fenced;
   volatile boolean closed;
@@ -362,143 +361,16 @@ public final class Channels implements Checkpointable, Closeable {
     }
   }
 
-  // ---- frames from the network (network threads) ----
+  // ---- the network threads' side is in Wire ----
 
   /** Whether connections may be made: listening, in an incarnation, not fenced, not closed. */
   boolean activeLocked() {
     return listening && !closed && !suspended && !fenced;
   }
 
-  /** An ACK arrived on {@code c}; returns a round to request a capture of, or 0. */
-  long onAck(Outbox o, Connection c, Frame f) throws IOException {
-    lock.lock();
-    try {
-      if (o.conn != c) {
-        throw new ClosedChannelException();
-      }
-      if (f.kind() != Frame.ACK || f.incarnation() != incarnation) {
-        throw new ProtocolException("expected an ACK of incarnation " + incarnation + " from " + o.peer + ", got " + f);
-      }
-      if (f.seq() > o.nextSend()) {
-        throw new ProtocolException(o.peer + " acknowledged " + f.seq() + " messages but only " + o.nextSend()
-            + " were sent to it in incarnation " + incarnation);
-      }
-      if (f.tag() > captured) {
-        o.holdAck(f.tag(), f.seq());
-        return requestLocked(f.tag());
-      }
-      try {
-        if (o.acknowledge(f.seq())) {
-          appChanged.signalAll();
-        }
-      } catch (IllegalArgumentException e) {
-        throw new ProtocolException(e.getMessage());
-      }
-      return 0;
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** Outcome of a DATA frame: an ACK to send back (or null), a round to request (or 0). */
-  record Arrival(Frame ack, long request) {}
-
-  Arrival onData(Inbox in, Connection c, Frame f) throws IOException {
-    lock.lock();
-    try {
-      if (in.conn != c) {
-        throw new ClosedChannelException();
-      }
-      if (f.kind() != Frame.DATA || f.incarnation() != incarnation) {
-        throw new ProtocolException("expected DATA of incarnation " + incarnation + " from " + in.peer + ", got " + f);
-      }
-      if (f.seq() < in.delivered) {
-        return new Arrival(Frame.ack(incarnation, captured, in.delivered), 0);
-      }
-      if (f.seq() < in.expected()) {
-        return new Arrival(null, 0);
-      }
-      if (f.seq() > in.expected()) {
-        throw new ProtocolException("frame " + f.seq() + " from " + in.peer + " skips ahead of " + in.expected());
-      }
-      in.arrived.addLast(f);
-      if (f.tag() > captured) {
-        return new Arrival(null, requestLocked(f.tag()));
-      }
-      if (in.arrived.size() == 1) {
-        appChanged.signalAll();
-      }
-      return new Arrival(null, 0);
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private long requestLocked(long round) {
-    if (round <= requested) {
-      return 0;
-    }
-    requested = round;
-    return round;
-  }
-
-  /** Makes {@code c} the connection of {@code o} if nothing changed since {@code gen}. */
-  boolean attachOutbound(Outbox o, Connection c, long gen) {
-    lock.lock();
-    try {
-      if (gen != generation || !activeLocked() || c.incarnation != incarnation) {
-        return false;
-      }
-      o.conn = c;
-      o.cursor = o.first();
-      return true;
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /**
-   * Makes {@code c} the connection of {@code in} if nothing changed since {@code gen}; returns
-   * the one it replaces, or {@code c} if refused.
-   */
-  Connection attachInbound(Inbox in, Connection c, long gen) {
-    lock.lock();
-    try {
-      if (gen != generation || !activeLocked() || c.incarnation != incarnation) {
-        return c;
-      }
-      Connection old = in.conn;
-      in.conn = c;
-      return old;
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** Forgets {@code c} if it is still the current connection of its outbox or inbox. */
-  void detach(Connection c) {
-    lock.lock();
-    try {
-      Outbox o = outboxes.get(c.peer);
-      if (o != null && o.conn == c) {
-        o.conn = null;
-        o.disconnectAll();
-        o.ready.signalAll();
-        linksChanged.signalAll();
-      }
-      Inbox in = inboxes.get(c.peer);
-      if (in != null && in.conn == c) {
-        in.conn = null;
-      }
-    } finally {
-      lock.unlock();
-    }
-    c.close();
-  }
-
   private List<Connection> dropAllLocked() {
     generation++;
-    requested = 0;
+    wire.requested = 0;
     List<Connection> dropped = new ArrayList<>();
     for (Outbox o : outboxes.values()) {
       if (o.conn != null) {

@@ -7,6 +7,7 @@ import dev.metamori.group.internal.Records.Head;
 import dev.metamori.group.internal.Records.Kind;
 import dev.metamori.group.internal.Records.Outcome;
 import dev.metamori.group.internal.Records.Round;
+import dev.metamori.group.internal.Znodes.GroupState;
 import dev.metamori.group.internal.Znodes.Open;
 import dev.metamori.group.internal.Znodes.VersionedHead;
 import java.net.InetSocketAddress;
@@ -26,6 +27,7 @@ import java.util.function.Supplier;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.zookeeper.AddWatchMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.Watcher;
 
 /**
@@ -37,43 +39,45 @@ import org.apache.zookeeper.Watcher;
  */
 final class Coordinator {
   private static final System.Logger LOG = System.getLogger("dev.metamori.group");
-  /** Round znodes kept behind the newest decided one. */
-  private static final int ROUNDS_KEPT = 32;
-
   private final GroupMember m;
   private final Znodes z;
   private final Participant part;
-  private final Announcer announcer;
+  final Announcer announcer;
   private final ExecutorService events;
   private final ExecutorService participant;
   private final ScheduledExecutorService ticker;
   private final AtomicBoolean scheduled = new AtomicBoolean();
   private final Map<Long, CompletableFuture<Decision>> waiters = new ConcurrentHashMap<>();
   private final Map<String, InetSocketAddress> addresses = new ConcurrentHashMap<>();
-  private final Watcher watcher = event -> reconcileSoon();
-  private final Object monitor = new Object();
+  private final Watcher watcher = this::changed;
+  final Decider decider;
   private final Object openLock = new Object();
-  private long generation;
   private int membersVersion = -1;
   private final java.util.concurrent.atomic.AtomicLong requested = new java.util.concurrent.atomic.AtomicLong();
   private long handledRound;
+  /** The round of {@code head} at the last pass: where the next pass looks for a round first. */
+  private volatile long seenRound;
   private long ownRound = -1;
   private int ownVersion = -1;
-  private volatile long recoveringVersion = -1;
-  private volatile boolean stopped;
+  volatile boolean stopped;
+  final Passes passes;
+  final Recovery recovery;
 
   Coordinator(GroupMember member) {
     this.m = member;
     this.z = member.znodes;
     this.part = new Participant(member);
     this.announcer = new Announcer(z, member.config.member(), member.listeners);
+    this.decider = new Decider(member, this::decided);
+    this.passes = new Passes(member.config.member());
+    this.recovery = new Recovery(member, this);
     String name = "metamori-group-" + member.config.member();
     this.events = Executors.newSingleThreadExecutor(r -> daemon(r, name + "-events"));
     this.participant = Executors.newSingleThreadExecutor(r -> daemon(r, name + "-capture"));
     this.ticker = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, name + "-tick"));
   }
 
-  private static Thread daemon(Runnable r, String name) {
+  static Thread daemon(Runnable r, String name) {
     Thread t = new Thread(r, name);
     t.setDaemon(true);
     return t;
@@ -86,7 +90,7 @@ final class Coordinator {
     reconcileSoon();
   }
 
-  private void watch() throws Exception {
+  void watch() throws Exception {
     m.client.watchers().add().withMode(AddWatchMode.PERSISTENT_RECURSIVE).usingWatcher(watcher).forPath(z.layout.root());
   }
 
@@ -102,7 +106,7 @@ final class Coordinator {
       // the client is closing
     }
     waiters.values().forEach(f -> f.completeExceptionally(new GroupException("member '" + m.config.member() + "' left the group")));
-    signal();
+    passes.stop();
   }
 
   void execute(Runnable task) {
@@ -113,6 +117,83 @@ final class Coordinator {
     }
   }
 
+  /**
+   * A change under the group's root: a pass, unless the change cannot matter to one, and for
+   * the two events a round waits on, the one asynchronous read they need, answered on
+   * ZooKeeper's event thread without waiting for a pass: a new round's znode (this member's part
+   * starts) and the decision of a round this member's caller waits for.
+   */
+  private void changed(WatchedEvent event) {
+    String path = event.getPath();
+    long r = path == null ? 0 : z.layout.roundIn(path);
+    if (event.getType() == Watcher.Event.EventType.NodeCreated && r > 0) {
+      if (path.equals(z.layout.round(r))) {
+        takePart(r);
+      } else if (path.equals(z.layout.decision(r)) && waiters.containsKey(r)) {
+        readDecision(r);
+      }
+    }
+    if (wakesPass(event, path, r)) {
+      reconcileSoon();
+    }
+  }
+
+  /**
+   * Whether a pass may act differently after {@code event}. Not after: a global epoch recorded
+   * (the multi that records it also sets {@code head}), the {@code ready} of a round this member
+   * does not coordinate, or the deletion of an old round's znodes (pruning). The periodic pass
+   * is the safety net either way.
+   */
+  private boolean wakesPass(WatchedEvent event, String path, long r) {
+    if (path == null) {
+      return true;
+    }
+    if (path.startsWith(z.layout.epochs() + "/")) {
+      return false;
+    }
+    if (r == 0) {
+      return true;
+    }
+    if (event.getType() == Watcher.Event.EventType.NodeDeleted || path.equals(z.layout.ready(r))) {
+      return false;
+    }
+    return !path.startsWith(z.layout.ready(r) + "/") || isOwn(r);
+  }
+
+  /** Takes no part in rounds up to {@code r}: opened before this member's rejoin. */
+  synchronized void skipRounds(long r) {
+    handledRound = Math.max(handledRound, r);
+  }
+
+  private void takePart(long r) {
+    synchronized (this) {
+      if (r <= handledRound) {
+        return;
+      }
+    }
+    try {
+      z.whenUndecided(r, this::participate);
+    } catch (Exception e) {
+      // the pass that follows looks again
+    }
+  }
+
+  private void readDecision(long r) {
+    try {
+      z.whenDecided(r, d -> decided(r, d));
+    } catch (Exception e) {
+      // the pass that follows looks again
+    }
+  }
+
+  /** Round {@code r} was decided: its caller, if it waits here, returns. */
+  private void decided(long r, Decision d) {
+    CompletableFuture<Decision> waiter = waiters.get(r);
+    if (waiter != null) {
+      waiter.complete(d);
+    }
+  }
+
   void reconcileSoon() {
     if (!stopped && scheduled.compareAndSet(false, true)) {
       execute(() -> {
@@ -120,68 +201,6 @@ final class Coordinator {
         reconcile();
       });
     }
-  }
-
-  void connectionChanged(ConnectionState state) {
-    if (state == ConnectionState.LOST && !m.fenced) {
-      m.fenced = true;
-      m.channels.fenced(true);
-      LOG.log(System.Logger.Level.WARNING, "member {0} of group {1} lost its ZooKeeper session: fenced until it rejoins",
-          m.config.member(), m.config.group());
-      announcer.fenced();
-    } else if (state == ConnectionState.RECONNECTED && m.fenced && !stopped) {
-      Thread t = daemon(this::rejoin, "metamori-group-" + m.config.member() + "-rejoin");
-      t.start();
-    }
-    reconcileSoon();
-  }
-
-  /** After a lost session: publish again, and roll the group back to its global epoch. */
-  private void rejoin() {
-    while (!stopped && m.fenced) {
-      try {
-        watch();
-        m.publish(m.deadline());
-        requestRecovery();
-        return;
-      } catch (Exception e) {
-        LOG.log(System.Logger.Level.WARNING, "member {0} could not rejoin group {1} yet: {2}", m.config.member(),
-            m.config.group(), e.toString());
-        awaitQuietly();
-      }
-    }
-  }
-
-  /**
-   * Marks the group as needing a rollback to its global epoch (head {@code pending}), so that
-   * every member restores its local epoch of it; false if the group has no global epoch yet.
-   */
-  boolean requestRecovery() throws Exception {
-    while (true) {
-      VersionedHead vh = z.head();
-      Head h = vh.head();
-      if (h.global() == 0) {
-        return false;
-      }
-      synchronized (this) {
-        handledRound = Math.max(handledRound, h.round());
-      }
-      try {
-        int v = z.setHead(new Head(h.round(), h.global(), h.incarnation(), true, h.epochs()), vh.version());
-        recoveringVersion = v;
-        Trace.step("pending " + h.global());
-        reconcileSoon();
-        return true;
-      } catch (KeeperException.BadVersionException e) {
-        // a round opened or decided meanwhile: read again
-      }
-    }
-  }
-
-  void awaitRecovered(long deadline) throws Exception {
-    awaitChange(deadline, () -> recoveringVersion >= 0,
-        () -> "group '" + m.config.group() + "' did not finish rolling back to its global epoch within "
-            + m.config.timeout() + " (members not connected: " + absentQuietly() + ")");
   }
 
   /** A dead process of this member left its session: end what it owned. */
@@ -200,8 +219,10 @@ final class Coordinator {
   /**
    * Opens a round with one multi; false if another member changed head or opened a round
    * first. On a lost connection the multi may have happened: the read-back of {@code open} says.
+   * If {@code awaited}, the caller then waits with {@link #awaitDecision}, and the decision is
+   * awaited from before the open (the round may be decided before the caller waits).
    */
-  boolean open(Round round, Head next, int version) throws Exception {
+  boolean open(Round round, Head next, int version, boolean awaited) throws Exception {
     // one open at a time per member: the application's commit and this member's recovery pass
     // both open rounds, and the read-back below can only tell sessions apart, not threads
     synchronized (openLock) {
@@ -209,22 +230,29 @@ final class Coordinator {
         ownRound = round.id();
         ownVersion = version + 1;
       }
+      if (awaited) {
+        waiters.computeIfAbsent(round.id(), k -> new CompletableFuture<>());
+      }
       try {
         z.openRound(next, version, round);
         Trace.step("open " + round.id());
-        reconcileSoon();
-        return true;
       } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
         Optional<Open> open = z.open();
-        if (open.isPresent() && open.get().round() == round.id() && open.get().owner() == m.sessionId()) {
-          reconcileSoon(); // a retry after a lost connection found this member's own multi done
-          return true;
+        if (!open.isPresent() || open.get().round() != round.id() || open.get().owner() != m.sessionId()) {
+          synchronized (this) {
+            ownRound = -1;
+          }
+          waiters.remove(round.id());
+          return false;
         }
-        synchronized (this) {
-          ownRound = -1;
-        }
-        return false;
+        // a retry after a lost connection found this member's own multi done
+      } catch (Exception e) {
+        waiters.remove(round.id());
+        throw e;
       }
+      participate(round); // this member's part starts at once, without waiting for its watch
+      reconcileSoon();
+      return true;
     }
   }
 
@@ -246,67 +274,15 @@ final class Coordinator {
   }
 
   /** Waits until no round is open and the group is not recovering; head as it is then. */
-  VersionedHead awaitSettled(long deadline) throws Exception {
-    VersionedHead[] out = new VersionedHead[1];
-    awaitChange(deadline, () -> {
-      VersionedHead vh = z.head();
-      Head h = vh.head();
-      boolean busy = h.pending() || z.open().isPresent() || (h.round() > 0 && z.decision(h.round()).isEmpty());
-      out[0] = vh;
-      return busy;
+  GroupState awaitSettled(long deadline) throws Exception {
+    GroupState[] out = new GroupState[1];
+    passes.awaitChange(deadline, () -> {
+      GroupState state = z.state(seenRound);
+      out[0] = state;
+      return state.head().head().pending() || state.open().isPresent() || !state.settled();
     }, () -> "group '" + m.config.group() + "' stayed busy for " + m.config.timeout()
         + " (a round open, or a recovery waiting for members " + absentQuietly() + ")");
     return out[0];
-  }
-
-  interface Check {
-    boolean waiting() throws Exception;
-  }
-
-  /** Waits while {@code check} says so, re-checking after every pass of reconcile. */
-  void awaitChange(long deadline, Check check, Supplier<String> timeoutMessage) throws Exception {
-    while (true) {
-      long seen;
-      synchronized (monitor) {
-        seen = generation;
-      }
-      if (!check.waiting()) {
-        return;
-      }
-      if (stopped) {
-        throw new GroupException("member '" + m.config.member() + "' left the group");
-      }
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        throw new GroupException(timeoutMessage.get());
-      }
-      synchronized (monitor) {
-        while (generation == seen && left > 0 && !stopped) {
-          TimeUnit.NANOSECONDS.timedWait(monitor, left);
-          left = deadline - System.nanoTime();
-        }
-      }
-    }
-  }
-
-  private void awaitQuietly() {
-    try {
-      synchronized (monitor) {
-        long seen = generation;
-        while (generation == seen && !stopped) {
-          monitor.wait();
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private void signal() {
-    synchronized (monitor) {
-      generation++;
-      monitor.notifyAll();
-    }
   }
 
   InetSocketAddress address(String member) {
@@ -349,32 +325,26 @@ final class Coordinator {
       if (!m.client.getZookeeperClient().isConnected()) {
         return;
       }
-      VersionedHead vh = z.head();
+      GroupState state = z.state(seenRound);
+      VersionedHead vh = state.head();
       Head h = vh.head();
-      Optional<Open> open = z.open();
-      Map.Entry<Set<String>, Integer> members = z.membersVersioned();
-      Set<String> present = members.getKey();
-      if (members.getValue() != membersVersion) { // someone came or went: read every address again
+      seenRound = h.round();
+      Optional<Open> open = state.open();
+      Set<String> present = state.members();
+      if (state.membersVersion() != membersVersion) { // someone came or went: read every address again
         addresses.keySet().retainAll(present);
         for (String id : present) {
           z.member(id).ifPresent(e -> addresses.put(id, new InetSocketAddress(e.getKey().host(), e.getKey().port())));
         }
-        membersVersion = members.getValue();
+        membersVersion = state.membersVersion();
       }
-      if (recoveringVersion >= 0 && !h.pending() && vh.version() > recoveringVersion) {
-        recoveringVersion = -1;
-        if (m.fenced) {
-          m.fenced = false;
-          m.channels.fenced(false);
-          LOG.log(System.Logger.Level.INFO, "member {0} rejoined group {1}", m.config.member(), m.config.group());
-        }
-      }
+      recovery.check(vh);
       long r = h.round();
+      Optional<Decision> decision = state.decision();
+      Optional<Round> round = state.round();
       for (Long w : waiters.keySet()) {
-        z.decision(w).ifPresent(d -> waiters.get(w).complete(d));
+        (w == r ? decision : z.decision(w)).ifPresent(d -> decided(w, d));
       }
-      Optional<Decision> decision = r == 0 ? Optional.empty() : z.decision(r);
-      Optional<Round> round = r == 0 ? Optional.empty() : z.round(r);
       if (round.isPresent()) {
         if (decision.isPresent()) {
           if (open.isPresent() && open.get().round() == r && open.get().owner() == m.sessionId()) {
@@ -385,23 +355,27 @@ final class Coordinator {
           if (open.isEmpty() || open.get().round() != r) {
             z.abort(r, "the member that opened round " + r + " left before deciding it");
           } else if (open.get().owner() == m.sessionId() && isOwn(r)) {
-            coordinate(round.get(), vh, present);
+            int version;
+            synchronized (this) {
+              version = ownVersion;
+            }
+            decider.coordinate(round.get(), vh, present, version);
           }
         }
       }
-      boolean settled = r == 0 || decision.isPresent();
+      boolean settled = state.settled();
       if (h.pending() && settled && open.isEmpty() && present.containsAll(m.config.roster())) {
         openRecovery(vh);
       } else if (!h.pending() && settled && open.isEmpty() && requested.get() > m.channels.capturedRound()
           && present.containsAll(m.config.roster()) && !m.fenced) {
-        m.commitInBackground();
+        m.rounds.commitInBackground();
       }
       announcer.decided(r, decision, m.fenced); // last: the listeners' reads hold up none of the above
     } catch (Exception e) {
       LOG.log(System.Logger.Level.DEBUG, "member {0}: pass over group {1} failed, retried on the next change: {2}",
           m.config.member(), m.config.group(), e.toString());
     } finally {
-      signal();
+      passes.passed();
     }
   }
 
@@ -414,59 +388,8 @@ final class Coordinator {
     GlobalEpoch target = z.epoch(h.global()).orElseThrow(
         () -> new IllegalStateException("head names global epoch " + h.global() + ", which is missing"));
     long r = h.round() + 1;
-    Round round = new Round(r, Kind.ROLLBACK, null, h.global(), h.incarnation() + 1);
-    open(round, new Head(r, h.global(), h.incarnation() + 1, true, target.localEpochs()), vh.version());
-  }
-
-  /** This member opened round r: decide it once everyone is ready, abort it if someone left. */
-  private void coordinate(Round round, VersionedHead vh, Set<String> present) throws Exception {
-    long r = round.id();
-    Head h = vh.head();
-    int version;
-    synchronized (this) {
-      version = ownVersion;
-    }
-    if (vh.version() < version) {
-      // this pass read the head before this member's own open of the round (the reads of a
-      // pass are not one snapshot): look again at the next pass
-      return;
-    }
-    if (vh.version() != version) {
-      // a member rejoined (it set pending): it takes no part in this round, which cannot commit
-      z.abort(r, "the group's head changed during the round: a member rejoined, and the group rolls back");
-      return;
-    }
-    Set<String> missing = new TreeSet<>(m.config.roster());
-    missing.removeAll(z.readyMembers(r));
-    Set<String> gone = new TreeSet<>(missing);
-    gone.removeAll(present);
-    if (!gone.isEmpty()) {
-      z.abort(r, "members " + gone + " left the group before reporting ready");
-      return;
-    }
-    if (!missing.isEmpty()) {
-      return;
-    }
-    Map<String, Long> ready = z.ready(r);
-    try {
-      Trace.step("decide " + r);
-      if (round.kind() == Kind.COMMIT) {
-        GlobalEpoch e = new GlobalEpoch(r, h.global(), round.label(), ready);
-        z.decide(r, Outcome.COMMIT, new Head(r, r, h.incarnation(), false, ready), version, e);
-      } else {
-        z.decide(r, Outcome.ROLLED_BACK, new Head(r, h.global(), h.incarnation(), false, h.epochs()), version, null);
-      }
-      Trace.step("decided " + r);
-      CompletableFuture<Decision> waiter = waiters.get(r);
-      if (waiter != null) {
-        waiter.complete(new Decision(round.kind() == Kind.COMMIT ? Outcome.COMMIT : Outcome.ROLLED_BACK, ""));
-      }
-      z.pruneRound(r - ROUNDS_KEPT);
-    } catch (KeeperException.BadVersionException e) {
-      z.abort(r, "the group's head changed during the round: a member rejoined, and the group rolls back");
-    } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException e) {
-      // decided by another member first (an abort)
-    }
+    Round round = new Round(r, Kind.ROLLBACK, null, h.global(), h.incarnation() + 1, vh.version() + 1);
+    open(round, new Head(r, h.global(), h.incarnation() + 1, true, target.localEpochs()), vh.version(), false);
   }
 
   /** Runs this member's part of round r, once, on the participant thread. */
@@ -502,7 +425,7 @@ final class Coordinator {
     }
   }
 
-  private Set<String> absentQuietly() {
+  Set<String> absentQuietly() {
     try {
       return m.absent();
     } catch (Exception e) {

@@ -54,8 +54,7 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
   final AtomicLong rolledBackTo = new AtomicLong(-1);
   final Set<Long> ownSessions = new HashSet<>();
   final Coordinator coordinator;
-  private final AtomicBoolean backgroundCommit = new AtomicBoolean();
-  private final java.util.concurrent.locks.ReentrantLock rounds = new java.util.concurrent.locks.ReentrantLock();
+  final Rounds rounds;
   private final org.apache.curator.framework.state.ConnectionStateListener connectionListener;
   MemberChannels channels;
   InetSocketAddress address;
@@ -68,7 +67,8 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
     this.ownsClient = ownsClient;
     this.znodes = new Znodes(client, Layout.of(config.group()));
     this.coordinator = new Coordinator(this);
-    this.connectionListener = (c, state) -> coordinator.connectionChanged(state);
+    this.rounds = new Rounds(this);
+    this.connectionListener = (c, state) -> coordinator.recovery.connectionChanged(state);
   }
 
   /** Joins the group described by {@code config}, with channels made by {@code factory}. */
@@ -120,10 +120,10 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
     coordinator.start();
     publish(deadline);
     awaitRoster(deadline);
-    if (!coordinator.requestRecovery()) {
-      commitFirst(deadline);
+    if (!coordinator.recovery.request()) {
+      rounds.commitFirst(deadline);
     }
-    coordinator.awaitRecovered(deadline);
+    coordinator.recovery.awaitRecovered(deadline);
     rolledBackTo.set(-1); // the application starts from the restored state; nothing to report
   }
 
@@ -154,7 +154,7 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
           coordinator.clearDeadSession(owner);
           continue;
         }
-        coordinator.awaitChange(deadline, () -> znodes.member(config.member()).isPresent(),
+        coordinator.passes.awaitChange(deadline, () -> znodes.member(config.member()).isPresent(),
             () -> "member '" + config.member() + "' is already connected to group '" + config.group()
                 + "' (process " + was.pid() + " on " + was.machine() + "): another process uses this member id,"
                 + " or a dead one's session has not expired yet; stop it or wait the session timeout");
@@ -163,7 +163,7 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
   }
 
   private void awaitRoster(long deadline) throws Exception {
-    coordinator.awaitChange(deadline, () -> !absent().isEmpty(),
+    coordinator.passes.awaitChange(deadline, () -> !absent().isEmpty(),
         () -> "members " + absentQuietly() + " of group '" + config.group() + "' did not join within "
             + config.timeout() + "; start them, or check the roster " + new TreeSet<>(config.roster()));
   }
@@ -174,25 +174,11 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
     return missing;
   }
 
-  private Set<String> absentQuietly() {
+  Set<String> absentQuietly() {
     try {
       return absent();
     } catch (Exception e) {
       return config.roster();
-    }
-  }
-
-  /** The group has no global epoch yet: the members commit the first one together. */
-  private void commitFirst(long deadline) throws Exception {
-    while (znodes.head().head().global() == 0) {
-      try {
-        runRound(Kind.COMMIT, null, 0, deadline, true);
-      } catch (GroupException e) {
-        if (System.nanoTime() - deadline > 0) {
-          throw e;
-        }
-        LOG.log(System.Logger.Level.DEBUG, "first global commit of group {0} retried: {1}", config.group(), e.getMessage());
-      }
     }
   }
 
@@ -216,7 +202,7 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
 
   private long commit0(String label) throws IOException {
     checkCaller("commit()");
-    return call("commit a global epoch", () -> runRound(Kind.COMMIT, label, 0, deadline(), false));
+    return call("commit a global epoch", () -> rounds.run(Kind.COMMIT, label, 0, deadline(), false));
   }
 
   @Override
@@ -227,68 +213,13 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
         throw new GroupException("no such global epoch " + globalEpoch + " in group '" + config.group()
             + "'; globalEpochs() lists them");
       }
-      return runRound(Kind.ROLLBACK, null, globalEpoch, deadline(), false);
+      return rounds.run(Kind.ROLLBACK, null, globalEpoch, deadline(), false);
     });
   }
 
   @Override
   public void rollback(long globalEpoch) throws IOException {
     restore(globalEpoch);
-  }
-
-  /**
-   * Opens a round and waits for its decision. A commit round returns the new global epoch; a
-   * rollback round its target. While another round is open or the group recovers, it waits;
-   * if {@code first}, it returns as soon as the group has a global epoch, whoever committed it.
-   */
-  private long runRound(Kind kind, String label, long target, long deadline, boolean first) throws Exception {
-    // one round at a time per member: the open znode names a session, not a thread
-    if (!rounds.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-      throw new GroupException("another commit or restore of member '" + config.member() + "' took longer than "
-          + config.timeout());
-    }
-    try {
-      return runRoundLocked(kind, label, target, deadline, first);
-    } finally {
-      rounds.unlock();
-    }
-  }
-
-  private long runRoundLocked(Kind kind, String label, long target, long deadline, boolean first) throws Exception {
-    while (true) {
-      VersionedHead vh = coordinator.awaitSettled(deadline);
-      Head h = vh.head();
-      if (first && h.global() > 0) {
-        return h.global();
-      }
-      Set<String> absent = absent();
-      if (!absent.isEmpty()) {
-        throw new GroupException("cannot " + (kind == Kind.COMMIT ? "commit" : "restore") + ": members " + absent
-            + " of group '" + config.group() + "' are not connected; the members go on, and a "
-            + (kind == Kind.COMMIT ? "commit" : "restore") + " succeeds once they have joined");
-      }
-      long r = h.round() + 1;
-      Head next;
-      Round round;
-      if (kind == Kind.COMMIT) {
-        round = new Round(r, kind, label, 0, h.incarnation());
-        next = h.opened(r);
-      } else {
-        GlobalEpoch e = znodes.epoch(target).orElseThrow();
-        round = new Round(r, kind, null, target, h.incarnation() + 1);
-        next = new Head(r, target, h.incarnation() + 1, true, e.localEpochs());
-      }
-      Decision d;
-      if (!coordinator.open(round, next, vh.version())) {
-        continue; // another member opened a round first: wait for it, then try again
-      }
-      d = coordinator.awaitDecision(r, deadline);
-      if (d.outcome() == Outcome.ABORT) {
-        throw new GroupException("the " + (kind == Kind.COMMIT ? "global commit" : "group restore") + " (round " + r
-            + ") aborted: " + d.reason() + "; the members go on at their current state, try again");
-      }
-      return kind == Kind.COMMIT ? r : target;
-    }
   }
 
   @Override
@@ -401,23 +332,6 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
     coordinator.requestCapture(round);
   }
 
-  /** Commits a global epoch on a thread of its own, unless one such commit is running. */
-  void commitInBackground() {
-    if (backgroundCommit.compareAndSet(false, true)) {
-      Thread t = new Thread(() -> {
-        try {
-          runRound(Kind.COMMIT, null, 0, deadline(), false);
-        } catch (Exception e) {
-          LOG.log(System.Logger.Level.DEBUG, "commit asked for by a peer's frame failed: {0}", e.toString());
-        } finally {
-          backgroundCommit.set(false);
-        }
-      }, "metamori-group-" + config.member() + "-requested-commit");
-      t.setDaemon(true);
-      t.start();
-    }
-  }
-
   @Override
   public void blocking(boolean blocked) {
     safePoints.blocking(blocked);
@@ -458,7 +372,7 @@ public final class GroupMember implements CheckpointGroup, ChannelHost {
     }
     if (fenced) {
       try {
-        coordinator.awaitChange(deadline(), () -> fenced, () -> "member '" + config.member() + "' is fenced: it lost"
+        coordinator.passes.awaitChange(deadline(), () -> fenced, () -> "member '" + config.member() + "' is fenced: it lost"
             + " its ZooKeeper session and could not rejoin within " + config.timeout() + "; " + what
             + " needs ZooKeeper (" + describeZookeeper() + ") reachable with a quorum");
       } catch (IOException e) {

@@ -48,6 +48,20 @@ record Layout(String root) {
     return round(r) + "/decision";
   }
 
+  /** The round {@code r} of a {@code path} at or under {@code rounds/{r}}, or 0 if it is elsewhere. */
+  long roundIn(String path) {
+    String prefix = rounds() + "/";
+    if (!path.startsWith(prefix)) {
+      return 0;
+    }
+    int end = path.indexOf('/', prefix.length());
+    String s = path.substring(prefix.length(), end < 0 ? path.length() : end);
+    if (s.isEmpty() || s.length() > 18 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      return 0;
+    }
+    return Long.parseLong(s);
+  }
+
   String epochs() {
     return root + "/epochs";
   }

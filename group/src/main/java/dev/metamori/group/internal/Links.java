@@ -173,7 +173,7 @@ final class Links implements Closeable {
       c.close(); // the dialer sees the other incarnation and tries again later
       return;
     }
-    Connection old = ch.attachInbound(in, c, gen);
+    Connection old = ch.wire.attachInbound(in, c, gen);
     if (old == c) {
       c.close();
       return;
@@ -184,7 +184,7 @@ final class Links implements Closeable {
     try {
       while (true) {
         Frame f = c.read();
-        Channels.Arrival a = ch.onData(in, c, f);
+        Wire.Arrival a = ch.wire.onData(in, c, f);
         if (a.ack() != null) {
           c.write(List.of(a.ack()));
         }
@@ -195,7 +195,7 @@ final class Links implements Closeable {
     } catch (IOException e) {
       reset(c, e);
     } finally {
-      ch.detach(c);
+      ch.wire.detach(c);
     }
   }
 
@@ -205,7 +205,7 @@ final class Links implements Closeable {
       c.write(List.of(ack));
     } catch (IOException e) {
       reset(c, e);
-      ch.detach(c);
+      ch.wire.detach(c);
     }
   }
 
@@ -239,7 +239,7 @@ final class Links implements Closeable {
             LOG.log(Level.DEBUG, () -> "channels of " + ch.self + ": cannot connect to " + o.peer + " at " + address, e);
           }
         }
-        if (c == null || !ch.attachOutbound(o, c, gen)) {
+        if (c == null || !ch.wire.attachOutbound(o, c, gen)) {
           if (c != null) {
             c.close();
           }
@@ -307,14 +307,14 @@ final class Links implements Closeable {
     } catch (IOException e) {
       reset(c, e);
     } finally {
-      ch.detach(c);
+      ch.wire.detach(c);
     }
   }
 
   private void readAcks(Outbox o, Connection c) {
     try {
       while (true) {
-        long request = ch.onAck(o, c, c.read());
+        long request = ch.wire.onAck(o, c, c.read());
         if (request > 0) {
           requestCapture(request);
         }
@@ -322,7 +322,7 @@ final class Links implements Closeable {
     } catch (IOException e) {
       reset(c, e);
     } finally {
-      ch.detach(c);
+      ch.wire.detach(c);
     }
   }
 

@@ -20,11 +20,13 @@ final class Participant {
     this.z = member.znodes;
   }
 
+  /**
+   * Captures this member in commit round {@code round}, which the caller has just read without
+   * a decision (in one snapshot with the round, or right after its own open); should an abort
+   * come first all the same, the capture only adds a local epoch that no global epoch names.
+   */
   void capture(Round round) throws Exception {
     long r = round.id();
-    if (z.decision(r).isPresent()) {
-      return;
-    }
     if (!m.safePoints.enterExclusive(m.config.timeout().toNanos())) {
       throw new GroupException("no safe point within " + m.config.timeout() + ": a step stayed open");
     }
@@ -42,8 +44,7 @@ final class Participant {
     }
     long local = durable.get();
     Trace.step("captured " + r + " " + local);
-    z.writeReady(r, m.config.member(), local);
-    Trace.step("ready " + r + " " + local);
+    m.coordinator.decider.reportReady(round, local);
   }
 
   private String localLabel(Round round) {
@@ -76,7 +77,7 @@ final class Participant {
     } finally {
       m.safePoints.exitExclusive();
     }
-    z.writeReady(r, m.config.member(), local);
+    m.coordinator.decider.reportReady(round, local);
   }
 
 }

@@ -50,8 +50,12 @@ final class Records {
 
   enum Kind { COMMIT, ROLLBACK }
 
-  /** A {@code rounds/{r}} znode: what the round does. */
-  record Round(long id, Kind kind, String label, long target, long incarnation) {
+  /**
+   * A {@code rounds/{r}} znode: what the round does, and {@code headVersion}, the version its
+   * open left {@code head} at (-1 if the opener did not record it): the fence of the round's
+   * decision, whoever writes it.
+   */
+  record Round(long id, Kind kind, String label, long target, long incarnation, int headVersion) {
     byte[] encode() {
       Map<String, String> m = new LinkedHashMap<>();
       m.put("kind", kind.name());
@@ -60,6 +64,7 @@ final class Records {
       }
       m.put("target", Long.toString(target));
       m.put("incarnation", Long.toString(incarnation));
+      m.put("headVersion", Integer.toString(headVersion));
       return write("round", m);
     }
 
@@ -67,7 +72,7 @@ final class Records {
       Map<String, String> m = read("round", data);
       String label = m.get("label");
       return new Round(id, Kind.valueOf(m.get("kind")), label == null ? null : untext(label),
-          num(m, "target"), num(m, "incarnation"));
+          num(m, "target"), num(m, "incarnation"), Integer.parseInt(m.getOrDefault("headVersion", "-1")));
     }
   }
 

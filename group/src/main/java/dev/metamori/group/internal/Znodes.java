@@ -13,10 +13,14 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Consumer;
+import org.apache.curator.RetryLoop;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.data.Stat;
 
 /**
@@ -30,6 +34,22 @@ final class Znodes {
 
   /** The {@code open} znode: the round it opens and the session that owns it. */
   record Open(long round, long owner) {}
+
+  /** {@code head}, and the local epochs reported ready in a round by some of its members. */
+  record Readiness(VersionedHead head, Map<String, Long> ready) {}
+
+  /**
+   * Where the group is, as a pass reads it in one snapshot: {@code head}, {@code open}, the
+   * connected members and {@code members}' child version (it changes whenever one comes or
+   * goes), and the znode and decision of {@code head}'s round.
+   */
+  record GroupState(VersionedHead head, Optional<Open> open, Set<String> members, int membersVersion,
+      Optional<Round> round, Optional<Decision> decision) {
+    /** No round is waiting for its decision. */
+    boolean settled() {
+      return head.head().round() == 0 || decision.isPresent();
+    }
+  }
 
   private final CuratorFramework client;
   final Layout layout;
@@ -103,13 +123,17 @@ final class Znodes {
   }
 
   /**
-   * Decides round {@code r} with one multi: {@code open} still exists, the decision is created
-   * (only if none is), {@code head} becomes {@code next} if still at {@code version} (the
-   * version this coordinator's open left it at), {@code open} goes; a committed round also
-   * records its global epoch.
+   * Decides round {@code r} with one multi: {@code ready} (the deciding member's own, if not
+   * null) is created, {@code open} still exists, the decision is created (only if none is),
+   * {@code head} becomes {@code next} if still at {@code version} (the version the round's open
+   * left it at), {@code open} goes; a committed round also records its global epoch.
    */
-  void decide(long r, Outcome outcome, Head next, int version, GlobalEpoch epoch) throws Exception {
+  void decide(long r, Outcome outcome, Head next, int version, GlobalEpoch epoch, Map.Entry<String, Long> ready)
+      throws Exception {
     List<CuratorOp> ops = new ArrayList<>();
+    if (ready != null) {
+      ops.add(client.transactionOp().create().forPath(layout.ready(r, ready.getKey()), Records.encodeLong(ready.getValue())));
+    }
     ops.add(client.transactionOp().check().forPath(layout.open()));
     ops.add(client.transactionOp().create().forPath(layout.decision(r), new Decision(outcome, "").encode()));
     if (epoch != null) {
@@ -148,6 +172,29 @@ final class Znodes {
     }
   }
 
+  /**
+   * Reads round {@code r} and its decision in one snapshot, asynchronously; {@code then} gets
+   * the round if it exists and has no decision. A failed read calls nothing: a pass looks again.
+   */
+  void whenUndecided(long r, Consumer<Round> then) throws Exception {
+    client.getZookeeperClient().getZooKeeper().multi(List.of(Op.getData(layout.round(r)), Op.getData(layout.decision(r))),
+        (rc, path, ctx, results) -> {
+          if (rc == KeeperException.Code.OK.intValue() && results != null
+              && results.get(0) instanceof OpResult.GetDataResult d && !(results.get(1) instanceof OpResult.GetDataResult)) {
+            then.accept(Round.decode(r, d.getData()));
+          }
+        }, null);
+  }
+
+  /** Reads round {@code r}'s decision asynchronously; {@code then} gets it if there is one. */
+  void whenDecided(long r, Consumer<Decision> then) throws Exception {
+    client.getData().inBackground((c, event) -> {
+      if (event.getResultCode() == KeeperException.Code.OK.intValue()) {
+        then.accept(Decision.decode(event.getData()));
+      }
+    }).forPath(layout.decision(r));
+  }
+
   /** The local epochs the members reported ready in round {@code r}. */
   Map<String, Long> ready(long r) throws Exception {
     Map<String, Long> m = new TreeMap<>();
@@ -165,6 +212,72 @@ final class Znodes {
     return m;
   }
 
+  /**
+   * {@code head} and the {@code ready} znodes of {@code members} in round {@code r}, read in one
+   * round trip (a read-only multi, so they are one snapshot); members not ready are left out.
+   */
+  Readiness readiness(long r, Set<String> members) throws Exception {
+    List<String> ids = new ArrayList<>(members);
+    List<Op> ops = new ArrayList<>();
+    ops.add(Op.getData(layout.head()));
+    ids.forEach(id -> ops.add(Op.getData(layout.ready(r, id))));
+    List<OpResult> results = read(ops);
+    Map<String, Long> ready = new TreeMap<>();
+    for (int i = 0; i < ids.size(); i++) {
+      if (results.get(i + 1) instanceof OpResult.GetDataResult d) {
+        ready.put(ids.get(i), Records.decodeLong(d.getData()));
+      }
+    }
+    return new Readiness(versionedHead(results.get(0)), ready);
+  }
+
+  /**
+   * Where the group is, in one round trip if {@code head}'s round is {@code guess} or the one
+   * after it (the round a pass saw last, or the next one opened), else in three.
+   */
+  GroupState state(long guess) throws Exception {
+    long g = Math.max(1, guess);
+    List<OpResult> results = read(List.of(
+        Op.getData(layout.head()), Op.getData(layout.open()), Op.getChildren(layout.members()), Op.getData(layout.members()),
+        Op.getData(layout.round(g)), Op.getData(layout.decision(g)),
+        Op.getData(layout.round(g + 1)), Op.getData(layout.decision(g + 1))));
+    VersionedHead vh = versionedHead(results.get(0));
+    Optional<Open> open = results.get(1) instanceof OpResult.GetDataResult o
+        ? Optional.of(new Open(Records.decodeLong(o.getData()), o.getStat().getEphemeralOwner()))
+        : Optional.empty();
+    if (!(results.get(2) instanceof OpResult.GetChildrenResult children && results.get(3) instanceof OpResult.GetDataResult parent)) {
+      throw new KeeperException.NoNodeException(layout.members());
+    }
+    long r = vh.head().round();
+    Optional<Round> round = Optional.empty();
+    Optional<Decision> decision = Optional.empty();
+    if (r == g || r == g + 1) {
+      int i = r == g ? 4 : 6;
+      if (results.get(i) instanceof OpResult.GetDataResult d) {
+        round = Optional.of(Round.decode(r, d.getData()));
+      }
+      if (results.get(i + 1) instanceof OpResult.GetDataResult d) {
+        decision = Optional.of(Decision.decode(d.getData()));
+      }
+    } else if (r > 0) {
+      round = round(r);
+      decision = decision(r);
+    }
+    return new GroupState(vh, open, new TreeSet<>(children.getChildren()), parent.getStat().getCversion(), round, decision);
+  }
+
+  /** A read-only multi: one snapshot, one round trip; a znode missing is an error result, not a failure. */
+  private List<OpResult> read(List<Op> ops) throws Exception {
+    return RetryLoop.callWithRetry(client.getZookeeperClient(), () -> client.getZookeeperClient().getZooKeeper().multi(ops));
+  }
+
+  private VersionedHead versionedHead(OpResult result) throws KeeperException {
+    if (!(result instanceof OpResult.GetDataResult h)) {
+      throw KeeperException.create(KeeperException.Code.get(((OpResult.ErrorResult) result).getErr()), layout.head());
+    }
+    return new VersionedHead(Head.decode(h.getData()), h.getStat().getVersion());
+  }
+
   /** Reports this member ready in round {@code r} with its local epoch. */
   void writeReady(long r, String member, long localEpoch) throws Exception {
     try {
@@ -176,13 +289,6 @@ final class Znodes {
 
   Set<String> members() throws Exception {
     return new TreeSet<>(client.getChildren().forPath(layout.members()));
-  }
-
-  /** The connected members, and {@code members}' child version, which changes whenever one comes or goes. */
-  Map.Entry<Set<String>, Integer> membersVersioned() throws Exception {
-    Stat stat = new Stat();
-    Set<String> ids = new TreeSet<>(client.getChildren().storingStatIn(stat).forPath(layout.members()));
-    return Map.entry(ids, stat.getCversion());
   }
 
   /** The members that reported ready in round {@code r}. */
@@ -235,14 +341,32 @@ final class Znodes {
     return all;
   }
 
-  /** Removes old round znodes, in the background; nobody reads them any more. */
+  /**
+   * Removes round {@code r}'s znodes, which nobody reads any more, in one multi (one write of
+   * ZooKeeper's log instead of one per znode); if that fails, they stay.
+   */
   void pruneRound(long r) {
-    if (r > 0) {
-      try {
-        client.delete().quietly().deletingChildrenIfNeeded().inBackground().forPath(layout.round(r));
-      } catch (Exception e) {
-        // the next decision prunes again
+    if (r <= 0) {
+      return;
+    }
+    try {
+      List<OpResult> children = read(List.of(Op.getChildren(layout.round(r)), Op.getChildren(layout.ready(r))));
+      if (!(children.get(0) instanceof OpResult.GetChildrenResult round)) {
+        return; // pruned already
       }
+      List<CuratorOp> ops = new ArrayList<>();
+      if (children.get(1) instanceof OpResult.GetChildrenResult ready) {
+        for (String id : ready.getChildren()) {
+          ops.add(client.transactionOp().delete().forPath(layout.ready(r, id)));
+        }
+      }
+      for (String c : round.getChildren()) {
+        ops.add(client.transactionOp().delete().forPath(layout.round(r) + "/" + c));
+      }
+      ops.add(client.transactionOp().delete().forPath(layout.round(r)));
+      client.transaction().forOperations(ops);
+    } catch (Exception e) {
+      // left for a tool; nothing depends on it
     }
   }
 }

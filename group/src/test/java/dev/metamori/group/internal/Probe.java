@@ -70,7 +70,7 @@ final class Probe {
     } finally {
       c.lock.unlock();
     }
-    all.forEach(c::detach);
+    all.forEach(c.wire::detach);
   }
 
   /** Damages the next DATA frame {@code c} transmits. */
