@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <ul>
  *   <li>commit latency: each member changes one 4 KiB block of a tracked file, then a local
- *       {@code Checkpointer.commit()} of one member, and a global {@code CheckpointGroup.commit()}
+ *       commit of one member ({@code Checkpointer.commitAsync()} until its epoch is durable, as
+ *       {@code commit()}), and a global {@code CheckpointGroup.commit()}
  *       of the group (members in this JVM, each with its own store; durability PROCESS, so each
  *       local commit forces its journal and files); {@code metamori.figures.commits} of each.
  *   <li>the floor, in the same run: one forced ZooKeeper write round trip ({@code setData} of a
@@ -38,6 +39,10 @@ import org.junit.jupiter.api.io.TempDir;
  *       the same write once in every iteration of the commit loop, between the local and the
  *       global commit (the conditions the round's open meets). Coordination is also given in
  *       units of each of the two write round trips.
+ *   <li>the capture pause: how long a local {@code Checkpointer.commitAsync()} of one member
+ *       holds the application (until the call returns), against how long a member's capture in
+ *       a global commit holds its steps (from taking its safe-point gate to giving it back: the
+ *       channels' state and the same {@code commitAsync()}), the longest member's in each round.
  *   <li>where a global commit's time goes, from the steps the members trace (p50 of each span,
  *       from the call of {@code commit()}): the open multi done, the last member starting its
  *       capture, the slowest member's epoch durable, the last {@code ready} written, the
@@ -62,7 +67,7 @@ class GroupFigures {
 
   @Test
   void figures(@TempDir Path dir) throws Exception {
-    StringBuilder table = new StringBuilder("\n| members | ZooKeeper write p50 / p90 (idle; in the loop) | write → watch p50 / p90 | local commit p50 / p90 | global commit p50 / p90 | of which coordination p50 / p90 | coordination p50 in writes (idle / in the loop) | kill → rejoined p50 | kill → next global commit p50 |\n|---|---|---|---|---|---|---|---|---|\n");
+    StringBuilder table = new StringBuilder("\n| members | ZooKeeper write p50 / p90 (idle; in the loop) | write → watch p50 / p90 | local commit p50 / p90 | global commit p50 / p90 | of which coordination p50 / p90 | coordination p50 in writes (idle / in the loop) | capture pause p50 / p90: alone; in the group | kill → rejoined p50 | kill → next global commit p50 |\n|---|---|---|---|---|---|---|---|---|---|\n");
     StringBuilder spans = new StringBuilder("\nwhere a global commit's time goes (p50, ms from the call of commit()):\n");
     try (TestingServer zk = new TestingServer(true)) {
       for (int n : new int[] {3, 5}) {
@@ -70,10 +75,13 @@ class GroupFigures {
         double[][] commits = commitLatency(Files.createDirectories(dir.resolve("c" + n)), zk, n);
         double[][] deaths = recovery(Files.createDirectories(dir.resolve("d" + n)), zk, n);
         double[] loop = commits[3 + STEPS.size()];
-        table.append(String.format("| %d | %.1f / %.1f ms; %.1f / %.1f ms | %.1f / %.1f ms | %.1f / %.1f ms | %.1f / %.1f ms | %.1f / %.1f ms | %.1f / %.1f | %.0f ms | %.0f ms |%n", n,
+        double[] pauseAlone = commits[4 + STEPS.size()];
+        double[] pauseInGroup = commits[5 + STEPS.size()];
+        table.append(String.format("| %d | %.1f / %.1f ms; %.1f / %.1f ms | %.1f / %.1f ms | %.1f / %.1f ms | %.1f / %.1f ms | %.1f / %.1f ms | %.1f / %.1f | %.2f / %.2f ms; %.2f / %.2f ms | %.0f ms | %.0f ms |%n", n,
             p(floor[0], 50), p(floor[0], 90), p(loop, 50), p(loop, 90), p(floor[1], 50), p(floor[1], 90),
             p(commits[0], 50), p(commits[0], 90), p(commits[1], 50), p(commits[1], 90), p(commits[2], 50), p(commits[2], 90),
-            p(commits[2], 50) / p(floor[0], 50), p(commits[2], 50) / p(loop, 50), p(deaths[0], 50), p(deaths[1], 50)));
+            p(commits[2], 50) / p(floor[0], 50), p(commits[2], 50) / p(loop, 50),
+            p(pauseAlone, 50), p(pauseAlone, 90), p(pauseInGroup, 50), p(pauseInGroup, 90), p(deaths[0], 50), p(deaths[1], 50)));
         spans.append(n).append(" members:");
         for (int i = 0; i < STEPS.size(); i++) {
           spans.append(String.format(" %s %.1f,", SPANS.get(i), p(commits[3 + i], 50)));
@@ -135,6 +143,8 @@ class GroupFigures {
     Map<String, Long> started = new java.util.concurrent.ConcurrentHashMap<>();
     Map<Long, Double> slowest = new java.util.concurrent.ConcurrentHashMap<>();
     Map<String, Long> last = new java.util.concurrent.ConcurrentHashMap<>(); // step and round -> when last traced
+    Map<String, Long> paused = new java.util.concurrent.ConcurrentHashMap<>();
+    Map<Long, Double> longestPause = new java.util.concurrent.ConcurrentHashMap<>();
     dev.metamori.group.internal.Trace.to(step -> {
       long now = System.nanoTime();
       String[] w = step.split(" ");
@@ -142,10 +152,15 @@ class GroupFigures {
       last.merge(w[0] + " " + w[1], now, w[0].equals("open") ? Math::min : Math::max);
       if (w[0].equals("capture")) {
         started.put(key, now);
+        paused.put(key, now);
+      } else if (w[0].equals("resumed") && paused.containsKey(key)) {
+        longestPause.merge(Long.parseLong(w[1]), (now - paused.remove(key)) / 1e6, Math::max);
       } else if (w[0].equals("captured") && started.containsKey(key)) {
         slowest.merge(Long.parseLong(w[1]), (now - started.remove(key)) / 1e6, Math::max);
       }
     });
+    double[] pauseAlone = new double[COMMITS];
+    double[] pauseInGroup = new double[COMMITS];
     GroupFixture f = new GroupFixture(dir, zk.getConnectString(), "latency" + n, Duration.ofSeconds(10), Duration.ofSeconds(60), ids);
     try (f; CuratorFramework scratch = client(zk)) {
       scratch.create().orSetData().creatingParentsIfNeeded().forPath(SCRATCH, new byte[8]);
@@ -158,7 +173,9 @@ class GroupFigures {
           Files.write(f.member(id).cp.fileSystem().getPath(f.member(id).data.resolve("x").toString()), block);
         }
         long t0 = System.nanoTime();
-        f.member("a").cp.commit();
+        java.util.concurrent.CompletableFuture<Long> durable = f.member("a").cp.commitAsync();
+        pauseAlone[i] = (System.nanoTime() - t0) / 1e6;
+        durable.get();
         long w = System.nanoTime();
         scratch.setData().forPath(SCRATCH, new byte[8]);
         loopWrite[i] = (System.nanoTime() - w) / 1e6;
@@ -168,6 +185,7 @@ class GroupFigures {
         long t2 = System.nanoTime();
         global[i] = (t2 - t1) / 1e6;
         coordination[i] = global[i] - slowest.getOrDefault(g, 0.0);
+        pauseInGroup[i] = longestPause.getOrDefault(g, Double.NaN);
         for (int k = 0; k < STEPS.size(); k++) {
           Long at = last.get(STEPS.get(k) + " " + g);
           steps[k][i] = at == null ? Double.NaN : (at - t1) / 1e6;
@@ -176,8 +194,10 @@ class GroupFigures {
       }
     }
     dev.metamori.group.internal.Trace.to(null);
-    double[][] out = new double[4 + STEPS.size()][];
+    double[][] out = new double[6 + STEPS.size()][];
     out[3 + STEPS.size()] = loopWrite;
+    out[4 + STEPS.size()] = pauseAlone;
+    out[5 + STEPS.size()] = pauseInGroup;
     out[0] = local;
     out[1] = global;
     out[2] = coordination;

@@ -42,6 +42,7 @@ final class Participant {
     } finally {
       m.safePoints.exitExclusive();
     }
+    Trace.step("resumed " + r);
     long local = durable.get();
     Trace.step("captured " + r + " " + local);
     m.coordinator.decider.reportReady(round, local);
