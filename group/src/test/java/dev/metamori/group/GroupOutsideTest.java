@@ -67,7 +67,7 @@ class GroupOutsideTest {
       GroupStep held = f.group("b").step(); // b cannot capture: the round stays open
       Future<Long> commit = pool.submit(() -> f.group("a").commit("interrupted"));
       long r = awaitOpenRound(f.group);
-      awaitZnode(root(f) + "/rounds/" + r + "/ready/a"); // a captured in it
+      awaitReady(root(f) + "/rounds/" + r + "/ready", "a"); // a captured in it
       Future<GlobalEpoch> restore = pool.submit(() -> CheckpointGroup.restore(client, f.group, g, Map.of(), Duration.ofSeconds(60)));
 
       ExecutionException failed = assertThrows(ExecutionException.class, commit::get);
@@ -187,6 +187,18 @@ class GroupOutsideTest {
   }
 
   /** Waits until {@code path} exists, woken by a watch on it. */
+  /** Waits for member {@code id}'s {@code ready} znode ({@code {id}@{epoch}}) under {@code path}. */
+  private void awaitReady(String path, String id) throws Exception {
+    while (true) {
+      CountDownLatch changed = new CountDownLatch(1);
+      if (client.getChildren().usingWatcher((CuratorWatcher) e -> changed.countDown()).forPath(path).stream()
+          .anyMatch(c -> c.startsWith(id + "@"))) {
+        return;
+      }
+      assertTrue(changed.await(60, TimeUnit.SECONDS), "no ready of " + id + " under " + path + " within 60 s");
+    }
+  }
+
   private void awaitZnode(String path) throws Exception {
     while (true) {
       CountDownLatch changed = new CountDownLatch(1);

@@ -50,6 +50,10 @@ final class Coordinator {
   private final Map<Long, CompletableFuture<Decision>> waiters = new ConcurrentHashMap<>();
   private final Map<String, InetSocketAddress> addresses = new ConcurrentHashMap<>();
   private final Watcher watcher = this::changed;
+  /** {@code head} at a version, and whether the group was settled then. */
+  private record Known(VersionedHead head, boolean settled) {}
+
+  private final java.util.concurrent.atomic.AtomicReference<Known> known = new java.util.concurrent.atomic.AtomicReference<>();
   final Decider decider;
   private final Object openLock = new Object();
   private int membersVersion = -1;
@@ -131,6 +135,8 @@ final class Coordinator {
         takePart(r);
       } else if (path.equals(z.layout.decision(r)) && waiters.containsKey(r)) {
         readDecision(r);
+      } else if (path.startsWith(z.layout.ready(r) + "/")) {
+        decider.sawReady(r, path.substring(z.layout.ready(r).length() + 1));
       }
     }
     if (wakesPass(event, path, r)) {
@@ -140,9 +146,10 @@ final class Coordinator {
 
   /**
    * Whether a pass may act differently after {@code event}. Not after: a global epoch recorded
-   * (the multi that records it also sets {@code head}), the {@code ready} of a round this member
-   * does not coordinate, or the deletion of an old round's znodes (pruning). The periodic pass
-   * is the safety net either way.
+   * (the multi that records it also sets {@code head}), a {@code ready} whose name carries its
+   * epoch (the members decide from the events; the periodic pass of the coordinator is their
+   * fallback) or the {@code ready} of a round this member does not coordinate, or the deletion
+   * of an old round's znodes (pruning). The periodic pass is the safety net either way.
    */
   private boolean wakesPass(WatchedEvent event, String path, long r) {
     if (path == null) {
@@ -157,7 +164,7 @@ final class Coordinator {
     if (event.getType() == Watcher.Event.EventType.NodeDeleted || path.equals(z.layout.ready(r))) {
       return false;
     }
-    return !path.startsWith(z.layout.ready(r) + "/") || isOwn(r);
+    return !path.startsWith(z.layout.ready(r) + "/") || isOwn(r) && path.indexOf('@') < 0;
   }
 
   /** Takes no part in rounds up to {@code r}: opened before this member's rejoin. */
@@ -172,7 +179,11 @@ final class Coordinator {
       }
     }
     try {
-      z.whenUndecided(r, this::participate);
+      z.whenUndecided(r, (round, vh) -> {
+        known(vh, false);
+        decider.opened(round, vh);
+        participate(round);
+      });
     } catch (Exception e) {
       // the pass that follows looks again
     }
@@ -180,7 +191,10 @@ final class Coordinator {
 
   private void readDecision(long r) {
     try {
-      z.whenDecided(r, d -> decided(r, d));
+      z.whenDecided(r, (d, vh) -> {
+        known(vh, vh.head().round() == r && !vh.head().pending());
+        decided(r, d);
+      });
     } catch (Exception e) {
       // the pass that follows looks again
     }
@@ -234,9 +248,10 @@ final class Coordinator {
         waiters.computeIfAbsent(round.id(), k -> new CompletableFuture<>());
       }
       try {
-        z.openRound(next, version, round);
+        z.openRound(next, version, round, m.config.roster());
         Trace.step("open " + round.id());
-      } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
+      } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException
+          | KeeperException.NoNodeException e) { // NoNode: a member's znode is gone
         Optional<Open> open = z.open();
         if (!open.isPresent() || open.get().round() != round.id() || open.get().owner() != m.sessionId()) {
           synchronized (this) {
@@ -250,6 +265,9 @@ final class Coordinator {
         waiters.remove(round.id());
         throw e;
       }
+      VersionedHead vh = new VersionedHead(next, version + 1);
+      known(vh, false);
+      decider.opened(round, vh);
       participate(round); // this member's part starts at once, without waiting for its watch
       reconcileSoon();
       return true;
@@ -271,6 +289,23 @@ final class Coordinator {
     } finally {
       waiters.remove(r);
     }
+  }
+
+  /**
+   * {@code head} as this member last knew it (from a pass, its own open or decision, or the
+   * read of a decision), if the group was settled then and owed no rollback; else null. An open
+   * from it fails if {@code head} changed since (its version) or a round is open.
+   */
+  VersionedHead settledHead() {
+    Known k = known.get();
+    return k != null && k.settled() ? k.head() : null;
+  }
+
+  /** Learns {@code head} at a version; {@code settled}: no round was open or undecided then, no rollback owed. */
+  void known(VersionedHead vh, boolean settled) {
+    Known k = new Known(vh, settled);
+    known.accumulateAndGet(k, (a, b) -> a == null || b.head().version() > a.head().version()
+        || b.head().version() == a.head().version() && !b.settled() ? b : a);
   }
 
   /** Waits until no round is open and the group is not recovering; head as it is then. */
@@ -330,6 +365,7 @@ final class Coordinator {
       Head h = vh.head();
       seenRound = h.round();
       Optional<Open> open = state.open();
+      known(vh, state.settled() && open.isEmpty() && !h.pending());
       Set<String> present = state.members();
       if (state.membersVersion() != membersVersion) { // someone came or went: read every address again
         addresses.keySet().retainAll(present);
@@ -351,6 +387,7 @@ final class Coordinator {
             z.deleteQuietly(z.layout.open()); // aborted by another member while this one coordinated
           }
         } else {
+          decider.opened(round.get(), vh);
           participate(round.get());
           if (open.isEmpty() || open.get().round() != r) {
             z.abort(r, "the member that opened round " + r + " left before deciding it");

@@ -6,34 +6,48 @@ import dev.metamori.group.internal.Records.Head;
 import dev.metamori.group.internal.Records.Kind;
 import dev.metamori.group.internal.Records.Outcome;
 import dev.metamori.group.internal.Records.Round;
-import dev.metamori.group.internal.Znodes.Readiness;
 import dev.metamori.group.internal.Znodes.VersionedHead;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import org.apache.zookeeper.KeeperException;
 
 /**
  * Writes the decisions of rounds, each with one multi fenced by {@code head}'s version after
- * the round's open ({@link Round#headVersion()}). The member whose {@code ready} completes the
- * roster writes it and the decision in that same multi, so a round is decided by the write of
- * its last {@code ready}. Two members that wrote their last ones at once, neither seeing the
- * other's, each look once more after writing and send the decision without a {@code ready}
- * (the first one wins); the round's coordinator does the same when a pass of its finds every
- * {@code ready} and no decision, and aborts the round when a member left or {@code head}
- * changed.
+ * the round's open ({@link Round#headVersion()}). Every member learns the others' {@code ready}
+ * znodes, whose names carry their local epochs, from the events of its watch, with no read. A
+ * member whose epoch is durable once it has seen every other member ready writes its {@code
+ * ready} and the decision in one multi, checking the others' {@code ready} znodes; otherwise it
+ * writes its {@code ready} alone, and the member whose {@code ready}'s creation event completes
+ * the roster sends the decision (the first decide multi wins). The round's coordinator, at a
+ * periodic pass that finds every {@code ready} and no decision, decides too, and aborts the
+ * round when a member left or {@code head} changed.
  */
 final class Decider {
   /** Round znodes kept behind the newest decided one. */
   private static final int ROUNDS_KEPT = 32;
+  /** Rounds kept in memory behind the newest one this member saw opened. */
+  private static final int ROUNDS_REMEMBERED = 4;
   private static final String HEAD_CHANGED =
       "the group's head changed during the round: a member rejoined, and the group rolls back";
+
+  /** A round, with {@code head} as its open left it (at {@link Round#headVersion()}). */
+  private record Opened(Round round, Head head) {}
+
+  /** What a decide multi writes. */
+  private record Decided(Outcome outcome, Head next, GlobalEpoch epoch) {}
 
   private final GroupMember m;
   private final Znodes z;
   private final BiConsumer<Long, Decision> decided;
+  private final Map<Long, Opened> opened = new ConcurrentHashMap<>();
+  /** The {@code ready} znodes seen created, by round: member and local epoch (-1: not in the name). */
+  private final Map<Long, Map<String, Long>> seen = new ConcurrentHashMap<>();
+  /** The rounds this member sent a decide multi for, from its ready or from an event. */
+  private final Set<Long> sent = ConcurrentHashMap.newKeySet();
 
   /** {@code decided} is told of every decision this member writes. */
   Decider(GroupMember member, BiConsumer<Long, Decision> decided) {
@@ -43,57 +57,91 @@ final class Decider {
   }
 
   /**
-   * Reports this member ready in {@code round} with its local epoch {@code local}. If every
-   * other member of the roster is ready already and {@code head} is still at the version the
-   * open left, the ready and the decision are one multi; otherwise (or if that multi fails: a
-   * decision or a change of {@code head} came first) the ready alone, and then, if every member
-   * is ready by now, the decision alone.
+   * This member takes part in {@code round}, read in one snapshot with {@code vh}: if {@code
+   * head} is still as the open left it, this member can decide the round without reading it.
+   */
+  void opened(Round round, VersionedHead vh) {
+    long r = round.id();
+    if (round.headVersion() >= 0 && vh.version() == round.headVersion()) {
+      opened.put(r, new Opened(round, vh.head()));
+    }
+    opened.keySet().removeIf(k -> k < r - ROUNDS_REMEMBERED);
+    seen.keySet().removeIf(k -> k < r - ROUNDS_REMEMBERED);
+    sent.removeIf(k -> k < r - ROUNDS_REMEMBERED);
+  }
+
+  /**
+   * The {@code ready} znode {@code child} of round {@code r} was created (an event of the
+   * watch, on ZooKeeper's event thread; events come in the order of the writes). If it is this
+   * member's own and completes the roster, this member sends the decide multi, without waiting.
+   */
+  void sawReady(long r, String child) {
+    Map.Entry<String, Long> e = Layout.readyOf(child);
+    Map<String, Long> ready = seen.computeIfAbsent(r, k -> new ConcurrentHashMap<>());
+    ready.put(e.getKey(), e.getValue());
+    Opened o = opened.get(r);
+    if (o == null || !e.getKey().equals(m.config.member()) || !complete(ready, m.config.roster()) || !sent.add(r)) {
+      return;
+    }
+    Map<String, Long> all = new TreeMap<>(ready);
+    all.keySet().retainAll(m.config.roster());
+    Decided d = decisionOf(o.round(), o.head(), all);
+    Trace.step("decide " + r);
+    try {
+      z.decideAsync(r, d.outcome(), d.next(), o.round().headVersion(), d.epoch(), null, all, ok -> {
+        if (ok) {
+          afterDecide(r, d, o.round().headVersion());
+        }
+      });
+    } catch (Exception ex) {
+      // the coordinator's pass decides
+    }
+  }
+
+  /** Whether {@code ready} holds every one of {@code members} with the local epoch in its name. */
+  private static boolean complete(Map<String, Long> ready, Set<String> members) {
+    for (String id : members) {
+      Long epoch = ready.get(id);
+      if (epoch == null || epoch < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Reports this member ready in {@code round} with its local epoch {@code local}. If it has
+   * seen every other member of the roster ready, the ready and the decision are one multi;
+   * otherwise (or if that multi fails: a decision or a change of {@code head} came first) the
+   * ready alone, and the event of the last {@code ready} decides.
    */
   void reportReady(Round round, long local) throws Exception {
     long r = round.id();
     String self = m.config.member();
-    if (round.headVersion() < 0) {
-      z.writeReady(r, self, local);
-      traceReady(round, local);
-      return;
-    }
+    Opened o = opened.get(r);
     Set<String> others = new TreeSet<>(m.config.roster());
     others.remove(self);
-    if (decideIfComplete(round, others, Map.entry(self, local))) {
-      traceReady(round, local);
-      return;
+    Map<String, Long> ready = new TreeMap<>(seen.getOrDefault(r, Map.of()));
+    ready.keySet().retainAll(others);
+    if (o != null && complete(ready, others) && sent.add(r)) {
+      Map<String, Long> all = new TreeMap<>(ready);
+      all.put(self, local);
+      Decided d = decisionOf(round, o.head(), all);
+      try {
+        Trace.step("decide " + r);
+        z.decide(r, d.outcome(), d.next(), round.headVersion(), d.epoch(), Map.entry(self, local), ready);
+        traceReady(round, local);
+        afterDecide(r, d, round.headVersion());
+        return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (Exception e) {
+        // a decision or a change of head came first, or the connection was lost: the ready alone
+      }
     }
     z.writeReady(r, self, local);
     traceReady(round, local);
-    // members whose epochs became durable together may each have read before the other wrote
-    // (the forces of one disk often end together): one more look, so that one of them decides
-    decideIfComplete(round, m.config.roster(), null);
-  }
-
-  /**
-   * Decides {@code round} if every one of {@code members} is ready and {@code head} is at the
-   * round's {@link Round#headVersion()}, with {@code own} ready in the same multi if not null;
-   * whether it did. A failed multi (a decision or a change of {@code head} came first, or the
-   * connection was lost) leaves the round to the others and the coordinator.
-   */
-  private boolean decideIfComplete(Round round, Set<String> members, Map.Entry<String, Long> own) {
-    try {
-      Readiness now = z.readiness(round.id(), members);
-      if (!now.ready().keySet().containsAll(members) || now.head().version() != round.headVersion()) {
-        return false;
-      }
-      Map<String, Long> ready = new TreeMap<>(now.ready());
-      if (own != null) {
-        ready.put(own.getKey(), own.getValue());
-      }
-      decide(round, now.head().head(), ready, round.headVersion(), own);
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    } catch (Exception e) {
-      return false;
-    }
   }
 
   private static void traceReady(Round round, long local) {
@@ -131,7 +179,7 @@ final class Decider {
       return;
     }
     try {
-      decide(round, vh.head(), z.ready(r), version, null);
+      decide(round, vh.head(), z.ready(r), version);
     } catch (KeeperException.BadVersionException e) {
       z.abort(r, HEAD_CHANGED);
     } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException e) {
@@ -139,22 +187,30 @@ final class Decider {
     }
   }
 
-  /** Decides {@code round}, from {@code h} (head at {@code version}), with {@code own} ready if not null. */
-  private void decide(Round round, Head h, Map<String, Long> ready, int version, Map.Entry<String, Long> own)
-      throws Exception {
+  /** Decides {@code round} from a pass's read of {@code h}, at {@code version}. */
+  private void decide(Round round, Head h, Map<String, Long> ready, int version) throws Exception {
     long r = round.id();
     Trace.step("decide " + r);
-    Outcome outcome;
+    Decided d = decisionOf(round, h, ready);
+    z.decide(r, d.outcome(), d.next(), version, d.epoch(), null, Map.of());
+    afterDecide(r, d, version);
+  }
+
+  /** What deciding {@code round} writes, from {@code h} (head as the open left it) and the members' epochs. */
+  private static Decided decisionOf(Round round, Head h, Map<String, Long> ready) {
+    long r = round.id();
     if (round.kind() == Kind.COMMIT) {
-      outcome = Outcome.COMMIT;
-      GlobalEpoch e = new GlobalEpoch(r, h.global(), round.label(), ready);
-      z.decide(r, outcome, new Head(r, r, h.incarnation(), false, ready), version, e, own);
-    } else {
-      outcome = Outcome.ROLLED_BACK;
-      z.decide(r, outcome, new Head(r, h.global(), h.incarnation(), false, h.epochs()), version, null, own);
+      return new Decided(Outcome.COMMIT, new Head(r, r, h.incarnation(), false, ready),
+          new GlobalEpoch(r, h.global(), round.label(), ready));
     }
+    return new Decided(Outcome.ROLLED_BACK, new Head(r, h.global(), h.incarnation(), false, h.epochs()), null);
+  }
+
+  /** This member's decide multi of round {@code r}, fenced at {@code version}, succeeded. */
+  private void afterDecide(long r, Decided d, int version) {
     Trace.step("decided " + r);
-    decided.accept(r, new Decision(outcome, ""));
-    z.pruneRound(r - ROUNDS_KEPT);
+    m.coordinator.known(new VersionedHead(d.next(), version + 1), true);
+    decided.accept(r, new Decision(d.outcome(), ""));
+    m.coordinator.execute(() -> z.pruneRound(r - ROUNDS_KEPT));
   }
 }

@@ -2,8 +2,9 @@ package dev.metamori.group.internal;
 
 /**
  * Where a group's znodes live: {@code /metamori/groups/{group}} and below it {@code head},
- * {@code open}, {@code members/{id}}, {@code rounds/{r}} (with {@code ready/{id}} and {@code
- * decision}) and {@code epochs/{g}}.
+ * {@code open}, {@code members/{id}}, {@code rounds/{r}} (with {@code ready/{id}@{epoch}} and
+ * {@code decision}) and {@code epochs/{g}}. A {@code ready} znode's name carries the member's
+ * local epoch, so that the event of its creation tells every member the epoch, with no read.
  */
 record Layout(String root) {
   static final String GROUPS = "/metamori/groups";
@@ -40,8 +41,29 @@ record Layout(String root) {
     return round(r) + "/ready";
   }
 
-  String ready(long r, String id) {
-    return ready(r) + "/" + id;
+  /** A {@code ready} znode by the name of the child ({@code {id}@{epoch}}). */
+  String ready(long r, String child) {
+    return ready(r) + "/" + child;
+  }
+
+  String ready(long r, String id, long epoch) {
+    return ready(r, readyName(id, epoch));
+  }
+
+  static String readyName(String id, long epoch) {
+    return id + "@" + epoch;
+  }
+
+  /**
+   * The member and local epoch a {@code ready} child's name carries; the epoch is -1 for a name
+   * without one (written by an older member: the epoch is the znode's data).
+   */
+  static java.util.Map.Entry<String, Long> readyOf(String child) {
+    int at = child.indexOf('@');
+    if (at < 0) {
+      return java.util.Map.entry(child, -1L);
+    }
+    return java.util.Map.entry(child.substring(0, at), Long.parseLong(child.substring(at + 1)));
   }
 
   String decision(long r) {

@@ -63,15 +63,28 @@ final class Rounds {
   }
 
   private long runLocked(Kind kind, String label, long target, long deadline, boolean first) throws Exception {
+    // the head this member last knew settled, if any: the open multi checks that it is still at
+    // that version, that no round is open and that every roster member is connected; if not,
+    // the state is read until it is settled, as below
+    VersionedHead known = m.coordinator.settledHead();
     while (true) {
-      GroupState state = m.coordinator.awaitSettled(deadline);
-      VersionedHead vh = state.head();
+      VersionedHead vh;
+      Set<String> present;
+      if (known != null) {
+        vh = known;
+        present = m.config.roster();
+        known = null;
+      } else {
+        GroupState state = m.coordinator.awaitSettled(deadline);
+        vh = state.head();
+        present = state.members();
+      }
       Head h = vh.head();
       if (first && h.global() > 0) {
         return h.global();
       }
       Set<String> absent = new TreeSet<>(m.config.roster());
-      absent.removeAll(state.members());
+      absent.removeAll(present);
       if (!absent.isEmpty()) {
         throw new GroupException("cannot " + (kind == Kind.COMMIT ? "commit" : "restore") + ": members " + absent
             + " of group '" + m.config.group() + "' are not connected; the members go on, and a "

@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.apache.curator.RetryLoop;
 import org.apache.curator.framework.CuratorFramework;
@@ -34,9 +35,6 @@ final class Znodes {
 
   /** The {@code open} znode: the round it opens and the session that owns it. */
   record Open(long round, long owner) {}
-
-  /** {@code head}, and the local epochs reported ready in a round by some of its members. */
-  record Readiness(VersionedHead head, Map<String, Long> ready) {}
 
   /**
    * Where the group is, as a pass reads it in one snapshot: {@code head}, {@code open}, the
@@ -112,13 +110,17 @@ final class Znodes {
    * still at {@code version}, creates the round and its {@code ready}, and creates {@code open}
    * owned by this session. Returns head's new version.
    */
-  int openRound(Head next, int version, Round round) throws Exception {
+  int openRound(Head next, int version, Round round, Set<String> roster) throws Exception {
     long r = round.id();
-    client.transaction().forOperations(
-        client.transactionOp().setData().withVersion(version).forPath(layout.head(), next.encode()),
-        client.transactionOp().create().forPath(layout.round(r), round.encode()),
-        client.transactionOp().create().forPath(layout.ready(r)),
-        client.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(layout.open(), Records.encodeLong(r)));
+    List<CuratorOp> ops = new ArrayList<>();
+    for (String id : roster) { // every member connected, in the same snapshot as head's version
+      ops.add(client.transactionOp().check().forPath(layout.member(id)));
+    }
+    ops.add(client.transactionOp().setData().withVersion(version).forPath(layout.head(), next.encode()));
+    ops.add(client.transactionOp().create().forPath(layout.round(r), round.encode()));
+    ops.add(client.transactionOp().create().forPath(layout.ready(r)));
+    ops.add(client.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(layout.open(), Records.encodeLong(r)));
+    client.transaction().forOperations(ops);
     return version + 1;
   }
 
@@ -126,13 +128,31 @@ final class Znodes {
    * Decides round {@code r} with one multi: {@code ready} (the deciding member's own, if not
    * null) is created, {@code open} still exists, the decision is created (only if none is),
    * {@code head} becomes {@code next} if still at {@code version} (the version the round's open
-   * left it at), {@code open} goes; a committed round also records its global epoch.
+   * left it at), {@code open} goes; a committed round also records its global epoch. The other
+   * members' {@code ready} znodes named in {@code others} must exist (they are never changed or
+   * deleted before the round is pruned, so their names are the epochs recorded).
    */
-  void decide(long r, Outcome outcome, Head next, int version, GlobalEpoch epoch, Map.Entry<String, Long> ready)
-      throws Exception {
+  void decide(long r, Outcome outcome, Head next, int version, GlobalEpoch epoch, Map.Entry<String, Long> ready,
+      Map<String, Long> others) throws Exception {
+    client.transaction().forOperations(decideOps(r, outcome, next, version, epoch, ready, others));
+  }
+
+  /** The same multi as {@link #decide}, sent without waiting; {@code then} is told whether it succeeded. */
+  void decideAsync(long r, Outcome outcome, Head next, int version, GlobalEpoch epoch, Map.Entry<String, Long> ready,
+      Map<String, Long> others, Consumer<Boolean> then) throws Exception {
+    client.transaction().inBackground((c, event) -> then.accept(event.getResultCode() == KeeperException.Code.OK.intValue()))
+        .forOperations(decideOps(r, outcome, next, version, epoch, ready, others));
+  }
+
+  private List<CuratorOp> decideOps(long r, Outcome outcome, Head next, int version, GlobalEpoch epoch,
+      Map.Entry<String, Long> ready, Map<String, Long> others) throws Exception {
     List<CuratorOp> ops = new ArrayList<>();
     if (ready != null) {
-      ops.add(client.transactionOp().create().forPath(layout.ready(r, ready.getKey()), Records.encodeLong(ready.getValue())));
+      ops.add(client.transactionOp().create().forPath(layout.ready(r, ready.getKey(), ready.getValue()),
+          Records.encodeLong(ready.getValue())));
+    }
+    for (Map.Entry<String, Long> o : others.entrySet()) {
+      ops.add(client.transactionOp().check().forPath(layout.ready(r, o.getKey(), o.getValue())));
     }
     ops.add(client.transactionOp().check().forPath(layout.open()));
     ops.add(client.transactionOp().create().forPath(layout.decision(r), new Decision(outcome, "").encode()));
@@ -141,7 +161,7 @@ final class Znodes {
     }
     ops.add(client.transactionOp().setData().withVersion(version).forPath(layout.head(), next.encode()));
     ops.add(client.transactionOp().delete().forPath(layout.open()));
-    client.transaction().forOperations(ops);
+    return ops;
   }
 
   /** Aborts round {@code r} unless it is decided already; the round's decision either way. */
@@ -173,62 +193,72 @@ final class Znodes {
   }
 
   /**
-   * Reads round {@code r} and its decision in one snapshot, asynchronously; {@code then} gets
-   * the round if it exists and has no decision. A failed read calls nothing: a pass looks again.
+   * Reads round {@code r}, its decision and {@code head} in one snapshot, asynchronously; {@code
+   * then} gets the round if it exists and has no decision, with {@code head}. A failed read
+   * calls nothing: a pass looks again.
    */
-  void whenUndecided(long r, Consumer<Round> then) throws Exception {
-    client.getZookeeperClient().getZooKeeper().multi(List.of(Op.getData(layout.round(r)), Op.getData(layout.decision(r))),
-        (rc, path, ctx, results) -> {
-          if (rc == KeeperException.Code.OK.intValue() && results != null
-              && results.get(0) instanceof OpResult.GetDataResult d && !(results.get(1) instanceof OpResult.GetDataResult)) {
-            then.accept(Round.decode(r, d.getData()));
-          }
-        }, null);
+  void whenUndecided(long r, BiConsumer<Round, VersionedHead> then) throws Exception {
+    readAsync(List.of(Op.getData(layout.round(r)), Op.getData(layout.decision(r)), Op.getData(layout.head())), results -> {
+      if (results.get(0) instanceof OpResult.GetDataResult d && !(results.get(1) instanceof OpResult.GetDataResult)) {
+        then.accept(Round.decode(r, d.getData()), versionedHead(results.get(2)));
+      }
+    });
   }
 
-  /** Reads round {@code r}'s decision asynchronously; {@code then} gets it if there is one. */
-  void whenDecided(long r, Consumer<Decision> then) throws Exception {
-    client.getData().inBackground((c, event) -> {
-      if (event.getResultCode() == KeeperException.Code.OK.intValue()) {
-        then.accept(Decision.decode(event.getData()));
+  /**
+   * Reads round {@code r}'s decision and {@code head} in one snapshot, asynchronously; {@code
+   * then} gets them if there is a decision.
+   */
+  void whenDecided(long r, BiConsumer<Decision, VersionedHead> then) throws Exception {
+    readAsync(List.of(Op.getData(layout.decision(r)), Op.getData(layout.head())), results -> {
+      if (results.get(0) instanceof OpResult.GetDataResult d) {
+        then.accept(Decision.decode(d.getData()), versionedHead(results.get(1)));
       }
-    }).forPath(layout.decision(r));
+    });
+  }
+
+  /** What an asynchronous read-only multi does with its results, on ZooKeeper's event thread. */
+  private interface Results {
+    void accept(List<OpResult> results) throws KeeperException;
+  }
+
+  private void readAsync(List<Op> ops, Results then) throws Exception {
+    client.getZookeeperClient().getZooKeeper().multi(ops, (rc, path, ctx, results) -> {
+      if (rc == KeeperException.Code.OK.intValue() && results != null) {
+        try {
+          then.accept(results);
+        } catch (KeeperException e) {
+          // head missing: a pass looks again
+        }
+      }
+    }, null);
   }
 
   /** The local epochs the members reported ready in round {@code r}. */
   Map<String, Long> ready(long r) throws Exception {
-    Map<String, Long> m = new TreeMap<>();
     try {
-      for (String id : client.getChildren().forPath(layout.ready(r))) {
-        try {
-          m.put(id, Records.decodeLong(client.getData().forPath(layout.ready(r, id))));
-        } catch (KeeperException.NoNodeException e) {
-          // round pruned meanwhile
-        }
-      }
+      return readyOf(r, client.getChildren().forPath(layout.ready(r)));
     } catch (KeeperException.NoNodeException e) {
-      // round pruned
+      return new TreeMap<>(); // round pruned
     }
-    return m;
   }
 
-  /**
-   * {@code head} and the {@code ready} znodes of {@code members} in round {@code r}, read in one
-   * round trip (a read-only multi, so they are one snapshot); members not ready are left out.
-   */
-  Readiness readiness(long r, Set<String> members) throws Exception {
-    List<String> ids = new ArrayList<>(members);
-    List<Op> ops = new ArrayList<>();
-    ops.add(Op.getData(layout.head()));
-    ids.forEach(id -> ops.add(Op.getData(layout.ready(r, id))));
-    List<OpResult> results = read(ops);
-    Map<String, Long> ready = new TreeMap<>();
-    for (int i = 0; i < ids.size(); i++) {
-      if (results.get(i + 1) instanceof OpResult.GetDataResult d) {
-        ready.put(ids.get(i), Records.decodeLong(d.getData()));
+  /** The members and local epochs the {@code ready} children of round {@code r} name. */
+  private Map<String, Long> readyOf(long r, List<String> children) throws Exception {
+    Map<String, Long> m = new TreeMap<>();
+    for (String child : children) {
+      Map.Entry<String, Long> e = Layout.readyOf(child);
+      if (e.getValue() >= 0) {
+        m.put(e.getKey(), e.getValue());
+        continue;
+      }
+      try { // a name without the epoch, written by an older member: the epoch is the data
+        m.put(e.getKey(), Records.decodeLong(client.getData().forPath(layout.ready(r, child))));
+      } catch (KeeperException.NoNodeException gone) {
+        // round pruned meanwhile
       }
     }
-    return new Readiness(versionedHead(results.get(0)), ready);
+    return m;
   }
 
   /**
@@ -281,7 +311,7 @@ final class Znodes {
   /** Reports this member ready in round {@code r} with its local epoch. */
   void writeReady(long r, String member, long localEpoch) throws Exception {
     try {
-      client.create().forPath(layout.ready(r, member), Records.encodeLong(localEpoch));
+      client.create().forPath(layout.ready(r, member, localEpoch), Records.encodeLong(localEpoch));
     } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException e) {
       // reported already, or the round was pruned
     }
@@ -294,7 +324,9 @@ final class Znodes {
   /** The members that reported ready in round {@code r}. */
   Set<String> readyMembers(long r) throws Exception {
     try {
-      return new TreeSet<>(client.getChildren().forPath(layout.ready(r)));
+      Set<String> ids = new TreeSet<>();
+      client.getChildren().forPath(layout.ready(r)).forEach(c -> ids.add(Layout.readyOf(c).getKey()));
+      return ids;
     } catch (KeeperException.NoNodeException e) {
       return Set.of();
     }

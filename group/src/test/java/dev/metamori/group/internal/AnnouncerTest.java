@@ -13,6 +13,7 @@ import dev.metamori.group.testing.Heard;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -111,10 +112,10 @@ class AnnouncerTest {
     VersionedHead vh = z.head();
     Head h = vh.head();
     if (target == 0) {
-      z.openRound(h.opened(r), vh.version(), new Round(r, Kind.COMMIT, null, 0, h.incarnation(), vh.version() + 1));
+      z.openRound(h.opened(r), vh.version(), new Round(r, Kind.COMMIT, null, 0, h.incarnation(), vh.version() + 1), Set.of());
     } else {
       z.openRound(new Head(r, target, h.incarnation() + 1, true, Map.of("a", target)), vh.version(),
-          new Round(r, Kind.ROLLBACK, null, target, h.incarnation() + 1, vh.version() + 1));
+          new Round(r, Kind.ROLLBACK, null, target, h.incarnation() + 1, vh.version() + 1), Set.of());
     }
   }
 
@@ -123,9 +124,9 @@ class AnnouncerTest {
     Head h = vh.head();
     if (outcome == Outcome.COMMIT) {
       z.decide(r, outcome, new Head(r, r, h.incarnation(), false, Map.of("a", r)), vh.version(),
-          new GlobalEpoch(r, h.global(), null, Map.of("a", r)), null);
+          new GlobalEpoch(r, h.global(), null, Map.of("a", r)), null, Map.of());
     } else {
-      z.decide(r, outcome, new Head(r, h.global(), h.incarnation(), false, h.epochs()), vh.version(), null, null);
+      z.decide(r, outcome, new Head(r, h.global(), h.incarnation(), false, h.epochs()), vh.version(), null, null, Map.of());
     }
   }
 }
