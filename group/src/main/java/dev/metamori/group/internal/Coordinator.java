@@ -139,8 +139,24 @@ final class Coordinator {
         decider.sawReady(r, path.substring(z.layout.ready(r).length() + 1));
       }
     }
+    if (event.getType() == Watcher.Event.EventType.NodeCreated && path != null && path.startsWith(z.layout.epochs() + "/")) {
+      committed(path.substring(z.layout.epochs().length() + 1));
+    }
     if (wakesPass(event, path, r)) {
       reconcileSoon();
+    }
+  }
+
+  /**
+   * Global epoch {@code g} was recorded: only the decide multi that commits round {@code g}
+   * creates it, so its caller, if it waits here, returns without reading the decision (whose
+   * read, under way, still tells this member the head it left).
+   */
+  private void committed(String g) {
+    try {
+      decided(Long.parseLong(g), new Decision(Outcome.COMMIT, ""));
+    } catch (NumberFormatException e) {
+      // not a global epoch
     }
   }
 
