@@ -74,8 +74,8 @@ class GroupOutsideTest {
       GroupException e = assertInstanceOf(GroupException.class, failed.getCause());
       assertEquals("the global commit (round " + r + ") aborted: group '" + f.group + "' is being restored to global"
           + " epoch " + g + " from outside it (CheckpointGroup.restore, metamori group restore), so this round cannot"
-          + " commit: every member restores its local epoch of global epoch " + g + " at its next safe point; the"
-          + " members go on at their current state, try again", e.getMessage());
+          + " commit: every member restores its local epoch of global epoch " + g + " at its next safe point; this"
+          + " round changed no global epoch, try again", e.getMessage());
       // b's step still holds the rollback back: the group owes it, b has neither captured nor restored
       GroupLog owing = CheckpointGroup.log(client, f.group);
       assertEquals(g, owing.current());

@@ -107,7 +107,7 @@ final class Rounds {
       Decision d = m.coordinator.awaitDecision(r, deadline);
       if (d.outcome() == Outcome.ABORT) {
         throw new GroupException("the " + (kind == Kind.COMMIT ? "global commit" : "group restore") + " (round " + r
-            + ") aborted: " + d.reason() + "; the members go on at their current state, try again");
+            + ") aborted: " + d.reason() + "; this round changed no global epoch, try again");
       }
       return kind == Kind.COMMIT ? r : target;
     }
