@@ -162,14 +162,7 @@ class PruneTest extends TrackedTreeFixture {
     cp.commit();
     Map<Long, TreeSnapshot> states = new LinkedHashMap<>();
     try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p("gone.bin"), java.nio.file.StandardOpenOption.WRITE)) {
-      Files.delete(p("gone.bin"));
-      long deleted = cp.commit(); // its trash holds gone.bin, still open
-      for (int i = 0; i < 4; i++) {
-        ch.write(java.nio.ByteBuffer.wrap(bytes(5_000, 10 + i)), 1_000L * i);
-        Files.write(p("a.txt"), bytes(3_000, 20 + i));
-        long id = cp.commit();
-        states.put(id, snapshot());
-      }
+      long deleted = deleteThenWriteThrough(ch, "gone.bin", true, states); // its trash holds gone.bin, still open
       List<Long> ids = new ArrayList<>(states.keySet());
       long third = ids.get(2);
       long last = ids.get(3);
@@ -192,13 +185,7 @@ class PruneTest extends TrackedTreeFixture {
     cp.commit();
     Map<Long, TreeSnapshot> states = new LinkedHashMap<>();
     try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p("one.bin"), java.nio.file.StandardOpenOption.WRITE)) {
-      Files.delete(p("one.bin"));
-      cp.commit();
-      for (int i = 0; i < 4; i++) {
-        ch.write(java.nio.ByteBuffer.wrap(bytes(5_000, 10 + i)), 1_000L * i);
-        long id = cp.commit();
-        states.put(id, snapshot());
-      }
+      deleteThenWriteThrough(ch, "one.bin", false, states);
     }
     List<Long> ids = new ArrayList<>(states.keySet());
     long third = ids.get(2);
@@ -226,6 +213,29 @@ class PruneTest extends TrackedTreeFixture {
     cp.commit();
     cp.prune(RetentionPolicy.keepLast(1));
     assertEquals(List.of(), trashLeftOfDroppedEpochs(), "a later prune deletes what is alone");
+  }
+
+  /**
+   * Deletes {@code name} while {@code ch} is open on it and commits; then commits four epochs
+   * that each write through {@code ch} (and rewrite a.txt if {@code touchOther}), putting each
+   * one's snapshot into {@code states}.
+   *
+   * @return the epoch that deleted it
+   */
+  private long deleteThenWriteThrough(
+      java.nio.channels.FileChannel ch, String name, boolean touchOther, Map<Long, TreeSnapshot> states)
+      throws IOException {
+    Files.delete(p(name));
+    long deleted = cp.commit();
+    for (int i = 0; i < 4; i++) {
+      ch.write(java.nio.ByteBuffer.wrap(bytes(5_000, 10 + i)), 1_000L * i);
+      if (touchOther) {
+        Files.write(p("a.txt"), bytes(3_000, 20 + i));
+      }
+      long id = cp.commit();
+      states.put(id, snapshot());
+    }
+    return deleted;
   }
 
   /** Files left in the trash of epochs that are no longer in the store. */
