@@ -106,6 +106,12 @@ public record StoreStats(
    * @param dedupeSavedBytes for an object, the bytes its saved states did not store again
    *     because an earlier epoch had stored the same chunk (the sum of the lengths of its
    *     manifest entries that point into an earlier epoch); 0 for a region
+   * @param pageTracking for a region this process has open, how its commits find the changed
+   *     pages: {@code "write-protect"} (the kernel marks the pages written since the last commit:
+   *     Linux 6.7 or later, Java 22 or later with native access enabled for Metamori), or {@code
+   *     "hash-scan"} (every page is hashed and compared) followed by the reason in parentheses;
+   *     null for an object or a region not open in this process
    */
-  public record StateStats(String name, StateKind kind, long bytesJournaled, long dedupeSavedBytes) {}
+  public record StateStats(
+      String name, StateKind kind, long bytesJournaled, long dedupeSavedBytes, String pageTracking) {}
 }

@@ -194,7 +194,12 @@ class StatsTest {
     // its name and two pages, mostly zeros: compressed far below 2 * 4096
     assertTrue(grid.bytesJournaled() > 0 && grid.bytesJournaled() < 4096, grid.toString());
     assertEquals(0, grid.dedupeSavedBytes());
+    assertTrue(
+        grid.pageTracking().equals("write-protect")
+            || grid.pageTracking().matches("hash-scan \\(.+\\)"),
+        grid.pageTracking());
     StateStats model = stats.states().get(1);
+    assertEquals(null, model.pageTracking());
     assertEquals(StateKind.OBJECT, model.kind());
     assertTrue(model.bytesJournaled() > 256 * 1024, model.toString());
     // epoch 5 stored the chunk around the changed byte again, and pointed at epoch 4 for the rest

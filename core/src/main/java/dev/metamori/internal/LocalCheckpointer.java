@@ -416,7 +416,7 @@ final class LocalCheckpointer implements Checkpointer {
   public synchronized StoreStats stats() throws IOException {
     checkUsable();
     awaitInflight();
-    return StatsCollector.collect(journal, progress);
+    return StatsCollector.collect(journal, progress, state.pageTracking());
   }
 
   @Override

@@ -53,11 +53,18 @@ final class StatsCollector {
     this.journal = journal;
   }
 
-  static StoreStats collect(Journal journal, ProgressListener progress) throws IOException {
-    return new StatsCollector(journal).collect(progress);
+  /**
+   * Collects the store's figures; {@code pageTracking} says how each open region finds its
+   * changed pages, by name.
+   */
+  static StoreStats collect(
+      Journal journal, ProgressListener progress, Map<String, String> pageTracking)
+      throws IOException {
+    return new StatsCollector(journal).collect(progress, pageTracking);
   }
 
-  private StoreStats collect(ProgressListener progress) throws IOException {
+  private StoreStats collect(ProgressListener progress, Map<String, String> pageTracking)
+      throws IOException {
     Path store = journal.store();
     List<EpochInfo> all = journal.epochs();
     long total = all.stream().mapToLong(EpochInfo::bytes).sum();
@@ -80,7 +87,8 @@ final class StatsCollector {
                     key.substring(2),
                     key.startsWith("r:") ? StateKind.REGION : StateKind.OBJECT,
                     v.bytes,
-                    v.deduped)));
+                    v.deduped,
+                    key.startsWith("r:") ? pageTracking.get(key.substring(2)) : null)));
     return new StoreStats(
         bytesUnder(store),
         bytesUnder(store.resolve("segments")),

@@ -35,11 +35,29 @@ public final class OffHeapMemory {
    * @throws IllegalArgumentException if a size is out of range
    */
   public OffHeapMemory(long size, int pageSize) {
-    this(size, pageSize, MAX_CHUNK / Math.max(1, pageSize) * Math.max(1, pageSize));
+    this(size, pageSize, chunkSize(pageSize));
+  }
+
+  /** The largest whole number of pages of {@code pageSize} bytes that fits in a chunk. */
+  static int chunkSize(int pageSize) {
+    return MAX_CHUNK / Math.max(1, pageSize) * Math.max(1, pageSize);
   }
 
   /** Lets tests use small chunks so that boundaries are crossed without allocating GiBs. */
   OffHeapMemory(long size, int pageSize, int chunkSize) {
+    // allocateDirect zeroes the memory, which is the documented initial state.
+    this(size, pageSize, chunkSize, (offset, length) -> ByteBuffer.allocateDirect(length));
+  }
+
+  /** Where the chunks come from: zeroed buffers of the length asked, position 0. */
+  @FunctionalInterface
+  interface ChunkSource {
+    /** Returns the zeroed chunk that holds bytes {@code [offset, offset + length)}. */
+    ByteBuffer chunk(long offset, int length);
+  }
+
+  /** Over chunks the caller provides, such as memory it mapped itself. */
+  OffHeapMemory(long size, int pageSize, int chunkSize, ChunkSource source) {
     if (size < 0) {
       throw new IllegalArgumentException("size " + size + " < 0");
     }
@@ -60,8 +78,7 @@ public final class OffHeapMemory {
     chunks = new ByteBuffer[(int) n];
     for (int i = 0; i < chunks.length; i++) {
       long len = Math.min(chunkSize, size - (long) i * chunkSize);
-      // allocateDirect zeroes the memory, which is the documented initial state.
-      chunks[i] = ByteBuffer.allocateDirect((int) len);
+      chunks[i] = source.chunk((long) i * chunkSize, (int) len);
     }
   }
 

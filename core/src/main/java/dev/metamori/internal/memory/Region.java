@@ -4,21 +4,21 @@ import dev.metamori.MemoryRegion;
 import java.nio.ByteBuffer;
 import java.util.List;
 
-/** A {@link MemoryRegion}: its memory, the page hashes of its last commit and its store id. */
+/** A {@link MemoryRegion}: its memory, the tracker of its changed pages and its store id. */
 final class Region implements MemoryRegion {
   static final int PAGE_SIZE = 4096;
 
   final String name;
   final OffHeapMemory memory;
-  /** Hashes of the pages as last committed (or restored). */
-  PageHashes hashes;
+  /** Finds the pages changed since the last commit (or load, or restore). */
+  final DirtyPages pages;
   /** Its id in the store, or -1 until a commit names it. */
   long item = -1;
 
   Region(String name, long size) {
     this.name = name;
-    this.memory = new OffHeapMemory(size, PAGE_SIZE);
-    this.hashes = PageHashes.of(memory);
+    this.pages = PageTracking.allocate(size, PAGE_SIZE);
+    this.memory = pages.memory();
   }
 
   String key() {

@@ -29,7 +29,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * listeners called around commits and rollbacks.
  *
  * <p>Regions and objects are stored forward, as their state at the end of each epoch, in the
- * epoch's own segment: the pages that changed (found by hash) and the chunks of an object's
+ * epoch's own segment: the pages that changed (found by the region's {@link DirtyPages}) and the chunks of an object's
  * saved bytes that the store did not hold yet. The state at epoch n is, for each page, its
  * newest version at an epoch up to n; for an object, its newest manifest up to n. Rollback
  * removes the epochs after n, so every version left is on the line to n.
@@ -87,7 +87,7 @@ public final class VolatileState {
         region.memory.writePage(page, ByteBuffer.wrap(p.data()));
       }
     }
-    region.hashes = PageHashes.of(region.memory);
+    region.pages.rebaseAll();
   }
 
   private static UndoRecord.Page readPage(
@@ -134,6 +134,16 @@ public final class VolatileState {
     listeners.add(object);
   }
 
+  /**
+   * How each region open in this process finds its changed pages (see {@link
+   * DirtyPages#method()}), by region name.
+   */
+  public synchronized Map<String, String> pageTracking() {
+    Map<String, String> out = new LinkedHashMap<>();
+    regions.forEach((name, region) -> out.put(name, region.pages.method()));
+    return out;
+  }
+
   public void addListener(CheckpointListener listener) {
     listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
   }
@@ -170,9 +180,7 @@ public final class VolatileState {
     }
     adoptIds.forEach(Runnable::run);
     for (Region region : regions.values()) {
-      // on all cores for large regions: measured on an idle 2-core machine, 256 MiB hashed in
-      // 19 ms in parallel against 36 ms on one thread (docs/performance.md)
-      long[] dirty = region.hashes.scan(region.memory, region.size() >= (64L << 20));
+      long[] dirty = region.pages.collect();
       boolean unnamed = region.item < 0;
       if (!unnamed && dirty.length == 0) {
         continue;
@@ -183,9 +191,7 @@ public final class VolatileState {
       for (int i = 0; i < dirty.length; i++) {
         copies[i] = new byte[region.memory.pageLength(dirty[i])];
         region.memory.copyPage(dirty[i], ByteBuffer.wrap(copies[i]));
-        // the hash of what is stored: a write racing the copy differs from it and is stored by
-        // the next commit (hashing the live page again could adopt a write the copy missed)
-        region.hashes.reset(dirty[i], region.hashes.hash(ByteBuffer.wrap(copies[i])));
+        region.pages.stored(dirty[i], ByteBuffer.wrap(copies[i]));
       }
       long size = region.size();
       String key = region.key();
@@ -254,11 +260,9 @@ public final class VolatileState {
             set.add(page);
           }
         } else {
-          // without adopting the new hashes: a refused rollback must leave the next commit intact
-          for (long page = 0; page < region.memory.pageCount(); page++) {
-            if (region.hashes.hash(region.memory.page(page)) != region.hashes.hashOf(page)) {
-              set.add(page);
-            }
+          // without adopting them: a refused rollback must leave the next commit intact
+          for (long page : region.pages.peek()) {
+            set.add(page);
           }
         }
         changed.put(stored.item(), set);
@@ -315,7 +319,7 @@ public final class VolatileState {
           zeros.clear().limit(region.memory.pageLength(page));
           region.memory.writePage(page, zeros);
         }
-        region.hashes = PageHashes.of(region.memory);
+        region.pages.rebaseAll();
         region.item = -1;
       }
       for (Map.Entry<Region, List<PageSource>> entry : plan.pages.entrySet()) {
@@ -330,7 +334,7 @@ public final class VolatileState {
             UndoRecord.Page p = readPage(reader, region, page, source.epoch(), source.seq());
             region.memory.writePage(page, ByteBuffer.wrap(p.data()));
           }
-          region.hashes.rehash(region.memory, page);
+          region.pages.rebase(page);
         }
       }
       for (Map.Entry<SavedObject, ObjectChunks.Manifest> entry : plan.restored.entrySet()) {
