@@ -18,11 +18,7 @@ final class HashScanPages implements DirtyPages {
   private final String method;
   private PageHashes hashes;
 
-  /** Over fresh zeroed memory; {@code method} is what {@link #method()} reports. */
-  HashScanPages(long size, int pageSize, String method) {
-    this(new OffHeapMemory(size, pageSize), method);
-  }
-
+  /** Over {@code memory}; {@code method} is what {@link #method()} reports. */
   HashScanPages(OffHeapMemory memory, String method) {
     this.memory = memory;
     this.method = method;

@@ -36,31 +36,54 @@ final class PageTracking {
    *     available here
    */
   static DirtyPages allocate(long size, int pageSize) {
+    return allocate(size, pageSize, OffHeapMemory.chunkSize(pageSize));
+  }
+
+  /** As {@link #allocate(long, int)} in chunks of {@code chunkSize} bytes (tests use small ones). */
+  static DirtyPages allocate(long size, int pageSize, int chunkSize) {
     String wanted = System.getProperty(PROPERTY, "auto");
     if (wanted.equals(HASH_SCAN)) {
-      return new HashScanPages(size, pageSize, HASH_SCAN + " (" + PROPERTY + "=" + HASH_SCAN + ")");
+      return hashScan(size, pageSize, chunkSize, PROPERTY + "=" + HASH_SCAN);
     }
     if (!wanted.equals("auto") && !wanted.equals(WRITE_PROTECT)) {
       throw new IllegalArgumentException(
           PROPERTY + "=" + wanted + " is not one of auto, " + HASH_SCAN + ", " + WRITE_PROTECT);
     }
-    String reason = Native.UNAVAILABLE;
-    if (reason == null) {
-      try {
-        return (DirtyPages) Native.ALLOCATE.invoke(size, pageSize);
-      } catch (UnsupportedOperationException e) {
-        reason = e.getMessage();
-      } catch (RuntimeException | Error e) {
-        throw e;
-      } catch (Throwable e) {
-        throw new IllegalStateException(e);
+    try {
+      return writeProtected(size, pageSize, chunkSize);
+    } catch (UnsupportedOperationException e) {
+      if (wanted.equals(WRITE_PROTECT)) {
+        throw new IllegalStateException(
+            PROPERTY + "=" + WRITE_PROTECT + " but write-protect tracking is not available: "
+                + e.getMessage(),
+            e);
       }
+      return hashScan(size, pageSize, chunkSize, e.getMessage());
     }
-    if (wanted.equals(WRITE_PROTECT)) {
-      throw new IllegalStateException(
-          PROPERTY + "=" + WRITE_PROTECT + " but write-protect tracking is not available: " + reason);
+  }
+
+  /**
+   * Allocates write-protect tracked memory.
+   *
+   * @throws UnsupportedOperationException saying why, if write-protect tracking is not available
+   *     here or this memory could not be mapped
+   */
+  static DirtyPages writeProtected(long size, int pageSize, int chunkSize) {
+    if (Native.UNAVAILABLE != null) {
+      throw new UnsupportedOperationException(Native.UNAVAILABLE);
     }
-    return new HashScanPages(size, pageSize, HASH_SCAN + " (" + reason + ")");
+    try {
+      return (DirtyPages) Native.ALLOCATE.invoke(size, pageSize, chunkSize);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static DirtyPages hashScan(long size, int pageSize, int chunkSize, String reason) {
+    return new HashScanPages(
+        new OffHeapMemory(size, pageSize, chunkSize), HASH_SCAN + " (" + reason + ")");
   }
 
   /** Why write-protect tracking cannot be used in this process, or null if it can. */
@@ -83,7 +106,9 @@ final class PageTracking {
             .invoke();
         allocate =
             lookup.findStatic(
-                impl, "allocate", MethodType.methodType(DirtyPages.class, long.class, int.class));
+                impl,
+                "allocate",
+                MethodType.methodType(DirtyPages.class, long.class, int.class, int.class));
       } catch (ClassNotFoundException e) {
         reason =
             "write-protect tracking needs Java 22 or later and a Metamori jar built with it;"
