@@ -1,5 +1,6 @@
 package dev.metamori.bench;
 
+import dev.metamori.internal.memory.DirtyPages;
 import dev.metamori.internal.memory.OffHeapMemory;
 import dev.metamori.internal.memory.PageHashes;
 import dev.metamori.internal.memory.ShadowCopy;
@@ -26,6 +27,10 @@ import org.openjdk.jmh.annotations.State;
  *       the calling thread; {@link #hashScanParallel} split over the common ForkJoin pool;
  *   <li>{@link #shadowScan}: {@link ShadowCopy}, a second copy of the region compared with
  *       {@code ByteBuffer.mismatch} per page, changed pages copied into it;
+ *   <li>{@link #writeProtectScan}: {@link DirtyPages#writeProtected} (Linux 6.7+, Java 22+: the
+ *       kernel lists the pages written since the last scan and protects them again; the region
+ *       is not read), on a second region with the same bytes and the same pages changed; it
+ *       fails, saying why, where write-protect tracking is not available;
  *   <li>{@link #memcpy}: a direct-to-direct copy of the whole region on one thread, the
  *       memory-bandwidth baseline ("diff throughput / memcpy throughput").
  * </ul>
@@ -53,6 +58,9 @@ public class PageDiffBenchmark {
   private PageHashes hashes;
   private ShadowCopy shadow;
   private List<ByteBuffer> target;
+  /** The write-protected twin of the region, or null with {@link #unavailable} saying why. */
+  private DirtyPages writeProtected;
+  private String unavailable;
   private long[] dirtyPages;
   private byte stamp;
 
@@ -61,11 +69,22 @@ public class PageDiffBenchmark {
   public void setUp() {
     long size = (long) regionMiB << 20;
     region = new OffHeapMemory(size, PAGE);
+    try {
+      writeProtected = DirtyPages.writeProtected(size, PAGE);
+    } catch (UnsupportedOperationException e) {
+      unavailable = e.getMessage();
+    }
     Random rnd = new Random(42);
     byte[] block = new byte[1 << 20];
     for (long off = 0; off < size; off += block.length) {
       rnd.nextBytes(block);
       region.put(off, block, 0, block.length);
+      if (writeProtected != null) {
+        writeProtected.memory().put(off, block, 0, block.length);
+      }
+    }
+    if (writeProtected != null) {
+      writeProtected.collect(); // the baseline
     }
     hashes = PageHashes.of(region);
     shadow = ShadowCopy.of(region);
@@ -82,7 +101,19 @@ public class PageDiffBenchmark {
     for (long p : dirtyPages) {
       long at = p * PAGE + (p * 31 & (PAGE - 1));
       region.put(at, (byte) (region.get(at) ^ (stamp | 1)));
+      if (writeProtected != null) {
+        writeProtected.memory().put(at, region.get(at));
+      }
     }
+  }
+
+  /** The kernel's list of the pages written since the last scan. */
+  @Benchmark
+  public long[] writeProtectScan() {
+    if (writeProtected == null) {
+      throw new IllegalStateException("write-protect tracking is not available: " + unavailable);
+    }
+    return check(writeProtected.collect());
   }
 
   /** Hash scan on the calling thread (the default). */

@@ -45,6 +45,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *       file, forced.
  * </ul>
  *
+ * <p>{@code tracker} is how the commit finds the changed pages: {@code auto} takes what a user
+ * gets (write-protect tracking on Linux 6.7+ with Java 22+, the hash scan otherwise; the setup
+ * prints which), {@code hash-scan} forces the hash scan, for the side-by-side figures in {@code
+ * docs/performance.md}.
+ *
  * <p>Run: {@code mvn -Pjmh -pl core test-compile exec:exec -Djmh.args="-f 1 -wi 2 -i 5
  * RegionCommitBenchmark"}; larger regions need memory: {@code -p regionMiB=4096 -jvmArgs
  * "-Xmx12g -XX:MaxDirectMemorySize=8g"}.
@@ -62,6 +67,9 @@ public class RegionCommitBenchmark extends CommitBenchmarkBase {
   @Param({"0.001", "0.01", "0.1", "1.0"})
   public double dirty;
 
+  @Param({"auto", "hash-scan"})
+  public String tracker;
+
   private MemoryRegion region;
   private double[][] graph;
   private final Random random = new Random(42);
@@ -72,6 +80,7 @@ public class RegionCommitBenchmark extends CommitBenchmarkBase {
     Path data = Files.createDirectory(dir.resolve("data"));
     cp = Checkpointer.builder(dir.resolve("store")).track(data).open();
     long size = (long) regionMiB << 20;
+    System.setProperty("metamori.pageTracking", tracker);
     region = cp.region("bench", size);
     byte[] noise = new byte[1 << 20];
     for (long at = 0; at < size; at += noise.length) {
@@ -79,6 +88,7 @@ public class RegionCommitBenchmark extends CommitBenchmarkBase {
       region.put(at, noise, 0, noise.length);
     }
     cp.commit();
+    System.err.println("region pages tracked by " + cp.stats().states().get(0).pageTracking());
     graph = new double[(int) (size / 4096)][512];
   }
 

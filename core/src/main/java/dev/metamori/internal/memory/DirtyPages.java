@@ -12,8 +12,20 @@ import java.nio.ByteBuffer;
  * <p>The <em>baseline</em> is the state the region had at its last commit, load or restore. Not
  * thread-safe: {@link VolatileState} serialises the calls; the application may write the memory
  * at any time, and a write racing a call is reported by this call or by the next one.
+ *
+ * <p>Public, like {@link OffHeapMemory}, for the benchmarks only; the module does not export it.
  */
-interface DirtyPages {
+public interface DirtyPages {
+
+  /**
+   * Allocates {@code size} zeroed bytes in pages of {@code pageSize} tracked by write-protection.
+   *
+   * @throws UnsupportedOperationException saying why, where write-protect tracking is not
+   *     available
+   */
+  static DirtyPages writeProtected(long size, int pageSize) {
+    return PageTracking.writeProtected(size, pageSize, OffHeapMemory.chunkSize(pageSize));
+  }
 
   /** The memory tracked, zeroed when created. */
   OffHeapMemory memory();
