@@ -18,11 +18,20 @@ import java.util.List;
  * }</pre>
  *
  * <p>The application reads and writes the memory freely, through the buffers or the
- * long-indexed accessors, from any thread. Changes are found at commit by comparing each page's
- * hash with the one it had at the previous commit, so nothing needs to be declared and nothing
- * can be missed (see docs/design.md for the hash and its collision analysis). Writes that race a
- * commit land in that epoch or the next: quiesce writers in {@link
- * CheckpointListener#beforeCheckpoint()} where an epoch must be consistent.
+ * long-indexed accessors, from any thread. Nothing needs to be declared: on Linux 6.7 or later
+ * with Java 22 or later, the kernel marks the pages written since the last commit
+ * (write-protect tracking, so a commit does not read the whole region), provided native access
+ * is enabled for Metamori: {@code --enable-native-access=dev.metamori} on the module path,
+ * {@code --enable-native-access=ALL-UNNAMED} on the class path. Elsewhere each page's hash is
+ * compared at commit with the one it had at the previous commit (see docs/design.md for the
+ * hash and its collision analysis). {@link StoreStats.StateStats#pageTracking()} says which
+ * method a region uses, and why. Writes that race a commit land in that epoch or the next:
+ * quiesce writers in {@link CheckpointListener#beforeCheckpoint()} where an epoch must be
+ * consistent.
+ *
+ * <p>The buffers stay valid as long as the application holds them, also after the {@link
+ * Checkpointer} is closed; their memory is freed when the garbage collector finds them
+ * unreachable.
  */
 public interface MemoryRegion {
 

@@ -55,7 +55,7 @@ final class PageTracking {
       if (wanted.equals(WRITE_PROTECT)) {
         throw new IllegalStateException(
             PROPERTY + "=" + WRITE_PROTECT + " but write-protect tracking is not available: "
-                + e.getMessage(),
+                + e.getMessage() + "; set it to auto to fall back to the hash scan",
             e);
       }
       return hashScan(size, pageSize, chunkSize, e.getMessage());
