@@ -36,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@link #commit}: {@link Checkpointer#commit()}, durable ({@code PROCESS}: segment and
  *       index forced);
  *   <li>{@link #commitPause}: how long {@link Checkpointer#commitAsync()} blocks the caller (the
- *       capture: hashing every page, copying the changed ones, sealing the epoch); the commit is
+ *       capture: finding the changed pages, copying them, sealing the epoch); the commit is
  *       joined outside the measurement;
  *   <li>{@link #dumpWithForce}: the obvious alternative, writing the whole region to a file and
  *       forcing it;
