@@ -70,6 +70,7 @@ final class LinuxCalls {
     sysconf = link("sysconf", FunctionDescriptor.of(JAVA_LONG, JAVA_INT), -1);
   }
 
+  @SuppressWarnings("restricted") // linking is restricted; see the class comment
   private static MethodHandle link(String name, FunctionDescriptor descriptor, int firstVariadic) {
     MemorySegment symbol =
         LINKER
@@ -133,25 +134,23 @@ final class LinuxCalls {
 
   /** {@code munmap(address, length)}. */
   void unmap(long address, long length) throws Failed {
-    call3("munmap", munmap, address, length, 0, false);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(CAPTURED);
+      int r = (int) munmap.invokeExact(state, MemorySegment.ofAddress(address), length);
+      check("munmap", r, state);
+    } catch (Failed | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** {@code madvise(address, length, advice)}. */
   void advise(long address, long length, int advice) throws Failed {
-    call3("madvise", madvise, address, length, advice, true);
-  }
-
-  private static void call3(
-      String what, MethodHandle h, long address, long length, int advice, boolean three)
-      throws Failed {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(CAPTURED);
-      MemorySegment at = MemorySegment.ofAddress(address);
-      int r =
-          three
-              ? (int) h.invokeExact(state, at, length, advice)
-              : (int) h.invokeExact(state, at, length);
-      check(what, r, state);
+      int r = (int) madvise.invokeExact(state, MemorySegment.ofAddress(address), length, advice);
+      check("madvise", r, state);
     } catch (Failed | RuntimeException | Error e) {
       throw e;
     } catch (Throwable e) {

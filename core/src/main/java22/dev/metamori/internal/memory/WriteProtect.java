@@ -171,6 +171,7 @@ final class WriteProtect {
   }
 
   /** Checks, on two pages of its own, that the kernel reports a write and only that. */
+  @SuppressWarnings("restricted") // the probe mapping is seen as a segment
   private void probe() {
     long length = 2 * systemPageSize;
     long at;

@@ -37,6 +37,7 @@ final class WriteProtectedPages implements DirtyPages {
    * @throws UnsupportedOperationException if the page size is not a multiple of the system's,
    *     or the memory could not be mapped or registered
    */
+  @SuppressWarnings("restricted") // the mapping is seen as a segment
   static WriteProtectedPages map(WriteProtect kernel, long size, int pageSize, int chunkSize) {
     long sys = kernel.systemPageSize;
     if (pageSize % sys != 0) {
