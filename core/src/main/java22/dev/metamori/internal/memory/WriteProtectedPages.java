@@ -2,7 +2,9 @@ package dev.metamori.internal.memory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * {@link DirtyPages} by write-protection (see {@link WriteProtect}): the region's memory is one
@@ -91,7 +93,7 @@ final class WriteProtectedPages implements DirtyPages {
 
   @Override
   public long[] collect() {
-    return clamp(kernel.scan(address, length, memory.pageSize(), true));
+    return scan(true);
   }
 
   @Override
@@ -101,26 +103,30 @@ final class WriteProtectedPages implements DirtyPages {
 
   @Override
   public long[] peek() {
-    return clamp(kernel.scan(address, length, memory.pageSize(), false));
+    return scan(false);
   }
 
   @Override
   public void rebase(long n) {
     long from = n * memory.pageSize();
     kernel.protect(address + from, Math.min(memory.pageSize(), length - from));
+    Reference.reachabilityFence(memory); // the mapping stays while the kernel works on it
   }
 
   @Override
   public void rebaseAll() {
     kernel.protect(address, length);
+    Reference.reachabilityFence(memory);
   }
 
-  /** Drops the pages past the region's end (the mapping rounds up to a system page). */
-  private long[] clamp(long[] pages) {
+  /** The written pages, without those past the region's end (the mapping rounds up). */
+  private long[] scan(boolean reprotect) {
+    long[] pages = kernel.scan(address, length, memory.pageSize(), reprotect);
+    Reference.reachabilityFence(memory);
     int n = pages.length;
     while (n > 0 && pages[n - 1] >= memory.pageCount()) {
       n--;
     }
-    return n == pages.length ? pages : java.util.Arrays.copyOf(pages, n);
+    return n == pages.length ? pages : Arrays.copyOf(pages, n);
   }
 }
