@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Random;
 import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -33,6 +34,14 @@ class DirtyPagesTest {
     }
     assumeTrue(why == null, () -> "write-protect tracking is not available here: " + why);
     return PageTracking.writeProtected(size, PAGE, chunk);
+  }
+
+  @Test
+  void aRegionGetsWriteProtectWhereAvailableAndOtherwiseTheHashScanSayingWhy() {
+    String why = PageTracking.unavailableReason();
+    DirtyPages pages = PageTracking.allocate(SIZE, PAGE);
+    assertEquals(why == null ? "write-protect" : "hash-scan (" + why + ")", pages.method());
+    assertEquals(SIZE, pages.memory().size());
   }
 
   @ParameterizedTest
