@@ -1,6 +1,7 @@
 package dev.metamori.bench;
 
 import dev.metamori.Checkpointer;
+import dev.metamori.Durability;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -83,7 +84,7 @@ public class CommitRollbackBenchmark {
   /** The tree, the chosen checkpoint mechanism, and the 1% change. */
   @State(Scope.Thread)
   public static class Tree {
-    @Param({"metamori", "copy", "copy-fsync", "git"})
+    @Param({"metamori", "metamori-none", "copy", "copy-fsync", "git"})
     public String impl;
 
     /**
@@ -105,8 +106,9 @@ public class CommitRollbackBenchmark {
 
     @Setup(Level.Trial)
     public void createTree() throws IOException {
-      if (!Arrays.asList("metamori", "copy", "copy-fsync", "git").contains(impl)) {
-        throw new IllegalArgumentException("impl must be metamori, copy, copy-fsync or git, was " + impl);
+      if (!Arrays.asList("metamori", "metamori-none", "copy", "copy-fsync", "git").contains(impl)) {
+        throw new IllegalArgumentException(
+            "impl must be metamori, metamori-none, copy, copy-fsync or git, was " + impl);
       }
       if (!spread.equals("random") && !spread.equals("one-file")) {
         throw new IllegalArgumentException("spread must be random or one-file, was " + spread);
@@ -124,7 +126,12 @@ public class CommitRollbackBenchmark {
       fs = FileSystems.getDefault();
       switch (impl) {
         case "metamori":
-          cp = Checkpointer.builder(dir.resolve("store")).track(tree).open();
+        case "metamori-none":
+          cp =
+              Checkpointer.builder(dir.resolve("store"))
+                  .track(tree)
+                  .durability(impl.equals("metamori") ? Durability.PROCESS : Durability.NONE)
+                  .open();
           fs = cp.fileSystem();
           baseEpoch = cp.commit();
           break;
@@ -190,6 +197,7 @@ public class CommitRollbackBenchmark {
     void checkpoint() throws IOException {
       switch (impl) {
         case "metamori":
+        case "metamori-none":
           cp.commit();
           break;
         case "git":
@@ -206,6 +214,7 @@ public class CommitRollbackBenchmark {
     void restore() throws IOException {
       switch (impl) {
         case "metamori":
+        case "metamori-none":
           cp.rollback(baseEpoch);
           break;
         case "git":
@@ -249,7 +258,7 @@ public class CommitRollbackBenchmark {
     @Setup(Level.Iteration)
     public void changeOnePercentAndCheckpoint() throws IOException {
       change();
-      if (impl.equals("metamori") || impl.equals("git")) {
+      if (impl.startsWith("metamori") || impl.equals("git")) {
         checkpoint();
       }
     }

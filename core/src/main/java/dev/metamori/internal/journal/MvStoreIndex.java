@@ -217,10 +217,11 @@ final class MvStoreIndex implements EpochIndex {
       }
     }
     for (int i = 0; i < blockKeys.length; i += 3) {
-      putBlock(epoch, blockKeys[i], blockKeys[i + 1], blockKeys[i + 2]);
-      if (blockKeys[i] < 0) {
-        versions.put(new long[] {Journal.stateKey(blockKeys[i]), blockKeys[i + 1], epoch}, blockKeys[i + 2]);
+      if (blockKeys[i] >= 0) {
+        continue; // a file's block: a restore reads the epoch's records in order, never by block
       }
+      putBlock(epoch, blockKeys[i], blockKeys[i + 1], blockKeys[i + 2]);
+      versions.put(new long[] {Journal.stateKey(blockKeys[i]), blockKeys[i + 1], epoch}, blockKeys[i + 2]);
       if (++pending == CHUNK) {
         commit(false);
         pending = 0;
