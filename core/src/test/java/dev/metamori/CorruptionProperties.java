@@ -690,8 +690,8 @@ class CorruptionProperties {
   private static void expectNamed(CheckpointException e, Damage damage, String context, String step) {
     if (damage.kind.equals("version")) {
       String m = String.valueOf(e.getMessage());
-      // segments, redo files and the catalogue are at version 1, the index at format 4
-      String supported = segmentLike(damage.file) ? "supports 1)" : "(format 4)";
+      // segments, redo files and the catalogue are at version 1, the index at format 5
+      String supported = segmentLike(damage.file) ? "supports 1)" : "(format 5)";
       if (!m.contains("version " + damage.version) || !m.contains(supported)) {
         throw new AssertionError(context + ": " + step + " refused with a message that does not name both versions: " + m, e);
       }

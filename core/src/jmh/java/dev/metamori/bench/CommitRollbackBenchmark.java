@@ -1,6 +1,7 @@
 package dev.metamori.bench;
 
 import dev.metamori.Checkpointer;
+import dev.metamori.Durability;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -56,6 +57,12 @@ import org.openjdk.jmh.annotations.Warmup;
  *       repository stays at two commits. Needs {@code git} on the PATH: without it the {@code
  *       git} trials fail at setup with a message and the others still run (or leave it out with
  *       {@code -p impl=metamori,copy,copy-fsync}).
+ *   <li>{@code metamori-none}: as {@code metamori}, with {@code Durability.NONE}: nothing is
+ *       forced, to compare with {@code copy}.
+ *   <li>{@code floor} and {@code floor-none}: the least work a block journal can do ({@link
+ *       FloorJournal}): a commit is one sequential write of the changed blocks (and one force);
+ *       a rollback reads and saves each changed block for redo, writes its old bytes back (and
+ *       forces the redo and the changed files, from 8 threads).
  * </ul>
  *
  * Trees live in {@code java.io.tmpdir} (or {@code -Dmetamori.bench.dir}; give it to the fork
@@ -83,7 +90,7 @@ public class CommitRollbackBenchmark {
   /** The tree, the chosen checkpoint mechanism, and the 1% change. */
   @State(Scope.Thread)
   public static class Tree {
-    @Param({"metamori", "copy", "copy-fsync", "git"})
+    @Param({"metamori", "metamori-none", "copy", "copy-fsync", "git", "floor", "floor-none"})
     public String impl;
 
     /**
@@ -97,6 +104,7 @@ public class CommitRollbackBenchmark {
     Path tree;
     Path snapshot;
     Checkpointer cp;
+    FloorJournal floor;
     FileSystem fs;
     long baseEpoch;
     final Random random = new Random(7);
@@ -105,8 +113,10 @@ public class CommitRollbackBenchmark {
 
     @Setup(Level.Trial)
     public void createTree() throws IOException {
-      if (!Arrays.asList("metamori", "copy", "copy-fsync", "git").contains(impl)) {
-        throw new IllegalArgumentException("impl must be metamori, copy, copy-fsync or git, was " + impl);
+      if (!Arrays.asList("metamori", "metamori-none", "copy", "copy-fsync", "git", "floor", "floor-none")
+          .contains(impl)) {
+        throw new IllegalArgumentException(
+            "impl must be metamori, metamori-none, copy, copy-fsync, git, floor or floor-none, was " + impl);
       }
       if (!spread.equals("random") && !spread.equals("one-file")) {
         throw new IllegalArgumentException("spread must be random or one-file, was " + spread);
@@ -124,7 +134,12 @@ public class CommitRollbackBenchmark {
       fs = FileSystems.getDefault();
       switch (impl) {
         case "metamori":
-          cp = Checkpointer.builder(dir.resolve("store")).track(tree).open();
+        case "metamori-none":
+          cp =
+              Checkpointer.builder(dir.resolve("store"))
+                  .track(tree)
+                  .durability(impl.equals("metamori") ? Durability.PROCESS : Durability.NONE)
+                  .open();
           fs = cp.fileSystem();
           baseEpoch = cp.commit();
           break;
@@ -132,6 +147,10 @@ public class CommitRollbackBenchmark {
           Git.run(tree, "init", "-q");
           Git.run(tree, "add", "-A");
           Git.run(tree, "commit", "-q", "-m", "base");
+          break;
+        case "floor":
+        case "floor-none":
+          floor = new FloorJournal(dir, impl.equals("floor"));
           break;
         default:
           snapshot = Files.createDirectories(dir.resolve("snapshot"));
@@ -144,6 +163,9 @@ public class CommitRollbackBenchmark {
     public void deleteTree() throws IOException {
       if (cp != null) {
         cp.close();
+      }
+      if (floor != null) {
+        floor.close();
       }
       BenchFiles.deleteTree(dir);
     }
@@ -162,6 +184,9 @@ public class CommitRollbackBenchmark {
       } else {
         chosen = BenchFiles.chooseDistinct(random, TOTAL_BLOCKS, CHANGED_BLOCKS);
       }
+      if (floor != null) {
+        floor.newEpoch();
+      }
       FileChannel channel = null;
       int open = -1;
       try {
@@ -177,7 +202,11 @@ public class CommitRollbackBenchmark {
             open = file;
           }
           random.nextBytes(block);
-          BenchFiles.writeFully(channel, ByteBuffer.wrap(block), (long) (b % BLOCKS_PER_FILE) * BLOCK);
+          long pos = (long) (b % BLOCKS_PER_FILE) * BLOCK;
+          if (floor != null) {
+            floor.beforeWrite(tree.resolve(names.get(file)), pos);
+          }
+          BenchFiles.writeFully(channel, ByteBuffer.wrap(block), pos);
         }
       } finally {
         if (channel != null) {
@@ -190,7 +219,12 @@ public class CommitRollbackBenchmark {
     void checkpoint() throws IOException {
       switch (impl) {
         case "metamori":
+        case "metamori-none":
           cp.commit();
+          break;
+        case "floor":
+        case "floor-none":
+          floor.commit();
           break;
         case "git":
           Git.run(tree, "add", "-A");
@@ -206,7 +240,12 @@ public class CommitRollbackBenchmark {
     void restore() throws IOException {
       switch (impl) {
         case "metamori":
+        case "metamori-none":
           cp.rollback(baseEpoch);
+          break;
+        case "floor":
+        case "floor-none":
+          floor.rollback();
           break;
         case "git":
           Git.run(tree, "reset", "-q", "--hard", "HEAD~1");
@@ -249,7 +288,7 @@ public class CommitRollbackBenchmark {
     @Setup(Level.Iteration)
     public void changeOnePercentAndCheckpoint() throws IOException {
       change();
-      if (impl.equals("metamori") || impl.equals("git")) {
+      if (!impl.startsWith("copy")) {
         checkpoint();
       }
     }

@@ -2,6 +2,7 @@ package dev.metamori.bench;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,8 +24,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * mvn -Pjmh -pl core test-compile exec:exec -Djmh.main=dev.metamori.bench.CommitRollbackProfile -Djmh.args="random 25"
  * </pre>
  *
- * Arguments: the spread ({@code random} or {@code one-file}) and the number of rounds (change
- * 1%, commit, roll back); the first 3 rounds warm up and are not counted.
+ * Arguments: the spread ({@code random} or {@code one-file}), the number of rounds (change
+ * 1%, commit, roll back; the first 3 rounds warm up and are not counted) and, optionally, {@code
+ * none} to open the store with {@code Durability.NONE} and {@code raw} to file samples under the
+ * innermost Metamori method instead of its step.
  */
 public final class CommitRollbackProfile {
   private static final int WARMUP = 3;
@@ -58,19 +61,23 @@ public final class CommitRollbackProfile {
     STEPS.put("StoreFiles.deleteTrash", "deleting the segment");
   }
 
+  /** Files samples under the innermost Metamori method rather than its step ({@code raw}). */
+  private static boolean raw;
+
   private static volatile String phase;
   private static final Map<String, Integer> samples = new ConcurrentHashMap<>();
 
   public static void main(String[] args) throws Exception {
     String spread = args.length > 0 ? args[0] : "random";
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 25;
-    Thread worker = Thread.currentThread();
-    Thread sampler = new Thread(() -> sample(worker), "sampler");
+    Thread sampler = new Thread(CommitRollbackProfile::sample, "sampler");
     sampler.setDaemon(true);
     sampler.start();
 
     CommitRollbackBenchmark.Tree tree = new CommitRollbackBenchmark.Tree();
-    tree.impl = "metamori";
+    List<String> options = Arrays.asList(args).subList(Math.min(2, args.length), args.length);
+    raw = options.contains("raw");
+    tree.impl = options.contains("none") ? "metamori-none" : "metamori";
     tree.spread = spread;
     tree.createTree();
     List<Double> commits = new ArrayList<>();
@@ -88,8 +95,8 @@ public final class CommitRollbackProfile {
     commits = commits.subList(WARMUP, commits.size());
     rollbacks = rollbacks.subList(WARMUP, rollbacks.size());
     System.out.printf(
-        "spread=%s, %d rounds: median commit %.1f ms, median rollback %.1f ms%n",
-        spread, commits.size(), median(commits), median(rollbacks));
+        "%s, spread=%s, %d rounds: median commit %.1f ms, median rollback %.1f ms%n",
+        tree.impl, spread, commits.size(), median(commits), median(rollbacks));
     for (String p : new String[] {"commit", "rollback"}) {
       Map<String, Integer> steps = new TreeMap<>();
       int total = 0;
@@ -128,13 +135,16 @@ public final class CommitRollbackProfile {
     return sorted.get(sorted.size() / 2);
   }
 
-  private static void sample(Thread worker) {
+  private static void sample() {
     while (true) {
       String p = phase;
       if (p != null) {
-        StackTraceElement[] stack = worker.getStackTrace();
-        if (p.equals(phase)) {
-          samples.merge(p + "|" + step(stack), 1, Integer::sum);
+        // every thread: a commit does its work on the checkpointer's committing thread
+        for (Map.Entry<Thread, StackTraceElement[]> t : Thread.getAllStackTraces().entrySet()) {
+          String step = step(t.getValue());
+          if (t.getKey() != Thread.currentThread() && step != null && p.equals(phase)) {
+            samples.merge(p + "|" + step, 1, Integer::sum);
+          }
         }
       }
       try {
@@ -152,10 +162,13 @@ public final class CommitRollbackProfile {
         continue;
       }
       String name = cls.substring(cls.lastIndexOf('.') + 1) + "." + e.getMethodName();
-      String step = STEPS.get(name);
+      if (name.equals("LocalCheckpointer.join")) {
+        return null; // waiting for the committing thread, which is sampled itself
+      }
+      String step = raw ? null : STEPS.get(name);
       return step != null ? step : "other (" + name + ")";
     }
-    return stack.length == 0 ? "other" : "other (" + stack[0].getMethodName() + ")";
+    return null; // not in Metamori: another thread
   }
 
   private CommitRollbackProfile() {}

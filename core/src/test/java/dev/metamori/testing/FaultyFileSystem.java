@@ -214,6 +214,8 @@ public final class FaultyFileSystem extends FileSystem {
   }
 
   /** Counts a call on {@code path} and throws if it is armed to fail. */
+  private final Object recorderCalls = new Object();
+
   void io(String op, Path path) throws IOException {
     Call call;
     IOException failure = null;
@@ -235,7 +237,11 @@ public final class FaultyFileSystem extends FileSystem {
     }
     Recorder r = recorder;
     if (r != null) {
-      r.call(call);
+      // one at a time: commits and restores force files from several threads, and a recorder
+      // (a power-loss test building a disk state at each call) need not be thread-safe
+      synchronized (recorderCalls) {
+        r.call(call);
+      }
     }
     if (failure != null) {
       throw failure;

@@ -33,6 +33,8 @@ final class RedoReader {
   private final boolean posix;
   private final int blockSize;
   private final Path trash;
+  /** Files read by the captures since the last {@link #closeChannels}, by path. */
+  private final java.util.Map<Path, FileChannel> open = new java.util.HashMap<>();
 
   RedoReader(java.nio.file.FileSystem fileSystem, boolean posix, int blockSize, Path trash) {
     this.fileSystem = fileSystem;
@@ -55,7 +57,7 @@ final class RedoReader {
       if (a == null || !a.isRegularFile()) {
         return;
       }
-      captureAttributes(path, step, seen, sink);
+      captureAttributes(path, a, step, seen, sink);
       long pos = b.block() * blockSize;
       int length = (int) Math.max(0, Math.min(b.data().length, a.size() - pos));
       sink.accept(new UndoRecord.Redo(step, b.path(), pos, a.size(), read(path, pos, length)));
@@ -65,7 +67,7 @@ final class RedoReader {
       if (a == null || t.kind() == Kind.OTHER || (t.kind() == Kind.FILE) != a.isRegularFile()) {
         return;
       }
-      captureAttributes(path, step, seen, sink);
+      captureAttributes(path, a, step, seen, sink);
       if (t.kind() == Kind.FILE) {
         long size = a.size();
         if (size <= t.size()) {
@@ -110,7 +112,14 @@ final class RedoReader {
   private void captureAttributes(
       Path path, long step, Set<String> seen, java.util.function.Consumer<UndoRecord> sink)
       throws IOException {
-    BasicFileAttributes a = path == null ? null : attributes(path);
+    captureAttributes(path, path == null ? null : attributes(path), step, seen, sink);
+  }
+
+  /** As above, with the attributes of {@code path} just read. */
+  private void captureAttributes(
+      Path path, BasicFileAttributes a, long step, Set<String> seen,
+      java.util.function.Consumer<UndoRecord> sink)
+      throws IOException {
     if (a == null || !(a.isRegularFile() || a.isDirectory())) {
       return;
     }
@@ -142,15 +151,37 @@ final class RedoReader {
 
   private byte[] read(Path path, long pos, int length) throws IOException {
     ByteBuffer buffer = ByteBuffer.allocate(length);
-    try (FileChannel channel = provider.newFileChannel(path, Set.of(StandardOpenOption.READ))) {
-      while (buffer.hasRemaining()) {
-        if (channel.read(buffer, pos + buffer.position()) < 0) {
-          throw new CheckpointException(
-              "cannot save " + path + " for redo: it is shorter than it was a moment ago");
-        }
+    FileChannel channel = open.get(path);
+    if (channel == null) {
+      channel = provider.newFileChannel(path, Set.of(StandardOpenOption.READ, NOFOLLOW_LINKS));
+      open.put(path, channel);
+    }
+    while (buffer.hasRemaining()) {
+      if (channel.read(buffer, pos + buffer.position()) < 0) {
+        throw new CheckpointException(
+            "cannot save " + path + " for redo: it is shorter than it was a moment ago");
       }
     }
     return buffer.array();
+  }
+
+  /**
+   * Closes the files kept open for reading. Called before anything renames or deletes an entry
+   * (a path may then name another file) and when a restore step ends.
+   */
+  void closeChannels() throws IOException {
+    IOException failed = null;
+    for (FileChannel c : open.values()) {
+      try {
+        c.close();
+      } catch (IOException e) {
+        failed = failed == null ? e : failed;
+      }
+    }
+    open.clear();
+    if (failed != null) {
+      throw failed;
+    }
   }
 
   private BasicFileAttributes attributes(Path path) throws IOException {

@@ -200,9 +200,7 @@ public final class Tracker {
       Capture capture, long nowMillis, Journal.StateWriter state, String label) throws IOException {
     try {
       if (!capture.forced) {
-        for (TrackedFile f : capture.touched) {
-          force(f);
-        }
+        dev.metamori.internal.journal.ParallelForce.forceAll(capture.touched, this::force);
         capture.forced = true;
       }
       drift.committed(capture.id(), capture.changed);

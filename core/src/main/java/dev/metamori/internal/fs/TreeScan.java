@@ -28,6 +28,9 @@ final class TreeScan {
   /** The stat of {@code top} and of every entry under it (nothing if it does not exist). */
   Map<String, EntryStat> scan(List<Path> tops) throws IOException {
     ConcurrentSkipListMap<String, EntryStat> out = new ConcurrentSkipListMap<>();
+    if (tops.isEmpty()) {
+      return out; // most commits: no pool to start
+    }
     int threads = Math.max(2, Math.min(16, 4 * Runtime.getRuntime().availableProcessors()));
     ForkJoinPool pool = new ForkJoinPool(threads);
     try {

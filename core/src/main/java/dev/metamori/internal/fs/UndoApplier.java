@@ -5,8 +5,10 @@ import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import com.google.common.io.MoreFiles;
 import com.google.common.io.RecursiveDeleteOption;
 import dev.metamori.CheckpointException;
+import dev.metamori.internal.journal.IoFaults;
 import dev.metamori.internal.journal.Journal;
 import dev.metamori.internal.journal.OwnerOnly;
+import dev.metamori.internal.journal.ParallelForce;
 import dev.metamori.internal.journal.UndoRecord;
 import dev.metamori.internal.journal.UndoRecord.Block;
 import dev.metamori.internal.journal.UndoRecord.Created;
@@ -28,6 +30,7 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.nio.file.spi.FileSystemProvider;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -105,8 +108,8 @@ final class UndoApplier implements UndoTarget {
       }
       ByteBuffer data = ByteBuffer.wrap(b.data());
       long pos = b.block() * blockSize;
-      if (allZero(b.data())) {
-        restoreZeros(channel, pos, b.data().length);
+      if (SparseZeros.allZero(b.data())) {
+        SparseZeros.restore(channel, pos, b.data().length);
         return;
       }
       while (data.hasRemaining()) {
@@ -215,8 +218,8 @@ final class UndoApplier implements UndoTarget {
       if (channel == null) {
         return;
       }
-      if (allZero(r.data())) {
-        restoreZeros(channel, r.offset(), r.data().length);
+      if (SparseZeros.allZero(r.data())) {
+        SparseZeros.restore(channel, r.offset(), r.data().length);
       } else {
         ByteBuffer data = ByteBuffer.wrap(r.data());
         while (data.hasRemaining()) {
@@ -227,7 +230,7 @@ final class UndoApplier implements UndoTarget {
       if (size > r.size()) {
         channel.truncate(r.size());
       } else if (size < r.size()) {
-        restoreZeros(channel, r.size() - 1, 1);
+        SparseZeros.restore(channel, r.size() - 1, 1);
       }
     } else if (redo instanceof UndoRecord.RedoAttributes a) {
       Path path = fileSystem.getPath(a.path());
@@ -247,47 +250,6 @@ final class UndoApplier implements UndoTarget {
         provider.delete(dir);
         links.changed(dir);
         dirs.add(dir.getParent());
-      }
-    }
-  }
-
-  private static boolean allZero(byte[] bytes) {
-    for (byte x : bytes) {
-      if (x != 0) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /**
-   * Restores a block of zeros without writing zeros where the file reads as zeros already, so
-   * that holes of a sparse file (saved when a truncation cut them off) stay holes: beyond the
-   * end only the last byte is written.
-   */
-  private static void restoreZeros(FileChannel channel, long pos, int length) throws IOException {
-    long end = pos + length;
-    long size = channel.size();
-    if (pos < size) {
-      ByteBuffer current = ByteBuffer.allocate((int) (Math.min(end, size) - pos));
-      boolean zero;
-      try {
-        while (current.hasRemaining() && channel.read(current, pos + current.position()) > 0) {}
-        zero = allZero(current.array());
-      } catch (java.nio.channels.NonReadableChannelException writeOnly) {
-        zero = false;
-      }
-      if (!zero) {
-        ByteBuffer zeros = ByteBuffer.allocate(current.capacity());
-        while (zeros.hasRemaining()) {
-          channel.write(zeros, pos + zeros.position());
-        }
-      }
-    }
-    if (end > size) {
-      ByteBuffer last = ByteBuffer.allocate(1);
-      while (last.hasRemaining()) {
-        channel.write(last, end - 1);
       }
     }
   }
@@ -324,7 +286,7 @@ final class UndoApplier implements UndoTarget {
             path,
             size,
             t.size());
-        restoreZeros(channel, t.size() - 1, 1);
+        SparseZeros.restore(channel, t.size() - 1, 1);
       } else if (size < t.size()) {
         throw new CheckpointException(
             "cannot restore "
@@ -466,6 +428,7 @@ final class UndoApplier implements UndoTarget {
 
   /** Called before a rename or delete: the path-to-channel map may stop being true. */
   private void closeChannels() throws IOException {
+    redoReader.closeChannels();
     retired.addAll(open.values());
     open.clear();
     if (retired.size() > 256) {
@@ -474,26 +437,29 @@ final class UndoApplier implements UndoTarget {
   }
 
   private void forceRetired() throws IOException {
-    for (FileChannel c : retired) {
-      try (c) {
-        if (forcing) {
-          dev.metamori.internal.journal.IoFaults.force(c, true);
-        }
+    try {
+      if (forcing) {
+        ParallelForce.forceAll(retired, c -> IoFaults.force(c, true));
       }
+    } finally {
+      for (FileChannel c : retired) {
+        c.close();
+      }
+      retired.clear();
     }
-    retired.clear();
   }
 
   @Override
   public void finish() throws IOException {
     closeChannels();
     forceRetired();
-    for (Path dir : dirs) {
-      // a journaled path whose parent did not resolve may name a link (dangling, even) here
-      if (dir != null && isDirectory(dir)) {
-        Journal.forceDirectory(dir);
-      }
-    }
+    // a journaled path whose parent did not resolve may name a link (dangling, even) here
+    ParallelForce.forceAll(
+        new ArrayList<>(dirs), dir -> {
+          if (dir != null && isDirectory(dir)) {
+            Journal.forceDirectory(dir);
+          }
+        });
     dirs.clear();
   }
 }

@@ -148,6 +148,33 @@ final class CommittedSegments {
   }
 
   /** The segment files of epochs the index does not list, newest first. */
+  /**
+   * The segments the index does not list among those a running journal can have left: the
+   * working epoch's ({@code next}), a sealed epoch's whose commit failed ({@code next - 1}) and
+   * the one after a sealed epoch ({@code next + 1}), newest first. Recovery on open lists them
+   * all ({@link #uncommitted()}); a restore in a running journal need not read the directory.
+   */
+  List<Path> uncommittedNear(long next) throws IOException {
+    List<Path> found = new ArrayList<>();
+    for (long epoch = next + 1; epoch >= Math.max(0, next - 1); epoch--) {
+      Path file = store.files.segment(epoch);
+      if (store.index().epoch(epoch) == null && present(file)) {
+        found.add(file);
+      }
+    }
+    return found;
+  }
+
+  /** Whether {@code file} exists; unlike {@code Files.exists}, an error is thrown, not taken for "no". */
+  private static boolean present(Path file) throws IOException {
+    try {
+      Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+      return true;
+    } catch (java.nio.file.NoSuchFileException e) {
+      return false;
+    }
+  }
+
   List<Path> uncommitted() throws IOException {
     List<Path> found = new ArrayList<>();
     try (DirectoryStream<Path> stream = Files.newDirectoryStream(store.files.segments, "*.seg")) {

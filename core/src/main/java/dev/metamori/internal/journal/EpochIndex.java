@@ -35,7 +35,11 @@ interface EpochIndex extends Closeable {
   /** Removes record and block entries of epochs that are not in the index (left by a crash). */
   void removeOrphans() throws IOException;
 
-  void putRecord(long epoch, long seq, long offset);
+  /**
+   * Replaces the record offsets of {@code epoch} (a compacted archive's), with no intermediate
+   * commit: the caller's commit makes the change visible at once.
+   */
+  void replaceRecords(long epoch, long[] offsets);
 
   void putBlock(long epoch, long fileId, long block, long seq);
 

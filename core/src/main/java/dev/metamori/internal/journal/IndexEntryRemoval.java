@@ -23,17 +23,20 @@ final class IndexEntryRemoval {
   private final MVMap<long[], Long> blocks;
   private final MVMap<long[], Long> versions;
   private final MVMap<String, long[]> names;
+  private final MVMap<long[], byte[]> offsets;
 
   IndexEntryRemoval(
       MvStoreIndex index,
       MVMap<Long, byte[]> epochs,
       MVMap<long[], Long> records,
+      MVMap<long[], byte[]> offsets,
       MVMap<long[], Long> blocks,
       MVMap<long[], Long> versions,
       MVMap<String, long[]> names) {
     this.index = index;
     this.epochs = epochs;
     this.records = records;
+    this.offsets = offsets;
     this.blocks = blocks;
     this.versions = versions;
     this.names = names;
@@ -63,13 +66,14 @@ final class IndexEntryRemoval {
     }
     named.forEach(names::remove);
     removeRange(records, new long[] {epoch}, new long[] {epoch, Long.MAX_VALUE});
+    removeRange(offsets, new long[] {epoch}, new long[] {epoch, Long.MAX_VALUE});
     removeRange(blocks, new long[] {epoch}, new long[] {epoch, Long.MAX_VALUE, Long.MAX_VALUE});
   }
 
-  private void removeRange(MVMap<long[], Long> map, long[] from, long[] to) throws IOException {
+  private <V> void removeRange(MVMap<long[], V> map, long[] from, long[] to) throws IOException {
     while (true) {
       List<long[]> keys = new ArrayList<>(CHUNK);
-      Cursor<long[], Long> cursor = map.cursor(from, to, false);
+      Cursor<long[], V> cursor = map.cursor(from, to, false);
       while (keys.size() < CHUNK && cursor.hasNext()) {
         keys.add(cursor.next());
       }
@@ -83,7 +87,7 @@ final class IndexEntryRemoval {
 
   /** Removes the entries of epochs that are not in the index (left by a crash). */
   void removeOrphans() throws IOException {
-    for (MVMap<long[], Long> map : List.of(records, blocks)) {
+    for (MVMap<long[], ?> map : List.of(records, offsets, blocks)) {
       for (long[] key = map.ceilingKey(new long[] {0}); key != null; ) {
         long epoch = key[0];
         if (!epochs.containsKey(epoch)) {

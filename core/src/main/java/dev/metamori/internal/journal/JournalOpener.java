@@ -1,5 +1,6 @@
 package dev.metamori.internal.journal;
 
+import static dev.metamori.internal.journal.JournalStore.CATALOGUE_FORMAT;
 import static dev.metamori.internal.journal.JournalStore.FORMAT;
 import static dev.metamori.internal.journal.JournalStore.META_CATALOGUE;
 import static dev.metamori.internal.journal.JournalStore.META_BLOCK_SIZE;
@@ -160,8 +161,8 @@ final class JournalOpener {
       } else if (report.detail == null && JournalStore.legacy(format) && (catalogue != null || catalogueDamage != null)) {
         // an index from before the catalogue never has one beside it (a migration writes the index first)
         report.index = "damaged";
-        report.detail = "it says format " + format + ", but the store has a catalogue (format " + FORMAT + ")";
-      } else if (report.detail == null && format != FORMAT && !JournalStore.legacy(format)) {
+        report.detail = "it says format " + format + ", but the store has a catalogue (format " + CATALOGUE_FORMAT + " on)";
+      } else if (report.detail == null && !JournalStore.current(format) && !JournalStore.legacy(format)) {
         throw new CheckpointException(
             "store " + files.store + " has format version " + format + ", which this version of Metamori (format "
                 + FORMAT + ") cannot read: open it with the version that wrote it");
@@ -182,7 +183,8 @@ final class JournalOpener {
       throw new CorruptStoreException(
           files.index(), -1, -1, "the index " + report.detail.replaceFirst("^it ", "") + ", and it cannot be rebuilt: "
               + (catalogueDamage != null ? "the catalogue is damaged too (" + catalogueDamage.getMessage() + ")"
-                  : "the store has no catalogue (it was last written by a version of Metamori before format " + FORMAT + ")"),
+                  : "the store has no catalogue (it was last written by a version of Metamori before format "
+                      + CATALOGUE_FORMAT + ")"),
           catalogueDamage);
     }
     report.rebuilt = IndexRebuilder.rebuild(files, catalogue, progress);
@@ -210,9 +212,12 @@ final class JournalOpener {
       CorruptStoreException catalogueDamage,
       Report report)
       throws IOException {
-    boolean legacy = JournalStore.legacy(index.meta(META_FORMAT, -1));
+    long format = index.meta(META_FORMAT, -1);
+    boolean legacy = JournalStore.legacy(format);
     if (legacy) {
       migrate(files, index); // it has no catalogue (see openIndex)
+    } else if (format != FORMAT) {
+      index.putMeta(META_FORMAT, FORMAT); // format 4: with the next index commit (see JournalStore.current)
     }
     JournalStore store = new JournalStore(files, index, progress, (int) index.meta(META_BLOCK_SIZE, 4096), durability);
     IndexCheck.Verdict verdict = IndexCheck.check(store, catalogue);

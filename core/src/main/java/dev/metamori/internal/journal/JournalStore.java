@@ -15,16 +15,27 @@ import java.util.List;
  */
 final class JournalStore {
   /**
-   * The format this version writes (see docs/format.md): 4, the catalogue and checksummed
-   * epoch entries (3 added trash checksums to 2).
+   * The format this version writes (see docs/format.md): 5, record offsets in runs (4 added the
+   * catalogue and checksummed epoch entries, 3 trash checksums to 2).
    */
-  static final long FORMAT = 4;
+  static final long FORMAT = 5;
+  /** The first format with a catalogue. */
+  static final long CATALOGUE_FORMAT = 4;
   /**
    * Whether a store of {@code format} is one from before the catalogue, which is migrated when
-   * opened (JournalOpener): format 2 and any later one below {@link #FORMAT}.
+   * opened (JournalOpener): format 2 and any later one below {@link #CATALOGUE_FORMAT}.
    */
   static boolean legacy(long format) {
-    return format >= 2 && format < FORMAT;
+    return format >= 2 && format < CATALOGUE_FORMAT;
+  }
+
+  /**
+   * Whether a store of {@code format} is read as it is: this version's, or format 4, whose
+   * record offsets (one index entry a record) are read where an epoch has no runs. Its format
+   * becomes 5 with the next index commit, which may write runs.
+   */
+  static boolean current(long format) {
+    return format == FORMAT || format == CATALOGUE_FORMAT;
   }
   /** The generation of the last catalogue event the index has made (see Catalogue). */
   static final String META_CATALOGUE = "catalogue";

@@ -24,7 +24,10 @@ final class MvStoreIndex implements EpochIndex {
   private final Path file;
   private final MVStore store;
   private final MVMap<Long, byte[]> epochs;
+  /** Record offsets of stores from before format 5, one entry a record: read, never written. */
   private final MVMap<long[], Long> records;
+  /** Record offsets, {@link OffsetRun#SIZE} records an entry: ((epoch, run) → run). */
+  private final MVMap<long[], byte[]> offsets;
   private final MVMap<long[], Long> blocks;
   private final MVMap<String, Long> meta;
   /** (item, page or part, epoch) to sequence number: state records read forward. */
@@ -74,6 +77,12 @@ final class MvStoreIndex implements EpochIndex {
               new MVMap.Builder<long[], Long>()
                   .keyType(LongTuple.INSTANCE)
                   .valueType(LongDataType.INSTANCE));
+      offsets =
+          store.openMap(
+              "offsets",
+              new MVMap.Builder<long[], byte[]>()
+                  .keyType(LongTuple.INSTANCE)
+                  .valueType(ByteArrayDataType.INSTANCE));
       blocks =
           store.openMap(
               "blocks",
@@ -104,7 +113,7 @@ final class MvStoreIndex implements EpochIndex {
               new MVMap.Builder<String, Long>()
                   .keyType(StringDataType.INSTANCE)
                   .valueType(LongDataType.INSTANCE));
-      removal = new IndexEntryRemoval(this, epochs, records, blocks, versions, names);
+      removal = new IndexEntryRemoval(this, epochs, records, offsets, blocks, versions, names);
     } catch (RuntimeException | AssertionError e) {
       // MVStoreException, but also h2's DbException, others and its assertions on a damaged file
       if (opened != null) {
@@ -207,20 +216,21 @@ final class MvStoreIndex implements EpochIndex {
   }
 
   @Override
-  public void putRecordsInChunks(long epoch, long[] offsets, long[] blockKeys) throws IOException {
+  public void putRecordsInChunks(long epoch, long[] recordOffsets, long[] blockKeys) throws IOException {
     int pending = 0;
-    for (int seq = 0; seq < offsets.length; seq++) {
-      putRecord(epoch, seq, offsets[seq]);
-      if (++pending == CHUNK) {
-        commit(false);
+    for (int size : recordOffsets().put(epoch, recordOffsets)) {
+      pending += size;
+      if (pending >= CHUNK) {
+        commit(false); // runs are put all at once: commits may come less often, never more
         pending = 0;
       }
     }
     for (int i = 0; i < blockKeys.length; i += 3) {
-      putBlock(epoch, blockKeys[i], blockKeys[i + 1], blockKeys[i + 2]);
-      if (blockKeys[i] < 0) {
-        versions.put(new long[] {Journal.stateKey(blockKeys[i]), blockKeys[i + 1], epoch}, blockKeys[i + 2]);
+      if (blockKeys[i] >= 0) {
+        continue; // a file's block: a restore reads the epoch's records in order, never by block
       }
+      putBlock(epoch, blockKeys[i], blockKeys[i + 1], blockKeys[i + 2]);
+      versions.put(new long[] {Journal.stateKey(blockKeys[i]), blockKeys[i + 1], epoch}, blockKeys[i + 2]);
       if (++pending == CHUNK) {
         commit(false);
         pending = 0;
@@ -336,42 +346,27 @@ final class MvStoreIndex implements EpochIndex {
   }
 
   @Override
-  public void putRecord(long epoch, long seq, long offset) {
-    records.put(new long[] {epoch, seq}, offset);
-  }
-
-  @Override
   public void putBlock(long epoch, long fileId, long block, long seq) {
     blocks.put(new long[] {epoch, fileId, block}, seq);
   }
 
   @Override
+  public void replaceRecords(long epoch, long[] recordOffsets) {
+    recordOffsets().replace(epoch, recordOffsets);
+  }
+
+  @Override
   public long recordOffset(long epoch, long seq) throws CorruptStoreException {
-    Long offset = read(() -> records.get(new long[] {epoch, seq}));
-    return offset == null ? -1 : offset;
+    return read(() -> recordOffsets().offset(epoch, seq));
   }
 
   @Override
   public long[] recordOffsets(long epoch) throws CorruptStoreException {
-    return read(() -> offsetsOf(epoch));
+    return read(() -> recordOffsets().all(epoch));
   }
 
-  private long[] offsetsOf(long epoch) {
-    long[] offsets = new long[64];
-    int n = 0;
-    Cursor<long[], Long> cursor =
-        records.cursor(new long[] {epoch}, new long[] {epoch, Long.MAX_VALUE}, false);
-    while (cursor.hasNext()) {
-      long[] key = cursor.next();
-      if (key[1] != n) {
-        throw new IllegalStateException("index of epoch " + epoch + " lacks record " + n);
-      }
-      if (n == offsets.length) {
-        offsets = Arrays.copyOf(offsets, n * 2);
-      }
-      offsets[n++] = cursor.getValue();
-    }
-    return Arrays.copyOf(offsets, n);
+  private RecordOffsets recordOffsets() {
+    return new RecordOffsets(records, offsets);
   }
 
   @Override
@@ -434,6 +429,7 @@ final class MvStoreIndex implements EpochIndex {
           () -> {
             copy.epochs.putAll(epochs);
             copy.records.putAll(records);
+            copy.offsets.putAll(offsets);
             copy.blocks.putAll(blocks);
             copy.meta.putAll(meta);
             copy.versions.putAll(versions);

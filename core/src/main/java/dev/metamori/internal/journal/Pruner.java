@@ -148,8 +148,8 @@ final class Pruner {
         index.putEpoch(now);
         changed.add(UndoRecord.TreeEntry.of(now));
       }
-      for (int seq = 0; c != null && seq < c.offsets.length; seq++) {
-        index.putRecord(e.id(), seq, c.offsets[seq]);
+      if (c != null) {
+        index.replaceRecords(e.id(), c.offsets);
       }
     }
     changed.sort(java.util.Comparator.comparingLong(UndoRecord.TreeEntry::id));

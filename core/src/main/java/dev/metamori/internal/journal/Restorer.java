@@ -69,7 +69,7 @@ final class Restorer {
     store.index().putMeta(META_ROLLBACK_TARGET, route.target());
     store.commitEvent(false, List.of(), new long[0]); // the catalogue's witness of the restore
     close(working);
-    undoUncommitted(undo);
+    undoUncommitted(segments.uncommittedNear(store.next), undo);
     follow(route, undo, listener);
   }
 
@@ -81,7 +81,7 @@ final class Restorer {
   void recover(Segment working, UndoTarget undo, ProgressListener listener) throws IOException {
     long target = store.index().meta(META_ROLLBACK_TARGET, store.current);
     close(working);
-    undoUncommitted(undo);
+    undoUncommitted(segments.uncommitted(), undo);
     follow(graph.route(store.current, target), undo, listener);
     store.index().removeOrphans();
     store.index().commit(false);
@@ -93,9 +93,8 @@ final class Restorer {
     }
   }
 
-  /** Undoes and deletes every segment the index does not list, after checking each may be undone. */
-  private void undoUncommitted(UndoTarget undo) throws IOException {
-    List<Path> uncommitted = segments.uncommitted();
+  /** Undoes and deletes the segments {@code uncommitted}, after checking each may be undone. */
+  private void undoUncommitted(List<Path> uncommitted, UndoTarget undo) throws IOException {
     for (Path file : uncommitted) {
       if (Files.size(file) >= Segment.HEADER_SIZE) {
         checkUncommitted(file);
