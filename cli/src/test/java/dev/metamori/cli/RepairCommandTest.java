@@ -129,13 +129,15 @@ class RepairCommandTest {
   void verifyPointsToRepairWhenOnlyTheIndexIsDamaged() throws IOException {
     org.h2.mvstore.MVStore mv = new org.h2.mvstore.MVStore.Builder().fileName(store.resolve("index.mv").toString()).open();
     try {
-      org.h2.mvstore.MVMap<long[], Long> records =
+      org.h2.mvstore.MVMap<long[], byte[]> runs =
           mv.openMap(
-              "records",
-              new org.h2.mvstore.MVMap.Builder<long[], Long>()
+              "offsets",
+              new org.h2.mvstore.MVMap.Builder<long[], byte[]>()
                   .keyType(new Tuple())
-                  .valueType(org.h2.mvstore.type.LongDataType.INSTANCE));
-      records.put(new long[] {1, 0}, 41L); // epoch 1's first record: its offset now points elsewhere
+                  .valueType(org.h2.mvstore.type.ByteArrayDataType.INSTANCE));
+      long[] offsets = decodeRun(runs.get(new long[] {1, 0}));
+      offsets[0] = 41; // epoch 1's first record: its offset now points elsewhere
+      runs.put(new long[] {1, 0}, encodeRun(offsets));
       mv.commit();
     } finally {
       mv.close();
@@ -241,6 +243,41 @@ class RepairCommandTest {
   }
 
   /** The keys of the index's records map (as the library writes them: a count, then the longs). */
+  /** A run of record offsets as the index keeps it (docs/format.md, "index.mv", {@code offsets}). */
+  static long[] decodeRun(byte[] run) {
+    ByteBuffer in = ByteBuffer.wrap(run, 0, run.length - 4);
+    long[] offsets = new long[in.getInt()];
+    offsets[0] = in.getLong();
+    for (int i = 1; i < offsets.length; i++) {
+      long delta = 0;
+      int shift = 0;
+      byte b;
+      do {
+        b = in.get();
+        delta |= (long) (b & 0x7F) << shift;
+        shift += 7;
+      } while (b < 0);
+      offsets[i] = offsets[i - 1] + delta;
+    }
+    return offsets;
+  }
+
+  static byte[] encodeRun(long[] offsets) {
+    ByteBuffer out = ByteBuffer.allocate(16 + 10 * offsets.length);
+    out.putInt(offsets.length).putLong(offsets[0]);
+    for (int i = 1; i < offsets.length; i++) {
+      long delta = offsets[i] - offsets[i - 1];
+      while ((delta & ~0x7FL) != 0) {
+        out.put((byte) ((delta & 0x7F) | 0x80));
+        delta >>>= 7;
+      }
+      out.put((byte) delta);
+    }
+    out.putInt(
+        net.jpountz.xxhash.XXHashFactory.fastestInstance().hash32().hash(out.array(), 0, out.position(), 0x4d544d52));
+    return java.util.Arrays.copyOf(out.array(), out.position());
+  }
+
   static final class Tuple extends org.h2.mvstore.type.BasicDataType<long[]> {
     @Override
     public int getMemory(long[] key) {

@@ -223,14 +223,29 @@ final class Segment implements Closeable {
 
   /** Reads and checks the record at {@code offset}, which must be record {@code seq}. */
   UndoRecord read(long offset, long seq) throws IOException {
-    ByteBuffer head = ByteBuffer.allocate(4);
-    readFully(head, offset);
-    int length = head.getInt(0);
+    // one read for a frame of a block and its path, most of them; the rest of a longer one after
+    ByteBuffer frame = ByteBuffer.allocate(blockSize + 1024);
+    long pos = offset;
+    int n = 0;
+    while (frame.hasRemaining() && (n = channel.read(frame, pos)) >= 0) {
+      pos += n;
+    }
+    if (frame.position() < 4) {
+      throw corrupt(offset, "record runs past the end of the segment");
+    }
+    int length = frame.getInt(0);
     if (length < RecordCodec.HEADER + RecordCodec.TRAILER || length > RecordCodec.MAX_FRAME) {
       throw corrupt(offset, "record length " + length + " is out of range");
     }
-    ByteBuffer frame = ByteBuffer.allocate(length);
-    readFully(frame, offset);
+    if (length > frame.capacity()) {
+      ByteBuffer whole = ByteBuffer.allocate(length);
+      whole.put(frame.flip());
+      readFully(whole, offset + whole.position());
+      frame = whole;
+    } else if (length > frame.position()) {
+      frame.limit(length);
+      readFully(frame, offset + frame.position());
+    }
     UndoRecord record = decodeChecked(frame.array(), length, offset);
     if (frame.getLong(8) != seq) {
       throw corrupt(offset, "record " + frame.getLong(8) + " found where record " + seq + " was expected");
