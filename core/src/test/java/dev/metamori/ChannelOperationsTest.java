@@ -46,6 +46,52 @@ class ChannelOperationsTest extends TrackedTreeFixture {
   }
 
   @Test
+  void relativeWritesAfterReadsSeeksAndTruncationsLandWhereTheDefaultFileSystemPutsThemAndAreUndone()
+      throws IOException {
+    java.nio.file.Path copy = outside.resolve("a-copy.txt");
+    Files.copy(data.resolve("a.txt"), copy);
+    assertRolledBackExactly(
+        () -> {
+          // the channel keeps its own position: each step must leave it where the JDK's does
+          try (FileChannel c = FileChannel.open(p("a.txt"), READ, WRITE);
+              FileChannel d = FileChannel.open(copy, READ, WRITE)) {
+            for (FileChannel x : new FileChannel[] {c, d}) {
+              x.read(ByteBuffer.allocate(5000));
+              x.write(ByteBuffer.wrap(filled(100, 1))); // at 5000: block 1
+              x.position(3000);
+              x.read(new ByteBuffer[] {ByteBuffer.allocate(10), ByteBuffer.allocate(20)});
+              x.write(new ByteBuffer[] {ByteBuffer.wrap(filled(10, 2)), ByteBuffer.wrap(filled(5, 3))});
+              x.truncate(2000); // moves the position back to 2000
+              x.write(ByteBuffer.wrap(filled(50, 4)));
+              x.position(9000);
+              x.read(ByteBuffer.allocate(10)); // at the end: -1, the position stays
+              x.write(ByteBuffer.wrap(filled(10, 5))); // leaves a hole
+            }
+            assertEquals(d.position(), c.position());
+            assertEquals(d.size(), c.size());
+          }
+          assertArrayEquals(Files.readAllBytes(copy), Files.readAllBytes(data.resolve("a.txt")));
+        });
+  }
+
+  @Test
+  void blocksThatDoNotCompressThenBlocksThatDoAreSavedAndRestoredExactly() throws IOException {
+    // LZ4 is skipped on most blocks after a run that did not compress, and tried again later
+    byte[] contents = new byte[400 * 4096];
+    new java.util.Random(5).nextBytes(contents);
+    Arrays.fill(contents, 200 * 4096, contents.length, (byte) 7);
+    Files.write(p("mixed.bin"), contents);
+    assertRolledBackExactly(
+        () -> {
+          try (FileChannel c = FileChannel.open(p("mixed.bin"), WRITE)) {
+            for (int b = 0; b < 400; b++) {
+              c.write(ByteBuffer.wrap(filled(10, b)), b * 4096L + 7);
+            }
+          }
+        });
+  }
+
+  @Test
   void positionalWritesInsideAndPastTheEndAreUndone() throws IOException {
     assertRolledBackExactly(
         () -> {

@@ -32,14 +32,25 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@link #overwrite}: the application's own 4 KiB positional overwrite of a cached file
  *       (what {@code fs=default} measures);
- *   <li>{@link #readOldBlock}: reading the block's old contents into a new array;
+ *   <li>{@link #readOldBlock}: reading the block's old contents into a new array (how the
+ *       journal read it before the old bytes were read straight into the frame);
+ *   <li>{@link #readOldBlockIntoFrame}: the same read into a reused direct buffer (how it reads
+ *       them now);
  *   <li>{@link #encodeFrame}: LZ4 compression of 4 KiB of incompressible data (which fails, so
  *       the block is stored raw) plus the xxHash32 checksum of the frame, with the frame buffer
- *       allocation;
+ *       allocation (every block before LZ4 was skipped on blocks that do not compress);
+ *   <li>{@link #checksumFrame}: the xxHash32 checksum of a 4.2 KiB frame in a direct buffer
+ *       (what a block costs once LZ4 is skipped);
  *   <li>{@link #appendFrame}: a positional write of a 4.2 KiB frame at the end of a growing file
  *       (how a segment grows), the file reset after each iteration;
+ *   <li>{@link #appendIntoGrown}: the same write, from a direct buffer, into a file grown ahead
+ *       of it with zeros in steps of 1 MiB, the growth included (tried for segments and not
+ *       kept: it costs as much as {@link #appendFrame}, since the zeros need the same new pages);
  *   <li>{@link #overwriteFrame}: the same write into a file already extended to its final size,
- *       to show what extending the file costs.
+ *       to show what extending the file costs;
+ *   <li>{@link #floor}: the least a first touch can cost with a record written per block: the
+ *       application's overwrite, a read of the old block and a write of it into an already
+ *       extended file, each one system call.
  * </ul>
  *
  * Run (about 1 minute):
@@ -59,6 +70,8 @@ public class FirstTouchCostBenchmark {
   static final int FRAME = BLOCK + 120;
   /** Frames written into the growing file per iteration at most before it wraps (1 GiB). */
   static final long SEGMENT_LIMIT = 1L << 30;
+  /** The step by which {@link #appendIntoGrown} grows its file ahead. */
+  static final int GROWTH = 1 << 20;
 
   @State(Scope.Thread)
   public static class Cost {
@@ -70,6 +83,12 @@ public class FirstTouchCostBenchmark {
     final byte[] frame = new byte[FRAME];
     final ByteBuffer blockBuffer = ByteBuffer.wrap(block);
     final ByteBuffer frameBuffer = ByteBuffer.wrap(frame);
+    final ByteBuffer directBlock = ByteBuffer.allocateDirect(BLOCK);
+    final ByteBuffer directFrame = ByteBuffer.allocateDirect(FRAME);
+    final ByteBuffer zeros = ByteBuffer.allocateDirect(GROWTH);
+    FileChannel grown;
+    long grownEnd;
+    long grownSize;
     final LZ4Compressor compressor = LZ4Factory.fastestInstance().fastCompressor();
     final XXHash32 hash = XXHashFactory.fastestInstance().hash32();
     int next;
@@ -90,6 +109,9 @@ public class FirstTouchCostBenchmark {
               dir.resolve("segment"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       BenchFiles.writeRandomFile(dir.resolve("extended"), (long) FILE_BLOCKS * FRAME, random);
       extended = FileChannel.open(dir.resolve("extended"), StandardOpenOption.WRITE);
+      grown =
+          FileChannel.open(dir.resolve("grown"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      directFrame.put(frame).clear();
     }
 
     /** Empties the growing file and writes back the others' dirty pages, between iterations. */
@@ -97,6 +119,9 @@ public class FirstTouchCostBenchmark {
     public void resetSegment() throws IOException {
       segment.truncate(0);
       segmentEnd = 0;
+      grown.truncate(0);
+      grownEnd = 0;
+      grownSize = 0;
       data.force(false);
       extended.force(false);
     }
@@ -106,6 +131,7 @@ public class FirstTouchCostBenchmark {
       data.close();
       segment.close();
       extended.close();
+      grown.close();
       BenchFiles.deleteTree(dir);
     }
 
@@ -134,6 +160,21 @@ public class FirstTouchCostBenchmark {
   }
 
   @Benchmark
+  public ByteBuffer readOldBlockIntoFrame(Cost s) throws IOException {
+    ByteBuffer b = s.directBlock.clear();
+    long pos = s.nextBlockOffset();
+    while (b.hasRemaining()) {
+      pos += s.data.read(b, pos);
+    }
+    return b;
+  }
+
+  @Benchmark
+  public int checksumFrame(Cost s) {
+    return s.hash.hash(s.directFrame, 0, FRAME - 4, 0x4d544d52);
+  }
+
+  @Benchmark
   public int encodeFrame(Cost s) {
     int max = s.compressor.maxCompressedLength(BLOCK);
     byte[] out = new byte[64 + max];
@@ -154,6 +195,36 @@ public class FirstTouchCostBenchmark {
     int n = s.segment.write(s.frameBuffer, s.segmentEnd);
     s.segmentEnd += n;
     return n;
+  }
+
+  @Benchmark
+  public int appendIntoGrown(Cost s) throws IOException {
+    if (s.grownEnd >= SEGMENT_LIMIT) {
+      s.grown.truncate(0);
+      s.grownEnd = 0;
+      s.grownSize = 0;
+    }
+    if (s.grownEnd + FRAME > s.grownSize) {
+      for (long end = s.grownSize + GROWTH; s.grownSize < end; ) {
+        s.grownSize += s.grown.write(s.zeros.clear(), s.grownSize);
+      }
+    }
+    int n = s.grown.write(s.directFrame.clear(), s.grownEnd);
+    s.grownEnd += n;
+    return n;
+  }
+
+  @Benchmark
+  public int floor(Cost s) throws IOException {
+    long pos = s.nextBlockOffset();
+    ByteBuffer old = s.directBlock.clear();
+    while (old.hasRemaining()) {
+      s.data.read(old, pos + old.position());
+    }
+    int n = s.extended.write(s.directFrame.clear(), s.extendedPos);
+    s.extendedPos = s.extendedPos + 2 * FRAME > (long) FILE_BLOCKS * FRAME ? 0 : s.extendedPos + n;
+    s.blockBuffer.clear();
+    return n + s.data.write(s.blockBuffer, pos);
   }
 
   @Benchmark

@@ -149,19 +149,23 @@ final class BeforeImages {
     }
   }
 
-  /** Appends the old bytes of one block, read through {@code reader} (or a channel of its own). */
+  /**
+   * Appends the old bytes of one block, read through {@code reader} (or a channel of its own)
+   * straight into the record's frame.
+   */
   private void saveBlock(TrackedFile f, FileChannel reader, long block) throws IOException {
     long offset = block * blockSize;
-    byte[] data = new byte[(int) Math.min(blockSize, f.startSize - offset)];
-    ByteBuffer buffer = ByteBuffer.wrap(data);
-    if (reader != null) {
-      readFully(reader, buffer, offset, f);
-    } else {
-      try (FileChannel own = provider.newFileChannel(f.path, Set.of(StandardOpenOption.READ))) {
-        readFully(own, buffer, offset, f);
+    int length = (int) Math.min(blockSize, f.startSize - offset);
+    Block header = new Block(f.fileId, f.path.toString(), block, null);
+    journal.appendBlock(header, length, into -> {
+      if (reader != null) {
+        readFully(reader, into, offset, f);
+      } else {
+        try (FileChannel own = provider.newFileChannel(f.path, Set.of(StandardOpenOption.READ))) {
+          readFully(own, into, offset, f);
+        }
       }
-    }
-    journal.append(new Block(f.fileId, f.path.toString(), block, data));
+    });
     f.markSaved(block);
   }
 

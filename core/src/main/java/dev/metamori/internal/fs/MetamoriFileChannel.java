@@ -37,6 +37,13 @@ final class MetamoriFileChannel extends FileChannel {
   /** The underlying channel can read, so old blocks are read through it. */
   private final boolean delegateReadable;
   private final MetamoriPath deleteOnClose;
+  /**
+   * The delegate's position as this channel moved it, or -1 when not known (then the delegate
+   * is asked: an {@code lseek}). Not kept for an {@code APPEND} channel, whose writes move the
+   * delegate to the end of the file. Guarded by this channel's monitor, which every relative
+   * read and write of a channel without {@code APPEND} holds.
+   */
+  private long knownPosition = -1;
 
   MetamoriFileChannel(
       ChannelFactory factory,
@@ -84,13 +91,26 @@ final class MetamoriFileChannel extends FileChannel {
   @Override
   public int read(ByteBuffer dst) throws IOException {
     checkReadable();
-    return delegate.read(dst);
+    return (int) readRelative(new ByteBuffer[] {dst}, 0, 1);
   }
 
   @Override
   public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
     checkReadable();
-    return delegate.read(dsts, offset, length);
+    return readRelative(dsts, offset, length);
+  }
+
+  private long readRelative(ByteBuffer[] dsts, int offset, int length) throws IOException {
+    if (append) {
+      return length == 1 ? delegate.read(dsts[offset]) : delegate.read(dsts, offset, length);
+    }
+    synchronized (this) {
+      long at = knownPosition;
+      knownPosition = -1; // unknown if the read fails
+      long n = length == 1 ? delegate.read(dsts[offset]) : delegate.read(dsts, offset, length);
+      knownPosition = at < 0 ? -1 : at + Math.max(n, 0);
+      return n;
+    }
   }
 
   @Override
@@ -140,15 +160,22 @@ final class MetamoriFileChannel extends FileChannel {
         return delegate.write(srcs[offset], position);
       }
       beforeImages.touch(file);
-      // nothing to save, so no lseek for the position: an append lands at the end of the file,
-      // and every byte between the current size and the epoch's start size is saved already
-      // (truncation saves what it cuts); a new, detached or initially empty file saves nothing
-      if (append || file.savesNothing()) {
+      // nothing to save, so no position needed: an append lands at the end of the file, and
+      // every byte between the current size and the epoch's start size is saved already
+      // (truncation saves what it cuts)
+      if (append) {
         return writeRelative(srcs, offset, length);
       }
       synchronized (this) {
-        beforeImages.beforeWrite(file, delegate, delegateReadable, delegate.position(), total);
-        return writeRelative(srcs, offset, length);
+        // the position this channel keeps: no lseek unless it is unknown
+        long at = knownPosition >= 0 ? knownPosition : delegate.position();
+        knownPosition = -1; // unknown if the write fails
+        if (!file.savesNothing()) { // a new, detached or initially empty file saves nothing
+          beforeImages.beforeWrite(file, delegate, delegateReadable, at, total);
+        }
+        long n = writeRelative(srcs, offset, length);
+        knownPosition = at + n;
+        return n;
       }
     } finally {
       lock.unlock();
@@ -162,12 +189,29 @@ final class MetamoriFileChannel extends FileChannel {
 
   @Override
   public long position() throws IOException {
-    return delegate.position();
+    if (append) {
+      return delegate.position();
+    }
+    synchronized (this) {
+      ensureOpen();
+      if (knownPosition < 0) {
+        knownPosition = delegate.position();
+      }
+      return knownPosition;
+    }
   }
 
   @Override
   public FileChannel position(long newPosition) throws IOException {
-    delegate.position(newPosition);
+    if (append) {
+      delegate.position(newPosition);
+      return this;
+    }
+    synchronized (this) {
+      knownPosition = -1;
+      delegate.position(newPosition);
+      knownPosition = newPosition;
+    }
     return this;
   }
 
@@ -188,7 +232,10 @@ final class MetamoriFileChannel extends FileChannel {
       if (size < delegate.size()) {
         beforeImages.beforeTruncate(file, delegate, delegateReadable, size);
       }
-      delegate.truncate(size);
+      synchronized (this) {
+        knownPosition = -1; // a truncation may move it back
+        delegate.truncate(size);
+      }
     } finally {
       lock.unlock();
     }

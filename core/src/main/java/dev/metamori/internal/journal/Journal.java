@@ -178,14 +178,19 @@ public final class Journal implements Closeable {
    * also forced to stable storage.
    */
   public void append(UndoRecord record) throws IOException {
+    appendBlock(record, 0, null);
+  }
+
+  /**
+   * As {@link #append}; with a {@code source}, {@code record} is a {@link UndoRecord.Block}
+   * whose data is ignored: its {@code length} bytes are read from the source into the frame.
+   */
+  public void appendBlock(UndoRecord record, int length, BlockSource source) throws IOException {
     faults.checkAppend();
     appended.accept(record);
     try {
-      Segment segment = working;
-      if (segment == null) {
-        segment = openWorking();
-      }
-      long end = segment.append(record);
+      Segment segment = working != null ? working : openWorking();
+      long end = source == null ? segment.append(record) : segment.appendBlock((UndoRecord.Block) record, length, source);
       if (record instanceof UndoRecord.Trashed t) {
         trashMade.trashed(t);
       }
@@ -475,24 +480,8 @@ public final class Journal implements Closeable {
 
   @Override
   public void close() throws IOException {
-    IOException failure = null;
-    for (Closeable c :
-        new Closeable[] {faults::close, working, store.progress, store.index(), store.catalogue, lockChannel}) {
-      try {
-        if (c != null) {
-          c.close();
-        }
-      } catch (IOException e) {
-        if (failure == null) {
-          failure = e;
-        } else {
-          failure.addSuppressed(e);
-        }
-      }
-    }
+    Closeable[] all = {faults::close, working, store.progress, store.index(), store.catalogue, lockChannel};
     working = null;
-    if (failure != null) {
-      throw failure;
-    }
+    JournalStore.closeAll(all);
   }
 }

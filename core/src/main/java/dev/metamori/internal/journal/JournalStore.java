@@ -244,6 +244,27 @@ final class JournalStore {
     }
   }
 
+  /** Closes each of {@code all} that is not null; throws the first failure, the others suppressed. */
+  static void closeAll(Closeable... all) throws IOException {
+    IOException failure = null;
+    for (Closeable c : all) {
+      try {
+        if (c != null) {
+          c.close();
+        }
+      } catch (IOException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
   static void closeQuietly(Closeable c, Throwable primary) {
     if (c != null) {
       try {

@@ -37,7 +37,7 @@ final class RecordCodec {
   static final int TRAILER = 4;
   static final int MAX_FRAME = 4 << 20;
   static final int CHECKSUM_SEED = 0x4d544d52; // "MTMR"
-  private static final byte COMPRESSED = 1;
+  static final byte COMPRESSED = 1;
 
   private static final LZ4Compressor COMPRESSOR = LZ4Factory.fastestInstance().fastCompressor();
   private static final LZ4SafeDecompressor DECOMPRESSOR =

@@ -32,6 +32,8 @@ final class Segment implements Closeable {
   private final FileChannel channel;
   private long end;
   private long nextSeq;
+  /** Frames Block records; created on the first. */
+  private BlockFrames blockFrames;
   /** An append failed and its partial frame could not be cut off: no more appends. */
   private IOException brokenBy;
 
@@ -147,11 +149,32 @@ final class Segment implements Closeable {
 
   /** Appends {@code record} and returns the end of the segment just after it. */
   synchronized long append(UndoRecord record) throws IOException {
+    checkUsable();
+    return write(RecordCodec.encode(record, nextSeq));
+  }
+
+  /**
+   * Appends the Block record {@code header} (its data ignored) with the {@code length} old bytes
+   * {@code source} reads straight into its frame, and returns the end of the segment just after
+   * it.
+   */
+  synchronized long appendBlock(UndoRecord.Block header, int length, BlockSource source)
+      throws IOException {
+    checkUsable();
+    if (blockFrames == null) {
+      blockFrames = new BlockFrames();
+    }
+    return write(blockFrames.encode(header, length, source, nextSeq));
+  }
+
+  private void checkUsable() throws IOException {
     if (brokenBy != null) {
       throw new IOException(
           "an earlier append to " + file + " failed and its remains could not be cut off", brokenBy);
     }
-    ByteBuffer frame = RecordCodec.encode(record, nextSeq);
+  }
+
+  private long write(ByteBuffer frame) throws IOException {
     int length = frame.remaining();
     try {
       writeFully(channel, frame, end);

@@ -1,0 +1,134 @@
+package dev.metamori.internal.journal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Block records framed by {@link BlockFrames}, the old bytes read straight into the frame: they
+ * read back exactly whether compressed, stored raw, or not tried, and LZ4 is tried again now and
+ * then after blocks that do not compress.
+ */
+class BlockFramesTest {
+  private static final int BLOCK = 4096;
+
+  @TempDir Path tmp;
+
+  private final Random random = new Random(7);
+
+  private Path file;
+
+  private Segment create() throws IOException {
+    file = tmp.resolve("1.seg");
+    return Segment.create(file, 1, 42, BLOCK, 0);
+  }
+
+  private static BlockSource from(byte[] data) {
+    return into -> into.put(data, 0, into.remaining());
+  }
+
+  private byte[] incompressible() {
+    byte[] b = new byte[BLOCK];
+    random.nextBytes(b);
+    return b;
+  }
+
+  private static byte[] compressible(int seed) {
+    byte[] b = new byte[BLOCK];
+    Arrays.fill(b, (byte) seed);
+    return b;
+  }
+
+  /** Appends {@code blocks} as Block records 0, 1, 2 … of file 5 and returns the segment's end. */
+  private static long appendAll(Segment s, List<byte[]> blocks) throws IOException {
+    long end = 0;
+    for (int i = 0; i < blocks.size(); i++) {
+      byte[] data = blocks.get(i);
+      end = s.appendBlock(new UndoRecord.Block(5, "/r/f", i, null), data.length, from(data));
+    }
+    return end;
+  }
+
+  @Test
+  void lz4IsTriedAgainOnlyNowAndThenAfterBlocksThatDoNotCompressAndEveryBlockReadsBackExactly()
+      throws IOException {
+    List<byte[]> blocks = new ArrayList<>();
+    for (int i = 0; i < 3 * BlockFrames.RETRY; i++) {
+      blocks.add(incompressible());
+    }
+    for (int i = 0; i < 3 * BlockFrames.RETRY; i++) {
+      blocks.add(compressible(i));
+    }
+    blocks.add(new byte[] {1, 2, 3}); // a short last block
+    try (Segment s = create()) {
+      appendAll(s, blocks);
+    }
+    try (Segment s = Segment.open(file)) {
+      Segment.Scan scan = s.scan();
+      assertEquals(blocks.size(), scan.count());
+      int compressed = 0;
+      int firstCompressed = -1;
+      for (int i = 0; i < blocks.size(); i++) {
+        long offset = scan.offsets()[i];
+        int length = (int) ((i + 1 < blocks.size() ? scan.offsets()[i + 1] : scan.validEnd()) - offset);
+        boolean isCompressed = (flagsAt(offset) & RecordCodec.COMPRESSED) != 0;
+        if (isCompressed) {
+          compressed++;
+          firstCompressed = firstCompressed < 0 ? i : firstCompressed;
+        }
+        if (blocks.get(i).length == BLOCK) {
+          assertEquals(isCompressed, length < BLOCK, "block " + i + ": frame of " + length + " bytes");
+        }
+        assertArrayEquals(blocks.get(i), ((UndoRecord.Block) s.read(offset, i)).data(), "block " + i);
+      }
+      int incompressible = 3 * BlockFrames.RETRY;
+      assertTrue(firstCompressed >= incompressible, "first compressed " + firstCompressed);
+      assertTrue(
+          firstCompressed < incompressible + BlockFrames.RETRY,
+          "compression resumes within one retry period: first compressed " + firstCompressed);
+      assertEquals(3 * BlockFrames.RETRY - (firstCompressed - incompressible), compressed);
+    }
+  }
+
+  @Test
+  void aBlockSourceThatFailsAppendsNothing() throws IOException {
+    try (Segment s = create()) {
+      appendAll(s, List.of(incompressible()));
+      long end = s.size();
+      IOException failure = new IOException("read failed");
+      for (int i = 0; i < 2 * BlockFrames.RETRY; i++) {
+        assertThrows(
+            IOException.class,
+            () -> s.appendBlock(new UndoRecord.Block(5, "/r/f", 9, null), BLOCK, into -> {
+              throw failure;
+            }));
+      }
+      assertEquals(end, s.size());
+      assertEquals(1, s.nextSeq());
+      byte[] data = incompressible();
+      s.appendBlock(new UndoRecord.Block(5, "/r/f", 1, null), BLOCK, from(data));
+      assertArrayEquals(data, ((UndoRecord.Block) s.read(end, 1)).data());
+    }
+  }
+
+  private byte flagsAt(long offset) throws IOException {
+    try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
+      ByteBuffer b = ByteBuffer.allocate(1);
+      c.read(b, offset + 5);
+      return b.get(0);
+    }
+  }
+}
