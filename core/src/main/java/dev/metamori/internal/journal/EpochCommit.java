@@ -94,23 +94,20 @@ final class EpochCommit {
       if (store.forcing()) {
         segment.force();
       }
-      Segment.Scan scan = segment.scan();
+      Segment.Scan scan = segment.written();
       if (scan.tornTail()) {
         throw segment.corrupt(scan.validEnd(), "the working segment ends in a damaged record");
       }
       long files = 0;
+      long blocks = 0;
       for (byte type : scan.types()) {
         if (type == UndoRecord.TOUCH || type == UndoRecord.CREATED) {
           files++;
-        }
-      }
-      long blocks = 0;
-      long[] keys = scan.blockKeys();
-      for (int i = 0; i < keys.length; i += 3) {
-        if (keys[i] >= 0) {
+        } else if (type == UndoRecord.BLOCK) {
           blocks++;
         }
       }
+      long[] keys = scan.blockKeys();
       // entries of an earlier, abandoned incarnation of this id would mix with ours
       index.removeRecords(id);
       // in chunks, so memory stays bounded; invisible until the epoch itself is put below

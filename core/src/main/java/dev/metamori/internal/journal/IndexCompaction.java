@@ -32,7 +32,14 @@ final class IndexCompaction {
    * still whole, only larger.
    */
   static void compactIfGrown(JournalStore store) throws IOException {
-    long size = Files.size(store.files.index());
+    long size;
+    try {
+      size = Files.size(store.files.index());
+    } catch (IOException e) {
+      // what called this is done and durable: a compaction it cannot even size is left for later
+      LOG.log(System.Logger.Level.WARNING, "store {0}: the index could not be compacted: {1}", store.files.store, e);
+      return;
+    }
     if (size > FACTOR * store.indexCompactedBytes + SLACK) {
       compact(store, true);
     }

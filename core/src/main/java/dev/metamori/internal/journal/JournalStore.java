@@ -211,7 +211,7 @@ final class JournalStore {
 
   /** Creates the segment of epoch {@code id}, forced with its directory entry under SYSTEM durability. */
   Segment createSegment(long id, int flags) throws IOException {
-    Segment segment = Segment.create(files.segment(id), id, newNonce(), blockSize, flags);
+    Segment segment = Segment.create(files.segment(id), id, newNonce(), blockSize, flags).keepingLayout();
     if (system()) {
       try {
         segment.force();

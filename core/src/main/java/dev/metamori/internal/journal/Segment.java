@@ -34,6 +34,8 @@ final class Segment implements Closeable {
   private long nextSeq;
   /** Frames Block records; created on the first. */
   private BlockFrames blockFrames;
+  /** What was appended, if this process created the segment (else null: a commit scans it). */
+  private SegmentLayout layout;
   /** An append failed and its partial frame could not be cut off: no more appends. */
   private IOException brokenBy;
 
@@ -176,6 +178,7 @@ final class Segment implements Closeable {
 
   private long write(ByteBuffer frame) throws IOException {
     int length = frame.remaining();
+    ByteBuffer noted = layout == null ? null : frame.duplicate();
     try {
       writeFully(channel, frame, end);
     } catch (IOException e) {
@@ -193,6 +196,9 @@ final class Segment implements Closeable {
             file.toString(), file.getParent().getParent(), "cannot append to " + file.getFileName(), "", length, e);
       }
       throw e;
+    }
+    if (noted != null) {
+      layout.add(end, noted);
     }
     end += length;
     nextSeq++;
@@ -238,6 +244,9 @@ final class Segment implements Closeable {
    * a commit that failed for lack of space appended is written again by its retry.
    */
   synchronized void rewind(int records, long end) throws IOException {
+    if (layout != null) {
+      layout.truncate(records);
+    }
     channel.truncate(end);
     this.end = end;
     this.nextSeq = records;
@@ -246,29 +255,14 @@ final class Segment implements Closeable {
 
   /** Reads and checks the record at {@code offset}, which must be record {@code seq}. */
   UndoRecord read(long offset, long seq) throws IOException {
-    // one read for a frame of a block and its path, most of them; the rest of a longer one after
-    ByteBuffer frame = ByteBuffer.allocate(blockSize + 1024);
-    long pos = offset;
-    int n = 0;
-    while (frame.hasRemaining() && (n = channel.read(frame, pos)) >= 0) {
-      pos += n;
-    }
-    if (frame.position() < 4) {
-      throw corrupt(offset, "record runs past the end of the segment");
-    }
-    int length = frame.getInt(0);
+    ByteBuffer head = ByteBuffer.allocate(4);
+    readFully(head, offset);
+    int length = head.getInt(0);
     if (length < RecordCodec.HEADER + RecordCodec.TRAILER || length > RecordCodec.MAX_FRAME) {
       throw corrupt(offset, "record length " + length + " is out of range");
     }
-    if (length > frame.capacity()) {
-      ByteBuffer whole = ByteBuffer.allocate(length);
-      whole.put(frame.flip());
-      readFully(whole, offset + whole.position());
-      frame = whole;
-    } else if (length > frame.position()) {
-      frame.limit(length);
-      readFully(frame, offset + frame.position());
-    }
+    ByteBuffer frame = ByteBuffer.allocate(length);
+    readFully(frame, offset);
     UndoRecord record = decodeChecked(frame.array(), length, offset);
     if (frame.getLong(8) != seq) {
       throw corrupt(offset, "record " + frame.getLong(8) + " found where record " + seq + " was expected");
@@ -289,6 +283,24 @@ final class Segment implements Closeable {
 
   CorruptStoreException corrupt(long offset, String detail) {
     return new CorruptStoreException(file, offset, epoch, detail);
+  }
+
+  /** Keeps the layout of what is appended from now on, for {@link #written}: an epoch's segment. */
+  Segment keepingLayout() {
+    if (end != HEADER_SIZE) {
+      throw new IllegalStateException("the layout of " + file + " is kept from its first record only");
+    }
+    layout = new SegmentLayout();
+    return this;
+  }
+
+  /**
+   * The records appended so far, as {@link #scan} would find them but without reading the file
+   * when this process created it (then {@code blockKeys} holds state records only, see {@link
+   * SegmentLayout}).
+   */
+  synchronized Scan written() throws IOException {
+    return layout != null ? layout.scan(end) : scan();
   }
 
   /** What a sequential read of the segment found. */
@@ -360,29 +372,15 @@ final class Segment implements Closeable {
       }
       offsets[n] = pos;
       types[n] = frame[4];
-      long key = 0;
-      long x = 0;
-      boolean keyed = true;
-      if (frame[4] == UndoRecord.BLOCK) {
-        int pathLength = f.getInt(RecordCodec.HEADER + 8);
-        if (pathLength < 0 || pathLength > length) {
-          throw corrupt(pos, "block record path length " + pathLength);
-        }
-        key = f.getLong(RecordCodec.HEADER);
-        x = f.getLong(RecordCodec.HEADER + 12 + pathLength);
-      } else if (frame[4] == UndoRecord.PAGE || frame[4] == UndoRecord.MANIFEST) {
-        long item = f.getLong(RecordCodec.HEADER);
-        if (item < 0) {
-          throw corrupt(pos, "state record of item " + item);
-        }
-        key = Journal.stateKey(item);
-        x =
-            frame[4] == UndoRecord.PAGE
-                ? f.getLong(RecordCodec.HEADER + 8)
-                : f.getInt(RecordCodec.HEADER + 8);
-      } else {
-        keyed = false;
+      long[] keyOf;
+      try {
+        keyOf = SegmentLayout.keyOf(f, length);
+      } catch (IllegalStateException e) {
+        throw corrupt(pos, e.getMessage());
       }
+      boolean keyed = keyOf != null;
+      long key = keyed ? keyOf[0] : 0;
+      long x = keyed ? keyOf[1] : 0;
       if (keyed) {
         if (3 * blocks + 3 > blockKeys.length) {
           blockKeys = java.util.Arrays.copyOf(blockKeys, blockKeys.length * 2);

@@ -5,9 +5,11 @@ import java.util.Arrays;
 
 /**
  * What a {@link Segment.Scan} of a segment finds, kept as the segment is written: the offset and
- * type of every record, and the index keys of its block and state records. A segment this
- * process created knows its layout without reading itself back, so a commit does not scan the
- * epoch's records again (every one of which was checksummed as it was framed).
+ * type of every record, and the index keys of its state records (the index keeps no key of a
+ * file's block, so neither does this: its scan's {@code blockKeys} hold state records only). A
+ * segment this process created knows its layout without reading itself back, so a commit does
+ * not read the epoch's records again (every one of which was checksummed as it was framed).
+ * Nine bytes a record.
  */
 final class SegmentLayout {
   private long[] offsets = new long[64];
@@ -51,7 +53,7 @@ final class SegmentLayout {
     }
     offsets[count] = offset;
     types[count] = f.get(4);
-    long[] key = keyOf(f, f.remaining());
+    long[] key = types[count] == UndoRecord.BLOCK ? null : keyOf(f, f.remaining());
     if (key != null) {
       if (3 * keyed + 3 > blockKeys.length) {
         blockKeys = Arrays.copyOf(blockKeys, blockKeys.length * 2);
