@@ -57,7 +57,7 @@ final class IndexCompaction {
     Path file = store.files.index();
     Path copy = store.files.indexCopy();
     try {
-      current.copyTo(copy);
+      current.copyTo(copy, store.forcing()); // with Durability.NONE nothing is forced, this neither
     } catch (IOException e) {
       try {
         Files.deleteIfExists(copy);
@@ -74,7 +74,9 @@ final class IndexCompaction {
     current.close();
     try {
       Files.move(copy, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      StoreFiles.forceDirectory(store.files.store);
+      if (store.forcing()) {
+        StoreFiles.forceDirectory(store.files.store);
+      }
     } finally {
       // the copy if it is in place, else the index as it was
       store.replaceIndex(new MvStoreIndex(file));

@@ -418,10 +418,10 @@ final class MvStoreIndex implements EpochIndex {
   }
 
   /**
-   * Writes a copy of every map into a new index file {@code target} and forces it: the way to
-   * give back the space of removed entries, since this index never reuses chunk space.
+   * Writes a copy of every map into a new index file {@code target}, forced if {@code durable}:
+   * the way to give back the space of removed entries, since this index never reuses chunk space.
    */
-  void copyTo(Path target) throws IOException {
+  void copyTo(Path target, boolean durable) throws IOException {
     java.nio.file.Files.deleteIfExists(target);
     MvStoreIndex copy = new MvStoreIndex(target);
     try {
@@ -437,7 +437,7 @@ final class MvStoreIndex implements EpochIndex {
             copy.roots.putAll(roots);
             return null;
           });
-      copy.commit(true);
+      copy.commit(durable);
     } finally {
       copy.close();
     }

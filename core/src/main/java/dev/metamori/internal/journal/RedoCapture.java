@@ -134,10 +134,13 @@ final class RedoCapture implements Closeable {
       capturedDownTo = seq;
       return;
     }
-    for (UndoRecord r : pending) {
-      file.append(r);
+    pending.add(new UndoRecord.RedoMark(seq));
+    try {
+      file.appendAll(pending); // one write for the batch and its mark, or nothing
+    } catch (IOException | RuntimeException e) {
+      pending.remove(pending.size() - 1);
+      throw e;
     }
-    file.append(new UndoRecord.RedoMark(seq));
     if (store.forcing()) {
       file.force();
     }

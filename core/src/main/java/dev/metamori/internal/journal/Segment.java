@@ -169,6 +169,33 @@ final class Segment implements Closeable {
     return write(blockFrames.encode(header, length, source, nextSeq));
   }
 
+  /**
+   * Appends {@code records} with one write (all of them, or none if it fails), and returns the
+   * end of the segment just after them. A segment that keeps its layout appends them one by one.
+   */
+  synchronized long appendAll(java.util.List<UndoRecord> records) throws IOException {
+    checkUsable();
+    if (records.size() < 2 || layout != null) {
+      long at = end;
+      for (UndoRecord r : records) {
+        at = append(r);
+      }
+      return at;
+    }
+    java.util.List<ByteBuffer> frames = new java.util.ArrayList<>(records.size());
+    int total = 0;
+    for (UndoRecord r : records) {
+      ByteBuffer frame = RecordCodec.encode(r, nextSeq + frames.size());
+      frames.add(frame);
+      total += frame.remaining();
+    }
+    ByteBuffer all = ByteBuffer.allocate(total);
+    frames.forEach(all::put);
+    long at = write(all.flip());
+    nextSeq += records.size() - 1; // write counted one
+    return at;
+  }
+
   private void checkUsable() throws IOException {
     if (brokenBy != null) {
       throw new IOException(
