@@ -28,6 +28,8 @@ final class MvStoreIndex implements EpochIndex {
   private final MVMap<long[], Long> records;
   /** Record offsets, {@link OffsetRun#SIZE} records an entry: ((epoch, run) → run). */
   private final MVMap<long[], byte[]> offsets;
+  /** Reads and writes {@link #offsets}, and {@link #records} of older stores. */
+  private final RecordOffsets recordRuns;
   private final MVMap<long[], Long> blocks;
   private final MVMap<String, Long> meta;
   /** (item, page or part, epoch) to sequence number: state records read forward. */
@@ -113,6 +115,7 @@ final class MvStoreIndex implements EpochIndex {
               new MVMap.Builder<String, Long>()
                   .keyType(StringDataType.INSTANCE)
                   .valueType(LongDataType.INSTANCE));
+      recordRuns = new RecordOffsets(records, offsets);
       removal = new IndexEntryRemoval(this, epochs, records, offsets, blocks, versions, names);
     } catch (RuntimeException | AssertionError e) {
       // MVStoreException, but also h2's DbException, others and its assertions on a damaged file
@@ -218,7 +221,7 @@ final class MvStoreIndex implements EpochIndex {
   @Override
   public void putRecordsInChunks(long epoch, long[] recordOffsets, long[] blockKeys) throws IOException {
     int pending = 0;
-    for (int size : recordOffsets().put(epoch, recordOffsets)) {
+    for (int size : recordRuns.put(epoch, recordOffsets)) {
       pending += size;
       if (pending >= CHUNK) {
         commit(false); // runs are put all at once: commits may come less often, never more
@@ -352,21 +355,17 @@ final class MvStoreIndex implements EpochIndex {
 
   @Override
   public void replaceRecords(long epoch, long[] recordOffsets) {
-    recordOffsets().replace(epoch, recordOffsets);
+    recordRuns.replace(epoch, recordOffsets);
   }
 
   @Override
   public long recordOffset(long epoch, long seq) throws CorruptStoreException {
-    return read(() -> recordOffsets().offset(epoch, seq));
+    return read(() -> recordRuns.offset(epoch, seq));
   }
 
   @Override
   public long[] recordOffsets(long epoch) throws CorruptStoreException {
-    return read(() -> recordOffsets().all(epoch));
-  }
-
-  private RecordOffsets recordOffsets() {
-    return new RecordOffsets(records, offsets);
+    return read(() -> recordRuns.all(epoch));
   }
 
   @Override
