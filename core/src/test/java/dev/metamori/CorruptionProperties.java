@@ -258,7 +258,10 @@ class CorruptionProperties {
       throw new AssertionError("the uncommitted work left no segment");
     }
     StoreCopies.copy(store, base.pristineStore, true);
-    StoreCopies.copy(data, base.pristineTree);
+    // moved, not copied: the pristine tree keeps the inodes the witness names, so a trial's copy
+    // can never be given one of them again (a copy on a reused inode number with a new change
+    // time would be an outside change, as for a real tree)
+    Files.move(data, base.pristineTree);
     return base;
   }
 
