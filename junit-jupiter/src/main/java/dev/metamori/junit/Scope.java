@@ -33,8 +33,13 @@ final class Scope implements AutoCloseable {
     return store;
   }
 
-  /** The baseline, committed now if no test has run yet. */
+  /**
+   * The baseline, committed now if no test has run yet.
+   *
+   * @throws IllegalStateException if an earlier test destroyed it
+   */
   long baseline() throws IOException {
+    store.checkUsable();
     if (baseline == null) {
       baseline = store.commit();
     }

@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.FileSystem;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -26,6 +27,7 @@ final class TrackedStore implements AutoCloseable {
   private final Path dir;
   private final Checkpointer checkpointer;
   private boolean closed;
+  private String lostBaseline;
 
   private TrackedStore(Path home, Path dir, Checkpointer checkpointer) {
     this.home = home;
@@ -80,40 +82,62 @@ final class TrackedStore implements AutoCloseable {
   }
 
   long commit() throws IOException {
-    checkMine();
+    checkUsable();
     return checkpointer.commit();
   }
 
   /**
    * Restores the tracked directory, the regions and the objects to {@code epoch}, after {@code
-   * test} ran. Changes the test made behind the checkpointer's back are restored over and entries
-   * it created that way are deleted, so that the next test still starts from {@code epoch}; then
-   * this fails, naming them.
+   * test} ran. If the test changed the directory behind the checkpointer's back, this deletes
+   * the entries created that way, restores over the other changes, then fails, naming them; if
+   * entries the store knew were changed or deleted that way, their earlier contents are lost and
+   * every later {@link #checkUsable} fails with the same message.
    */
   void restore(long epoch, String test) throws IOException {
-    checkMine();
+    checkUsable();
     List<OutsideChange> outside = checkpointer.status();
     if (outside.isEmpty()) {
       checkpointer.restore(epoch);
       return;
     }
-    checkpointer.restore(epoch, RestoreOption.OVERWRITE_OUTSIDE_CHANGES);
-    for (OutsideChange left : checkpointer.status()) {
-      if (left.kind() == OutsideChange.Kind.CREATED) {
-        deleteTree(left.path(), null);
+    for (OutsideChange change : outside) {
+      if (change.kind() == OutsideChange.Kind.CREATED
+          && Files.exists(change.path(), LinkOption.NOFOLLOW_LINKS)) {
+        deleteTree(change.path(), null); // the store never knew it: gone, it is no change
       }
     }
-    throw new AssertionFailedError(
+    boolean lost = !checkpointer.status().isEmpty();
+    if (lost) {
+      checkpointer.restore(epoch, RestoreOption.OVERWRITE_OUTSIDE_CHANGES);
+    } else {
+      checkpointer.restore(epoch);
+    }
+    String message =
         test
             + " changed the tracked directory "
             + dir
             + " behind the checkpointer's back: "
             + outside.stream().map(OutsideChange::toString).collect(Collectors.joining(", "))
-            + ". They were undone. Write through the @Tracked Path (or paths of the @Tracked"
-            + " FileSystem): Path.of, File and the default file system bypass the journal.");
+            + ". Write through the @Tracked Path (or paths of the @Tracked FileSystem): Path.of,"
+            + " File and the default file system bypass the journal. "
+            + (lost
+                ? "The store never saw what those changes destroyed, so the directory cannot go"
+                    + " back to its baseline."
+                : "The entries created that way were deleted.");
+    if (lost) {
+      lostBaseline = message;
+    }
+    throw new AssertionFailedError(message);
   }
 
-  private void checkMine() {
+  /**
+   * Fails if the directory cannot be put back to its baseline any more, or the test closed the
+   * checkpointer.
+   */
+  void checkUsable() {
+    if (lostBaseline != null) {
+      throw new IllegalStateException("the tracked directory lost its baseline: " + lostBaseline);
+    }
     if (!checkpointer.fileSystem().isOpen()) {
       throw new IllegalStateException(
           "the Checkpointer of "

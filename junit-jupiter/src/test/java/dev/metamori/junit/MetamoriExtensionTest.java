@@ -6,7 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
+import dev.metamori.junit.examples.BeforeAllParameterExample;
+import dev.metamori.junit.examples.MisuseExample;
+import dev.metamori.junit.examples.NestedExample;
+import dev.metamori.junit.examples.OutsideChangeExample;
 import dev.metamori.junit.examples.PerClassExample;
+import dev.metamori.junit.examples.PerClassInstanceExample;
+import dev.metamori.junit.examples.StateExample;
 import dev.metamori.junit.examples.PerTestExample;
 import dev.metamori.junit.examples.Seen;
 import java.nio.file.Files;
@@ -73,6 +79,87 @@ class MetamoriExtensionTest {
       assertEquals(SEEDED, Seen.get(test + ".at start"), "test " + test);
     }
     assertEquals(1, Seen.homes().size());
+    assertStoresDeleted();
+  }
+
+  @Test
+  void aParameterOfBeforeAllAsksForTheClassStore() {
+    EngineExecutionResults results = run(BeforeAllParameterExample.class);
+
+    results.testEvents().assertStatistics(s -> s.started(2).succeeded(2));
+    assertEquals(Map.of("seed.txt", "v1"), Seen.get("1.at start"));
+    assertEquals(Map.of("seed.txt", "v1"), Seen.get("2.at start"));
+    assertEquals(1, Seen.homes().stream().distinct().count(), "one store for the class");
+    assertStoresDeleted();
+  }
+
+  @Test
+  void anInstanceFieldUnderPerClassLifecycleAsksForTheClassStore() {
+    EngineExecutionResults results = run(PerClassInstanceExample.class);
+
+    results.testEvents().assertStatistics(s -> s.started(2).succeeded(2));
+    assertEquals(Map.of("seed.txt", "v1"), Seen.get("1.at start"));
+    assertEquals(Map.of("seed.txt", "v1"), Seen.get("2.at start"));
+    assertEquals(1, Seen.homes().stream().distinct().count(), "one store for the class");
+    assertStoresDeleted();
+  }
+
+  @Test
+  void aChangeBehindTheCheckpointersBackFailsTheTest() {
+    EngineExecutionResults results = run(OutsideChangeExample.class);
+
+    List<String> messages = failureMessages(results);
+    results.testEvents().assertStatistics(s -> s.started(4).succeeded(1).failed(3));
+    String created = messages.get(0);
+    assertTrue(
+        created.startsWith("test createsBehindTheCheckpointersBack() changed the tracked directory"),
+        created);
+    assertTrue(created.contains("made") && created.contains("other.txt"), created);
+    assertTrue(created.contains("bypass the journal"), created);
+    assertTrue(created.endsWith("The entries created that way were deleted."), created);
+    assertEquals(Map.of("seed.txt", "v1"), Seen.get("2.at start"), "created entries are gone");
+
+    String changed = messages.get(1);
+    assertTrue(changed.contains("seed.txt"), changed);
+    assertTrue(changed.endsWith("cannot go back to its baseline."), changed);
+    assertEquals("the tracked directory lost its baseline: " + changed, messages.get(2));
+    assertFalse(Seen.has("4.ran"), "a test that cannot start from the baseline does not run");
+    assertStoresDeleted();
+  }
+
+  @Test
+  void regionsAndObjectsGoBackToTheBaselineToo() {
+    EngineExecutionResults results = run(StateExample.class);
+
+    results.testEvents().assertStatistics(s -> s.started(2).succeeded(2));
+    assertEquals("42 baseline", Seen.get("1.at start"));
+    assertEquals("42 0 baseline", Seen.get("2.at start"));
+    assertStoresDeleted();
+  }
+
+  @Test
+  void aNestedClassAddsToTheBaselineAndTakesItsAdditionsAwayWhenDone() {
+    EngineExecutionResults results = run(NestedExample.class);
+
+    results.testEvents().assertStatistics(s -> s.started(3).succeeded(3));
+    assertEquals(Map.of("outer.txt", "outer"), Seen.get("outer.at start"));
+    Map<String, String> inner = Map.of("outer.txt", "outer", "inner.txt", "inner");
+    assertEquals(inner, Seen.get("inner.1.at start"));
+    assertEquals(inner, Seen.get("inner.2.at start"));
+    assertEquals(Map.of("outer.txt", "outer"), Seen.get("outer.after all"));
+    assertStoresDeleted();
+  }
+
+  @Test
+  void misuseFailsWithAMessageThatSaysWhatToDo() {
+    EngineExecutionResults results = run(MisuseExample.class);
+
+    results.testEvents().assertStatistics(s -> s.started(2).failed(2));
+    List<String> messages = failureMessages(results);
+    assertTrue(
+        messages.get(0).contains("has type java.lang.String; @Tracked gives a java.nio.file.Path"),
+        messages.get(0));
+    assertTrue(messages.get(1).contains("was closed by the test"), messages.get(1));
     assertStoresDeleted();
   }
 

@@ -31,6 +31,10 @@ public final class Seen {
     }
   }
 
+  public static boolean has(String key) {
+    return VALUES.containsKey(key);
+  }
+
   public static Object get(String key) {
     if (!VALUES.containsKey(key)) {
       throw new AssertionError(key + " was not seen; seen: " + VALUES.keySet());
