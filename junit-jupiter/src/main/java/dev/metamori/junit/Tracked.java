@@ -23,7 +23,7 @@ import java.lang.annotation.Target;
  * <p>A static field, a parameter of a {@code @BeforeAll} or {@code @AfterAll} method or of the
  * constructor, and, under {@code @TestInstance(PER_CLASS)}, an instance field ask for the store
  * of the test class, shared by its tests; otherwise the test gets a store of its own. See {@link
- * MetamoriExtension}. The field must not be final or private-final; it is assigned before the
+ * MetamoriExtension}. The field must not be final; it is assigned before the
  * first {@code @BeforeAll} (static fields) or {@code @BeforeEach} (instance fields) method runs.
  */
 @Documented
