@@ -2,7 +2,6 @@ package dev.metamori.junit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
@@ -12,19 +11,26 @@ import dev.metamori.junit.examples.NestedExample;
 import dev.metamori.junit.examples.OutsideChangeExample;
 import dev.metamori.junit.examples.PerClassExample;
 import dev.metamori.junit.examples.PerClassInstanceExample;
-import dev.metamori.junit.examples.StateExample;
 import dev.metamori.junit.examples.PerTestExample;
 import dev.metamori.junit.examples.Seen;
+import dev.metamori.junit.examples.StateExample;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 import org.junit.platform.testkit.engine.EngineTestKit;
-import org.junit.platform.testkit.engine.Event;
 
+/**
+ * Runs the example test classes of {@code dev.metamori.junit.examples} through the JUnit
+ * Platform's test kit, and checks what they saw at the start of each test, how each test ended,
+ * and that no store is left behind.
+ */
 class MetamoriExtensionTest {
   private static final Map<String, String> SEEDED =
       Map.of("seed.txt", "v1", "sub", "/", "sub/inner.txt", "inner");
@@ -36,14 +42,6 @@ class MetamoriExtensionTest {
 
   static EngineExecutionResults run(Class<?> example) {
     return EngineTestKit.engine("junit-jupiter").selectors(selectClass(example)).execute();
-  }
-
-  /** The message of every failure among the tests and containers, in order. */
-  static List<String> failures(EngineExecutionResults results) {
-    return results.allEvents().failed().stream()
-        .map(Event::getPayload)
-        .map(p -> p.orElseThrow().toString())
-        .toList();
   }
 
   static void assertStoresDeleted() {
@@ -82,20 +80,11 @@ class MetamoriExtensionTest {
     assertStoresDeleted();
   }
 
-  @Test
-  void aParameterOfBeforeAllAsksForTheClassStore() {
-    EngineExecutionResults results = run(BeforeAllParameterExample.class);
-
-    results.testEvents().assertStatistics(s -> s.started(2).succeeded(2));
-    assertEquals(Map.of("seed.txt", "v1"), Seen.get("1.at start"));
-    assertEquals(Map.of("seed.txt", "v1"), Seen.get("2.at start"));
-    assertEquals(1, Seen.homes().stream().distinct().count(), "one store for the class");
-    assertStoresDeleted();
-  }
-
-  @Test
-  void anInstanceFieldUnderPerClassLifecycleAsksForTheClassStore() {
-    EngineExecutionResults results = run(PerClassInstanceExample.class);
+  /** A @BeforeAll parameter, and an instance field under PER_CLASS, ask for the class store. */
+  @ParameterizedTest
+  @ValueSource(classes = {BeforeAllParameterExample.class, PerClassInstanceExample.class})
+  void askingAtClassLevelGivesOneStoreForTheClass(Class<?> example) {
+    EngineExecutionResults results = run(example);
 
     results.testEvents().assertStatistics(s -> s.started(2).succeeded(2));
     assertEquals(Map.of("seed.txt", "v1"), Seen.get("1.at start"));
@@ -163,9 +152,10 @@ class MetamoriExtensionTest {
     assertStoresDeleted();
   }
 
+  /** The message of every failure among the tests and containers, in order. */
   static List<String> failureMessages(EngineExecutionResults results) {
     return results.allEvents().failed().stream()
-        .map(e -> e.getPayload(org.junit.platform.engine.TestExecutionResult.class).orElseThrow())
+        .map(e -> e.getPayload(TestExecutionResult.class).orElseThrow())
         .map(r -> r.getThrowable().orElseThrow().getMessage())
         .toList();
   }
