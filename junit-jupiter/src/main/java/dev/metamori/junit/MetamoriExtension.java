@@ -56,7 +56,9 @@ import org.junit.platform.commons.support.HierarchyTraversalMode;
  * it ran with a message naming each changed entry; the store restores over those changes and
  * deletes the entries created that way, so the next test starts from the baseline all the same.
  * Channels a test leaves open are closed with the store (per test) or restored under (per
- * class). Objects a test {@linkplain Checkpointer#register registers} stay registered in a
+ * class). The tests of a per-class store must run one at a time ({@code
+ * @Execution(ExecutionMode.SAME_THREAD)} on the class when parallel execution is on): a test
+ * that starts while another one of the same store runs fails before it touches the store. Objects a test {@linkplain Checkpointer#register registers} stay registered in a
  * per-class store: register them in {@code @BeforeAll} so that they belong to the baseline.
  */
 public final class MetamoriExtension
@@ -102,7 +104,7 @@ public final class MetamoriExtension
     Scope scope = classScope(context);
     TrackedStore store;
     if (scope != null) {
-      scope.baseline();
+      scope.begin(context.getUniqueId(), testName(context));
       store = scope.store();
     } else {
       store = null;
@@ -121,17 +123,17 @@ public final class MetamoriExtension
 
   @Override
   public void afterEach(ExtensionContext context) throws Exception {
-    String test = "test " + context.getDisplayName();
+    String test = testName(context);
     Scope own = context.getStore(NAMESPACE).remove(TEST_STORE, Scope.class);
     if (own != null) {
       try (own) {
-        own.restoreAfter(test);
+        own.store().restore(own.baseline(), test);
       }
       return;
     }
     Scope scope = classScope(context);
     if (scope != null) {
-      scope.restoreAfter(test);
+      scope.restoreAfter(context.getUniqueId(), test);
     }
   }
 
@@ -184,6 +186,10 @@ public final class MetamoriExtension
     scope = Scope.open();
     classContext.getStore(NAMESPACE).put(CLASS_SCOPE, scope);
     return scope.store();
+  }
+
+  private static String testName(ExtensionContext context) {
+    return "test " + context.getDisplayName();
   }
 
   private static Scope classScope(ExtensionContext context) {

@@ -46,9 +46,28 @@ final class Scope implements AutoCloseable {
     return baseline;
   }
 
-  /** After a test (its {@code @AfterEach} methods included): back to the baseline. */
-  void restoreAfter(String test) throws IOException {
-    store.restore(baseline(), test);
+  /**
+   * Before the test {@code id} ({@code name} in messages) that shares this store: the baseline,
+   * committed if not yet.
+   */
+  void begin(String id, String name) throws IOException {
+    store.begin(id, name);
+    baseline();
+  }
+
+  /**
+   * After the test {@code id} (its {@code @AfterEach} methods included): back to the baseline,
+   * unless the test did not get to {@link #begin}.
+   */
+  void restoreAfter(String id, String name) throws IOException {
+    if (!store.runs(id)) {
+      return;
+    }
+    try {
+      store.restore(baseline(), name);
+    } finally {
+      store.end(id);
+    }
   }
 
   /**

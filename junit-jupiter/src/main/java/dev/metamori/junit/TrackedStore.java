@@ -28,6 +28,8 @@ final class TrackedStore implements AutoCloseable {
   private final Checkpointer checkpointer;
   private boolean closed;
   private String lostBaseline;
+  private String running;
+  private String runningName;
 
   private TrackedStore(Path home, Path dir, Checkpointer checkpointer) {
     this.home = home;
@@ -128,6 +130,37 @@ final class TrackedStore implements AutoCloseable {
       lostBaseline = message;
     }
     throw new AssertionFailedError(message);
+  }
+
+  /**
+   * Notes that the test {@code id} ({@code name} in messages) runs on this store until {@link
+   * #end}: a store holds one state, so two tests that share it must not run at the same time.
+   */
+  synchronized void begin(String id, String name) {
+    if (running != null) {
+      throw new IllegalStateException(
+          name
+              + " and "
+              + runningName
+              + " ran at the same time on the store of their class, which holds one state: run"
+              + " the class's tests one at a time (@Execution(ExecutionMode.SAME_THREAD) on the"
+              + " class), or ask for a store per test");
+    }
+    running = id;
+    runningName = name;
+  }
+
+  /** Whether the test {@code id} is the one running on this store. */
+  synchronized boolean runs(String id) {
+    return id.equals(running);
+  }
+
+  /** Notes that the test {@code id}, which {@link #runs}, is done with this store. */
+  synchronized void end(String id) {
+    if (id.equals(running)) {
+      running = null;
+      runningName = null;
+    }
   }
 
   /**

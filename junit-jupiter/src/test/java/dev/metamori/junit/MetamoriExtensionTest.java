@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import dev.metamori.junit.examples.BeforeAllParameterExample;
+import dev.metamori.junit.examples.ConcurrentExample;
 import dev.metamori.junit.examples.MisuseExample;
 import dev.metamori.junit.examples.NestedExample;
 import dev.metamori.junit.examples.OutsideChangeExample;
@@ -150,6 +151,24 @@ class MetamoriExtensionTest {
         messages.get(0));
     assertTrue(messages.get(1).contains("was closed by the test"), messages.get(1));
     assertStoresDeleted();
+  }
+
+  @Test
+  void twoTestsOfAClassStoreAtTheSameTimeAreRefused() {
+    EngineExecutionResults results =
+        EngineTestKit.engine("junit-jupiter")
+            .configurationParameter("junit.jupiter.execution.parallel.enabled", "true")
+            .configurationParameter("junit.jupiter.execution.parallel.mode.default", "concurrent")
+            .configurationParameter("junit.jupiter.execution.parallel.config.strategy", "fixed")
+            .configurationParameter("junit.jupiter.execution.parallel.config.fixed.parallelism", "2")
+            .selectors(selectClass(ConcurrentExample.class))
+            .execute();
+
+    results.testEvents().assertStatistics(s -> s.started(2).succeeded(1).failed(1));
+    assertEquals(true, Seen.get("other failed meanwhile"));
+    String message = failureMessages(results).get(0);
+    assertTrue(message.contains("ran at the same time on the store of their class"), message);
+    assertTrue(message.contains("@Execution(ExecutionMode.SAME_THREAD)"), message);
   }
 
   /** The message of every failure among the tests and containers, in order. */
