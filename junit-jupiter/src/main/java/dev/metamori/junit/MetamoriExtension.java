@@ -4,6 +4,7 @@ import dev.metamori.Checkpointer;
 import java.io.IOException;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
+import java.lang.reflect.InaccessibleObjectException;
 import java.lang.reflect.Modifier;
 import java.nio.file.FileSystem;
 import java.nio.file.Path;
@@ -221,7 +222,18 @@ public final class MetamoriExtension
         throw new ExtensionConfigurationException(
             "@Tracked field " + field + " must not be final: the extension assigns it");
       }
-      field.setAccessible(true);
+      try {
+        field.setAccessible(true);
+      } catch (InaccessibleObjectException e) {
+        throw new ExtensionConfigurationException(
+            "cannot assign @Tracked field "
+                + field
+                + ": its package is not open to module dev.metamori.junit; add it to the opens"
+                + " of the test module (opens "
+                + field.getDeclaringClass().getPackageName()
+                + " to org.junit.platform.commons, dev.metamori.junit)",
+            e);
+      }
       field.set(instance, store.get(field.getType()));
     }
   }
