@@ -81,7 +81,7 @@ public final class Demo {
   private final MemoryRegion grid;
   private final SimState state = new SimState();
 
-  private Demo(Path root, Checkpointer cp) throws IOException {
+  Demo(Path root, Checkpointer cp) throws IOException {
     this.fs = cp.fileSystem();
     this.log = fs.getPath(root.resolve("run.log").toString());
     this.results = fs.getPath(root.resolve("results").toString());
@@ -222,7 +222,7 @@ public final class Demo {
     }
   }
 
-  private void initialise() throws IOException {
+  void initialise() throws IOException {
     Files.createDirectories(results);
     DoubleBuffer cells = grid.buffer().asDoubleBuffer();
     for (int i = 0; i < CELLS; i++) {
@@ -232,7 +232,7 @@ public final class Demo {
   }
 
   /** One simulation step on a window of the grid; returns the peak temperature. */
-  private double step(int step, double dt) throws IOException {
+  double step(int step, double dt) throws IOException {
     int first = (step % 5) * (WINDOW / 4); // overlapping windows: heat accumulates
     DoubleBuffer cells = grid.buffer().asDoubleBuffer();
     double[] u = new double[WINDOW];
@@ -261,7 +261,7 @@ public final class Demo {
     return peak;
   }
 
-  private String fingerprint() {
+  String fingerprint() {
     ByteBuffer all = grid.buffer();
     return String.format("#%08x", all.hashCode());
   }
