@@ -175,6 +175,31 @@ public interface Checkpointer extends Closeable {
   java.util.concurrent.CompletableFuture<Long> commitAsync(String label) throws IOException;
 
   /**
+   * Records an output of the working epoch (output commit): something that cannot be rolled
+   * back once done (a message sent, a payment made, a mail posted), held back until the epoch is
+   * committed and durable, then handed to the {@linkplain #onCommitted(OutputHandler) handler}.
+   * The outputs of an epoch that is never committed (undone by a restore, or lost with the
+   * process) are never delivered; those of a committed epoch are delivered at least once, also
+   * after a crash (see {@link OutputHandler}).
+   *
+   * @param key the application's key for the output, 1 to 1000 characters, handed over with it
+   *     at every delivery (an idempotency key)
+   * @param payload what to deliver, at most 64 MiB (copied)
+   * @throws IllegalArgumentException if the key or the payload is out of bounds
+   */
+  void deferUntilCommitted(String key, byte[] payload) throws IOException;
+
+  /**
+   * Registers the one handler that receives the outputs of committed epochs, in the order they
+   * were recorded, on a thread of the checkpointer's own. Outputs committed before it was
+   * registered, also by an earlier process whose delivery a crash cut short, are handed to it at
+   * once. The handler must not call this checkpointer.
+   *
+   * @throws IllegalStateException if a handler is already registered
+   */
+  void onCommitted(OutputHandler handler) throws IOException;
+
+  /**
    * The newest valid epoch committed with {@code label}.
    *
    * @throws NoSuchEpochException if no valid epoch has that label

@@ -60,10 +60,12 @@ final class LocalCheckpointer implements Checkpointer {
           });
   private ProgressListener progress = ProgressListener.NONE;
   private boolean closed;
+  private final Outputs outputs;
   /** The commit in flight, or the last one. */
   private CompletableFuture<Long> inflight = CompletableFuture.completedFuture(0L);
 
-  private LocalCheckpointer(Journal journal, Tracker tracker, Clock clock) {
+  private LocalCheckpointer(Journal journal, Tracker tracker, Clock clock) throws IOException {
+    this.outputs = Outputs.open(journal.store(), journal.workingEpoch(), journal.forcing());
     this.state = new VolatileState(journal);
     this.journal = journal;
     this.tracker = tracker;
@@ -168,6 +170,18 @@ final class LocalCheckpointer implements Checkpointer {
   }
 
   @Override
+  public void deferUntilCommitted(String key, byte[] payload) throws IOException {
+    checkUsable();
+    outputs.defer(key, payload);
+  }
+
+  @Override
+  public synchronized void onCommitted(dev.metamori.OutputHandler handler) throws IOException {
+    checkUsable();
+    outputs.handler(handler);
+  }
+
+  @Override
   public synchronized Epoch epoch(String label) throws IOException {
     checkLabel(label);
     List<Epoch> all = epochs();
@@ -203,6 +217,7 @@ final class LocalCheckpointer implements Checkpointer {
     awaitInflight();
     checkUsable();
     failures.settle();
+    outputs.committed(journal.workingEpoch() - 1); // a commit retried by settle() is committed now
     state.beforeCheckpoint();
     StateAtInstant atInstant = new StateAtInstant();
     Tracker.Capture capture;
@@ -214,7 +229,7 @@ final class LocalCheckpointer implements Checkpointer {
       }
       throw e;
     }
-    Journal.StateWriter writer = atInstant.writer;
+    Journal.StateWriter writer = outputs.writerFor(capture.id(), atInstant.outputs, atInstant.writer);
     for (CheckpointListener l : state.listeners()) {
       l.afterCheckpoint(capture.id());
     }
@@ -223,7 +238,9 @@ final class LocalCheckpointer implements Checkpointer {
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                return failures.commit(new Failures.Commit(capture, now, writer, label));
+                long id = failures.commit(new Failures.Commit(capture, now, writer, label));
+                outputs.committed(id);
+                return id;
               } catch (IOException e) {
                 throw new CompletionException(e);
               }
@@ -237,10 +254,12 @@ final class LocalCheckpointer implements Checkpointer {
   private final class StateAtInstant implements Tracker.IoRunnable {
     /** Null until captured. */
     private Journal.StateWriter writer;
+    private List<?> outputs;
 
     @Override
     public void run() throws IOException {
       writer = state.capture(journal.workingEpoch());
+      outputs = LocalCheckpointer.this.outputs.seal();
     }
   }
 
@@ -332,6 +351,7 @@ final class LocalCheckpointer implements Checkpointer {
       l.beforeRestore(epoch);
     }
     VolatileState.Plan plan = state.plan(epoch);
+    outputs.discardWorking(); // the working epoch that recorded them is undone
     try {
       tracker.rollback(route, overwritten);
       state.apply(plan);
@@ -433,6 +453,7 @@ final class LocalCheckpointer implements Checkpointer {
     closed = true;
     awaitInflight();
     committer.shutdown();
+    outputs.close();
     try {
       fileSystem.closeForCheckpointer();
     } finally {
