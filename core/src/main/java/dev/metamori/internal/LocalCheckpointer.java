@@ -10,9 +10,13 @@ import dev.metamori.OutsideChange;
 import dev.metamori.OutsideChangesException;
 import dev.metamori.RestoreOption;
 import dev.metamori.StoreStats;
+import dev.metamori.internal.events.CommitEvent;
+import dev.metamori.internal.events.PruneEvent;
+import dev.metamori.internal.events.RestoreEvent;
 import dev.metamori.internal.fs.MetamoriFileSystem;
 import dev.metamori.internal.fs.MetamoriFileSystemProvider;
 import dev.metamori.internal.fs.Tracker;
+import dev.metamori.internal.jmx.CheckpointerControl;
 import dev.metamori.internal.journal.EpochInfo;
 import dev.metamori.internal.journal.Journal;
 import dev.metamori.internal.journal.OwnerOnly;
@@ -59,6 +63,8 @@ final class LocalCheckpointer implements Checkpointer {
             return t;
           });
   private ProgressListener progress = ProgressListener.NONE;
+  /** Unregisters the MBean registered at open, or null. */
+  private AutoCloseable mbean;
   private boolean closed;
   /** The commit in flight, or the last one. */
   private CompletableFuture<Long> inflight = CompletableFuture.completedFuture(0L);
@@ -79,7 +85,7 @@ final class LocalCheckpointer implements Checkpointer {
 
   /** Validates the configuration, opens the journal and recovers the tracked trees. */
   static Checkpointer open(
-      Path store, List<Path> roots, int blockSize, Durability durability, Clock clock)
+      Path store, List<Path> roots, int blockSize, Durability durability, Clock clock, boolean registerMBean)
       throws IOException {
     // the file system the store lives on is the one journaled: the default one for most
     // applications, a fault-injecting one in tests
@@ -99,6 +105,7 @@ final class LocalCheckpointer implements Checkpointer {
       Tracker tracker = new Tracker(fs, journal, realRoots, realStore);
       tracker.recover();
       LocalCheckpointer cp = new LocalCheckpointer(journal, tracker, clock);
+      cp.mbean = registerMBean ? CheckpointerControl.register(cp, realStore) : null;
       MetamoriFileSystemProvider.register(realStore, cp.fileSystem);
       return cp;
     } catch (IOException | RuntimeException e) {
@@ -203,6 +210,7 @@ final class LocalCheckpointer implements Checkpointer {
     awaitInflight();
     checkUsable();
     failures.settle();
+    CommitEvent event = CommitEvent.begun();
     state.beforeCheckpoint();
     StateAtInstant atInstant = new StateAtInstant();
     Tracker.Capture capture;
@@ -223,7 +231,7 @@ final class LocalCheckpointer implements Checkpointer {
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                return failures.commit(new Failures.Commit(capture, now, writer, label));
+                return failures.commit(new Failures.Commit(capture, now, writer, label, event));
               } catch (IOException e) {
                 throw new CompletionException(e);
               }
@@ -328,6 +336,7 @@ final class LocalCheckpointer implements Checkpointer {
   }
 
   private void restore(long epoch, Route route, List<OutsideChange> overwritten) throws IOException {
+    RestoreEvent event = RestoreEvent.begun();
     for (CheckpointListener l : state.listeners()) {
       l.beforeRestore(epoch);
     }
@@ -343,6 +352,7 @@ final class LocalCheckpointer implements Checkpointer {
     for (CheckpointListener l : state.listeners()) {
       l.afterRestore(epoch);
     }
+    event.restored(journal.store(), route.from(), epoch, route.up(), route.down(), id -> journal.epoch(id).bytes());
   }
 
   @Override
@@ -389,6 +399,7 @@ final class LocalCheckpointer implements Checkpointer {
   public synchronized dev.metamori.PruneResult prune(dev.metamori.RetentionPolicy policy)
       throws IOException {
     java.util.Objects.requireNonNull(policy, "policy");
+    PruneEvent event = PruneEvent.begun();
     checkUsable();
     awaitInflight();
     failures.settle();
@@ -409,7 +420,9 @@ final class LocalCheckpointer implements Checkpointer {
       failures.stop(e); // the index may be closed for its compaction: only a reopen knows
       throw e;
     }
-    return new dev.metamori.PruneResult(removed, before, StatsCollector.bytesUnder(journal.store()));
+    long after = StatsCollector.bytesUnder(journal.store());
+    event.pruned(journal.store(), removed.size(), keep.size(), before, after);
+    return new dev.metamori.PruneResult(removed, before, after);
   }
 
   @Override
@@ -434,6 +447,7 @@ final class LocalCheckpointer implements Checkpointer {
     awaitInflight();
     committer.shutdown();
     try {
+      CheckpointerControl.unregister(mbean);
       fileSystem.closeForCheckpointer();
     } finally {
       journal.close();
