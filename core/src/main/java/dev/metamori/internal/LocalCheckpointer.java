@@ -64,7 +64,7 @@ final class LocalCheckpointer implements Checkpointer {
           });
   private ProgressListener progress = ProgressListener.NONE;
   /** Unregisters the MBean registered at open, or null. */
-  private AutoCloseable mbean;
+  private Runnable mbean;
   private boolean closed;
   /** The commit in flight, or the last one. */
   private CompletableFuture<Long> inflight = CompletableFuture.completedFuture(0L);
@@ -444,10 +444,12 @@ final class LocalCheckpointer implements Checkpointer {
       return;
     }
     closed = true;
+    if (mbean != null) {
+      mbean.run(); // first: an operator's call now would find it closed
+    }
     awaitInflight();
     committer.shutdown();
     try {
-      CheckpointerControl.unregister(mbean);
       fileSystem.closeForCheckpointer();
     } finally {
       journal.close();

@@ -97,11 +97,11 @@ public final class CheckpointerControl implements DynamicMBean {
 
   /**
    * Registers the MBean of {@code checkpointer}, whose store is {@code store}, with the platform
-   * MBean server; closing what this returns unregisters it.
+   * MBean server; running what this returns unregisters it (once the checkpointer is closed).
    *
    * @throws IllegalStateException if an MBean of that name is registered already
    */
-  public static AutoCloseable register(Checkpointer checkpointer, Path store) {
+  public static Runnable register(Checkpointer checkpointer, Path store) {
     MBeanServer server = ManagementFactory.getPlatformMBeanServer();
     ObjectName name = nameOf(store);
     try {
@@ -114,20 +114,11 @@ public final class CheckpointerControl implements DynamicMBean {
         server.unregisterMBean(name);
       } catch (InstanceNotFoundException e) {
         // unregistered by someone else: nothing left to do
+      } catch (JMException e) {
+        // only an MBeanRegistration's hooks fail this way, and there are none
+        throw new IllegalStateException("the MBean " + name + " could not be unregistered: " + e, e);
       }
     };
-  }
-
-  /** Closes {@code registration} (from {@link #register}) if not null; a failure is an I/O error. */
-  public static void unregister(AutoCloseable registration) throws IOException {
-    if (registration == null) {
-      return;
-    }
-    try {
-      registration.close();
-    } catch (Exception e) {
-      throw new IOException("the checkpointer's MBean could not be unregistered: " + e, e);
-    }
   }
 
   @Override
