@@ -6,6 +6,9 @@
 module dev.metamori.cli {
   requires dev.metamori;
   requires info.picocli;
+  // metamori ctl: the Attach API and a JMX client
+  requires java.management;
+  requires jdk.attach;
 
   // picocli fills the commands' annotated fields by reflection
   opens dev.metamori.cli to info.picocli;

@@ -6,6 +6,9 @@
  */
 module dev.metamori {
   requires com.google.common;
+  // the opt-in MBean (Checkpointer.Builder#registerMBean) and the Flight Recorder events
+  requires java.management;
+  requires jdk.jfr;
   requires com.h2database.mvstore;
   requires org.lz4.java;
 

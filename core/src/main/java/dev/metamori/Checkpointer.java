@@ -334,6 +334,7 @@ public interface Checkpointer extends Closeable {
     private int blockSize;
     private Clock clock;
     private Durability durability;
+    private boolean registerMBean;
 
     private Builder(Path store) {
       this.store = Objects.requireNonNull(store, "store");
@@ -385,6 +386,29 @@ public interface Checkpointer extends Closeable {
     }
 
     /**
+     * Registers an MBean for the checkpointer with the platform MBean server when it opens, so
+     * that an operator can commit, restore and look at it from outside the process ({@code
+     * metamori ctl PID}, JConsole, any JMX client); it is unregistered when the checkpointer
+     * closes. Its name is {@code dev.metamori:type=Checkpointer,name=STORE}, where {@code STORE}
+     * is the store directory's real path, quoted as {@link javax.management.ObjectName#quote}
+     * does if it holds a character that must be quoted ({@code , = : " * ?} or a newline).
+     * Attributes: {@code Store} (the path), {@code CurrentEpoch}, {@code Epochs} (how many are
+     * listed); operations: {@code long commit(String label)} (null or empty for no label),
+     * {@code void restore(long epoch)}, {@code String status()}. Their errors reach the client
+     * as {@link IllegalArgumentException} (an unknown epoch, a bad label) or {@link
+     * IllegalStateException} (any other) with the library's message, which any JMX client can
+     * read. Off by default: the MBean lets anyone who may attach to the process restore its
+     * files.
+     */
+    public Builder registerMBean() {
+      if (registerMBean) {
+        throw new IllegalStateException("registerMBean() was already called");
+      }
+      registerMBean = true;
+      return this;
+    }
+
+    /**
      * Creates the store, or reopens it and recovers it to its last committed epoch (finishing
      * an interrupted rollback first). A store remembers the roots it was last opened with: an
      * existing store may be reopened without {@link #track(Path)}, with those roots.
@@ -393,6 +417,8 @@ public interface Checkpointer extends Closeable {
      * @throws CorruptStoreException if the store cannot be read
      * @throws IllegalArgumentException if no root is tracked (and the store records none), roots
      *     overlap, a root is missing, or the store lies inside a root
+     * @throws IllegalStateException if {@link #registerMBean()} was called and an MBean of that
+     *     name is already registered
      */
     public Checkpointer open() throws IOException {
       return CheckpointerFactory.open(
@@ -400,7 +426,8 @@ public interface Checkpointer extends Closeable {
           List.copyOf(roots),
           blockSize,
           durability == null ? Durability.PROCESS : durability,
-          clock == null ? Clock.systemUTC() : clock);
+          clock == null ? Clock.systemUTC() : clock,
+          registerMBean);
     }
   }
 }

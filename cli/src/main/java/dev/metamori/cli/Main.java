@@ -17,6 +17,7 @@ import picocli.CommandLine.Spec;
  * The {@code metamori} command: looks at, restores and prunes a store on disk.
  *
  * <pre>{@code java -jar metamori-cli.jar --store DIR log|verify|stats|diff FROM TO|restore EPOCH|prune OPTIONS|repair [--json]
+ * java -jar metamori-cli.jar ctl PID commit [LABEL]|restore EPOCH|status [--store NAME] [--json]
  * java -jar metamori-cli.jar group log|restore G --zookeeper HOST:PORT --group NAME [--store ID=DIR...] [--json]}</pre>
  *
  * <p>Exit codes: {@value #OK} ok, {@value #DAMAGE} damage found, {@value #USAGE} usage error,
@@ -38,6 +39,7 @@ import picocli.CommandLine.Spec;
       RestoreCommand.class,
       PruneCommand.class,
       RepairCommand.class,
+      CtlCommand.class,
       HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",

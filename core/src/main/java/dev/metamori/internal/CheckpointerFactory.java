@@ -17,11 +17,14 @@ import java.util.List;
 public final class CheckpointerFactory {
   private CheckpointerFactory() {}
 
-  /** Opens (creating or recovering) the store; arguments are validated by the builder. */
+  /**
+   * Opens (creating or recovering) the store, and registers its MBean if asked; arguments are
+   * validated by the builder.
+   */
   public static Checkpointer open(
-      Path store, List<Path> roots, int blockSize, Durability durability, Clock clock)
+      Path store, List<Path> roots, int blockSize, Durability durability, Clock clock, boolean registerMBean)
       throws IOException {
-    return LocalCheckpointer.open(store, roots, blockSize, durability, clock);
+    return LocalCheckpointer.open(store, roots, blockSize, durability, clock, registerMBean);
   }
 
   /** Rebuilds the index of a store that is not open; see {@link Checkpointer#repair}. */

@@ -1,7 +1,10 @@
 package dev.metamori.internal;
 
 import dev.metamori.CheckpointListener;
+import dev.metamori.internal.events.CommitEvent;
+import dev.metamori.internal.events.FailStopEvent;
 import dev.metamori.internal.fs.Tracker;
+import dev.metamori.internal.journal.EpochInfo;
 import dev.metamori.internal.journal.IoFaults;
 import dev.metamori.internal.journal.Journal;
 import dev.metamori.internal.memory.VolatileState;
@@ -31,8 +34,9 @@ final class Failures {
   private volatile Commit commit;
   private volatile Restore restore;
 
-  /** A captured epoch and what its commit needs. */
-  record Commit(Tracker.Capture capture, long nowMillis, Journal.StateWriter writer, String label) {}
+  /** A captured epoch and what its commit needs; {@code event} was begun when the commit was called. */
+  record Commit(
+      Tracker.Capture capture, long nowMillis, Journal.StateWriter writer, String label, CommitEvent event) {}
 
   /** The target of a restore that stopped part way, and its plan for regions and objects. */
   private record Restore(long target, VolatileState.Plan plan) {}
@@ -52,6 +56,14 @@ final class Failures {
   /** Stops the checkpointer: only recovery on open knows where the store stands after {@code e}. */
   void stop(Throwable e) {
     failure = e instanceof IOException ? (IOException) e : new IOException(e);
+    FailStopEvent.stopped(journal.store(), e);
+  }
+
+  /** Commits a captured epoch and ends its event with the epoch's figures. */
+  private long commit(Commit c, CommitEvent event) throws IOException {
+    EpochInfo info = tracker.commit(c.capture, c.nowMillis, c.writer, c.label);
+    event.committed(journal.store(), info.id(), info.label(), info.files(), info.blocks(), info.bytes());
+    return info.id();
   }
 
   /** Stops the checkpointer unless {@code e} is a full disk it survives. */
@@ -69,7 +81,7 @@ final class Failures {
   long commit(Commit c) throws IOException {
     long before = journal.currentEpoch();
     try {
-      return tracker.commit(c.capture, c.nowMillis, c.writer, c.label).id();
+      return commit(c, c.event);
     } catch (IOException | RuntimeException | Error e) {
       if (!IoFaults.recoverable(e)) {
         stop(e);
@@ -128,7 +140,7 @@ final class Failures {
     Commit c = commit;
     if (c != null) {
       try {
-        tracker.commit(c.capture, c.nowMillis, c.writer, c.label);
+        commit(c, CommitEvent.begun()); // timed from this retry
       } catch (IOException | RuntimeException e) {
         if (!IoFaults.recoverable(e)) {
           throw e;

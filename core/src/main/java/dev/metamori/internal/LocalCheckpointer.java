@@ -10,9 +10,13 @@ import dev.metamori.OutsideChange;
 import dev.metamori.OutsideChangesException;
 import dev.metamori.RestoreOption;
 import dev.metamori.StoreStats;
+import dev.metamori.internal.events.CommitEvent;
+import dev.metamori.internal.events.PruneEvent;
+import dev.metamori.internal.events.RestoreEvent;
 import dev.metamori.internal.fs.MetamoriFileSystem;
 import dev.metamori.internal.fs.MetamoriFileSystemProvider;
 import dev.metamori.internal.fs.Tracker;
+import dev.metamori.internal.jmx.CheckpointerControl;
 import dev.metamori.internal.journal.EpochInfo;
 import dev.metamori.internal.journal.Journal;
 import dev.metamori.internal.journal.OwnerOnly;
@@ -59,6 +63,8 @@ final class LocalCheckpointer implements Checkpointer {
             return t;
           });
   private ProgressListener progress = ProgressListener.NONE;
+  /** Unregisters the MBean registered at open, or null. */
+  private Runnable mbean;
   private boolean closed;
   private final Outputs outputs;
   /** The commit in flight, or the last one. */
@@ -81,7 +87,7 @@ final class LocalCheckpointer implements Checkpointer {
 
   /** Validates the configuration, opens the journal and recovers the tracked trees. */
   static Checkpointer open(
-      Path store, List<Path> roots, int blockSize, Durability durability, Clock clock)
+      Path store, List<Path> roots, int blockSize, Durability durability, Clock clock, boolean registerMBean)
       throws IOException {
     // the file system the store lives on is the one journaled: the default one for most
     // applications, a fault-injecting one in tests
@@ -101,6 +107,7 @@ final class LocalCheckpointer implements Checkpointer {
       Tracker tracker = new Tracker(fs, journal, realRoots, realStore);
       tracker.recover();
       LocalCheckpointer cp = new LocalCheckpointer(journal, tracker, clock);
+      cp.mbean = registerMBean ? CheckpointerControl.register(cp, realStore) : null;
       MetamoriFileSystemProvider.register(realStore, cp.fileSystem);
       return cp;
     } catch (IOException | RuntimeException e) {
@@ -218,6 +225,7 @@ final class LocalCheckpointer implements Checkpointer {
     checkUsable();
     failures.settle();
     outputs.committed(journal.workingEpoch() - 1); // a commit retried by settle() is committed now
+    CommitEvent event = CommitEvent.begun();
     state.beforeCheckpoint();
     StateAtInstant atInstant = new StateAtInstant();
     Tracker.Capture capture;
@@ -238,7 +246,7 @@ final class LocalCheckpointer implements Checkpointer {
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                long id = failures.commit(new Failures.Commit(capture, now, writer, label));
+                long id = failures.commit(new Failures.Commit(capture, now, writer, label, event));
                 outputs.committed(id);
                 return id;
               } catch (IOException e) {
@@ -347,6 +355,7 @@ final class LocalCheckpointer implements Checkpointer {
   }
 
   private void restore(long epoch, Route route, List<OutsideChange> overwritten) throws IOException {
+    RestoreEvent event = RestoreEvent.begun();
     for (CheckpointListener l : state.listeners()) {
       l.beforeRestore(epoch);
     }
@@ -363,6 +372,7 @@ final class LocalCheckpointer implements Checkpointer {
     for (CheckpointListener l : state.listeners()) {
       l.afterRestore(epoch);
     }
+    event.restored(journal.store(), route.from(), epoch, route.up(), route.down(), id -> journal.epoch(id).bytes());
   }
 
   @Override
@@ -409,6 +419,7 @@ final class LocalCheckpointer implements Checkpointer {
   public synchronized dev.metamori.PruneResult prune(dev.metamori.RetentionPolicy policy)
       throws IOException {
     java.util.Objects.requireNonNull(policy, "policy");
+    PruneEvent event = PruneEvent.begun();
     checkUsable();
     awaitInflight();
     failures.settle();
@@ -429,7 +440,9 @@ final class LocalCheckpointer implements Checkpointer {
       failures.stop(e); // the index may be closed for its compaction: only a reopen knows
       throw e;
     }
-    return new dev.metamori.PruneResult(removed, before, StatsCollector.bytesUnder(journal.store()));
+    long after = StatsCollector.bytesUnder(journal.store());
+    event.pruned(journal.store(), removed.size(), keep.size(), before, after);
+    return new dev.metamori.PruneResult(removed, before, after);
   }
 
   @Override
@@ -451,6 +464,9 @@ final class LocalCheckpointer implements Checkpointer {
       return;
     }
     closed = true;
+    if (mbean != null) {
+      mbean.run(); // first: an operator's call now would find it closed
+    }
     awaitInflight();
     committer.shutdown();
     outputs.close();

@@ -2,6 +2,7 @@ package dev.metamori.internal.journal;
 
 import static dev.metamori.internal.journal.JournalStore.META_ROLLBACK_TARGET;
 
+import dev.metamori.internal.events.RecoveryEvent;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,12 +80,15 @@ final class Restorer {
    * list.
    */
   void recover(Segment working, UndoTarget undo, ProgressListener listener) throws IOException {
+    RecoveryEvent event = RecoveryEvent.begun();
     long target = store.index().meta(META_ROLLBACK_TARGET, store.current);
     close(working);
-    undoUncommitted(segments.uncommitted(), undo);
-    follow(graph.route(store.current, target), undo, listener);
+    int undone = undoUncommitted(segments.uncommitted(), undo);
+    Route route = graph.route(store.current, target);
+    follow(route, undo, listener);
     store.index().removeOrphans();
     store.index().commit(false);
+    event.recovered(store.files.store, target, undone, route.up().size(), route.down().size());
   }
 
   private static void close(Segment working) throws IOException {
@@ -93,8 +97,12 @@ final class Restorer {
     }
   }
 
-  /** Undoes and deletes the segments {@code uncommitted}, after checking each may be undone. */
-  private void undoUncommitted(List<Path> uncommitted, UndoTarget undo) throws IOException {
+  /**
+   * Undoes and deletes the segments {@code uncommitted}, after checking each may be undone;
+   * returns how many had records to undo.
+   */
+  private int undoUncommitted(List<Path> uncommitted, UndoTarget undo) throws IOException {
+    int undone = 0;
     for (Path file : uncommitted) {
       if (Files.size(file) >= Segment.HEADER_SIZE) {
         checkUncommitted(file);
@@ -106,6 +114,7 @@ final class Restorer {
         Files.delete(file);
         continue;
       }
+      undone++;
       try (Segment s = Segment.open(file)) {
         epochUndo.undoUncommitted(s, undo);
         // what was restored must be durable before the records that restore it are gone
@@ -114,6 +123,7 @@ final class Restorer {
       }
       Files.delete(file);
     }
+    return undone;
   }
 
   /** Undoes the route's epochs up to the common ancestor, then redoes those down to its target. */
