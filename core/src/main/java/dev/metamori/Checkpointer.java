@@ -316,6 +316,12 @@ public interface Checkpointer extends Closeable {
    */
   void reportProgressTo(ProgressListener listener);
 
+  /**
+   * The globs of the paths under the tracked roots that are not tracked ({@link
+   * Builder#exclude(String)}), as the store was created with them; empty if none.
+   */
+  List<String> exclusions();
+
   /** Closes the store without committing; open channels of {@link #fileSystem()} are closed. */
   @Override
   void close() throws IOException;
@@ -331,6 +337,7 @@ public interface Checkpointer extends Closeable {
 
     private final Path store;
     private final List<Path> roots = new ArrayList<>();
+    private final List<String> exclusions = new ArrayList<>();
     private int blockSize;
     private Clock clock;
     private Durability durability;
@@ -347,6 +354,29 @@ public interface Checkpointer extends Closeable {
         throw new IllegalArgumentException("root " + root + " is already tracked");
       }
       roots.add(root);
+      return this;
+    }
+
+    /**
+     * Excludes the paths under a tracked root that match {@code glob} (repeatable): they are
+     * neither journaled nor touched by restores, and not looked at for outside changes (caches,
+     * scratch files, sockets). The glob is relative to the root it applies under, in the syntax
+     * of {@link java.nio.file.FileSystem#getPathMatcher} with {@code glob:}, and is matched
+     * against the path and each of its parents: {@code cache} excludes the directory {@code
+     * cache} at the top of a root and everything in it, {@code **}{@code /*.tmp} every
+     * {@code .tmp} file below the top, {@code *.sock} those at the top. A store keeps the
+     * exclusions it was created with; reopening it with others fails in {@link #open()}
+     * (without any, it uses its own).
+     *
+     * @throws IllegalArgumentException if the glob is empty, absolute, climbs out with {@code ..}
+     *     or is not a valid glob
+     */
+    public Builder exclude(String glob) {
+      dev.metamori.internal.fs.Exclusions.check(glob);
+      if (exclusions.contains(glob)) {
+        throw new IllegalArgumentException("'" + glob + "' is already excluded");
+      }
+      exclusions.add(glob);
       return this;
     }
 
@@ -416,7 +446,8 @@ public interface Checkpointer extends Closeable {
      * @throws StoreLockedException if the store is open elsewhere
      * @throws CorruptStoreException if the store cannot be read
      * @throws IllegalArgumentException if no root is tracked (and the store records none), roots
-     *     overlap, a root is missing, or the store lies inside a root
+     *     overlap, a root is missing, the store lies inside a root, or the exclusions differ from
+     *     those the store was created with
      * @throws IllegalStateException if {@link #registerMBean()} was called and an MBean of that
      *     name is already registered
      */
@@ -427,7 +458,8 @@ public interface Checkpointer extends Closeable {
           blockSize,
           durability == null ? Durability.PROCESS : durability,
           clock == null ? Clock.systemUTC() : clock,
-          registerMBean);
+          registerMBean,
+          List.copyOf(exclusions));
     }
   }
 }

@@ -36,13 +36,20 @@ final class StatusCommand extends StoreCommand {
           .name("epoch").value(cp.currentEpoch())
           .name("clean").value(changes.isEmpty())
           .name("adoptedInto").value(adoptedInto)
-          .name("changes");
+          .name("exclusions").beginArray();
+      for (String g : cp.exclusions()) {
+        w.value(g);
+      }
+      w.endArray().name("changes");
       writeChanges(w, changes);
       w.endObject().end();
     } else {
       PrintWriter out = out();
       for (OutsideChange c : changes) {
         out.println(c);
+      }
+      if (!cp.exclusions().isEmpty()) {
+        out.println("not tracked (excluded): " + String.join(", ", cp.exclusions()));
       }
       if (changes.isEmpty()) {
         out.println("at epoch " + cp.currentEpoch() + ": no change outside the checkpointer");

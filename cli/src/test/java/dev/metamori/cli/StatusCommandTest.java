@@ -55,6 +55,21 @@ class StatusCommandTest {
   }
 
   @Test
+  void theStoresExclusionsAreShownAndWhatIsUnderThemIsNoChange() throws IOException {
+    Path other = Files.createDirectory(tmp.resolve("other"));
+    Path excluding = tmp.resolve("excluding");
+    Checkpointer.builder(excluding).track(other).exclude("cache").exclude("*.sock").open().close();
+    Files.createDirectories(other.resolve("cache"));
+    Files.writeString(other.resolve("cache/page"), "scratch");
+    CliTest.Run r = CliTest.run("-s", excluding.toString(), "status");
+    assertEquals(0, r.code(), r.err());
+    assertEquals(
+        "not tracked (excluded): cache, *.sock\nat epoch 0: no change outside the checkpointer\n", r.out());
+    CliTest.Run j = CliTest.run("-s", excluding.toString(), "status", "--json");
+    assertTrue(j.out().contains("\"exclusions\":[\"cache\",\"*.sock\"]"), j.out());
+  }
+
+  @Test
   void aLineAppendedByAnotherProgramIsListedAndRefusesTheRestore() throws IOException {
     Files.writeString(data.resolve("a"), " and a line from elsewhere", StandardOpenOption.APPEND);
     Files.writeString(data.resolve("c"), "new");

@@ -22,9 +22,10 @@ public final class CheckpointerFactory {
    * validated by the builder.
    */
   public static Checkpointer open(
-      Path store, List<Path> roots, int blockSize, Durability durability, Clock clock, boolean registerMBean)
+      Path store, List<Path> roots, int blockSize, Durability durability, Clock clock, boolean registerMBean,
+      List<String> exclusions)
       throws IOException {
-    return LocalCheckpointer.open(store, roots, blockSize, durability, clock, registerMBean);
+    return LocalCheckpointer.open(store, roots, blockSize, durability, clock, registerMBean, exclusions);
   }
 
   /** Rebuilds the index of a store that is not open; see {@link Checkpointer#repair}. */

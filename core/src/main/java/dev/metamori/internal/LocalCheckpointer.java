@@ -15,6 +15,7 @@ import dev.metamori.internal.events.PruneEvent;
 import dev.metamori.internal.events.RestoreEvent;
 import dev.metamori.internal.fs.MetamoriFileSystem;
 import dev.metamori.internal.fs.MetamoriFileSystemProvider;
+import dev.metamori.internal.fs.Exclusions;
 import dev.metamori.internal.fs.Tracker;
 import dev.metamori.internal.jmx.CheckpointerControl;
 import dev.metamori.internal.journal.EpochInfo;
@@ -87,8 +88,8 @@ final class LocalCheckpointer implements Checkpointer {
 
   /** Validates the configuration, opens the journal and recovers the tracked trees. */
   static Checkpointer open(
-      Path store, List<Path> roots, int blockSize, Durability durability, Clock clock, boolean registerMBean)
-      throws IOException {
+      Path store, List<Path> roots, int blockSize, Durability durability, Clock clock, boolean registerMBean,
+      List<String> exclusions) throws IOException {
     // the file system the store lives on is the one journaled: the default one for most
     // applications, a fault-injecting one in tests
     FileSystem fs = store.getFileSystem();
@@ -97,6 +98,7 @@ final class LocalCheckpointer implements Checkpointer {
           "store " + store + " is a path of a Metamori file system: give a path of the underlying one");
     }
     List<Path> realRoots = StoreLocation.realRoots(store, roots, fs);
+    boolean existed = java.nio.file.Files.exists(store.resolve("index.mv"));
     OwnerOnly.createStoreDirectory(store);
     Path realStore = store.toRealPath();
     Journal journal = Journal.open(realStore, blockSize, durability, clock.millis());
@@ -104,7 +106,8 @@ final class LocalCheckpointer implements Checkpointer {
       List<String> rootStrings = new ArrayList<>();
       realRoots.forEach(r -> rootStrings.add(r.toString()));
       journal.recordRoots(rootStrings);
-      Tracker tracker = new Tracker(fs, journal, realRoots, realStore);
+      Tracker tracker =
+          new Tracker(fs, journal, realRoots, realStore, Exclusions.forStore(realStore, existed, exclusions));
       tracker.recover();
       LocalCheckpointer cp = new LocalCheckpointer(journal, tracker, clock);
       cp.mbean = registerMBean ? CheckpointerControl.register(cp, realStore) : null;
@@ -373,6 +376,11 @@ final class LocalCheckpointer implements Checkpointer {
       l.afterRestore(epoch);
     }
     event.restored(journal.store(), route.from(), epoch, route.up(), route.down(), id -> journal.epoch(id).bytes());
+  }
+
+  @Override
+  public List<String> exclusions() {
+    return tracker.exclusions().globs();
   }
 
   @Override

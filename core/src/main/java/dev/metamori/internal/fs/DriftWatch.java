@@ -55,7 +55,10 @@ final class DriftWatch {
   private long loadedTag;
   private DirtyPaths working = new DirtyPaths();
 
-  DriftWatch(FileSystem delegate, List<Path> realRoots, Path realStore, Path trash) {
+  private final Exclusions exclusions;
+
+  DriftWatch(FileSystem delegate, List<Path> realRoots, Path realStore, Path trash, Exclusions exclusions) {
+    this.exclusions = exclusions;
     this.trash = trash;
     this.provider = delegate.provider();
     this.roots = List.copyOf(realRoots);
@@ -70,7 +73,7 @@ final class DriftWatch {
    */
   synchronized void load() throws IOException {
     unix = EntryStat.unixView(provider, store);
-    scan = new TreeScan(provider, unix);
+    scan = new TreeScan(provider, unix, exclusions::excludes);
     witness = Witness.load(store);
     loadedTag = witness.tag();
     witness.record(UNKNOWN, new Witness.Delta());
@@ -391,7 +394,7 @@ final class DriftWatch {
     for (Path r : roots) {
       String root = r.toString();
       if (p.equals(root) || p.startsWith(root + "/")) {
-        return true;
+        return !exclusions.excludes(path(p));
       }
     }
     return false;

@@ -12,7 +12,8 @@ import java.util.List;
 
 /**
  * Which zone a path lies in: under a tracked root (its changes are journaled), inside the store
- * (changes refused), or elsewhere (calls pass through to the underlying file system).
+ * (changes refused), or elsewhere, excluded paths under a root included (calls pass through to
+ * the underlying file system).
  *
  * <p>Every mutating call asks {@link #route} once, before anything else.
  */
@@ -34,8 +35,10 @@ final class PathZones {
   private final EpochGate gate;
   private final List<Path> roots;
   private final Path store;
+  private final Exclusions exclusions;
 
-  PathZones(FileSystemProvider provider, EpochGate gate, List<Path> realRoots, Path realStore) {
+  PathZones(FileSystemProvider provider, EpochGate gate, List<Path> realRoots, Path realStore, Exclusions exclusions) {
+    this.exclusions = exclusions;
     this.provider = provider;
     this.gate = gate;
     this.roots = List.copyOf(realRoots);
@@ -109,7 +112,7 @@ final class PathZones {
     }
     for (Path root : roots) {
       if (real.startsWith(root)) {
-        return Zone.TRACKED;
+        return exclusions.excludes(real) ? Zone.OUTSIDE : Zone.TRACKED;
       }
     }
     return Zone.OUTSIDE;

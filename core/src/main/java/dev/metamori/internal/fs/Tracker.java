@@ -49,20 +49,28 @@ public final class Tracker {
   private final AttributeOps attributes;
   private final DriftWatch drift;
   private final Path store;
+  private final Exclusions exclusions;
   private AdoptedPaths adopted;
 
-  public Tracker(FileSystem delegate, Journal journal, List<Path> realRoots, Path realStore) {
+  /** The paths under the roots that are not tracked. */
+  public Exclusions exclusions() {
+    return exclusions;
+  }
+
+  public Tracker(FileSystem delegate, Journal journal, List<Path> realRoots, Path realStore, Exclusions exclusions) {
     this.delegate = delegate;
     this.provider = delegate.provider();
     this.journal = journal;
     this.posix = delegate.supportedFileAttributeViews().contains("posix");
-    this.zones = new PathZones(provider, gate, realRoots, realStore);
+    this.exclusions = exclusions;
+    exclusions.roots(realRoots);
+    this.zones = new PathZones(provider, gate, realRoots, realStore, exclusions);
     this.files = new FileRegistry(provider, zones);
     this.beforeImages = new BeforeImages(provider, journal, zones, files, posix);
     this.channels = new ChannelFactory(provider, journal, gate, zones, files, beforeImages);
     this.namespace = new NamespaceOps(delegate, journal, gate, zones, files, beforeImages);
     this.attributes = new AttributeOps(provider, gate, zones, files, beforeImages);
-    this.drift = new DriftWatch(delegate, realRoots, realStore, journal.trashDirectory());
+    this.drift = new DriftWatch(delegate, realRoots, realStore, journal.trashDirectory(), exclusions);
     this.store = realStore;
     journal.watchAppends(drift::appended);
   }

@@ -19,10 +19,13 @@ import java.util.concurrent.RecursiveAction;
 final class TreeScan {
   private final FileSystemProvider provider;
   private final boolean unix;
+  private final java.util.function.Predicate<Path> skipped;
 
-  TreeScan(FileSystemProvider provider, boolean unix) {
+  /** A scan that leaves out the entries {@code skipped} names, and everything under them. */
+  TreeScan(FileSystemProvider provider, boolean unix, java.util.function.Predicate<Path> skipped) {
     this.provider = provider;
     this.unix = unix;
+    this.skipped = skipped;
   }
 
   /** The stat of {@code top} and of every entry under it (nothing if it does not exist). */
@@ -83,6 +86,9 @@ final class TreeScan {
         List<Entry> subdirectories = new ArrayList<>();
         try (DirectoryStream<Path> ds = provider.newDirectoryStream(path, p -> true)) {
           for (Path child : ds) {
+            if (skipped.test(child)) {
+              continue;
+            }
             EntryStat c = EntryStat.read(provider, child, unix);
             if (c == null) {
               continue;
