@@ -112,6 +112,21 @@ public final class AgentWorkload {
         return "";
       case "commit":
         return String.valueOf(MetamoriAgent.checkpointer().commit());
+      case "await-commits": // await-commits N: returns once N more commits (of commitEvery) ended
+        int n = Integer.parseInt(w[1]);
+        java.util.concurrent.CountDownLatch commits = new java.util.concurrent.CountDownLatch(n);
+        long[] last = new long[1];
+        MetamoriAgent.checkpointer().addListener(new dev.metamori.CheckpointListener() {
+          @Override
+          public void afterCheckpoint(long epoch) {
+            last[0] = epoch;
+            commits.countDown();
+          }
+        });
+        if (!commits.await(60, java.util.concurrent.TimeUnit.SECONDS)) {
+          throw new IllegalStateException("no automatic commit within 60 s");
+        }
+        return String.valueOf(last[0]);
       case "restore":
         MetamoriAgent.checkpointer().restore(Long.parseLong(w[1]));
         return "";
