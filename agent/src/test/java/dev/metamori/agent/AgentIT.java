@@ -148,4 +148,27 @@ class AgentIT {
           "auto", cp.epochs().stream().filter(e -> e.id() == current).findFirst().orElseThrow().label());
     }
   }
+
+  @Test
+  void aStoreThatCannotBeOpenedStopsTheJvmBeforeTheProgram() throws Exception {
+    Path root = root();
+    Path store = Files.createDirectories(root.resolve("store")); // inside the tracked root: refused
+    String jar = System.getProperty("metamori.agent.jar");
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-javaagent:" + jar,
+                "-Dmetamori.store=" + store,
+                "-Dmetamori.track=" + root,
+                "-cp",
+                Path.of(AgentWorkload.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString(),
+                AgentWorkload.class.getName())
+            .redirectErrorStream(true)
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .start();
+    String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertNotEquals(0, p.waitFor());
+    assertTrue(output.contains("lies inside tracked root"), output);
+    assertTrue(!output.contains("ready"), output);
+  }
 }
