@@ -3,6 +3,8 @@ package dev.metamori.agent;
 import dev.metamori.agent.bootstrap.IoBridge;
 import dev.metamori.agent.bootstrap.IoHook;
 import java.io.File;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import net.bytebuddy.asm.Advice;
 
 /**
@@ -93,6 +95,115 @@ final class JavaIoAdvice {
     static Object enter(@Advice.This Object self, @Advice.Argument(0) long length) throws Exception {
       IoHook h = IoBridge.hook;
       return h == null || length < 0 ? null : h.beforeSetLength(self, length);
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class)
+    static void exit(@Advice.Enter Object token) {
+      IoBridge.after(token);
+    }
+  }
+
+  /**
+   * {@code FileChannelImpl.write(ByteBuffer)}: only a channel whose parent is a {@code java.io}
+   * object (from {@code getChannel()}) reaches the hook; the journal's and the journaling file
+   * system's own channels have none.
+   */
+  static final class ChannelWrite {
+    @Advice.OnMethodEnter
+    static Object enter(
+        @Advice.FieldValue("parent") Object parent, @Advice.This Object self, @Advice.Argument(0) ByteBuffer src)
+        throws Exception {
+      if (parent == null || src == null) {
+        return null;
+      }
+      IoHook h = IoBridge.hook;
+      return h == null ? null : h.beforeChannelWrite(parent, self, -1, src.remaining());
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class)
+    static void exit(@Advice.Enter Object token) {
+      IoBridge.after(token);
+    }
+  }
+
+  /** {@code FileChannelImpl.write(ByteBuffer, long)}. */
+  static final class ChannelWriteAt {
+    @Advice.OnMethodEnter
+    static Object enter(
+        @Advice.FieldValue("parent") Object parent,
+        @Advice.This Object self,
+        @Advice.Argument(0) ByteBuffer src,
+        @Advice.Argument(1) long position)
+        throws Exception {
+      if (parent == null || src == null || position < 0) {
+        return null;
+      }
+      IoHook h = IoBridge.hook;
+      return h == null ? null : h.beforeChannelWrite(parent, self, position, src.remaining());
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class)
+    static void exit(@Advice.Enter Object token) {
+      IoBridge.after(token);
+    }
+  }
+
+  /** {@code FileChannelImpl.write(ByteBuffer[], int, int)}. */
+  static final class ChannelGather {
+    @Advice.OnMethodEnter
+    static Object enter(
+        @Advice.FieldValue("parent") Object parent,
+        @Advice.This Object self,
+        @Advice.Argument(0) ByteBuffer[] srcs,
+        @Advice.Argument(1) int offset,
+        @Advice.Argument(2) int length)
+        throws Exception {
+      if (parent == null || srcs == null) {
+        return null;
+      }
+      IoHook h = IoBridge.hook;
+      return h == null ? null : h.beforeChannelGather(parent, self, srcs, offset, length);
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class)
+    static void exit(@Advice.Enter Object token) {
+      IoBridge.after(token);
+    }
+  }
+
+  /** {@code FileChannelImpl.transferFrom(ReadableByteChannel, long, long)}. */
+  static final class ChannelTransferFrom {
+    @Advice.OnMethodEnter
+    static Object enter(
+        @Advice.FieldValue("parent") Object parent,
+        @Advice.This Object self,
+        @Advice.Argument(0) ReadableByteChannel src,
+        @Advice.Argument(1) long position,
+        @Advice.Argument(2) long count)
+        throws Exception {
+      if (parent == null || position < 0 || count <= 0) {
+        return null;
+      }
+      IoHook h = IoBridge.hook;
+      return h == null ? null : h.beforeChannelWrite(parent, self, position, count);
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class)
+    static void exit(@Advice.Enter Object token) {
+      IoBridge.after(token);
+    }
+  }
+
+  /** {@code FileChannelImpl.truncate(long)}. */
+  static final class ChannelTruncate {
+    @Advice.OnMethodEnter
+    static Object enter(@Advice.FieldValue("parent") Object parent, @Advice.Argument(0) long size)
+        throws Exception {
+      if (parent == null || size < 0) {
+        return null;
+      }
+      IoHook h = IoBridge.hook;
+      return h == null ? null : h.beforeSetLength(parent, size);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class)

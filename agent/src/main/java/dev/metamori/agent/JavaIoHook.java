@@ -8,6 +8,8 @@ import java.io.FileNotFoundException;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemException;
@@ -147,6 +149,34 @@ final class JavaIoHook implements IoHook {
     } finally {
       exit();
     }
+  }
+
+  @Override
+  public Object beforeChannelWrite(Object parent, Object channel, long position, long length)
+      throws IOException {
+    Opened o = open.get(parent);
+    if (o == null || length <= 0 || !enter()) {
+      return null;
+    }
+    try {
+      long pos = position >= 0 ? position : o.append ? -1 : ((FileChannel) channel).position();
+      return journal.beforeWrite(o.real, pos, length);
+    } finally {
+      exit();
+    }
+  }
+
+  @Override
+  public Object beforeChannelGather(Object parent, Object channel, ByteBuffer[] srcs, int offset, int length)
+      throws IOException {
+    if (offset < 0 || length < 0 || offset > srcs.length - length) {
+      return null; // the JDK reports the bad bounds
+    }
+    long total = 0;
+    for (int i = offset; i < offset + length; i++) {
+      total += srcs[i] == null ? 0 : srcs[i].remaining();
+    }
+    return beforeChannelWrite(parent, channel, -1, total);
   }
 
   /** The journaling path of {@code file} if it names an entry under a tracked root, else null. */

@@ -1,8 +1,10 @@
 package dev.metamori.agent;
 
+import static net.bytebuddy.matcher.ElementMatchers.isBridge;
 import static net.bytebuddy.matcher.ElementMatchers.isConstructor;
 import static net.bytebuddy.matcher.ElementMatchers.isStatic;
 import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.not;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import dev.metamori.agent.bootstrap.IoBridge;
@@ -11,6 +13,7 @@ import java.io.File;
 import java.io.FileOutputStream;
 import java.io.RandomAccessFile;
 import java.lang.instrument.Instrumentation;
+import java.nio.ByteBuffer;
 import java.nio.file.FileSystem;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
@@ -18,8 +21,8 @@ import net.bytebuddy.asm.AsmVisitorWrapper;
 import net.bytebuddy.matcher.ElementMatchers;
 
 /**
- * Weaves {@link JavaIoAdvice} into {@code FileOutputStream}, {@code RandomAccessFile} and
- * {@code File}, which are loaded already: retransformed, without changing their shape.
+ * Weaves {@link JavaIoAdvice} into {@code FileOutputStream}, {@code RandomAccessFile}, the
+ * JDK's {@code FileChannel} implementation and {@code File}, which are loaded already: retransformed, without changing their shape.
  */
 final class JavaIoInterception {
   private JavaIoInterception() {}
@@ -52,6 +55,18 @@ final class JavaIoInterception {
             .visit(writes())
             .visit(Advice.to(JavaIoAdvice.SetLength.class)
                 .on(named("setLength").and(takesArguments(long.class)))))
+        .type(ElementMatchers.named("sun.nio.ch.FileChannelImpl"))
+        .transform((builder, type, loader, module, domain) -> builder
+            .visit(Advice.to(JavaIoAdvice.ChannelWrite.class)
+                .on(named("write").and(takesArguments(ByteBuffer.class))))
+            .visit(Advice.to(JavaIoAdvice.ChannelWriteAt.class)
+                .on(named("write").and(takesArguments(ByteBuffer.class, long.class))))
+            .visit(Advice.to(JavaIoAdvice.ChannelGather.class)
+                .on(named("write").and(takesArguments(ByteBuffer[].class, int.class, int.class))))
+            .visit(Advice.to(JavaIoAdvice.ChannelTransferFrom.class)
+                .on(named("transferFrom").and(takesArguments(3))))
+            .visit(Advice.to(JavaIoAdvice.ChannelTruncate.class)
+                .on(named("truncate").and(takesArguments(long.class)).and(not(isBridge())))))
         .type(ElementMatchers.is(File.class))
         .transform((builder, type, loader, module, domain) -> builder
             .visit(Advice.to(JavaIoAdvice.Delete.class).on(named("delete").and(takesArguments(0))))

@@ -60,6 +60,9 @@ class AgentIT {
       // a native method on JDK 17, which instrumentation cannot reach (docs/agent.md)
       child.run("raf-length " + r + "/sized.bin " + (10_000 - round * 3000));
     }
+    child.run("fos-channel " + r + "/channel.txt c" + round);
+    child.run("raf-channel " + r + "/data.bin " + (round * 3000) + " chan" + round);
+    child.run("raf-channel-truncate " + r + "/data.bin " + (20_000 - round * 5000));
     child.run("mkdirs " + r + "/dirs/r" + round + "/deep");
     assertEquals("true", child.run("create " + r + "/dirs/r" + round + "/new"));
     assertEquals("true", child.run("touch " + r + "/fos.txt " + (1_000_000_000_000L + round * 1000)));

@@ -76,6 +76,21 @@ public final class AgentWorkload {
           f.write(w[3].getBytes(StandardCharsets.UTF_8));
         }
         return "";
+      case "fos-channel": // fos-channel PATH TEXT: appends through the stream's channel
+        try (FileOutputStream out = new FileOutputStream(w[1], true)) {
+          out.getChannel().write(java.nio.ByteBuffer.wrap(w[2].getBytes(StandardCharsets.UTF_8)));
+        }
+        return "";
+      case "raf-channel": // raf-channel PATH OFFSET TEXT
+        try (RandomAccessFile f = new RandomAccessFile(w[1], "rw")) {
+          f.getChannel().write(java.nio.ByteBuffer.wrap(w[3].getBytes(StandardCharsets.UTF_8)), Long.parseLong(w[2]));
+        }
+        return "";
+      case "raf-channel-truncate": // raf-channel-truncate PATH LENGTH
+        try (RandomAccessFile f = new RandomAccessFile(w[1], "rw")) {
+          f.getChannel().truncate(Long.parseLong(w[2]));
+        }
+        return "";
       case "raf-length": // raf-length PATH LENGTH
         try (RandomAccessFile f = new RandomAccessFile(new File(w[1]), "rw")) {
           f.setLength(Long.parseLong(w[2]));

@@ -2,6 +2,7 @@ package dev.metamori.agent.bootstrap;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 
 /**
  * What the code woven into {@code java.io} calls. Only JDK types cross it: this interface and
@@ -27,8 +28,22 @@ public interface IoHook {
    */
   Object beforeWrite(Object stream, long length) throws IOException;
 
-  /** Before {@code file.setLength(newLength)}; returns a token as {@link #beforeWrite} does. */
+  /**
+   * Before {@code file.setLength(newLength)}, or a truncation of its channel; {@code file} is the
+   * {@code RandomAccessFile} or stream. Returns a token as {@link #beforeWrite} does.
+   */
   Object beforeSetLength(Object file, long newLength) throws IOException;
+
+  /**
+   * Before {@code channel}, the channel of the stream or file {@code parent}, writes {@code
+   * length} bytes at {@code position} (negative: at its own position). Returns a token as
+   * {@link #beforeWrite} does.
+   */
+  Object beforeChannelWrite(Object parent, Object channel, long position, long length) throws IOException;
+
+  /** As {@link #beforeChannelWrite}, for a gathering write of {@code srcs[offset, offset + length)}. */
+  Object beforeChannelGather(Object parent, Object channel, ByteBuffer[] srcs, int offset, int length)
+      throws IOException;
 
   /** {@code File.delete()} through the journal, or null if untracked. */
   Boolean delete(File file);
