@@ -15,6 +15,27 @@ import net.bytebuddy.asm.Advice;
 final class JavaIoAdvice {
   private JavaIoAdvice() {}
 
+  /**
+   * The exit of every write, truncation and change of length: ends what the enter began (the
+   * write is done, or failed).
+   */
+  static final class Release {
+    @Advice.OnMethodExit(onThrowable = Throwable.class)
+    static void exit(@Advice.Enter Object token) {
+      IoBridge.after(token);
+    }
+  }
+
+  /** The exit of a {@code File} method the hook did instead: its result replaces the JDK's. */
+  static final class BooleanResult {
+    @Advice.OnMethodExit
+    static void exit(@Advice.Enter Boolean done, @Advice.Return(readOnly = false) boolean result) {
+      if (done != null) {
+        result = done;
+      }
+    }
+  }
+
   /** {@code FileOutputStream(File, boolean)}. */
   static final class OpenOutput {
     @Advice.OnMethodEnter
@@ -54,11 +75,6 @@ final class JavaIoAdvice {
       IoHook h = IoBridge.hook;
       return h == null ? null : h.beforeWrite(self, 1);
     }
-
-    @Advice.OnMethodExit(onThrowable = Throwable.class)
-    static void exit(@Advice.Enter Object token) {
-      IoBridge.after(token);
-    }
   }
 
   /** {@code write(byte[])}. */
@@ -67,11 +83,6 @@ final class JavaIoAdvice {
     static Object enter(@Advice.This Object self, @Advice.Argument(0) byte[] b) throws Exception {
       IoHook h = IoBridge.hook;
       return h == null || b == null ? null : h.beforeWrite(self, b.length);
-    }
-
-    @Advice.OnMethodExit(onThrowable = Throwable.class)
-    static void exit(@Advice.Enter Object token) {
-      IoBridge.after(token);
     }
   }
 
@@ -82,11 +93,6 @@ final class JavaIoAdvice {
       IoHook h = IoBridge.hook;
       return h == null || length <= 0 ? null : h.beforeWrite(self, length);
     }
-
-    @Advice.OnMethodExit(onThrowable = Throwable.class)
-    static void exit(@Advice.Enter Object token) {
-      IoBridge.after(token);
-    }
   }
 
   /** {@code RandomAccessFile.setLength(long)}. */
@@ -95,11 +101,6 @@ final class JavaIoAdvice {
     static Object enter(@Advice.This Object self, @Advice.Argument(0) long length) throws Exception {
       IoHook h = IoBridge.hook;
       return h == null || length < 0 ? null : h.beforeSetLength(self, length);
-    }
-
-    @Advice.OnMethodExit(onThrowable = Throwable.class)
-    static void exit(@Advice.Enter Object token) {
-      IoBridge.after(token);
     }
   }
 
@@ -119,11 +120,6 @@ final class JavaIoAdvice {
       IoHook h = IoBridge.hook;
       return h == null ? null : h.beforeChannelWrite(parent, self, -1, src.remaining());
     }
-
-    @Advice.OnMethodExit(onThrowable = Throwable.class)
-    static void exit(@Advice.Enter Object token) {
-      IoBridge.after(token);
-    }
   }
 
   /** {@code FileChannelImpl.write(ByteBuffer, long)}. */
@@ -140,11 +136,6 @@ final class JavaIoAdvice {
       }
       IoHook h = IoBridge.hook;
       return h == null ? null : h.beforeChannelWrite(parent, self, position, src.remaining());
-    }
-
-    @Advice.OnMethodExit(onThrowable = Throwable.class)
-    static void exit(@Advice.Enter Object token) {
-      IoBridge.after(token);
     }
   }
 
@@ -164,11 +155,6 @@ final class JavaIoAdvice {
       IoHook h = IoBridge.hook;
       return h == null ? null : h.beforeChannelGather(parent, self, srcs, offset, length);
     }
-
-    @Advice.OnMethodExit(onThrowable = Throwable.class)
-    static void exit(@Advice.Enter Object token) {
-      IoBridge.after(token);
-    }
   }
 
   /** {@code FileChannelImpl.transferFrom(ReadableByteChannel, long, long)}. */
@@ -187,11 +173,6 @@ final class JavaIoAdvice {
       IoHook h = IoBridge.hook;
       return h == null ? null : h.beforeChannelWrite(parent, self, position, count);
     }
-
-    @Advice.OnMethodExit(onThrowable = Throwable.class)
-    static void exit(@Advice.Enter Object token) {
-      IoBridge.after(token);
-    }
   }
 
   /** {@code FileChannelImpl.truncate(long)}. */
@@ -205,11 +186,6 @@ final class JavaIoAdvice {
       IoHook h = IoBridge.hook;
       return h == null ? null : h.beforeSetLength(parent, size);
     }
-
-    @Advice.OnMethodExit(onThrowable = Throwable.class)
-    static void exit(@Advice.Enter Object token) {
-      IoBridge.after(token);
-    }
   }
 
   /** {@code File.delete()}. */
@@ -218,13 +194,6 @@ final class JavaIoAdvice {
     static Boolean enter(@Advice.This File self) {
       IoHook h = IoBridge.hook;
       return h == null ? null : h.delete(self);
-    }
-
-    @Advice.OnMethodExit
-    static void exit(@Advice.Enter Boolean done, @Advice.Return(readOnly = false) boolean result) {
-      if (done != null) {
-        result = done;
-      }
     }
   }
 
@@ -235,13 +204,6 @@ final class JavaIoAdvice {
       IoHook h = IoBridge.hook;
       return h == null || to == null ? null : h.renameTo(self, to);
     }
-
-    @Advice.OnMethodExit
-    static void exit(@Advice.Enter Boolean done, @Advice.Return(readOnly = false) boolean result) {
-      if (done != null) {
-        result = done;
-      }
-    }
   }
 
   /** {@code File.mkdir()} (and so {@code mkdirs()}, which calls it). */
@@ -250,13 +212,6 @@ final class JavaIoAdvice {
     static Boolean enter(@Advice.This File self) {
       IoHook h = IoBridge.hook;
       return h == null ? null : h.mkdir(self);
-    }
-
-    @Advice.OnMethodExit
-    static void exit(@Advice.Enter Boolean done, @Advice.Return(readOnly = false) boolean result) {
-      if (done != null) {
-        result = done;
-      }
     }
   }
 
@@ -267,13 +222,6 @@ final class JavaIoAdvice {
       IoHook h = IoBridge.hook;
       return h == null ? null : h.createNewFile(self);
     }
-
-    @Advice.OnMethodExit
-    static void exit(@Advice.Enter Boolean done, @Advice.Return(readOnly = false) boolean result) {
-      if (done != null) {
-        result = done;
-      }
-    }
   }
 
   /** {@code File.setLastModified(long)}. */
@@ -282,13 +230,6 @@ final class JavaIoAdvice {
     static Boolean enter(@Advice.This File self, @Advice.Argument(0) long time) {
       IoHook h = IoBridge.hook;
       return h == null || time < 0 ? null : h.setLastModified(self, time);
-    }
-
-    @Advice.OnMethodExit
-    static void exit(@Advice.Enter Boolean done, @Advice.Return(readOnly = false) boolean result) {
-      if (done != null) {
-        result = done;
-      }
     }
   }
 

@@ -10,11 +10,13 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -100,8 +102,7 @@ final class JavaIoHook implements IoHook {
           journal.open(path, options);
         } catch (FileSystemException e) {
           // as the JDK reports a file it cannot open
-          FileNotFoundException f =
-              new FileNotFoundException(file.getPath() + " (" + (e.getReason() == null ? e.getClass().getSimpleName() : e.getReason()) + ")");
+          FileNotFoundException f = new FileNotFoundException(file.getPath() + " (" + reason(e) + ")");
           f.initCause(e);
           throw f;
         }
@@ -110,6 +111,17 @@ final class JavaIoHook implements IoHook {
     } finally {
       exit();
     }
+  }
+
+  /** The reason as the JDK words it for a file it cannot open. */
+  private static String reason(FileSystemException e) {
+    if (e instanceof NoSuchFileException) {
+      return "No such file or directory";
+    }
+    if (e instanceof AccessDeniedException) {
+      return "Permission denied";
+    }
+    return e.getReason() != null ? e.getReason() : e.getClass().getSimpleName();
   }
 
   @Override

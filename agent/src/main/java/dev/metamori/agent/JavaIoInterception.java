@@ -53,27 +53,27 @@ final class JavaIoInterception {
             .visit(Advice.to(JavaIoAdvice.OpenRandomAccess.class)
                 .on(isConstructor().and(takesArguments(File.class, String.class))))
             .visit(writes())
-            .visit(Advice.to(JavaIoAdvice.SetLength.class)
+            .visit(Advice.to(JavaIoAdvice.SetLength.class, JavaIoAdvice.Release.class)
                 .on(named("setLength").and(takesArguments(long.class)))))
         .type(ElementMatchers.named("sun.nio.ch.FileChannelImpl"))
         .transform((builder, type, loader, module, domain) -> builder
-            .visit(Advice.to(JavaIoAdvice.ChannelWrite.class)
+            .visit(Advice.to(JavaIoAdvice.ChannelWrite.class, JavaIoAdvice.Release.class)
                 .on(named("write").and(takesArguments(ByteBuffer.class))))
-            .visit(Advice.to(JavaIoAdvice.ChannelWriteAt.class)
+            .visit(Advice.to(JavaIoAdvice.ChannelWriteAt.class, JavaIoAdvice.Release.class)
                 .on(named("write").and(takesArguments(ByteBuffer.class, long.class))))
-            .visit(Advice.to(JavaIoAdvice.ChannelGather.class)
+            .visit(Advice.to(JavaIoAdvice.ChannelGather.class, JavaIoAdvice.Release.class)
                 .on(named("write").and(takesArguments(ByteBuffer[].class, int.class, int.class))))
-            .visit(Advice.to(JavaIoAdvice.ChannelTransferFrom.class)
+            .visit(Advice.to(JavaIoAdvice.ChannelTransferFrom.class, JavaIoAdvice.Release.class)
                 .on(named("transferFrom").and(takesArguments(3))))
-            .visit(Advice.to(JavaIoAdvice.ChannelTruncate.class)
+            .visit(Advice.to(JavaIoAdvice.ChannelTruncate.class, JavaIoAdvice.Release.class)
                 .on(named("truncate").and(takesArguments(long.class)).and(not(isBridge())))))
         .type(ElementMatchers.is(File.class))
         .transform((builder, type, loader, module, domain) -> builder
-            .visit(Advice.to(JavaIoAdvice.Delete.class).on(named("delete").and(takesArguments(0))))
-            .visit(Advice.to(JavaIoAdvice.RenameTo.class).on(named("renameTo").and(takesArguments(File.class))))
-            .visit(Advice.to(JavaIoAdvice.Mkdir.class).on(named("mkdir").and(takesArguments(0))))
-            .visit(Advice.to(JavaIoAdvice.CreateNewFile.class).on(named("createNewFile").and(takesArguments(0))))
-            .visit(Advice.to(JavaIoAdvice.SetLastModified.class)
+            .visit(Advice.to(JavaIoAdvice.Delete.class, JavaIoAdvice.BooleanResult.class).on(named("delete").and(takesArguments(0))))
+            .visit(Advice.to(JavaIoAdvice.RenameTo.class, JavaIoAdvice.BooleanResult.class).on(named("renameTo").and(takesArguments(File.class))))
+            .visit(Advice.to(JavaIoAdvice.Mkdir.class, JavaIoAdvice.BooleanResult.class).on(named("mkdir").and(takesArguments(0))))
+            .visit(Advice.to(JavaIoAdvice.CreateNewFile.class, JavaIoAdvice.BooleanResult.class).on(named("createNewFile").and(takesArguments(0))))
+            .visit(Advice.to(JavaIoAdvice.SetLastModified.class, JavaIoAdvice.BooleanResult.class)
                 .on(named("setLastModified").and(takesArguments(long.class))))
             .visit(Advice.to(JavaIoAdvice.CreateTempFile.class)
                 .on(isStatic().and(named("createTempFile")).and(takesArguments(String.class, String.class, File.class)))))
@@ -83,9 +83,9 @@ final class JavaIoInterception {
   /** The public writes of a stream or random-access file. */
   private static AsmVisitorWrapper writes() {
     return new AsmVisitorWrapper.Compound(
-        Advice.to(JavaIoAdvice.WriteByte.class).on(named("write").and(takesArguments(int.class))),
-        Advice.to(JavaIoAdvice.WriteArray.class).on(named("write").and(takesArguments(byte[].class))),
-        Advice.to(JavaIoAdvice.WriteRange.class)
+        Advice.to(JavaIoAdvice.WriteByte.class, JavaIoAdvice.Release.class).on(named("write").and(takesArguments(int.class))),
+        Advice.to(JavaIoAdvice.WriteArray.class, JavaIoAdvice.Release.class).on(named("write").and(takesArguments(byte[].class))),
+        Advice.to(JavaIoAdvice.WriteRange.class, JavaIoAdvice.Release.class)
             .on(named("write").and(takesArguments(byte[].class, int.class, int.class))));
   }
 }

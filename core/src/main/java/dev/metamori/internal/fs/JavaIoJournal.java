@@ -86,9 +86,7 @@ public final class JavaIoJournal {
    * byte is written: creates it (journaled as created) or truncates it (its bytes saved first).
    */
   public void open(Path path, Set<? extends OpenOption> options) throws IOException {
-    try (FileChannel ignored = fs.provider().newFileChannel(journaled(path), options)) {
-      // opening did the work
-    }
+    fs.provider().newFileChannel(journaled(path), options).close(); // opening did the work
   }
 
   /**
@@ -97,14 +95,40 @@ public final class JavaIoJournal {
    * position means at its end (append). Returns the epoch lock, held: unlock it once written.
    */
   public Lock beforeWrite(Path real, long position, long length) throws IOException {
+    return underSharedLock(real, (f, a) -> {
+      long pos = position < 0 ? a.size() : position;
+      tracker.beforeImages().beforeWrite(f, null, false, pos, length);
+    });
+  }
+
+  /**
+   * Saves what setting the length of the regular file at {@code real} to {@code newLength}
+   * will cut off (or, when it grows, its size). Returns the epoch lock, held: unlock it once done.
+   */
+  public Lock beforeSetLength(Path real, long newLength) throws IOException {
+    return underSharedLock(real, (f, a) -> {
+      try (FileChannel data = provider.newFileChannel(real, Set.of(StandardOpenOption.READ))) {
+        tracker.beforeImages().beforeTruncate(f, data, true, newLength);
+      }
+    });
+  }
+
+  /** What is saved before a change of a regular file. */
+  private interface Saving {
+    void save(TrackedFile f, BasicFileAttributes a) throws IOException;
+  }
+
+  /**
+   * Takes the epoch lock shared and, if {@code real} is a regular file, runs {@code saving} on it;
+   * returns the lock, held (released here only if saving fails).
+   */
+  private Lock underSharedLock(Path real, Saving saving) throws IOException {
     Lock lock = tracker.gate().shared();
     try {
       tracker.gate().checkOpen();
       BasicFileAttributes a = Trees.attributesOrNull(provider, real);
       if (a != null && a.isRegularFile()) {
-        TrackedFile f = tracker.files().track(real, a, false);
-        long pos = position < 0 ? a.size() : position;
-        tracker.beforeImages().beforeWrite(f, null, false, pos, length);
+        saving.save(tracker.files().track(real, a, false), a);
       }
       return lock;
     } catch (IOException | RuntimeException | Error e) {
@@ -113,25 +137,4 @@ public final class JavaIoJournal {
     }
   }
 
-  /**
-   * Saves what setting the length of the regular file at {@code real} to {@code newLength}
-   * will cut off (or, when it grows, its size). Returns the epoch lock, held: unlock it once done.
-   */
-  public Lock beforeSetLength(Path real, long newLength) throws IOException {
-    Lock lock = tracker.gate().shared();
-    try {
-      tracker.gate().checkOpen();
-      BasicFileAttributes a = Trees.attributesOrNull(provider, real);
-      if (a != null && a.isRegularFile()) {
-        TrackedFile f = tracker.files().track(real, a, false);
-        try (FileChannel data = provider.newFileChannel(real, Set.of(StandardOpenOption.READ))) {
-          tracker.beforeImages().beforeTruncate(f, data, true, newLength);
-        }
-      }
-      return lock;
-    } catch (IOException | RuntimeException | Error e) {
-      lock.unlock();
-      throw e;
-    }
-  }
 }
