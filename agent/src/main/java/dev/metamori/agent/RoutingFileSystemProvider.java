@@ -1,5 +1,6 @@
 package dev.metamori.agent;
 
+import com.google.common.collect.Iterators;
 import dev.metamori.internal.fs.JavaIoJournal;
 import java.io.IOException;
 import java.net.URI;
@@ -159,18 +160,7 @@ public final class RoutingFileSystemProvider extends FileSystemProvider {
     return new DirectoryStream<>() {
       @Override
       public Iterator<Path> iterator() {
-        Iterator<Path> entries = stream.iterator();
-        return new Iterator<>() {
-          @Override
-          public boolean hasNext() {
-            return entries.hasNext();
-          }
-
-          @Override
-          public Path next() {
-            return fileSystem.wrap(entries.next());
-          }
-        };
+        return Iterators.transform(stream.iterator(), fileSystem::wrap);
       }
 
       @Override

@@ -9,6 +9,7 @@ import java.nio.file.ProviderMismatchException;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import com.google.common.collect.Iterators;
 import java.util.Iterator;
 import java.util.Objects;
 
@@ -170,18 +171,7 @@ final class RoutingPath implements Path {
 
   @Override
   public Iterator<Path> iterator() {
-    Iterator<Path> names = delegate.iterator();
-    return new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return names.hasNext();
-      }
-
-      @Override
-      public Path next() {
-        return wrap(names.next());
-      }
-    };
+    return Iterators.transform(delegate.iterator(), this::wrap);
   }
 
   @Override
