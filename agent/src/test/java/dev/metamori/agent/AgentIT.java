@@ -163,9 +163,8 @@ class AgentIT {
                 "-javaagent:" + jar,
                 "-Dmetamori.store=" + store,
                 "-Dmetamori.track=" + root,
-                "-cp",
-                Path.of(AgentWorkload.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString(),
-                AgentWorkload.class.getName())
+                "-jar",
+                ChildJvm.appJar(work).toString())
             .redirectErrorStream(true)
             .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
             .start();

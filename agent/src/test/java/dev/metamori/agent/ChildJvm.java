@@ -32,9 +32,8 @@ final class ChildJvm implements AutoCloseable {
     cmd.add("-Dmetamori.store=" + store);
     cmd.add("-Dmetamori.track=" + root);
     cmd.addAll(List.of(extraJvmOptions));
-    cmd.add("-cp");
-    cmd.add(Path.of(AgentWorkload.class.getProtectionDomain().getCodeSource().getLocation().getPath()).toString());
-    cmd.add(AgentWorkload.class.getName());
+    cmd.add("-jar"); // as in the documented command line: the launcher opens the jar
+    cmd.add(appJar(work).toString());
     stderr = Files.createTempFile(work, "child", ".err");
     process = new ProcessBuilder(cmd).redirectError(stderr.toFile()).start();
     out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
@@ -47,6 +46,36 @@ final class ChildJvm implements AutoCloseable {
     if (line == null) {
       fail("the child JVM ended before it was ready:\n" + before + Files.readString(stderr));
     }
+  }
+
+  /** An application jar holding {@link AgentWorkload} (and nothing of the agent) as Main-Class. */
+  static Path appJar(Path work) throws IOException {
+    Path jar = work.resolve("app.jar");
+    if (Files.exists(jar)) {
+      return jar;
+    }
+    Path classes;
+    try {
+      classes = Path.of(AgentWorkload.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+    java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+    manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+    manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MAIN_CLASS, AgentWorkload.class.getName());
+    Path dir = classes.resolve(AgentWorkload.class.getPackageName().replace('.', '/'));
+    try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar), manifest);
+        java.util.stream.Stream<Path> files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String name = f.getFileName().toString();
+        if (name.startsWith(AgentWorkload.class.getSimpleName())) {
+          out.putNextEntry(new java.util.jar.JarEntry(classes.relativize(f).toString()));
+          out.write(Files.readAllBytes(f));
+          out.closeEntry();
+        }
+      }
+    }
+    return jar;
   }
 
   /** Sends {@code command}; returns what follows {@code ok } in the answer, fails on an error. */
