@@ -52,6 +52,10 @@ public final class MetamoriFileSystem extends FileSystem {
     return tracker.zones();
   }
 
+  Tracker tracker() {
+    return tracker;
+  }
+
   ChannelFactory channels() {
     return tracker.channels();
   }

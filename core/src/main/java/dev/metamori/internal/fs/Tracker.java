@@ -88,6 +88,18 @@ public final class Tracker {
     return channels;
   }
 
+  EpochGate gate() {
+    return gate;
+  }
+
+  FileRegistry files() {
+    return files;
+  }
+
+  BeforeImages beforeImages() {
+    return beforeImages;
+  }
+
   NamespaceOps namespace() {
     return namespace;
   }
