@@ -78,6 +78,24 @@ class ExclusionTest {
   }
 
   @Test
+  void aRestoreThatRemovesATrackedDirectoryTakesTheExcludedEntriesInItAlongAndARedoBringsThemBack()
+      throws Exception {
+    try (Checkpointer cp = open(GLOBS.toArray(new String[0]))) {
+      long base = cp.commit();
+      Files.createDirectories(in(cp, "made"));
+      Files.writeString(in(cp, "made/tracked"), "t");
+      Files.writeString(in(cp, "made/scratch.tmp"), "s");
+      long made = cp.commit();
+      cp.rollback(base);
+      assertFalse(Files.exists(in(cp, "made")));
+      assertEquals(List.of(), cp.status());
+      cp.rollback(made);
+      assertEquals("t", Files.readString(in(cp, "made/tracked")));
+      assertEquals("s", Files.readString(in(cp, "made/scratch.tmp")));
+    }
+  }
+
+  @Test
   void theStoreKeepsItsExclusionsAndRefusesOthers() throws Exception {
     try (Checkpointer cp = open("cache", "*.tmp")) {
       assertEquals(List.of("cache", "*.tmp"), cp.exclusions());

@@ -16,12 +16,16 @@ import java.util.function.Function;
  * @param commitEvery how often to commit on its own, or null for never ({@code
  *     metamori.commitEvery}, {@code METAMORI_COMMIT_EVERY}: {@code 30s}, {@code 500ms},
  *     {@code 5m}, {@code 1h} or ISO-8601 such as {@code PT30S})
+ * @param exclusions globs of paths under the roots that are not tracked ({@code
+ *     metamori.exclude}, {@code METAMORI_EXCLUDE}; separated by commas; see {@code
+ *     Checkpointer.Builder.exclude})
  */
-record AgentConfig(String store, List<String> roots, Duration commitEvery) {
+record AgentConfig(String store, List<String> roots, Duration commitEvery, List<String> exclusions) {
   static AgentConfig read(Function<String, String> properties, Function<String, String> environment) {
     String store = setting("metamori.store", "METAMORI_STORE", properties, environment);
     String track = setting("metamori.track", "METAMORI_TRACK", properties, environment);
     String every = setting("metamori.commitEvery", "METAMORI_COMMIT_EVERY", properties, environment);
+    String exclude = setting("metamori.exclude", "METAMORI_EXCLUDE", properties, environment);
     if (store == null || store.isBlank()) {
       throw new IllegalArgumentException(
           "no store directory: set -Dmetamori.store=DIR (or the environment variable METAMORI_STORE)");
@@ -38,7 +42,16 @@ record AgentConfig(String store, List<String> roots, Duration commitEvery) {
       throw new IllegalArgumentException(
           "no tracked root: set -Dmetamori.track=DIR[,DIR...] (or the environment variable METAMORI_TRACK)");
     }
-    return new AgentConfig(store.trim(), List.copyOf(roots), every == null ? null : duration(every));
+    List<String> exclusions = new ArrayList<>();
+    if (exclude != null) {
+      for (String g : exclude.split(",")) {
+        if (!g.isBlank()) {
+          exclusions.add(g.trim());
+        }
+      }
+    }
+    return new AgentConfig(
+        store.trim(), List.copyOf(roots), every == null ? null : duration(every), List.copyOf(exclusions));
   }
 
   private static String setting(

@@ -72,6 +72,7 @@ public final class MetamoriAgent {
     for (String root : config.roots()) {
       builder.track(platform.getPath(root));
     }
+    config.exclusions().forEach(builder::exclude);
     builder.registerMBean(); // metamori ctl PID, JConsole: the program asked for nothing
     Checkpointer cp = builder.open();
     JavaIoJournal journal = JavaIoJournal.of(cp);

@@ -27,8 +27,19 @@ class AgentConfigTest {
   }
 
   @Test
-  void commitEveryIsOptional() {
-    assertNull(read(Map.of("metamori.store", "s", "metamori.track", "t"), Map.of()).commitEvery());
+  void commitEveryAndExclusionsAreOptional() {
+    AgentConfig c = read(Map.of("metamori.store", "s", "metamori.track", "t"), Map.of());
+    assertNull(c.commitEvery());
+    assertEquals(List.of(), c.exclusions());
+  }
+
+  @Test
+  void exclusionsAreGlobsSeparatedByCommas() {
+    AgentConfig c =
+        read(
+            Map.of("metamori.store", "s", "metamori.track", "t", "metamori.exclude", "cache, **/*.tmp"),
+            Map.of("METAMORI_EXCLUDE", "ignored"));
+    assertEquals(List.of("cache", "**/*.tmp"), c.exclusions());
   }
 
   @Test
