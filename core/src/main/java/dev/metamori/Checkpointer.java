@@ -372,7 +372,7 @@ public interface Checkpointer extends Closeable {
      *     or is not a valid glob
      */
     public Builder exclude(String glob) {
-      dev.metamori.internal.fs.Exclusions.check(glob);
+      CheckpointerFactory.checkExclusion(glob);
       if (exclusions.contains(glob)) {
         throw new IllegalArgumentException("'" + glob + "' is already excluded");
       }

@@ -28,6 +28,11 @@ public final class CheckpointerFactory {
     return LocalCheckpointer.open(store, roots, blockSize, durability, clock, registerMBean, exclusions);
   }
 
+  /** Checks a glob of {@code Builder.exclude}; see {@link dev.metamori.internal.fs.Exclusions#check}. */
+  public static void checkExclusion(String glob) {
+    dev.metamori.internal.fs.Exclusions.check(glob);
+  }
+
   /** Rebuilds the index of a store that is not open; see {@link Checkpointer#repair}. */
   public static dev.metamori.RepairResult repair(Path store) throws IOException {
     return dev.metamori.internal.journal.StoreRepair.repair(store);
