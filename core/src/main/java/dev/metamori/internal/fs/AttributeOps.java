@@ -74,11 +74,18 @@ final class AttributeOps {
    * changes could be neither journaled nor told apart.
    */
   <V extends FileAttributeView> V getFileAttributeView(MetamoriPath path, Class<V> type, LinkOption... options) {
-    V view = provider.getFileAttributeView(path.delegate(), type, options);
+    return wrap(path, follows(options), type, provider.getFileAttributeView(path.delegate(), type, options));
+  }
+
+  /**
+   * {@code view}, a view of {@code path} of the underlying file system (or of a file a directory
+   * stream names), wrapped so that its changes are journaled or refused as {@link
+   * #getFileAttributeView} describes.
+   */
+  <V extends FileAttributeView> V wrap(MetamoriPath path, boolean follow, Class<V> type, V view) {
     if (view == null || !type.isInterface()) {
       return view;
     }
-    boolean follow = follows(options);
     FileAttributeView wrapped;
     if (type == BasicFileAttributeView.class) {
       wrapped = new MetamoriBasicFileAttributeView(this, path, follow, (BasicFileAttributeView) view);
