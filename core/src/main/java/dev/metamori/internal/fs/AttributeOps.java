@@ -36,10 +36,17 @@ final class AttributeOps {
   private final PathZones zones;
   private final FileRegistry files;
   private final BeforeImages beforeImages;
+  private final Set<String> views;
 
   AttributeOps(
-      FileSystemProvider provider, EpochGate gate, PathZones zones, FileRegistry files, BeforeImages beforeImages) {
+      FileSystemProvider provider,
+      Set<String> views,
+      EpochGate gate,
+      PathZones zones,
+      FileRegistry files,
+      BeforeImages beforeImages) {
     this.provider = provider;
+    this.views = Set.copyOf(views);
     this.gate = gate;
     this.zones = zones;
     this.files = files;
@@ -55,6 +62,9 @@ final class AttributeOps {
     }
     int colon = attribute.indexOf(':');
     String view = colon < 0 ? "basic" : attribute.substring(0, colon);
+    if (!views.contains(view)) {
+      throw new UnsupportedOperationException("View '" + view + "' not available"); // as the default
+    }
     if (!JOURNALED_VIEWS.contains(view)) {
       throw new UnsupportedOperationException(
           "attribute '"
