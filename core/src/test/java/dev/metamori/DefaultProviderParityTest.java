@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.metamori.testing.TreeSnapshot;
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
@@ -105,11 +104,8 @@ class DefaultProviderParityTest extends TrackedTreeFixture {
   }
 
   private static void secure(Path dir, StreamCall call) throws IOException {
-    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
-      if (!(s instanceof SecureDirectoryStream)) {
-        throw new IllegalStateException("no SecureDirectoryStream here");
-      }
-      call.run((SecureDirectoryStream<Path>) s);
+    try (SecureDirectoryStream<Path> s = StreamAndViewOps.secure(dir)) {
+      call.run(s);
     }
   }
 

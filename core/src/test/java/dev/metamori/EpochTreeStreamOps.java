@@ -5,8 +5,6 @@ import dev.metamori.EpochTreeModel.Node;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardOpenOption;
@@ -30,12 +28,7 @@ final class EpochTreeStreamOps {
   private EpochTreeStreamOps() {}
 
   static SecureDirectoryStream<Path> open(EpochTreeRunner r, String dir) throws IOException {
-    DirectoryStream<Path> s = Files.newDirectoryStream(r.path(dir));
-    if (!(s instanceof SecureDirectoryStream)) {
-      s.close();
-      throw new IllegalStateException("not a SecureDirectoryStream: " + s.getClass().getName());
-    }
-    return (SecureDirectoryStream<Path>) s;
+    return StreamAndViewOps.secure(r.path(dir));
   }
 
   static Path child(EpochTreeRunner r, String name) {

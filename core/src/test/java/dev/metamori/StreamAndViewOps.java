@@ -81,7 +81,12 @@ final class StreamAndViewOps {
 
   /** Opens the stream on {@code dir}; both file systems must give a secure one here. */
   static SecureDirectoryStream<Path> open(World w, String dir) throws IOException {
-    DirectoryStream<Path> s = Files.newDirectoryStream(w.path(dir));
+    return secure(w.path(dir));
+  }
+
+  /** A {@link SecureDirectoryStream} on {@code dir}; fails where the stream is not one. */
+  static SecureDirectoryStream<Path> secure(Path dir) throws IOException {
+    DirectoryStream<Path> s = Files.newDirectoryStream(dir);
     if (!(s instanceof SecureDirectoryStream)) {
       s.close();
       throw new IllegalStateException("not a SecureDirectoryStream: " + s.getClass().getName());

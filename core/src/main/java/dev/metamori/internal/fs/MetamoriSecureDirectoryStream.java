@@ -95,33 +95,28 @@ final class MetamoriSecureDirectoryStream implements SecureDirectoryStream<Path>
 
   @Override
   public void deleteFile(Path path) throws IOException {
-    MetamoriPath name = name(path);
-    MetamoriPath file = resolve(name);
-    if (!journaled(name, file, false)) {
-      stream.deleteFile(name.delegate());
-      return;
-    }
-    if (attributes(name, file).isDirectory()) {
-      // unlinkat(2) without AT_REMOVEDIR
-      throw new FileSystemException(name.toString(), null, "Is a directory");
-    }
-    named(name, file, null, null, () -> {
-      fs.namespace().delete(file);
-      return null;
-    });
+    delete(path, false);
   }
 
   @Override
   public void deleteDirectory(Path path) throws IOException {
+    delete(path, true);
+  }
+
+  /** unlinkat(2) with AT_REMOVEDIR ({@code directory}) or without. */
+  private void delete(Path path, boolean directory) throws IOException {
     MetamoriPath name = name(path);
     MetamoriPath file = resolve(name);
     if (!journaled(name, file, false)) {
-      stream.deleteDirectory(name.delegate());
+      if (directory) {
+        stream.deleteDirectory(name.delegate());
+      } else {
+        stream.deleteFile(name.delegate());
+      }
       return;
     }
-    if (!attributes(name, file).isDirectory()) {
-      // unlinkat(2) with AT_REMOVEDIR
-      throw new FileSystemException(name.toString(), null, "Not a directory");
+    if (attributes(name, file).isDirectory() != directory) {
+      throw new FileSystemException(name.toString(), null, directory ? "Not a directory" : "Is a directory");
     }
     try {
       named(name, file, null, null, () -> {
