@@ -86,6 +86,23 @@ class SecureDirectoryStreamParityTest extends TrackedTreeFixture {
   }
 
   @Test
+  void commonsIoDeletesCleansAndCopiesTrackedTreesAndARestoreUndoesIt() throws IOException {
+    assertRolledBackExactly(() -> org.apache.commons.io.file.PathUtils.deleteDirectory(p("dir")));
+    assertRolledBackExactly(() -> org.apache.commons.io.file.PathUtils.cleanDirectory(p("dir")));
+    assertRolledBackExactly(
+        () -> org.apache.commons.io.file.PathUtils.copyDirectory(p("dir"), p("empty/copy")));
+    // it tries the DOS view first, which cannot be journaled, and on its IOException falls back on POSIX
+    assertRolledBackExactly(
+        () ->
+            org.apache.commons.io.file.PathUtils.deleteDirectory(
+                p("dir"), org.apache.commons.io.file.StandardDeleteOption.OVERRIDE_READ_ONLY));
+    assertTrue(org.apache.commons.io.file.PathUtils.isEmptyDirectory(p("empty")));
+    assertEquals(
+        org.apache.commons.io.file.PathUtils.sizeOfDirectory(real("dir")),
+        org.apache.commons.io.file.PathUtils.sizeOfDirectory(p("dir")));
+  }
+
+  @Test
   void walkFileTreeDeletesATrackedTreeAndARestoreBringsItBack() throws IOException {
     assertRolledBackExactly(
         () ->
