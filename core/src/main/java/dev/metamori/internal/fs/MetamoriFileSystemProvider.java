@@ -43,8 +43,9 @@ import java.util.concurrent.ExecutorService;
  *
  * <p>Every path operation checks that its path belongs to a Metamori file system and hands
  * off: a channel to its {@link ChannelFactory}, a change of names to its {@link NamespaceOps},
- * a change of attributes to its {@link AttributeOps}, a call that changes nothing to the
- * underlying file system.
+ * a change of attributes to its {@link AttributeOps}, a directory stream to {@link
+ * MetamoriDirectoryStream} (secure where the underlying one is), a call that changes nothing to
+ * the underlying file system.
  */
 public final class MetamoriFileSystemProvider extends FileSystemProvider {
   public static final String SCHEME = "metamori";

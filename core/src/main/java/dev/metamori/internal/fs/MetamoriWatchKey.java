@@ -31,7 +31,8 @@ final class MetamoriWatchKey implements WatchKey {
   public List<WatchEvent<?>> pollEvents() {
     List<WatchEvent<?>> events = new ArrayList<>();
     for (WatchEvent<?> e : key.pollEvents()) {
-      events.add(e.context() instanceof Path ? new Event<>(e, dir.getFileSystem().wrap((Path) e.context())) : e);
+      Object context = e.context();
+      events.add(context instanceof Path ? new Event<>(e, dir.getFileSystem().wrap((Path) context)) : e);
     }
     return events;
   }
