@@ -198,6 +198,11 @@ final class EpochTreeModel {
       } else {
         Files.move(r.path(from), r.path(to), StandardCopyOption.REPLACE_EXISTING);
       }
+      moved(r, from, to);
+    }
+
+    /** Renames {@code from} (and all under it) to {@code to} in the model. */
+    static void moved(EpochTreeRunner r, String from, String to) {
       TreeMap<String, Node> moved = new TreeMap<>();
       for (String k : new ArrayList<>(r.files.keySet())) {
         if (k.equals(from) || k.startsWith(from + "/")) {
@@ -207,7 +212,7 @@ final class EpochTreeModel {
       r.files.putAll(moved);
     }
 
-    private List<String> destinations(EpochTreeRunner r) {
+    List<String> destinations(EpochTreeRunner r) {
       boolean file = !r.isDir(from);
       List<String> d = new ArrayList<>();
       for (String to : NAMES) {
@@ -241,13 +246,14 @@ final class EpochTreeModel {
     }
 
     public void perform(EpochTreeRunner r) throws IOException {
-      Node n = r.files.get(name);
-      String perms = PERMISSIONS.get(pick % PERMISSIONS.size());
-      if (n.isDir()) {
-        perms = "rwx" + perms.substring(3);
-      }
+      String perms = perms(r);
       Files.setPosixFilePermissions(r.path(name), PosixFilePermissions.fromString(perms));
-      r.files.put(name, new Node(n.bytes(), perms));
+      r.files.put(name, new Node(r.files.get(name).bytes(), perms));
+    }
+
+    String perms(EpochTreeRunner r) {
+      String perms = PERMISSIONS.get(pick % PERMISSIONS.size());
+      return r.files.get(name).isDir() ? "rwx" + perms.substring(3) : perms;
     }
   }
 

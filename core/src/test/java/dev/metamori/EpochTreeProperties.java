@@ -15,7 +15,9 @@ import org.quicktheories.core.Gen;
 
 /**
  * Random sequences of tree changes (writes at offsets, appends, truncations, creations,
- * deletions, renames of files and directories, directories made, permissions and times set),
+ * deletions, renames of files and directories, directories made, permissions and times set;
+ * some writes, deletions, renames and attribute changes made through a {@code
+ * SecureDirectoryStream}, see {@link EpochTreeStreamOps}),
  * region writes and object changes, mixed with commits, asynchronous commits, rollbacks to
  * epochs on any branch of the epoch tree and reopenings, checked against {@link EpochTreeModel},
  * which remembers the whole state of every epoch and its parent. After every rollback and
@@ -91,7 +93,9 @@ class EpochTreeProperties {
     long data = r.nextLong();
     int dice = r.nextInt(100);
     if (dice < 10) {
-      return new EpochTreeModel.Write(name, r.nextInt(3 * 4096), 1 + r.nextInt(6000), data);
+      return r.nextInt(4) == 0
+          ? new EpochTreeStreamOps.StreamWrite(name, r.nextInt(3 * 4096), 1 + r.nextInt(6000), data)
+          : new EpochTreeModel.Write(name, r.nextInt(3 * 4096), 1 + r.nextInt(6000), data);
     } else if (dice < 15) {
       return new EpochTreeModel.Append(name, 1 + r.nextInt(3000), data);
     } else if (dice < 19) {
@@ -99,15 +103,21 @@ class EpochTreeProperties {
     } else if (dice < 24) {
       return new EpochTreeModel.Create(name, r.nextInt(9000), data);
     } else if (dice < 29) {
-      return new EpochTreeModel.Delete(name);
+      return r.nextInt(3) == 0 ? new EpochTreeStreamOps.StreamDelete(name) : new EpochTreeModel.Delete(name);
     } else if (dice < 37) {
-      return new EpochTreeModel.Rename(name, r.nextInt(1000), r.nextBoolean());
+      return r.nextInt(4) == 0
+          ? new EpochTreeStreamOps.StreamRename(name, r.nextInt(1000))
+          : new EpochTreeModel.Rename(name, r.nextInt(1000), r.nextBoolean());
     } else if (dice < 42) {
       return new EpochTreeModel.Mkdir(name);
     } else if (dice < 46) {
-      return new EpochTreeModel.Chmod(name, r.nextInt(EpochTreeModel.PERMISSIONS.size()));
+      return r.nextInt(3) == 0
+          ? new EpochTreeStreamOps.StreamChmod(name, r.nextInt(EpochTreeModel.PERMISSIONS.size()))
+          : new EpochTreeModel.Chmod(name, r.nextInt(EpochTreeModel.PERMISSIONS.size()));
     } else if (dice < 50) {
-      return new EpochTreeModel.SetTime(name, 1_000_000_000L + r.nextInt(1_000_000_000));
+      return r.nextInt(4) == 0
+          ? new EpochTreeStreamOps.StreamSetDirectoryTime(EpochTreeModel.parent(name), 1_000_000_000L + r.nextInt(1_000_000_000))
+          : new EpochTreeModel.SetTime(name, 1_000_000_000L + r.nextInt(1_000_000_000));
     } else if (dice < 60) {
       // near a page boundary most of the time, so that writes straddle two pages
       int delta = r.nextInt(4) == 0 ? r.nextInt(4096) : r.nextInt(80) - 40;

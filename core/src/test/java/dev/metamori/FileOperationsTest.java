@@ -259,21 +259,23 @@ class FileOperationsTest extends TrackedTreeFixture {
   void attributesThatCannotBeJournaledAreRefusedOnTrackedFilesOnly() throws IOException {
     TreeSnapshot before = snapshot();
     assertThrows(
-        UnsupportedOperationException.class,
+        java.nio.file.FileSystemException.class,
         () -> Files.setAttribute(p("a.txt"), "user:origin", ByteBuffer.wrap(new byte[] {1})));
     UserDefinedFileAttributeView user =
         Files.getFileAttributeView(p("a.txt"), UserDefinedFileAttributeView.class);
     if (user != null) {
-      UnsupportedOperationException e =
-          assertThrows(UnsupportedOperationException.class, () -> user.write("origin", ByteBuffer.wrap(new byte[] {1})));
+      java.nio.file.FileSystemException e =
+          assertThrows(
+              java.nio.file.FileSystemException.class, () -> user.write("origin", ByteBuffer.wrap(new byte[] {1})));
+      assertEquals(p("a.txt").toString(), e.getFile());
       assertEquals(
-          "UserDefinedFileAttributeView.write on " + p("a.txt") + " cannot be journaled: only basic,"
-              + " posix and owner attributes of tracked files can be changed",
-          e.getMessage());
+          "UserDefinedFileAttributeView.write cannot be journaled: only basic, posix, unix and owner"
+              + " attributes of tracked files can be changed",
+          e.getReason());
     }
     DosFileAttributeView dos = Files.getFileAttributeView(p("a.txt"), DosFileAttributeView.class);
     if (dos != null) {
-      assertThrows(UnsupportedOperationException.class, () -> dos.setHidden(true));
+      assertThrows(java.nio.file.FileSystemException.class, () -> dos.setHidden(true));
     }
     before.assertTreeMatches("after refused attribute writes");
     // outside the tracked roots the same views work as on the default file system

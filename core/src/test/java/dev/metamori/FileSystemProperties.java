@@ -49,7 +49,9 @@ import org.quicktheories.generators.Generate;
  * Metamori on a tracked tree, and through the default file system on a shadow copy. After every
  * operation both must have behaved alike (same outcome, same exception type, same trees apart
  * from modification times); after every commit the tree is remembered, and every rollback or
- * reopening must bring back exactly the remembered tree, modification times included.
+ * reopening must bring back exactly the remembered tree, modification times included. Besides
+ * {@code Files} calls, the operations include calls through a {@code SecureDirectoryStream} and
+ * attribute views ({@link StreamAndViewOps}).
  *
  * <p>Operations are immutable values with readable {@code toString}s; one that makes no sense
  * in the current state (an operation on a held channel when none is open, a comparison the
@@ -124,6 +126,26 @@ class FileSystemProperties {
             new Mkdir("d"),
             new Resize("a", 10),
             new Commit(),
+            new Rollback(0),
+            new Reopen()));
+  }
+
+  @Test
+  void changesThroughASecureDirectoryStreamAndAttributeViewsRollBackExactly() {
+    run(
+        List.of(
+            new StreamAndViewOps.StreamWrite("d/x", 100, 1000),
+            new StreamAndViewOps.StreamSetTimes("a", 4242, false),
+            new StreamAndViewOps.StreamSetPermissions("d/y", 0600),
+            new StreamAndViewOps.StreamSetOwnPermissions("d", 0700),
+            new Commit(),
+            new StreamAndViewOps.StreamMove("d/x", "root2:d/x"),
+            new StreamAndViewOps.StreamDelete("d/y", false),
+            new StreamAndViewOps.StreamDelete("e", true),
+            new StreamAndViewOps.SetUnixMode("a", 0640),
+            new StreamAndViewOps.DeleteRecursively("d"),
+            new Rollback(1),
+            new StreamAndViewOps.DeleteRecursively("root2:d"),
             new Rollback(0),
             new Reopen()));
   }
@@ -339,6 +361,7 @@ class FileSystemProperties {
     ops.add(Pair.of(5, slot.zip(offset, length, HeldWrite::new)));
     ops.add(Pair.of(2, slot.zip(integers().between(0, 3000), HeldTruncate::new)));
     ops.add(Pair.of(1, slot.map(CloseHeld::new)));
+    ops.addAll(StreamAndViewOps.ops());
     ops.add(Pair.of(5, Generate.constant(Commit::new)));
     ops.add(Pair.of(3, integers().between(0, 1000).map(Rollback::new)));
     ops.add(Pair.of(1, integers().between(0, 1000).map(RollbackToInvalid::new)));

@@ -3,6 +3,7 @@ package dev.metamori.internal.fs;
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -21,7 +22,7 @@ import java.util.concurrent.locks.Lock;
 /**
  * Changes of attributes. Under a tracked root a change first saves the file's attributes (a
  * {@code Touch} record, once per epoch); a change that cannot be journaled (user-defined, DOS,
- * ACL attributes) is refused there. Outside the roots changes pass through.
+ * ACL attributes) is refused there with a {@link FileSystemException}. Outside the roots changes pass through.
  */
 final class AttributeOps {
   /** A change of attributes on the underlying file system. */
@@ -36,10 +37,17 @@ final class AttributeOps {
   private final PathZones zones;
   private final FileRegistry files;
   private final BeforeImages beforeImages;
+  private final Set<String> views;
 
   AttributeOps(
-      FileSystemProvider provider, EpochGate gate, PathZones zones, FileRegistry files, BeforeImages beforeImages) {
+      FileSystemProvider provider,
+      Set<String> views,
+      EpochGate gate,
+      PathZones zones,
+      FileRegistry files,
+      BeforeImages beforeImages) {
     this.provider = provider;
+    this.views = Set.copyOf(views);
     this.gate = gate;
     this.zones = zones;
     this.files = files;
@@ -55,14 +63,11 @@ final class AttributeOps {
     }
     int colon = attribute.indexOf(':');
     String view = colon < 0 ? "basic" : attribute.substring(0, colon);
+    if (!views.contains(view)) {
+      throw new UnsupportedOperationException("View '" + view + "' not available"); // as the default
+    }
     if (!JOURNALED_VIEWS.contains(view)) {
-      throw new UnsupportedOperationException(
-          "attribute '"
-              + attribute
-              + "' of "
-              + path
-              + " cannot be journaled: only basic, posix, unix and owner attributes of tracked"
-              + " files can be changed");
+      throw unjournaled(path, "attribute '" + attribute + "'");
     }
     journaled(loc.real(), path, () -> provider.setAttribute(loc.real(), attribute, value, options));
   }
@@ -74,11 +79,18 @@ final class AttributeOps {
    * changes could be neither journaled nor told apart.
    */
   <V extends FileAttributeView> V getFileAttributeView(MetamoriPath path, Class<V> type, LinkOption... options) {
-    V view = provider.getFileAttributeView(path.delegate(), type, options);
+    return wrap(path, follows(options), type, provider.getFileAttributeView(path.delegate(), type, options));
+  }
+
+  /**
+   * {@code view}, a view of {@code path} of the underlying file system (or of a file a directory
+   * stream names), wrapped so that its changes are journaled or refused as {@link
+   * #getFileAttributeView} describes.
+   */
+  <V extends FileAttributeView> V wrap(MetamoriPath path, boolean follow, Class<V> type, V view) {
     if (view == null || !type.isInterface()) {
       return view;
     }
-    boolean follow = follows(options);
     FileAttributeView wrapped;
     if (type == BasicFileAttributeView.class) {
       wrapped = new MetamoriBasicFileAttributeView(this, path, follow, (BasicFileAttributeView) view);
@@ -119,15 +131,22 @@ final class AttributeOps {
   void checkUnjournaled(MetamoriPath path, boolean follow, String view, String method) throws IOException {
     PathZones.Located loc = zones.route(path.delegate(), follow);
     if (loc.tracked()) {
-      throw new UnsupportedOperationException(
-          view
-              + "."
-              + method
-              + " on "
-              + path
-              + " cannot be journaled: only basic, posix and owner attributes of"
-              + " tracked files can be changed");
+      throw unjournaled(path, view + "." + method);
     }
+  }
+
+  /**
+   * The refusal of a change the journal cannot record: an {@link IOException}, as the change
+   * itself declares, so that code which falls back on another view when one fails (commons-io's
+   * {@code PathUtils.setReadOnly} tries DOS, then POSIX) goes on as elsewhere.
+   */
+  private static FileSystemException unjournaled(MetamoriPath path, String what) {
+    return new FileSystemException(
+        path.toString(),
+        null,
+        what
+            + " cannot be journaled: only basic, posix, unix and owner attributes of tracked files"
+            + " can be changed");
   }
 
   private void journaled(Path real, MetamoriPath path, Change change) throws IOException {

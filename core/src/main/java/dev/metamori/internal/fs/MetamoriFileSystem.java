@@ -126,11 +126,21 @@ public final class MetamoriFileSystem extends FileSystem {
     return roots;
   }
 
+  /**
+   * The underlying file system's stores, as they are: a store's attributes and the views it
+   * supports are the default file system's. (What changes of attributes are journaled or
+   * refused under a tracked root is a matter of the attribute views, not of the store.)
+   */
   @Override
   public Iterable<FileStore> getFileStores() {
     return delegate.getFileStores();
   }
 
+  /**
+   * The underlying file system's views, all readable everywhere. Under a tracked root, changes
+   * through {@code basic}, {@code posix}, {@code unix} and {@code owner} are journaled; changes
+   * through {@code user}, {@code dos} and {@code acl} are refused ({@link AttributeOps}).
+   */
   @Override
   public Set<String> supportedFileAttributeViews() {
     return delegate.supportedFileAttributeViews();
@@ -153,10 +163,13 @@ public final class MetamoriFileSystem extends FileSystem {
     return delegate.getUserPrincipalLookupService();
   }
 
-  /** The underlying file system's watch service; watch keys report underlying paths. */
+  /**
+   * The underlying file system's watch service, wrapped: its keys and events report paths of
+   * this file system. Register a directory with {@code path.register(watchService, kinds)}.
+   */
   @Override
   public WatchService newWatchService() throws IOException {
-    return delegate.newWatchService();
+    return new MetamoriWatchService(this, delegate.newWatchService());
   }
 
   @Override

@@ -25,8 +25,6 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.FileAttributeView;
 import java.nio.file.spi.FileSystemProvider;
 import java.util.Collection;
-import com.google.common.collect.Iterators;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -45,8 +43,9 @@ import java.util.concurrent.ExecutorService;
  *
  * <p>Every path operation checks that its path belongs to a Metamori file system and hands
  * off: a channel to its {@link ChannelFactory}, a change of names to its {@link NamespaceOps},
- * a change of attributes to its {@link AttributeOps}, a call that changes nothing to the
- * underlying file system.
+ * a change of attributes to its {@link AttributeOps}, a directory stream to {@link
+ * MetamoriDirectoryStream} (secure where the underlying one is), a call that changes nothing to
+ * the underlying file system.
  */
 public final class MetamoriFileSystemProvider extends FileSystemProvider {
   public static final String SCHEME = "metamori";
@@ -255,21 +254,7 @@ public final class MetamoriFileSystemProvider extends FileSystemProvider {
   @Override
   public DirectoryStream<Path> newDirectoryStream(Path dir, DirectoryStream.Filter<? super Path> filter)
       throws IOException {
-    MetamoriPath d = openPath(dir);
-    MetamoriFileSystem fs = d.getFileSystem();
-    DirectoryStream<Path> stream =
-        fs.delegateProvider().newDirectoryStream(d.delegate(), p -> filter.accept(fs.wrap(p)));
-    return new DirectoryStream<>() {
-      @Override
-      public Iterator<Path> iterator() {
-        return Iterators.transform(stream.iterator(), fs::wrap);
-      }
-
-      @Override
-      public void close() throws IOException {
-        stream.close();
-      }
-    };
+    return MetamoriDirectoryStream.open(openPath(dir), filter);
   }
 
   @Override

@@ -168,15 +168,26 @@ final class MetamoriPath implements Path {
     return delegate.toFile();
   }
 
+  /**
+   * Registers this directory with a watch service of a Metamori file system ({@link
+   * MetamoriFileSystem#newWatchService()}); another watch service is refused with {@link
+   * ProviderMismatchException}, as the default file system refuses a foreign one.
+   */
   @Override
   public WatchKey register(WatchService watcher, WatchEvent.Kind<?>[] events, WatchEvent.Modifier... modifiers)
       throws IOException {
-    return delegate.register(watcher, events, modifiers);
+    if (watcher == null) {
+      throw new NullPointerException();
+    }
+    if (!(watcher instanceof MetamoriWatchService)) {
+      throw new ProviderMismatchException();
+    }
+    return ((MetamoriWatchService) watcher).register(this, events, modifiers);
   }
 
   @Override
   public WatchKey register(WatchService watcher, WatchEvent.Kind<?>... events) throws IOException {
-    return delegate.register(watcher, events);
+    return register(watcher, events, new WatchEvent.Modifier[0]);
   }
 
   @Override

@@ -71,7 +71,7 @@ final class NamespaceOps {
       provider.createDirectory(dir.delegate(), attrs);
       return;
     }
-    created(loc.real(), dir, true, () -> provider.createDirectory(loc.real(), attrs));
+    created(loc.real(), dir, null, true, () -> provider.createDirectory(loc.real(), attrs));
   }
 
   void createSymbolicLink(MetamoriPath link, Path target, FileAttribute<?>... attrs) throws IOException {
@@ -80,7 +80,7 @@ final class NamespaceOps {
       provider.createSymbolicLink(link.delegate(), target, attrs);
       return;
     }
-    created(loc.real(), link, true, () -> provider.createSymbolicLink(loc.real(), target, attrs));
+    created(loc.real(), link, null, true, () -> provider.createSymbolicLink(loc.real(), target, attrs));
   }
 
   void createLink(MetamoriPath link, MetamoriPath existing) throws IOException {
@@ -93,19 +93,24 @@ final class NamespaceOps {
       // link(2) reports a missing existing file before a taken link name
       provider.readAttributes(existing.delegate(), BasicFileAttributes.class, NOFOLLOW_LINKS);
     } catch (NoSuchFileException e) {
-      throw new NoSuchFileException(existing.toString());
+      throw new NoSuchFileException(link.toString(), existing.toString(), null); // as link(2) reports it
     }
     // the inode is not new: writes through either name stay journaled
-    created(loc.real(), link, false, () -> provider.createLink(loc.real(), existing.delegate()));
+    created(loc.real(), link, existing, false, () -> provider.createLink(loc.real(), existing.delegate()));
   }
 
-  private void created(Path real, MetamoriPath userPath, boolean newInode, IoAction action)
+  /**
+   * Creates {@code userPath} ({@code real}), a new name; {@code existing}, for a hard link, is
+   * the file it names, which the error for a taken name also names (as link(2)'s does).
+   */
+  private void created(Path real, MetamoriPath userPath, MetamoriPath existing, boolean newInode, IoAction action)
       throws IOException {
     Lock lock = gate.shared();
     try {
       gate.checkOpen();
       if (Trees.attributesOrNull(provider, real) != null) {
-        throw new FileAlreadyExistsException(userPath.toString());
+        throw new FileAlreadyExistsException(
+            userPath.toString(), existing == null ? null : existing.toString(), null);
       }
       beforeImages.touchParent(real);
       journal.append(new Created(real.toString()));
@@ -253,7 +258,13 @@ final class NamespaceOps {
     Lock lock = gate.exclusive();
     try {
       gate.checkOpen();
-      BasicFileAttributes sa = attributes(s.real(), source);
+      BasicFileAttributes sa;
+      try {
+        sa = attributes(s.real(), source);
+      } catch (NoSuchFileException e) {
+        // rename(2) (ATOMIC_MOVE) names both files; the default move reads the source first
+        throw atomic ? new NoSuchFileException(source.toString(), target.toString(), null) : e;
+      }
       if (s.real().equals(t.real())) {
         return;
       }
@@ -264,7 +275,7 @@ final class NamespaceOps {
       if (atomic && sa.isDirectory() && t.real().startsWith(s.real())) {
         // rename(2) refuses this (EINVAL) before looking at the target
         throw new FileSystemException(
-            source.toString(), target.toString(), "cannot move a directory into itself");
+            source.toString(), target.toString(), "Invalid argument"); // EINVAL, as rename(2)
       }
       if (ta != null) {
         if (!replace) {
@@ -281,7 +292,7 @@ final class NamespaceOps {
       }
       if (sa.isDirectory() && t.real().startsWith(s.real())) {
         throw new FileSystemException(
-            source.toString(), target.toString(), "cannot move a directory into itself");
+            source.toString(), target.toString(), "Invalid argument"); // EINVAL, as rename(2)
       }
       if (s.tracked() && t.tracked()) {
         moveWithin(s.real(), sa, t.real(), ta, options);

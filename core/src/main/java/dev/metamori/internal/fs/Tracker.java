@@ -69,7 +69,7 @@ public final class Tracker {
     this.beforeImages = new BeforeImages(provider, journal, zones, files, posix);
     this.channels = new ChannelFactory(provider, journal, gate, zones, files, beforeImages);
     this.namespace = new NamespaceOps(delegate, journal, gate, zones, files, beforeImages);
-    this.attributes = new AttributeOps(provider, gate, zones, files, beforeImages);
+    this.attributes = new AttributeOps(provider, delegate.supportedFileAttributeViews(), gate, zones, files, beforeImages);
     this.drift = new DriftWatch(delegate, realRoots, realStore, journal.trashDirectory(), exclusions);
     this.store = realStore;
     journal.watchAppends(drift::appended);
