@@ -41,9 +41,24 @@ public record Change(
     OBJECT_CHANGED
   }
 
-  /** {@code length} bytes from {@code offset}. */
+  /**
+   * {@code length} bytes from {@code offset}.
+   *
+   * @param offset the first byte's offset
+   * @param length the number of bytes
+   */
   public record Range(long offset, long length) {}
 
+  /**
+   * Copies the ranges.
+   *
+   * @param kind what changed
+   * @param path the path, or the name of a region or object
+   * @param previousPath the path in the first epoch's state of a moved file, or null
+   * @param sizeBefore the size in the first epoch's state, or -1
+   * @param sizeAfter the size in the second epoch's state, or -1
+   * @param ranges the byte ranges that may differ
+   */
   public Change {
     ranges = List.copyOf(ranges);
   }

@@ -17,12 +17,20 @@ import java.io.OutputStream;
  */
 public interface Checkpointable extends CheckpointListener {
 
-  /** Writes the whole state; called while the epoch is captured. Do not close {@code out}. */
+  /**
+   * Writes the whole state; called while the epoch is captured. Do not close {@code out}.
+   *
+   * @param out where the state goes
+   * @throws IOException if the state cannot be written; the commit fails
+   */
   void save(OutputStream out) throws IOException;
 
   /**
    * Replaces the state with the one read from {@code in}, as written by {@link #save} (exactly
    * those bytes, up to end of stream). Do not close {@code in}.
+   *
+   * @param in the saved state
+   * @throws IOException if the state cannot be read
    */
   void restore(InputStream in) throws IOException;
 }

@@ -46,6 +46,9 @@ public interface Checkpointer extends Closeable {
   /**
    * Starts configuring a checkpointer whose journal lives in {@code store} (a directory,
    * created if missing, that must not lie inside a tracked root).
+   *
+   * @param store the store directory
+   * @return a builder for a checkpointer whose journal lives in {@code store}
    */
   static Builder builder(Path store) {
     return new Builder(store);
@@ -55,6 +58,8 @@ public interface Checkpointer extends Closeable {
    * Returns the checkpointer behind a file system opened through the {@code metamori} URI
    * scheme ({@code FileSystems.newFileSystem(URI.create("metamori:" + store.toUri()), env)}).
    *
+   * @param fileSystem a file system opened through the {@code metamori} URI scheme
+   * @return the checkpointer that journals {@code fileSystem}
    * @throws IllegalArgumentException if {@code fileSystem} is not a Metamori file system
    */
   static Checkpointer of(FileSystem fileSystem) {
@@ -68,6 +73,8 @@ public interface Checkpointer extends Closeable {
    * a store rebuilds a missing, stale or damaged index by itself; this rebuilds it explicitly,
    * e.g. after damage to the index was reported while the store was in use.
    *
+   * @param store the store directory
+   * @return the state the index was found in and what the rebuilt index holds
    * @throws CorruptStoreException if a segment or the catalogue is damaged, so that the index
    *     cannot be rebuilt; the store is left as it was
    * @throws StoreLockedException if the store is open
@@ -82,6 +89,8 @@ public interface Checkpointer extends Closeable {
    * default file system; changes under tracked roots are journaled, changes elsewhere pass
    * through, changes inside the store are refused with {@code AccessDeniedException}.
    * Closing it closes this checkpointer.
+   *
+   * @return the journaling file system
    */
   FileSystem fileSystem();
 
@@ -96,6 +105,8 @@ public interface Checkpointer extends Closeable {
    * recovers the store to its last committed epoch.
    *
    * @return the new epoch's id, larger than every id used before
+   * @throws IOException if the commit failed: a {@link DiskFullException}, or an I/O error that
+   *     stops the checkpointer
    */
   long commit() throws IOException;
 
@@ -119,6 +130,7 @@ public interface Checkpointer extends Closeable {
    * #status()}): a file, directory or link changed behind the checkpointer's back would be
    * destroyed or mixed into the restored state, so the restore is refused and nothing changes.
    *
+   * @param epoch the epoch to restore: any epoch of the store, on any branch
    * @throws NoSuchEpochException if {@code epoch} is not in the store; nothing changes
    * @throws OutsideChangesException if tracked entries were changed outside the checkpointer;
    *     nothing changes
@@ -129,6 +141,8 @@ public interface Checkpointer extends Closeable {
    * As {@link #restore(long)}, but with tracked entries changed outside the checkpointer handled
    * as {@code option} says instead of refused.
    *
+   * @param epoch the epoch to restore, as for {@link #restore(long)}
+   * @param option what to do with tracked entries changed outside the checkpointer
    * @return the outside changes found: overwritten (their entries not exact), or adopted into
    *     the epoch committed first; empty if there were none
    * @throws NoSuchEpochException if {@code epoch} is not in the store; nothing changes
@@ -145,10 +159,16 @@ public interface Checkpointer extends Closeable {
    * {@link #status()} is empty.
    *
    * @return the id of the new epoch, or the current epoch if there was no outside change
+   * @throws IOException if the new epoch cannot be committed, as for {@link #commit()}
    */
   long adoptOutsideChanges() throws IOException;
 
-  /** Same as {@link #restore(long)}: discards uncommitted changes and restores {@code epoch}. */
+  /**
+   * Same as {@link #restore(long)}: discards uncommitted changes and restores {@code epoch}.
+   *
+   * @param epoch the epoch to restore
+   * @throws IOException as {@link #restore(long)} throws it
+   */
   void rollback(long epoch) throws IOException;
 
   /**
@@ -161,17 +181,30 @@ public interface Checkpointer extends Closeable {
    * #commit()}). One commit is in flight at a
    * time: a second call waits until the first is durable. Renames and deletes of tracked files
    * wait too; writes and creates do not.
+   *
+   * @return a future that completes with the new epoch's id once the epoch is durable
+   * @throws IOException if the epoch cannot be captured: the checkpointer has stopped, or an I/O
+   *     error happened while capturing
    */
   java.util.concurrent.CompletableFuture<Long> commitAsync() throws IOException;
 
   /**
    * As {@link #commit()}, and labels the epoch so that {@link #epoch(String)} finds it.
    *
+   * @param label the label: 1 to 1000 characters
+   * @return the new epoch's id
    * @throws IllegalArgumentException if {@code label} is empty or longer than 1000 characters
+   * @throws IOException as for {@link #commit()}
    */
   long commit(String label) throws IOException;
 
-  /** As {@link #commitAsync()}, with a label (see {@link #commit(String)}). */
+  /**
+   * As {@link #commitAsync()}, with a label (see {@link #commit(String)}).
+   *
+   * @param label the label, as for {@link #commit(String)}
+   * @return a future that completes with the new epoch's id, as for {@link #commitAsync()}
+   * @throws IOException as for {@link #commitAsync()}
+   */
   java.util.concurrent.CompletableFuture<Long> commitAsync(String label) throws IOException;
 
   /**
@@ -202,6 +235,8 @@ public interface Checkpointer extends Closeable {
   /**
    * The newest valid epoch committed with {@code label}.
    *
+   * @param label a label given to {@link #commit(String)}
+   * @return the newest valid epoch with that label
    * @throws NoSuchEpochException if no valid epoch has that label
    */
   Epoch epoch(String label) throws IOException;
@@ -211,8 +246,12 @@ public interface Checkpointer extends Closeable {
    * or with its contents as of the current epoch if the store has it. The same name gives the
    * same region for the life of this checkpointer.
    *
+   * @param name the region's name
+   * @param size the region's size in bytes
+   * @return the region
    * @throws IllegalArgumentException if {@code size} is not positive, or the store holds a
    *     region of that name with another size
+   * @throws IOException if the store cannot be read
    */
   MemoryRegion region(String name, long size) throws IOException;
 
@@ -222,7 +261,10 @@ public interface Checkpointer extends Closeable {
    * with it before this returns (restart from checkpoint). The object is also registered as a
    * {@link CheckpointListener}.
    *
+   * @param name the name the object's state is saved under
+   * @param object the object
    * @throws IllegalStateException if an object is already registered under {@code name}
+   * @throws IOException if the saved state cannot be read, or the object's {@code restore} fails
    */
   void register(String name, Checkpointable object) throws IOException;
 
@@ -251,6 +293,9 @@ public interface Checkpointer extends Closeable {
    * record on the way tells them (a file only moved; a file the base epoch had, not on the
    * current line, that one side deleted without changing it).
    *
+   * @param from the epoch whose state is the first of the two
+   * @param to the epoch whose state is the second
+   * @return the differences; close the stream when done
    * @throws NoSuchEpochException if either epoch is not in the store
    */
   java.util.stream.Stream<Change> diff(long from, long to) throws IOException;
@@ -265,20 +310,34 @@ public interface Checkpointer extends Closeable {
    * exact. Crash-safe: after a crash the next open finishes the deletions of a prune that took
    * effect, or the store is as before it.
    *
+   * @param policy which epochs to keep
+   * @return the epochs removed and the space given back
    * @throws IllegalArgumentException if the policy would drop the current epoch's branch
+   * @throws IOException if the store cannot be read or written
    */
   PruneResult prune(RetentionPolicy policy) throws IOException;
 
-  /** Adds hooks called around every commit and restore. */
+  /**
+   * Adds hooks called around every commit and restore.
+   *
+   * @param listener the hooks
+   */
   void addListener(CheckpointListener listener);
 
-  /** The epoch the tracked state was last committed or rolled back to. */
+  /**
+   * The epoch the tracked state was last committed or rolled back to.
+   *
+   * @return the current epoch's id
+   */
   long currentEpoch();
 
   /**
    * Every epoch in the store, oldest (smallest id) first, on every branch: follow {@link
    * Epoch#parent()} to see the tree. The current epoch's line is {@link #currentEpoch()} and its
    * ancestors.
+   *
+   * @return every epoch of the store, oldest first
+   * @throws IOException if the store cannot be read
    */
   List<Epoch> epochs() throws IOException;
 
@@ -289,6 +348,9 @@ public interface Checkpointer extends Closeable {
    * with the changes made through the checkpointer since taken as they are; entries the store
    * does not know, and known ones that are gone. Empty when the trees are as the store knows
    * them. Costs one stat per tracked entry, in parallel; writes wait meanwhile.
+   *
+   * @return the outside changes; empty if there are none
+   * @throws IOException if the store or a tracked entry cannot be read
    */
   List<OutsideChange> status() throws IOException;
 
@@ -298,6 +360,10 @@ public interface Checkpointer extends Closeable {
    * is sound. Runs while writes continue; commits and rollbacks wait for it. Changes made to the
    * tracked trees behind the checkpointer's back are not damage of the store: {@link #status()}
    * lists them ({@code metamori verify} reports both).
+   *
+   * @return every damaged record, segment, index entry and trash entry found; empty if the store is
+   *     sound
+   * @throws IOException if the store cannot be read at all
    */
   List<CorruptStoreException> verify() throws IOException;
 
@@ -307,12 +373,17 @@ public interface Checkpointer extends Closeable {
    * per tracked file, per region and object (with the bytes chunk dedupe saved). Changes
    * nothing; takes time proportional to the size of the journal. Writes go on meanwhile;
    * commits and rollbacks wait for it.
+   *
+   * @return where the store's bytes go
+   * @throws IOException if the store cannot be read
    */
   StoreStats stats() throws IOException;
 
   /**
    * Reports the progress of the {@link #verify()}, {@link #stats()} and {@link #restore(long)}
    * calls that follow, until another listener is set; null for none.
+   *
+   * @param listener the listener, or null for none
    */
   void reportProgressTo(ProgressListener listener);
 
@@ -347,7 +418,12 @@ public interface Checkpointer extends Closeable {
       this.store = Objects.requireNonNull(store, "store");
     }
 
-    /** Adds a directory tree whose files are checkpointed. It must exist. */
+    /**
+     * Adds a directory tree whose files are checkpointed. It must exist.
+     *
+     * @param root the directory tree's root
+     * @return this builder
+     */
     public Builder track(Path root) {
       Objects.requireNonNull(root, "root");
       if (roots.contains(root)) {
@@ -384,6 +460,9 @@ public interface Checkpointer extends Closeable {
      * Sets the journal block size for a new store: a power of two from 512 bytes to 1 MiB
      * (default 4 KiB). An existing store keeps the block size it was created with; asking for
      * another one fails in {@link #open()}.
+     *
+     * @param bytes the block size in bytes
+     * @return this builder
      */
     public Builder blockSize(int bytes) {
       if (blockSize != 0) {
@@ -397,7 +476,12 @@ public interface Checkpointer extends Closeable {
       return this;
     }
 
-    /** Sets what is forced to stable storage (default {@link Durability#PROCESS}). */
+    /**
+     * Sets what is forced to stable storage (default {@link Durability#PROCESS}).
+     *
+     * @param durability what a commit forces to stable storage
+     * @return this builder
+     */
     public Builder durability(Durability durability) {
       if (this.durability != null) {
         throw new IllegalStateException("durability was already set to " + this.durability);
@@ -406,7 +490,12 @@ public interface Checkpointer extends Closeable {
       return this;
     }
 
-    /** Sets the clock that stamps commit times (default: the system UTC clock). */
+    /**
+     * Sets the clock that stamps commit times (default: the system UTC clock).
+     *
+     * @param clock the clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       if (this.clock != null) {
         throw new IllegalStateException("clock was already set to " + this.clock);
@@ -443,6 +532,7 @@ public interface Checkpointer extends Closeable {
      * an interrupted rollback first). A store remembers the roots it was last opened with: an
      * existing store may be reopened without {@link #track(Path)}, with those roots.
      *
+     * @return the open checkpointer
      * @throws StoreLockedException if the store is open elsewhere
      * @throws CorruptStoreException if the store cannot be read
      * @throws IllegalArgumentException if no root is tracked (and the store records none), roots

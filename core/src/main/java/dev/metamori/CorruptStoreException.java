@@ -11,20 +11,34 @@ public final class CorruptStoreException extends CheckpointException {
   private static final long serialVersionUID = 1L;
 
   private final transient Path file;
+  /** The byte offset of the damage, or {@code -1}. */
   private final long offset;
+  /** The epoch the damaged data belongs to, or {@code -1}. */
   private final long epoch;
+  /** What is wrong. */
   private final String detail;
 
   /**
    * Creates an exception for damage found in {@code file} at byte {@code offset}.
    *
    * @param epoch the epoch the damaged data belongs to, or {@code -1} if unknown
+   * @param file the damaged file
+   * @param offset the byte offset of the damage, or {@code -1} if the whole file is unreadable
+   * @param detail what is wrong
    */
   public CorruptStoreException(Path file, long offset, long epoch, String detail) {
     this(file, offset, epoch, detail, null);
   }
 
-  /** As {@link #CorruptStoreException(Path, long, long, String)}, with a cause. */
+  /**
+   * As {@link #CorruptStoreException(Path, long, long, String)}, with a cause.
+   *
+   * @param file the damaged file
+   * @param offset the byte offset of the damage, or {@code -1}
+   * @param epoch the epoch the damaged data belongs to, or {@code -1}
+   * @param detail what is wrong
+   * @param cause the error that revealed the damage
+   */
   public CorruptStoreException(Path file, long offset, long epoch, String detail, Throwable cause) {
     super(
         "corrupt store: "
@@ -45,22 +59,38 @@ public final class CorruptStoreException extends CheckpointException {
     this.detail = detail;
   }
 
-  /** What is wrong, without the file, offset and advice of {@link #getMessage()}. */
+  /**
+   * What is wrong, without the file, offset and advice of {@link #getMessage()}.
+   *
+   * @return what is wrong
+   */
   public String detail() {
     return detail;
   }
 
-  /** The damaged file. */
+  /**
+   * The damaged file.
+   *
+   * @return the damaged file
+   */
   public Path file() {
     return file;
   }
 
-  /** Byte offset of the damage in {@link #file()}, or {@code -1} if the whole file is unreadable. */
+  /**
+   * Byte offset of the damage in {@link #file()}, or {@code -1} if the whole file is unreadable.
+   *
+   * @return the byte offset, or {@code -1}
+   */
   public long offset() {
     return offset;
   }
 
-  /** The epoch whose data is damaged, or {@code -1} if unknown. */
+  /**
+   * The epoch whose data is damaged, or {@code -1} if unknown.
+   *
+   * @return the epoch, or {@code -1}
+   */
   public long epoch() {
     return epoch;
   }

@@ -22,7 +22,9 @@ import java.nio.file.FileSystemException;
 public final class DiskFullException extends FileSystemException {
   private static final long serialVersionUID = 1L;
 
+  /** The whole message. */
   private final String message;
+  /** The bytes the failed step needed, or -1. */
   private final long neededBytes;
 
   /**
@@ -41,7 +43,11 @@ public final class DiskFullException extends FileSystemException {
     initCause(cause);
   }
 
-  /** How many more bytes the step that failed needed, or -1 if that is not known. */
+  /**
+   * How many more bytes the step that failed needed, or -1 if that is not known.
+   *
+   * @return the bytes needed, or -1
+   */
   public long neededBytes() {
     return neededBytes;
   }

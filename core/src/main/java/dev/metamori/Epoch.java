@@ -25,7 +25,16 @@ public record Epoch(
     long filesChanged,
     String label) {
 
-  /** An epoch without a label. */
+  /**
+   * An epoch without a label.
+   *
+   * @param id the epoch id
+   * @param parent the parent epoch, or {@code -1}
+   * @param committedAt when the epoch was made durable
+   * @param bytesJournaled bytes the journal holds for this epoch
+   * @param blocksJournaled file blocks saved in this epoch
+   * @param filesChanged files and directories changed in this epoch
+   */
   public Epoch(
       long id, long parent, Instant committedAt, long bytesJournaled, long blocksJournaled, long filesChanged) {
     this(id, parent, committedAt, bytesJournaled, blocksJournaled, filesChanged, null);

@@ -35,16 +35,25 @@ import java.util.List;
  */
 public interface MemoryRegion {
 
-  /** The name given to {@link Checkpointer#region(String, long)}. */
+  /**
+   * The name given to {@link Checkpointer#region(String, long)}.
+   *
+   * @return the region's name
+   */
   String name();
 
-  /** Size in bytes. */
+  /**
+   * Size in bytes.
+   *
+   * @return the region's size in bytes
+   */
   long size();
 
   /**
    * The whole region as one direct buffer (a new view each call: position 0, limit {@link
    * #size()}, big-endian).
    *
+   * @return a view of the whole region
    * @throws IllegalStateException if the region is larger than one buffer can be: use {@link
    *     #buffers()} or the long-indexed accessors
    */
@@ -53,22 +62,60 @@ public interface MemoryRegion {
   /**
    * The region as consecutive direct buffers (new views, big-endian), each but the last of the
    * same size, a multiple of the page size; one buffer for regions up to 1 GiB.
+   *
+   * @return views of the whole region, in order
    */
   List<ByteBuffer> buffers();
 
+  /**
+   * The byte at {@code offset}.
+   *
+   * @param offset the byte offset in the region
+   * @return the byte read
+   */
   byte get(long offset);
 
+  /**
+   * Writes a byte at {@code offset}.
+   *
+   * @param offset the byte offset in the region
+   * @param value the byte to write
+   */
   void put(long offset, byte value);
 
-  /** The big-endian long at {@code offset}, which may straddle two buffers. */
+  /**
+   * The big-endian long at {@code offset}, which may straddle two buffers.
+   *
+   * @param offset the byte offset in the region
+   * @return the long read
+   */
   long getLong(long offset);
 
-  /** Writes a big-endian long at {@code offset}, which may straddle two buffers. */
+  /**
+   * Writes a big-endian long at {@code offset}, which may straddle two buffers.
+   *
+   * @param offset the byte offset in the region
+   * @param value the long to write
+   */
   void putLong(long offset, long value);
 
-  /** Copies {@code length} bytes from {@code offset} into {@code dst[at, at + length)}. */
+  /**
+   * Copies {@code length} bytes from {@code offset} into {@code dst[at, at + length)}.
+   *
+   * @param offset the byte offset in the region
+   * @param dst the array to copy into
+   * @param at the index in {@code dst} of the first byte copied
+   * @param length how many bytes to copy
+   */
   void get(long offset, byte[] dst, int at, int length);
 
-  /** Copies {@code src[at, at + length)} to {@code offset}. */
+  /**
+   * Copies {@code src[at, at + length)} to {@code offset}.
+   *
+   * @param offset the byte offset in the region
+   * @param src the array to copy from
+   * @param at the index in {@code src} of the first byte copied
+   * @param length how many bytes to copy
+   */
   void put(long offset, byte[] src, int at, int length);
 }

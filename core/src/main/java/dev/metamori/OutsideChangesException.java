@@ -14,7 +14,12 @@ public final class OutsideChangesException extends CheckpointException {
 
   private final transient List<OutsideChange> changes;
 
-  /** Creates the exception for a restore to {@code epoch} refused because of {@code changes}. */
+  /**
+   * Creates the exception for a restore to {@code epoch} refused because of {@code changes}.
+   *
+   * @param epoch the epoch the restore was asked for
+   * @param changes the outside changes found
+   */
   public OutsideChangesException(long epoch, List<OutsideChange> changes) {
     super(message(epoch, changes));
     this.changes = List.copyOf(changes);
@@ -41,7 +46,11 @@ public final class OutsideChangesException extends CheckpointException {
         .toString();
   }
 
-  /** The outside changes found, in path order. */
+  /**
+   * The outside changes found, in path order.
+   *
+   * @return the outside changes
+   */
   public List<OutsideChange> changes() {
     return changes;
   }

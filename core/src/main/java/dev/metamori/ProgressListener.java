@@ -15,6 +15,9 @@ public interface ProgressListener {
   /**
    * {@code done} of {@code total} bytes of the pass are behind it; {@code done} only grows, and
    * reaches {@code total} when the pass ends.
+   *
+   * @param done bytes of the pass behind it
+   * @param total bytes of the whole pass
    */
   void advanced(long done, long total);
 }

@@ -44,6 +44,21 @@ public record RepairResult(
     STALE
   }
 
+  /**
+   * Copies the list of roots.
+   *
+   * @param index what {@code index.mv} was before the repair
+   * @param problem why it could not be used, or null
+   * @param catalogueProblem why the catalogue was rewritten, or null
+   * @param segments segments read
+   * @param records records read
+   * @param epochs epochs in the rebuilt index
+   * @param listedEpochs epochs listed
+   * @param labelledEpochs listed epochs with a label
+   * @param names namings of regions and objects
+   * @param currentEpoch the current epoch
+   * @param roots the tracked roots
+   */
   public RepairResult {
     roots = List.copyOf(roots);
   }

@@ -42,6 +42,8 @@ public final class RetentionPolicy {
   /**
    * Keeps the {@code n} newest epochs (largest ids), on whatever branch they are.
    *
+   * @param n how many epochs to keep
+   * @return the policy
    * @throws IllegalArgumentException if {@code n} is negative
    */
   public static RetentionPolicy keepLast(int n) {
@@ -59,7 +61,11 @@ public final class RetentionPolicy {
         "keepLast(" + n + ")");
   }
 
-  /** Keeps every epoch committed with a label ({@link Checkpointer#commit(String)}). */
+  /**
+   * Keeps every epoch committed with a label ({@link Checkpointer#commit(String)}).
+   *
+   * @return the policy
+   */
   public static RetentionPolicy keepLabelled() {
     return keepEach(e -> e.label() != null, "keepLabelled()");
   }
@@ -68,6 +74,8 @@ public final class RetentionPolicy {
    * Keeps, for every {@code interval} of commit time (counted from the Unix epoch, so hours start
    * on the hour), the newest epoch committed in it.
    *
+   * @param interval the length of each interval
+   * @return the policy
    * @throws IllegalArgumentException if {@code interval} is not positive
    */
   public static RetentionPolicy keepOnePer(Duration interval) {
@@ -94,7 +102,11 @@ public final class RetentionPolicy {
         "keepOnePer(" + interval + ")");
   }
 
-  /** Keeps every epoch: useful as the start of {@code keepAll().dropBranch(e)}. */
+  /**
+   * Keeps every epoch: useful as the start of {@code keepAll().dropBranch(e)}.
+   *
+   * @return the policy
+   */
   public static RetentionPolicy keepAll() {
     return keepEach(e -> true, "keepAll()");
   }
@@ -105,7 +117,12 @@ public final class RetentionPolicy {
         description);
   }
 
-  /** Keeps what this policy or {@code other} keeps. */
+  /**
+   * Keeps what this policy or {@code other} keeps.
+   *
+   * @param other the other policy
+   * @return the combined policy
+   */
   public RetentionPolicy or(RetentionPolicy other) {
     Objects.requireNonNull(other, "other");
     return new RetentionPolicy(
@@ -122,6 +139,9 @@ public final class RetentionPolicy {
    * Keeps what this policy keeps, except epoch {@code epoch} and every epoch descending from it
    * (its branch). {@link Checkpointer#prune} refuses it while the current epoch is on that
    * branch.
+   *
+   * @param epoch the first epoch of the branch to drop
+   * @return the narrowed policy
    */
   public RetentionPolicy dropBranch(long epoch) {
     return new RetentionPolicy(
@@ -134,7 +154,12 @@ public final class RetentionPolicy {
         concat(droppedBranches, List.of(epoch)));
   }
 
-  /** The ids of the epochs among {@code epochs} that a {@link #dropBranch} rule removes. */
+  /**
+   * The ids of the epochs among {@code epochs} that a {@link #dropBranch} rule removes.
+   *
+   * @param epochs the store's epochs
+   * @return the ids the {@code dropBranch} rules remove
+   */
   public Set<Long> dropped(List<Epoch> epochs) {
     Set<Long> dropped = new HashSet<>();
     for (long root : droppedBranches) {
@@ -149,7 +174,13 @@ public final class RetentionPolicy {
     return List.copyOf(all);
   }
 
-  /** The ids of the epochs among {@code epochs} (as {@link Checkpointer#epochs()} lists them) this policy keeps. */
+  /**
+   * The ids of the epochs among {@code epochs} (as {@link Checkpointer#epochs()} lists them) this
+   *     policy keeps.
+   *
+   * @param epochs the store's epochs
+   * @return the ids this policy keeps
+   */
   public Set<Long> kept(List<Epoch> epochs) {
     List<Epoch> byId = new ArrayList<>(epochs);
     byId.sort((a, b) -> Long.compare(a.id(), b.id()));

@@ -6,7 +6,12 @@ import java.nio.file.Path;
 public final class StoreLockedException extends CheckpointException {
   private static final long serialVersionUID = 1L;
 
-  /** Creates an exception for the locked {@code store}; {@code holder} says who holds it. */
+  /**
+   * Creates an exception for the locked {@code store}; {@code holder} says who holds it.
+   *
+   * @param store the store directory
+   * @param holder who holds the store, such as a process id
+   */
   public StoreLockedException(Path store, String holder) {
     super(
         "store "

@@ -24,19 +24,37 @@ public record StoreStats(
     List<FileStats> files,
     List<StateStats> states) {
 
-  /** Copies the lists. */
+  /**
+   * Copies the lists.
+   *
+   * @param totalBytes bytes of every file under the store directory
+   * @param segmentBytes bytes of the segment files
+   * @param indexBytes bytes of the index file
+   * @param trashBytes bytes kept in the trash
+   * @param epochs the valid epochs, oldest first
+   * @param files the tracked paths, the most costly first
+   * @param states the memory regions and registered objects, by name
+   */
   public StoreStats {
     epochs = List.copyOf(epochs);
     files = List.copyOf(files);
     states = List.copyOf(states);
   }
 
-  /** Payload bytes of every epoch before compression. */
+  /**
+   * Payload bytes of every epoch before compression.
+   *
+   * @return the bytes before compression
+   */
   public long payloadBytes() {
     return epochs.stream().mapToLong(EpochStats::payloadBytes).sum();
   }
 
-  /** Payload bytes of every epoch as stored. */
+  /**
+   * Payload bytes of every epoch as stored.
+   *
+   * @return the bytes as stored
+   */
   public long storedPayloadBytes() {
     return epochs.stream().mapToLong(EpochStats::storedPayloadBytes).sum();
   }
@@ -44,12 +62,18 @@ public record StoreStats(
   /**
    * Payload bytes before compression over payload bytes as stored, for the whole store: 2.0
    * means the saved blocks, pages and chunks take half their size; 1.0 when there are none.
+   *
+   * @return the compression ratio
    */
   public double compressionRatio() {
     return ratio(payloadBytes(), storedPayloadBytes());
   }
 
-  /** Bytes that chunk dedupe saved for every registered object. */
+  /**
+   * Bytes that chunk dedupe saved for every registered object.
+   *
+   * @return the bytes dedupe saved
+   */
   public long dedupeSavedBytes() {
     return states.stream().mapToLong(StateStats::dedupeSavedBytes).sum();
   }
@@ -72,7 +96,11 @@ public record StoreStats(
   public record EpochStats(
       long id, long bytesJournaled, long payloadBytes, long storedPayloadBytes, long trashBytes) {
 
-    /** {@link #payloadBytes()} over {@link #storedPayloadBytes()}; 1.0 when there are none. */
+    /**
+     * {@link #payloadBytes()} over {@link #storedPayloadBytes()}; 1.0 when there are none.
+     *
+     * @return the compression ratio
+     */
     public double compressionRatio() {
       return ratio(payloadBytes, storedPayloadBytes);
     }

@@ -74,13 +74,48 @@ class ArchitectureTest {
     for (Path root : List.of(MAIN, Path.of("src/main/java22"))) {
       try (Stream<Path> files = Files.walk(root)) {
         for (Path file : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".java"))::iterator) {
-          long lines = Files.readAllLines(file).size();
-          if (lines > MAX_LINES) {
-            tooLong.add(root.relativize(file) + " (" + lines + " lines)");
+          for (java.util.Map.Entry<String, Integer> c : classLines(Files.readAllLines(file)).entrySet()) {
+            if (c.getValue() > MAX_LINES) {
+              tooLong.add(root.relativize(file) + c.getKey() + " (" + c.getValue() + " lines)");
+            }
           }
         }
       }
     }
     assertEquals(List.of(), tooLong, "classes over " + MAX_LINES + " lines");
+  }
+
+  /**
+   * The lines of each class of a source file: a member class declared at the top level of the
+   * file's class (indented by two spaces, as the formatter leaves it) counts as a class of its
+   * own, from its declaration to its closing brace; the file's class gets the rest.
+   */
+  static java.util.Map<String, Integer> classLines(List<String> lines) {
+    java.util.regex.Pattern member =
+        java.util.regex.Pattern.compile("^  (?:(?:public|protected|private|static|final|abstract|sealed|non-sealed)\\s+)*(?:class|interface|record|enum)\\s+(\\w+).*");
+    java.util.Map<String, Integer> out = new java.util.LinkedHashMap<>();
+    int outer = 0;
+    for (int i = 0; i < lines.size(); i++) {
+      java.util.regex.Matcher m = member.matcher(lines.get(i));
+      if (m.matches()) {
+        int start = i;
+        boolean oneLine = lines.get(i).endsWith("}");
+        while (!oneLine && i < lines.size() - 1 && !lines.get(i).equals("  }")) {
+          i++;
+        }
+        out.put("$" + m.group(1), i - start + 1);
+      } else {
+        outer++;
+      }
+    }
+    out.put("", outer);
+    return out;
+  }
+
+  @Test
+  void aMemberClassCountsApartFromTheClassAroundIt() {
+    List<String> file =
+        new ArrayList<>(List.of("interface A {", "  record R(int r) {}", "  void a();", "  final class B {", "    int b;", "  }", "}"));
+    assertEquals(java.util.Map.of("", 3, "$B", 3, "$R", 1), classLines(file));
   }
 }

@@ -106,7 +106,14 @@ public final class Main implements Callable<Integer> {
   /** Whether stderr is a terminal a progress line may be drawn on. */
   boolean terminal;
 
-  /** Runs the command line and exits with its exit code. */
+  /** The top command, with no options set; {@link #run(String...)} parses into a new one. */
+  public Main() {}
+
+  /**
+   * Runs the command line and exits with its exit code.
+   *
+   * @param args the command line
+   */
   public static void main(String... args) {
     System.exit(run(args));
   }
@@ -114,6 +121,9 @@ public final class Main implements Callable<Integer> {
   /**
    * Runs the command line, writing to {@code System.out} and {@code System.err}, and returns
    * the exit code instead of exiting.
+   *
+   * @param args the command line
+   * @return the exit code (docs/cli.md)
    */
   public static int run(String... args) {
     Charset cs = Charset.defaultCharset();

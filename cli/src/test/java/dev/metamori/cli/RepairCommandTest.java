@@ -242,7 +242,6 @@ class RepairCommandTest {
     throw new AssertionError("no entry of epoch 4 in " + index);
   }
 
-  /** The keys of the index's records map (as the library writes them: a count, then the longs). */
   /** A run of record offsets as the index keeps it (docs/format.md, "index.mv", {@code offsets}). */
   static long[] decodeRun(byte[] run) {
     ByteBuffer in = ByteBuffer.wrap(run, 0, run.length - 4);

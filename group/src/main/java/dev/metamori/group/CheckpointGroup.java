@@ -55,7 +55,12 @@ import org.apache.curator.framework.CuratorFramework;
  */
 public interface CheckpointGroup extends Closeable {
 
-  /** Starts configuring the membership of {@code checkpointer}'s process in a group. */
+  /**
+   * Starts configuring the membership of {@code checkpointer}'s process in a group.
+   *
+   * @param checkpointer this process's checkpointer
+   * @return a builder for the membership
+   */
   static Builder builder(Checkpointer checkpointer) {
     return new Builder(checkpointer);
   }
@@ -66,6 +71,8 @@ public interface CheckpointGroup extends Closeable {
    * For tools, on any machine that reaches ZooKeeper.
    *
    * @param client a started Curator client; not closed here
+   * @param group the group's name
+   * @return the group's global epochs, where it is and who is connected
    * @throws NoSuchGroupException if there is no such group in that ZooKeeper
    * @throws GroupException if ZooKeeper cannot be reached
    */
@@ -96,6 +103,11 @@ public interface CheckpointGroup extends Closeable {
    * </ul>
    *
    * @param client a started Curator client; not closed here
+   * @param group the group's name
+   * @param globalEpoch the global epoch to restore
+   * @param stores every member's open Checkpointer by member id, or empty if the members are
+   *     running
+   * @param timeout how long to wait for a running group's rollback
    * @return the global epoch the group is now at
    * @throws NoSuchGroupException if there is no such group in that ZooKeeper
    * @throws NoSuchGlobalEpochException if the group has no global epoch {@code globalEpoch}
@@ -117,7 +129,11 @@ public interface CheckpointGroup extends Closeable {
     }
   }
 
-  /** This member's id. */
+  /**
+   * This member's id.
+   *
+   * @return this member's id
+   */
   String member();
 
   /**
@@ -136,7 +152,13 @@ public interface CheckpointGroup extends Closeable {
    */
   long commit() throws IOException;
 
-  /** As {@link #commit()}, and labels the global epoch (and each member's local epoch). */
+  /**
+   * As {@link #commit()}, and labels the global epoch (and each member's local epoch).
+   *
+   * @param label the label
+   * @return the new global epoch's id
+   * @throws IOException as for {@link #commit()}
+   */
   long commit(String label) throws IOException;
 
   /**
@@ -145,22 +167,44 @@ public interface CheckpointGroup extends Closeable {
    * at its next safe point, and its next step, send, receive or poll throws {@link
    * GroupRolledBackException} once (this member's too).
    *
+   * @param globalEpoch the global epoch to restore
    * @throws GroupException if {@code globalEpoch} does not exist, a member is not connected, or
    *     ZooKeeper has no quorum
    * @throws IllegalStateException if called inside a step of this member
    */
   void restore(long globalEpoch) throws IOException;
 
-  /** Same as {@link #restore(long)}. */
+  /**
+   * Same as {@link #restore(long)}.
+   *
+   * @param globalEpoch the global epoch to restore
+   * @throws IOException as for {@link #restore(long)}
+   */
   void rollback(long globalEpoch) throws IOException;
 
-  /** The global epoch the group is at: the last committed, or the last restored to. 0 before the first. */
+  /**
+   * The global epoch the group is at: the last committed, or the last restored to. 0 before the
+   *     first.
+   *
+   * @return the current global epoch's id, or 0
+   * @throws IOException if ZooKeeper cannot be reached
+   */
   long currentGlobalEpoch() throws IOException;
 
-  /** Every global epoch of the group, oldest first, with each member's local epoch. */
+  /**
+   * Every global epoch of the group, oldest first, with each member's local epoch.
+   *
+   * @return every global epoch, oldest first
+   * @throws IOException if ZooKeeper cannot be reached
+   */
   List<GlobalEpoch> globalEpochs() throws IOException;
 
-  /** The channel from this member to {@code peer}, another member of the roster. */
+  /**
+   * The channel from this member to {@code peer}, another member of the roster.
+   *
+   * @param peer the member at the other end
+   * @return the channel
+   */
   GroupChannel channel(String peer);
 
   /**
@@ -168,11 +212,17 @@ public interface CheckpointGroup extends Closeable {
    * closed. Waits while a capture or restore of this member is running. A fenced member still
    * steps (its channels and outputs stop, not its computation).
    *
+   * @return the open step; close it to end the step
    * @throws GroupRolledBackException once after a group rollback
+   * @throws InterruptedException if interrupted while waiting for a capture or restore
    */
   GroupStep step() throws IOException, InterruptedException;
 
-  /** Adds hooks on global commits, rollbacks and fencing. */
+  /**
+   * Adds hooks on global commits, rollbacks and fencing.
+   *
+   * @param listener the hooks
+   */
   void addListener(GroupListener listener);
 
   /**
@@ -201,7 +251,13 @@ public interface CheckpointGroup extends Closeable {
       this.checkpointer = Objects.requireNonNull(checkpointer, "checkpointer");
     }
 
-    /** ZooKeeper's connection string ({@code host:port,host:port}); the group opens and closes its own client. */
+    /**
+     * ZooKeeper's connection string ({@code host:port,host:port}); the group opens and closes its
+     *     own client.
+     *
+     * @param connectString the connection string
+     * @return this builder
+     */
     public Builder zookeeper(String connectString) {
       Objects.requireNonNull(connectString, "connectString");
       check(this.connectString == null, "ZooKeeper connection string was already set to " + this.connectString);
@@ -213,7 +269,12 @@ public interface CheckpointGroup extends Closeable {
       return this;
     }
 
-    /** A started Curator client to use instead of a connection string; the group does not close it. */
+    /**
+     * A started Curator client to use instead of a connection string; the group does not close it.
+     *
+     * @param client the started client
+     * @return this builder
+     */
     public Builder curator(CuratorFramework client) {
       Objects.requireNonNull(client, "client");
       check(curator == null, "a Curator client was already set");
@@ -222,21 +283,36 @@ public interface CheckpointGroup extends Closeable {
       return this;
     }
 
-    /** The group's name: its znodes live under {@code /metamori/groups/{name}}. */
+    /**
+     * The group's name: its znodes live under {@code /metamori/groups/{name}}.
+     *
+     * @param name the group's name
+     * @return this builder
+     */
     public Builder group(String name) {
       check(group == null, "group was already set to " + group);
       this.group = GroupConfig.checkName("group", name);
       return this;
     }
 
-    /** This member's id, stable across restarts of its process. */
+    /**
+     * This member's id, stable across restarts of its process.
+     *
+     * @param id the member's id
+     * @return this builder
+     */
     public Builder member(String id) {
       check(member == null, "member was already set to " + member);
       this.member = GroupConfig.checkName("member", id);
       return this;
     }
 
-    /** Every member of the group, this one included: membership is fixed. */
+    /**
+     * Every member of the group, this one included: membership is fixed.
+     *
+     * @param members the members' ids
+     * @return this builder
+     */
     public Builder roster(Set<String> members) {
       Objects.requireNonNull(members, "members");
       check(roster == null, "roster was already set to " + roster);
@@ -254,6 +330,9 @@ public interface CheckpointGroup extends Closeable {
     /**
      * The ZooKeeper session timeout (default 10 s): how soon a dead member is noticed, and how
      * long ZooKeeper may be unreachable before this member is fenced.
+     *
+     * @param timeout the session timeout
+     * @return this builder
      */
     public Builder sessionTimeout(Duration timeout) {
       check(sessionTimeout == null, "session timeout was already set to " + sessionTimeout);
@@ -264,6 +343,9 @@ public interface CheckpointGroup extends Closeable {
     /**
      * How long {@link #join()} waits for the roster, and a commit or restore for its round
      * (default 60 s).
+     *
+     * @param timeout the timeout
+     * @return this builder
      */
     public Builder timeout(Duration timeout) {
       check(this.timeout == null, "timeout was already set to " + this.timeout);
@@ -271,7 +353,12 @@ public interface CheckpointGroup extends Closeable {
       return this;
     }
 
-    /** The address this member's channels listen on and publish (default: the loopback address). */
+    /**
+     * The address this member's channels listen on and publish (default: the loopback address).
+     *
+     * @param address the address
+     * @return this builder
+     */
     public Builder bind(InetAddress address) {
       check(bind == null, "bind address was already set to " + bind);
       this.bind = Objects.requireNonNull(address, "address");
@@ -284,6 +371,7 @@ public interface CheckpointGroup extends Closeable {
      * group has one, the whole group rolls back to it (this member may have died after it); if
      * it has none yet, the members commit the first one together.
      *
+     * @return this member of the group
      * @throws IllegalStateException if a setting is missing or the roster lacks this member
      * @throws GroupException if ZooKeeper cannot be reached or the roster does not gather in time
      */

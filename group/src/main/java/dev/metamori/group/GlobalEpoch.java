@@ -17,6 +17,14 @@ import java.util.TreeMap;
  *     dev.metamori.Checkpointer}), by member id, sorted
  */
 public record GlobalEpoch(long id, long parent, String label, Map<String, Long> localEpochs) {
+  /**
+   * Checks the id and copies the map.
+   *
+   * @param id the global epoch's id, positive
+   * @param parent the parent global epoch, or {@code 0}
+   * @param label the label, or null
+   * @param localEpochs each member's local epoch, by member id
+   */
   public GlobalEpoch {
     if (id <= 0) {
       throw new IllegalArgumentException("global epoch ids are positive, was " + id);
@@ -27,6 +35,8 @@ public record GlobalEpoch(long id, long parent, String label, Map<String, Long> 
   /**
    * {@code member}'s local epoch in this global epoch.
    *
+   * @param member a member's id
+   * @return the member's local epoch
    * @throws IllegalArgumentException if {@code member} is not in the group's roster
    */
   public long localEpoch(String member) {

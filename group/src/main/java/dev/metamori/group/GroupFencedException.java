@@ -7,6 +7,11 @@ package dev.metamori.group;
 public class GroupFencedException extends GroupException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * Creates an exception with the given message.
+   *
+   * @param message what happened and what to do
+   */
   public GroupFencedException(String message) {
     super(message);
   }

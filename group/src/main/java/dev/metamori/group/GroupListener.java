@@ -14,6 +14,8 @@ public interface GroupListener {
    * payments, writes to other systems) produced before the capture may be released. Called for
    * every global epoch committed after the listener was added, in the order of their ids, once
    * each; not for those committed while the member is fenced.
+   *
+   * @param epoch the global epoch committed
    */
   default void onGlobalCommit(GlobalEpoch epoch) {}
 
@@ -21,6 +23,8 @@ public interface GroupListener {
    * The group rolled back (or restored) to {@code epoch}: this member's Checkpointer is at its
    * local epoch of it, and the application's next step, send, receive or poll throws {@link
    * GroupRolledBackException}.
+   *
+   * @param epoch the global epoch the group is now at
    */
   default void onGroupRollback(GlobalEpoch epoch) {}
 

@@ -17,12 +17,26 @@ import java.util.TreeSet;
  * @param epochs every global epoch, oldest first, with each member's local epoch
  */
 public record GroupLog(String group, long current, boolean pending, Set<String> connected, List<GlobalEpoch> epochs) {
+  /**
+   * Copies the members and epochs.
+   *
+   * @param group the group's name
+   * @param current the global epoch the group is at, or 0
+   * @param pending whether the group owes a rollback to {@code current}
+   * @param connected the members connected now
+   * @param epochs every global epoch, oldest first
+   */
   public GroupLog {
     connected = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(connected));
     epochs = List.copyOf(epochs);
   }
 
-  /** Global epoch {@code id}, or null if the group has none with that id. */
+  /**
+   * Global epoch {@code id}, or null if the group has none with that id.
+   *
+   * @param id the global epoch's id
+   * @return the global epoch, or null
+   */
   public GlobalEpoch epoch(long id) {
     for (GlobalEpoch e : epochs) {
       if (e.id() == id) {

@@ -9,15 +9,25 @@ package dev.metamori.group;
 public class GroupRolledBackException extends GroupException {
   private static final long serialVersionUID = 1L;
 
+  /** The global epoch the group is now at. */
   private final long globalEpoch;
 
+  /**
+   * Creates an exception for a rollback to {@code globalEpoch}.
+   *
+   * @param globalEpoch the global epoch the group is now at
+   */
   public GroupRolledBackException(long globalEpoch) {
     super("the group was rolled back to global epoch " + globalEpoch
         + "; re-read the application's state from its checkpointed files, regions and objects and go on");
     this.globalEpoch = globalEpoch;
   }
 
-  /** The global epoch the group is now at. */
+  /**
+   * The global epoch the group is now at.
+   *
+   * @return the global epoch's id
+   */
   public long globalEpoch() {
     return globalEpoch;
   }

@@ -186,7 +186,6 @@ class GroupOutsideTest {
     return Long.parseLong(new String(client.getData().forPath(open), StandardCharsets.UTF_8).trim());
   }
 
-  /** Waits until {@code path} exists, woken by a watch on it. */
   /** Waits for member {@code id}'s {@code ready} znode ({@code {id}@{epoch}}) under {@code path}. */
   private void awaitReady(String path, String id) throws Exception {
     while (true) {

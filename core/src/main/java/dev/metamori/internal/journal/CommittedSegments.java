@@ -147,7 +147,6 @@ final class CommittedSegments {
     return !scan.tornTail() && scan.count() > 0 && scan.types()[scan.count() - 1] == UndoRecord.COMMIT;
   }
 
-  /** The segment files of epochs the index does not list, newest first. */
   /**
    * The segments the index does not list among those a running journal can have left: the
    * working epoch's ({@code next}), a sealed epoch's whose commit failed ({@code next - 1}) and

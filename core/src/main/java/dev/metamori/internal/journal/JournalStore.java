@@ -154,7 +154,6 @@ final class JournalStore {
     index = new MvStoreIndex(files.index());
   }
 
-  /** Whether commits, restores and recovery force what they write. */
   /**
    * Whether {@code path} lies in the trash of a committed epoch that a prune removed or
    * archived, and so deleted the trash of. A file trashed while a channel or mapping was open
