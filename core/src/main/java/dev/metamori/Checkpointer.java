@@ -219,6 +219,7 @@ public interface Checkpointer extends Closeable {
    *     at every delivery (an idempotency key)
    * @param payload what to deliver, at most 64 MiB (copied)
    * @throws IllegalArgumentException if the key or the payload is out of bounds
+   * @throws IOException if the checkpointer has stopped after an I/O error
    */
   void deferUntilCommitted(String key, byte[] payload) throws IOException;
 
@@ -228,7 +229,9 @@ public interface Checkpointer extends Closeable {
    * registered, also by an earlier process whose delivery a crash cut short, are handed to it at
    * once. The handler must not call this checkpointer.
    *
+   * @param handler the handler
    * @throws IllegalStateException if a handler is already registered
+   * @throws IOException if the checkpointer has stopped after an I/O error
    */
   void onCommitted(OutputHandler handler) throws IOException;
 
@@ -390,6 +393,8 @@ public interface Checkpointer extends Closeable {
   /**
    * The globs of the paths under the tracked roots that are not tracked ({@link
    * Builder#exclude(String)}), as the store was created with them; empty if none.
+   *
+   * @return the globs, in the order given
    */
   List<String> exclusions();
 
@@ -444,6 +449,8 @@ public interface Checkpointer extends Closeable {
      * exclusions it was created with; reopening it with others fails in {@link #open()}
      * (without any, it uses its own).
      *
+     * @param glob the glob, relative to a tracked root
+     * @return this builder
      * @throws IllegalArgumentException if the glob is empty, absolute, climbs out with {@code ..}
      *     or is not a valid glob
      */
@@ -518,6 +525,8 @@ public interface Checkpointer extends Closeable {
      * IllegalStateException} (any other) with the library's message, which any JMX client can
      * read. Off by default: the MBean lets anyone who may attach to the process restore its
      * files.
+     *
+     * @return this builder
      */
     public Builder registerMBean() {
       if (registerMBean) {

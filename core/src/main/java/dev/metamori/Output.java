@@ -13,13 +13,23 @@ import java.util.Objects;
  * @param payload the bytes given with it (a copy: the caller may change the array it passes)
  */
 public record Output(long epoch, String key, byte[] payload) {
-  /** Checks and copies. */
+  /**
+   * Checks and copies.
+   *
+   * @param epoch the committed epoch the output belongs to
+   * @param key the application's key for it
+   * @param payload the bytes given with it (copied)
+   */
   public Output {
     Objects.requireNonNull(key, "key");
     payload = payload.clone();
   }
 
-  /** A copy of the payload. */
+  /**
+   * A copy of the payload.
+   *
+   * @return the payload's bytes, a new array each time
+   */
   @Override
   public byte[] payload() {
     return payload.clone();

@@ -38,6 +38,7 @@ public final class MetamoriAgent {
   /**
    * The checkpointer the agent opened.
    *
+   * @return the agent's checkpointer (do not close it)
    * @throws IllegalStateException if the program does not run under the agent
    */
   public static Checkpointer checkpointer() {
