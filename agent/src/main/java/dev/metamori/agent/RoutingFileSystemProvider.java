@@ -155,19 +155,29 @@ public final class RoutingFileSystemProvider extends FileSystemProvider {
   @Override
   public DirectoryStream<Path> newDirectoryStream(Path dir, DirectoryStream.Filter<? super Path> filter)
       throws IOException {
+    // the journaling file system's stream under a tracked root: its relative changes are
+    // journaled; secure where the platform's is, as the platform's is elsewhere
+    Path t = target(dir);
     DirectoryStream<Path> stream =
-        platform.newDirectoryStream(unwrap(dir), p -> filter.accept(fileSystem.wrap(p)));
-    return new DirectoryStream<>() {
-      @Override
-      public Iterator<Path> iterator() {
-        return Iterators.transform(stream.iterator(), fileSystem::wrap);
-      }
+        t.getFileSystem().provider().newDirectoryStream(t, p -> filter.accept(routing(p)));
+    return RoutingDirectoryStream.of(this, stream, (RoutingPath) dir, t == unwrap(dir));
+  }
 
-      @Override
-      public void close() throws IOException {
-        stream.close();
-      }
-    };
+  /** The default file system's path with the string of {@code any} (a platform or journaled path). */
+  RoutingPath routing(Path any) {
+    return fileSystem.wrap(any.getFileSystem() == fileSystem.platform() ? any : fileSystem.platform().getPath(any.toString()));
+  }
+
+  /** Whether a change of the entry {@code path} names is journaled (it lies under a tracked root). */
+  boolean tracksEntry(Path path) {
+    JavaIoJournal j = journal;
+    return j != null && j.isTrackedEntry(unwrap(path));
+  }
+
+  /** {@code path} as a path of the platform's file system, or of the journaling one. */
+  Path sameStringIn(Path path, boolean platformPath) {
+    Path p = unwrap(path);
+    return platformPath ? p : journal.journaled(p);
   }
 
   @Override

@@ -142,6 +142,26 @@ class AgentIT {
   }
 
   @Test
+  void directoryStreamsAreSecureAsWithoutTheAgentAndARecursiveDeleteThroughOneIsUndone() throws Exception {
+    Path root = root();
+    Path outside = Files.createDirectories(work.resolve("outside/tree/deep"));
+    Files.writeString(outside.resolve("f"), "outside");
+    try (ChildJvm child = new ChildJvm(work.resolve("store"), root, work)) {
+      child.run("mkdirs " + root + "/tree/deep");
+      child.run("fos " + root + "/tree/deep/f tracked");
+      child.run("fos " + root + "/tree/g more");
+      long before = Long.parseLong(child.run("commit"));
+      Map<String, String> atBefore = snapshot(root);
+      assertEquals("deleted", child.run("secure-delete " + root + "/tree"));
+      assertEquals("deleted", child.run("secure-delete " + work.resolve("outside/tree")));
+      assertTrue(Files.notExists(root.resolve("tree")));
+      child.run("restore " + before);
+      assertEquals(atBefore, snapshot(root));
+      assertTrue(Files.notExists(work.resolve("outside/tree")), "outside the roots nothing is undone");
+    }
+  }
+
+  @Test
   void afterSigkillTheStoreReopensAtTheLastCommit() throws Exception {
     Path root = root();
     Path store = work.resolve("store");

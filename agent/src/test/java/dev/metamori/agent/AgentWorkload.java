@@ -125,6 +125,15 @@ public final class AgentWorkload {
         log.removeHandler(handler);
         handler.close();
         return "";
+      case "secure-delete": // secure-delete DIR: as Guava's MoreFiles.deleteRecursively does it
+        try (java.nio.file.DirectoryStream<java.nio.file.Path> ds = java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of(w[1]))) {
+          if (!(ds instanceof java.nio.file.SecureDirectoryStream)) {
+            return "insecure " + ds.getClass().getName();
+          }
+          deleteContents((java.nio.file.SecureDirectoryStream<java.nio.file.Path>) ds);
+        }
+        java.nio.file.Files.delete(java.nio.file.Path.of(w[1]));
+        return "deleted";
       case "commit":
         return String.valueOf(MetamoriAgent.checkpointer().commit());
       case "await-commits": // await-commits N: returns once N more commits (of commitEvery) ended
@@ -151,6 +160,24 @@ public final class AgentWorkload {
         return "";
       default:
         throw new IllegalArgumentException("unknown command " + w[0]);
+    }
+  }
+
+  /** Deletes what {@code dir} holds through its relative operations, depth first. */
+  private static void deleteContents(java.nio.file.SecureDirectoryStream<java.nio.file.Path> dir) throws IOException {
+    for (java.nio.file.Path entry : dir) {
+      java.nio.file.Path name = entry.getFileName();
+      java.nio.file.attribute.BasicFileAttributes a =
+          dir.getFileAttributeView(name, java.nio.file.attribute.BasicFileAttributeView.class, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+              .readAttributes();
+      if (a.isDirectory()) {
+        try (java.nio.file.SecureDirectoryStream<java.nio.file.Path> sub = dir.newDirectoryStream(name, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          deleteContents(sub);
+        }
+        dir.deleteDirectory(name);
+      } else {
+        dir.deleteFile(name);
+      }
     }
   }
 }
