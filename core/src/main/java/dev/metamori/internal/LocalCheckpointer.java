@@ -265,7 +265,7 @@ final class LocalCheckpointer implements Checkpointer {
   private final class StateAtInstant implements Tracker.IoRunnable {
     /** Null until captured. */
     private Journal.StateWriter writer;
-    private List<?> outputs;
+    private List<Outputs.Deferred> outputs;
 
     @Override
     public void run() throws IOException {

@@ -27,7 +27,7 @@ import net.jpountz.xxhash.XXHashFactory;
 /**
  * Outputs held back until their epoch is committed (output commit). The working epoch's outputs
  * are kept in memory; at its capture they are sealed with it, and its commit appends them to
- * the store file {@value #LOG} (forced with the epoch's records, before its commit record, so a
+ * the store file {@value #LOG_FILE} (forced with the epoch's records, before its commit record, so a
  * committed epoch always has its outputs). Once the epoch is committed they go to the handler,
  * one at a time, on a thread of their own; after each one the store file {@value #ACK} notes how
  * far delivery got (epoch and count, checksummed, not forced: a lost note means a redelivery,
@@ -42,15 +42,16 @@ import net.jpountz.xxhash.XXHashFactory;
  * (UTF-8), int payloadLength, payload}. A damaged or torn record ends the log.
  */
 final class Outputs {
-  static final String LOG = "outputs";
+  static final String LOG_FILE = "outputs";
   static final String ACK = "outputs.delivered";
   private static final int SEED = 0x4f555450;
   private static final XXHash32 XXHASH = XXHashFactory.fastestInstance().hash32();
-  private static final System.Logger LOG_ = System.getLogger("dev.metamori");
+  private static final System.Logger LOG = System.getLogger("dev.metamori");
   /** The largest payload one output may carry. */
   static final int MAX_PAYLOAD = 64 << 20;
 
-  private record Deferred(String key, byte[] payload) {}
+  /** An output of the working epoch, not yet given an epoch. */
+  record Deferred(String key, byte[] payload) {}
 
   private final Path log;
   private final Path ack;
@@ -69,7 +70,7 @@ final class Outputs {
   private boolean closed;
 
   private Outputs(Path store, boolean forcing) {
-    this.log = store.resolve(LOG);
+    this.log = store.resolve(LOG_FILE);
     this.ack = store.resolve(ACK);
     this.forcing = forcing;
   }
@@ -155,7 +156,7 @@ final class Outputs {
   }
 
   /** Ends the working epoch's outputs (at its capture): they go with it to its commit. */
-  synchronized List<?> seal() {
+  synchronized List<Deferred> seal() {
     List<Deferred> sealed = working;
     working = new ArrayList<>();
     return sealed;
@@ -171,7 +172,7 @@ final class Outputs {
    * the log (forced if the store forces) before {@code inner} writes its records. A retry of the
    * commit writes them again in place of the failed try's.
    */
-  Journal.StateWriter writerFor(long id, List<?> sealed, Journal.StateWriter inner) {
+  Journal.StateWriter writerFor(long id, List<Deferred> sealed, Journal.StateWriter inner) {
     if (sealed.isEmpty()) {
       return inner;
     }
@@ -183,23 +184,23 @@ final class Outputs {
     };
   }
 
-  private synchronized void persist(long id, List<?> sealed) throws IOException {
+  private synchronized void persist(long id, List<Deferred> sealed) throws IOException {
     Long retried = startOf.get(id);
     if (retried != null) {
       pending.removeIf(o -> o.epoch() == id);
       logSize = retried;
     }
-    List<Output> added = new ArrayList<>();
+    List<byte[]> keys = new ArrayList<>();
     int size = 0;
-    for (Object o : sealed) {
-      Deferred d = (Deferred) o;
-      size += 8 + 8 + 4 + d.key.getBytes(StandardCharsets.UTF_8).length + 4 + d.payload.length;
-      added.add(new Output(id, d.key, d.payload));
+    for (Deferred d : sealed) {
+      byte[] key = d.key.getBytes(StandardCharsets.UTF_8);
+      keys.add(key);
+      size += 8 + 8 + 4 + key.length + 4 + d.payload.length;
     }
     ByteBuffer b = ByteBuffer.allocate(size);
-    for (Output o : added) {
-      byte[] key = o.key().getBytes(StandardCharsets.UTF_8);
-      byte[] payload = o.payload();
+    for (int i = 0; i < sealed.size(); i++) {
+      byte[] key = keys.get(i);
+      byte[] payload = sealed.get(i).payload;
       int start = b.position();
       b.putInt(8 + 4 + key.length + 4 + payload.length).putInt(0);
       b.putLong(id).putInt(key.length).put(key).putInt(payload.length).put(payload);
@@ -218,7 +219,9 @@ final class Outputs {
     }
     startOf.put(id, logSize);
     logSize += size;
-    pending.addAll(added);
+    for (Deferred d : sealed) {
+      pending.add(new Output(id, d.key, d.payload));
+    }
   }
 
   /** Epoch {@code id} is committed: its outputs (and any earlier ones pending) may go. */
@@ -235,11 +238,6 @@ final class Outputs {
     }
     handler = java.util.Objects.requireNonNull(h, "handler");
     schedule();
-  }
-
-  /** How many outputs of committed epochs wait for delivery. */
-  synchronized int undelivered() {
-    return (int) pending.stream().filter(o -> o.epoch() <= committedThrough).count();
   }
 
   private void schedule() {
@@ -272,7 +270,7 @@ final class Outputs {
       try {
         h.deliver(next);
       } catch (Exception | Error e) {
-        LOG_.log(
+        LOG.log(
             System.Logger.Level.WARNING,
             "the output handler failed on {0}: {1}; it and the outputs after it are offered again"
                 + " after the next commit or open",
@@ -294,7 +292,7 @@ final class Outputs {
             startOf.clear();
           }
         } catch (IOException e) {
-          LOG_.log(
+          LOG.log(
               System.Logger.Level.WARNING,
               "could not note the delivery of {0} ({1}): it may be delivered again after a reopen",
               next,
@@ -328,7 +326,7 @@ final class Outputs {
       d.shutdown();
       try {
         while (!d.awaitTermination(1, TimeUnit.MINUTES)) {
-          LOG_.log(System.Logger.Level.WARNING, "waiting for the output handler to return before closing");
+          LOG.log(System.Logger.Level.WARNING, "waiting for the output handler to return before closing");
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

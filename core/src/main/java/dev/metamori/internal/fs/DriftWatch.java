@@ -394,7 +394,7 @@ final class DriftWatch {
     for (Path r : roots) {
       String root = r.toString();
       if (p.equals(root) || p.startsWith(root + "/")) {
-        return !exclusions.excludes(path(p));
+        return exclusions.globs().isEmpty() || !exclusions.excludes(path(p));
       }
     }
     return false;

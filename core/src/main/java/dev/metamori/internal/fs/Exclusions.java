@@ -45,11 +45,6 @@ public final class Exclusions {
     }
   }
 
-  /** No exclusion. */
-  public static Exclusions none() {
-    return new Exclusions(List.of());
-  }
-
   /**
    * Checks one glob as {@code Builder.exclude} takes it.
    *
