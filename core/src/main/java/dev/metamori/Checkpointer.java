@@ -3,6 +3,8 @@ package dev.metamori;
 import dev.metamori.internal.CheckpointerFactory;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.FileSystem;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -302,6 +304,61 @@ public interface Checkpointer extends Closeable {
    * @throws NoSuchEpochException if either epoch is not in the store
    */
   java.util.stream.Stream<Change> diff(long from, long to) throws IOException;
+
+  /**
+   * Writes a self-contained stream of the tracked trees, regions and objects as they were at
+   * committed epoch {@code epoch} (like {@code zfs send}): every file, directory and link under
+   * the tracked roots (paths relative to their root, roots by their position in the builder;
+   * excluded paths left out), every region and every registered object's saved bytes. Another
+   * store receives it with {@link #receive(InputStream)}. The stream is compressed (LZ4),
+   * checksummed (xxHash64 per chunk and over the whole) and versioned; docs/format.md describes
+   * it. The epoch need not be the current one: the trees at any epoch are read from the live
+   * trees and the journal, without changing either. Writes of other threads wait until the
+   * stream is written; {@code out} is flushed, not closed.
+   *
+   * @param epoch the committed epoch to export
+   * @param out where to write the stream
+   * @throws NoSuchEpochException if the epoch is not in the store
+   * @throws IOException if the store, the trees or {@code out} fail
+   */
+  void export(long epoch, OutputStream out) throws IOException;
+
+  /**
+   * Writes a stream of what changed from committed epoch {@code base} to committed epoch {@code
+   * epoch} (any two epochs of the tree, as {@link #diff(long, long)} finds them): the changed
+   * byte ranges of files, what was created, removed or moved, the changed pages of regions and
+   * the objects whose bytes changed. A store whose current epoch is {@code base} (committed
+   * there, or received from a stream that ended at it) receives it with {@link
+   * #receive(InputStream)}. Epochs keep their identity across stores, so the stream of B to C
+   * applies wherever B was received.
+   *
+   * @param base the epoch the receiving store is at
+   * @param epoch the epoch the stream leads to
+   * @param out where to write the stream
+   * @throws NoSuchEpochException if either epoch is not in the store
+   * @throws IOException if the store, the trees or {@code out} fail
+   */
+  void export(long base, long epoch, OutputStream out) throws IOException;
+
+  /**
+   * Reads a stream written by {@link #export(long, OutputStream)} or {@link #export(long, long,
+   * OutputStream)}, applies it to this store's tracked trees (root by root, in the builder's
+   * order), regions and objects, and commits the result as a new epoch, labelled as the exported
+   * one was. A full stream needs empty trees; an incremental one needs this store to be at its
+   * base epoch. The whole stream is read and checked (every chunk's checksum, the structure of
+   * every record, every path relative and plain) before anything changes; then it is applied
+   * through the journal, so a failure part way (a full disk, a path below a link) is undone.
+   * Nothing is written outside the tracked roots, and nothing through a link. Registered objects
+   * restore the received bytes; an object not registered yet gets them when it is. There must be
+   * no uncommitted changes; writes of other threads wait meanwhile.
+   *
+   * @param in the stream; read up to its end mark, not closed
+   * @return the id of the epoch committed
+   * @throws StreamException if the stream is damaged, cut short, of another version, for another
+   *     base or number of roots, or names a path the trees cannot take; nothing was changed
+   * @throws IOException if the store or the trees fail (what was applied is undone)
+   */
+  long receive(InputStream in) throws IOException;
 
   /**
    * Removes the epochs {@code policy} does not keep (the current epoch is always kept) and

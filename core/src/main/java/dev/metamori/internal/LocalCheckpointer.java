@@ -18,7 +18,6 @@ import dev.metamori.internal.fs.MetamoriFileSystemProvider;
 import dev.metamori.internal.fs.Exclusions;
 import dev.metamori.internal.fs.Tracker;
 import dev.metamori.internal.jmx.CheckpointerControl;
-import dev.metamori.internal.journal.EpochInfo;
 import dev.metamori.internal.journal.Journal;
 import dev.metamori.internal.journal.OwnerOnly;
 import dev.metamori.internal.journal.ProgressListener;
@@ -36,8 +35,6 @@ import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -68,6 +65,7 @@ final class LocalCheckpointer implements Checkpointer {
   private Runnable mbean;
   private boolean closed;
   private final Outputs outputs;
+  private final Transfers transfers;
   /** The commit in flight, or the last one. */
   private CompletableFuture<Long> inflight = CompletableFuture.completedFuture(0L);
 
@@ -78,6 +76,7 @@ final class LocalCheckpointer implements Checkpointer {
     this.tracker = tracker;
     this.clock = clock;
     this.failures = new Failures(journal, tracker, state);
+    this.transfers = new Transfers(journal, tracker, state, this);
     this.fileSystem =
         new MetamoriFileSystem(
             MetamoriFileSystemProvider.instance(),
@@ -103,8 +102,7 @@ final class LocalCheckpointer implements Checkpointer {
     Path realStore = store.toRealPath();
     Journal journal = Journal.open(realStore, blockSize, durability, clock.millis());
     try {
-      List<String> rootStrings = new ArrayList<>();
-      realRoots.forEach(r -> rootStrings.add(r.toString()));
+      List<String> rootStrings = realRoots.stream().map(Path::toString).toList();
       journal.recordRoots(rootStrings);
       Tracker tracker =
           new Tracker(fs, journal, realRoots, realStore, Exclusions.forStore(realStore, existed, exclusions));
@@ -194,13 +192,7 @@ final class LocalCheckpointer implements Checkpointer {
   @Override
   public synchronized Epoch epoch(String label) throws IOException {
     checkLabel(label);
-    List<Epoch> all = epochs();
-    for (int i = all.size() - 1; i >= 0; i--) {
-      if (label.equals(all.get(i).label())) {
-        return all.get(i);
-      }
-    }
-    throw new NoSuchEpochException(label);
+    return Epochs.byLabel(epochs(), label);
   }
 
   /** Waits for a commit, throwing its failure as it is. */
@@ -391,19 +383,32 @@ final class LocalCheckpointer implements Checkpointer {
   @Override
   public synchronized List<Epoch> epochs() throws IOException {
     awaitInflight();
-    List<Epoch> epochs = new ArrayList<>();
-    for (EpochInfo e : journal.epochs()) {
-      epochs.add(
-          new Epoch(
-              e.id(),
-              e.parent(),
-              Instant.ofEpochMilli(e.committedAtMillis()),
-              e.bytes(),
-              e.blocks(),
-              e.files(),
-              e.label()));
-    }
-    return List.copyOf(epochs);
+    return Epochs.list(journal);
+  }
+
+  @Override
+  public void export(long epoch, java.io.OutputStream out) throws IOException {
+    exportFrom(null, epoch, out);
+  }
+
+  @Override
+  public void export(long base, long epoch, java.io.OutputStream out) throws IOException {
+    exportFrom(base, epoch, out);
+  }
+
+  private synchronized void exportFrom(Long base, long epoch, java.io.OutputStream out) throws IOException {
+    checkUsable();
+    awaitInflight();
+    failures.settle();
+    transfers.export(base, epoch, out, progress);
+  }
+
+  @Override
+  public synchronized long receive(java.io.InputStream in) throws IOException {
+    checkUsable();
+    awaitInflight();
+    failures.settle();
+    return transfers.receive(in, progress);
   }
 
   @Override

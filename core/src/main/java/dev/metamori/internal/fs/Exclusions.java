@@ -149,7 +149,7 @@ public final class Exclusions {
   }
 
   /** Whether {@code real} (a real path) is excluded: it or a parent of it, below its root, matches. */
-  boolean excludes(Path real) {
+  public boolean excludes(Path real) {
     if (matchers.isEmpty()) {
       return false;
     }

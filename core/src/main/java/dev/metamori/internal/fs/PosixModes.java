@@ -5,7 +5,7 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /** POSIX permissions as the usual mode bits (0644 ...), the form the journal stores. */
-final class PosixModes {
+public final class PosixModes {
   private static final PosixFilePermission[] ORDER = {
     PosixFilePermission.OTHERS_EXECUTE,
     PosixFilePermission.OTHERS_WRITE,
@@ -20,7 +20,7 @@ final class PosixModes {
 
   private PosixModes() {}
 
-  static int toBits(Set<PosixFilePermission> permissions) {
+  public static int toBits(Set<PosixFilePermission> permissions) {
     int bits = 0;
     for (int i = 0; i < ORDER.length; i++) {
       if (permissions.contains(ORDER[i])) {
@@ -30,7 +30,7 @@ final class PosixModes {
     return bits;
   }
 
-  static Set<PosixFilePermission> fromBits(int bits) {
+  public static Set<PosixFilePermission> fromBits(int bits) {
     Set<PosixFilePermission> permissions = EnumSet.noneOf(PosixFilePermission.class);
     for (int i = 0; i < ORDER.length; i++) {
       if ((bits & (1 << i)) != 0) {

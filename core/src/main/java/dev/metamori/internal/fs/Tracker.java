@@ -347,6 +347,20 @@ public final class Tracker {
     }
   }
 
+  /**
+   * Runs {@code work} while no write, create or namespace operation of another thread runs (the
+   * calling thread's own go through): an export reads a consistent state, a receive writes one.
+   */
+  public void whileQuiet(IoRunnable work) throws IOException {
+    Lock lock = exclusive();
+    try {
+      checkOpen();
+      work.run();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Scrubs the journal; commits and rollbacks wait, writes go on. */
   public List<dev.metamori.CorruptStoreException> verify() throws IOException {
     Lock lock = gate.shared();

@@ -90,13 +90,13 @@ public final class VolatileState {
     region.pages.rebaseAll();
   }
 
-  private static UndoRecord.Page readPage(
+  static UndoRecord.Page readPage(
       StateReader reader, Region region, long page, long epoch, long seq) throws IOException {
     return readPage(reader, region.item, page, region.memory.pageLength(page), epoch, seq);
   }
 
   /** Record {@code seq} of {@code epoch}, checked to be page {@code page} of {@code item}. */
-  private static UndoRecord.Page readPage(
+  static UndoRecord.Page readPage(
       StateReader reader, long item, long page, int length, long epoch, long seq)
       throws IOException {
     UndoRecord r = reader.read(epoch, seq);
@@ -115,7 +115,18 @@ public final class VolatileState {
     if (name == null || name.isEmpty()) {
       throw new IllegalArgumentException("an object needs a non-empty name");
     }
-    if (objects.containsKey(name)) {
+    SavedObject held = objects.get(name);
+    if (held != null && held.object instanceof StateTransfer.Held h) {
+      // received before it was registered: it starts from what was received
+      object.restore(new java.io.ByteArrayInputStream(h.bytes));
+      SavedObject saved = new SavedObject(name, object);
+      saved.item = held.item;
+      saved.known = held.known;
+      objects.put(name, saved);
+      listeners.add(object);
+      return;
+    }
+    if (held != null) {
       throw new IllegalStateException("an object is already registered as " + name);
     }
     SavedObject saved = new SavedObject(name, object);
@@ -132,6 +143,23 @@ public final class VolatileState {
     }
     objects.put(name, saved);
     listeners.add(object);
+  }
+
+  /**
+   * Takes the saved bytes of object {@code name} from a received stream: the registered object
+   * restores them, or they are held for the object registered under that name later.
+   */
+  public synchronized void receiveObject(String name, byte[] bytes) throws IOException {
+    SavedObject saved = objects.get(name);
+    if (saved != null && !(saved.object instanceof StateTransfer.Held)) {
+      saved.object.restore(new java.io.ByteArrayInputStream(bytes));
+      return;
+    }
+    SavedObject held = new SavedObject(name, new StateTransfer.Held(bytes));
+    NameEntry stored = journal.name(held.key());
+    held.item = saved != null ? saved.item : stored != null ? stored.item() : -1;
+    held.known = saved != null ? saved.known : null;
+    objects.put(name, held);
   }
 
   /**
@@ -418,7 +446,7 @@ public final class VolatileState {
   }
 
   /** The bytes of a page in {@code versions} (zeros where no version was stored by then). */
-  private static byte[] pageAt(
+  static byte[] pageAt(
       StateReader reader, long item, long page, StateVersions versions, long size)
       throws IOException {
     int length = (int) Math.min(Region.PAGE_SIZE, size - page * Region.PAGE_SIZE);

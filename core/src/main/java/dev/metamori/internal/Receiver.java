@@ -1,0 +1,319 @@
+package dev.metamori.internal;
+
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+
+import dev.metamori.MemoryRegion;
+import dev.metamori.internal.journal.ProgressListener;
+import dev.metamori.StreamException;
+import dev.metamori.internal.journal.OwnerOnly;
+import dev.metamori.internal.stream.StreamReader;
+import dev.metamori.internal.stream.StreamRecord;
+import dev.metamori.internal.stream.StreamRecord.Entry;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * Applies an export stream to the tracked trees through the checkpointer's own file system, so
+ * that every change is journaled in the working epoch: a failure part way is undone by a restore
+ * of the current epoch. Every path is resolved below the receiving root of its position, one name
+ * at a time, and refused if a name above it is a link or not a directory; files are opened without
+ * following links; nothing is ever written through a link.
+ */
+final class Receiver {
+  /** What a receive needs from its checkpointer. */
+  interface Target {
+    MemoryRegion region(String name, long size) throws IOException;
+
+    void receiveObject(String name, byte[] bytes) throws IOException;
+  }
+
+  private final FileSystem fs;
+  private final List<String> roots;
+  private final Predicate<Path> excluded;
+  private final Target target;
+  private final Map<Integer, Path> staging = new HashMap<>();
+  private final Map<Integer, Path> slots = new HashMap<>();
+  private final List<Object[]> directories = new ArrayList<>();
+  private final boolean posix;
+  private SeekableByteChannel file;
+  private Path filePath;
+  private StreamRecord.File fileRecord;
+  private MemoryRegion region;
+
+  Receiver(FileSystem fs, List<String> roots, Predicate<Path> excluded, Target target) {
+    this.fs = fs;
+    this.roots = roots;
+    this.excluded = excluded;
+    this.target = target;
+    this.posix = fs.supportedFileAttributeViews().contains("posix");
+  }
+
+  /**
+   * Copies {@code in} to {@code spool} while checking every chunk and record; returns the header.
+   * Nothing else is written.
+   */
+  static StreamRecord.Header spool(InputStream in, Path spool, ProgressListener progress) throws IOException {
+    try (OutputStream copy = Files.newOutputStream(spool)) {
+      InputStream tee = new FilterInputStream(in) {
+        @Override
+        public int read() throws IOException {
+          int b = super.read();
+          if (b >= 0) {
+            copy.write(b);
+          }
+          return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+          int n = super.read(b, off, len);
+          if (n > 0) {
+            copy.write(b, off, n);
+          }
+          return n;
+        }
+      };
+      StreamReader reader = new StreamReader(tee);
+      long records = 0;
+      while (reader.next() != null) {
+        if (++records % 64 == 0) {
+          progress.advanced(reader.consumed(), -1);
+        }
+      }
+      return reader.header();
+    }
+  }
+
+  /** Applies the checked stream in {@code spool}. */
+  void apply(Path spool, ProgressListener progress) throws IOException {
+    long total = Files.size(spool);
+    try (InputStream in = Files.newInputStream(spool)) {
+      StreamReader reader = new StreamReader(in);
+      StreamRecord r;
+      long n = 0;
+      while ((r = reader.next()) != null) {
+        apply(r);
+        if (++n % 64 == 0) {
+          progress.advanced(reader.consumed(), total);
+        }
+      }
+      progress.advanced(total, total);
+    } finally {
+      if (file != null) {
+        file.close();
+      }
+    }
+    for (Path dir : staging.values()) {
+      Files.delete(dir); // every staged entry was placed: the stream's reader checked it
+    }
+    directories.sort(Comparator.comparingInt((Object[] d) -> -((Path) d[0]).getNameCount()));
+    for (Object[] d : directories) {
+      attributes((Path) d[0], (Long) d[1], (Integer) d[2]);
+    }
+  }
+
+  private void apply(StreamRecord r) throws IOException {
+    if (r instanceof StreamRecord.Directory d) {
+      Path p = resolve(d.at());
+      if (p == null) {
+        return;
+      }
+      BasicFileAttributes a = stat(p);
+      if (a == null) {
+        Files.createDirectory(p);
+      } else if (!a.isDirectory() || a.isSymbolicLink()) {
+        throw notAtBase(d.at(), "is not a directory");
+      }
+      directories.add(new Object[] {p, d.modifiedNanos(), d.permissions()});
+    } else if (r instanceof StreamRecord.Link l) {
+      Path p = resolve(l.at());
+      if (p != null) {
+        absent(p, l.at());
+        Files.createSymbolicLink(p, fs.getPath(l.target()));
+      }
+    } else if (r instanceof StreamRecord.File f) {
+      fileRecord = f;
+      filePath = resolve(f.at());
+      if (filePath == null) {
+        return;
+      }
+      if (f.patch()) {
+        BasicFileAttributes a = stat(filePath);
+        if (a == null || !a.isRegularFile()) {
+          throw notAtBase(f.at(), "is not a regular file");
+        }
+        file = Files.newByteChannel(filePath, StandardOpenOption.WRITE, NOFOLLOW_LINKS);
+        if (file.size() > f.size()) {
+          file.truncate(f.size());
+        }
+      } else {
+        absent(filePath, f.at());
+        file = Files.newByteChannel(filePath, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW, NOFOLLOW_LINKS);
+      }
+    } else if (r instanceof StreamRecord.Data d) {
+      if (file != null) {
+        ByteBuffer b = ByteBuffer.wrap(d.bytes());
+        while (b.hasRemaining()) {
+          file.position(d.offset() + b.position());
+          file.write(b);
+        }
+      }
+    } else if (r instanceof StreamRecord.FileEnd) {
+      if (file != null) {
+        if (file.size() < fileRecord.size()) {
+          file.position(fileRecord.size() - 1);
+          file.write(ByteBuffer.allocate(1));
+        }
+        file.close();
+        file = null;
+        attributes(filePath, fileRecord.modifiedNanos(), fileRecord.permissions());
+      }
+    } else if (r instanceof StreamRecord.Delete d) {
+      Path p = resolve(d.at());
+      if (p != null) {
+        if (stat(p) == null) {
+          throw notAtBase(d.at(), "is not there to be removed");
+        }
+        deleteTree(p);
+      }
+    } else if (r instanceof StreamRecord.Stage s) {
+      Path p = resolve(s.at());
+      if (p == null || stat(p) == null) {
+        throw notAtBase(s.at(), "is not there to be moved");
+      }
+      Path slot = stagingOf(s.at().root()).resolve(Integer.toString(s.slot()));
+      Files.move(p, slot, StandardCopyOption.ATOMIC_MOVE);
+      slots.put(s.slot(), slot);
+    } else if (r instanceof StreamRecord.Place pl) {
+      Path p = resolve(pl.at());
+      if (p == null) {
+        throw notAtBase(pl.at(), "is excluded here, but the stream moves an entry there");
+      }
+      absent(p, pl.at());
+      Files.move(slots.remove(pl.slot()), p, StandardCopyOption.ATOMIC_MOVE);
+    } else if (r instanceof StreamRecord.Region g) {
+      region = target.region(g.name(), g.size());
+      if (g.whole()) {
+        byte[] zeros = new byte[StreamReader.PAGE];
+        for (long at = 0; at < g.size(); at += zeros.length) {
+          region.put(at, zeros, 0, (int) Math.min(zeros.length, g.size() - at));
+        }
+      }
+    } else if (r instanceof StreamRecord.Page pg) {
+      region.put(pg.page() * StreamReader.PAGE, pg.bytes(), 0, pg.bytes().length);
+    } else if (r instanceof StreamRecord.RegionEnd) {
+      region = null;
+    } else if (r instanceof StreamRecord.ObjectState o) {
+      target.receiveObject(o.name(), o.bytes());
+    }
+  }
+
+  /** The staging directory of root {@code root}, created the first time. */
+  private Path stagingOf(int root) throws IOException {
+    Path dir = staging.get(root);
+    if (dir == null) {
+      Path base = fs.getPath(roots.get(root));
+      do {
+        dir = base.resolve(".metamori-receive-" + Long.toHexString(new java.util.Random().nextLong() >>> 1));
+      } while (stat(dir) != null);
+      Files.createDirectory(dir);
+      staging.put(root, dir);
+    }
+    return dir;
+  }
+
+  /**
+   * The path of {@code at} below its receiving root, checked one name at a time: every name
+   * above it must be a directory, not a link. Null if the receiving store excludes it.
+   */
+  private Path resolve(Entry at) throws IOException {
+    Path p = fs.getPath(roots.get(at.root()));
+    if (at.path().isEmpty()) {
+      return p;
+    }
+    String[] names = at.path().split("/");
+    for (int i = 0; i < names.length; i++) {
+      BasicFileAttributes a = stat(p);
+      if (a == null || !a.isDirectory() || a.isSymbolicLink()) {
+        throw new StreamException(
+            "the stream was refused: " + at + " lies below " + p + ", which is "
+                + (a == null ? "missing" : a.isSymbolicLink() ? "a link (nothing is written through a link)" : "not a directory")
+                + "; the trees were left at their last committed epoch");
+      }
+      p = p.resolve(names[i]);
+    }
+    return excluded.test(Path.of(p.toString())) ? null : p;
+  }
+
+  private static BasicFileAttributes stat(Path p) throws IOException {
+    try {
+      return Files.readAttributes(p, BasicFileAttributes.class, NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  private void absent(Path p, Entry at) throws IOException {
+    if (stat(p) != null) {
+      throw notAtBase(at, "is already there");
+    }
+  }
+
+  private static StreamException notAtBase(Entry at, String what) {
+    return new StreamException(
+        "the stream was refused: " + at + " " + what + ", so the trees are not as the stream's base"
+            + " left them (changed since?); the trees were left at their last committed epoch");
+  }
+
+  /** Removes a file, link or directory with what is below it; links are removed, not followed. */
+  private static void deleteTree(Path p) throws IOException {
+    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, NOFOLLOW_LINKS);
+    if (a.isDirectory() && !a.isSymbolicLink()) {
+      List<Path> children = new ArrayList<>();
+      try (DirectoryStream<Path> s = Files.newDirectoryStream(p)) {
+        s.forEach(children::add);
+      }
+      for (Path c : children) {
+        deleteTree(c);
+      }
+    }
+    Files.delete(p);
+  }
+
+  private void attributes(Path p, long modifiedNanos, int permissions) throws IOException {
+    if (posix && permissions >= 0) {
+      Files.setPosixFilePermissions(p, dev.metamori.internal.fs.PosixModes.fromBits(permissions));
+    }
+    Files.getFileAttributeView(p, java.nio.file.attribute.BasicFileAttributeView.class, NOFOLLOW_LINKS)
+        .setTimes(FileTime.from(modifiedNanos, TimeUnit.NANOSECONDS), null, null);
+  }
+
+  /** The spool file of a receive, in the store (readable by its owner only). */
+  static Path newSpool(Path store) throws IOException {
+    Path spool = store.resolve("receive.spool");
+    Files.deleteIfExists(spool);
+    OwnerOnly.open(spool, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+    return spool;
+  }
+}
