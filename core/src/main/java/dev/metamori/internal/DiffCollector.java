@@ -55,6 +55,17 @@ final class DiffCollector {
 
   static List<Change> collect(
       Journal journal, VolatileState state, FileSystem fs, long from, long to) throws IOException {
+    return collectWithDirectories(journal, state, fs, from, to).changes();
+  }
+
+  /**
+   * The changes, and the directories (by their paths at {@code to}) whose attributes either side
+   * changed: those of the directories whose entries changed, which the changes do not list.
+   */
+  record Detailed(List<Change> changes, Set<String> touchedDirectories) {}
+
+  static Detailed collectWithDirectories(
+      Journal journal, VolatileState state, FileSystem fs, long from, long to) throws IOException {
     for (long id : new long[] {from, to}) {
       if (journal.epoch(id) == null) {
         throw new NoSuchEpochException(
@@ -71,7 +82,21 @@ final class DiffCollector {
     Map<String, Entry> atBase = c.resolveSizes(List.of(a, b), base);
     List<Change> changes = compose(a, b, atBase);
     changes.addAll(state.diff(from, to));
-    return changes;
+    Set<String> directories = new TreeSet<>();
+    for (DiffSide side : List.of(a, b)) {
+      for (Entry e : side.byOrigin.values()) {
+        Entry atTo = e.directory && e.touched ? b.fate(e.origin) : null;
+        if (atTo != null && atTo.alive()) {
+          directories.add(atTo.path);
+        }
+      }
+    }
+    for (Entry e : b.live.values()) {
+      if (e.directory && e.touched && e.alive()) {
+        directories.add(e.path);
+      }
+    }
+    return new Detailed(changes, directories);
   }
 
   /** The epochs of {@code line} (newest first) after {@code base}, oldest first. */

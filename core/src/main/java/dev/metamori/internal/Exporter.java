@@ -60,7 +60,8 @@ final class Exporter {
       EpochIdentities ids, long base, long epoch, OutputStream stream, ProgressListener progress)
       throws IOException {
     EpochInfo info = journal.epoch(epoch);
-    List<Change> changes = base < 0 ? null : DiffCollector.collect(journal, state, fs, base, epoch);
+    DiffCollector.Detailed diff = base < 0 ? null : DiffCollector.collectWithDirectories(journal, state, fs, base, epoch);
+    List<Change> changes = diff == null ? null : diff.changes();
     EpochView view = EpochView.at(journal, fs, epoch);
     StreamWriter out = new StreamWriter(stream);
     Exporter e = new Exporter(journal, fs, excluded, out, progress);
@@ -96,7 +97,7 @@ final class Exporter {
       }
       StateTransfer.all(journal, epoch, sink);
     } else {
-      e.changes(view, changes);
+      e.changes(view, changes, diff.touchedDirectories());
       StateTransfer.changed(journal, epoch, changes, sink);
     }
     out.close();
@@ -206,7 +207,7 @@ final class Exporter {
   /** One entry to put in place at the epoch: a staged slot ({@code slot} ≥ 0) or a new entry. */
   private record Build(String path, int slot) {}
 
-  private void changes(EpochView view, List<Change> changes) throws IOException {
+  private void changes(EpochView view, List<Change> changes, Set<String> touched) throws IOException {
     List<Change> files = new ArrayList<>();
     for (Change c : changes) {
       if (c.kind() != Change.Kind.REGION_CHANGED && c.kind() != Change.Kind.OBJECT_CHANGED && !excluded.test(c.path())) {
@@ -261,6 +262,7 @@ final class Exporter {
     }
     // 3. the bytes and attributes of what stayed or moved
     TreeSet<String> parents = new TreeSet<>(Comparator.comparingInt(Exporter::depth).thenComparing(p -> p));
+    parents.addAll(touched);
     for (Change c : files) {
       parents.add(c.path().substring(0, Math.max(c.path().lastIndexOf('/'), 1)));
       if (c.previousPath() != null) {

@@ -54,6 +54,7 @@ final class Receiver {
   private final Target target;
   private final Map<Integer, Path> staging = new HashMap<>();
   private final Map<Integer, Path> slots = new HashMap<>();
+  private final Map<Integer, FileTime> stagedRootTimes = new HashMap<>();
   private final List<Object[]> directories = new ArrayList<>();
   private final boolean posix;
   private SeekableByteChannel file;
@@ -124,8 +125,10 @@ final class Receiver {
         file.close();
       }
     }
-    for (Path dir : staging.values()) {
-      Files.delete(dir); // every staged entry was placed: the stream's reader checked it
+    for (Map.Entry<Integer, Path> e : staging.entrySet()) {
+      Files.delete(e.getValue()); // every staged entry was placed: the stream's reader checked it
+      Path root = fs.getPath(roots.get(e.getKey()));
+      Files.setLastModifiedTime(root, stagedRootTimes.get(e.getKey())); // as if it had not been there
     }
     directories.sort(Comparator.comparingInt((Object[] d) -> -((Path) d[0]).getNameCount()));
     for (Object[] d : directories) {
@@ -237,6 +240,7 @@ final class Receiver {
       do {
         dir = base.resolve(".metamori-receive-" + Long.toHexString(new java.util.Random().nextLong() >>> 1));
       } while (stat(dir) != null);
+      stagedRootTimes.put(root, Files.getLastModifiedTime(base, NOFOLLOW_LINKS));
       Files.createDirectory(dir);
       staging.put(root, dir);
     }
