@@ -8,7 +8,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 
@@ -22,17 +25,42 @@ import picocli.CommandLine.Parameters;
         "Applies a stream written by export (from FILE, or standard input with -) to the store's"
             + " tracked trees, regions and objects, root by root, and commits it as a new epoch with the"
             + " exported epoch's label. The whole stream is read and checked before anything changes:"
-            + " a damaged stream, or one that does not fit the store, is refused (exit code 6).")
+            + " a damaged stream, or one that does not fit the store, is refused (exit code 6). With"
+            + " --track, a directory that holds no store yet becomes one, tracking those roots.")
 final class ReceiveCommand extends StoreCommand {
   @Parameters(index = "0", paramLabel = "FILE|-", description = "The stream to apply, or - for standard input.")
   String file;
+
+  @Option(
+      names = "--track",
+      paramLabel = "ROOT",
+      description =
+          "Create the store if the directory holds none, tracking ROOT (an existing, empty directory);"
+              + " repeatable, in the exporting store's order of roots.")
+  List<Path> roots = new ArrayList<>();
 
   private boolean fromStdin() {
     return file.equals("-");
   }
 
   @Override
+  boolean createsStore() {
+    return !roots.isEmpty();
+  }
+
+  @Override
+  Checkpointer open(Path store) throws IOException {
+    Checkpointer.Builder builder = Checkpointer.builder(store);
+    roots.forEach(builder::track);
+    return builder.open();
+  }
+
+  @Override
   void checkOptions() {
+    if (!roots.isEmpty() && isStore(store())) {
+      throw new ParameterException(
+          spec.commandLine(), store() + " is already a store, which tracks the roots it records: drop --track");
+    }
     if (!fromStdin() && !Files.isRegularFile(Path.of(file))) {
       throw new ParameterException(
           spec.commandLine(), file + " is not a file: name a stream written by metamori export, or - for standard input");
@@ -68,6 +96,7 @@ final class ReceiveCommand extends StoreCommand {
     if (json()) {
       new JsonWriter(out()).beginObject()
           .name("store").value(store().toString())
+          .name("created").value(createsStore())
           .name("epoch").value(id)
           .name("label").value(label)
           .name("parent").value(from)
@@ -75,6 +104,11 @@ final class ReceiveCommand extends StoreCommand {
           .name("bytes").value(in.count)
           .endObject().end();
     } else {
+      if (createsStore()) {
+        out().println(
+            "created the store " + store() + ", tracking "
+                + roots.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", ")));
+      }
       out().println(
           "received epoch " + id + ExportCommand.quoted(label) + " (on epoch " + from + ") from "
               + (fromStdin() ? "standard input" : file) + ": " + ByteSize.of(in.count));

@@ -22,6 +22,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -117,6 +118,7 @@ class ExportReceiveCommandsTest {
         new Run(0, "exported epoch 1 \"first\" (full stream) to " + file + ": " + ByteSize.of(size) + "\n", ""),
         export);
     assertEquals(List.of("first.mms"), names(streams), "no temporary file is left");
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)), "owner-only");
 
     Run receive = run("-s", target.toString(), "receive", file.toString());
     assertEquals(
@@ -149,7 +151,7 @@ class ExportReceiveCommandsTest {
         run(new ByteArrayInputStream(pipe.toByteArray()), OutputStream.nullOutputStream(), false,
             "-s", target.toString(), "receive", "-", "--json");
     assertEquals(
-        new Run(0, "{\"store\":\"" + target + "\",\"epoch\":1,\"label\":\"first\",\"parent\":0,\"file\":\"-\",\"bytes\":"
+        new Run(0, "{\"store\":\"" + target + "\",\"created\":false,\"epoch\":1,\"label\":\"first\",\"parent\":0,\"file\":\"-\",\"bytes\":"
             + pipe.size() + "}\n", ""),
         receive);
     assertEquals(tree(data), tree(copy));
@@ -189,6 +191,30 @@ class ExportReceiveCommandsTest {
     Run twice = run("-s", target.toString(), "receive", delta.toString());
     assertEquals(6, twice.code(), "the store already holds that epoch");
     assertTrue(twice.err().startsWith("metamori: this store already holds the stream's "), twice.err());
+  }
+
+  @Test
+  void withTrackADirectoryThatHoldsNoStoreBecomesOne() throws IOException {
+    Path file = streams.resolve("first.mms");
+    assertEquals(0, run("-s", store.toString(), "export", "first", file.toString()).code());
+    Path root = Files.createDirectory(tmp.resolve("root"));
+    Path fresh = tmp.resolve("fresh");
+    Run receive = run("-s", fresh.toString(), "receive", "--track", root.toString(), file.toString());
+    assertEquals(0, receive.code(), receive.err());
+    assertEquals(
+        "created the store " + fresh + ", tracking " + root + "\n"
+            + "received epoch 1 \"first\" (on epoch 0) from " + file + ": " + ByteSize.of(Files.size(file)) + "\n",
+        receive.out());
+    assertEquals(tree(data), tree(root));
+    Run again = run("-s", fresh.toString(), "receive", "--track", root.toString(), file.toString());
+    assertEquals(2, again.code());
+    assertTrue(again.err().startsWith(fresh + " is already a store, which tracks the roots it records: drop --track"),
+        again.err());
+    Run twoRoots = run("-s", tmp.resolve("two").toString(), "receive", "--track", root.toString(),
+        "--track", copy.toString(), file.toString());
+    assertEquals(6, twoRoots.code(), "a stream of one root does not fit two");
+    assertTrue(twoRoots.err().startsWith("metamori: the stream holds 1 tracked root(s), this store tracks 2"),
+        twoRoots.err());
   }
 
   @Test
