@@ -29,8 +29,8 @@ import picocli.CommandLine.Spec;
  * <p>Exit codes: {@value #OK} ok, {@value #DAMAGE} damage found, {@value #USAGE} usage error,
  * {@value #LOCKED} store held by a live process, {@value #NO_SUCH_EPOCH} no such epoch,
  * {@value #ERROR} any other error (message on stderr), {@value #REFUSED} refused: it would
- * remove the current epoch (or a refused group restore, or a refused stream), {@value #CHANGED} tracked entries changed outside
- * the checkpointer, {@value #UNREACHABLE} ZooKeeper cannot be reached, {@value #NO_SUCH_GROUP} no
+ * remove the current epoch (or a refused group restore, or a refused stream), {@value #CHANGED}
+ * tracked entries changed outside the checkpointer, {@value #UNREACHABLE} ZooKeeper cannot be reached, {@value #NO_SUCH_GROUP} no
  * such group. See docs/cli.md.
  */
 @Command(
