@@ -3,6 +3,11 @@ package dev.metamori.cli;
 import dev.metamori.CorruptStoreException;
 import dev.metamori.NoSuchEpochException;
 import dev.metamori.StoreLockedException;
+import dev.metamori.StreamException;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.charset.Charset;
 import java.util.concurrent.Callable;
@@ -17,19 +22,20 @@ import picocli.CommandLine.Spec;
  * The {@code metamori} command: looks at, restores and prunes a store on disk.
  *
  * <pre>{@code java -jar metamori-cli.jar --store DIR log|verify|stats|diff FROM TO|restore EPOCH|prune OPTIONS|repair [--json]
+ * java -jar metamori-cli.jar --store DIR export [--base A] EPOCH FILE|-|receive FILE|- [--json]
  * java -jar metamori-cli.jar ctl PID commit [LABEL]|restore EPOCH|status [--store NAME] [--json]
  * java -jar metamori-cli.jar group log|restore G --zookeeper HOST:PORT --group NAME [--store ID=DIR...] [--json]}</pre>
  *
  * <p>Exit codes: {@value #OK} ok, {@value #DAMAGE} damage found, {@value #USAGE} usage error,
  * {@value #LOCKED} store held by a live process, {@value #NO_SUCH_EPOCH} no such epoch,
  * {@value #ERROR} any other error (message on stderr), {@value #REFUSED} refused: it would
- * remove the current epoch (or a refused group restore), {@value #CHANGED} tracked entries changed outside
- * the checkpointer, {@value #UNREACHABLE} ZooKeeper cannot be reached, {@value #NO_SUCH_GROUP} no
+ * remove the current epoch (or a refused group restore, or a refused stream), {@value #CHANGED}
+ * tracked entries changed outside the checkpointer, {@value #UNREACHABLE} ZooKeeper cannot be reached, {@value #NO_SUCH_GROUP} no
  * such group. See docs/cli.md.
  */
 @Command(
     name = "metamori",
-    description = "Looks at, restores, prunes and repairs a Metamori checkpoint store.",
+    description = "Looks at, restores, prunes, repairs, exports and receives a Metamori checkpoint store.",
     subcommands = {
       LogCommand.class,
       VerifyCommand.class,
@@ -39,6 +45,8 @@ import picocli.CommandLine.Spec;
       RestoreCommand.class,
       PruneCommand.class,
       RepairCommand.class,
+      ExportCommand.class,
+      ReceiveCommand.class,
       CtlCommand.class,
       HelpCommand.class
     },
@@ -51,7 +59,7 @@ import picocli.CommandLine.Spec;
       "4:no such epoch",
       "5:any other error (message on stderr)",
       "6:refused: it would remove the current epoch; group restore: members running with --store, or not"
-          + " running without",
+          + " running without; receive: the stream is damaged or does not fit the store",
       "7:tracked entries were changed outside the checkpointer (status; a refused restore)",
       "8:ZooKeeper cannot be reached (group commands)",
       "9:no group of that name in that ZooKeeper (group commands)"
@@ -72,7 +80,8 @@ public final class Main implements Callable<Integer> {
   /**
    * Exit code: the command was refused because it would remove the current epoch (a {@code prune
    * --drop-branch} of the branch the store is on), or a {@code group restore} was refused because
-   * members are running while stores were given, or not running while none were; nothing changed.
+   * members are running while stores were given, or not running while none were, or {@code
+   * receive} refused the stream (damaged, cut short, or not for this store's state); nothing changed.
    */
   public static final int REFUSED = 6;
   /**
@@ -106,6 +115,12 @@ public final class Main implements Callable<Integer> {
   /** Whether stderr is a terminal a progress line may be drawn on. */
   boolean terminal;
 
+  /** Standard input as bytes: what {@code receive -} reads. */
+  InputStream stdin;
+
+  /** Standard output as bytes: where {@code export ... -} writes the stream. */
+  OutputStream stdout;
+
   /** The top command, with no options set; {@link #run(String...)} parses into a new one. */
   public Main() {}
 
@@ -129,7 +144,8 @@ public final class Main implements Callable<Integer> {
     Charset cs = Charset.defaultCharset();
     PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, cs), true);
     PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, cs), true);
-    return run(out, err, System.console() != null, args);
+    // not System.out: a PrintStream swallows write errors, and a stream cut short must fail
+    return run(System.in, new FileOutputStream(FileDescriptor.out), out, err, System.console() != null, args);
   }
 
   /**
@@ -137,8 +153,19 @@ public final class Main implements Callable<Integer> {
    * a progress line may be drawn on {@code err}. Returns the exit code.
    */
   static int run(PrintWriter out, PrintWriter err, boolean terminal, String... args) {
+    return run(System.in, new FileOutputStream(FileDescriptor.out), out, err, terminal, args);
+  }
+
+  /**
+   * As {@link #run(PrintWriter, PrintWriter, boolean, String...)}, with {@code stdin} and {@code
+   * stdout} as the bytes {@code receive -} reads and {@code export ... -} writes.
+   */
+  static int run(
+      InputStream stdin, OutputStream stdout, PrintWriter out, PrintWriter err, boolean terminal, String... args) {
     Main main = new Main();
     main.terminal = terminal;
+    main.stdin = stdin;
+    main.stdout = stdout;
     CommandLine cl = new CommandLine(main);
     addGroupCommands(cl);
     cl.setOut(out);
@@ -188,6 +215,9 @@ public final class Main implements Callable<Integer> {
     }
     if (e instanceof dev.metamori.OutsideChangesException) {
       return CHANGED;
+    }
+    if (e instanceof StreamException) {
+      return REFUSED;
     }
     return ERROR;
   }

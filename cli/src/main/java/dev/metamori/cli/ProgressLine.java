@@ -8,6 +8,9 @@ import java.util.function.LongSupplier;
 /**
  * A progress line on a terminal, rewritten in place: what is being done, the share done, the
  * rate and the time left. Redrawn at most ten times a second; {@link #finish()} ends the line.
+ * While the total is unknown (reported as -1, as {@code receive} does while it reads the stream)
+ * the line shows the bytes read and the rate; the rate and the time left of the pass that follows
+ * count from its start.
  */
 final class ProgressLine implements ProgressListener {
   private static final long REDRAW_NANOS = 100_000_000L;
@@ -15,7 +18,8 @@ final class ProgressLine implements ProgressListener {
   private final PrintWriter err;
   private final String what;
   private final LongSupplier nanoTime;
-  private final long start;
+  private long start;
+  private boolean unknownTotal;
   private long lastDraw;
   private long lastDone = -1;
   private int lastWidth;
@@ -31,7 +35,15 @@ final class ProgressLine implements ProgressListener {
   @Override
   public void advanced(long done, long total) {
     long now = nanoTime.getAsLong();
-    if (done == lastDone || (done < total && drawn && now - lastDraw < REDRAW_NANOS)) {
+    if (total < 0) {
+      unknownTotal = true;
+    } else if (unknownTotal) {
+      // a pass of known length follows one of unknown length: its rate starts now
+      unknownTotal = false;
+      start = now;
+      lastDone = -1;
+    }
+    if (done == lastDone || ((total < 0 || done < total) && drawn && now - lastDraw < REDRAW_NANOS)) {
       return;
     }
     lastDraw = now;
@@ -41,15 +53,17 @@ final class ProgressLine implements ProgressListener {
     double rate = done / seconds;
     String eta = rate > 0 && total > done ? clock((total - done) / rate) : "0:00";
     String line =
-        String.format(
-            Locale.ROOT,
-            "%s %3d%%  %s of %s  %s/s  ETA %s",
-            what,
-            total == 0 ? 100 : (int) (100 * done / total),
-            ByteSize.of(done),
-            ByteSize.of(total),
-            ByteSize.of((long) rate),
-            eta);
+        total < 0
+            ? String.format(Locale.ROOT, "%s  %s read  %s/s", what, ByteSize.of(done), ByteSize.of((long) rate))
+            : String.format(
+                Locale.ROOT,
+                "%s %3d%%  %s of %s  %s/s  ETA %s",
+                what,
+                total == 0 ? 100 : (int) (100 * done / total),
+                ByteSize.of(done),
+                ByteSize.of(total),
+                ByteSize.of((long) rate),
+                eta);
     // pad over the rest of a longer earlier line
     err.print("\r" + line + " ".repeat(Math.max(0, lastWidth - line.length())));
     lastWidth = line.length();

@@ -36,9 +36,19 @@ abstract class StoreCommand implements Callable<Integer> {
   public final Integer call() throws IOException {
     Path store = store();
     checkOptions();
-    try (Checkpointer cp = Checkpointer.builder(store).open()) {
+    try (Checkpointer cp = open(store)) {
       return run(cp);
     }
+  }
+
+  /** Opens {@code store}, with the roots it records. */
+  Checkpointer open(Path store) throws IOException {
+    return Checkpointer.builder(store).open();
+  }
+
+  /** Whether the command may create the store when the directory holds none (opening creates one). */
+  boolean createsStore() {
+    return false;
   }
 
   /** The store named here or before the command; it must hold an index. */
@@ -47,7 +57,7 @@ abstract class StoreCommand implements Callable<Integer> {
     if (store == null) {
       throw new ParameterException(spec.commandLine(), "Missing required option: '--store=DIR'");
     }
-    if (!isStore(store)) {
+    if (!isStore(store) && !createsStore()) {
       // opening would create a new, empty store there
       throw new ParameterException(spec.commandLine(), notAStore(store));
     }

@@ -48,6 +48,22 @@ class ProgressLineTest {
   }
 
   @Test
+  void anUnknownTotalShowsTheBytesReadThenTheNextPassCountsFromItsStart() {
+    now = 2_000_000_000L;
+    line.advanced(3 << 20, -1);
+    assertEquals("\rverify  3.0 MiB read  1.5 MiB/s", err.toString());
+    now = 3_000_000_000L;
+    line.advanced(0, 4 << 20); // the pass after the read starts here
+    now = 5_000_000_000L;
+    line.advanced(1 << 20, 4 << 20);
+    assertEquals(
+        "\rverify  3.0 MiB read  1.5 MiB/s"
+            + "\rverify   0%  0 B of 4.0 MiB  0 B/s  ETA 0:00"
+            + "\rverify  25%  1.0 MiB of 4.0 MiB  512.0 KiB/s  ETA 0:06",
+        err.toString());
+  }
+
+  @Test
   void nothingDrawnNothingEnded() {
     line.finish();
     assertEquals("", err.toString());
