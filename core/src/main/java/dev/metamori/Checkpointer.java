@@ -345,9 +345,11 @@ public interface Checkpointer extends Closeable {
    * OutputStream)}, applies it to this store's tracked trees (root by root, in the builder's
    * order), regions and objects, and commits the result as a new epoch, labelled as the exported
    * one was. A full stream needs empty trees; an incremental one needs this store to be at its
-   * base epoch. The whole stream is read and checked (every chunk's checksum, the structure of
-   * every record, every path relative and plain) before anything changes; then it is applied
-   * through the journal, so a failure part way (a full disk, a path below a link) is undone.
+   * base epoch, which its header says before anything changes. Each chunk's checksum, each
+   * record's structure and each path (relative, plain names) are checked before the record is
+   * applied, through the journal: a stream refused part way (damaged, cut short, a path below a
+   * link) or a failure (a full disk) is undone, and the trees, regions and objects are as they
+   * were; a crash part way is undone by the next open, as any uncommitted change.
    * Nothing is written outside the tracked roots, and nothing through a link. Registered objects
    * restore the received bytes; an object not registered yet gets them when it is. There must be
    * no uncommitted changes; writes of other threads wait meanwhile.

@@ -5,14 +5,10 @@ import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import dev.metamori.MemoryRegion;
 import dev.metamori.internal.journal.ProgressListener;
 import dev.metamori.StreamException;
-import dev.metamori.internal.journal.OwnerOnly;
 import dev.metamori.internal.stream.StreamReader;
 import dev.metamori.internal.stream.StreamRecord;
 import dev.metamori.internal.stream.StreamRecord.Entry;
-import java.io.FilterInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryStream;
@@ -71,55 +67,20 @@ final class Receiver {
   }
 
   /**
-   * Copies {@code in} to {@code spool} while checking every chunk and record; returns the header.
-   * Nothing else is written.
+   * Applies the records after the header, each checked by {@code reader} before it is applied:
+   * the caller undoes what was applied if this fails.
    */
-  static StreamRecord.Header spool(InputStream in, Path spool, ProgressListener progress) throws IOException {
-    try (OutputStream copy = Files.newOutputStream(spool)) {
-      InputStream tee = new FilterInputStream(in) {
-        @Override
-        public int read() throws IOException {
-          int b = super.read();
-          if (b >= 0) {
-            copy.write(b);
-          }
-          return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-          int n = super.read(b, off, len);
-          if (n > 0) {
-            copy.write(b, off, n);
-          }
-          return n;
-        }
-      };
-      StreamReader reader = new StreamReader(tee);
-      long records = 0;
-      while (reader.next() != null) {
-        if (++records % 64 == 0) {
-          progress.advanced(reader.consumed(), -1);
-        }
-      }
-      return reader.header();
-    }
-  }
-
-  /** Applies the checked stream in {@code spool}. */
-  void apply(Path spool, ProgressListener progress) throws IOException {
-    long total = Files.size(spool);
-    try (InputStream in = Files.newInputStream(spool)) {
-      StreamReader reader = new StreamReader(in);
+  void apply(StreamReader reader, ProgressListener progress) throws IOException {
+    try {
       StreamRecord r;
       long n = 0;
       while ((r = reader.next()) != null) {
         apply(r);
         if (++n % 64 == 0) {
-          progress.advanced(reader.consumed(), total);
+          progress.advanced(reader.consumed(), -1);
         }
       }
-      progress.advanced(total, total);
+      progress.advanced(reader.consumed(), reader.consumed());
     } finally {
       if (file != null) {
         file.close();
@@ -311,13 +272,5 @@ final class Receiver {
     }
     Files.getFileAttributeView(p, java.nio.file.attribute.BasicFileAttributeView.class, NOFOLLOW_LINKS)
         .setTimes(FileTime.from(modifiedNanos, TimeUnit.NANOSECONDS), null, null);
-  }
-
-  /** The spool file of a receive, in the store (readable by its owner only). */
-  static Path newSpool(Path store) throws IOException {
-    Path spool = store.resolve("receive.spool");
-    Files.deleteIfExists(spool);
-    OwnerOnly.open(spool, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
-    return spool;
   }
 }

@@ -11,6 +11,7 @@ import dev.metamori.internal.fs.Tracker;
 import dev.metamori.internal.journal.Journal;
 import dev.metamori.internal.memory.VolatileState;
 import dev.metamori.internal.stream.EpochIdentities;
+import dev.metamori.internal.stream.StreamReader;
 import dev.metamori.internal.stream.StreamRecord;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,50 +58,43 @@ final class Transfers {
 
   /** Receives a stream and commits what it holds as a new epoch; returns its id. */
   long receive(InputStream in, ProgressListener progress) throws IOException {
-    java.util.Objects.requireNonNull(in, "in");
-    Path spool = Receiver.newSpool(journal.store());
-    try {
-      StreamRecord.Header header = Receiver.spool(in, spool, progress);
-      Receiver receiver =
-          new Receiver(checkpointer.fileSystem(), journal.roots(), p -> tracker.exclusions().excludes(p), new Receiver.Target() {
-            @Override
-            public MemoryRegion region(String name, long size) throws IOException {
-              return checkpointer.region(name, size);
-            }
-
-            @Override
-            public void receiveObject(String name, byte[] bytes) throws IOException {
-              state.receiveObject(name, bytes);
-            }
-          });
-      try {
-        tracker.whileQuiet(
-            () -> {
-              check(header);
-              receiver.apply(spool, progress);
-            });
-      } catch (IOException | RuntimeException e) {
-        if (!(e instanceof Refused)) {
-          try {
-            checkpointer.restore(journal.currentEpoch()); // undoes what was applied
-          } catch (IOException | RuntimeException undo) {
-            e.addSuppressed(undo);
+    StreamReader reader = new StreamReader(java.util.Objects.requireNonNull(in, "in"));
+    StreamRecord.Header header = (StreamRecord.Header) reader.next();
+    Receiver receiver =
+        new Receiver(checkpointer.fileSystem(), journal.roots(), p -> tracker.exclusions().excludes(p), new Receiver.Target() {
+          @Override
+          public MemoryRegion region(String name, long size) throws IOException {
+            return checkpointer.region(name, size);
           }
-        }
-        if (e instanceof Refused r) {
-          throw r.reason;
-        }
-        throw e;
+
+          @Override
+          public void receiveObject(String name, byte[] bytes) throws IOException {
+            state.receiveObject(name, bytes);
+          }
+        });
+    try {
+      tracker.whileQuiet(
+          () -> {
+            check(header);
+            receiver.apply(reader, progress);
+          });
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof Refused r) {
+        throw r.reason;
       }
-      long id = header.label() == null ? checkpointer.commit() : checkpointer.commit(header.label());
-      ids.received(id, header.epoch());
-      return id;
-    } finally {
-      Files.deleteIfExists(spool);
+      try {
+        checkpointer.restore(journal.currentEpoch()); // undoes what was applied
+      } catch (IOException | RuntimeException undo) {
+        e.addSuppressed(undo);
+      }
+      throw e;
     }
+    long id = header.label() == null ? checkpointer.commit() : checkpointer.commit(header.label());
+    ids.received(id, header.epoch());
+    return id;
   }
 
-  /** A stream refused before anything changed. */
+  /** A stream refused before anything changed (after its header). */
   private static final class Refused extends RuntimeException {
     private static final long serialVersionUID = 1L;
     final IOException reason;

@@ -373,6 +373,9 @@ public final class VolatileState {
       for (SavedObject saved : plan.forgotten) {
         saved.item = -1;
         saved.known = null;
+        if (saved.object instanceof StateTransfer.Held) {
+          objects.remove(saved.name); // received, never committed: not an object of this process
+        }
       }
     }
   }

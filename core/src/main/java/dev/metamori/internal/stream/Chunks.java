@@ -128,9 +128,15 @@ final class Chunks {
 
     In(InputStream in) throws IOException {
       this.in = new DataInputStream(in);
-      byte[] magic = new byte[MAGIC.length];
-      readFully(magic, "its first bytes");
-      if (!Arrays.equals(magic, MAGIC)) {
+      byte[] magic = this.in.readNBytes(MAGIC.length);
+      consumed = magic.length;
+      boolean prefix = Arrays.equals(magic, Arrays.copyOf(MAGIC, magic.length));
+      if (prefix && magic.length < MAGIC.length) {
+        throw new StreamException(
+            "the stream ends in its first bytes after " + magic.length + " bytes: it was cut short;"
+                + " nothing was changed: export it again and send it whole");
+      }
+      if (!prefix) {
         throw new StreamException(
             "this is not a Metamori export stream (it does not start with " + new String(MAGIC, StandardCharsets.US_ASCII)
                 + "): give a stream written by Checkpointer.export or 'metamori export'");
