@@ -61,6 +61,9 @@ public final class ExportProfile {
           long t1 = System.nanoTime();
           run(work, "tar", "-cf", tar.toString(), "tree");
           long t2 = System.nanoTime();
+          long floorExport = concatenate(tree, files, work.resolve("floor.bin"));
+          long floorReceive = split(work.resolve("floor.bin"), files, Files.createDirectories(work.resolve("floor" + round)));
+          BenchFiles.deleteTree(work.resolve("floor" + round));
           Path target = Files.createDirectories(work.resolve("target" + round + "/tree"));
           Path untar = Files.createDirectories(work.resolve("untar" + round));
           long id;
@@ -99,6 +102,10 @@ public final class ExportProfile {
               add(figures, "tar -cf, ms", (t2 - t1) / 1e6);
               add(figures, "full export / tar -cf", (double) (t1 - t0) / (t2 - t1));
               add(figures, "full stream / tar archive (bytes)", (double) Files.size(full) / Files.size(tar));
+              add(figures, "floor: read the files, write one file, ms", floorExport / 1e6);
+              add(figures, "full export / floor", (double) (t1 - t0) / floorExport);
+              add(figures, "floor: read one file, write the files, ms", floorReceive / 1e6);
+              add(figures, "receive / floor", (double) (t4 - t3) / floorReceive);
               add(figures, "receive, ms", (t4 - t3) / 1e6);
               add(figures, "tar -xf, ms", (t5 - t4) / 1e6);
               add(figures, "receive / tar -xf", (double) (t4 - t3) / (t5 - t4));
@@ -122,6 +129,41 @@ public final class ExportProfile {
     } finally {
       BenchFiles.deleteTree(work);
     }
+  }
+
+  /** Nanoseconds to copy files f0.. into one file, 1 MiB at a time (what a full export cannot beat). */
+  private static long concatenate(Path tree, int files, Path to) throws IOException {
+    long t = System.nanoTime();
+    ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+    try (FileChannel out = FileChannel.open(to, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      for (int i = 0; i < files; i++) {
+        try (FileChannel in = FileChannel.open(tree.resolve("f" + i))) {
+          while (in.read(buffer.clear()) > 0) {
+            out.write(buffer.flip());
+          }
+        }
+      }
+    }
+    return System.nanoTime() - t;
+  }
+
+  /** Nanoseconds to cut one file into {@code files} equal new files (what a receive cannot beat). */
+  private static long split(Path from, int files, Path dir) throws IOException {
+    long t = System.nanoTime();
+    ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+    try (FileChannel in = FileChannel.open(from)) {
+      long each = in.size() / files;
+      for (int i = 0; i < files; i++) {
+        try (FileChannel out = FileChannel.open(dir.resolve("f" + i), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+          for (long done = 0; done < each; ) {
+            buffer.clear().limit((int) Math.min(buffer.capacity(), each - done));
+            done += in.read(buffer);
+            out.write(buffer.flip());
+          }
+        }
+      }
+    }
+    return System.nanoTime() - t;
   }
 
   private static void add(Map<String, List<Double>> figures, String name, double value) {
