@@ -1,0 +1,284 @@
+package dev.metamori.internal;
+
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+
+import com.google.common.io.MoreFiles;
+import com.google.common.io.RecursiveDeleteOption;
+import dev.metamori.Checkpointer;
+import dev.metamori.Epoch;
+import dev.metamori.testing.Seeds;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Random histories of a tracked tree (writes at offsets, appends, truncations, files and
+ * directories created, deleted and renamed, over existing ones too, links, permissions and
+ * times set; commits, and restores to any epoch, which grow branches; uncommitted changes at
+ * the end), then, for every committed epoch, an {@link EpochView} compared with the tree a real
+ * restore to that epoch leaves: every view is read before any restore, and must leave the trees
+ * and the store as they were; then, from the state the restores left and new uncommitted
+ * changes, every epoch is viewed again.
+ *
+ * <p>The default run is fixed: seed {@value #SEED}, {@code metamori.view.examples} histories
+ * (default 25) of up to {@code metamori.view.maxOps} operations (default 40). A failure prints
+ * its seed and the command that replays it; {@code -Dmetamori.seed=random} (the {@code explore}
+ * profile) draws a fresh one.
+ */
+class EpochViewProperties {
+  static final long SEED = 6120913585329514447L;
+  private static final int EXAMPLES = Integer.getInteger("metamori.view.examples", 25);
+  private static final int MAX_OPS = Integer.getInteger("metamori.view.maxOps", 40);
+  private static final String[] NAMES = {"a", "b", "c", "d", "e", "d/x", "d/y", "d/s", "d/s/t", "e/z", "e/w"};
+  private static final String[] FILE_MODES = {"rw-------", "rw-r--r--", "rwxr-x---"};
+  private static final String[] DIRECTORY_MODES = {"rwx------", "rwxr-xr-x", "rwxr-x---"};
+
+  @Test
+  void everyEpochViewedIsWhatARestoreToItLeaves() {
+    long seed = Seeds.seed(SEED);
+    Seeds.run(
+        "EpochViewProperties.everyEpochViewedIsWhatARestoreToItLeaves",
+        seed,
+        () -> {
+          for (int i = 0; i < EXAMPLES; i++) {
+            new History(Seeds.trialSeed(seed, i)).run(i);
+          }
+        },
+        "metamori.view.examples=" + EXAMPLES,
+        "metamori.view.maxOps=" + MAX_OPS);
+  }
+
+  /** One random history and its checks. */
+  private static final class History {
+    private final Random r;
+    private final List<String> log = new ArrayList<>();
+    private Path data;
+    private Path store;
+    private Checkpointer cp;
+    private FileSystem fs;
+
+    History(long seed) {
+      this.r = new Random(seed);
+    }
+
+    void run(int trial) {
+      Path dir = null;
+      try {
+        dir = Files.createTempDirectory("metamori-view");
+        data = Files.createDirectory(dir.resolve("data"));
+        store = dir.resolve("store");
+        populate();
+        cp = Checkpointer.builder(store).track(data).open();
+        fs = cp.fileSystem();
+        data = data.toRealPath();
+        int ops = 1 + r.nextInt(MAX_OPS);
+        for (int i = 0; i < ops; i++) {
+          step(r.nextInt(100));
+        }
+        for (int i = r.nextInt(4); i > 0; i--) {
+          change(r.nextInt(70)); // uncommitted at the end
+        }
+        check();
+      } catch (IOException | RuntimeException | AssertionError e) {
+        throw new AssertionError("history " + trial + " failed: " + e + "\n  " + String.join("\n  ", log), e);
+      } finally {
+        try {
+          if (cp != null) {
+            cp.close();
+          }
+          if (dir != null) {
+            MoreFiles.deleteRecursively(dir, RecursiveDeleteOption.ALLOW_INSECURE);
+          }
+        } catch (IOException ignored) {
+          // a temporary directory
+        }
+      }
+    }
+
+    private void populate() throws IOException {
+      Files.write(data.resolve("a"), bytes(5000));
+      Files.createDirectory(data.resolve("d"));
+      Files.write(data.resolve("d/x"), bytes(700));
+      Files.createDirectory(data.resolve("e"));
+      long t = 1_000_000_000L;
+      try (Stream<Path> s = Files.walk(data)) {
+        for (Path p : (Iterable<Path>) s::iterator) {
+          Files.setLastModifiedTime(p, FileTime.fromMillis(t += 61_000));
+        }
+      }
+    }
+
+    private void step(int dice) throws IOException {
+      if (dice < 70) {
+        change(dice);
+      } else if (dice < 85) {
+        log.add("commit -> " + cp.commit());
+      } else {
+        List<Epoch> epochs = cp.epochs();
+        long target = epochs.get(r.nextInt(epochs.size())).id();
+        log.add("restore " + target);
+        cp.restore(target);
+      }
+    }
+
+    private Path path(String name) {
+      return fs.getPath(data.resolve(name).toString());
+    }
+
+    private BasicFileAttributes attributes(Path p) throws IOException {
+      return Files.exists(p, NOFOLLOW_LINKS) ? Files.readAttributes(p, BasicFileAttributes.class, NOFOLLOW_LINKS) : null;
+    }
+
+    private boolean isDirectory(Path p) throws IOException {
+      BasicFileAttributes a = attributes(p);
+      return a != null && a.isDirectory();
+    }
+
+    /** One change of the tree, if it applies to what is there. */
+    private void change(int dice) throws IOException {
+      String name = NAMES[r.nextInt(NAMES.length)];
+      Path p = path(name);
+      BasicFileAttributes a = attributes(p);
+      boolean parentIsDirectory = name.indexOf('/') < 0 || isDirectory(p.getParent());
+      boolean file = a != null && a.isRegularFile();
+      boolean canHoldFile = file || (a == null && parentIsDirectory);
+      if (dice < 20 && canHoldFile) {
+        int at = r.nextInt(12_000);
+        int length = 1 + r.nextInt(9000);
+        log.add("write " + name + " " + length + " bytes at " + at);
+        try (FileChannel c = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+          write(c, at, bytes(length));
+        }
+      } else if (dice < 27 && canHoldFile) {
+        int length = 1 + r.nextInt(5000);
+        log.add("append " + name + " " + length);
+        Files.write(p, bytes(length), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      } else if (dice < 35 && file) {
+        int size = r.nextInt(9000);
+        log.add("truncate " + name + " to " + size);
+        try (FileChannel c = FileChannel.open(p, StandardOpenOption.WRITE)) {
+          c.truncate(size);
+          if (r.nextBoolean()) {
+            int at = size + r.nextInt(5000);
+            log.add("  and write 10 bytes at " + at);
+            write(c, at, bytes(10));
+          }
+        }
+      } else if (dice < 40 && a == null && parentIsDirectory) {
+        log.add("mkdir " + name);
+        Files.createDirectory(p);
+      } else if (dice < 47 && a != null) {
+        log.add("delete " + name);
+        MoreFiles.deleteRecursively(p, RecursiveDeleteOption.ALLOW_INSECURE);
+      } else if (dice < 57 && a != null) {
+        rename(name, p, a);
+      } else if (dice < 60 && a == null && parentIsDirectory) {
+        String target = r.nextBoolean() ? "a" : "../missing";
+        log.add("link " + name + " -> " + target);
+        Files.createSymbolicLink(p, fs.getPath(target));
+      } else if (dice < 65 && a != null && !a.isSymbolicLink()) {
+        String[] modes = a.isDirectory() ? DIRECTORY_MODES : FILE_MODES;
+        String mode = modes[r.nextInt(modes.length)];
+        log.add("chmod " + name + " " + mode);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(mode));
+      } else if (dice < 70 && a != null && !a.isSymbolicLink()) {
+        long millis = 1_500_000_000_000L + r.nextInt(1_000_000_000);
+        log.add("set time " + name + " " + millis);
+        Files.setLastModifiedTime(p, FileTime.fromMillis(millis));
+      }
+    }
+
+    private void rename(String name, Path p, BasicFileAttributes a) throws IOException {
+      String to = NAMES[r.nextInt(NAMES.length)];
+      Path q = path(to);
+      if (to.equals(name) || to.startsWith(name + "/") || (to.indexOf('/') > 0 && !isDirectory(q.getParent()))) {
+        return;
+      }
+      BasicFileAttributes b = attributes(q);
+      if (b != null && (b.isDirectory() != a.isDirectory() || (b.isDirectory() && !isEmpty(q)))) {
+        return;
+      }
+      log.add("rename " + name + " -> " + to + (b != null ? " (replacing)" : ""));
+      if (b != null) {
+        Files.move(p, q, StandardCopyOption.REPLACE_EXISTING);
+      } else {
+        Files.move(p, q);
+      }
+    }
+
+    private static boolean isEmpty(Path dir) throws IOException {
+      try (Stream<Path> s = Files.list(dir)) {
+        return s.findAny().isEmpty();
+      }
+    }
+
+    private static void write(FileChannel c, long at, byte[] bytes) throws IOException {
+      ByteBuffer b = ByteBuffer.wrap(bytes);
+      while (b.hasRemaining()) {
+        c.write(b, at + b.position());
+      }
+    }
+
+    private byte[] bytes(int n) {
+      byte[] b = new byte[n];
+      if (r.nextInt(4) > 0) { // else zeros: blocks of zeros are restored without writing them
+        r.nextBytes(b);
+      }
+      return b;
+    }
+
+    /** Views every epoch, then restores each and compares; then views again from there. */
+    private void check() throws IOException {
+      List<Long> epochs = new ArrayList<>();
+      for (Epoch e : cp.epochs()) {
+        epochs.add(e.id());
+      }
+      log.add("check epochs " + epochs + " from current " + cp.currentEpoch());
+      Map<String, String> tree = EpochViewOracle.snapshot(data);
+      Map<String, String> storeFiles = EpochViewOracle.storeListing(store);
+      Map<Long, Map<String, String>> viewed = new TreeMap<>();
+      for (long e : epochs) {
+        viewed.put(e, EpochViewOracle.snapshot(EpochViewOracle.view(cp, e), data));
+      }
+      same("the live tree after the views", tree, EpochViewOracle.snapshot(data));
+      same("the store after the views", storeFiles, EpochViewOracle.storeListing(store));
+      Collections.shuffle(epochs, r);
+      Map<Long, Map<String, String>> restored = new TreeMap<>();
+      for (long e : epochs) {
+        cp.restore(e);
+        restored.put(e, EpochViewOracle.snapshot(data));
+        same("epoch " + e + " as viewed from the start", restored.get(e), viewed.get(e));
+      }
+      for (int i = 1 + r.nextInt(4); i > 0; i--) {
+        change(r.nextInt(70));
+      }
+      log.add("view again from current " + cp.currentEpoch() + " with uncommitted changes");
+      for (long e : epochs) {
+        same("epoch " + e + " viewed again", restored.get(e), EpochViewOracle.snapshot(EpochViewOracle.view(cp, e), data));
+      }
+    }
+
+    private static void same(String what, Map<String, String> expected, Map<String, String> actual) {
+      List<String> diff = EpochViewOracle.differences(expected, actual);
+      if (!diff.isEmpty()) {
+        throw new AssertionError(what + ":\n    " + String.join("\n    ", diff));
+      }
+    }
+  }
+}
