@@ -163,6 +163,13 @@ final class EpochViewOracle {
     return out;
   }
 
+  /** {@code snapshot} without the times of directories. */
+  static Map<String, String> withoutDirectoryTimes(Map<String, String> snapshot) {
+    Map<String, String> out = new TreeMap<>();
+    snapshot.forEach((k, v) -> out.put(k, v.startsWith("directory ") ? v.replaceFirst(" mtime [0-9-]+", "") : v));
+    return out;
+  }
+
   private static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
