@@ -163,6 +163,51 @@ final class EpochViewOracle {
     return out;
   }
 
+  /**
+   * Views every epoch the store lists and checks that this changed neither the tree at {@code
+   * data} nor the store; then restores each epoch in {@code order} and compares the tree with the
+   * view. Returns the trees the restores left.
+   *
+   * @param directoryTimes whether the times of directories are compared
+   */
+  static Map<Long, Map<String, String>> viewThenRestore(
+      Checkpointer cp, Path data, Path store, List<Long> order, boolean directoryTimes) throws IOException {
+    Map<String, String> tree = snapshot(data);
+    Map<String, String> storeFiles = storeListing(store);
+    Map<Long, Map<String, String>> viewed = new TreeMap<>();
+    for (long e : order) {
+      viewed.put(e, snapshot(view(cp, e), data));
+    }
+    same("the live tree after the views", tree, snapshot(data), true);
+    same("the store after the views", storeFiles, storeListing(store), true);
+    Map<Long, Map<String, String>> restored = new TreeMap<>();
+    for (long e : order) {
+      cp.restore(e);
+      restored.put(e, snapshot(data));
+      same("epoch " + e + " as viewed before the restores", restored.get(e), viewed.get(e), directoryTimes);
+    }
+    return restored;
+  }
+
+  /** Views every epoch of {@code restored} again and compares it with the tree its restore left. */
+  static void viewAgain(Checkpointer cp, Path data, Map<Long, Map<String, String>> restored, boolean directoryTimes)
+      throws IOException {
+    for (Map.Entry<Long, Map<String, String>> e : restored.entrySet()) {
+      same("epoch " + e.getKey() + " viewed again from epoch " + cp.currentEpoch(), e.getValue(),
+          snapshot(view(cp, e.getKey()), data), directoryTimes);
+    }
+  }
+
+  static void same(String what, Map<String, String> expected, Map<String, String> actual, boolean directoryTimes) {
+    List<String> diff =
+        directoryTimes
+            ? differences(expected, actual)
+            : differences(withoutDirectoryTimes(expected), withoutDirectoryTimes(actual));
+    if (!diff.isEmpty()) {
+      throw new AssertionError(what + ":\n    " + String.join("\n    ", diff));
+    }
+  }
+
   /** {@code snapshot} without the times of directories. */
   static Map<String, String> withoutDirectoryTimes(Map<String, String> snapshot) {
     Map<String, String> out = new TreeMap<>();

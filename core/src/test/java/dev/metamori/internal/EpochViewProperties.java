@@ -23,7 +23,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -349,39 +348,14 @@ class EpochViewProperties {
         epochs.add(e.id());
       }
       log.add("check epochs " + epochs + " from current " + cp.currentEpoch());
-      Map<String, String> tree = EpochViewOracle.snapshot(data);
-      Map<String, String> storeFiles = EpochViewOracle.storeListing(store);
-      Map<Long, Map<String, String>> viewed = new TreeMap<>();
-      for (long e : epochs) {
-        viewed.put(e, EpochViewOracle.snapshot(EpochViewOracle.view(cp, e), data));
-      }
-      same("the live tree after the views", tree, EpochViewOracle.snapshot(data));
-      same("the store after the views", storeFiles, EpochViewOracle.storeListing(store));
       Collections.shuffle(epochs, r);
-      Map<Long, Map<String, String>> restored = new TreeMap<>();
-      for (long e : epochs) {
-        cp.restore(e);
-        restored.put(e, EpochViewOracle.snapshot(data));
-        same("epoch " + e + " as viewed from the start", restored.get(e), viewed.get(e));
-      }
+      Map<Long, Map<String, String>> restored =
+          EpochViewOracle.viewThenRestore(cp, data, store, epochs, !transientDirectories);
       for (int i = 1 + r.nextInt(4); i > 0; i--) {
         change(r.nextInt(CHANGES));
       }
       log.add("view again from current " + cp.currentEpoch() + " with uncommitted changes");
-      for (long e : epochs) {
-        same("epoch " + e + " viewed again", restored.get(e), EpochViewOracle.snapshot(EpochViewOracle.view(cp, e), data));
-      }
-    }
-
-    private void same(String what, Map<String, String> expected, Map<String, String> actual) {
-      List<String> diff =
-          transientDirectories
-              ? EpochViewOracle.differences(
-                  EpochViewOracle.withoutDirectoryTimes(expected), EpochViewOracle.withoutDirectoryTimes(actual))
-              : EpochViewOracle.differences(expected, actual);
-      if (!diff.isEmpty()) {
-        throw new AssertionError(what + ":\n    " + String.join("\n    ", diff));
-      }
+      EpochViewOracle.viewAgain(cp, data, restored, !transientDirectories);
     }
   }
 }
