@@ -40,6 +40,8 @@ final class EpochViewNode {
   long modifiedNanos;
   int permissions = -1;
   String linkTarget;
+  /** The file key of the source (its inode), or null: names of one file share one node. */
+  Object fileKey;
   /** Bytes written back, by block index: each covers the first bytes of its block. */
   private final TreeMap<Long, byte[]> blocks = new TreeMap<>();
 
@@ -71,6 +73,7 @@ final class EpochViewNode {
     n.size = kind == EpochView.Kind.FILE ? a.size() : 0;
     n.limit = n.size;
     n.modifiedNanos = a.lastModifiedTime().to(TimeUnit.NANOSECONDS);
+    n.fileKey = kind == EpochView.Kind.FILE ? a.fileKey() : null;
     if (a instanceof PosixFileAttributes p) {
       n.permissions = bits(p.permissions());
     }

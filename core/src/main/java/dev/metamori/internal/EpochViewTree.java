@@ -7,6 +7,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
@@ -27,6 +28,11 @@ final class EpochViewTree {
   private final boolean posix;
   private final int blockSize;
   private final TreeMap<String, EpochViewNode> overlay = new TreeMap<>();
+  /**
+   * The files the overlay holds, by file key: another name of one of them (a hard link, in the
+   * trees or in the trash) is the same node, as writing through either name changes both.
+   */
+  private final Map<Object, EpochViewNode> byKey = new HashMap<>();
 
   EpochViewTree(FileSystem fs, int blockSize) {
     this.fs = fs;
@@ -58,7 +64,14 @@ final class EpochViewTree {
       return n.absent() ? null : n;
     }
     String real = realPathOf(path);
-    return real == null ? null : EpochViewNode.read(fs, real, posix);
+    n = real == null ? null : EpochViewNode.read(fs, real, posix);
+    if (n != null && n.fileKey != null) {
+      EpochViewNode same = byKey.get(n.fileKey);
+      if (same != null) {
+        return same;
+      }
+    }
+    return n;
   }
 
   /** What is at {@code path}, as a node of the overlay that changes may be made to; null if nothing. */
@@ -70,6 +83,9 @@ final class EpochViewTree {
     n = get(path);
     if (n != null) {
       overlay.put(path, n);
+      if (n.fileKey != null) {
+        byKey.putIfAbsent(n.fileKey, n);
+      }
     }
     return n;
   }

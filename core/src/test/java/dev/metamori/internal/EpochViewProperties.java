@@ -48,7 +48,7 @@ class EpochViewProperties {
   private static final int ONLY = Integer.getInteger("metamori.view.only", -1);
   private static final String[] NAMES = {"a", "b", "c", "d", "e", "d/x", "d/y", "d/s", "d/s/t", "e/z", "e/w"};
   /** Kinds of change {@link History#change} draws from. */
-  private static final int CHANGES = 80;
+  private static final int CHANGES = 83;
   private static final String[] FILE_MODES = {"rw-------", "rw-r--r--", "rwxr-x---"};
   private static final String[] DIRECTORY_MODES = {"rwx------", "rwxr-xr-x", "rwxr-x---"};
 
@@ -227,6 +227,13 @@ class EpochViewProperties {
         transientDirectory(name, p);
       } else if (dice < 80 && file) {
         writtenWhileMoved(name, p);
+      } else if (dice < 83 && file) {
+        String to = NAMES[r.nextInt(NAMES.length)];
+        Path q = path(to);
+        if (attributes(q) == null && (to.indexOf('/') < 0 || isDirectory(q.getParent()))) {
+          log.add("hard link " + to + " to " + name);
+          Files.createLink(q, p);
+        }
       }
     }
 

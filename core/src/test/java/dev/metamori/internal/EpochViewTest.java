@@ -221,6 +221,25 @@ class EpochViewTest {
   }
 
   @Test
+  void twoNamesOfOneFileChangeTogether() throws IOException {
+    Files.createLink(path("hard"), path("a.txt"));
+    long one = cp.commit();
+    try (FileChannel c = FileChannel.open(path("hard"), StandardOpenOption.WRITE)) {
+      write(c, 5000, bytes(2000, 12));
+    }
+    cp.commit();
+    try (FileChannel c = FileChannel.open(path("a.txt"), StandardOpenOption.WRITE)) {
+      c.truncate(100);
+    }
+    Files.delete(path("hard"));
+    cp.commit();
+    EpochView view = EpochViewOracle.view(cp, one);
+    assertArrayEquals(bytes(10_000, 1), read(view, real("hard")));
+    assertArrayEquals(bytes(10_000, 1), read(view, real("a.txt")));
+    checkEveryEpoch();
+  }
+
+  @Test
   void theWorkingEpochsChangesAreNotInTheCurrentEpochsView() throws IOException {
     Files.writeString(path("small.txt"), "committed");
     long one = cp.commit();
