@@ -31,7 +31,8 @@ import java.util.function.Predicate;
  * replayed (the bytes of the blocks they write back are kept), not with the trees.
  *
  * <p>Create it with the checkpointer's lock held and writers held off, and read it before
- * anything changes the trees or the store: it reads the live state lazily.
+ * anything changes the trees or the store: it reads the live state lazily. Not safe for use by
+ * several threads at once. Each {@link #read} opens and closes the file it reads from.
  */
 final class EpochView {
 

@@ -125,7 +125,7 @@ final class EpochViewNode {
       byte[] now = Arrays.copyOf(old == null ? new byte[0] : old, Math.max(covered, to));
       if (from > covered) {
         // the bytes between what the block covers and the write: as they read now
-        readUnder(fs, start + covered, now, covered, from - covered, blockSize);
+        readUnder(fs, start + covered, now, covered, from - covered);
       }
       System.arraycopy(data, (int) (start + from - pos), now, from, to - from);
       blocks.put(b, now);
@@ -158,7 +158,7 @@ final class EpochViewNode {
     }
     int n = (int) Math.min(dst.remaining(), size - position);
     byte[] out = new byte[n];
-    readUnder(fs, position, out, 0, n, blockSize);
+    readUnder(fs, position, out, 0, n);
     long end = position + n;
     for (Map.Entry<Long, byte[]> e : blocks.subMap(position / blockSize, true, (end - 1) / blockSize, true).entrySet()) {
       long start = e.getKey() * blockSize;
@@ -176,8 +176,7 @@ final class EpochViewNode {
    * Reads {@code length} bytes from {@code pos} as they are without the block overrides: the
    * source's below the limit, zeros elsewhere.
    */
-  private void readUnder(FileSystem fs, long pos, byte[] into, int offset, int length, int blockSize)
-      throws IOException {
+  private void readUnder(FileSystem fs, long pos, byte[] into, int offset, int length) throws IOException {
     Arrays.fill(into, offset, offset + length, (byte) 0);
     long end = Math.min(pos + length, limit);
     if (source == null || end <= pos) {
