@@ -134,7 +134,7 @@ final class EpochViewReplay {
       for (; p >= 0; p--, next = null) {
         UndoRecord r = next != null ? next : redo.get(p);
         next = r;
-        long at = stepOf(r);
+        long at = Journal.redoStep(r);
         if (at < 0) {
           continue;
         }
@@ -192,20 +192,6 @@ final class EpochViewReplay {
         tree.delete(d.path());
       }
     }
-  }
-
-  /** The step a redo record belongs to, or -1 for a mark (as the redo file reads it). */
-  private static long stepOf(UndoRecord r) {
-    if (r instanceof UndoRecord.Redo x) {
-      return x.step();
-    } else if (r instanceof UndoRecord.RedoAttributes x) {
-      return x.step();
-    } else if (r instanceof UndoRecord.RedoRemoveDirectory x) {
-      return x.step();
-    } else if (r instanceof UndoRecord.RedoSkip x) {
-      return x.step();
-    }
-    return -1;
   }
 
   private CorruptStoreException corrupt(long epoch, String detail) {
