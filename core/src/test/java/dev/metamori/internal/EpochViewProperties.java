@@ -6,6 +6,7 @@ import com.google.common.io.MoreFiles;
 import com.google.common.io.RecursiveDeleteOption;
 import dev.metamori.Checkpointer;
 import dev.metamori.Epoch;
+import dev.metamori.RetentionPolicy;
 import dev.metamori.testing.Seeds;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -28,22 +29,23 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Random histories of a tracked tree (writes at offsets, appends, truncations, files and
- * directories created, deleted and renamed, over existing ones too, links, permissions and
- * times set; commits, and restores to any epoch, which grow branches; uncommitted changes at
- * the end), then, for every committed epoch, an {@link EpochView} compared with the tree a real
+ * directories created, deleted and renamed, over existing ones too, links and hard links,
+ * permissions and times set, writes through channels across renames and deletions; commits,
+ * restores to any epoch, which grow branches, prunes and reopenings; uncommitted changes at the
+ * end), then, for every committed epoch, an {@link EpochView} compared with the tree a real
  * restore to that epoch leaves: every view is read before any restore, and must leave the trees
  * and the store as they were; then, from the state the restores left and new uncommitted
  * changes, every epoch is viewed again.
  *
  * <p>The default run is fixed: seed {@value #SEED}, {@code metamori.view.examples} histories
- * (default 25) of up to {@code metamori.view.maxOps} operations (default 40). A failure prints
+ * (default 60) of up to {@code metamori.view.maxOps} operations (default 60). A failure prints
  * its seed and the command that replays it; {@code -Dmetamori.seed=random} (the {@code explore}
  * profile) draws a fresh one.
  */
 class EpochViewProperties {
   static final long SEED = 6120913585329514447L;
-  private static final int EXAMPLES = Integer.getInteger("metamori.view.examples", 25);
-  private static final int MAX_OPS = Integer.getInteger("metamori.view.maxOps", 40);
+  private static final int EXAMPLES = Integer.getInteger("metamori.view.examples", 60);
+  private static final int MAX_OPS = Integer.getInteger("metamori.view.maxOps", 60);
   /** Runs only the history of this index (to replay one that failed, with its records); -1: all. */
   private static final int ONLY = Integer.getInteger("metamori.view.only", -1);
   private static final String[] NAMES = {"a", "b", "c", "d", "e", "d/x", "d/y", "d/s", "d/s/t", "e/z", "e/w"};
@@ -59,11 +61,20 @@ class EpochViewProperties {
         "EpochViewProperties.everyEpochViewedIsWhatARestoreToItLeaves",
         seed,
         () -> {
+          long[] counts = new long[3];
           for (int i = 0; i < EXAMPLES; i++) {
             if (ONLY < 0 || ONLY == i) {
-              new History(Seeds.trialSeed(seed, i)).run(i);
+              History h = new History(Seeds.trialSeed(seed, i));
+              h.run(i);
+              counts[0] += h.viewed;
+              counts[1] += h.offLine;
+              counts[2] += h.transientDirectories ? 1 : 0;
             }
           }
+          System.out.println(
+              "EpochViewProperties: " + counts[0] + " epochs viewed and restored (" + counts[1]
+                  + " of them off the current line when viewed first); " + counts[2]
+                  + " histories without directory times compared");
         },
         "metamori.view.examples=" + EXAMPLES,
         "metamori.view.maxOps=" + MAX_OPS);
@@ -92,6 +103,9 @@ class EpochViewProperties {
      * single tree is the oracle.
      */
     private boolean transientDirectories;
+    /** How many epochs were checked, and how many of them were off the current line. */
+    private long viewed;
+    private long offLine;
 
     History(long seed) {
       this.r = new Random(seed);
@@ -151,6 +165,14 @@ class EpochViewProperties {
         change(r.nextInt(CHANGES));
       } else if (dice < 85) {
         log.add("commit -> " + cp.commit());
+      } else if (dice < 87) {
+        RetentionPolicy policy = RetentionPolicy.keepLast(1 + r.nextInt(5));
+        log.add("prune " + policy + " -> removed " + cp.prune(policy).removedEpochs());
+      } else if (dice < 90) {
+        log.add("reopen");
+        cp.close();
+        cp = Checkpointer.builder(store).track(data).open();
+        fs = cp.fileSystem();
       } else {
         List<Epoch> epochs = cp.epochs();
         long target = epochs.get(r.nextInt(epochs.size())).id();
@@ -355,6 +377,16 @@ class EpochViewProperties {
         epochs.add(e.id());
       }
       log.add("check epochs " + epochs + " from current " + cp.currentEpoch());
+      viewed = epochs.size();
+      Map<Long, Long> parents = new java.util.HashMap<>();
+      for (Epoch e : cp.epochs()) {
+        parents.put(e.id(), e.parent());
+      }
+      List<Long> line = new ArrayList<>();
+      for (long e = cp.currentEpoch(); e >= 0; e = parents.getOrDefault(e, -1L)) {
+        line.add(e);
+      }
+      offLine = epochs.stream().filter(e -> !line.contains(e)).count();
       Collections.shuffle(epochs, r);
       Map<Long, Map<String, String>> restored =
           EpochViewOracle.viewThenRestore(cp, data, store, epochs, !transientDirectories);
