@@ -188,15 +188,21 @@ final class EpochViewTree {
         }
       }
     }
-    for (Map.Entry<String, EpochViewNode> e : under(dir).entrySet()) {
-      String name = e.getKey().substring(dir.length() + 1);
-      if (name.indexOf('/') < 0) {
-        if (e.getValue().absent()) {
-          names.remove(name);
-        } else {
-          names.add(name);
-        }
+    // the overlay's entries directly in dir, skipping the subtrees below them
+    String prefix = dir + "/";
+    for (String key = overlay.ceilingKey(prefix); key != null && key.startsWith(prefix); ) {
+      String name = key.substring(prefix.length());
+      int slash = name.indexOf('/');
+      if (slash >= 0) {
+        key = overlay.ceilingKey(prefix + name.substring(0, slash) + "0"); // '0' follows '/'
+        continue;
       }
+      if (overlay.get(key).absent()) {
+        names.remove(name);
+      } else {
+        names.add(name);
+      }
+      key = overlay.higherKey(key);
     }
     return names;
   }
