@@ -304,4 +304,21 @@ class EpochViewTest {
     CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> EpochViewOracle.view(cp, 0));
     assertTrue(e.getMessage().contains("missing"), e.getMessage());
   }
+
+  @Test
+  void aMissingRedoFileIsReportedAsDamage() throws IOException {
+    Files.writeString(path("small.txt"), "changed");
+    long one = cp.commit();
+    cp.restore(0);
+    List<Path> redo;
+    try (Stream<Path> s = Files.walk(harness.store())) {
+      redo = s.filter(p -> p.getFileName().toString().endsWith(".redo")).toList();
+    }
+    assertEquals(1, redo.size(), redo.toString());
+    Files.delete(redo.get(0));
+    harness.skipVerifyAfter("a redo file is deleted on purpose");
+    CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> EpochViewOracle.view(cp, one));
+    assertTrue(e.getMessage().contains("redo"), e.getMessage());
+    EpochViewOracle.view(cp, 0); // the current epoch needs no redo file
+  }
 }
