@@ -79,6 +79,8 @@ final class EpochView {
    * @param delegate the file system the trees and the store are on (the real one)
    * @param excluded which paths (absolute path strings) the exclusions leave out: not listed
    * @throws NoSuchEpochException if the store does not list {@code epoch}
+   * @throws dev.metamori.CheckpointException if a restore stopped part way (a full disk) and
+   *     is not finished: the live trees are then in no epoch's state
    * @throws CorruptStoreException if a record, a redo file or a trash entry the view needs is
    *     damaged or missing
    */
@@ -87,6 +89,12 @@ final class EpochView {
     if (journal.epoch(epoch) == null) {
       throw new NoSuchEpochException(
           epoch, "it is not in the store (valid epochs: the ones listed by epochs())");
+    }
+    if (journal.unfinishedRestore() >= 0) {
+      throw new dev.metamori.CheckpointException(
+          "cannot read epoch " + epoch + ": a restore to epoch " + journal.unfinishedRestore()
+              + " stopped part way for lack of space, so the trees are between two epochs;"
+              + " free space, then restore or commit to finish it first");
     }
     List<Long> current = journal.line(journal.currentEpoch());
     List<Long> target = journal.line(epoch);
