@@ -3,6 +3,8 @@ package dev.metamori;
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.quicktheories.generators.SourceDSL.lists;
 import static org.quicktheories.generators.SourceDSL.longs;
 
@@ -77,6 +79,104 @@ class ExportReceiveProperties {
                       }
                     }),
         "metamori.export.examples=" + EXAMPLES);
+  }
+
+  /**
+   * Random histories with branches (restores to earlier epochs) and changes left uncommitted:
+   * the stream between the epoch the second store was last brought to and any epoch of the
+   * source, exported from wherever the source stands, brings it to that epoch.
+   */
+  @Test
+  void streamsBetweenAnyTwoEpochsRebuildTheLaterOne() {
+    long seed = Seeds.seed(SEED + 1);
+    Seeds.run(
+        "ExportReceiveProperties.streamsBetweenAnyTwoEpochsRebuildTheLaterOne",
+        seed,
+        () ->
+            Seeds.qt(seed)
+                .withExamples(EXAMPLES)
+                .withShrinkCycles(0)
+                .forAll(lists().of(longs().all()).ofSizeBetween(1, 40))
+                .checkAssert(
+                    seeds -> {
+                      try {
+                        branches(seeds);
+                      } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                      }
+                    }),
+        "metamori.export.examples=" + EXAMPLES);
+  }
+
+  /** What a side held at an epoch. */
+  private record State(TreeSnapshot tree, byte[] region, byte[] object) {
+    static State of(Side side) throws IOException {
+      return new State(TreeSnapshot.of(side.tree(), TreeSnapshot.Options.CRASH), side.regionBytes(), side.object().value.clone());
+    }
+
+    void check(Side side, List<String> log) throws IOException {
+      TreeSnapshot now = TreeSnapshot.of(side.tree(), TreeSnapshot.Options.CRASH);
+      assertEquals(tree, now, () -> log + "\n" + tree.describeDifferences(now));
+      assertArrayEquals(region, side.regionBytes(), () -> "region after " + log);
+      assertArrayEquals(object, side.object().value, () -> "object after " + log);
+    }
+  }
+
+  private void branches(List<Long> seeds) throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "trial");
+    Side source = Side.open(dir.resolve("source"));
+    Side target = Side.open(dir.resolve("target"));
+    Side copy = Side.open(dir.resolve("copy"));
+    List<String> log = new ArrayList<>();
+    java.util.TreeMap<Long, State> states = new java.util.TreeMap<>();
+    try {
+      long at = source.cp().commit();
+      states.put(at, State.of(source));
+      java.util.Map<Long, Long> received = new java.util.HashMap<>();
+      received.put(at, target.cp().receive(new ByteArrayInputStream(export(source.cp(), -1, at))));
+      for (long s : seeds) {
+        Random r = new Random(s);
+        int dice = r.nextInt(100);
+        List<Long> epochs = new ArrayList<>(states.keySet());
+        long any = epochs.get(r.nextInt(epochs.size()));
+        if (dice < 15) {
+          long epoch = source.cp().commit();
+          states.put(epoch, State.of(source));
+          log.add("commit " + epoch);
+        } else if (dice < 23) {
+          source.cp().restore(any);
+          log.add("restore " + any);
+        } else if (dice < 38 && any != at) {
+          byte[] stream = export(source.cp(), at, any);
+          log.add("stream " + at + " to " + any + " (" + stream.length + " bytes)");
+          Long held = received.get(any);
+          if (held == null) {
+            received.put(any, target.cp().receive(new ByteArrayInputStream(stream)));
+          } else {
+            // received before: refused, and restored instead
+            StreamException e = assertThrows(StreamException.class, () -> target.cp().receive(new ByteArrayInputStream(stream)));
+            assertTrue(e.getMessage().contains("already holds"), e.getMessage());
+            target.cp().restore(held);
+          }
+          states.get(any).check(target, log);
+          at = any;
+        } else {
+          String done = change(source, r);
+          if (done != null) {
+            log.add(done);
+          }
+        }
+      }
+      List<Long> epochs = new ArrayList<>(states.keySet());
+      long last = epochs.get(new Random(seeds.get(0)).nextInt(epochs.size()));
+      log.add("full stream of " + last);
+      copy.cp().receive(new ByteArrayInputStream(export(source.cp(), -1, last)));
+      states.get(last).check(copy, log);
+    } finally {
+      source.cp().close();
+      target.cp().close();
+      copy.cp().close();
+    }
   }
 
   private record Side(Path tree, Checkpointer cp, MemoryRegion region, Bytes object) {

@@ -4,7 +4,6 @@ import dev.metamori.Change;
 import dev.metamori.internal.journal.ProgressListener;
 import dev.metamori.internal.journal.EpochInfo;
 import dev.metamori.internal.journal.Journal;
-import dev.metamori.internal.journal.UndoRecord;
 import dev.metamori.internal.memory.StateTransfer;
 import dev.metamori.internal.memory.VolatileState;
 import dev.metamori.internal.stream.EpochIdentities;
@@ -62,7 +61,7 @@ final class Exporter {
     EpochInfo info = journal.epoch(epoch);
     DiffCollector.Detailed diff = base < 0 ? null : DiffCollector.collectWithDirectories(journal, state, fs, base, epoch);
     List<Change> changes = diff == null ? null : diff.changes();
-    EpochView view = EpochView.at(journal, fs, epoch);
+    EpochView view = EpochView.at(journal, fs, epoch, excluded);
     StreamWriter out = new StreamWriter(stream);
     Exporter e = new Exporter(journal, fs, excluded, out, progress);
     out.header(new Header(base < 0 ? null : ids.of(base), ids.of(epoch), info.label(),
@@ -136,8 +135,8 @@ final class Exporter {
     if (n == null) {
       return 0;
     }
-    if (n.kind() != UndoRecord.Kind.DIRECTORY) {
-      return n.kind() == UndoRecord.Kind.FILE ? n.size() : 0;
+    if (n.kind() != EpochView.Kind.DIRECTORY) {
+      return n.kind() == EpochView.Kind.FILE ? n.size() : 0;
     }
     long sum = 0;
     for (String name : view.list(path)) {
@@ -156,7 +155,7 @@ final class Exporter {
       return;
     }
     Entry at = entry(path);
-    if (n.kind() == UndoRecord.Kind.DIRECTORY) {
+    if (n.kind() == EpochView.Kind.DIRECTORY) {
       out.directory(at, n.modifiedNanos(), n.permissions());
       for (String name : view.list(path)) {
         String c = child(path, name);
@@ -164,11 +163,11 @@ final class Exporter {
           whole(view, c);
         }
       }
-    } else if (n.kind() == UndoRecord.Kind.FILE) {
+    } else if (n.kind() == EpochView.Kind.FILE) {
       out.file(at, false, n.size(), n.modifiedNanos(), n.permissions());
       data(view, path, 0, n.size(), true);
       out.fileEnd();
-    } else if (n.linkTarget() != null) {
+    } else if (n.kind() == EpochView.Kind.LINK) {
       out.link(at, n.linkTarget(), n.modifiedNanos());
     }
   }
@@ -275,19 +274,19 @@ final class Exporter {
       if (n == null) {
         throw new IOException(c.path() + " changed on the way to the epoch but is not there");
       }
-      if (n.kind() == UndoRecord.Kind.FILE) {
+      if (n.kind() == EpochView.Kind.FILE) {
         out.file(entry(c.path()), true, n.size(), n.modifiedNanos(), n.permissions());
         for (Change.Range r : c.ranges()) {
           data(view, c.path(), r.offset(), Math.min(n.size(), r.offset() + r.length()), false);
         }
         out.fileEnd();
-      } else if (n.kind() == UndoRecord.Kind.DIRECTORY) {
+      } else if (n.kind() == EpochView.Kind.DIRECTORY) {
         parents.add(c.path());
       }
     }
     for (String dir : parents) {
       EpochView.Node n = view.stat(dir);
-      if (n != null && n.kind() == UndoRecord.Kind.DIRECTORY && isTracked(dir)) {
+      if (n != null && n.kind() == EpochView.Kind.DIRECTORY && isTracked(dir)) {
         out.directory(entry(dir), n.modifiedNanos(), n.permissions());
       }
     }
@@ -313,7 +312,7 @@ final class Exporter {
       return; // created and gone again before the epoch
     }
     created.add(path);
-    if (n.kind() != UndoRecord.Kind.DIRECTORY) {
+    if (n.kind() != EpochView.Kind.DIRECTORY) {
       whole(view, path);
       return;
     }

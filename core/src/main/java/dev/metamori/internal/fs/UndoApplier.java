@@ -423,6 +423,23 @@ final class UndoApplier implements UndoTarget {
       return provider.readAttributes(path, BasicFileAttributes.class, NOFOLLOW_LINKS).isDirectory();
     } catch (NoSuchFileException e) {
       return false;
+    } catch (java.nio.file.FileSystemException e) {
+      // ENOTDIR: a later step of the epoch put a file where a directory above it was
+      for (Path p = path.getParent(); p != null; p = p.getParent()) {
+        BasicFileAttributes a;
+        try {
+          a = attributes(p);
+        } catch (java.nio.file.FileSystemException deeper) {
+          continue; // ENOTDIR again: the file is higher up
+        }
+        if (a != null) {
+          if (a.isDirectory()) {
+            throw e;
+          }
+          return false;
+        }
+      }
+      throw e;
     }
   }
 

@@ -128,6 +128,11 @@ public final class Journal implements Closeable {
     return redoFile.forEachRecord(epoch, visitor);
   }
 
+  /** The step a record of a redo file belongs to, or -1 for a mark (see {@link RedoFile#stepOf}). */
+  public static long redoStep(UndoRecord r) {
+    return RedoFile.stepOf(r);
+  }
+
   // ------------------------------------------------------------------ state catalogue
 
   /** Key standing for volatile item {@code item} where file ids go (and back): negative. */
