@@ -175,6 +175,41 @@ class ExportReceiveTest {
   }
 
   @Test
+  void streamsOfEarlierEpochsExportedLaterRebuildEachEpoch() throws Exception {
+    try (Side source = new Side("source"); Side target = new Side("target")) {
+      long[] epochs = new long[3];
+      for (int i = 0; i < 3; i++) {
+        Files.write(source.a("f" + i), random(10 + i, 50_000));
+        try (var c = Files.newByteChannel(source.a("f0"), StandardOpenOption.WRITE)) {
+          c.position(4096L * i).write(java.nio.ByteBuffer.wrap(random(20 + i, 100)));
+        }
+        if (i == 1) {
+          Files.move(source.a("f1"), source.b("moved"));
+        }
+        source.region.put(4096L * i, random(30 + i, 64), 0, 64);
+        source.object.value = ("model " + i).getBytes(StandardCharsets.UTF_8);
+        epochs[i] = source.cp.commit("E" + i);
+      }
+      // uncommitted changes on top: the streams are of the epochs, not of the live trees
+      Files.write(source.a("f0"), new byte[] {1});
+      Files.delete(source.b("moved"));
+      byte[] full = export(source.cp, epochs[0]);
+      byte[] ab = export(source.cp, epochs[0], epochs[1]);
+      byte[] bc = export(source.cp, epochs[1], epochs[2]);
+      long[] received = {
+        target.cp.receive(new ByteArrayInputStream(full)),
+        target.cp.receive(new ByteArrayInputStream(ab)),
+        target.cp.receive(new ByteArrayInputStream(bc))
+      };
+      for (int i = 2; i >= 0; i--) {
+        source.cp.restore(epochs[i]);
+        target.cp.restore(received[i]);
+        assertSame(source, target);
+      }
+    }
+  }
+
+  @Test
   void damagedTruncatedOrMisplacedStreamsAreRefusedAndChangeNothing() throws Exception {
     try (Side source = new Side("source"); Side target = new Side("target")) {
       Files.write(source.a("f"), random(6, 100_000));
