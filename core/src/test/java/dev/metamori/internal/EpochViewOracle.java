@@ -167,11 +167,9 @@ final class EpochViewOracle {
    * Views every epoch the store lists and checks that this changed neither the tree at {@code
    * data} nor the store; then restores each epoch in {@code order} and compares the tree with the
    * view. Returns the trees the restores left.
-   *
-   * @param directoryTimes whether the times of directories are compared
    */
   static Map<Long, Map<String, String>> viewThenRestore(
-      Checkpointer cp, Path data, Path store, List<Long> order, boolean directoryTimes) throws IOException {
+      Checkpointer cp, Path data, Path store, List<Long> order) throws IOException {
     Map<String, String> tree = snapshot(data);
     Map<String, String> storeFiles = storeListing(store);
     Map<Long, Map<String, String>> viewed = new TreeMap<>();
@@ -184,17 +182,16 @@ final class EpochViewOracle {
     for (long e : order) {
       cp.restore(e);
       restored.put(e, snapshot(data));
-      same("epoch " + e + " as viewed before the restores", restored.get(e), viewed.get(e), directoryTimes);
+      same("epoch " + e + " as viewed before the restores", restored.get(e), viewed.get(e), true);
     }
     return restored;
   }
 
   /** Views every epoch of {@code restored} again and compares it with the tree its restore left. */
-  static void viewAgain(Checkpointer cp, Path data, Map<Long, Map<String, String>> restored, boolean directoryTimes)
-      throws IOException {
+  static void viewAgain(Checkpointer cp, Path data, Map<Long, Map<String, String>> restored) throws IOException {
     for (Map.Entry<Long, Map<String, String>> e : restored.entrySet()) {
       same("epoch " + e.getKey() + " viewed again from epoch " + cp.currentEpoch(), e.getValue(),
-          snapshot(view(cp, e.getKey()), data), directoryTimes);
+          snapshot(view(cp, e.getKey()), data), true);
     }
   }
 

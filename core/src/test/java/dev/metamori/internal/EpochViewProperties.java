@@ -74,7 +74,7 @@ class EpochViewProperties {
           System.out.println(
               "EpochViewProperties: " + counts[0] + " epochs viewed and restored (" + counts[1]
                   + " of them off the current line when viewed first); " + counts[2]
-                  + " histories without directory times compared");
+                  + " histories with directories created and removed within an epoch");
         },
         "metamori.view.examples=" + EXAMPLES,
         "metamori.view.maxOps=" + MAX_OPS);
@@ -96,11 +96,8 @@ class EpochViewProperties {
     private final boolean transientAllowed;
 
     /**
-     * Whether it did. Then the times of directories are not compared: the redo of such an epoch
-     * removes the directory (a {@code RedoRemoveDirectory} record) after the parent's times are
-     * set, so a restore leaves the parent with the time of the restore itself, and a later
-     * commit keeps that time; what a restore leaves then depends on the way it takes, and no
-     * single tree is the oracle.
+     * Whether it did: the undo of such an epoch makes the directory again, and its redo removes
+     * it and must then set the parent's time back to the epoch's.
      */
     private boolean transientDirectories;
     /** How many epochs were checked, and how many of them were off the current line. */
@@ -389,12 +386,12 @@ class EpochViewProperties {
       offLine = epochs.stream().filter(e -> !line.contains(e)).count();
       Collections.shuffle(epochs, r);
       Map<Long, Map<String, String>> restored =
-          EpochViewOracle.viewThenRestore(cp, data, store, epochs, !transientDirectories);
+          EpochViewOracle.viewThenRestore(cp, data, store, epochs);
       for (int i = 1 + r.nextInt(4); i > 0; i--) {
         change(r.nextInt(CHANGES));
       }
       log.add("view again from current " + cp.currentEpoch() + " with uncommitted changes");
-      EpochViewOracle.viewAgain(cp, data, restored, !transientDirectories);
+      EpochViewOracle.viewAgain(cp, data, restored);
     }
   }
 }

@@ -104,8 +104,8 @@ class EpochViewTest {
       order.add(e.id());
     }
     Map<Long, Map<String, String>> restored =
-        EpochViewOracle.viewThenRestore(cp, data, harness.store(), order, true);
-    EpochViewOracle.viewAgain(cp, data, restored, true);
+        EpochViewOracle.viewThenRestore(cp, data, harness.store(), order);
+    EpochViewOracle.viewAgain(cp, data, restored);
   }
 
   private static byte[] read(EpochView view, String path) throws IOException {

@@ -92,7 +92,7 @@ final class RedoReader {
         return;
       }
       captureAttributes(path.getParent(), step, seen, sink);
-      missingAncestors(path, step, sink);
+      missingAncestors(path, step, seen, sink);
     } else if (record instanceof Moved m) {
       Path from = fileSystem.getPath(m.from());
       Path to = fileSystem.getPath(m.to());
@@ -102,7 +102,7 @@ final class RedoReader {
       }
       captureAttributes(from.getParent(), step, seen, sink);
       captureAttributes(to.getParent(), step, seen, sink);
-      missingAncestors(from, step, sink);
+      missingAncestors(from, step, seen, sink);
     }
   }
 
@@ -141,11 +141,21 @@ final class RedoReader {
             step, key, path.toString(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS), mode, owner, group));
   }
 
-  /** The directories an undo will create for {@code path} (see ensureParent), deepest first. */
-  private void missingAncestors(Path path, long step, java.util.function.Consumer<UndoRecord> sink)
+  /**
+   * The directories an undo will create for {@code path} (see ensureParent), deepest first, and
+   * the attributes of the directory it will create them in: making them changes its time, and
+   * the redo of the step, which removes them again, must set it back after the removal (a
+   * capture at an earlier step would read the time of the undo).
+   */
+  private void missingAncestors(
+      Path path, long step, Set<String> seen, java.util.function.Consumer<UndoRecord> sink)
       throws IOException {
-    for (Path dir = path.getParent(); dir != null && !exists(dir); dir = dir.getParent()) {
+    Path dir = path.getParent();
+    for (; dir != null && !exists(dir); dir = dir.getParent()) {
       sink.accept(new UndoRecord.RedoRemoveDirectory(step, dir.toString()));
+    }
+    if (dir != null && !dir.equals(path.getParent())) {
+      captureAttributes(dir, step, seen, sink);
     }
   }
 
