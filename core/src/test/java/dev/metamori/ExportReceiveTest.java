@@ -210,6 +210,27 @@ class ExportReceiveTest {
   }
 
   @Test
+  void anEpochReadFromADamagedTrashEntryIsNotExported() throws Exception {
+    try (Side source = new Side("source")) {
+      Files.write(source.a("doc"), random(8, 20_000));
+      long a = source.cp.commit();
+      Files.delete(source.a("doc")); // into the trash, with a checksum
+      long b = source.cp.commit();
+      Path entry;
+      try (var s = Files.walk(tmp.resolve("source-store").toRealPath().resolve("trash"))) {
+        entry = s.filter(Files::isRegularFile).findFirst().orElseThrow();
+      }
+      byte[] bytes = Files.readAllBytes(entry);
+      bytes[100] ^= 1;
+      Files.write(entry, bytes);
+      CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> export(source.cp, a));
+      assertTrue(e.getMessage().contains("trash"), e.getMessage());
+      assertThrows(CorruptStoreException.class, () -> export(source.cp, b, a));
+      assertTrue(export(source.cp, b).length > 0, "the current epoch does not need the entry");
+    }
+  }
+
+  @Test
   void damagedTruncatedOrMisplacedStreamsAreRefusedAndChangeNothing() throws Exception {
     try (Side source = new Side("source"); Side target = new Side("target")) {
       Files.write(source.a("f"), random(6, 100_000));

@@ -53,7 +53,11 @@ final class Transfers {
     }
     long from = base == null ? -1 : base;
     tracker.whileQuiet(
-        () -> Exporter.export(journal, state, tracker.delegate(), this::excluded, ids, from, epoch, out, progress));
+        () -> {
+          // the records and the checksums of the trash entries the trees at the epoch are read from
+          journal.prepareRollback(epoch);
+          Exporter.export(journal, state, tracker.delegate(), this::excluded, ids, from, epoch, out, progress);
+        });
   }
 
   /** Receives a stream and commits what it holds as a new epoch; returns its id. */
