@@ -2,8 +2,6 @@ package dev.metamori;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.quicktheories.generators.SourceDSL.lists;
-import static org.quicktheories.generators.SourceDSL.longs;
 
 import com.google.common.io.MoreFiles;
 import com.google.common.io.RecursiveDeleteOption;
@@ -13,7 +11,6 @@ import dev.metamori.testing.Seeds;
 import dev.metamori.Change.Kind;
 import dev.metamori.Change.Range;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystem;
@@ -293,22 +290,12 @@ class DiffTest extends TrackedTreeFixture {
   @Test
   void diffsOfRandomTreesMatchTheTreesOfTheirEpochs() {
     long seed = Seeds.seed(SEED);
-    Seeds.run(
+    Seeds.runTrials(
         "DiffTest.diffsOfRandomTreesMatchTheTreesOfTheirEpochs",
         seed,
-        () ->
-            Seeds.qt(seed)
-                .withExamples(EXAMPLES)
-                .withShrinkCycles(0)
-                .forAll(lists().of(longs().all()).ofSizeBetween(1, 40))
-                .checkAssert(
-                    seeds -> {
-                      try {
-                        randomTree(seeds);
-                      } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                      }
-                    }),
+        EXAMPLES,
+        40,
+        this::randomTree,
         "metamori.diff.examples=" + EXAMPLES);
   }
 

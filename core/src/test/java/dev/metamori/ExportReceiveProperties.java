@@ -5,17 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.quicktheories.generators.SourceDSL.lists;
-import static org.quicktheories.generators.SourceDSL.longs;
 
+import dev.metamori.testing.Blob;
 import dev.metamori.testing.Seeds;
 import dev.metamori.testing.TreeSnapshot;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystem;
@@ -45,39 +41,16 @@ class ExportReceiveProperties {
 
   @TempDir Path tmp;
 
-  static final class Bytes implements Checkpointable {
-    byte[] value = new byte[0];
-
-    @Override
-    public void save(OutputStream out) throws IOException {
-      out.write(value);
-    }
-
-    @Override
-    public void restore(InputStream in) throws IOException {
-      value = in.readAllBytes();
-    }
-  }
 
   @Test
   void receivedStreamsRebuildEveryEpoch() {
     long seed = Seeds.seed(SEED);
-    Seeds.run(
+    Seeds.runTrials(
         "ExportReceiveProperties.receivedStreamsRebuildEveryEpoch",
         seed,
-        () ->
-            Seeds.qt(seed)
-                .withExamples(EXAMPLES)
-                .withShrinkCycles(0)
-                .forAll(lists().of(longs().all()).ofSizeBetween(1, 40))
-                .checkAssert(
-                    seeds -> {
-                      try {
-                        trial(seeds);
-                      } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                      }
-                    }),
+        EXAMPLES,
+        40,
+        this::trial,
         "metamori.export.examples=" + EXAMPLES);
   }
 
@@ -89,36 +62,26 @@ class ExportReceiveProperties {
   @Test
   void streamsBetweenAnyTwoEpochsRebuildTheLaterOne() {
     long seed = Seeds.seed(SEED + 1);
-    Seeds.run(
+    Seeds.runTrials(
         "ExportReceiveProperties.streamsBetweenAnyTwoEpochsRebuildTheLaterOne",
         seed,
-        () ->
-            Seeds.qt(seed)
-                .withExamples(EXAMPLES)
-                .withShrinkCycles(0)
-                .forAll(lists().of(longs().all()).ofSizeBetween(1, 40))
-                .checkAssert(
-                    seeds -> {
-                      try {
-                        branches(seeds);
-                      } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                      }
-                    }),
+        EXAMPLES,
+        40,
+        this::branches,
         "metamori.export.examples=" + EXAMPLES);
   }
 
   /** What a side held at an epoch. */
   private record State(TreeSnapshot tree, byte[] region, byte[] object) {
     static State of(Side side) throws IOException {
-      return new State(TreeSnapshot.of(side.tree(), TreeSnapshot.Options.CRASH), side.regionBytes(), side.object().value.clone());
+      return new State(TreeSnapshot.of(side.tree(), TreeSnapshot.Options.CRASH), side.regionBytes(), side.object().bytes.clone());
     }
 
     void check(Side side, List<String> log) throws IOException {
       TreeSnapshot now = TreeSnapshot.of(side.tree(), TreeSnapshot.Options.CRASH);
       assertEquals(tree, now, () -> log + "\n" + tree.describeDifferences(now));
       assertArrayEquals(region, side.regionBytes(), () -> "region after " + log);
-      assertArrayEquals(object, side.object().value, () -> "object after " + log);
+      assertArrayEquals(object, side.object().bytes, () -> "object after " + log);
     }
   }
 
@@ -179,11 +142,11 @@ class ExportReceiveProperties {
     }
   }
 
-  private record Side(Path tree, Checkpointer cp, MemoryRegion region, Bytes object) {
+  private record Side(Path tree, Checkpointer cp, MemoryRegion region, Blob object) {
     static Side open(Path dir) throws IOException {
       Path tree = Files.createDirectories(dir.resolve("tree"));
       Checkpointer cp = Checkpointer.builder(dir.resolve("store")).track(tree).open();
-      Bytes object = new Bytes();
+      Blob object = new Blob();
       cp.register("o", object);
       return new Side(tree, cp, cp.region("r", 5 * 4096 + 7), object);
     }
@@ -200,7 +163,7 @@ class ExportReceiveProperties {
     TreeSnapshot b = TreeSnapshot.of(got.tree(), TreeSnapshot.Options.CRASH);
     assertEquals(a, b, () -> log + "\n" + a.describeDifferences(b));
     assertArrayEquals(want.regionBytes(), got.regionBytes(), () -> "region after " + log);
-    assertArrayEquals(want.object().value, got.object().value, () -> "object after " + log);
+    assertArrayEquals(want.object().bytes, got.object().bytes, () -> "object after " + log);
   }
 
   private void trial(List<Long> seeds) throws IOException {
@@ -268,7 +231,7 @@ class ExportReceiveProperties {
       side.region().put(at, bytes(10, r.nextLong()), 0, 10);
       return "region " + at;
     } else if (dice < 12) {
-      side.object().value = bytes(r.nextInt(100), r.nextLong());
+      side.object().bytes = bytes(r.nextInt(100), r.nextLong());
       return "object";
     } else if (dice < 30 && Files.isRegularFile(file, NOFOLLOW_LINKS)) {
       long at = r.nextInt(3 * 4096);

@@ -5,12 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.metamori.testing.Blob;
 import dev.metamori.testing.TreeSnapshot;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,20 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
 class ExportReceiveTest {
   @TempDir Path tmp;
 
-  /** A registered object: a byte array saved whole. */
-  static final class Bytes implements Checkpointable {
-    byte[] value = new byte[0];
-
-    @Override
-    public void save(OutputStream out) throws IOException {
-      out.write(value);
-    }
-
-    @Override
-    public void restore(InputStream in) throws IOException {
-      value = in.readAllBytes();
-    }
-  }
 
   /** One side: a store tracking two roots, with a region and an object. */
   final class Side implements AutoCloseable {
@@ -47,7 +32,7 @@ class ExportReceiveTest {
     final Path b;
     final Checkpointer cp;
     final MemoryRegion region;
-    final Bytes object = new Bytes();
+    final Blob object = new Blob();
 
     Side(String name) throws IOException {
       a = tmp.resolve(name + "-first");
@@ -90,7 +75,7 @@ class ExportReceiveTest {
       assertEquals(want, got, () -> want.describeDifferences(got));
     }
     assertArrayEquals(source.regionBytes(), target.regionBytes(), "region");
-    assertArrayEquals(source.object.value, target.object.value, "object");
+    assertArrayEquals(source.object.bytes, target.object.bytes, "object");
   }
 
   private static byte[] export(Checkpointer cp, long epoch) throws IOException {
@@ -126,7 +111,7 @@ class ExportReceiveTest {
       }
       Files.setPosixFilePermissions(source.b("config"), PosixFilePermissions.fromString("rw-r-----"));
       source.region.put(5000, random(2, 3000), 0, 3000);
-      source.object.value = "model at A".getBytes(StandardCharsets.UTF_8);
+      source.object.bytes = "model at A".getBytes(StandardCharsets.UTF_8);
       long a = source.cp.commit("A");
       byte[] full = export(source.cp, a);
 
@@ -149,7 +134,7 @@ class ExportReceiveTest {
       }
       Files.setPosixFilePermissions(source.a("big.bin"), PosixFilePermissions.fromString("rwx------"));
       source.region.put(100, new byte[] {1, 2, 3}, 0, 3);
-      source.object.value = "model at B".getBytes(StandardCharsets.UTF_8);
+      source.object.bytes = "model at B".getBytes(StandardCharsets.UTF_8);
       long b = source.cp.commit("B");
       byte[] ab = export(source.cp, a, b);
       assertTrue(ab.length < 30_000, "5 KB changed in a file: the stream has " + ab.length + " bytes");
@@ -187,7 +172,7 @@ class ExportReceiveTest {
           Files.move(source.a("f1"), source.b("moved"));
         }
         source.region.put(4096L * i, random(30 + i, 64), 0, 64);
-        source.object.value = ("model " + i).getBytes(StandardCharsets.UTF_8);
+        source.object.bytes = ("model " + i).getBytes(StandardCharsets.UTF_8);
         epochs[i] = source.cp.commit("E" + i);
       }
       // uncommitted changes on top: the streams are of the epochs, not of the live trees

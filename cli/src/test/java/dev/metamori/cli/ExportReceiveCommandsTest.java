@@ -320,7 +320,7 @@ class ExportReceiveCommandsTest {
         "-s", target.toString(), "receive", "-");
     assertEquals(0, receive.code(), receive.err());
     assertTrue(receive.err().startsWith("\rreceive  "), receive.err());
-    // while it reads and checks the stream (every 64 records), then while it applies it
+    // while it reads, checks and applies the stream (every 64 records, total unknown), then at its end
     assertTrue(receive.err().contains(" read  "), receive.err());
     assertTrue(receive.err().contains("receive 100%"), receive.err());
     assertTrue(receive.out().startsWith("received epoch 1 "), "results stay on stdout: " + receive.out());

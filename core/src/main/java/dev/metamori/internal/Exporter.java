@@ -34,8 +34,6 @@ import java.util.function.Predicate;
  * around them.
  */
 final class Exporter {
-  private final Journal journal;
-  private final FileSystem fs;
   private final List<String> roots;
   private final Predicate<String> excluded;
   private final StreamWriter out;
@@ -44,10 +42,8 @@ final class Exporter {
   private long done;
   private long total;
 
-  private Exporter(Journal journal, FileSystem fs, Predicate<String> excluded, StreamWriter out,
+  private Exporter(Journal journal, Predicate<String> excluded, StreamWriter out,
       ProgressListener progress) throws IOException {
-    this.journal = journal;
-    this.fs = fs;
     this.roots = journal.roots();
     this.excluded = excluded;
     this.out = out;
@@ -60,60 +56,44 @@ final class Exporter {
       throws IOException {
     EpochInfo info = journal.epoch(epoch);
     DiffCollector.Detailed diff = base < 0 ? null : DiffCollector.collectWithDirectories(journal, state, fs, base, epoch);
-    List<Change> changes = diff == null ? null : diff.changes();
     EpochView view = EpochView.at(journal, fs, epoch, excluded);
     StreamWriter out = new StreamWriter(stream);
-    Exporter e = new Exporter(journal, fs, excluded, out, progress);
+    Exporter e = new Exporter(journal, excluded, out, progress);
     out.header(new Header(base < 0 ? null : ids.of(base), ids.of(epoch), info.label(),
         info.committedAtMillis(), e.roots.size()));
-    StateTransfer.Sink sink = new StateTransfer.Sink() {
-      @Override
-      public void region(String name, long size, boolean whole) throws IOException {
-        out.region(name, size, whole);
+    if (diff == null) {
+      e.total = -1; // not known before the trees are walked: the walk is the export
+      for (String root : e.roots) {
+        e.whole(view, root);
       }
-
-      @Override
-      public void page(long page, byte[] bytes) throws IOException {
-        out.page(page, bytes);
-      }
-
-      @Override
-      public void regionEnd() throws IOException {
-        out.regionEnd();
-      }
-
-      @Override
-      public void object(String name, byte[] bytes) throws IOException {
-        out.object(name, bytes);
-      }
-    };
-    if (changes == null) {
-      for (int i = 0; i < e.roots.size(); i++) {
-        e.total += e.sizeBelow(view, e.roots.get(i));
-      }
-      for (int i = 0; i < e.roots.size(); i++) {
-        e.whole(view, e.roots.get(i));
-      }
-      StateTransfer.all(journal, epoch, sink);
+      StateTransfer.all(journal, epoch, out);
     } else {
-      e.changes(view, changes, diff.touchedDirectories());
-      StateTransfer.changed(journal, epoch, changes, sink);
+      e.changes(view, diff.changes(), diff.touchedDirectories());
+      StateTransfer.changed(journal, epoch, diff.changes(), out);
     }
     out.close();
+    progress.advanced(e.done, e.done);
+  }
+
+  /** The position of the tracked root {@code path} is, or is below; -1 if none. */
+  private int rootOf(String path) {
+    for (int i = 0; i < roots.size(); i++) {
+      String root = roots.get(i);
+      if (path.equals(root) || path.startsWith(root.endsWith("/") ? root : root + "/")) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** The entry of real path {@code path}: its root's position and the path below it. */
   private Entry entry(String path) {
-    for (int i = 0; i < roots.size(); i++) {
-      String root = roots.get(i);
-      if (path.equals(root)) {
-        return new Entry(i, "");
-      }
-      if (path.startsWith(root.endsWith("/") ? root : root + "/")) {
-        return new Entry(i, path.substring(root.length() + (root.endsWith("/") ? 0 : 1)));
-      }
+    int i = rootOf(path);
+    if (i < 0) {
+      throw new IllegalStateException(path + " is under no tracked root " + roots);
     }
-    throw new IllegalStateException(path + " is under no tracked root " + roots);
+    String root = roots.get(i);
+    return new Entry(i, path.equals(root) ? "" : path.substring(root.length() + (root.endsWith("/") ? 0 : 1)));
   }
 
   private static String child(String dir, String name) {
@@ -128,24 +108,6 @@ final class Exporter {
       }
     }
     return n;
-  }
-
-  private long sizeBelow(EpochView view, String path) throws IOException {
-    EpochView.Node n = view.stat(path);
-    if (n == null) {
-      return 0;
-    }
-    if (n.kind() != EpochView.Kind.DIRECTORY) {
-      return n.kind() == EpochView.Kind.FILE ? n.size() : 0;
-    }
-    long sum = 0;
-    for (String name : view.list(path)) {
-      String c = child(path, name);
-      if (!excluded.test(c)) {
-        sum += sizeBelow(view, c);
-      }
-    }
-    return sum;
   }
 
   /** Writes {@code path} and everything below it, as new entries, parents first. */
@@ -286,20 +248,10 @@ final class Exporter {
     }
     for (String dir : parents) {
       EpochView.Node n = view.stat(dir);
-      if (n != null && n.kind() == EpochView.Kind.DIRECTORY && isTracked(dir)) {
+      if (n != null && n.kind() == EpochView.Kind.DIRECTORY && rootOf(dir) >= 0) {
         out.directory(entry(dir), n.modifiedNanos(), n.permissions());
       }
     }
-  }
-
-  /** Whether {@code path} is a tracked root or below one. */
-  private boolean isTracked(String path) {
-    for (String root : roots) {
-      if (path.equals(root) || path.startsWith(root.endsWith("/") ? root : root + "/")) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /**

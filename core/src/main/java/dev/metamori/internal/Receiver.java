@@ -2,6 +2,7 @@ package dev.metamori.internal;
 
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
+import com.google.common.io.MoreFiles;
 import dev.metamori.MemoryRegion;
 import dev.metamori.internal.journal.ProgressListener;
 import dev.metamori.StreamException;
@@ -11,7 +12,6 @@ import dev.metamori.internal.stream.StreamRecord.Entry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -22,7 +22,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +36,8 @@ import java.util.function.Predicate;
  * following links; nothing is ever written through a link.
  */
 final class Receiver {
+  private record DirectoryAttributes(Path path, long modifiedNanos, int permissions) {}
+
   /** What a receive needs from its checkpointer. */
   interface Target {
     MemoryRegion region(String name, long size) throws IOException;
@@ -46,19 +47,20 @@ final class Receiver {
 
   private final FileSystem fs;
   private final List<String> roots;
-  private final Predicate<Path> excluded;
+  private final Predicate<String> excluded;
   private final Target target;
   private final Map<Integer, Path> staging = new HashMap<>();
   private final Map<Integer, Path> slots = new HashMap<>();
   private final Map<Integer, FileTime> stagedRootTimes = new HashMap<>();
-  private final List<Object[]> directories = new ArrayList<>();
+  /** Directories whose attributes are set at the end, once what is below them is written. */
+  private final List<DirectoryAttributes> directories = new ArrayList<>();
   private final boolean posix;
   private SeekableByteChannel file;
   private Path filePath;
   private StreamRecord.File fileRecord;
   private MemoryRegion region;
 
-  Receiver(FileSystem fs, List<String> roots, Predicate<Path> excluded, Target target) {
+  Receiver(FileSystem fs, List<String> roots, Predicate<String> excluded, Target target) {
     this.fs = fs;
     this.roots = roots;
     this.excluded = excluded;
@@ -91,9 +93,9 @@ final class Receiver {
       Path root = fs.getPath(roots.get(e.getKey()));
       Files.setLastModifiedTime(root, stagedRootTimes.get(e.getKey())); // as if it had not been there
     }
-    directories.sort(Comparator.comparingInt((Object[] d) -> -((Path) d[0]).getNameCount()));
-    for (Object[] d : directories) {
-      attributes((Path) d[0], (Long) d[1], (Integer) d[2]);
+    directories.sort(Comparator.comparingInt((DirectoryAttributes d) -> -d.path().getNameCount()));
+    for (DirectoryAttributes d : directories) {
+      attributes(d.path(), d.modifiedNanos(), d.permissions());
     }
   }
 
@@ -109,7 +111,7 @@ final class Receiver {
       } else if (!a.isDirectory() || a.isSymbolicLink()) {
         throw notAtBase(d.at(), "is not a directory");
       }
-      directories.add(new Object[] {p, d.modifiedNanos(), d.permissions()});
+      directories.add(new DirectoryAttributes(p, d.modifiedNanos(), d.permissions()));
     } else if (r instanceof StreamRecord.Link l) {
       Path p = resolve(l.at());
       if (p != null) {
@@ -159,7 +161,8 @@ final class Receiver {
         if (stat(p) == null) {
           throw notAtBase(d.at(), "is not there to be removed");
         }
-        deleteTree(p);
+        // links are removed, not followed (secure directory streams where the platform has them)
+        MoreFiles.deleteRecursively(p, com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE);
       }
     } else if (r instanceof StreamRecord.Stage s) {
       Path p = resolve(s.at());
@@ -228,7 +231,7 @@ final class Receiver {
       }
       p = p.resolve(names[i]);
     }
-    return excluded.test(Path.of(p.toString())) ? null : p;
+    return excluded.test(p.toString()) ? null : p;
   }
 
   private static BasicFileAttributes stat(Path p) throws IOException {
@@ -249,21 +252,6 @@ final class Receiver {
     return new StreamException(
         "the stream was refused: " + at + " " + what + ", so the trees are not as the stream's base"
             + " left them (changed since?); the trees were left at their last committed epoch");
-  }
-
-  /** Removes a file, link or directory with what is below it; links are removed, not followed. */
-  private static void deleteTree(Path p) throws IOException {
-    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, NOFOLLOW_LINKS);
-    if (a.isDirectory() && !a.isSymbolicLink()) {
-      List<Path> children = new ArrayList<>();
-      try (DirectoryStream<Path> s = Files.newDirectoryStream(p)) {
-        s.forEach(children::add);
-      }
-      for (Path c : children) {
-        deleteTree(c);
-      }
-    }
-    Files.delete(p);
   }
 
   private void attributes(Path p, long modifiedNanos, int permissions) throws IOException {

@@ -18,7 +18,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -65,7 +64,7 @@ final class Transfers {
     StreamReader reader = new StreamReader(java.util.Objects.requireNonNull(in, "in"));
     StreamRecord.Header header = (StreamRecord.Header) reader.next();
     Receiver receiver =
-        new Receiver(checkpointer.fileSystem(), journal.roots(), p -> tracker.exclusions().excludes(p), new Receiver.Target() {
+        new Receiver(checkpointer.fileSystem(), journal.roots(), this::excluded, new Receiver.Target() {
           @Override
           public MemoryRegion region(String name, long size) throws IOException {
             return checkpointer.region(name, size);
@@ -128,7 +127,7 @@ final class Transfers {
         Path r = tracker.delegate().getPath(root);
         try (DirectoryStream<Path> s = Files.newDirectoryStream(r)) {
           for (Path p : s) {
-            if (!tracker.exclusions().excludes(p)) {
+            if (!excluded(p.toString())) {
               throw new Refused(new StreamException(
                   "a full stream is received into empty trees, but " + p + " is there: receive it into a new"
                       + " store (or empty the trees and commit), or export an incremental stream; nothing was changed"));

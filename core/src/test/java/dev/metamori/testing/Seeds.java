@@ -1,5 +1,10 @@
 package dev.metamori.testing;
 
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.longs;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -120,6 +125,36 @@ public final class Seeds {
       System.out.println(head);
       throw new AssertionError(head + "\n" + e.getMessage(), e);
     }
+  }
+
+  /** One trial of a randomised test, driven by a list of seeds (one per step, say). */
+  @FunctionalInterface
+  public interface Trial {
+    void run(List<Long> seeds) throws IOException;
+  }
+
+  /**
+   * Runs {@code trial} on {@code examples} lists of 1 to {@code maxLength} seeds drawn from
+   * {@code seed} (no shrinking: a trial replays from its seeds), reported as {@link #run} does.
+   */
+  public static void runTrials(String test, long seed, int examples, int maxLength, Trial trial, String... settings) {
+    run(
+        test,
+        seed,
+        () ->
+            qt(seed)
+                .withExamples(examples)
+                .withShrinkCycles(0)
+                .forAll(lists().of(longs().all()).ofSizeBetween(1, maxLength))
+                .checkAssert(
+                    seeds -> {
+                      try {
+                        trial.run(seeds);
+                      } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                      }
+                    }),
+        settings);
   }
 
   /** The first line of the report of a failure of {@code test} with {@code seed}. */

@@ -3,15 +3,12 @@ package dev.metamori.internal.fs;
 import dev.metamori.internal.journal.OwnerOnly;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import net.jpountz.xxhash.XXHash32;
@@ -128,14 +125,7 @@ public final class Exclusions {
       b.putInt(n.length).put(n);
     }
     b.putInt(XXHASH.hash(b.array(), 0, size - 4, SEED)).flip();
-    Path next = store.resolve(FILE + ".new");
-    try (FileChannel c = OwnerOnly.open(next, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-      while (b.hasRemaining()) {
-        c.write(b);
-      }
-      c.force(true);
-    }
-    Files.move(next, store.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    OwnerOnly.replace(store.resolve(FILE), b);
   }
 
   /** The globs, as given. */

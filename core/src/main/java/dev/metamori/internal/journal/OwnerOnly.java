@@ -9,6 +9,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
@@ -81,6 +82,22 @@ public final class OwnerOnly {
   /** Opens a file of the store, creating it {@code 0600} if {@code options} create it. */
   public static FileChannel open(Path file, OpenOption... options) throws IOException {
     return FileChannel.open(file, Set.of(options), mode(file, FILE));
+  }
+
+  /**
+   * Replaces {@code file} with {@code content} at once: writes {@code file.new} ({@code 0600}),
+   * forces it and renames it over {@code file}, so that a crash leaves the old file or the new
+   * one, never a part.
+   */
+  public static void replace(Path file, java.nio.ByteBuffer content) throws IOException {
+    Path next = file.resolveSibling(file.getFileName() + ".new");
+    try (FileChannel c = open(next, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      while (content.hasRemaining()) {
+        c.write(content);
+      }
+      c.force(true);
+    }
+    Files.move(next, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 
   /**

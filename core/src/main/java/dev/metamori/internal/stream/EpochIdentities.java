@@ -6,11 +6,9 @@ import dev.metamori.internal.stream.StreamRecord.Identity;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
@@ -57,18 +55,7 @@ public final class EpochIdentities {
       ByteBuffer b = ByteBuffer.allocate(20);
       b.putLong(fresh.getMostSignificantBits()).putLong(fresh.getLeastSignificantBits());
       b.putInt(XXHASH.hash(b.array(), 0, 16, SEED)).flip();
-      Path next = store.resolve(ID + ".new");
-      try (FileChannel c = OwnerOnly.open(next, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-        while (b.hasRemaining()) {
-          c.write(b);
-        }
-        c.force(true);
-      }
-      try {
-        Files.move(next, file, StandardCopyOption.ATOMIC_MOVE);
-      } catch (FileAlreadyExistsException raced) {
-        Files.delete(next);
-      }
+      OwnerOnly.replace(file, b); // the store's lock: no other checkpointer makes one meanwhile
     }
     byte[] all = Files.readAllBytes(file);
     ByteBuffer b = ByteBuffer.wrap(all);

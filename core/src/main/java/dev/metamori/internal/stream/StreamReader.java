@@ -119,8 +119,11 @@ public final class StreamReader {
         boolean patch = in.readBoolean();
         long size = in.readLong();
         file = new StreamRecord.File(at, patch, size, in.readLong(), permissions());
-        if (size < 0 || (patch && requireIncremental(at))) {
-          throw refused("file " + at + " has an invalid size or changes a file of a full stream", null);
+        if (patch) {
+          requireIncremental(at);
+        }
+        if (size < 0) {
+          throw refused("file " + at + " has a negative size", null);
         }
         return file;
       }
@@ -149,7 +152,8 @@ public final class StreamReader {
       case STAGE -> {
         int slot = in.readInt();
         Entry at = entry(false);
-        if (slot != staged || requireIncremental(at)) {
+        requireIncremental(at);
+        if (slot != staged) {
           throw refused("record " + index + " stages slot " + slot + " out of order", null);
         }
         staged++;
@@ -223,12 +227,11 @@ public final class StreamReader {
     }
   }
 
-  /** Refuses, in a full stream, a record only incremental streams hold; false otherwise. */
-  private boolean requireIncremental(Entry at) throws StreamException {
+  /** Refuses, in a full stream, a record only incremental streams hold. */
+  private void requireIncremental(Entry at) throws StreamException {
     if (header.base() == null) {
       throw refused("a full stream changes an existing entry (" + at + ")", null);
     }
-    return false;
   }
 
   private Identity identity() throws IOException {

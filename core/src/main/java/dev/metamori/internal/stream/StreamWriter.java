@@ -1,13 +1,17 @@
 package dev.metamori.internal.stream;
 
+import dev.metamori.internal.memory.StateTransfer;
 import dev.metamori.internal.stream.StreamRecord.Entry;
 import dev.metamori.internal.stream.StreamRecord.Identity;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 
-/** Writes the records of an export stream ({@link StreamRecord}) through its framing ({@link Chunks}). */
-public final class StreamWriter implements AutoCloseable {
+/**
+ * Writes the records of an export stream ({@link StreamRecord}) through its framing ({@link
+ * Chunks}); regions and objects come to it as the sink of a {@link StateTransfer}.
+ */
+public final class StreamWriter implements AutoCloseable, StateTransfer.Sink {
   private final Chunks.Out chunks;
   private final DataOutputStream out;
   private long records;
@@ -100,6 +104,7 @@ public final class StreamWriter implements AutoCloseable {
     entry(at);
   }
 
+  @Override
   public void region(String name, long size, boolean whole) throws IOException {
     type(StreamReader.REGION);
     out.writeUTF(name);
@@ -107,6 +112,7 @@ public final class StreamWriter implements AutoCloseable {
     out.writeBoolean(whole);
   }
 
+  @Override
   public void page(long page, byte[] bytes) throws IOException {
     type(StreamReader.PAGE_RECORD);
     out.writeLong(page);
@@ -114,10 +120,12 @@ public final class StreamWriter implements AutoCloseable {
     out.write(bytes);
   }
 
+  @Override
   public void regionEnd() throws IOException {
     type(StreamReader.REGION_END);
   }
 
+  @Override
   public void object(String name, byte[] bytes) throws IOException {
     type(StreamReader.OBJECT);
     out.writeUTF(name);

@@ -1,8 +1,6 @@
 package dev.metamori.internal.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.quicktheories.generators.SourceDSL.lists;
-import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.metamori.Checkpointer;
 import dev.metamori.internal.stream.StreamRecord.Entry;
@@ -13,7 +11,6 @@ import dev.metamori.testing.TreeSnapshot;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,22 +40,12 @@ class HostileStreamProperties {
   @Test
   void noStreamWritesOutsideTheTrackedRootsOrThroughALink() {
     long seed = Seeds.seed(SEED);
-    Seeds.run(
+    Seeds.runTrials(
         "HostileStreamProperties.noStreamWritesOutsideTheTrackedRootsOrThroughALink",
         seed,
-        () ->
-            Seeds.qt(seed)
-                .withExamples(EXAMPLES)
-                .withShrinkCycles(0)
-                .forAll(lists().of(longs().all()).ofSizeBetween(1, 6))
-                .checkAssert(
-                    seeds -> {
-                      try {
-                        trial(seeds);
-                      } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                      }
-                    }),
+        EXAMPLES,
+        6,
+        this::trial,
         "metamori.hostile.examples=" + EXAMPLES);
   }
 

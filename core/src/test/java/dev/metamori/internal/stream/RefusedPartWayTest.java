@@ -5,19 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.metamori.Checkpointable;
 import dev.metamori.Checkpointer;
 import dev.metamori.MemoryRegion;
 import dev.metamori.StreamException;
 import dev.metamori.internal.stream.StreamRecord.Entry;
 import dev.metamori.internal.stream.StreamRecord.Header;
 import dev.metamori.internal.stream.StreamRecord.Identity;
+import dev.metamori.testing.Blob;
 import dev.metamori.testing.TreeSnapshot;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,25 +30,12 @@ class RefusedPartWayTest {
   private static final UUID SOURCE = new UUID(3, 4);
   @TempDir Path tmp;
 
-  static final class Bytes implements Checkpointable {
-    byte[] value = new byte[0];
-
-    @Override
-    public void save(OutputStream out) throws IOException {
-      out.write(value);
-    }
-
-    @Override
-    public void restore(InputStream in) throws IOException {
-      value = in.readAllBytes();
-    }
-  }
 
   @Test
   void whatARefusedStreamAppliedIsUndone() throws Exception {
     Path root = Files.createDirectories(tmp.resolve("root"));
     try (Checkpointer cp = Checkpointer.builder(tmp.resolve("store")).track(root).open()) {
-      Bytes registered = new Bytes();
+      Blob registered = new Blob();
       cp.register("registered", registered);
       MemoryRegion region = cp.region("r", 3 * 4096);
       ByteArrayOutputStream base = new ByteArrayOutputStream();
@@ -93,10 +77,10 @@ class RefusedPartWayTest {
       TreeSnapshot after = TreeSnapshot.of(root);
       assertEquals(before, after, () -> before.describeDifferences(after));
       assertArrayEquals(regionBefore, bytes(region));
-      assertArrayEquals(new byte[] {1}, registered.value);
-      Bytes late = new Bytes();
+      assertArrayEquals(new byte[] {1}, registered.bytes);
+      Blob late = new Blob();
       cp.register("unregistered", late);
-      assertArrayEquals(new byte[0], late.value, "an object received by a refused stream is not kept");
+      assertArrayEquals(new byte[0], late.bytes, "an object received by a refused stream is not kept");
       assertEquals(java.util.List.of(), cp.status());
       // the store goes on: a commit holds what the base had
       long next = cp.commit();
