@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -44,8 +45,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@link #appendFrame}: a positional write of a 4.2 KiB frame at the end of a growing file
  *       (how a segment grows), the file reset after each iteration;
  *   <li>{@link #appendIntoGrown}: the same write, from a direct buffer, into a file grown ahead
- *       of it with zeros in steps of 1 MiB, the growth included (tried for segments and not
- *       kept: it costs as much as {@link #appendFrame}, since the zeros need the same new pages);
+ *       of it with zeros in steps of {@code growth} bytes, each step one write, the growth
+ *       included: 64 KiB (the default) is how a segment grows ahead of its Block records; with
+ *       {@code -p growth=1048576} it costs as much as {@link #appendFrame} (why an earlier
+ *       growth in steps up to 1 MiB was not kept);
  *   <li>{@link #overwriteFrame}: the same write into a file already extended to its final size,
  *       to show what extending the file costs;
  *   <li>{@link #floor}: the least a first touch can cost with a record written per block: the
@@ -70,8 +73,8 @@ public class FirstTouchCostBenchmark {
   static final int FRAME = BLOCK + 120;
   /** Frames written into the growing file per iteration at most before it wraps (1 GiB). */
   static final long SEGMENT_LIMIT = 1L << 30;
-  /** The step by which {@link #appendIntoGrown} grows its file ahead. */
-  static final int GROWTH = 1 << 20;
+  /** The largest step by which {@link #appendIntoGrown} grows its file ahead. */
+  static final int MAX_GROWTH = 1 << 20;
 
   @State(Scope.Thread)
   public static class Cost {
@@ -85,7 +88,11 @@ public class FirstTouchCostBenchmark {
     final ByteBuffer frameBuffer = ByteBuffer.wrap(frame);
     final ByteBuffer directBlock = ByteBuffer.allocateDirect(BLOCK);
     final ByteBuffer directFrame = ByteBuffer.allocateDirect(FRAME);
-    final ByteBuffer zeros = ByteBuffer.allocateDirect(GROWTH);
+    /** The step by which {@link #appendIntoGrown} grows its file ahead, in one write. */
+    @Param({"65536"})
+    int growth;
+
+    final ByteBuffer zeros = ByteBuffer.allocateDirect(MAX_GROWTH);
     FileChannel grown;
     long grownEnd;
     long grownSize;
@@ -205,8 +212,8 @@ public class FirstTouchCostBenchmark {
       s.grownSize = 0;
     }
     if (s.grownEnd + FRAME > s.grownSize) {
-      for (long end = s.grownSize + GROWTH; s.grownSize < end; ) {
-        s.grownSize += s.grown.write(s.zeros.clear(), s.grownSize);
+      for (long end = s.grownSize + s.growth; s.grownSize < end; ) {
+        s.grownSize += s.grown.write(s.zeros.clear().limit((int) (end - s.grownSize)), s.grownSize);
       }
     }
     int n = s.grown.write(s.directFrame.clear(), s.grownEnd);

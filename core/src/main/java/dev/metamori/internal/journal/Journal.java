@@ -195,7 +195,7 @@ public final class Journal implements Closeable {
     appended.accept(record);
     try {
       Segment segment = working != null ? working : openWorking();
-      long end = source == null ? segment.append(record) : segment.appendBlock((UndoRecord.Block) record, length, source);
+      long end = source == null ? segment.append(record) : segment.appendBlock((UndoRecord.Block) record, length, source, !store.system());
       if (record instanceof UndoRecord.Trashed t) {
         trashMade.trashed(t);
       }
@@ -371,8 +371,8 @@ public final class Journal implements Closeable {
       throws IOException {
     EpochInfo epoch = sealed.tried ? store.index().epoch(sealed.id) : null;
     if (epoch == null) {
-      if (sealed.tried && sealed.segment != null) {
-        sealed.segment.rewind(sealed.records, sealed.end); // a retry: what the failed try appended goes
+      if (sealed.segment != null) { // the zeros grown ahead, and what a failed try appended, go
+        sealed.segment.rewind(sealed.records, sealed.end);
       }
       sealed.tried = true;
       EpochCommit commit = new EpochCommit(store, catalogue);

@@ -18,7 +18,10 @@ import java.nio.file.StandardOpenOption;
  * An append-only file holding one epoch's undo records, the source of truth of the journal.
  * A 40-byte header (magic, format version, block size, epoch, nonce, checksum) is followed by
  * checksummed frames (see {@link RecordCodec}). Appends are serialised, so the file is always
- * a sequence of whole frames, possibly followed by one torn frame after a crash.
+ * a sequence of whole frames, possibly followed by one torn frame after a crash, and then by
+ * zeros: Block records grow the file ahead of them ({@link #appendBlock}), so that they are
+ * written into space the file already has, and {@link #rewind} cuts the zeros off before a
+ * commit. A scan ends at the first frame boundary followed only by zeros.
  */
 final class Segment implements Closeable {
   static final byte[] MAGIC = "MTMRSEG\n".getBytes(StandardCharsets.US_ASCII);
@@ -31,6 +34,8 @@ final class Segment implements Closeable {
   final int blockSize;
   private final FileChannel channel;
   private long end;
+  /** The file's size: {@link #end} and the zeros written ahead of it. */
+  private long allocated;
   private long nextSeq;
   /** Frames Block records; created on the first. */
   private BlockFrames blockFrames;
@@ -46,7 +51,16 @@ final class Segment implements Closeable {
     this.nonce = nonce;
     this.blockSize = blockSize;
     this.end = end;
+    this.allocated = end;
   }
+
+  /**
+   * The step by which a segment grows ahead of its Block records, written with one write: steps
+   * of 32 to 128 KiB cost least here, 1 MiB written at once costs more than the extensions it
+   * saves (performance.md, "First-touch overwrite").
+   */
+  static final int GROWTH = 64 << 10;
+  private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(GROWTH).asReadOnlyBuffer();
 
   /** Header flag: created while the epoch before was sealed and not yet committed. */
   static final int AFTER_SEALED = 1;
@@ -98,6 +112,7 @@ final class Segment implements Closeable {
       throw e;
     }
     s.end = end;
+    s.allocated = end;
     s.nextSeq = records;
     return s;
   }
@@ -127,15 +142,8 @@ final class Segment implements Closeable {
       }
       int version = header.getInt();
       if (version != FORMAT_VERSION) {
-        throw new CorruptStoreException(
-            file,
-            0,
-            -1,
-            "segment format version "
-                + version
-                + " is not supported by this version of Metamori (supports "
-                + FORMAT_VERSION
-                + ")");
+        throw new CorruptStoreException(file, 0, -1, "segment format version " + version
+            + " is not supported by this version of Metamori (supports " + FORMAT_VERSION + ")");
       }
       int blockSize = header.getInt();
       long epoch = header.getLong();
@@ -158,15 +166,22 @@ final class Segment implements Closeable {
   /**
    * Appends the Block record {@code header} (its data ignored) with the {@code length} old bytes
    * {@code source} reads straight into its frame, and returns the end of the segment just after
-   * it.
+   * it. With {@code growAhead} the file grows ahead of the record when it has no room for it.
+   * (Not under SYSTEM durability: there an append that extends the file cannot reach the disk
+   * before a rename done after the append before it, which recovery relies on, while a write into
+   * zeros can; and a force per record costs far more than the extension.)
    */
-  synchronized long appendBlock(UndoRecord.Block header, int length, BlockSource source)
+  synchronized long appendBlock(UndoRecord.Block header, int length, BlockSource source, boolean growAhead)
       throws IOException {
     checkUsable();
     if (blockFrames == null) {
       blockFrames = new BlockFrames();
     }
-    return write(blockFrames.encode(header, length, source, nextSeq));
+    ByteBuffer frame = blockFrames.encode(header, length, source, nextSeq);
+    if (growAhead) {
+      growFor(frame.remaining());
+    }
+    return write(frame);
   }
 
   /**
@@ -198,8 +213,7 @@ final class Segment implements Closeable {
 
   private void checkUsable() throws IOException {
     if (brokenBy != null) {
-      throw new IOException(
-          "an earlier append to " + file + " failed and its remains could not be cut off", brokenBy);
+      throw new IOException("an earlier append to " + file + " failed and its remains could not be cut off", brokenBy);
     }
   }
 
@@ -211,13 +225,7 @@ final class Segment implements Closeable {
     } catch (IOException e) {
       // a write that failed part way (a full disk) leaves part of a frame: cut it off, or a
       // shorter record written next would leave its rest behind, which reads as damage
-      try {
-        channel.truncate(end);
-      } catch (IOException t) {
-        e.addSuppressed(t);
-        brokenBy = e;
-        throw IoFaults.fatal("the remains of a failed append to " + file + " could not be cut off", e);
-      }
+      cutBack(e);
       if (IoFaults.recoverable(e)) {
         throw IoFaults.diskFull(
             file.toString(), file.getParent().getParent(), "cannot append to " + file.getFileName(), "", length, e);
@@ -228,8 +236,45 @@ final class Segment implements Closeable {
       layout.add(end, noted);
     }
     end += length;
+    allocated = Math.max(allocated, end);
     nextSeq++;
     return end;
+  }
+
+  /**
+   * Makes room for a frame of {@code length} bytes by writing {@link #GROWTH} bytes of zeros
+   * ahead of the records, in one write: a write into space the file already has costs about half
+   * one that extends it. If the disk is full the zeros go again and the frame is appended as it
+   * is (failing in turn if it does not fit either).
+   */
+  private void growFor(int length) throws IOException {
+    if (end + length <= allocated) {
+      return;
+    }
+    long target = Math.max(allocated, (end + length + 4095) & -4096L) + GROWTH;
+    try {
+      for (long pos = allocated; pos < target; ) {
+        pos += channel.write(ZEROS.duplicate().limit((int) Math.min(GROWTH, target - pos)), pos);
+      }
+      allocated = target;
+    } catch (IOException e) {
+      cutBack(e);
+      if (!IoFaults.recoverable(e)) {
+        throw e;
+      }
+    }
+  }
+
+  /** Cuts the file back to {@link #end} after a failed write, or stops appends if it cannot. */
+  private void cutBack(IOException e) throws IOException {
+    try {
+      channel.truncate(end);
+      allocated = end;
+    } catch (IOException t) {
+      e.addSuppressed(t);
+      brokenBy = e;
+      throw IoFaults.fatal("the remains of a failed append to " + file + " could not be cut off", e);
+    }
   }
 
   private final Object forceLock = new Object();
@@ -267,8 +312,9 @@ final class Segment implements Closeable {
   }
 
   /**
-   * Cuts the segment back to its first {@code records} records, which end at {@code end}: what
-   * a commit that failed for lack of space appended is written again by its retry.
+   * Cuts the segment back to its first {@code records} records, which end at {@code end}, and
+   * the zeros grown ahead of them: what a commit that failed for lack of space appended is
+   * written again by its retry.
    */
   synchronized void rewind(int records, long end) throws IOException {
     if (layout != null) {
@@ -276,6 +322,7 @@ final class Segment implements Closeable {
     }
     channel.truncate(end);
     this.end = end;
+    this.allocated = end;
     this.nextSeq = records;
     this.forcedTo = Math.min(forcedTo, end);
   }
@@ -338,9 +385,11 @@ final class Segment implements Closeable {
   }
 
   /**
-   * Reads the whole segment, checking every frame. A damaged frame that can only be an
-   * interrupted final append (it runs past the end of the file, or only zeros follow it) ends
-   * the scan with {@code tornTail}; any other damage is a {@link CorruptStoreException}.
+   * Reads the whole segment, checking every frame. The records end at the end of the file or
+   * where only zeros follow the last whole frame (the space grown ahead of them). A damaged frame
+   * that can only be an interrupted final append (it runs past the end of the file, or only zeros
+   * follow it) ends the scan with {@code tornTail}; any other damage, zeros followed by anything
+   * else among it, is a {@link CorruptStoreException}.
    * {@code blockKeys} holds, for each BLOCK record, its file id, block index and sequence
    * number, three longs a record; and likewise for each PAGE and MANIFEST record, with {@link
    * Journal#stateKey} of its item in place of the file id and the page or part number.
@@ -368,30 +417,23 @@ final class Segment implements Closeable {
       if (length < RecordCodec.HEADER + RecordCodec.TRAILER
           || length > RecordCodec.MAX_FRAME
           || length > remaining) {
-        if (length > remaining || length == -1 || zerosFrom(pos, size)) {
-          if (frameFollows(pos, size, n + 1)) {
-            throw corrupt(pos, "record length " + length + " is damaged (later records follow)");
-          }
-          torn = true;
-          break;
-        }
-        throw corrupt(pos, "record length " + length + " is out of range");
+        torn = SegmentTail.tornAt(this, channel, pos, size, length, n + 1);
+        break;
       }
       byte[] frame = new byte[length];
       ByteBuffer.wrap(frame).putInt(length);
       in.readFully(frame, 4, length - 4);
       if (!RecordCodec.checksumOk(frame, length)) {
-        if ((pos + length == size || zerosFrom(pos + length, size))
-            && !frameFollows(pos, size, n + 1)) {
+        if ((pos + length == size || SegmentTail.zerosFrom(channel, pos + length, size))
+            && !SegmentTail.frameFollows(channel, pos, size, n + 1)) {
           torn = true;
           break;
         }
         throw corrupt(pos, "record checksum mismatch");
       }
       ByteBuffer f = ByteBuffer.wrap(frame);
-      long seq = f.getLong(8);
-      if (seq != n) {
-        throw corrupt(pos, "record sequence " + seq + " where " + n + " was expected");
+      if (f.getLong(8) != n) {
+        throw corrupt(pos, "record sequence " + f.getLong(8) + " where " + n + " was expected");
       }
       if (n == offsets.length) {
         offsets = java.util.Arrays.copyOf(offsets, n * 2);
@@ -405,15 +447,12 @@ final class Segment implements Closeable {
       } catch (IllegalStateException e) {
         throw corrupt(pos, e.getMessage());
       }
-      boolean keyed = keyOf != null;
-      long key = keyed ? keyOf[0] : 0;
-      long x = keyed ? keyOf[1] : 0;
-      if (keyed) {
+      if (keyOf != null) {
         if (3 * blocks + 3 > blockKeys.length) {
           blockKeys = java.util.Arrays.copyOf(blockKeys, blockKeys.length * 2);
         }
-        blockKeys[3 * blocks] = key;
-        blockKeys[3 * blocks + 1] = x;
+        blockKeys[3 * blocks] = keyOf[0];
+        blockKeys[3 * blocks + 1] = keyOf[1];
         blockKeys[3 * blocks + 2] = n;
         blocks++;
       }
@@ -430,49 +469,6 @@ final class Segment implements Closeable {
         java.util.Arrays.copyOf(blockKeys, 3 * blocks),
         pos,
         torn);
-  }
-
-  /**
-   * Whether a whole, valid frame with sequence number {@code seq} starts somewhere after
-   * {@code from}: then the damaged frame at {@code from} is not a torn final append (a crash
-   * cuts only the last append short) but damage, e.g. of its length field.
-   */
-  private boolean frameFollows(long from, long size, long seq) throws IOException {
-    if (size - from > 16L * RecordCodec.MAX_FRAME) {
-      return true; // far more than one append: not a torn one
-    }
-    ByteBuffer rest = ByteBuffer.allocate((int) (size - from));
-    while (rest.hasRemaining() && channel.read(rest, from + rest.position()) > 0) {}
-    byte[] bytes = rest.array();
-    int limit = rest.position();
-    for (int p = 1; p + RecordCodec.HEADER + RecordCodec.TRAILER <= limit; p++) {
-      int length = rest.getInt(p);
-      if (length >= RecordCodec.HEADER + RecordCodec.TRAILER
-          && length <= limit - p
-          && rest.getLong(p + 8) == seq
-          && RecordCodec.checksumOk(java.util.Arrays.copyOfRange(bytes, p, p + length), length)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private boolean zerosFrom(long from, long size) throws IOException {
-    ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
-    for (long pos = from; pos < size; ) {
-      buffer.clear();
-      int n = channel.read(buffer, pos);
-      if (n <= 0) {
-        return true;
-      }
-      for (int i = 0; i < n; i++) {
-        if (buffer.get(i) != 0) {
-          return false;
-        }
-      }
-      pos += n;
-    }
-    return true;
   }
 
   private void readFully(ByteBuffer buffer, long offset) throws IOException {

@@ -57,7 +57,7 @@ class BlockFramesTest {
     long end = 0;
     for (int i = 0; i < blocks.size(); i++) {
       byte[] data = blocks.get(i);
-      end = s.appendBlock(new UndoRecord.Block(5, "/r/f", i, null), data.length, from(data));
+      end = s.appendBlock(new UndoRecord.Block(5, "/r/f", i, null), data.length, from(data), false);
     }
     return end;
   }
@@ -114,12 +114,12 @@ class BlockFramesTest {
             IOException.class,
             () -> s.appendBlock(new UndoRecord.Block(5, "/r/f", 9, null), BLOCK, into -> {
               throw failure;
-            }));
+            }, false));
       }
       assertEquals(end, s.size());
       assertEquals(1, s.nextSeq());
       byte[] data = incompressible();
-      s.appendBlock(new UndoRecord.Block(5, "/r/f", 1, null), BLOCK, from(data));
+      s.appendBlock(new UndoRecord.Block(5, "/r/f", 1, null), BLOCK, from(data), false);
       assertArrayEquals(data, ((UndoRecord.Block) s.read(end, 1)).data());
     }
   }

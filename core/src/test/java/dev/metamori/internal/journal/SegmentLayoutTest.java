@@ -53,7 +53,7 @@ class SegmentLayoutTest {
     random.nextBytes(data);
     switch (random.nextInt(7)) {
       case 0 -> s.append(new UndoRecord.Block(random.nextInt(5), "/t/f" + random.nextInt(5), random.nextInt(99), data));
-      case 1 -> s.appendBlock(new UndoRecord.Block(random.nextInt(5), "/t/g", random.nextInt(99), null), data.length, into -> into.put(data, 0, into.remaining()));
+      case 1 -> s.appendBlock(new UndoRecord.Block(random.nextInt(5), "/t/g", random.nextInt(99), null), data.length, into -> into.put(data, 0, into.remaining()), random.nextBoolean());
       case 2 -> s.append(new UndoRecord.Page(random.nextInt(3), random.nextInt(1000), data));
       case 3 -> s.append(new UndoRecord.Manifest(random.nextInt(3), random.nextInt(4), 4, 1 << 20, data));
       case 4 -> s.append(new UndoRecord.Created("/t/c" + random.nextInt(9)));
