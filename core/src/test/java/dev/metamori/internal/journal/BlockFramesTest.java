@@ -1,5 +1,8 @@
 package dev.metamori.internal.journal;
 
+import static dev.metamori.internal.journal.BlockRecords.appendAll;
+import static dev.metamori.internal.journal.BlockRecords.compressible;
+import static dev.metamori.internal.journal.BlockRecords.from;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,9 +14,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,11 +24,11 @@ import org.junit.jupiter.api.io.TempDir;
  * then after blocks that do not compress.
  */
 class BlockFramesTest {
-  private static final int BLOCK = 4096;
+  private static final int BLOCK = BlockRecords.BLOCK;
 
   @TempDir Path tmp;
 
-  private final Random random = new Random(7);
+  private final BlockRecords records = new BlockRecords();
 
   private Path file;
 
@@ -36,45 +37,19 @@ class BlockFramesTest {
     return Segment.create(file, 1, 42, BLOCK, 0);
   }
 
-  private static BlockSource from(byte[] data) {
-    return into -> into.put(data, 0, into.remaining());
-  }
-
-  private byte[] incompressible() {
-    byte[] b = new byte[BLOCK];
-    random.nextBytes(b);
-    return b;
-  }
-
-  private static byte[] compressible(int seed) {
-    byte[] b = new byte[BLOCK];
-    Arrays.fill(b, (byte) seed);
-    return b;
-  }
-
-  /** Appends {@code blocks} as Block records 0, 1, 2 … of file 5 and returns the segment's end. */
-  private static long appendAll(Segment s, List<byte[]> blocks) throws IOException {
-    long end = 0;
-    for (int i = 0; i < blocks.size(); i++) {
-      byte[] data = blocks.get(i);
-      end = s.appendBlock(new UndoRecord.Block(5, "/r/f", i, null), data.length, from(data), false);
-    }
-    return end;
-  }
-
   @Test
   void lz4IsTriedAgainOnlyNowAndThenAfterBlocksThatDoNotCompressAndEveryBlockReadsBackExactly()
       throws IOException {
     List<byte[]> blocks = new ArrayList<>();
     for (int i = 0; i < 3 * BlockFrames.RETRY; i++) {
-      blocks.add(incompressible());
+      blocks.add(records.incompressible());
     }
     for (int i = 0; i < 3 * BlockFrames.RETRY; i++) {
       blocks.add(compressible(i));
     }
     blocks.add(new byte[] {1, 2, 3}); // a short last block
     try (Segment s = create()) {
-      appendAll(s, blocks);
+      appendAll(s, blocks, false);
     }
     try (Segment s = Segment.open(file)) {
       Segment.Scan scan = s.scan();
@@ -106,7 +81,7 @@ class BlockFramesTest {
   @Test
   void aBlockSourceThatFailsAppendsNothing() throws IOException {
     try (Segment s = create()) {
-      appendAll(s, List.of(incompressible()));
+      appendAll(s, List.of(records.incompressible()), false);
       long end = s.size();
       IOException failure = new IOException("read failed");
       for (int i = 0; i < 2 * BlockFrames.RETRY; i++) {
@@ -118,7 +93,7 @@ class BlockFramesTest {
       }
       assertEquals(end, s.size());
       assertEquals(1, s.nextSeq());
-      byte[] data = incompressible();
+      byte[] data = records.incompressible();
       s.appendBlock(new UndoRecord.Block(5, "/r/f", 1, null), BLOCK, from(data), false);
       assertArrayEquals(data, ((UndoRecord.Block) s.read(end, 1)).data());
     }

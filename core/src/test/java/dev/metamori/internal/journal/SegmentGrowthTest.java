@@ -1,5 +1,8 @@
 package dev.metamori.internal.journal;
 
+import static dev.metamori.internal.journal.BlockRecords.appendAll;
+import static dev.metamori.internal.journal.BlockRecords.compressible;
+import static dev.metamori.internal.journal.BlockRecords.from;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,9 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,11 +29,11 @@ import org.junit.jupiter.api.io.TempDir;
  * records read back exactly.
  */
 class SegmentGrowthTest {
-  private static final int BLOCK = 4096;
+  private static final int BLOCK = BlockRecords.BLOCK;
 
   @TempDir Path tmp;
 
-  private final Random random = new Random(7);
+  private final BlockRecords records = new BlockRecords();
 
   private Path file;
 
@@ -41,41 +42,15 @@ class SegmentGrowthTest {
     return Segment.create(file, 1, 42, BLOCK, 0);
   }
 
-  private static BlockSource from(byte[] data) {
-    return into -> into.put(data, 0, into.remaining());
-  }
-
-  private byte[] incompressible() {
-    byte[] b = new byte[BLOCK];
-    random.nextBytes(b);
-    return b;
-  }
-
-  private static byte[] compressible(int seed) {
-    byte[] b = new byte[BLOCK];
-    Arrays.fill(b, (byte) seed);
-    return b;
-  }
-
-  /** Appends {@code blocks} as Block records 0, 1, 2 … of file 5 and returns the segment's end. */
-  private static long appendAll(Segment s, List<byte[]> blocks) throws IOException {
-    long end = 0;
-    for (int i = 0; i < blocks.size(); i++) {
-      byte[] data = blocks.get(i);
-      end = s.appendBlock(new UndoRecord.Block(5, "/r/f", i, null), data.length, from(data), true);
-    }
-    return end;
-  }
-
   @Test
   void blockRecordsAreWrittenIntoZerosTheSegmentGrewByAndAScanStopsAtThem() throws IOException {
     List<byte[]> blocks = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
-      blocks.add(i % 3 == 0 ? compressible(i) : incompressible());
+      blocks.add(i % 3 == 0 ? compressible(i) : records.incompressible());
     }
     try (Segment s = create()) {
       s.append(new UndoRecord.Touch(5, "/r/f", UndoRecord.Kind.FILE, 40 * BLOCK, 0, -1, null, null));
-      long end = appendAll(s, blocks);
+      long end = appendAll(s, blocks, true);
       assertEquals(end, s.size());
       assertTrue(Files.size(file) > end, "grown ahead: " + Files.size(file) + " bytes for records ending at " + end);
       assertEquals(0, Files.size(file) % 4096);
@@ -97,7 +72,7 @@ class SegmentGrowthTest {
   @Test
   void aRewindCutsTheZerosOffAndAppendsGoOnFromThere() throws IOException {
     try (Segment s = create()) {
-      appendAll(s, List.of(incompressible(), incompressible()));
+      appendAll(s, List.of(records.incompressible(), records.incompressible()), true);
       long end = s.size();
       s.rewind(2, end);
       assertEquals(end, Files.size(file));
@@ -116,7 +91,7 @@ class SegmentGrowthTest {
   void aZeroTailCutAnywhereStillEndsTheRecords() throws IOException {
     long end;
     try (Segment s = create()) {
-      end = appendAll(s, List.of(incompressible(), compressible(1), incompressible()));
+      end = appendAll(s, List.of(records.incompressible(), compressible(1), records.incompressible()), true);
     }
     long size = Files.size(file);
     for (long cut : new long[] {size - 1, end + 4096, end + 5, end + 3, end + 1, end}) {
@@ -137,7 +112,7 @@ class SegmentGrowthTest {
     long[] ends = new long[3];
     try (Segment s = create()) {
       for (int i = 0; i < 3; i++) {
-        byte[] data = incompressible();
+        byte[] data = records.incompressible();
         ends[i] = s.appendBlock(new UndoRecord.Block(5, "/r/f", i, null), BLOCK, from(data), true);
       }
     }
@@ -156,7 +131,7 @@ class SegmentGrowthTest {
     long[] ends = new long[3];
     try (Segment s = create()) {
       for (int i = 0; i < 3; i++) {
-        ends[i] = s.appendBlock(new UndoRecord.Block(5, "/r/f", i, null), BLOCK, from(incompressible()), true);
+        ends[i] = s.appendBlock(new UndoRecord.Block(5, "/r/f", i, null), BLOCK, from(records.incompressible()), true);
       }
     }
     long size = Files.size(file);
@@ -186,15 +161,15 @@ class SegmentGrowthTest {
     Path at = faulty.getPath(dir.resolve("1.seg").toString());
     List<byte[]> blocks = new ArrayList<>();
     try (Segment s = Segment.create(at, 1, 42, BLOCK, 0)) {
-      long frame = appendAll(s, List.of(incompressible())) - Segment.HEADER_SIZE;
+      long frame = appendAll(s, List.of(records.incompressible()), true) - Segment.HEADER_SIZE;
       blocks.add(null);
       // fill the zeros, then fail the growth the next frame needs, half written
       while (s.size() + frame <= Files.size(dir.resolve("1.seg"))) {
-        s.appendBlock(new UndoRecord.Block(5, "/r/f", blocks.size(), null), BLOCK, from(incompressible()), true);
+        s.appendBlock(new UndoRecord.Block(5, "/r/f", blocks.size(), null), BLOCK, from(records.incompressible()), true);
         blocks.add(null);
       }
       faulty.failAt(faulty.calls() + 1, FaultyFileSystem.Fault.DISK_FULL_PART_WRITTEN, false);
-      byte[] data = incompressible();
+      byte[] data = records.incompressible();
       long end = s.appendBlock(new UndoRecord.Block(5, "/r/f", blocks.size(), null), BLOCK, from(data), true);
       assertEquals(1, faulty.faultsThrown());
       assertEquals(end, Files.size(dir.resolve("1.seg")), "no zeros after the frame");
@@ -204,7 +179,7 @@ class SegmentGrowthTest {
       faulty.failWhenever(c -> c.op().equals("write"), FaultyFileSystem.Fault.DISK_FULL_PART_WRITTEN);
       assertThrows(
           DiskFullException.class,
-          () -> s.appendBlock(new UndoRecord.Block(5, "/r/f", 99, null), BLOCK, from(incompressible()), true));
+          () -> s.appendBlock(new UndoRecord.Block(5, "/r/f", 99, null), BLOCK, from(records.incompressible()), true));
       assertEquals(end, s.size());
       assertEquals(end, Files.size(dir.resolve("1.seg")));
       faulty.disarm();
