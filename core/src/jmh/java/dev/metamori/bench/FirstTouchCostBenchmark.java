@@ -46,9 +46,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       (how a segment grows), the file reset after each iteration;
  *   <li>{@link #appendIntoGrown}: the same write, from a direct buffer, into a file grown ahead
  *       of it with zeros in steps of {@code growth} bytes, each step one write, the growth
- *       included: 64 KiB (the default) is how a segment grows ahead of its Block records; with
- *       {@code -p growth=1048576} it costs as much as {@link #appendFrame} (why an earlier
- *       growth in steps up to 1 MiB was not kept);
+ *       included: 64 KiB (the default) is how a segment grows ahead of its Block records; steps
+ *       of 1 MiB ({@code -p growth=1048576}) cost more, up to as much as {@link #appendFrame}
+ *       (why an earlier growth in steps up to 1 MiB was not kept);
  *   <li>{@link #overwriteFrame}: the same write into a file already extended to its final size,
  *       to show what extending the file costs;
  *   <li>{@link #floor}: the least a first touch can cost with a record written per block: the
