@@ -398,6 +398,14 @@ public final class Journal implements Closeable {
     return epoch;
   }
 
+  /**
+   * Starts the after-images of the sealed epoch {@code sealed} ({@link AfterImages}): the new
+   * bytes of the files its commit will not force.
+   */
+  public AfterImages afterImages(Sealed sealed) throws IOException {
+    return AfterImages.create(store, sealed.id());
+  }
+
   // ------------------------------------------------------------------ restores
 
   /**
