@@ -173,7 +173,9 @@ final class DeferredFlush {
 
   /**
    * Waits until the files of the epoch committed before are forced and its after-images
-   * deleted; forces them here if the flush failed, and throws if that fails too.
+   * deleted. If that failed, throws the failure, now and at every later call: a failed force
+   * leaves unknown what reached the disk, so the checkpointer stops, and the next open applies
+   * the after-images, which are still there.
    */
   synchronized void awaitFlushed() throws IOException {
     if (pending == null) {
@@ -185,7 +187,10 @@ final class DeferredFlush {
       Thread.currentThread().interrupt();
       throw new java.io.InterruptedIOException("interrupted while the files of the last commit were forced");
     } catch (ExecutionException e) {
-      flush(pending); // once more, here: a failure now is the caller's
+      throw IoFaults.fatalAfter(
+          "the files of epoch " + pending.images.epoch() + " could not be forced after its commit;"
+              + " close the checkpointer and open the store again: its after-images bring them back",
+          e.getCause());
     }
     pending = null;
     flushing = null;
@@ -235,11 +240,21 @@ final class DeferredFlush {
     }
   }
 
-  /** Waits for the last flush and stops the thread. */
+  /**
+   * Waits for the last flush and stops the thread. A failed flush is thrown; its after-images
+   * stay for the next open.
+   */
   synchronized void close() throws IOException {
     try {
       awaitFlushed();
     } finally {
+      if (pending != null) {
+        for (FileChannel c : pending.channels) {
+          c.close();
+        }
+        pending.images.abandonOpen();
+        pending = null;
+      }
       if (thread != null) {
         thread.shutdown();
         thread = null;

@@ -213,6 +213,14 @@ public final class Tracker {
     }
   }
 
+  /**
+   * Waits until the files the last commit left to its after-images are forced, and throws what
+   * that flush threw (see {@link DeferredFlush}).
+   */
+  public void awaitDeferredFlush() throws IOException {
+    deferred.awaitFlushed();
+  }
+
   /** Something to run that may fail with an I/O error. */
   public interface IoRunnable {
     void run() throws IOException;
@@ -228,6 +236,7 @@ public final class Tracker {
       if (!capture.forced) {
         List<IoRunnable> forces = new java.util.ArrayList<>();
         forces.add(() -> DeferredFlush.seal(capture.afterImages));
+        forces.add(() -> journal.forceSealed(capture.sealed));
         for (TrackedFile f : capture.touched) {
           forces.add(() -> force(f));
         }

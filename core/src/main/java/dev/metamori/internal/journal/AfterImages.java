@@ -66,6 +66,11 @@ public final class AfterImages {
     StoreFiles.forceDirectory(store.files.segments);
   }
 
+  /** Closes the after-images and leaves them for the next open. */
+  public void abandonOpen() throws IOException {
+    segment.close();
+  }
+
   /** Drops after-images that no commit will use (not durably: an open drops them too). */
   public void abandon() throws IOException {
     segment.close();
