@@ -81,12 +81,7 @@ final class FullDiskHistory implements Closeable {
    * that flush threw, or null.
    */
   IOException awaitDeferredFlush() {
-    try {
-      ((dev.metamori.internal.fs.MetamoriFileSystem) cp.fileSystem()).awaitDeferredFlush();
-      return null;
-    } catch (IOException e) {
-      return e;
-    }
+    return dev.metamori.testing.DeferredFlushes.await(cp);
   }
 
   FullDiskHistory build() throws IOException {
