@@ -7,7 +7,6 @@ import static java.nio.file.StandardOpenOption.WRITE;
 
 import dev.metamori.Checkpointer;
 import dev.metamori.Durability;
-import dev.metamori.testing.DeferredFlushes;
 import dev.metamori.testing.TreeSnapshot;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -17,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -291,9 +289,7 @@ final class FaultWorkload {
             : new String[] {"commit", "commit", "rollback", "commit", "reopen", "restore", "commit", "end"};
     for (int phase = 0; phase < plan.length; phase++) {
       for (Touching step : phase(phase)) {
-        synchronized (o) {
-          o.touched.addAll(List.of(step.paths()));
-        }
+        o.touched.addAll(List.of(step.paths()));
         try {
           step.step().run(cp, cp.fileSystem());
         } catch (IOException | RuntimeException e) {
@@ -304,21 +300,16 @@ final class FaultWorkload {
       if (action.equals("commit")) {
         TreeSnapshot before = TreeSnapshot.of(realRoot);
         try {
-          synchronized (o) {
-            o.committing = before;
-            o.inside = "commit";
-          }
+          o.committing = before;
+          o.inside = "commit";
           long id = cp.commit();
-          // at once for a recorder reading it from another thread (the commit's deferred flush)
-          synchronized (o) {
-            o.inside = null;
-            o.committed.put(id, before);
-            o.parents.put(id, current);
-            o.touched.clear();
-            o.maxId = Math.max(o.maxId, id);
-            current = id;
-            o.current = id;
-          }
+          o.inside = null;
+          o.committed.put(id, before);
+          o.parents.put(id, current);
+          o.touched.clear();
+          o.maxId = Math.max(o.maxId, id);
+          current = id;
+          o.current = id;
           ids.add(id);
         } catch (IOException e) {
           o.failures.add("commit: " + e);
@@ -334,23 +325,18 @@ final class FaultWorkload {
         // commit, on the branch the rollback left
         long target = action.equals("rollback") ? ids.get(0) : ids.get(script == Script.RENAMES ? 2 : 1);
         try {
+          o.rollbackTarget = target;
           // the restore passes through every epoch it undoes or redoes: what any of them changed
-          Set<String> passed = new HashSet<>(changedPaths(TreeSnapshot.of(realRoot), o.committed.get(current)));
+          o.touched.addAll(changedPaths(TreeSnapshot.of(realRoot), o.committed.get(current)));
           for (long e : o.path(current, target)) {
-            passed.addAll(changedPaths(o.committed.get(o.parents.get(e)), o.committed.get(e)));
+            o.touched.addAll(changedPaths(o.committed.get(o.parents.get(e)), o.committed.get(e)));
           }
-          synchronized (o) {
-            o.rollbackTarget = target;
-            o.touched.addAll(passed);
-            o.inside = "rollback";
-          }
+          o.inside = "rollback";
           cp.rollback(target);
-          synchronized (o) {
-            o.touched.clear();
-            current = target;
-            o.current = target;
-            o.inside = null;
-          }
+          o.touched.clear();
+          current = target;
+          o.current = target;
+          o.inside = null;
         } catch (IOException e) {
           o.failures.add(action + ": " + e);
           o.acceptable.add(current);
@@ -373,11 +359,6 @@ final class FaultWorkload {
           return o;
         }
       }
-    }
-    // the last commit's deferred forces belong to the run: its I/O is the same every time
-    IOException flush = DeferredFlushes.await(cp);
-    if (flush != null) {
-      o.failures.add("the last commit's deferred flush: " + flush);
     }
     o.acceptable.add(current);
     return o;

@@ -159,12 +159,6 @@ class PowerLossProperties {
 
   /** What recovery may reach if the power fails now. */
   static FaultWorkload.Outcome expectedNow(FaultWorkload.Outcome live) {
-    synchronized (live) { // the workload updates it at once after each commit and restore
-      return expected(live);
-    }
-  }
-
-  private static FaultWorkload.Outcome expected(FaultWorkload.Outcome live) {
     FaultWorkload.Outcome e = new FaultWorkload.Outcome();
     e.committed.putAll(live.committed);
     e.parents.putAll(live.parents);

@@ -52,14 +52,6 @@ public final class MetamoriFileSystem extends FileSystem {
     return tracker.zones();
   }
 
-  /**
-   * Waits until the files the last commit did not force are forced (a commit's I/O whole, for
-   * tests that count it), and throws what that flush threw.
-   */
-  public void awaitDeferredFlush() throws IOException {
-    tracker.awaitDeferredFlush();
-  }
-
   Tracker tracker() {
     return tracker;
   }

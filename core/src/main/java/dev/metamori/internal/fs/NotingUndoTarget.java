@@ -6,33 +6,16 @@ import java.io.IOException;
 import java.util.Set;
 import java.util.function.Consumer;
 
-/**
- * An {@link UndoTarget} that notes in {@link DirtyPaths} every entry the records it applies
- * change, and runs a given step before the first call that may change the trees.
- */
+/** An {@link UndoTarget} that notes in {@link DirtyPaths} every entry the records it applies change. */
 final class NotingUndoTarget implements UndoTarget {
   private final UndoTarget target;
   private final DirtyPaths changed;
   private final DriftWatch drift;
-  /** Run before the first change, then null. */
-  private Tracker.IoRunnable first;
 
   NotingUndoTarget(UndoTarget target, DirtyPaths changed, DriftWatch drift) {
-    this(target, changed, drift, null);
-  }
-
-  NotingUndoTarget(UndoTarget target, DirtyPaths changed, DriftWatch drift, Tracker.IoRunnable first) {
     this.target = target;
     this.changed = changed;
     this.drift = drift;
-    this.first = first;
-  }
-
-  private void first() throws IOException {
-    if (first != null) {
-      first.run();
-      first = null;
-    }
   }
 
   /** Notes the inode of a name {@code record} may remove, for its other links (see {@link DriftWatch}). */
@@ -49,7 +32,6 @@ final class NotingUndoTarget implements UndoTarget {
 
   @Override
   public void undo(UndoRecord record, String keepAs) throws IOException {
-    first();
     removing(record);
     changed.note(record);
     target.undo(record, keepAs);
@@ -58,13 +40,11 @@ final class NotingUndoTarget implements UndoTarget {
   @Override
   public void capture(UndoRecord record, long step, Set<String> seen, Consumer<UndoRecord> sink)
       throws IOException {
-    first();
     target.capture(record, step, seen, sink);
   }
 
   @Override
   public void redo(UndoRecord record, String keptAs) throws IOException {
-    first();
     removing(record);
     changed.note(record);
     target.redo(record, keptAs);
@@ -72,14 +52,12 @@ final class NotingUndoTarget implements UndoTarget {
 
   @Override
   public void apply(UndoRecord redo) throws IOException {
-    first();
     changed.note(redo);
     target.apply(redo);
   }
 
   @Override
   public void finish() throws IOException {
-    first();
     target.finish();
   }
 }

@@ -50,7 +50,6 @@ public final class Tracker {
   private final DriftWatch drift;
   private final Path store;
   private final Exclusions exclusions;
-  private final DeferredFlush deferred;
   private AdoptedPaths adopted;
 
   /** The paths under the roots that are not tracked. */
@@ -73,7 +72,6 @@ public final class Tracker {
     this.attributes = new AttributeOps(provider, delegate.supportedFileAttributeViews(), gate, zones, files, beforeImages);
     this.drift = new DriftWatch(delegate, realRoots, realStore, journal.trashDirectory(), exclusions);
     this.store = realStore;
-    this.deferred = new DeferredFlush(provider, posix, journal.blockSize());
     journal.watchAppends(drift::appended);
   }
 
@@ -141,8 +139,6 @@ public final class Tracker {
     private final Journal.Sealed sealed;
     private final List<TrackedFile> touched;
     private final DirtyPaths changed;
-    /** The after-images of the files the commit does not force, or null. */
-    private DeferredFlush.Pending afterImages;
     private final CountDownLatch done = new CountDownLatch(1);
     /** Whether the touched files were forced: a retry of a failed commit does not force them again. */
     private boolean forced;
@@ -189,8 +185,6 @@ public final class Tracker {
         }
       }
       Capture capture = new Capture(journal.seal(), touched, drift.seal());
-      // while nothing writes: the new bytes of the files written in place, instead of their forces
-      capture.afterImages = deferred.capture(journal, capture.sealed, touched, zones);
       gate.committing(capture.done);
       newGeneration();
       // the writes of a writable mapping cannot be seen: its range is saved again
@@ -213,14 +207,6 @@ public final class Tracker {
     }
   }
 
-  /**
-   * Waits until the files the last commit left to its after-images are forced, and throws what
-   * that flush threw (see {@link DeferredFlush}).
-   */
-  public void awaitDeferredFlush() throws IOException {
-    deferred.awaitFlushed();
-  }
-
   /** Something to run that may fail with an I/O error. */
   public interface IoRunnable {
     void run() throws IOException;
@@ -234,22 +220,11 @@ public final class Tracker {
       Capture capture, long nowMillis, Journal.StateWriter state, String label) throws IOException {
     try {
       if (!capture.forced) {
-        List<IoRunnable> forces = new java.util.ArrayList<>();
-        forces.add(() -> DeferredFlush.seal(capture.afterImages));
-        forces.add(() -> journal.forceSealed(capture.sealed));
-        for (TrackedFile f : capture.touched) {
-          forces.add(() -> force(f));
-        }
-        dev.metamori.internal.journal.ParallelForce.forceAll(forces, IoRunnable::run);
+        dev.metamori.internal.journal.ParallelForce.forceAll(capture.touched, this::force);
         capture.forced = true;
       }
-      // the files of the epoch before are durable before this one is committed
-      deferred.awaitFlushed();
       drift.committed(capture.id(), capture.changed);
-      EpochInfo epoch = journal.commit(capture.sealed, nowMillis, state, label);
-      deferred.flushLater(capture.afterImages);
-      capture.afterImages = null;
-      return epoch;
+      return journal.commit(capture.sealed, nowMillis, state, label);
     } catch (IOException | RuntimeException | Error e) {
       drift.unseal(capture.changed);
       throw e;
@@ -299,13 +274,9 @@ public final class Tracker {
         restored.addTree(c.path().toString());
       }
       try {
-        // the after-images stand for the current epoch only: its files are forced before the
-        // first change, once the restore's intent is durable (before it, a power loss leaves
-        // the store at the current epoch, which they bring back)
         move.run(
             new NotingUndoTarget(
-                new UndoApplier(delegate, journal, posix, journal.forcing(), false, tolerated), restored, drift,
-                deferred::awaitFlushed));
+                new UndoApplier(delegate, journal, posix, journal.forcing(), false, tolerated), restored, drift));
       } catch (IOException | RuntimeException | Error e) {
         drift.unfinished(restored); // what it changed is witnessed when the restore is finished
         throw e;
@@ -410,11 +381,7 @@ public final class Tracker {
     try {
       // while still open: a DELETE_ON_CLOSE channel deletes through the journal (undone on the
       // next open, like all uncommitted work)
-      try {
-        closeChannels(true);
-      } finally {
-        deferred.close();
-      }
+      closeChannels(true);
     } finally {
       gate.close();
       files.clear();

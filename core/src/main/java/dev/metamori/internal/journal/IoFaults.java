@@ -37,11 +37,6 @@ public final class IoFaults {
     return cause instanceof Fatal f ? f : new Fatal(what + ": " + cause.getMessage(), cause);
   }
 
-  /** A {@link Fatal} saying {@code what} happened, caused by {@code cause} (fatal or not). */
-  public static Fatal fatalAfter(String what, Throwable cause) {
-    return new Fatal(what + ": " + cause.getMessage(), cause);
-  }
-
   /** Forces {@code channel}; a failure, whatever its reason, is {@linkplain #fatal fatal}. */
   public static void force(FileChannel channel, boolean metaData) throws IOException {
     try {

@@ -398,24 +398,6 @@ public final class Journal implements Closeable {
     return epoch;
   }
 
-  /**
-   * Forces the records the sealed epoch has so far, if commits force: its commit forces only
-   * what follows them, so this may run beside the other forces of the commit.
-   */
-  public void forceSealed(Sealed sealed) throws IOException {
-    if (store.forcing() && sealed.segment != null) {
-      sealed.segment.force();
-    }
-  }
-
-  /**
-   * Starts the after-images of the sealed epoch {@code sealed} ({@link AfterImages}): the new
-   * bytes of the files its commit will not force.
-   */
-  public AfterImages afterImages(Sealed sealed) throws IOException {
-    return AfterImages.create(store, sealed.id());
-  }
-
   // ------------------------------------------------------------------ restores
 
   /**

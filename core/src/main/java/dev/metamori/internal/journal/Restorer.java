@@ -84,8 +84,6 @@ final class Restorer {
     long target = store.index().meta(META_ROLLBACK_TARGET, store.current);
     close(working);
     int undone = undoUncommitted(segments.uncommitted(), undo);
-    // the current epoch's files its commit did not force (none if a restore was under way)
-    AfterImages.replay(store, undo);
     Route route = graph.route(store.current, target);
     follow(route, undo, listener);
     store.index().removeOrphans();

@@ -20,7 +20,6 @@ import java.util.List;
  *                            epoch, roots, prunes): with them, enough to rebuild the index
  *   segments/{epoch}.seg     undo records of one epoch (source of truth)
  *   segments/{epoch}.redo    what the undo of a committed epoch destroyed, to redo it
- *   segments/{epoch}.after   the new bytes of the files a commit did not force (AfterImages)
  *   trash/{epoch}/{n}        files and directories removed from the trees during that epoch
  *   undo.progress            how far an interrupted undo got
  * </pre>
@@ -76,11 +75,6 @@ final class StoreFiles {
 
   Path redo(long epoch) {
     return segments.resolve(String.format("%020d.redo", epoch));
-  }
-
-  /** The after-images of epoch {@code epoch} ({@link AfterImages}). */
-  Path after(long epoch) {
-    return segments.resolve(String.format("%020d.after", epoch));
   }
 
   /** The trash directory of {@code epoch}. */
