@@ -62,7 +62,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code floor} and {@code floor-none}: the least work a block journal can do ({@link
  *       FloorJournal}): a commit is one sequential write of the changed blocks (and one force);
  *       a rollback reads and saves each changed block for redo, writes its old bytes back (and
- *       forces the redo and the changed files, from 8 threads).
+ *       forces the redo and the changed files, from 8 threads). {@code floor-undo}: as {@code
+ *       floor}, and the commit also forces the undo file (the old bytes), as a commit must that
+ *       keeps its epoch restorable after a power loss.
  * </ul>
  *
  * Trees live in {@code java.io.tmpdir} (or {@code -Dmetamori.bench.dir}; give it to the fork
@@ -90,7 +92,7 @@ public class CommitRollbackBenchmark {
   /** The tree, the chosen checkpoint mechanism, and the 1% change. */
   @State(Scope.Thread)
   public static class Tree {
-    @Param({"metamori", "metamori-none", "copy", "copy-fsync", "git", "floor", "floor-none"})
+    @Param({"metamori", "metamori-none", "copy", "copy-fsync", "git", "floor", "floor-undo", "floor-none"})
     public String impl;
 
     /**
@@ -113,10 +115,10 @@ public class CommitRollbackBenchmark {
 
     @Setup(Level.Trial)
     public void createTree() throws IOException {
-      if (!Arrays.asList("metamori", "metamori-none", "copy", "copy-fsync", "git", "floor", "floor-none")
+      if (!Arrays.asList("metamori", "metamori-none", "copy", "copy-fsync", "git", "floor", "floor-undo", "floor-none")
           .contains(impl)) {
         throw new IllegalArgumentException(
-            "impl must be metamori, metamori-none, copy, copy-fsync, git, floor or floor-none, was " + impl);
+            "impl must be metamori, metamori-none, copy, copy-fsync, git, floor, floor-undo or floor-none, was " + impl);
       }
       if (!spread.equals("random") && !spread.equals("one-file")) {
         throw new IllegalArgumentException("spread must be random or one-file, was " + spread);
@@ -149,8 +151,9 @@ public class CommitRollbackBenchmark {
           Git.run(tree, "commit", "-q", "-m", "base");
           break;
         case "floor":
+        case "floor-undo":
         case "floor-none":
-          floor = new FloorJournal(dir, impl.equals("floor"));
+          floor = new FloorJournal(dir, !impl.equals("floor-none"), impl.equals("floor-undo"));
           break;
         default:
           snapshot = Files.createDirectories(dir.resolve("snapshot"));
@@ -223,6 +226,7 @@ public class CommitRollbackBenchmark {
           cp.commit();
           break;
         case "floor":
+        case "floor-undo":
         case "floor-none":
           floor.commit();
           break;
@@ -244,6 +248,7 @@ public class CommitRollbackBenchmark {
           cp.rollback(baseEpoch);
           break;
         case "floor":
+        case "floor-undo":
         case "floor-none":
           floor.rollback();
           break;

@@ -24,7 +24,10 @@ import java.util.concurrent.Future;
  *       is read and appended to an undo file.
  *   <li>{@link #commit()}: the new contents of the changed blocks are read back (from the page
  *       cache) and written with one sequential write, then forced once ({@code floor}) or not
- *       ({@code floor-none}): one sequential write of the changed bytes plus one flush.
+ *       ({@code floor-none}): one sequential write of the changed bytes plus one flush. {@code
+ *       floor-undo} also forces the undo file, in parallel: what a journal that keeps committed
+ *       epochs restorable after a power loss must make durable at a commit (the old bytes and
+ *       the new ones), which is Metamori's case in its default durability.
  *   <li>{@link #rollback()}: newest first, each changed block's current bytes are read and
  *       appended to a redo file (so the change can be redone, as Metamori keeps it), its old
  *       bytes read from the undo file and written back in place; then ({@code floor}) the redo
@@ -37,6 +40,7 @@ final class FloorJournal implements Closeable {
   private static final int BLOCK = 4096;
 
   private final boolean force;
+  private final boolean forceUndo;
   private final FileChannel undo;
   private final FileChannel redo;
   private final FileChannel log;
@@ -49,8 +53,9 @@ final class FloorJournal implements Closeable {
     return t;
   });
 
-  FloorJournal(Path dir, boolean force) throws IOException {
+  FloorJournal(Path dir, boolean force, boolean forceUndo) throws IOException {
     this.force = force;
+    this.forceUndo = forceUndo;
     undo = open(dir.resolve("floor-undo"));
     redo = open(dir.resolve("floor-redo"));
     log = open(dir.resolve("floor-log"));
@@ -97,8 +102,22 @@ final class FloorJournal implements Closeable {
     }
     all.flip();
     BenchFiles.writeFully(log, all, 0);
+    Future<?> undone = null;
+    if (forceUndo) {
+      undone = forcers.submit(() -> {
+        undo.force(false);
+        return null;
+      });
+    }
     if (force) {
       log.force(false);
+    }
+    if (undone != null) {
+      try {
+        undone.get();
+      } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+        throw new IOException(e);
+      }
     }
   }
 
