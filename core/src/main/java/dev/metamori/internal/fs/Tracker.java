@@ -220,7 +220,13 @@ public final class Tracker {
       Capture capture, long nowMillis, Journal.StateWriter state, String label) throws IOException {
     try {
       if (!capture.forced) {
-        dev.metamori.internal.journal.ParallelForce.forceAll(capture.touched, this::force);
+        // the epoch's undo records beside its files: the commit record's force is then small
+        List<IoRunnable> forces = new java.util.ArrayList<>();
+        forces.add(() -> journal.forceSealed(capture.sealed));
+        for (TrackedFile f : capture.touched) {
+          forces.add(() -> force(f));
+        }
+        dev.metamori.internal.journal.ParallelForce.forceAll(forces, IoRunnable::run);
         capture.forced = true;
       }
       drift.committed(capture.id(), capture.changed);

@@ -398,6 +398,16 @@ public final class Journal implements Closeable {
     return epoch;
   }
 
+  /**
+   * Forces the records the sealed epoch has so far, if commits force, so that this may run
+   * beside the forces of its files: its commit then forces only what follows them.
+   */
+  public void forceSealed(Sealed sealed) throws IOException {
+    if (store.forcing() && sealed.segment != null) {
+      sealed.segment.force();
+    }
+  }
+
   // ------------------------------------------------------------------ restores
 
   /**
