@@ -54,8 +54,9 @@ final class RedoCapture implements Closeable {
           throw old.corrupt(0, "the redo file's header names epoch " + old.epoch);
         }
         Segment.Scan scan = old.scan();
+        SegmentRecords oldRecords = SegmentRecords.of(old, scan.offsets(), scan.validEnd(), false);
         for (int i = 0; i < scan.count(); i++) {
-          UndoRecord r = old.read(scan.offsets()[i], i);
+          UndoRecord r = oldRecords.get(i);
           if (r instanceof UndoRecord.RedoAttributes a) {
             seenSoFar.add(a.key());
           } else if (r instanceof UndoRecord.RedoMark m) {

@@ -29,7 +29,7 @@ final class Segment implements Closeable {
   final long epoch;
   final long nonce;
   final int blockSize;
-  private final FileChannel channel;
+  final FileChannel channel;
   private long end;
   private long nextSeq;
   /** Frames Block records; created on the first. */
@@ -297,7 +297,7 @@ final class Segment implements Closeable {
     return record;
   }
 
-  private UndoRecord decodeChecked(byte[] frame, int length, long offset) throws CorruptStoreException {
+  UndoRecord decodeChecked(byte[] frame, int length, long offset) throws CorruptStoreException {
     if (!RecordCodec.checksumOk(frame, length)) {
       throw corrupt(offset, "record checksum mismatch");
     }
