@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One stat of every entry under some directories (links not followed, never descended into),
@@ -34,14 +35,12 @@ final class TreeScan {
     if (tops.isEmpty()) {
       return out; // most commits: no pool to start
     }
-    int threads = Math.max(2, Math.min(16, 4 * Runtime.getRuntime().availableProcessors()));
-    ForkJoinPool pool = new ForkJoinPool(threads);
     try {
       List<Entry> tasks = new ArrayList<>();
       for (Path top : tops) {
         tasks.add(new Entry(top, out));
       }
-      pool.invoke(
+      POOL.invoke(
           new RecursiveAction() {
             @Override
             protected void compute() {
@@ -50,10 +49,21 @@ final class TreeScan {
           });
     } catch (UncheckedIOException e) {
       throw e.getCause();
-    } finally {
-      pool.shutdown();
     }
     return out;
+  }
+
+  /**
+   * The threads that stat and list, shared by every scan (starting them for each scan cost more
+   * than a small tree's stats): daemons that end after a few idle seconds. As many threads may be
+   * added as {@code new ForkJoinPool(threads)} would, to stand in for ones blocked in a join.
+   */
+  private static final ForkJoinPool POOL = pool();
+
+  private static ForkJoinPool pool() {
+    int threads = Math.max(2, Math.min(16, 4 * Runtime.getRuntime().availableProcessors()));
+    return new ForkJoinPool(
+        threads, ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, false, 0, 0x7fff, 1, null, 5, TimeUnit.SECONDS);
   }
 
   /** Stats one entry and, for a directory, its children; a subdirectory is a task of its own. */

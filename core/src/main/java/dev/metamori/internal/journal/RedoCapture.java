@@ -75,13 +75,15 @@ final class RedoCapture implements Closeable {
       return new RedoCapture(store, Segment.openToAppend(path, records, end), seen, down);
     }
     Files.deleteIfExists(path); // cut short while its header was written: holds nothing
-    Segment created = Segment.create(path, e.id(), store.newNonce(), store.blockSize, 0);
-    if (store.forcing()) {
-      created.force();
-      StoreFiles.forceDirectory(path.getParent());
-    }
-    return new RedoCapture(store, created, new HashSet<>(), Long.MAX_VALUE);
+    // forced with its first batch, directory entry included: no undo step relies on it before
+    RedoCapture capture =
+        new RedoCapture(store, Segment.create(path, e.id(), store.newNonce(), store.blockSize, 0), new HashSet<>(), Long.MAX_VALUE);
+    capture.created = true;
+    return capture;
   }
+
+  /** The file was created by this capture and its directory entry is not forced yet. */
+  private boolean created;
 
   /** Whether step {@code seq} still needs its redo saved. */
   boolean needs(long seq) {
@@ -144,6 +146,10 @@ final class RedoCapture implements Closeable {
     }
     if (store.forcing()) {
       file.force();
+      if (created) {
+        StoreFiles.forceDirectory(file.file.getParent());
+        created = false;
+      }
     }
     pending.clear();
     pendingBytes = 0;

@@ -158,12 +158,15 @@ final class Restorer {
     for (long id : route.passed()) {
       total += index.epoch(id).bytes();
     }
+    // the last move also clears the recorded target, in the same index commit
+    boolean restoring = index.meta(META_ROLLBACK_TARGET, -1) >= 0;
+    int left = route.up().size() + route.down().size();
     long done = 0;
     for (long id : route.up()) {
       EpochInfo epoch = index.epoch(id);
       epochUndo.undoCommitted(epoch, checked.segment(id), undo);
       undo.finish();
-      store.moveTo(epoch.parent());
+      store.moveTo(epoch.parent(), --left == 0 && restoring);
       done += epoch.bytes();
       listener.advanced(done, total);
     }
@@ -171,18 +174,19 @@ final class Restorer {
       EpochInfo epoch = index.epoch(id);
       epochRedo.redo(epoch, checked.segment(id), checked.redo(id), undo);
       undo.finish();
-      store.moveTo(id);
+      store.moveTo(id, --left == 0 && restoring);
       done += epoch.bytes();
       listener.advanced(done, total);
     }
-    boolean restoring = index.meta(META_ROLLBACK_TARGET, -1) >= 0;
-    index.removeMeta(META_ROLLBACK_TARGET);
-    if (restoring) {
-      store.commitEvent(false, List.of(), new long[0]); // the catalogue's new current epoch
-    } else {
-      index.commit(store.forcing());
+    if (route.passed().isEmpty()) {
+      index.removeMeta(META_ROLLBACK_TARGET);
+      if (restoring) {
+        store.commitEvent(false, List.of(), new long[0]); // the catalogue's new current epoch
+      } else {
+        index.commit(store.forcing());
+      }
+      undo.finish();
     }
-    undo.finish();
     store.progress.settled();
   }
 
