@@ -145,10 +145,20 @@ final class RedoCapture implements Closeable {
       throw e;
     }
     if (store.forcing()) {
-      file.force();
       if (created) {
-        StoreFiles.forceDirectory(file.file.getParent());
+        // the file and its directory entry: two forces at once
+        ParallelForce.forceAll(
+            java.util.List.of(file.file, file.file.getParent()),
+            p -> {
+              if (p == file.file) {
+                file.force();
+              } else {
+                StoreFiles.forceDirectory(p);
+              }
+            });
         created = false;
+      } else {
+        file.force();
       }
     }
     pending.clear();

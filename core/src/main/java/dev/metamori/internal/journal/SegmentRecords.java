@@ -98,11 +98,12 @@ final class SegmentRecords {
     int got = bytes.position();
     UndoRecord[] records = new UndoRecord[to - from];
     for (int i = from; i < to; i++) {
-      int at = (int) (offsets[i] - base);
-      int frame = at + 4 <= got ? bytes.getInt(at) : -1;
+      long offset = offsets[i] - base; // out of the run where the index's offsets are damaged
+      int at = offset >= 0 && offset + 4 <= got ? (int) offset : -1;
+      int frame = at >= 0 ? bytes.getInt(at) : -1;
       if (frame < RecordCodec.HEADER + RecordCodec.TRAILER
           || frame > RecordCodec.MAX_FRAME
-          || at + frame > got) {
+          || (long) at + frame > got) {
         records[i - from] = segment.read(offsets[i], i); // the error it gives, or a frame read alone
         continue;
       }
