@@ -22,16 +22,18 @@ final class EpochUndo {
 
   /**
    * Undoes committed epoch {@code epoch}, keeping its redo. {@code checked}: its records as the
-   * restore's preparation read and checked them, or null to read (and check) them here.
+   * restore's preparation read and checked them, or null to read (and check) them here; {@code
+   * redoComplete}: the preparation read its redo file whole and complete.
    */
-  void undoCommitted(EpochInfo epoch, UndoRecord[] checked, UndoTarget undo) throws IOException {
+  void undoCommitted(EpochInfo epoch, UndoRecord[] checked, boolean redoComplete, UndoTarget undo)
+      throws IOException {
     try (Segment s = segments.open(epoch)) {
       if (s != null) {
         SegmentRecords records =
             checked != null
                 ? SegmentRecords.checked(checked)
                 : SegmentRecords.of(s, segments.recordOffsets(epoch.id()), s.size(), true);
-        try (RedoCapture capture = RedoCapture.open(store, epoch, s)) {
+        try (RedoCapture capture = redoComplete ? RedoCapture.complete(store) : RedoCapture.open(store, epoch, s)) {
           undoSegment(s, records, undo, capture);
         }
       }

@@ -23,6 +23,8 @@ final class PreparedRoute {
   final Route route;
   private final Map<Long, UndoRecord[]> segments = new HashMap<>();
   private final Map<Long, UndoRecord[]> redo = new HashMap<>();
+  /** Epochs whose redo file was read whole and complete. */
+  private final java.util.Set<Long> completeRedo = new java.util.HashSet<>();
   private long bytes;
 
   PreparedRoute(Route route) {
@@ -37,6 +39,19 @@ final class PreparedRoute {
   /** The checked records of {@code epoch}'s redo file, in order, or null if they were not kept. */
   UndoRecord[] redo(long epoch) {
     return redo.get(epoch);
+  }
+
+  /** Notes that {@code epoch}'s redo file was read whole and is complete. */
+  void redoComplete(long epoch) {
+    completeRedo.add(epoch);
+  }
+
+  /**
+   * Whether the preparation found {@code epoch}'s redo file complete: an undo of the epoch then
+   * captures nothing and need not read the file again ({@link RedoCapture#open}).
+   */
+  boolean hasCompleteRedo(long epoch) {
+    return completeRedo.contains(epoch);
   }
 
   /** A collector of the records of {@code epoch}'s segment; {@link Collector#keep} keeps them. */

@@ -39,6 +39,11 @@ final class RedoCapture implements Closeable {
     this.capturedDownTo = capturedDownTo;
   }
 
+  /** The capture of an epoch whose redo file is complete, as checked already: it captures nothing. */
+  static RedoCapture complete(JournalStore store) {
+    return new RedoCapture(store, null, new HashSet<>(), 0);
+  }
+
   /** Opens (or creates) the redo file of committed epoch {@code e}, whose segment is {@code s}. */
   static RedoCapture open(JournalStore store, EpochInfo e, Segment s) throws IOException {
     Path path = store.files.redo(e.id());
@@ -70,7 +75,7 @@ final class RedoCapture implements Closeable {
         old.close();
       }
       if (down == 0) {
-        return new RedoCapture(store, null, seen, 0);
+        return complete(store);
       }
       return new RedoCapture(store, Segment.openToAppend(path, records, end), seen, down);
     }

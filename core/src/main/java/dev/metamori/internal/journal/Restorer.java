@@ -41,7 +41,8 @@ final class Restorer {
    * Checks that {@code target} is a valid target, reads every committed record a restore to it
    * would undo or redo, and checks every trash entry it would bring back ({@link TrashCheck}):
    * damage stops the restore before anything changes, and leaves no intent behind for recovery
-   * to retry.
+   * to retry. The records read are kept, within a budget, for the restore of the returned route
+   * ({@link PreparedRoute}), which then applies them without reading them again.
    */
   Route prepare(long target) throws IOException {
     prepared = null;
@@ -60,7 +61,9 @@ final class Restorer {
             redo.accept(r);
           });
       if (redone && down.contains(id)) {
-        redo.keep(); // an undo reads the redo file it appends to itself (RedoCapture)
+        redo.keep();
+      } else if (redone) {
+        kept.redoComplete(id); // an undo of the epoch will capture nothing
       }
     }
     trash.check(route);
@@ -164,7 +167,7 @@ final class Restorer {
     long done = 0;
     for (long id : route.up()) {
       EpochInfo epoch = index.epoch(id);
-      epochUndo.undoCommitted(epoch, checked.segment(id), undo);
+      epochUndo.undoCommitted(epoch, checked.segment(id), checked.hasCompleteRedo(id), undo);
       undo.finish();
       store.moveTo(epoch.parent(), --left == 0 && restoring);
       done += epoch.bytes();
