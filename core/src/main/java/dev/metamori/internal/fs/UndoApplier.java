@@ -261,7 +261,7 @@ final class UndoApplier implements UndoTarget {
 
   private void restore(Touch t) throws IOException {
     Path path = fileSystem.getPath(t.path());
-    if (t.kind() == Kind.OTHER || (!exists(path) && journal.inDroppedTrash(path))) {
+    if (t.kind() == Kind.OTHER || (journal.inDroppedTrash(path) && !exists(path))) {
       return;
     }
     if (lenient(path) && !exists(path)) {
