@@ -35,11 +35,16 @@ final class TreeScan {
     if (tops.isEmpty()) {
       return out; // most commits: no pool to start
     }
+    // the tops and their children are stat'ed here: a tree without subdirectories needs no
+    // other thread (waking one costs milliseconds on a loaded machine)
+    List<Entry> tasks = new ArrayList<>();
+    for (Path top : tops) {
+      tasks.addAll(new Entry(top, out).visit());
+    }
+    if (tasks.isEmpty()) {
+      return out;
+    }
     try {
-      List<Entry> tasks = new ArrayList<>();
-      for (Path top : tops) {
-        tasks.add(new Entry(top, out));
-      }
       POOL.invoke(
           new RecursiveAction() {
             @Override
@@ -85,37 +90,42 @@ final class TreeScan {
     @Override
     protected void compute() {
       try {
-        EntryStat s = known != null ? known : EntryStat.read(provider, path, unix);
-        if (s == null) {
-          return; // gone while listed
-        }
-        out.put(path.toString(), s);
-        if (s.type() != EntryStat.DIRECTORY) {
-          return;
-        }
-        List<Entry> subdirectories = new ArrayList<>();
-        try (DirectoryStream<Path> ds = provider.newDirectoryStream(path, p -> true)) {
-          for (Path child : ds) {
-            if (skipped.test(child)) {
-              continue;
-            }
-            EntryStat c = EntryStat.read(provider, child, unix);
-            if (c == null) {
-              continue;
-            }
-            if (c.type() == EntryStat.DIRECTORY) {
-              subdirectories.add(new Entry(child, c, out));
-            } else {
-              out.put(child.toString(), c);
-            }
-          }
-        } catch (java.nio.file.NoSuchFileException | java.nio.file.NotDirectoryException e) {
-          return;
-        }
-        invokeAll(subdirectories);
+        invokeAll(visit());
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
+    }
+
+    /** Stats the entry and, for a directory, its children; returns its subdirectories, unvisited. */
+    List<Entry> visit() throws IOException {
+      EntryStat s = known != null ? known : EntryStat.read(provider, path, unix);
+      if (s == null) {
+        return List.of(); // gone while listed
+      }
+      out.put(path.toString(), s);
+      if (s.type() != EntryStat.DIRECTORY) {
+        return List.of();
+      }
+      List<Entry> subdirectories = new ArrayList<>();
+      try (DirectoryStream<Path> ds = provider.newDirectoryStream(path, p -> true)) {
+        for (Path child : ds) {
+          if (skipped.test(child)) {
+            continue;
+          }
+          EntryStat c = EntryStat.read(provider, child, unix);
+          if (c == null) {
+            continue;
+          }
+          if (c.type() == EntryStat.DIRECTORY) {
+            subdirectories.add(new Entry(child, c, out));
+          } else {
+            out.put(child.toString(), c);
+          }
+        }
+      } catch (java.nio.file.NoSuchFileException | java.nio.file.NotDirectoryException e) {
+        return List.of();
+      }
+      return subdirectories;
     }
   }
 }
