@@ -38,7 +38,12 @@ final class LinkGuard {
    * directory above it is not its real path.
    */
   boolean mayWrite(Path path, BasicFileAttributes attributes) throws IOException {
-    if (attributes != null && attributes.isSymbolicLink()) {
+    return mayWrite(path, attributes != null && attributes.isSymbolicLink());
+  }
+
+  /** As above, given whether {@code path} is a symbolic link. */
+  boolean mayWrite(Path path, boolean link) throws IOException {
+    if (link) {
       return refuse(path, path, "a symbolic link now (to " + target(path) + ")");
     }
     return directoriesAreReal(path);

@@ -17,7 +17,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.spi.FileSystemProvider;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -35,8 +34,12 @@ final class RedoReader {
   private final Path trash;
   /** Files read by the captures since the last {@link #closeChannels}, by path. */
   private final java.util.Map<Path, FileChannel> open = new java.util.HashMap<>();
+  /** Stats of the files whose blocks were captured since the last change ({@link #forget}). */
+  private final java.util.Map<Path, BasicFileAttributes> stats = new java.util.HashMap<>();
+  private final FileOwners owners;
 
-  RedoReader(java.nio.file.FileSystem fileSystem, boolean posix, int blockSize, Path trash) {
+  RedoReader(java.nio.file.FileSystem fileSystem, boolean posix, int blockSize, Path trash, FileOwners owners) {
+    this.owners = owners;
     this.fileSystem = fileSystem;
     this.provider = fileSystem.provider();
     this.posix = posix;
@@ -53,7 +56,13 @@ final class RedoReader {
       throws IOException {
     if (record instanceof Block b) {
       Path path = fileSystem.getPath(b.path());
-      BasicFileAttributes a = attributes(path);
+      BasicFileAttributes a = stats.get(path);
+      if (a == null) {
+        a = attributes(path);
+        if (a != null) {
+          stats.put(path, a); // nothing changes until the next undo step: a file's blocks share one stat
+        }
+      }
       if (a == null || !a.isRegularFile()) {
         return;
       }
@@ -131,10 +140,10 @@ final class RedoReader {
     String owner = null;
     String group = null;
     if (posix) {
-      PosixFileAttributes p = provider.readAttributes(path, PosixFileAttributes.class, NOFOLLOW_LINKS);
-      mode = PosixModes.toBits(p.permissions());
-      owner = p.owner().getName();
-      group = p.group().getName();
+      FileOwners.Owner p = owners.read(path);
+      mode = p.permissions();
+      owner = p.owner();
+      group = p.group();
     }
     sink.accept(
         new UndoRecord.RedoAttributes(
@@ -173,6 +182,13 @@ final class RedoReader {
       }
     }
     return buffer.array();
+  }
+
+  /** Something in the trees was changed: the stats read so far may be stale. */
+  void forget() {
+    if (!stats.isEmpty()) {
+      stats.clear();
+    }
   }
 
   /**

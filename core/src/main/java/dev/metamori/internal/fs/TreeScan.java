@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One stat of every entry under some directories (links not followed, never descended into),
@@ -34,14 +35,17 @@ final class TreeScan {
     if (tops.isEmpty()) {
       return out; // most commits: no pool to start
     }
-    int threads = Math.max(2, Math.min(16, 4 * Runtime.getRuntime().availableProcessors()));
-    ForkJoinPool pool = new ForkJoinPool(threads);
+    // the tops and their children are stat'ed here: a tree without subdirectories needs no
+    // other thread (waking one costs milliseconds on a loaded machine)
+    List<Entry> tasks = new ArrayList<>();
+    for (Path top : tops) {
+      tasks.addAll(new Entry(top, out).visit());
+    }
+    if (tasks.isEmpty()) {
+      return out;
+    }
     try {
-      List<Entry> tasks = new ArrayList<>();
-      for (Path top : tops) {
-        tasks.add(new Entry(top, out));
-      }
-      pool.invoke(
+      POOL.invoke(
           new RecursiveAction() {
             @Override
             protected void compute() {
@@ -50,10 +54,21 @@ final class TreeScan {
           });
     } catch (UncheckedIOException e) {
       throw e.getCause();
-    } finally {
-      pool.shutdown();
     }
     return out;
+  }
+
+  /**
+   * The threads that stat and list, shared by every scan (starting them for each scan cost more
+   * than a small tree's stats): daemons that end after a few idle seconds. As many threads may be
+   * added as {@code new ForkJoinPool(threads)} would, to stand in for ones blocked in a join.
+   */
+  private static final ForkJoinPool POOL = pool();
+
+  private static ForkJoinPool pool() {
+    int threads = Math.max(2, Math.min(16, 4 * Runtime.getRuntime().availableProcessors()));
+    return new ForkJoinPool(
+        threads, ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, false, 0, 0x7fff, 1, null, 5, TimeUnit.SECONDS);
   }
 
   /** Stats one entry and, for a directory, its children; a subdirectory is a task of its own. */
@@ -75,37 +90,42 @@ final class TreeScan {
     @Override
     protected void compute() {
       try {
-        EntryStat s = known != null ? known : EntryStat.read(provider, path, unix);
-        if (s == null) {
-          return; // gone while listed
-        }
-        out.put(path.toString(), s);
-        if (s.type() != EntryStat.DIRECTORY) {
-          return;
-        }
-        List<Entry> subdirectories = new ArrayList<>();
-        try (DirectoryStream<Path> ds = provider.newDirectoryStream(path, p -> true)) {
-          for (Path child : ds) {
-            if (skipped.test(child)) {
-              continue;
-            }
-            EntryStat c = EntryStat.read(provider, child, unix);
-            if (c == null) {
-              continue;
-            }
-            if (c.type() == EntryStat.DIRECTORY) {
-              subdirectories.add(new Entry(child, c, out));
-            } else {
-              out.put(child.toString(), c);
-            }
-          }
-        } catch (java.nio.file.NoSuchFileException | java.nio.file.NotDirectoryException e) {
-          return;
-        }
-        invokeAll(subdirectories);
+        invokeAll(visit());
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
+    }
+
+    /** Stats the entry and, for a directory, its children; returns its subdirectories, unvisited. */
+    List<Entry> visit() throws IOException {
+      EntryStat s = known != null ? known : EntryStat.read(provider, path, unix);
+      if (s == null) {
+        return List.of(); // gone while listed
+      }
+      out.put(path.toString(), s);
+      if (s.type() != EntryStat.DIRECTORY) {
+        return List.of();
+      }
+      List<Entry> subdirectories = new ArrayList<>();
+      try (DirectoryStream<Path> ds = provider.newDirectoryStream(path, p -> true)) {
+        for (Path child : ds) {
+          if (skipped.test(child)) {
+            continue;
+          }
+          EntryStat c = EntryStat.read(provider, child, unix);
+          if (c == null) {
+            continue;
+          }
+          if (c.type() == EntryStat.DIRECTORY) {
+            subdirectories.add(new Entry(child, c, out));
+          } else {
+            out.put(child.toString(), c);
+          }
+        }
+      } catch (java.nio.file.NoSuchFileException | java.nio.file.NotDirectoryException e) {
+        return List.of();
+      }
+      return subdirectories;
     }
   }
 }

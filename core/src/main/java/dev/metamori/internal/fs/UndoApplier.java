@@ -27,7 +27,6 @@ import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.nio.file.spi.FileSystemProvider;
 import java.util.ArrayList;
@@ -59,6 +58,8 @@ final class UndoApplier implements UndoTarget {
   private final Journal journal;
   private final int blockSize;
   private final RedoReader redoReader;
+  /** Owner and group names by id, looked up once a restore. */
+  private final FileOwners owners;
   private final boolean posix;
   /** Whether {@link #finish()} forces what was restored (not with durability NONE). */
   private final boolean forcing;
@@ -91,7 +92,8 @@ final class UndoApplier implements UndoTarget {
     this.journal = journal;
     this.blockSize = journal.blockSize();
     this.posix = posix;
-    this.redoReader = new RedoReader(fileSystem, posix, blockSize, trash);
+    this.owners = new FileOwners(provider);
+    this.redoReader = new RedoReader(fileSystem, posix, blockSize, trash, owners);
   }
 
   /** Whether a file missing or short at {@code path} is restored as nearly as can be, with a warning. */
@@ -101,6 +103,7 @@ final class UndoApplier implements UndoTarget {
 
   @Override
   public void undo(UndoRecord record, String keepAs) throws IOException {
+    redoReader.forget();
     if (record instanceof Block b) {
       FileChannel channel = channel(fileSystem.getPath(b.path()));
       if (channel == null) {
@@ -171,6 +174,7 @@ final class UndoApplier implements UndoTarget {
 
   @Override
   public void redo(UndoRecord record, String keptAs) throws IOException {
+    redoReader.forget();
     if (record instanceof Created c) {
       closeChannels();
       Path path = fileSystem.getPath(c.path());
@@ -213,6 +217,7 @@ final class UndoApplier implements UndoTarget {
 
   @Override
   public void apply(UndoRecord redo) throws IOException {
+    redoReader.forget();
     if (redo instanceof UndoRecord.Redo r) {
       FileChannel channel = channel(fileSystem.getPath(r.path()));
       if (channel == null) {
@@ -256,7 +261,7 @@ final class UndoApplier implements UndoTarget {
 
   private void restore(Touch t) throws IOException {
     Path path = fileSystem.getPath(t.path());
-    if (t.kind() == Kind.OTHER || (!exists(path) && journal.inDroppedTrash(path))) {
+    if (t.kind() == Kind.OTHER || (journal.inDroppedTrash(path) && !exists(path))) {
       return;
     }
     if (lenient(path) && !exists(path)) {
@@ -306,20 +311,20 @@ final class UndoApplier implements UndoTarget {
   private void setAttributes(Path path, int permissions, String owner, String group, long modifiedNanos)
       throws IOException {
     if (posix && permissions >= 0) {
-      PosixFileAttributes now = provider.readAttributes(path, PosixFileAttributes.class, NOFOLLOW_LINKS);
-      if (!links.mayWrite(path, now)) {
+      FileOwners.Owner now = owners.read(path);
+      if (!links.mayWrite(path, now.link())) {
         return;
       }
       // checked not to be a link: set through the view that follows, whose chmod needs no read access
       PosixFileAttributeView view = provider.getFileAttributeView(path, PosixFileAttributeView.class);
-      if (PosixModes.toBits(now.permissions()) != permissions) {
+      if (now.permissions() != permissions) {
         view.setPermissions(PosixModes.fromBits(permissions));
       }
       UserPrincipalLookupService users = path.getFileSystem().getUserPrincipalLookupService();
-      if (owner != null && !now.owner().getName().equals(owner)) {
+      if (owner != null && !now.owner().equals(owner)) {
         view.setOwner(users.lookupPrincipalByName(owner));
       }
-      if (group != null && !now.group().getName().equals(group)) {
+      if (group != null && !now.group().equals(group)) {
         view.setGroup(users.lookupPrincipalByGroupName(group));
       }
     } else if (!links.mayWrite(path, attributes(path))) {

@@ -93,20 +93,25 @@ final class CommittedSegments {
     }
   }
 
-  /** Reads every record of committed epoch {@code e}: fails unless all are sound and the last is its commit. */
-  void check(EpochInfo e) throws IOException {
+  /**
+   * Reads every record of committed epoch {@code e}, in runs ({@link SegmentRecords}), and hands
+   * each to {@code each} in order: fails unless all are sound and the last is its commit.
+   */
+  void check(EpochInfo e, java.util.function.Consumer<UndoRecord> each) throws IOException {
     try (Segment s = open(e)) {
       if (s == null) {
         return;
       }
       long[] offsets = recordOffsets(e.id());
+      SegmentRecords records = SegmentRecords.of(s, offsets, s.size(), false);
       UndoRecord last = null;
       for (int seq = 0; seq < offsets.length; seq++) {
         try {
-          last = s.read(offsets[seq], seq);
+          last = records.get(seq);
         } catch (CorruptStoreException damage) {
           throw blameIndexIfSegmentSound(s, offsets, damage);
         }
+        each.accept(last);
       }
       if (!(last instanceof UndoRecord.Commit)) {
         throw blameIndexIfSegmentSound(

@@ -20,21 +20,34 @@ final class EpochRedo {
     this.redoFile = redoFile;
   }
 
-  void redo(EpochInfo e, UndoTarget undo) throws IOException {
+  /**
+   * Redoes {@code e}. {@code checked} and {@code checkedRedo}: the records of its segment and of
+   * its redo file as the restore's preparation read and checked them, or null to read (and
+   * check) them here.
+   */
+  void redo(EpochInfo e, UndoRecord[] checked, UndoRecord[] checkedRedo, UndoTarget undo) throws IOException {
     try (Segment s = segments.open(e)) {
       if (s == null) {
         return;
       }
-      try (Segment redo = redoFile.open(e)) {
-        redo(e, s, redo, undo);
+      SegmentRecords records =
+          checked != null
+              ? SegmentRecords.checked(checked)
+              : SegmentRecords.of(s, segments.recordOffsets(e.id()), s.size(), false);
+      try (RedoFile.Scanned redo = redoFile.openScanned(e)) {
+        SegmentRecords redoRecords =
+            checkedRedo != null && checkedRedo.length == redo.scan().count()
+                ? SegmentRecords.checked(checkedRedo)
+                : redo.records(true);
+        redo(e, records, redo.file(), redo.scan(), redoRecords, undo);
       }
     }
   }
 
-  private void redo(EpochInfo e, Segment s, Segment redo, UndoTarget undo) throws IOException {
+  private void redo(
+      EpochInfo e, SegmentRecords records, Segment redo, Segment.Scan scan, SegmentRecords redoRecords, UndoTarget undo)
+      throws IOException {
     UndoProgress progress = store.progress;
-    Segment.Scan scan = redo.scan();
-    long[] offsets = segments.recordOffsets(e.id());
     long done = progress.redone(redo.nonce);
     // claims the progress slot: whatever it said about an earlier undo no longer holds
     progress.redone(redo.nonce, done);
@@ -46,11 +59,11 @@ final class EpochRedo {
     int p = scan.count() - 1;
     UndoRecord next = null;
     List<UndoRecord> deferred = new ArrayList<>();
-    for (long step = 0; step < offsets.length; step++) {
-      UndoRecord record = s.read(offsets[(int) step], step);
+    for (long step = 0; step < records.count(); step++) {
+      UndoRecord record = records.get(step);
       boolean redoing = step >= done;
       for (; p >= 0; p--, next = null) {
-        next = next != null ? next : redo.read(scan.offsets()[p], p);
+        next = next != null ? next : redoRecords.get(p);
         if (!(next instanceof UndoRecord.RedoMark)) {
           break;
         }
@@ -61,7 +74,7 @@ final class EpochRedo {
         undo.redo(record, record instanceof UndoRecord.Created ? StoreFiles.keptName(e.id(), step) : null);
       }
       for (; p >= 0; p--, next = null) {
-        UndoRecord r = next != null ? next : redo.read(scan.offsets()[p], p);
+        UndoRecord r = next != null ? next : redoRecords.get(p);
         next = r;
         long at = RedoFile.stepOf(r);
         if (at < 0) {

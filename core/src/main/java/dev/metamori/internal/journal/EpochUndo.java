@@ -20,12 +20,21 @@ final class EpochUndo {
     this.segments = segments;
   }
 
-  /** Undoes committed epoch {@code epoch}, keeping its redo. */
-  void undoCommitted(EpochInfo epoch, UndoTarget undo) throws IOException {
+  /**
+   * Undoes committed epoch {@code epoch}, keeping its redo. {@code checked}: its records as the
+   * restore's preparation read and checked them, or null to read (and check) them here; {@code
+   * redoComplete}: the preparation read its redo file whole and complete.
+   */
+  void undoCommitted(EpochInfo epoch, UndoRecord[] checked, boolean redoComplete, UndoTarget undo)
+      throws IOException {
     try (Segment s = segments.open(epoch)) {
       if (s != null) {
-        try (RedoCapture capture = RedoCapture.open(store, epoch, s)) {
-          undoSegment(s, segments.recordOffsets(epoch.id()), undo, capture);
+        SegmentRecords records =
+            checked != null
+                ? SegmentRecords.checked(checked)
+                : SegmentRecords.of(s, segments.recordOffsets(epoch.id()), s.size(), true);
+        try (RedoCapture capture = redoComplete ? RedoCapture.complete(store) : RedoCapture.open(store, epoch, s)) {
+          undoSegment(s, records, undo, capture);
         }
       }
     }
@@ -33,16 +42,17 @@ final class EpochUndo {
 
   /** Undoes a segment the index does not list: the working epoch's, or one a crash left. */
   void undoUncommitted(Segment s, UndoTarget undo) throws IOException {
-    undoSegment(s, s.scan().offsets(), undo, null);
+    Segment.Scan scan = s.scan();
+    undoSegment(s, SegmentRecords.of(s, scan.offsets(), scan.validEnd(), true), undo, null);
   }
 
-  private void undoSegment(Segment segment, long[] offsets, UndoTarget undo, RedoCapture capture)
+  private void undoSegment(Segment segment, SegmentRecords records, UndoTarget undo, RedoCapture capture)
       throws IOException {
     long resume = store.progress.resumeBefore(segment.nonce);
     List<UndoRecord> batch = new ArrayList<>();
-    long batchEnd = Math.min(offsets.length, resume);
+    long batchEnd = Math.min(records.count(), resume);
     for (long seq = batchEnd - 1; seq >= 0; seq--) {
-      UndoRecord record = segment.read(offsets[(int) seq], seq);
+      UndoRecord record = records.get(seq);
       if (capture != null && capture.needs(seq)) {
         capture.add(undo, record, seq);
         batch.add(record);
@@ -68,7 +78,7 @@ final class EpochUndo {
     if (capture != null) {
       capture.complete();
     }
-    if (offsets.length == 0) {
+    if (records.count() == 0) {
       store.progress.undone(segment.nonce, 0);
     }
   }

@@ -232,10 +232,24 @@ final class JournalStore {
   /**
    * Makes {@code epoch} the current one durably, and then the undo progress neutral: a progress
    * left naming the segment just undone would make its next undo (after a redo) skip records.
+   * {@code arrived}: {@code epoch} is the target of the restore, whose recorded intent is cleared
+   * in the same index commit, a catalogue event; the undo progress witnesses the epoch first
+   * (keeping how far the undo or redo got, which a restore resumed before that commit reads),
+   * so that the index never names a current epoch the progress has not seen, without a target
+   * that explains it (JournalOpener.checkCurrent).
    */
-  void moveTo(long epoch) throws IOException {
+  void moveTo(long epoch, boolean arrived) throws IOException {
     index.putMeta(META_CURRENT, epoch);
-    index.commit(forcing());
+    if (arrived) {
+      progress.rewitness(epoch);
+      if (forcing()) {
+        progress.force();
+      }
+      index.removeMeta(META_ROLLBACK_TARGET);
+      commitEvent(false, List.of(), new long[0]);
+    } else {
+      index.commit(forcing());
+    }
     current = epoch;
     progress.head(epoch);
     if (forcing()) {

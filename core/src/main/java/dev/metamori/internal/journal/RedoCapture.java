@@ -39,6 +39,11 @@ final class RedoCapture implements Closeable {
     this.capturedDownTo = capturedDownTo;
   }
 
+  /** The capture of an epoch whose redo file is complete, as checked already: it captures nothing. */
+  static RedoCapture complete(JournalStore store) {
+    return new RedoCapture(store, null, new HashSet<>(), 0);
+  }
+
   /** Opens (or creates) the redo file of committed epoch {@code e}, whose segment is {@code s}. */
   static RedoCapture open(JournalStore store, EpochInfo e, Segment s) throws IOException {
     Path path = store.files.redo(e.id());
@@ -54,8 +59,9 @@ final class RedoCapture implements Closeable {
           throw old.corrupt(0, "the redo file's header names epoch " + old.epoch);
         }
         Segment.Scan scan = old.scan();
+        SegmentRecords oldRecords = SegmentRecords.of(old, scan.offsets(), scan.validEnd(), false);
         for (int i = 0; i < scan.count(); i++) {
-          UndoRecord r = old.read(scan.offsets()[i], i);
+          UndoRecord r = oldRecords.get(i);
           if (r instanceof UndoRecord.RedoAttributes a) {
             seenSoFar.add(a.key());
           } else if (r instanceof UndoRecord.RedoMark m) {
@@ -69,18 +75,20 @@ final class RedoCapture implements Closeable {
         old.close();
       }
       if (down == 0) {
-        return new RedoCapture(store, null, seen, 0);
+        return complete(store);
       }
       return new RedoCapture(store, Segment.openToAppend(path, records, end), seen, down);
     }
     Files.deleteIfExists(path); // cut short while its header was written: holds nothing
-    Segment created = Segment.create(path, e.id(), store.newNonce(), store.blockSize, 0);
-    if (store.forcing()) {
-      created.force();
-      StoreFiles.forceDirectory(path.getParent());
-    }
-    return new RedoCapture(store, created, new HashSet<>(), Long.MAX_VALUE);
+    // forced with its first batch, directory entry included: no undo step relies on it before
+    RedoCapture capture =
+        new RedoCapture(store, Segment.create(path, e.id(), store.newNonce(), store.blockSize, 0), new HashSet<>(), Long.MAX_VALUE);
+    capture.created = true;
+    return capture;
   }
+
+  /** The file was created by this capture and its directory entry is not forced yet. */
+  private boolean created;
 
   /** Whether step {@code seq} still needs its redo saved. */
   boolean needs(long seq) {
@@ -142,7 +150,21 @@ final class RedoCapture implements Closeable {
       throw e;
     }
     if (store.forcing()) {
-      file.force();
+      if (created) {
+        // the file and its directory entry: two forces at once
+        ParallelForce.forceAll(
+            java.util.List.of(file.file, file.file.getParent()),
+            p -> {
+              if (p == file.file) {
+                file.force();
+              } else {
+                StoreFiles.forceDirectory(p);
+              }
+            });
+        created = false;
+      } else {
+        file.force();
+      }
     }
     pending.clear();
     pendingBytes = 0;

@@ -24,6 +24,24 @@ final class RedoFile {
 
   /** A complete redo file of {@code e}, checked: its header names the epoch, it ends with a mark of step 0. */
   Segment open(EpochInfo e) throws IOException {
+    return openScanned(e).file();
+  }
+
+  /** A redo file opened by {@link #openScanned}, with what the scan that checked it found. */
+  record Scanned(Segment file, Segment.Scan scan) implements java.io.Closeable {
+    /** Its records, read in runs, oldest first or newest first. */
+    SegmentRecords records(boolean backwards) {
+      return SegmentRecords.of(file, scan.offsets(), scan.validEnd(), backwards);
+    }
+
+    @Override
+    public void close() throws IOException {
+      file.close();
+    }
+  }
+
+  /** As {@link #open}, with the scan of the file. */
+  Scanned openScanned(EpochInfo e) throws IOException {
     Path file = store.files.redo(e.id());
     if (!Files.exists(file)) {
       throw new CorruptStoreException(
@@ -39,7 +57,7 @@ final class RedoFile {
       if (scan.tornTail() || !(last instanceof UndoRecord.RedoMark) || ((UndoRecord.RedoMark) last).step() != 0) {
         throw redo.corrupt(scan.validEnd(), "the redo file is incomplete");
       }
-      return redo;
+      return new Scanned(redo, scan);
     } catch (IOException | RuntimeException ex) {
       redo.close();
       throw ex;
@@ -62,10 +80,10 @@ final class RedoFile {
         || (!Files.exists(store.files.redo(epoch)) && graph.line(store.current).contains(epoch))) {
       return false;
     }
-    try (Segment redo = open(e)) {
-      Segment.Scan scan = redo.scan();
-      for (int i = 0; i < scan.count(); i++) {
-        visitor.accept(redo.read(scan.offsets()[i], i));
+    try (Scanned redo = openScanned(e)) {
+      SegmentRecords records = redo.records(false);
+      for (int i = 0; i < records.count(); i++) {
+        visitor.accept(records.get(i));
       }
     }
     return true;

@@ -4,6 +4,7 @@ import static dev.metamori.internal.journal.JournalStore.META_ROLLBACK_TARGET;
 
 import dev.metamori.internal.events.RecoveryEvent;
 import java.io.IOException;
+import java.lang.ref.SoftReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,6 +25,8 @@ final class Restorer {
   private final RedoFile redoFile;
   private final EpochUndo epochUndo;
   private final EpochRedo epochRedo;
+  /** What the last preparation read and checked, for the restore of its route (see PreparedRoute). */
+  private SoftReference<PreparedRoute> prepared;
 
   Restorer(JournalStore store, EpochGraph graph, CommittedSegments segments, RedoFile redoFile) {
     this.store = store;
@@ -38,18 +41,41 @@ final class Restorer {
    * Checks that {@code target} is a valid target, reads every committed record a restore to it
    * would undo or redo, and checks every trash entry it would bring back ({@link TrashCheck}):
    * damage stops the restore before anything changes, and leaves no intent behind for recovery
-   * to retry.
+   * to retry. The records read are kept, within a budget, for the restore of the returned route
+   * ({@link PreparedRoute}), which then applies them without reading them again.
    */
   Route prepare(long target) throws IOException {
+    prepared = null;
     Route route = graph.routeTo(target);
     TrashCheck trash = new TrashCheck(store, segments);
+    PreparedRoute kept = new PreparedRoute(route);
+    java.util.Set<Long> down = new java.util.HashSet<>(route.down());
     for (long id : route.passed()) {
-      segments.check(store.index().epoch(id));
+      PreparedRoute.Collector records = kept.segmentOf(id);
+      segments.check(store.index().epoch(id), records);
+      records.keep();
       // read whole: an undo appends to an epoch's redo file or relies on it, a redo applies it
-      redoFile.forEachRecord(id, r -> trash.redoRecord(id, r));
+      PreparedRoute.Collector redo = kept.redoOf(id);
+      boolean redone = redoFile.forEachRecord(id, r -> {
+            trash.redoRecord(id, r);
+            redo.accept(r);
+          });
+      if (redone && down.contains(id)) {
+        redo.keep();
+      } else if (redone) {
+        kept.redoComplete(id); // an undo of the epoch will capture nothing
+      }
     }
     trash.check(route);
+    prepared = new SoftReference<>(kept);
     return route;
+  }
+
+  /** What {@link #prepare} read and checked for {@code route}, given up once taken. */
+  private PreparedRoute take(Route route) {
+    PreparedRoute p = prepared == null ? null : prepared.get();
+    prepared = null;
+    return p != null && p.route == route ? p : new PreparedRoute(route);
   }
 
   /**
@@ -57,6 +83,7 @@ final class Restorer {
    * (its segment {@code working}, or null) and follows the route.
    */
   void restore(Route route, Segment working, UndoTarget undo, ProgressListener listener) throws IOException {
+    PreparedRoute checked = take(route);
     if (route.from() != store.current) {
       throw new IllegalStateException(
           "a route from epoch " + route.from() + " but the current epoch is " + store.current);
@@ -71,7 +98,7 @@ final class Restorer {
     store.commitEvent(false, List.of(), new long[0]); // the catalogue's witness of the restore
     close(working);
     undoUncommitted(segments.uncommittedNear(store.next), undo);
-    follow(route, undo, listener);
+    follow(checked, undo, listener);
   }
 
   /**
@@ -85,7 +112,7 @@ final class Restorer {
     close(working);
     int undone = undoUncommitted(segments.uncommitted(), undo);
     Route route = graph.route(store.current, target);
-    follow(route, undo, listener);
+    follow(new PreparedRoute(route), undo, listener);
     store.index().removeOrphans();
     store.index().commit(false);
     event.recovered(store.files.store, target, undone, route.up().size(), route.down().size());
@@ -127,37 +154,42 @@ final class Restorer {
   }
 
   /** Undoes the route's epochs up to the common ancestor, then redoes those down to its target. */
-  private void follow(Route route, UndoTarget undo, ProgressListener listener) throws IOException {
+  private void follow(PreparedRoute checked, UndoTarget undo, ProgressListener listener) throws IOException {
+    Route route = checked.route;
     EpochIndex index = store.index();
     long total = 0;
     for (long id : route.passed()) {
       total += index.epoch(id).bytes();
     }
+    // the last move also clears the recorded target, in the same index commit
+    boolean restoring = index.meta(META_ROLLBACK_TARGET, -1) >= 0;
+    int left = route.up().size() + route.down().size();
     long done = 0;
     for (long id : route.up()) {
       EpochInfo epoch = index.epoch(id);
-      epochUndo.undoCommitted(epoch, undo);
+      epochUndo.undoCommitted(epoch, checked.segment(id), checked.hasCompleteRedo(id), undo);
       undo.finish();
-      store.moveTo(epoch.parent());
+      store.moveTo(epoch.parent(), --left == 0 && restoring);
       done += epoch.bytes();
       listener.advanced(done, total);
     }
     for (long id : route.down()) {
       EpochInfo epoch = index.epoch(id);
-      epochRedo.redo(epoch, undo);
+      epochRedo.redo(epoch, checked.segment(id), checked.redo(id), undo);
       undo.finish();
-      store.moveTo(id);
+      store.moveTo(id, --left == 0 && restoring);
       done += epoch.bytes();
       listener.advanced(done, total);
     }
-    boolean restoring = index.meta(META_ROLLBACK_TARGET, -1) >= 0;
-    index.removeMeta(META_ROLLBACK_TARGET);
-    if (restoring) {
-      store.commitEvent(false, List.of(), new long[0]); // the catalogue's new current epoch
-    } else {
-      index.commit(store.forcing());
+    if (route.passed().isEmpty()) {
+      index.removeMeta(META_ROLLBACK_TARGET);
+      if (restoring) {
+        store.commitEvent(false, List.of(), new long[0]); // the catalogue's new current epoch
+      } else {
+        index.commit(store.forcing());
+      }
+      undo.finish();
     }
-    undo.finish();
     store.progress.settled();
   }
 

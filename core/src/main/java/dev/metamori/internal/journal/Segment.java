@@ -32,7 +32,7 @@ final class Segment implements Closeable {
   final long epoch;
   final long nonce;
   final int blockSize;
-  private final FileChannel channel;
+  final FileChannel channel;
   private long end;
   /** The file's size: {@link #end} and the zeros written ahead of it. */
   private long allocated;
@@ -344,7 +344,7 @@ final class Segment implements Closeable {
     return record;
   }
 
-  private UndoRecord decodeChecked(byte[] frame, int length, long offset) throws CorruptStoreException {
+  UndoRecord decodeChecked(byte[] frame, int length, long offset) throws CorruptStoreException {
     if (!RecordCodec.checksumOk(frame, length)) {
       throw corrupt(offset, "record checksum mismatch");
     }

@@ -1,0 +1,120 @@
+package dev.metamori.internal.journal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * The records of a segment (or redo file) at known offsets, read in runs: one positional read
+ * fetches every frame of up to {@link #RUN_BYTES} of consecutive records, and each frame is
+ * checked as {@link Segment#read} checks it (length, checksum, sequence number). A restore walks
+ * an epoch's records newest first ({@code backwards}) or oldest first; either way each record is
+ * read once, with about one system call per {@link #RUN_BYTES}. Records already read and checked
+ * (a restore's preparation keeps them, see {@link PreparedRoute}) are served from memory.
+ */
+final class SegmentRecords {
+  /** Bytes of frames one read fetches (a single larger frame is read alone). */
+  static final int RUN_BYTES = 1 << 20;
+
+  private final Segment segment;
+  private final long[] offsets;
+  /** Where the last record's frame ends at most: the segment's size, or the end of its scan. */
+  private final long end;
+  private final boolean backwards;
+  private final UndoRecord[] all;
+  /** The run read last: records {@code lo} to {@code lo + run.length - 1}. */
+  private UndoRecord[] run = new UndoRecord[0];
+  private int lo;
+
+  private SegmentRecords(Segment segment, long[] offsets, long end, boolean backwards, UndoRecord[] all) {
+    this.segment = segment;
+    this.offsets = offsets;
+    this.end = end;
+    this.backwards = backwards;
+    this.all = all;
+  }
+
+  /** The records of {@code segment} at {@code offsets}, the last of which ends by {@code end}. */
+  static SegmentRecords of(Segment segment, long[] offsets, long end, boolean backwards) {
+    return new SegmentRecords(segment, offsets, end, backwards, null);
+  }
+
+  /** Records read and checked already, in order. */
+  static SegmentRecords checked(UndoRecord[] all) {
+    return new SegmentRecords(null, null, 0, false, all);
+  }
+
+  int count() {
+    return all != null ? all.length : offsets.length;
+  }
+
+  /** Record {@code seq}, checked. */
+  UndoRecord get(long seq) throws IOException {
+    if (all != null) {
+      return all[(int) seq];
+    }
+    int i = (int) seq;
+    if (i < lo || i >= lo + run.length) {
+      int from = i;
+      int to = i + 1;
+      if (backwards) {
+        while (from > 0 && limit(to) - offsets[from - 1] <= RUN_BYTES) {
+          from--;
+        }
+      } else {
+        while (to < offsets.length && limit(to + 1) - offsets[from] <= RUN_BYTES) {
+          to++;
+        }
+      }
+      run = read(from, to);
+      lo = from;
+    }
+    return run[i - lo];
+  }
+
+  /** Every record, oldest first, each read once. */
+  UndoRecord[] all() throws IOException {
+    if (all != null) {
+      return all;
+    }
+    UndoRecord[] records = new UndoRecord[offsets.length];
+    for (int i = 0; i < records.length; i++) {
+      records[i] = get(i);
+    }
+    return records;
+  }
+
+  /** Where the frames of records before {@code to} end at most. */
+  private long limit(int to) {
+    return to < offsets.length ? offsets[to] : end;
+  }
+
+  /** Records {@code from} to {@code to - 1}, with one read (a frame the read cut short is read alone). */
+  private UndoRecord[] read(int from, int to) throws IOException {
+    long base = offsets[from];
+    long length = Math.min(limit(to), Math.max(base, segment.size())) - base;
+    ByteBuffer bytes = ByteBuffer.allocate((int) Math.max(0, Math.min(length, RecordCodec.MAX_FRAME + (long) RUN_BYTES)));
+    while (bytes.hasRemaining() && segment.channel.read(bytes, base + bytes.position()) > 0) {}
+    int got = bytes.position();
+    UndoRecord[] records = new UndoRecord[to - from];
+    for (int i = from; i < to; i++) {
+      long offset = offsets[i] - base; // out of the run where the index's offsets are damaged
+      int at = offset >= 0 && offset + 4 <= got ? (int) offset : -1;
+      int frame = at >= 0 ? bytes.getInt(at) : -1;
+      if (frame < RecordCodec.HEADER + RecordCodec.TRAILER
+          || frame > RecordCodec.MAX_FRAME
+          || (long) at + frame > got) {
+        records[i - from] = segment.read(offsets[i], i); // the error it gives, or a frame read alone
+        continue;
+      }
+      byte[] f = Arrays.copyOfRange(bytes.array(), at, at + frame);
+      UndoRecord record = segment.decodeChecked(f, frame, offsets[i]);
+      long seq = ByteBuffer.wrap(f).getLong(8);
+      if (seq != i) {
+        throw segment.corrupt(offsets[i], "record " + seq + " found where record " + i + " was expected");
+      }
+      records[i - from] = record;
+    }
+    return records;
+  }
+}
