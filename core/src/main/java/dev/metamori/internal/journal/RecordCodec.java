@@ -46,8 +46,31 @@ final class RecordCodec {
 
   private RecordCodec() {}
 
+  /**
+   * Whether LZ4 is tried on the next payload of a file: as for {@link BlockFrames}, after {@value
+   * BlockFrames#GIVE_UP} payloads in a row that did not compress, only one in {@value
+   * BlockFrames#RETRY} is tried until one compresses again (a redo file of incompressible blocks
+   * spends no time on LZ4). A payload not tried is stored raw, like one that did not compress.
+   */
+  static final class Tries {
+    private int notCompressed;
+
+    private boolean next() {
+      return notCompressed < BlockFrames.GIVE_UP || notCompressed % BlockFrames.RETRY == 0;
+    }
+
+    private void compressed(boolean yes) {
+      notCompressed = yes ? 0 : notCompressed + 1;
+    }
+  }
+
   /** Encodes {@code record} as a complete frame, positioned at 0 and limited to its length. */
   static ByteBuffer encode(UndoRecord record, long seq) {
+    return encode(record, seq, null);
+  }
+
+  /** As {@link #encode(UndoRecord, long)}, trying LZ4 on its payload as {@code tries} says (null: always). */
+  static ByteBuffer encode(UndoRecord record, long seq, Tries tries) {
     byte flags = 0;
     ByteBuffer frame;
     if (record instanceof Touch t) {
@@ -68,14 +91,14 @@ final class RecordCodec {
       frame.putLong(b.fileId());
       putString(frame, path);
       frame.putLong(b.block());
-      flags = putData(frame, data);
+      flags = putData(frame, data, tries);
     } else if (record instanceof Page p) {
       frame = allocate(8 + 8 + 4 + COMPRESSOR.maxCompressedLength(p.data().length));
       frame.putLong(p.item()).putLong(p.page());
-      flags = putData(frame, p.data());
+      flags = putData(frame, p.data(), tries);
     } else if (record instanceof Chunk c) {
       frame = allocate(4 + COMPRESSOR.maxCompressedLength(c.data().length));
-      flags = putData(frame, c.data());
+      flags = putData(frame, c.data(), tries);
     } else if (record instanceof Manifest m) {
       frame = allocate(8 + 4 + 4 + 8 + 4 + m.entries().length);
       frame.putLong(m.item()).putInt(m.part()).putInt(m.parts()).putLong(m.length());
@@ -91,7 +114,7 @@ final class RecordCodec {
       frame.putLong(r.step());
       putString(frame, path);
       frame.putLong(r.offset()).putLong(r.size());
-      flags = putData(frame, r.data());
+      flags = putData(frame, r.data(), tries);
     } else if (record instanceof UndoRecord.RedoAttributes a) {
       byte[] key = utf8(a.key());
       byte[] path = utf8(a.path());
@@ -179,15 +202,25 @@ final class RecordCodec {
     return frameLength - HEADER - TRAILER - before;
   }
 
-  /** Puts the length of {@code data}, then {@code data} LZ4-compressed where that is shorter. */
-  private static byte putData(ByteBuffer frame, byte[] data) {
+  /**
+   * Puts the length of {@code data}, then {@code data} LZ4-compressed where that is shorter (if
+   * {@code tries}, when not null, says to try).
+   */
+  private static byte putData(ByteBuffer frame, byte[] data, Tries tries) {
     frame.putInt(data.length);
     int at = frame.position();
-    int compressed =
-        COMPRESSOR.compress(data, 0, data.length, frame.array(), at, frame.remaining() - TRAILER);
-    if (compressed < data.length) {
-      frame.position(at + compressed);
-      return COMPRESSED;
+    if (tries == null || tries.next()) {
+      int compressed =
+          COMPRESSOR.compress(data, 0, data.length, frame.array(), at, frame.remaining() - TRAILER);
+      if (tries != null) {
+        tries.compressed(compressed < data.length);
+      }
+      if (compressed < data.length) {
+        frame.position(at + compressed);
+        return COMPRESSED;
+      }
+    } else {
+      tries.compressed(false);
     }
     frame.put(data);
     return 0;

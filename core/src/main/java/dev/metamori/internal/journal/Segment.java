@@ -37,6 +37,7 @@ final class Segment implements Closeable {
   /** The file's size: {@link #end} and the zeros written ahead of it. */
   private long allocated;
   private long nextSeq;
+  private final RecordCodec.Tries tries = new RecordCodec.Tries();
   /** Frames Block records; created on the first. */
   private BlockFrames blockFrames;
   /** What was appended, if this process created the segment (else null: a commit scans it). */
@@ -160,7 +161,7 @@ final class Segment implements Closeable {
   /** Appends {@code record} and returns the end of the segment just after it. */
   synchronized long append(UndoRecord record) throws IOException {
     checkUsable();
-    return write(RecordCodec.encode(record, nextSeq));
+    return write(RecordCodec.encode(record, nextSeq, tries));
   }
 
   /**
@@ -200,7 +201,7 @@ final class Segment implements Closeable {
     java.util.List<ByteBuffer> frames = new java.util.ArrayList<>(records.size());
     int total = 0;
     for (UndoRecord r : records) {
-      ByteBuffer frame = RecordCodec.encode(r, nextSeq + frames.size());
+      ByteBuffer frame = RecordCodec.encode(r, nextSeq + frames.size(), tries);
       frames.add(frame);
       total += frame.remaining();
     }
