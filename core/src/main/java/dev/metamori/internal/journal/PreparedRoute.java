@@ -15,8 +15,12 @@ import java.util.function.Consumer;
  * and the restore then reads everything again the same way.
  */
 final class PreparedRoute {
-  /** Bytes of records kept at most (record contents, plus a fixed amount per record). */
-  static final long BUDGET = 64L << 20;
+  /**
+   * Bytes of records kept at most (record contents, plus a fixed amount per record): 64 MiB, or
+   * an eighth of the heap where that is less (they are held strongly while they are read and
+   * while they are applied).
+   */
+  static final long BUDGET = Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 8);
 
   private static final int PER_RECORD = 96;
 

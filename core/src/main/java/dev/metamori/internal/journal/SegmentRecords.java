@@ -22,9 +22,19 @@ final class SegmentRecords {
   private final long end;
   private final boolean backwards;
   private final UndoRecord[] all;
-  /** The run read last: records {@code lo} to {@code lo + run.length - 1}. */
-  private UndoRecord[] run = new UndoRecord[0];
+  /**
+   * The frames of the run read last, records {@code lo} to {@code hi - 1}, read at {@code base}
+   * ({@code got} bytes). They are decoded one at a time as they are asked for: a MiB of frames
+   * of compressible blocks can hold a hundred times as many bytes once decoded.
+   */
+  private ByteBuffer bytes = ByteBuffer.allocate(0);
+  private long base;
+  private int got;
   private int lo;
+  private int hi;
+  /** The record decoded last, and its number: asked for again, it is not decoded again. */
+  private UndoRecord last;
+  private int lastSeq = -1;
 
   private SegmentRecords(Segment segment, long[] offsets, long end, boolean backwards, UndoRecord[] all) {
     this.segment = segment;
@@ -54,7 +64,10 @@ final class SegmentRecords {
       return all[(int) seq];
     }
     int i = (int) seq;
-    if (i < lo || i >= lo + run.length) {
+    if (i == lastSeq) {
+      return last;
+    }
+    if (i < lo || i >= hi) {
       int from = i;
       int to = i + 1;
       if (backwards) {
@@ -66,10 +79,11 @@ final class SegmentRecords {
           to++;
         }
       }
-      run = read(from, to);
-      lo = from;
+      read(from, to);
     }
-    return run[i - lo];
+    last = decode(i);
+    lastSeq = i;
+    return last;
   }
 
   /** Every record, oldest first, each read once. */
@@ -89,32 +103,33 @@ final class SegmentRecords {
     return to < offsets.length ? offsets[to] : end;
   }
 
-  /** Records {@code from} to {@code to - 1}, with one read (a frame the read cut short is read alone). */
-  private UndoRecord[] read(int from, int to) throws IOException {
-    long base = offsets[from];
+  /** Reads the frames of records {@code from} to {@code to - 1} with one read. */
+  private void read(int from, int to) throws IOException {
+    base = offsets[from];
     long length = Math.min(limit(to), Math.max(base, segment.size())) - base;
-    ByteBuffer bytes = ByteBuffer.allocate((int) Math.max(0, Math.min(length, RecordCodec.MAX_FRAME + (long) RUN_BYTES)));
+    bytes = ByteBuffer.allocate((int) Math.max(0, Math.min(length, RecordCodec.MAX_FRAME + (long) RUN_BYTES)));
     while (bytes.hasRemaining() && segment.channel.read(bytes, base + bytes.position()) > 0) {}
-    int got = bytes.position();
-    UndoRecord[] records = new UndoRecord[to - from];
-    for (int i = from; i < to; i++) {
-      long offset = offsets[i] - base; // out of the run where the index's offsets are damaged
-      int at = offset >= 0 && offset + 4 <= got ? (int) offset : -1;
-      int frame = at >= 0 ? bytes.getInt(at) : -1;
-      if (frame < RecordCodec.HEADER + RecordCodec.TRAILER
-          || frame > RecordCodec.MAX_FRAME
-          || (long) at + frame > got) {
-        records[i - from] = segment.read(offsets[i], i); // the error it gives, or a frame read alone
-        continue;
-      }
-      byte[] f = Arrays.copyOfRange(bytes.array(), at, at + frame);
-      UndoRecord record = segment.decodeChecked(f, frame, offsets[i]);
-      long seq = ByteBuffer.wrap(f).getLong(8);
-      if (seq != i) {
-        throw segment.corrupt(offsets[i], "record " + seq + " found where record " + i + " was expected");
-      }
-      records[i - from] = record;
+    got = bytes.position();
+    lo = from;
+    hi = to;
+  }
+
+  /** Record {@code i} of the run read, checked (a frame the read cut short is read alone). */
+  private UndoRecord decode(int i) throws IOException {
+    long offset = offsets[i] - base; // out of the run where the index's offsets are damaged
+    int at = offset >= 0 && offset + 4 <= got ? (int) offset : -1;
+    int frame = at >= 0 ? bytes.getInt(at) : -1;
+    if (frame < RecordCodec.HEADER + RecordCodec.TRAILER
+        || frame > RecordCodec.MAX_FRAME
+        || (long) at + frame > got) {
+      return segment.read(offsets[i], i); // the error it gives, or a frame read alone
     }
-    return records;
+    byte[] f = Arrays.copyOfRange(bytes.array(), at, at + frame);
+    UndoRecord record = segment.decodeChecked(f, frame, offsets[i]);
+    long seq = ByteBuffer.wrap(f).getLong(8);
+    if (seq != i) {
+      throw segment.corrupt(offsets[i], "record " + seq + " found where record " + i + " was expected");
+    }
+    return record;
   }
 }
