@@ -186,9 +186,7 @@ final class RedoReader {
 
   /** Something in the trees was changed: the stats read so far may be stale. */
   void forget() {
-    if (!stats.isEmpty()) {
-      stats.clear();
-    }
+    stats.clear();
   }
 
   /**

@@ -4,6 +4,7 @@ import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
 import dev.metamori.internal.journal.EpochInfo;
 import dev.metamori.internal.journal.Journal;
+import dev.metamori.internal.journal.ParallelForce;
 import dev.metamori.internal.journal.Route;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -221,12 +222,12 @@ public final class Tracker {
     try {
       if (!capture.forced) {
         // the epoch's undo records beside its files: the commit record's force is then small
-        List<IoRunnable> forces = new java.util.ArrayList<>();
+        List<ParallelForce.Force> forces = new java.util.ArrayList<>();
         forces.add(() -> journal.forceSealed(capture.sealed));
         for (TrackedFile f : capture.touched) {
           forces.add(() -> force(f));
         }
-        dev.metamori.internal.journal.ParallelForce.forceAll(forces, IoRunnable::run);
+        ParallelForce.runAll(forces);
         capture.forced = true;
       }
       drift.committed(capture.id(), capture.changed);

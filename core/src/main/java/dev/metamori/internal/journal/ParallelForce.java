@@ -45,6 +45,16 @@ public final class ParallelForce {
 
   private ParallelForce() {}
 
+  /** One force of {@link #runAll}; may fail like {@link IoFaults#force}. */
+  public interface Force {
+    void run() throws IOException;
+  }
+
+  /** Runs {@code forces} as {@link #forceAll} runs its actions: together, the first failure thrown. */
+  public static void runAll(List<? extends Force> forces) throws IOException {
+    forceAll(forces, Force::run);
+  }
+
   /** Forces one item; may fail like {@link IoFaults#force}. */
   public interface Action<T> {
     void force(T item) throws IOException;

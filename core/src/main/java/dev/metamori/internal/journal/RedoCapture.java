@@ -31,6 +31,8 @@ final class RedoCapture implements Closeable {
   private TreeDigest digester;
   /** Steps at or above this one have their redo records in the file. */
   private long capturedDownTo;
+  /** The file was created by this capture and its directory entry is not forced yet. */
+  private boolean created;
 
   private RedoCapture(JournalStore store, Segment file, Set<String> seen, long capturedDownTo) {
     this.store = store;
@@ -86,9 +88,6 @@ final class RedoCapture implements Closeable {
     capture.created = true;
     return capture;
   }
-
-  /** The file was created by this capture and its directory entry is not forced yet. */
-  private boolean created;
 
   /** Whether step {@code seq} still needs its redo saved. */
   boolean needs(long seq) {
@@ -152,15 +151,8 @@ final class RedoCapture implements Closeable {
     if (store.forcing()) {
       if (created) {
         // the file and its directory entry: two forces at once
-        ParallelForce.forceAll(
-            java.util.List.of(file.file, file.file.getParent()),
-            p -> {
-              if (p == file.file) {
-                file.force();
-              } else {
-                StoreFiles.forceDirectory(p);
-              }
-            });
+        ParallelForce.runAll(
+            java.util.List.<ParallelForce.Force>of(file::force, () -> StoreFiles.forceDirectory(file.file.getParent())));
         created = false;
       } else {
         file.force();

@@ -318,6 +318,9 @@ final class Segment implements Closeable {
    * written again by its retry.
    */
   synchronized void rewind(int records, long end) throws IOException {
+    if (records == nextSeq && end == this.end && allocated == end) {
+      return; // nothing to cut: most commits, with nothing grown ahead
+    }
     if (layout != null) {
       layout.truncate(records);
     }
@@ -338,16 +341,17 @@ final class Segment implements Closeable {
     }
     ByteBuffer frame = ByteBuffer.allocate(length);
     readFully(frame, offset);
-    UndoRecord record = decodeChecked(frame.array(), length, offset);
-    if (frame.getLong(8) != seq) {
-      throw corrupt(offset, "record " + frame.getLong(8) + " found where record " + seq + " was expected");
-    }
-    return record;
+    return decodeChecked(frame.array(), length, offset, seq);
   }
 
-  UndoRecord decodeChecked(byte[] frame, int length, long offset) throws CorruptStoreException {
+  /** Checks and decodes {@code frame} (read at {@code offset}), which must be record {@code seq}. */
+  UndoRecord decodeChecked(byte[] frame, int length, long offset, long seq) throws CorruptStoreException {
     if (!RecordCodec.checksumOk(frame, length)) {
       throw corrupt(offset, "record checksum mismatch");
+    }
+    long found = ByteBuffer.wrap(frame).getLong(8);
+    if (found != seq) {
+      throw corrupt(offset, "record " + found + " found where record " + seq + " was expected");
     }
     try {
       return RecordCodec.decode(frame, length);

@@ -124,12 +124,6 @@ final class SegmentRecords {
         || (long) at + frame > got) {
       return segment.read(offsets[i], i); // the error it gives, or a frame read alone
     }
-    byte[] f = Arrays.copyOfRange(bytes.array(), at, at + frame);
-    UndoRecord record = segment.decodeChecked(f, frame, offsets[i]);
-    long seq = ByteBuffer.wrap(f).getLong(8);
-    if (seq != i) {
-      throw segment.corrupt(offsets[i], "record " + seq + " found where record " + i + " was expected");
-    }
-    return record;
+    return segment.decodeChecked(Arrays.copyOfRange(bytes.array(), at, at + frame), frame, offsets[i], i);
   }
 }
