@@ -23,9 +23,11 @@ final class EpochRedo {
   /**
    * Redoes {@code e}. {@code checked} and {@code checkedRedo}: the records of its segment and of
    * its redo file as the restore's preparation read and checked them, or null to read (and
-   * check) them here.
+   * check) them here. {@code replayable}: every step of the epoch writes blocks and attributes
+   * only ({@link PreparedRoute#replayable}), so that no progress is recorded for it.
    */
-  void redo(EpochInfo e, UndoRecord[] checked, UndoRecord[] checkedRedo, UndoTarget undo) throws IOException {
+  void redo(EpochInfo e, UndoRecord[] checked, UndoRecord[] checkedRedo, boolean replayable, UndoTarget undo)
+      throws IOException {
     try (Segment s = segments.open(e)) {
       if (s == null) {
         return;
@@ -39,20 +41,29 @@ final class EpochRedo {
             checkedRedo != null && checkedRedo.length == redo.scan().count()
                 ? SegmentRecords.checked(checkedRedo)
                 : redo.records(true);
-        redo(e, records, redo.file(), redo.scan(), redoRecords, undo);
+        redo(e, records, redo.file(), redo.scan(), redoRecords, replayable, undo);
       }
     }
   }
 
   private void redo(
-      EpochInfo e, SegmentRecords records, Segment redo, Segment.Scan scan, SegmentRecords redoRecords, UndoTarget undo)
+      EpochInfo e,
+      SegmentRecords records,
+      Segment redo,
+      Segment.Scan scan,
+      SegmentRecords redoRecords,
+      boolean replayable,
+      UndoTarget undo)
       throws IOException {
     UndoProgress progress = store.progress;
     long done = progress.redone(redo.nonce);
-    // claims the progress slot: whatever it said about an earlier undo no longer holds
-    progress.redone(redo.nonce, done);
-    if (store.forcing()) {
-      progress.force();
+    if (!replayable) {
+      // claims the progress slot: whatever it said about an earlier undo no longer holds (a
+      // replayable epoch records no progress: repeated from its first step, it gives the same)
+      progress.redone(redo.nonce, done);
+      if (store.forcing()) {
+        progress.force();
+      }
     }
     // redo records are read backwards (they were written in undo order), each once: next is
     // the record at p, read and not yet used

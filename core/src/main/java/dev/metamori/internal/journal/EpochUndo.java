@@ -89,16 +89,23 @@ final class EpochUndo {
     undo.undo(
         record,
         keep && record instanceof UndoRecord.Created ? StoreFiles.keptName(segment.epoch, seq) : null);
-    if (!store.system()) {
+    if (endsBatch(record)) {
+      // a rename, creation or deletion cannot be repeated blindly: the progress says it is
+      // done (under SYSTEM durably, after it and everything before it)
+      if (store.system()) {
+        undo.finish();
+      }
       store.progress.undone(segment.nonce, seq);
-    } else if (!(record instanceof UndoRecord.Block || record instanceof UndoRecord.Touch)) {
-      // a rename or delete cannot be repeated blindly: make it and everything before it
-      // durable, then the progress that says so; block and attribute restores are
-      // idempotent and are simply repeated after a power loss
-      undo.finish();
+      if (store.system()) {
+        store.progress.force();
+      }
+    } else if (!keep && !store.system()) {
       store.progress.undone(segment.nonce, seq);
-      store.progress.force();
     }
+    // Block and attribute restores (and records that restore nothing in the trees) give the
+    // same result when repeated in the same order: a committed epoch's undo resumed after a
+    // crash repeats them from the last rename, creation or deletion, and a run of epochs that
+    // have none may be repeated from its start (Restorer#follow), so they write no progress
   }
 
   /** Whether an undo of a record takes it and the records after it out of a capture batch. */

@@ -29,6 +29,10 @@ final class PreparedRoute {
   private final Map<Long, UndoRecord[]> redo = new HashMap<>();
   /** Epochs whose redo file was read whole and complete. */
   private final java.util.Set<Long> completeRedo = new java.util.HashSet<>();
+  /** Epochs whose segment records were all seen (kept or not). */
+  private final java.util.Set<Long> seen = new java.util.HashSet<>();
+  /** Epochs with a step that renames, creates or deletes (in their segment or redo file). */
+  private final java.util.Set<Long> moving = new java.util.HashSet<>();
   private long bytes;
 
   PreparedRoute(Route route) {
@@ -58,8 +62,19 @@ final class PreparedRoute {
     return completeRedo.contains(epoch);
   }
 
+  /**
+   * Whether every step of {@code epoch}, undone or redone, only writes blocks and attributes
+   * (no rename, creation or deletion), as the preparation saw its records: such steps give the
+   * same result when repeated from an earlier point, in the same order, so a power loss during
+   * a run of such epochs may resume from the run's start (Restorer#follow).
+   */
+  boolean replayable(long epoch) {
+    return seen.contains(epoch) && !moving.contains(epoch);
+  }
+
   /** A collector of the records of {@code epoch}'s segment; {@link Collector#keep} keeps them. */
   Collector segmentOf(long epoch) {
+    seen.add(epoch);
     return new Collector(segments, epoch);
   }
 
@@ -95,6 +110,9 @@ final class PreparedRoute {
 
     @Override
     public void accept(UndoRecord r) {
+      if (EpochUndo.endsBatch(r) || r instanceof UndoRecord.RedoRemoveDirectory) {
+        moving.add(epoch);
+      }
       if (records == null) {
         return;
       }

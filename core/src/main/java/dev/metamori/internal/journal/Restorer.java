@@ -15,8 +15,9 @@ import java.util.List;
  * not committed, then follows the route: undoes the epochs up to the common ancestor (keeping
  * what each undo destroys as the epoch's redo) and redoes those down to the target. Recovery on
  * open ({@link #recover}) does the same towards the target an interrupted restore recorded, or
- * the current epoch. Resumes exactly where an earlier, interrupted call stopped: the index's
- * current epoch moves one epoch at a time, and the undo progress says how far within it.
+ * the current epoch. Resumes where an earlier, interrupted call stopped: the index's current
+ * epoch moves one epoch (or one run of replayable epochs) at a time, and the undo progress
+ * says how far within it the renames, creations and deletions got.
  */
 final class Restorer {
   private final JournalStore store;
@@ -25,6 +26,14 @@ final class Restorer {
   private final RedoFile redoFile;
   private final EpochUndo epochUndo;
   private final EpochRedo epochRedo;
+  /**
+   * A run of replayable epochs is made durable at its end, or after this many epochs or bytes
+   * of records: what a crash makes a restore repeat.
+   */
+  static final int RUN_EPOCHS = 256;
+
+  static final long RUN_BYTES = 64L << 20;
+
   /** What the last preparation read and checked, for the restore of its route (see PreparedRoute). */
   private SoftReference<PreparedRoute> prepared;
 
@@ -153,7 +162,14 @@ final class Restorer {
     return undone;
   }
 
-  /** Undoes the route's epochs up to the common ancestor, then redoes those down to its target. */
+  /**
+   * Undoes the route's epochs up to the common ancestor, then redoes those down to its target.
+   * Each epoch moved is made durable (the restored files and directories forced, then the index
+   * and the undo progress naming the epoch reached), except within a run of replayable epochs
+   * ({@link PreparedRoute#replayable}), which is made durable once, at its end: a crash inside
+   * the run resumes from its start and repeats its steps, which gives the same trees. The redo
+   * each undo saves is still forced before the steps it protects.
+   */
   private void follow(PreparedRoute checked, UndoTarget undo, ProgressListener listener) throws IOException {
     Route route = checked.route;
     EpochIndex index = store.index();
@@ -163,21 +179,36 @@ final class Restorer {
     }
     // the last move also clears the recorded target, in the same index commit
     boolean restoring = index.meta(META_ROLLBACK_TARGET, -1) >= 0;
-    int left = route.up().size() + route.down().size();
+    List<Long> steps = new java.util.ArrayList<>(route.up());
+    steps.addAll(route.down());
+    int ups = route.up().size();
+    long runBytes = 0;
+    int runEpochs = 0;
     long done = 0;
-    for (long id : route.up()) {
+    for (int i = 0; i < steps.size(); i++) {
+      long id = steps.get(i);
       EpochInfo epoch = index.epoch(id);
-      epochUndo.undoCommitted(epoch, checked.segment(id), checked.hasCompleteRedo(id), undo);
-      undo.finish();
-      store.moveTo(epoch.parent(), --left == 0 && restoring);
-      done += epoch.bytes();
-      listener.advanced(done, total);
-    }
-    for (long id : route.down()) {
-      EpochInfo epoch = index.epoch(id);
-      epochRedo.redo(epoch, checked.segment(id), checked.redo(id), undo);
-      undo.finish();
-      store.moveTo(id, --left == 0 && restoring);
+      boolean replayable = checked.replayable(id);
+      long reached;
+      if (i < ups) {
+        epochUndo.undoCommitted(epoch, checked.segment(id), checked.hasCompleteRedo(id), undo);
+        reached = epoch.parent();
+      } else {
+        epochRedo.redo(epoch, checked.segment(id), checked.redo(id), replayable, undo);
+        reached = id;
+      }
+      boolean last = i == steps.size() - 1;
+      runBytes += epoch.bytes();
+      runEpochs++;
+      if (!last && replayable && checked.replayable(steps.get(i + 1))
+          && runEpochs < RUN_EPOCHS && runBytes < RUN_BYTES) {
+        store.current = reached; // made durable with the end of the run
+      } else {
+        undo.finish();
+        store.moveTo(reached, last && restoring);
+        runBytes = 0;
+        runEpochs = 0;
+      }
       done += epoch.bytes();
       listener.advanced(done, total);
     }
