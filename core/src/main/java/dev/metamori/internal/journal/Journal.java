@@ -410,10 +410,11 @@ public final class Journal implements Closeable {
   /**
    * What the commit of {@code sealed} must make durable before its commit record and can
    * before it begins, as forces to run beside those of its files (none if commits do not
-   * force): the records the sealed epoch has so far, and the directories that hold the entries
-   * of its segment and its trash (nothing is added to either once the epoch is sealed). Its
-   * commit then forces only what follows them. An epoch without a segment yet gets none: a
-   * segment its commit creates for state records is forced with its directory by the commit.
+   * force): the records the sealed epoch has so far (without the zeros grown ahead of them,
+   * which are cut off first), and the directories that hold the entries of its segment and its
+   * trash (nothing is added to either once the epoch is sealed). Its commit then forces only
+   * what follows them. An epoch without a segment yet gets none: the commit forces the
+   * directory of a segment it creates for state records itself.
    */
   public List<ParallelForce.Force> forcesBeforeCommit(Sealed sealed) {
     Segment segment = sealed.segment;
@@ -423,7 +424,11 @@ public final class Journal implements Closeable {
     List<Path> directories = store.files.segmentsAndTrashOf(sealed.id);
     sealed.directoriesUnforced.set(directories.size());
     List<ParallelForce.Force> forces = new java.util.ArrayList<>();
-    forces.add(segment::force);
+    forces.add(
+        () -> {
+          segment.rewind(sealed.records, sealed.end); // the zeros grown ahead go
+          segment.force();
+        });
     for (Path dir : directories) {
       forces.add(
           () -> {
