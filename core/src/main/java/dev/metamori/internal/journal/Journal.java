@@ -412,8 +412,9 @@ public final class Journal implements Closeable {
    * before it begins, as forces to run beside those of its files (none if commits do not
    * force): the records the sealed epoch has so far (without the zeros grown ahead of them,
    * which are cut off first), and the directories that hold the entries of its segment and its
-   * trash (nothing is added to either once the epoch is sealed). Its commit then forces only
-   * what follows them. An epoch without a segment yet gets none: the commit forces the
+   * trash (nothing is added to either once the epoch is sealed), and the checksums of its
+   * trash entries, their data forced ({@link TrashDigests.Made#ahead}). Its commit then forces
+   * only what follows them. An epoch without a segment yet gets none: the commit forces the
    * directory of a segment it creates for state records itself.
    */
   public List<ParallelForce.Force> forcesBeforeCommit(Sealed sealed) {
@@ -436,6 +437,7 @@ public final class Journal implements Closeable {
             sealed.directoriesUnforced.decrementAndGet();
           });
     }
+    forces.addAll(sealed.trash.ahead(store.files, true));
     return forces;
   }
 
