@@ -490,9 +490,23 @@ final class Segment implements Closeable {
   static void writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
     long pos = position;
     while (buffer.hasRemaining()) {
-      pos += channel.write(buffer, pos);
+      if (buffer.isDirect() || buffer.remaining() <= WRITE_SLICE) {
+        pos += channel.write(buffer, pos);
+      } else {
+        int n = channel.write(buffer.slice(buffer.position(), WRITE_SLICE), pos);
+        buffer.position(buffer.position() + n);
+        pos += n;
+      }
     }
   }
+
+  /**
+   * Bytes of a heap buffer written with one system call: the JDK copies a heap buffer through a
+   * direct one of its size, which it keeps for the thread's next write only while none larger is
+   * asked for; a batch of redo records (megabytes, a little more or less each time) written
+   * whole would map, fault in and unmap a new one every time.
+   */
+  private static final int WRITE_SLICE = 256 << 10;
 
   @Override
   public void close() throws IOException {
