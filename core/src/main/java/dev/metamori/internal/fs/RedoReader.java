@@ -178,16 +178,20 @@ final class RedoReader {
   /** The block read last (its file and position), to see a run of adjacent blocks coming. */
   private Path lastPath;
   private long lastPos = -1;
+  /** Bytes the next read ahead of a run fetches: twice as many as the one before, up to {@link #RUN_BYTES}. */
+  private int ahead;
 
-  /** Bytes one read fetches once blocks of a file are captured one next to the other. */
+  /** The most bytes one read ahead fetches. */
   private static final int RUN_BYTES = 256 << 10;
 
   /**
    * The {@code length} bytes at {@code pos} of {@code path}, a file of {@code size} bytes, for
    * the redo of a block. A block next to the one read before it (an epoch's undo walks a
-   * sequential write backwards, a block at a time) starts a run: up to {@link #RUN_BYTES} of
-   * the file in the same direction are read at once, and the blocks that follow are taken from
-   * them, with one system call a run instead of one a block.
+   * sequential write backwards, a block at a time) starts a run: the blocks ahead of it in the
+   * same direction are read with it, twice as many each time the run goes on (up to {@link
+   * #RUN_BYTES} a read), and the blocks that follow are taken from them: a long run costs a
+   * system call every 64 blocks instead of one a block, and two blocks that merely happen to be
+   * neighbours cost one read of both.
    */
   private byte[] readBlock(Path path, long pos, int length, long size) throws IOException {
     if (run != null && path.equals(runPath) && pos >= runPos && pos + length <= runPos + run.length) {
@@ -199,10 +203,12 @@ final class RedoReader {
     boolean up = path.equals(lastPath) && lastPos >= 0 && pos == lastPos + length;
     remember(path, pos);
     if (length <= 0 || length >= RUN_BYTES || !(down || up) || pos + length > size) {
+      ahead = 0;
       return read(path, pos, length);
     }
-    long from = down ? Math.max(0, pos + length - RUN_BYTES) : pos;
-    long to = down ? pos + length : Math.min(size, pos + RUN_BYTES);
+    ahead = (int) Math.min(RUN_BYTES, Math.max(2L * length, 2L * ahead));
+    long from = down ? Math.max(0, pos + length - ahead) : pos;
+    long to = down ? pos + length : Math.min(size, pos + ahead);
     byte[] ahead = readUpTo(path, from, (int) (to - from));
     if (ahead.length < to - from) {
       run = null;
@@ -254,6 +260,7 @@ final class RedoReader {
     stats.clear();
     run = null;
     lastPath = null;
+    ahead = 0;
   }
 
   /**
