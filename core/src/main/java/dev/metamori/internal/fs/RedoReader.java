@@ -209,12 +209,12 @@ final class RedoReader {
     ahead = (int) Math.min(RUN_BYTES, Math.max(2L * length, 2L * ahead));
     long from = down ? Math.max(0, pos + length - ahead) : pos;
     long to = down ? pos + length : Math.min(size, pos + ahead);
-    byte[] ahead = readUpTo(path, from, (int) (to - from));
-    if (ahead.length < to - from) {
+    byte[] read = readUpTo(path, from, (int) (to - from));
+    if (read.length < to - from) {
       run = null;
       return read(path, pos, length); // shorter than it was a moment ago: read alone, as a block is
     }
-    run = ahead;
+    run = read;
     runPath = path;
     runPos = from;
     int at = (int) (pos - from);

@@ -279,14 +279,14 @@ final class RecordCodec {
     return 0;
   }
 
-  private static byte[] getData(byte[] frame, ByteBuffer in, byte flags) {
+  private static byte[] getData(ByteBuffer in, byte flags) {
     int size = in.getInt();
     if (size < 0 || size > MAX_FRAME) {
       throw new IllegalArgumentException("data size " + size);
     }
     byte[] data = new byte[size];
     if ((flags & COMPRESSED) != 0) {
-      int n = DECOMPRESSOR.decompress(frame, in.arrayOffset() + in.position(), in.remaining(), data, 0, size);
+      int n = DECOMPRESSOR.decompress(in.array(), in.arrayOffset() + in.position(), in.remaining(), data, 0, size);
       if (n != size) {
         throw new IllegalArgumentException("data decompressed to " + n + " of " + size);
       }
@@ -319,7 +319,6 @@ final class RecordCodec {
 
   /** As {@link #decode(byte[], int)}, for the frame in {@code bytes[at, at + length)}. */
   static UndoRecord decode(byte[] bytes, int at, int length) {
-    byte[] frame = bytes;
     ByteBuffer in = ByteBuffer.wrap(bytes, at, length - TRAILER).slice();
     byte type = in.get(4);
     byte flags = in.get(5);
@@ -327,14 +326,14 @@ final class RecordCodec {
     UndoRecord record =
         type >= UndoRecord.LABEL && type <= UndoRecord.TREE
             ? CatalogueCodec.decode(type, in) // the catalogue's records (and the label)
-            : decodeOther(type, flags, frame, in);
+            : decodeOther(type, flags, in);
     if (in.hasRemaining()) {
       throw new IllegalArgumentException(in.remaining() + " stray bytes after the record");
     }
     return record;
   }
 
-  private static UndoRecord decodeOther(byte type, byte flags, byte[] frame, ByteBuffer in) {
+  private static UndoRecord decodeOther(byte type, byte flags, ByteBuffer in) {
     return
         switch (type) {
           case UndoRecord.TOUCH -> {
@@ -358,14 +357,14 @@ final class RecordCodec {
             long fileId = in.getLong();
             String path = getString(in);
             long block = in.getLong();
-            yield new Block(fileId, path, block, getData(frame, in, flags));
+            yield new Block(fileId, path, block, getData(in, flags));
           }
           case UndoRecord.PAGE -> {
             long item = in.getLong();
             long page = in.getLong();
-            yield new Page(item, page, getData(frame, in, flags));
+            yield new Page(item, page, getData(in, flags));
           }
-          case UndoRecord.CHUNK -> new Chunk(getData(frame, in, flags));
+          case UndoRecord.CHUNK -> new Chunk(getData(in, flags));
           case UndoRecord.MANIFEST -> {
             long item = in.getLong();
             int part = in.getInt();
@@ -389,7 +388,7 @@ final class RecordCodec {
             String path = getString(in);
             long offset = in.getLong();
             long size = in.getLong();
-            yield new UndoRecord.Redo(step, path, offset, size, getData(frame, in, flags));
+            yield new UndoRecord.Redo(step, path, offset, size, getData(in, flags));
           }
           case UndoRecord.REDO_ATTRIBUTES -> new UndoRecord.RedoAttributes(
               in.getLong(), getString(in), getString(in), in.getLong(), in.getInt(), getString(in), getString(in));
