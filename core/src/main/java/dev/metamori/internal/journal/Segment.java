@@ -198,16 +198,15 @@ final class Segment implements Closeable {
       }
       return at;
     }
-    java.util.List<ByteBuffer> frames = new java.util.ArrayList<>(records.size());
-    int total = 0;
+    long room = 0; // what the frames take, about: no growth of the batch's array in most cases
     for (UndoRecord r : records) {
-      ByteBuffer frame = RecordCodec.encode(r, nextSeq + frames.size(), tries);
-      frames.add(frame);
-      total += frame.remaining();
+      room += 128 + (r instanceof UndoRecord.Redo redo ? redo.data().length + redo.path().length() * 3L : 0);
     }
-    ByteBuffer all = ByteBuffer.allocate(total);
-    frames.forEach(all::put);
-    long at = write(all.flip());
+    RecordCodec.Batch frames = new RecordCodec.Batch((int) Math.min(room, 64 << 20));
+    for (int i = 0; i < records.size(); i++) {
+      RecordCodec.encode(records.get(i), nextSeq + i, tries, frames);
+    }
+    long at = write(frames.frames());
     nextSeq += records.size() - 1; // write counted one
     return at;
   }
@@ -346,15 +345,20 @@ final class Segment implements Closeable {
 
   /** Checks and decodes {@code frame} (read at {@code offset}), which must be record {@code seq}. */
   UndoRecord decodeChecked(byte[] frame, int length, long offset, long seq) throws CorruptStoreException {
-    if (!RecordCodec.checksumOk(frame, length)) {
+    return decodeChecked(frame, 0, length, offset, seq);
+  }
+
+  /** As above, for the frame in {@code bytes[at, at + length)}. */
+  UndoRecord decodeChecked(byte[] bytes, int at, int length, long offset, long seq) throws CorruptStoreException {
+    if (!RecordCodec.checksumOk(bytes, at, length)) {
       throw corrupt(offset, "record checksum mismatch");
     }
-    long found = ByteBuffer.wrap(frame).getLong(8);
+    long found = ByteBuffer.wrap(bytes).getLong(at + 8);
     if (found != seq) {
       throw corrupt(offset, "record " + found + " found where record " + seq + " was expected");
     }
     try {
-      return RecordCodec.decode(frame, length);
+      return RecordCodec.decode(bytes, at, length);
     } catch (RuntimeException e) {
       throw new CorruptStoreException(file, offset, epoch, "undecodable record: " + e.getMessage(), e);
     }
@@ -490,9 +494,23 @@ final class Segment implements Closeable {
   static void writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
     long pos = position;
     while (buffer.hasRemaining()) {
-      pos += channel.write(buffer, pos);
+      if (buffer.isDirect() || buffer.remaining() <= WRITE_SLICE) {
+        pos += channel.write(buffer, pos);
+      } else {
+        int n = channel.write(buffer.slice(buffer.position(), WRITE_SLICE), pos);
+        buffer.position(buffer.position() + n);
+        pos += n;
+      }
     }
   }
+
+  /**
+   * Bytes of a heap buffer written with one system call: the JDK copies a heap buffer through a
+   * direct one of its size, which it keeps for the thread's next write only while none larger is
+   * asked for; a batch of redo records (megabytes, a little more or less each time) written
+   * whole would map, fault in and unmap a new one every time.
+   */
+  private static final int WRITE_SLICE = 256 << 10;
 
   @Override
   public void close() throws IOException {
