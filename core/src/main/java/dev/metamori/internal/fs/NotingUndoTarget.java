@@ -57,6 +57,11 @@ final class NotingUndoTarget implements UndoTarget {
   }
 
   @Override
+  public void repeating(boolean repeating) {
+    target.repeating(repeating);
+  }
+
+  @Override
   public void finish() throws IOException {
     target.finish();
   }

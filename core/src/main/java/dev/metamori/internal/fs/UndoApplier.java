@@ -70,6 +70,8 @@ final class UndoApplier implements UndoTarget {
   private final Set<Path> dirs = new HashSet<>();
   /** Recovery on open: tolerate files a lost write left short or missing (see above). */
   private final boolean lenient;
+  /** The steps may repeat a run of epochs an interrupted restore had applied (see {@link #repeating}). */
+  private boolean repeating;
   /** No write through a symbolic link that stands where the journal expects a file or directory. */
   private final LinkGuard links;
   /** Entries changed outside the checkpointer that the caller accepts: tolerated as by recovery. */
@@ -281,6 +283,17 @@ final class UndoApplier implements UndoTarget {
       long size = channel.size();
       if (size > t.size()) {
         channel.truncate(t.size());
+      } else if (size < t.size() && lenient(path) && repeating) {
+        // a later step of the run being repeated had cut it already, and cuts it again
+        LOG.log(
+            System.Logger.Level.DEBUG,
+            "{0} is {1} bytes, shorter than the {2} bytes the journal records, while the"
+                + " restore an interruption stopped repeats its last run of epochs; extended to"
+                + " {2} bytes",
+            path,
+            size,
+            t.size());
+        SparseZeros.restore(channel, t.size() - 1, 1);
       } else if (size < t.size() && lenient(path)) {
         LOG.log(
             System.Logger.Level.WARNING,
@@ -469,6 +482,11 @@ final class UndoApplier implements UndoTarget {
       }
       retired.clear();
     }
+  }
+
+  @Override
+  public void repeating(boolean repeating) {
+    this.repeating = repeating;
   }
 
   @Override

@@ -121,7 +121,13 @@ final class Restorer {
     close(working);
     int undone = undoUncommitted(segments.uncommitted(), undo);
     Route route = graph.route(store.current, target);
-    follow(new PreparedRoute(route), undo, listener);
+    // an interrupted restore: its last run of epochs may be repeated (see follow)
+    undo.repeating(!route.passed().isEmpty());
+    try {
+      follow(new PreparedRoute(route), undo, listener);
+    } finally {
+      undo.repeating(false);
+    }
     store.index().removeOrphans();
     store.index().commit(false);
     event.recovered(store.files.store, target, undone, route.up().size(), route.down().size());

@@ -40,4 +40,12 @@ public interface UndoTarget {
 
   /** Forces everything changed so far to storage. */
   void finish() throws IOException;
+
+  /**
+   * Says that the steps applied from now on (until called with false) may repeat steps that
+   * were applied before a crash, the rest of a run of epochs an interrupted restore had not made
+   * durable (Restorer#follow): a file a later step of the run had already cut is then shorter
+   * than an earlier step's record expects, which is expected, not a loss to report.
+   */
+  default void repeating(boolean repeating) {}
 }
