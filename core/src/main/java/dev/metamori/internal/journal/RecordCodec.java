@@ -29,7 +29,7 @@ import net.jpountz.xxhash.XXHashFactory;
  *   short reserved    0
  *   long  seq         position of the record in its epoch, from 0
  *   ...   body        type-specific, see docs/format.md
- *   int   checksum    xxHash32 of every byte before it
+ *   int   checksum    of every byte before it: the segment's {@link FrameChecksum}
  * </pre>
  */
 final class RecordCodec {
@@ -71,6 +71,11 @@ final class RecordCodec {
 
   /** As {@link #encode(UndoRecord, long)}, trying LZ4 on its payload as {@code tries} says (null: always). */
   static ByteBuffer encode(UndoRecord record, long seq, Tries tries) {
+    return encode(record, seq, tries, FrameChecksum.CRC32C);
+  }
+
+  /** As {@link #encode(UndoRecord, long, Tries)}, the frame checked with {@code checksum}. */
+  static ByteBuffer encode(UndoRecord record, long seq, Tries tries, FrameChecksum checksum) {
     byte flags = 0;
     ByteBuffer frame;
     if (record instanceof Touch t) {
@@ -179,7 +184,7 @@ final class RecordCodec {
     int length = frame.position() + TRAILER;
     frame.putInt(0, length).put(4, record.type()).put(5, flags).putShort(6, (short) 0);
     frame.putLong(8, seq);
-    frame.putInt(length - TRAILER, XXHASH.hash(frame.array(), 0, length - TRAILER, CHECKSUM_SEED));
+    frame.putInt(length - TRAILER, checksum.of(frame.array(), 0, length - TRAILER));
     frame.position(0).limit(length);
     return frame;
   }
@@ -244,10 +249,10 @@ final class RecordCodec {
     return data;
   }
 
-  /** Whether the frame in {@code frame[0, length)} carries a correct checksum. */
-  static boolean checksumOk(byte[] frame, int length) {
+  /** Whether the frame in {@code frame[0, length)} carries a correct {@code checksum}. */
+  static boolean checksumOk(byte[] frame, int length, FrameChecksum checksum) {
     int expected = ByteBuffer.wrap(frame).getInt(length - TRAILER);
-    return XXHASH.hash(frame, 0, length - TRAILER, CHECKSUM_SEED) == expected;
+    return checksum.of(frame, 0, length - TRAILER) == expected;
   }
 
   /**

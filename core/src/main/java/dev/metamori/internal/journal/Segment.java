@@ -25,7 +25,11 @@ import java.nio.file.StandardOpenOption;
  */
 final class Segment implements Closeable {
   static final byte[] MAGIC = "MTMRSEG\n".getBytes(StandardCharsets.US_ASCII);
-  static final int FORMAT_VERSION = 1;
+  /**
+   * The format version segments are written with: 2, frames checked with CRC32C; segments of
+   * version 1 (xxHash32) are read and appended to as they are ({@link FrameChecksum}).
+   */
+  static final int FORMAT_VERSION = 2;
   static final int HEADER_SIZE = 40;
 
   final Path file;
@@ -33,6 +37,8 @@ final class Segment implements Closeable {
   final long nonce;
   final int blockSize;
   final FileChannel channel;
+  /** The checksum of its frames, as its header's format version says. */
+  final FrameChecksum checksum;
   private long end;
   /** The file's size: {@link #end} and the zeros written ahead of it. */
   private long allocated;
@@ -45,9 +51,11 @@ final class Segment implements Closeable {
   /** An append failed and its partial frame could not be cut off: no more appends. */
   private IOException brokenBy;
 
-  private Segment(Path file, FileChannel channel, long epoch, long nonce, int blockSize, long end) {
+  private Segment(
+      Path file, FileChannel channel, FrameChecksum checksum, long epoch, long nonce, int blockSize, long end) {
     this.file = file;
     this.channel = channel;
+    this.checksum = checksum;
     this.epoch = epoch;
     this.nonce = nonce;
     this.blockSize = blockSize;
@@ -68,10 +76,16 @@ final class Segment implements Closeable {
 
   static Segment create(Path file, long epoch, long nonce, int blockSize, int flags)
       throws IOException {
+    return create(file, epoch, nonce, blockSize, flags, FrameChecksum.CRC32C);
+  }
+
+  /** As {@link #create(Path, long, long, int, int)}, its frames checked with {@code checksum}. */
+  static Segment create(Path file, long epoch, long nonce, int blockSize, int flags, FrameChecksum checksum)
+      throws IOException {
     FileChannel channel =
         OwnerOnly.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
     ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
-    header.put(MAGIC).putInt(FORMAT_VERSION).putInt(blockSize).putLong(epoch).putLong(nonce);
+    header.put(MAGIC).putInt(checksum.version()).putInt(blockSize).putLong(epoch).putLong(nonce);
     header.putInt(flags);
     header.putInt(RecordCodec.XXHASH.hash(header.array(), 0, HEADER_SIZE - 4, RecordCodec.CHECKSUM_SEED));
     header.flip();
@@ -87,7 +101,7 @@ final class Segment implements Closeable {
       }
       throw e;
     }
-    Segment s = new Segment(file, channel, epoch, nonce, blockSize, HEADER_SIZE);
+    Segment s = new Segment(file, channel, checksum, epoch, nonce, blockSize, HEADER_SIZE);
     s.flags = flags;
     return s;
   }
@@ -142,14 +156,15 @@ final class Segment implements Closeable {
         throw new CorruptStoreException(file, 0, -1, "segment header checksum mismatch");
       }
       int version = header.getInt();
-      if (version != FORMAT_VERSION) {
+      FrameChecksum frames = FrameChecksum.ofVersion(version);
+      if (frames == null) {
         throw new CorruptStoreException(file, 0, -1, "segment format version " + version
-            + " is not supported by this version of Metamori (supports " + FORMAT_VERSION + ")");
+            + " is not supported by this version of Metamori (supports 1 to " + FORMAT_VERSION + ")");
       }
       int blockSize = header.getInt();
       long epoch = header.getLong();
       long nonce = header.getLong();
-      Segment s = new Segment(file, channel, epoch, nonce, blockSize, channel.size());
+      Segment s = new Segment(file, channel, frames, epoch, nonce, blockSize, channel.size());
       s.flags = header.getInt();
       return s;
     } catch (IOException | RuntimeException e) {
@@ -161,7 +176,7 @@ final class Segment implements Closeable {
   /** Appends {@code record} and returns the end of the segment just after it. */
   synchronized long append(UndoRecord record) throws IOException {
     checkUsable();
-    return write(RecordCodec.encode(record, nextSeq, tries));
+    return write(RecordCodec.encode(record, nextSeq, tries, checksum));
   }
 
   /**
@@ -176,7 +191,7 @@ final class Segment implements Closeable {
       throws IOException {
     checkUsable();
     if (blockFrames == null) {
-      blockFrames = new BlockFrames();
+      blockFrames = new BlockFrames(checksum);
     }
     ByteBuffer frame = blockFrames.encode(header, length, source, nextSeq);
     if (growAhead) {
@@ -201,7 +216,7 @@ final class Segment implements Closeable {
     java.util.List<ByteBuffer> frames = new java.util.ArrayList<>(records.size());
     int total = 0;
     for (UndoRecord r : records) {
-      ByteBuffer frame = RecordCodec.encode(r, nextSeq + frames.size(), tries);
+      ByteBuffer frame = RecordCodec.encode(r, nextSeq + frames.size(), tries, checksum);
       frames.add(frame);
       total += frame.remaining();
     }
@@ -346,7 +361,7 @@ final class Segment implements Closeable {
 
   /** Checks and decodes {@code frame} (read at {@code offset}), which must be record {@code seq}. */
   UndoRecord decodeChecked(byte[] frame, int length, long offset, long seq) throws CorruptStoreException {
-    if (!RecordCodec.checksumOk(frame, length)) {
+    if (!RecordCodec.checksumOk(frame, length, checksum)) {
       throw corrupt(offset, "record checksum mismatch");
     }
     long found = ByteBuffer.wrap(frame).getLong(8);
@@ -428,9 +443,9 @@ final class Segment implements Closeable {
       byte[] frame = new byte[length];
       ByteBuffer.wrap(frame).putInt(length);
       in.readFully(frame, 4, length - 4);
-      if (!RecordCodec.checksumOk(frame, length)) {
+      if (!RecordCodec.checksumOk(frame, length, checksum)) {
         if ((pos + length == size || SegmentTail.zerosFrom(channel, pos + length, size))
-            && !SegmentTail.frameFollows(channel, pos, size, n + 1)) {
+            && !SegmentTail.frameFollows(channel, pos, size, n + 1, checksum)) {
           torn = true;
           break;
         }
