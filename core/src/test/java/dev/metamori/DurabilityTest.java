@@ -2,6 +2,7 @@ package dev.metamori;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -92,6 +93,37 @@ class DurabilityTest {
     again.rollback(first);
     assertArrayEquals(atFirst, Files.readAllBytes(data.resolve("f")), "epoch 1 redone a second time");
     assertEquals(List.of(), again.verify());
+  }
+
+  /**
+   * Commits and rollbacks grow the index until it is compacted (its copy renamed over it, with
+   * durability NONE neither forced nor closed with a clean shutdown): the store reopens with
+   * every epoch, and each one restores.
+   */
+  @ParameterizedTest
+  @EnumSource(Durability.class)
+  void theIndexCompactedInEveryModeReopensWithEveryEpoch(Durability durability) throws Exception {
+    mode = durability;
+    Files.writeString(store.root().resolve("f"), "start");
+    Checkpointer cp = store.open();
+    Path index = store.store().resolve("index.mv");
+    Object inode = Files.getAttribute(index, "unix:ino");
+    List<Long> epochs = new ArrayList<>(List.of(0L));
+    for (int i = 1; i <= 60 && inode.equals(Files.getAttribute(index, "unix:ino")); i++) {
+      Files.writeString(store.path("f"), "epoch " + i);
+      long e = cp.commit();
+      epochs.add(e);
+      cp.rollback(epochs.get(epochs.size() - 2));
+      cp.rollback(e);
+    }
+    assertNotEquals(inode, Files.getAttribute(index, "unix:ino"), "the index was never compacted");
+    Checkpointer reopened = store.reopen();
+    assertEquals(epochs, reopened.epochs().stream().map(Epoch::id).collect(Collectors.toList()));
+    assertEquals(List.of(), reopened.verify());
+    for (int i = epochs.size() - 1; i >= 0; i--) {
+      reopened.rollback(epochs.get(i));
+      assertEquals(i == 0 ? "start" : "epoch " + i, Files.readString(store.root().resolve("f")));
+    }
   }
 
   @ParameterizedTest

@@ -24,7 +24,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * mvn -Pjmh -pl core test-compile exec:exec -Djmh.main=dev.metamori.bench.CommitRollbackProfile -Djmh.args="random 25"
  * </pre>
  *
- * Arguments: the spread ({@code random} or {@code one-file}), the number of rounds (change
+ * The rollback's median is given in wall time and in CPU time of the thread that rolls back
+ * (most of a rollback runs on it; the scans for outside changes use a pool), which other load on
+ * the machine disturbs less than the wall time.
+ *
+ * <p>Arguments: the spread ({@code random} or {@code one-file}), the number of rounds (change
  * 1%, commit, roll back; the first 3 rounds warm up and are not counted) and, optionally, {@code
  * none} to open the store with {@code Durability.NONE} and {@code raw} to file samples under the
  * innermost Metamori method instead of its step.
@@ -82,12 +86,16 @@ public final class CommitRollbackProfile {
     tree.createTree();
     List<Double> commits = new ArrayList<>();
     List<Double> rollbacks = new ArrayList<>();
+    List<Double> rollbackCpu = new ArrayList<>();
+    java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
     try {
       for (int round = 0; round < rounds; round++) {
         boolean counted = round >= WARMUP;
         tree.change();
         commits.add(timed(counted ? "commit" : null, tree::checkpoint));
+        long cpu = threads.getCurrentThreadCpuTime();
         rollbacks.add(timed(counted ? "rollback" : null, tree::restore));
+        rollbackCpu.add((threads.getCurrentThreadCpuTime() - cpu) / 1e6);
       }
     } finally {
       tree.deleteTree();
@@ -95,8 +103,10 @@ public final class CommitRollbackProfile {
     commits = commits.subList(WARMUP, commits.size());
     rollbacks = rollbacks.subList(WARMUP, rollbacks.size());
     System.out.printf(
-        "%s, spread=%s, %d rounds: median commit %.1f ms, median rollback %.1f ms%n",
-        tree.impl, spread, commits.size(), median(commits), median(rollbacks));
+        "%s, spread=%s, %d rounds: median commit %.1f ms, median rollback %.1f ms"
+            + " (%.1f ms CPU of the thread that rolls back)%n",
+        tree.impl, spread, commits.size(), median(commits), median(rollbacks),
+        median(rollbackCpu.subList(WARMUP, rollbackCpu.size())));
     for (String p : new String[] {"commit", "rollback"}) {
       Map<String, Integer> steps = new TreeMap<>();
       int total = 0;

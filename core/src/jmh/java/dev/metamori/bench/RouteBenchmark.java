@@ -30,6 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * the trial's setup went both ways once, so every epoch has its redo and the undo saves nothing.
  * The bytes moved are {@code epochs} blocks each way, so {@code time / epochs} is the cost per
  * epoch; the difference between two values of {@code epochs} removes what a restore pays once.
+ * With {@code change=blocks} the epochs form one run (a restore makes it durable once, at its
+ * end); with {@code change=renames} each epoch also renames a small file, so that each is moved
+ * and made durable on its own.
  *
  * <pre>
  * mvn -Pjmh -pl core test-compile exec:exec -Djmh.args="-f 1 -rf json -rff target/route.json RouteBenchmark"
@@ -51,6 +54,9 @@ public class RouteBenchmark {
   @Param({"PROCESS", "NONE"})
   public Durability durability;
 
+  @Param({"blocks", "renames"})
+  public String change;
+
   private Path dir;
   private Checkpointer cp;
   private long first;
@@ -65,13 +71,18 @@ public class RouteBenchmark {
     Random random = new Random(11);
     BenchFiles.writeRandomFile(tree.resolve("data.bin"), (long) FILE_BLOCKS * BLOCK, random);
     cp = Checkpointer.builder(dir.resolve("store")).track(tree).durability(durability).open();
-    first = cp.commit();
     byte[] block = new byte[BLOCK];
     Path file = cp.fileSystem().getPath(tree.resolve("data.bin").toString());
+    Path[] names = {cp.fileSystem().getPath(tree.resolve("a").toString()), cp.fileSystem().getPath(tree.resolve("b").toString())};
+    java.nio.file.Files.write(names[0], new byte[100]);
+    first = cp.commit();
     for (int i = 0; i < epochs; i++) {
       try (FileChannel c = FileChannel.open(file, StandardOpenOption.WRITE)) {
         random.nextBytes(block);
         BenchFiles.writeFully(c, ByteBuffer.wrap(block), (long) random.nextInt(FILE_BLOCKS) * BLOCK);
+      }
+      if (change.equals("renames")) {
+        java.nio.file.Files.move(names[i % 2], names[(i + 1) % 2]);
       }
       last = cp.commit();
     }

@@ -221,9 +221,10 @@ public final class Tracker {
       Capture capture, long nowMillis, Journal.StateWriter state, String label) throws IOException {
     try {
       if (!capture.forced) {
-        // the epoch's undo records beside its files: the commit record's force is then small
+        // the epoch's undo records and the directories of its segment and trash beside its
+        // files: the commit record's force is then small
         List<ParallelForce.Force> forces = new java.util.ArrayList<>();
-        forces.add(() -> journal.forceSealed(capture.sealed));
+        forces.addAll(journal.forcesBeforeCommit(capture.sealed));
         for (TrackedFile f : capture.touched) {
           forces.add(() -> force(f));
         }

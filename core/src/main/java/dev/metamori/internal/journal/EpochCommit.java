@@ -12,8 +12,8 @@ import java.util.List;
  * Commits a sealed epoch: appends its state records, the checksums of the trash entries it
  * made ({@link TrashDigests}), its label and its commit record (the commit point), forces its
  * segment, indexes its records and names, and makes it the current epoch durably (the undo
- * progress witnessing it first). An epoch without a segment is committed by the index commit,
- * and then written to the catalogue.
+ * progress witnessing it first: forced beside the commit record). An epoch without a segment
+ * is committed by the index commit, and then written to the catalogue.
  */
 final class EpochCommit {
   private final JournalStore store;
@@ -64,11 +64,12 @@ final class EpochCommit {
   /**
    * Commits epoch {@code id}, child of {@code parent}, whose segment is {@code segment} (null if
    * it has no record yet) and whose trash entries are {@code trash}, with the state records
-   * {@code state} writes (if not null).
+   * {@code state} writes (if not null). {@code directoriesForced}: the directories of its
+   * segment and trash are durable already ({@link Journal#forcesBeforeCommit}).
    */
   EpochInfo commit(
-      long id, long parent, Segment sealed, TrashDigests.Made trash, long nowMillis, Journal.StateWriter state,
-      String label)
+      long id, long parent, Segment sealed, TrashDigests.Made trash, boolean directoriesForced, long nowMillis,
+      Journal.StateWriter state, String label)
       throws IOException {
     SealedSink sink = new SealedSink(id, sealed);
     if (state != null) {
@@ -85,14 +86,21 @@ final class EpochCommit {
       if (label != null) {
         segment.append(new UndoRecord.Label(label));
       }
-      if (store.forcing()) {
+      if (store.forcing() && !directoriesForced) {
         // the commit record is the commit point (the index follows it, or is brought up to it on
         // open): the segment's and the trash's entries must be durable before it
         store.files.forceSegmentsAndTrashOf(id);
       }
       segment.append(new UndoRecord.Commit(parent, nowMillis));
+      // The witness, forced beside the commit record: it must be durable before the index
+      // commit (an index naming a current epoch the witness has not seen is damage), and may be
+      // before the commit record. A power loss that keeps it and not the record leaves it
+      // naming an epoch that neither the index nor a segment commits: the open takes that for
+      // a commit cut short and witnesses the index's current epoch again
+      // (JournalOpener.checkCurrent; a rebuild too, IndexRebuilder.checkUncommitted).
+      store.progress.head(id);
       if (store.forcing()) {
-        segment.force();
+        ParallelForce.runAll(List.<ParallelForce.Force>of(segment::force, store.progress::force));
       }
       Segment.Scan scan = segment.written();
       if (scan.tornTail()) {
@@ -119,11 +127,13 @@ final class EpochCommit {
       epoch = new EpochInfo(id, parent, nowMillis, 0, 0, 0, 0, label);
     }
     catalogue.putNames(id, sink.named, sink.namedSeqs);
-    // the witness first: after a crash before the index commit it names an epoch the index
-    // does not have, which tells it from damage
-    store.progress.head(id);
-    if (store.forcing()) {
-      store.progress.force();
+    if (segment == null) {
+      // the witness first: after a crash before the index commit it names an epoch the index
+      // does not have, which tells it from damage
+      store.progress.head(id);
+      if (store.forcing()) {
+        store.progress.force();
+      }
     }
     index.putEpoch(epoch);
     index.putMeta(META_CURRENT, id);

@@ -1,6 +1,8 @@
 package dev.metamori.internal.journal;
 
+import dev.metamori.CorruptStoreException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 
 /**
  * The checksum of the frames of a segment (or redo file, or the catalogue), which the format
@@ -60,8 +62,17 @@ enum FrameChecksum {
     return version == 1 ? XXHASH32 : version == 2 ? CRC32C : null;
   }
 
-  /** The segment format version whose frames carry this checksum. */
-  int version() {
-    return ordinal() + 1;
+  /**
+   * The checksum of the frames of segment {@code file}, whose header says format {@code version}.
+   *
+   * @throws CorruptStoreException naming both versions if this version of Metamori cannot read it
+   */
+  static FrameChecksum of(Path file, int version) throws CorruptStoreException {
+    FrameChecksum checksum = ofVersion(version);
+    if (checksum == null) {
+      throw new CorruptStoreException(file, 0, -1, "segment format version " + version
+          + " is not supported by this version of Metamori (supports 1 to " + Segment.FORMAT_VERSION + ")");
+    }
+    return checksum;
   }
 }

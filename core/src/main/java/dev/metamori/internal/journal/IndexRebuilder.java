@@ -258,13 +258,14 @@ final class IndexRebuilder {
    * A segment without a commit record is the working epoch's ({@code next}, or the one after it
    * if created while that one was being committed), or one whose undo the progress records;
    * any other lost its commit record to damage. So did one the progress names as the current
-   * epoch (it is written after the commit record).
+   * epoch, unless it is the working epoch's: a commit forces the witness beside its commit
+   * record, so a power loss may keep the one and not the other.
    */
   private static void checkUncommitted(StoreFiles files, List<Uncommitted> uncommitted, long next, UndoProgress progress)
       throws CorruptStoreException {
     for (Uncommitted u : uncommitted) {
       boolean working = u.id() == next || (u.id() == next + 1 && (u.flags() & Segment.AFTER_SEALED) != 0);
-      if ((!working && !progress.names(u.nonce())) || progress.head() == u.id()) {
+      if (!working && (!progress.names(u.nonce()) || progress.head() == u.id())) {
         throw new CorruptStoreException(
             files.segment(u.id()), -1, u.id(), "the segment has no commit record (damaged or cut short), but it is not"
                 + " the working epoch's (the next epoch is " + next + ")");

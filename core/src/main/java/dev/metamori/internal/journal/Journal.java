@@ -311,6 +311,12 @@ public final class Journal implements Closeable {
     private long end;
     private boolean tried;
     private final TrashDigests.Made trash;
+    /**
+     * How many directories of {@link #forcesBeforeCommit} are not forced yet; -1 if it gave none
+     * (the commit forces them itself).
+     */
+    private final java.util.concurrent.atomic.AtomicInteger directoriesUnforced =
+        new java.util.concurrent.atomic.AtomicInteger(-1);
 
     private Sealed(long id, long parent, Segment segment, TrashDigests.Made trash) {
       this.id = id;
@@ -377,7 +383,10 @@ public final class Journal implements Closeable {
       sealed.tried = true;
       EpochCommit commit = new EpochCommit(store, catalogue);
       try {
-        epoch = commit.commit(sealed.id, sealed.parent, sealed.segment, sealed.trash, nowMillis, state, label);
+        epoch =
+            commit.commit(
+                sealed.id, sealed.parent, sealed.segment, sealed.trash, sealed.directoriesUnforced.get() == 0, nowMillis,
+                state, label);
       } catch (IOException | RuntimeException e) {
         if (sealed.segment == null) {
           sealed.segment = commit.created(); // its header stays, the records go on a retry
@@ -399,13 +408,37 @@ public final class Journal implements Closeable {
   }
 
   /**
-   * Forces the records the sealed epoch has so far, if commits force, so that this may run
-   * beside the forces of its files: its commit then forces only what follows them.
+   * What the commit of {@code sealed} must make durable before its commit record and can
+   * before it begins, as forces to run beside those of its files (none if commits do not
+   * force): the records the sealed epoch has so far (without the zeros grown ahead of them,
+   * which are cut off first), and the directories that hold the entries of its segment and its
+   * trash (nothing is added to either once the epoch is sealed), and the checksums of its
+   * trash entries, their data forced ({@link TrashDigests.Made#ahead}). Its commit then forces
+   * only what follows them. An epoch without a segment yet gets none: the commit forces the
+   * directory of a segment it creates for state records itself.
    */
-  public void forceSealed(Sealed sealed) throws IOException {
-    if (store.forcing() && sealed.segment != null) {
-      sealed.segment.force();
+  public List<ParallelForce.Force> forcesBeforeCommit(Sealed sealed) {
+    Segment segment = sealed.segment;
+    if (!store.forcing() || segment == null) {
+      return List.of();
     }
+    List<Path> directories = store.files.segmentsAndTrashOf(sealed.id);
+    sealed.directoriesUnforced.set(directories.size());
+    List<ParallelForce.Force> forces = new java.util.ArrayList<>();
+    forces.add(
+        () -> {
+          segment.rewind(sealed.records, sealed.end); // the zeros grown ahead go
+          segment.force();
+        });
+    for (Path dir : directories) {
+      forces.add(
+          () -> {
+            StoreFiles.forceDirectory(dir);
+            sealed.directoriesUnforced.decrementAndGet();
+          });
+    }
+    forces.addAll(sealed.trash.ahead(store.files, true));
+    return forces;
   }
 
   // ------------------------------------------------------------------ restores

@@ -377,8 +377,8 @@ final class JournalOpener {
   /**
    * The index lists the current epoch, the next id is above every id used, and the current
    * epoch is the one the undo progress witnessed: equal, or one the index has not committed yet
-   * (a crash inside a commit), or next to it on the way of a restore in progress (a crash
-   * between the index's move and the witness's).
+   * (a crash inside a commit), or next to it, or a run of epochs from it, on the way of a
+   * restore in progress (a crash between the index's move and the witness's).
    */
   private static void checkCurrent(JournalStore store) throws IOException {
     EpochIndex index = store.index();
@@ -389,8 +389,14 @@ final class JournalOpener {
       EpochInfo c = index.epoch(current);
       EpochInfo w = index.epoch(witness);
       boolean adjacent = c != null && (c.parent() == witness || w.parent() == current);
-      boolean oneWriteApart = index.meta(META_ROLLBACK_TARGET, -1) >= 0 || progress.headMayBeStale();
-      if (!adjacent || !oneWriteApart) {
+      long target = index.meta(META_ROLLBACK_TARGET, -1);
+      boolean oneWriteApart = target >= 0 || progress.headMayBeStale();
+      // a restore moves a run of epochs with one index commit, the witness written before the
+      // commit (on arrival) or after it: either lies on the way from the other to the target
+      boolean runApart =
+          target >= 0 && c != null && index.epoch(target) != null
+              && (onWay(index, current, target, witness) || onWay(index, witness, target, current));
+      if (!(adjacent && oneWriteApart) && !runApart) {
         throw new CorruptStoreException(
             progress.headMayBeStale() ? progress.file() : store.files.index(),
             -1,
@@ -417,5 +423,26 @@ final class JournalOpener {
           "the index says the current epoch is " + current + " and the next " + store.next
               + ", but its newest epoch is " + newest);
     }
+  }
+
+  /** Whether epoch {@code x} lies on the way between epochs {@code from} and {@code to}. */
+  private static boolean onWay(EpochIndex index, long from, long to, long x) throws IOException {
+    List<Long> up = lineOf(index, from);
+    List<Long> down = lineOf(index, to);
+    for (long common : up) {
+      if (down.contains(common)) {
+        return (up.contains(x) || down.contains(x)) && lineOf(index, x).contains(common);
+      }
+    }
+    return false;
+  }
+
+  /** {@code id} and its ancestors, nearest first (bounded: a damaged index may hold a cycle). */
+  private static List<Long> lineOf(EpochIndex index, long id) throws IOException {
+    List<Long> line = new java.util.ArrayList<>();
+    for (EpochInfo e = index.epoch(id); e != null && line.size() <= 1_000_000; e = index.epoch(e.parent())) {
+      line.add(e.id());
+    }
+    return line;
   }
 }

@@ -232,11 +232,16 @@ final class JournalStore {
   /**
    * Makes {@code epoch} the current one durably, and then the undo progress neutral: a progress
    * left naming the segment just undone would make its next undo (after a redo) skip records.
-   * {@code arrived}: {@code epoch} is the target of the restore, whose recorded intent is cleared
-   * in the same index commit, a catalogue event; the undo progress witnesses the epoch first
-   * (keeping how far the undo or redo got, which a restore resumed before that commit reads),
-   * so that the index never names a current epoch the progress has not seen, without a target
-   * that explains it (JournalOpener.checkCurrent).
+   * On arrival the neutral progress is not forced: the restore is over (a rebuild of a lost
+   * index no longer looks for where it got), and if a power loss takes it, the progress names
+   * the last segment whose renames, creations or deletions it recorded, whose redo claims the
+   * slot before its undo can run again. {@code arrived}: {@code epoch} is the target of the
+   * restore, whose recorded intent is cleared in the same index commit, a catalogue event; the
+   * undo progress witnesses the epoch durably first (keeping how far the undo or redo got, which
+   * a restore resumed before that commit reads), so that the index never names a current epoch
+   * the progress has not seen, without a target that explains it (JournalOpener.checkCurrent);
+   * and only after the restored files are durable, since a rebuild of a lost index resumes the
+   * restore from the witness (IndexRebuilder).
    */
   void moveTo(long epoch, boolean arrived) throws IOException {
     index.putMeta(META_CURRENT, epoch);
@@ -252,7 +257,7 @@ final class JournalStore {
     }
     current = epoch;
     progress.head(epoch);
-    if (forcing()) {
+    if (forcing() && !arrived) {
       progress.force();
     }
   }

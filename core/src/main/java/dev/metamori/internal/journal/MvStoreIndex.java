@@ -437,13 +437,48 @@ final class MvStoreIndex implements EpochIndex {
             return null;
           });
       copy.commit(durable);
-    } finally {
+    } catch (IOException | RuntimeException e) {
       copy.close();
+      throw e;
+    }
+    if (durable) {
+      copy.close();
+    } else {
+      copy.closeUnforced();
+      copiedUnforced = true;
+    }
+  }
+
+  /**
+   * Set once {@link #copyTo} wrote an unforced copy of this index (durability NONE), which is
+   * about to replace it: {@link #close} then does not write and force the clean shutdown of a
+   * file the rename discards.
+   */
+  private boolean copiedUnforced;
+
+  /**
+   * Closes the index as it was last committed, without MVStore's clean shutdown (a write and a
+   * force): with durability NONE nothing is forced, and the file reopens at its last commit as
+   * after a crash.
+   */
+  private void closeUnforced() throws IOException {
+    if (store.hasUnsavedChanges()) {
+      closeClean();
+    } else {
+      store.closeImmediately();
     }
   }
 
   @Override
   public void close() throws IOException {
+    if (copiedUnforced) {
+      closeUnforced();
+    } else {
+      closeClean();
+    }
+  }
+
+  private void closeClean() throws IOException {
     try {
       if (store.hasUnsavedChanges()) {
         store.rollback();

@@ -71,18 +71,22 @@ final class RecordCodec {
 
   /** As {@link #encode(UndoRecord, long)}, trying LZ4 on its payload as {@code tries} says (null: always). */
   static ByteBuffer encode(UndoRecord record, long seq, Tries tries) {
-    return encode(record, seq, tries, FrameChecksum.CRC32C);
+    return encode(record, seq, tries, null, FrameChecksum.CRC32C);
   }
 
-  /** As {@link #encode(UndoRecord, long, Tries)}, the frame checked with {@code checksum}. */
-  static ByteBuffer encode(UndoRecord record, long seq, Tries tries, FrameChecksum checksum) {
+  /**
+   * As {@link #encode(UndoRecord, long, Tries)}, the frame made at the end of {@code into} when
+   * not null (and returned as a view of it): the frames of a batch in one array, without an
+   * array per frame and a copy of each into the batch; the frame checked with {@code checksum}.
+   */
+  static ByteBuffer encode(UndoRecord record, long seq, Tries tries, Batch into, FrameChecksum checksum) {
     byte flags = 0;
     ByteBuffer frame;
     if (record instanceof Touch t) {
       byte[] path = utf8(t.path());
       byte[] owner = utf8(t.owner());
       byte[] group = utf8(t.group());
-      frame = allocate(8 + str(path) + 1 + 8 + 8 + 4 + str(owner) + str(group));
+      frame = allocate(into, 8 + str(path) + 1 + 8 + 8 + 4 + str(owner) + str(group));
       frame.putLong(t.fileId());
       putString(frame, path);
       frame.put((byte) t.kind().ordinal());
@@ -92,30 +96,30 @@ final class RecordCodec {
     } else if (record instanceof Block b) {
       byte[] path = utf8(b.path());
       byte[] data = b.data();
-      frame = allocate(8 + str(path) + 8 + 4 + COMPRESSOR.maxCompressedLength(data.length));
+      frame = allocate(into, 8 + str(path) + 8 + 4 + COMPRESSOR.maxCompressedLength(data.length));
       frame.putLong(b.fileId());
       putString(frame, path);
       frame.putLong(b.block());
       flags = putData(frame, data, tries);
     } else if (record instanceof Page p) {
-      frame = allocate(8 + 8 + 4 + COMPRESSOR.maxCompressedLength(p.data().length));
+      frame = allocate(into, 8 + 8 + 4 + COMPRESSOR.maxCompressedLength(p.data().length));
       frame.putLong(p.item()).putLong(p.page());
       flags = putData(frame, p.data(), tries);
     } else if (record instanceof Chunk c) {
-      frame = allocate(4 + COMPRESSOR.maxCompressedLength(c.data().length));
+      frame = allocate(into, 4 + COMPRESSOR.maxCompressedLength(c.data().length));
       flags = putData(frame, c.data(), tries);
     } else if (record instanceof Manifest m) {
-      frame = allocate(8 + 4 + 4 + 8 + 4 + m.entries().length);
+      frame = allocate(into, 8 + 4 + 4 + 8 + 4 + m.entries().length);
       frame.putLong(m.item()).putInt(m.part()).putInt(m.parts()).putLong(m.length());
       frame.putInt(m.entries().length).put(m.entries());
     } else if (record instanceof Name n) {
       byte[] name = utf8(n.name());
-      frame = allocate(str(name) + 8 + 8 + 4);
+      frame = allocate(into, str(name) + 8 + 8 + 4);
       putString(frame, name);
       frame.putLong(n.item()).putLong(n.size()).putInt(n.pageSize());
     } else if (record instanceof UndoRecord.Redo r) {
       byte[] path = utf8(r.path());
-      frame = allocate(8 + str(path) + 8 + 8 + 4 + COMPRESSOR.maxCompressedLength(r.data().length));
+      frame = allocate(into, 8 + str(path) + 8 + 8 + 4 + COMPRESSOR.maxCompressedLength(r.data().length));
       frame.putLong(r.step());
       putString(frame, path);
       frame.putLong(r.offset()).putLong(r.size());
@@ -125,7 +129,7 @@ final class RecordCodec {
       byte[] path = utf8(a.path());
       byte[] owner = utf8(a.owner());
       byte[] group = utf8(a.group());
-      frame = allocate(8 + str(key) + str(path) + 8 + 4 + str(owner) + str(group));
+      frame = allocate(into, 8 + str(key) + str(path) + 8 + 4 + str(owner) + str(group));
       frame.putLong(a.step());
       putString(frame, key);
       putString(frame, path);
@@ -134,58 +138,101 @@ final class RecordCodec {
       putString(frame, group);
     } else if (record instanceof UndoRecord.RedoRemoveDirectory d) {
       byte[] path = utf8(d.path());
-      frame = allocate(8 + str(path));
+      frame = allocate(into, 8 + str(path));
       frame.putLong(d.step());
       putString(frame, path);
     } else if (record instanceof UndoRecord.RedoMark m) {
-      frame = allocate(8);
+      frame = allocate(into, 8);
       frame.putLong(m.step());
     } else if (record instanceof UndoRecord.Compacted) {
-      frame = allocate(0);
+      frame = allocate(into, 0);
     } else if (record instanceof UndoRecord.RedoSkip k) {
-      frame = allocate(8);
+      frame = allocate(into, 8);
       frame.putLong(k.step());
     } else if (record instanceof UndoRecord.Label l) {
       byte[] label = utf8(l.label());
-      frame = allocate(str(label));
+      frame = allocate(into, str(label));
       putString(frame, label);
     } else if (record instanceof UndoRecord.Head h) {
-      frame = CatalogueCodec.encodeHead(h);
+      frame = copy(CatalogueCodec.encodeHead(h), into);
     } else if (record instanceof UndoRecord.Tree t) {
-      frame = CatalogueCodec.encodeTree(t);
+      frame = copy(CatalogueCodec.encodeTree(t), into);
     } else if (record instanceof UndoRecord.TrashDigest d) {
       byte[] name = utf8(d.trashName());
       byte[] path = utf8(d.path());
-      frame = allocate(str(name) + str(path) + 1 + 8 + 8 + 8);
+      frame = allocate(into, str(name) + str(path) + 1 + 8 + 8 + 8);
       putString(frame, name);
       putString(frame, path);
       frame.put(d.state()).putLong(d.bytes()).putLong(d.entries()).putLong(d.digest());
     } else if (record instanceof Created c) {
       byte[] path = utf8(c.path());
-      frame = allocate(str(path));
+      frame = allocate(into, str(path));
       putString(frame, path);
     } else if (record instanceof Trashed t) {
       byte[] path = utf8(t.path());
       byte[] trash = utf8(t.trashName());
-      frame = allocate(str(path) + str(trash));
+      frame = allocate(into, str(path) + str(trash));
       putString(frame, path);
       putString(frame, trash);
     } else if (record instanceof Moved m) {
       byte[] from = utf8(m.from());
       byte[] to = utf8(m.to());
-      frame = allocate(str(from) + str(to));
+      frame = allocate(into, str(from) + str(to));
       putString(frame, from);
       putString(frame, to);
     } else {
       Commit c = (Commit) record;
-      frame = allocate(16);
+      frame = allocate(into, 16);
       frame.putLong(c.parent()).putLong(c.committedAtMillis());
     }
     int length = frame.position() + TRAILER;
     frame.putInt(0, length).put(4, record.type()).put(5, flags).putShort(6, (short) 0);
     frame.putLong(8, seq);
-    frame.putInt(length - TRAILER, checksum.of(frame.array(), 0, length - TRAILER));
+    frame.putInt(length - TRAILER, checksum.of(frame.array(), frame.arrayOffset(), length - TRAILER));
     frame.position(0).limit(length);
+    if (into != null) {
+      into.length += length;
+    }
+    return frame;
+  }
+
+  /** Frames encoded one after the other into one array that grows as needed. */
+  static final class Batch {
+    private byte[] bytes;
+    private int length;
+
+    /** A batch with room for {@code capacity} bytes of frames before it grows. */
+    Batch(int capacity) {
+      bytes = new byte[capacity];
+    }
+
+    /** Room for a frame of at most {@code size} bytes at the end, positioned after its header. */
+    private ByteBuffer take(int size) {
+      if (bytes.length - length < size) {
+        bytes = java.util.Arrays.copyOf(bytes, Math.max(length + size, 2 * bytes.length));
+      }
+      ByteBuffer frame = ByteBuffer.wrap(bytes, length, size).slice();
+      frame.position(HEADER);
+      return frame;
+    }
+
+    /** The frames encoded so far. */
+    ByteBuffer frames() {
+      return ByteBuffer.wrap(bytes, 0, length);
+    }
+  }
+
+  private static ByteBuffer allocate(Batch into, int body) {
+    return into == null ? allocate(body) : into.take(HEADER + body + TRAILER);
+  }
+
+  /** {@code made}, a frame filled up to its position, in {@code into} when not null. */
+  private static ByteBuffer copy(ByteBuffer made, Batch into) {
+    if (into == null) {
+      return made;
+    }
+    ByteBuffer frame = into.take(made.capacity());
+    frame.put(0, made, 0, made.position()).position(made.position());
     return frame;
   }
 
@@ -216,7 +263,8 @@ final class RecordCodec {
     int at = frame.position();
     if (tries == null || tries.next()) {
       int compressed =
-          COMPRESSOR.compress(data, 0, data.length, frame.array(), at, frame.remaining() - TRAILER);
+          COMPRESSOR.compress(
+              data, 0, data.length, frame.array(), frame.arrayOffset() + at, frame.remaining() - TRAILER);
       if (tries != null) {
         tries.compressed(compressed < data.length);
       }
@@ -231,14 +279,14 @@ final class RecordCodec {
     return 0;
   }
 
-  private static byte[] getData(byte[] frame, ByteBuffer in, byte flags) {
+  private static byte[] getData(ByteBuffer in, byte flags) {
     int size = in.getInt();
     if (size < 0 || size > MAX_FRAME) {
       throw new IllegalArgumentException("data size " + size);
     }
     byte[] data = new byte[size];
     if ((flags & COMPRESSED) != 0) {
-      int n = DECOMPRESSOR.decompress(frame, in.position(), in.remaining(), data, 0, size);
+      int n = DECOMPRESSOR.decompress(in.array(), in.arrayOffset() + in.position(), in.remaining(), data, 0, size);
       if (n != size) {
         throw new IllegalArgumentException("data decompressed to " + n + " of " + size);
       }
@@ -251,8 +299,13 @@ final class RecordCodec {
 
   /** Whether the frame in {@code frame[0, length)} carries a correct {@code checksum}. */
   static boolean checksumOk(byte[] frame, int length, FrameChecksum checksum) {
-    int expected = ByteBuffer.wrap(frame).getInt(length - TRAILER);
-    return checksum.of(frame, 0, length - TRAILER) == expected;
+    return checksumOk(frame, 0, length, checksum);
+  }
+
+  /** Whether the frame in {@code bytes[at, at + length)} carries a correct {@code checksum}. */
+  static boolean checksumOk(byte[] bytes, int at, int length, FrameChecksum checksum) {
+    int expected = ByteBuffer.wrap(bytes).getInt(at + length - TRAILER);
+    return checksum.of(bytes, at, length - TRAILER) == expected;
   }
 
   /**
@@ -261,21 +314,26 @@ final class RecordCodec {
    * @throws IllegalArgumentException if the body does not match its type
    */
   static UndoRecord decode(byte[] frame, int length) {
-    ByteBuffer in = ByteBuffer.wrap(frame, 0, length - TRAILER);
+    return decode(frame, 0, length);
+  }
+
+  /** As {@link #decode(byte[], int)}, for the frame in {@code bytes[at, at + length)}. */
+  static UndoRecord decode(byte[] bytes, int at, int length) {
+    ByteBuffer in = ByteBuffer.wrap(bytes, at, length - TRAILER).slice();
     byte type = in.get(4);
     byte flags = in.get(5);
     in.position(HEADER);
     UndoRecord record =
         type >= UndoRecord.LABEL && type <= UndoRecord.TREE
             ? CatalogueCodec.decode(type, in) // the catalogue's records (and the label)
-            : decodeOther(type, flags, frame, in);
+            : decodeOther(type, flags, in);
     if (in.hasRemaining()) {
       throw new IllegalArgumentException(in.remaining() + " stray bytes after the record");
     }
     return record;
   }
 
-  private static UndoRecord decodeOther(byte type, byte flags, byte[] frame, ByteBuffer in) {
+  private static UndoRecord decodeOther(byte type, byte flags, ByteBuffer in) {
     return
         switch (type) {
           case UndoRecord.TOUCH -> {
@@ -299,14 +357,14 @@ final class RecordCodec {
             long fileId = in.getLong();
             String path = getString(in);
             long block = in.getLong();
-            yield new Block(fileId, path, block, getData(frame, in, flags));
+            yield new Block(fileId, path, block, getData(in, flags));
           }
           case UndoRecord.PAGE -> {
             long item = in.getLong();
             long page = in.getLong();
-            yield new Page(item, page, getData(frame, in, flags));
+            yield new Page(item, page, getData(in, flags));
           }
-          case UndoRecord.CHUNK -> new Chunk(getData(frame, in, flags));
+          case UndoRecord.CHUNK -> new Chunk(getData(in, flags));
           case UndoRecord.MANIFEST -> {
             long item = in.getLong();
             int part = in.getInt();
@@ -330,7 +388,7 @@ final class RecordCodec {
             String path = getString(in);
             long offset = in.getLong();
             long size = in.getLong();
-            yield new UndoRecord.Redo(step, path, offset, size, getData(frame, in, flags));
+            yield new UndoRecord.Redo(step, path, offset, size, getData(in, flags));
           }
           case UndoRecord.REDO_ATTRIBUTES -> new UndoRecord.RedoAttributes(
               in.getLong(), getString(in), getString(in), in.getLong(), in.getInt(), getString(in), getString(in));

@@ -25,11 +25,7 @@ import java.nio.file.StandardOpenOption;
  */
 final class Segment implements Closeable {
   static final byte[] MAGIC = "MTMRSEG\n".getBytes(StandardCharsets.US_ASCII);
-  /**
-   * The format version segments are written with: 2, frames checked with CRC32C; segments of
-   * version 1 (xxHash32) are read and appended to as they are ({@link FrameChecksum}).
-   */
-  static final int FORMAT_VERSION = 2;
+  static final int FORMAT_VERSION = 2; // CRC32C frames; 1 (xxHash32) is read and appended to too
   static final int HEADER_SIZE = 40;
 
   final Path file;
@@ -37,8 +33,7 @@ final class Segment implements Closeable {
   final long nonce;
   final int blockSize;
   final FileChannel channel;
-  /** The checksum of its frames, as its header's format version says. */
-  final FrameChecksum checksum;
+  final FrameChecksum checksum; // of its frames, as its header's format version says
   private long end;
   /** The file's size: {@link #end} and the zeros written ahead of it. */
   private long allocated;
@@ -76,16 +71,10 @@ final class Segment implements Closeable {
 
   static Segment create(Path file, long epoch, long nonce, int blockSize, int flags)
       throws IOException {
-    return create(file, epoch, nonce, blockSize, flags, FrameChecksum.CRC32C);
-  }
-
-  /** As {@link #create(Path, long, long, int, int)}, its frames checked with {@code checksum}. */
-  static Segment create(Path file, long epoch, long nonce, int blockSize, int flags, FrameChecksum checksum)
-      throws IOException {
     FileChannel channel =
         OwnerOnly.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
     ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
-    header.put(MAGIC).putInt(checksum.version()).putInt(blockSize).putLong(epoch).putLong(nonce);
+    header.put(MAGIC).putInt(FORMAT_VERSION).putInt(blockSize).putLong(epoch).putLong(nonce);
     header.putInt(flags);
     header.putInt(RecordCodec.XXHASH.hash(header.array(), 0, HEADER_SIZE - 4, RecordCodec.CHECKSUM_SEED));
     header.flip();
@@ -101,7 +90,7 @@ final class Segment implements Closeable {
       }
       throw e;
     }
-    Segment s = new Segment(file, channel, checksum, epoch, nonce, blockSize, HEADER_SIZE);
+    Segment s = new Segment(file, channel, FrameChecksum.CRC32C, epoch, nonce, blockSize, HEADER_SIZE);
     s.flags = flags;
     return s;
   }
@@ -155,12 +144,7 @@ final class Segment implements Closeable {
           != checksum) {
         throw new CorruptStoreException(file, 0, -1, "segment header checksum mismatch");
       }
-      int version = header.getInt();
-      FrameChecksum frames = FrameChecksum.ofVersion(version);
-      if (frames == null) {
-        throw new CorruptStoreException(file, 0, -1, "segment format version " + version
-            + " is not supported by this version of Metamori (supports 1 to " + FORMAT_VERSION + ")");
-      }
+      FrameChecksum frames = FrameChecksum.of(file, header.getInt());
       int blockSize = header.getInt();
       long epoch = header.getLong();
       long nonce = header.getLong();
@@ -176,7 +160,7 @@ final class Segment implements Closeable {
   /** Appends {@code record} and returns the end of the segment just after it. */
   synchronized long append(UndoRecord record) throws IOException {
     checkUsable();
-    return write(RecordCodec.encode(record, nextSeq, tries, checksum));
+    return write(RecordCodec.encode(record, nextSeq, tries, null, checksum));
   }
 
   /**
@@ -213,16 +197,15 @@ final class Segment implements Closeable {
       }
       return at;
     }
-    java.util.List<ByteBuffer> frames = new java.util.ArrayList<>(records.size());
-    int total = 0;
+    long room = 0; // what the frames take, about: no growth of the batch's array in most cases
     for (UndoRecord r : records) {
-      ByteBuffer frame = RecordCodec.encode(r, nextSeq + frames.size(), tries, checksum);
-      frames.add(frame);
-      total += frame.remaining();
+      room += 128 + (r instanceof UndoRecord.Redo redo ? redo.data().length + redo.path().length() * 3L : 0);
     }
-    ByteBuffer all = ByteBuffer.allocate(total);
-    frames.forEach(all::put);
-    long at = write(all.flip());
+    RecordCodec.Batch frames = new RecordCodec.Batch((int) Math.min(room, 64 << 20));
+    for (int i = 0; i < records.size(); i++) {
+      RecordCodec.encode(records.get(i), nextSeq + i, tries, frames, checksum);
+    }
+    long at = write(frames.frames());
     nextSeq += records.size() - 1; // write counted one
     return at;
   }
@@ -361,15 +344,20 @@ final class Segment implements Closeable {
 
   /** Checks and decodes {@code frame} (read at {@code offset}), which must be record {@code seq}. */
   UndoRecord decodeChecked(byte[] frame, int length, long offset, long seq) throws CorruptStoreException {
-    if (!RecordCodec.checksumOk(frame, length, checksum)) {
+    return decodeChecked(frame, 0, length, offset, seq);
+  }
+
+  /** As above, for the frame in {@code bytes[at, at + length)}. */
+  UndoRecord decodeChecked(byte[] bytes, int at, int length, long offset, long seq) throws CorruptStoreException {
+    if (!RecordCodec.checksumOk(bytes, at, length, checksum)) {
       throw corrupt(offset, "record checksum mismatch");
     }
-    long found = ByteBuffer.wrap(frame).getLong(8);
+    long found = ByteBuffer.wrap(bytes).getLong(at + 8);
     if (found != seq) {
       throw corrupt(offset, "record " + found + " found where record " + seq + " was expected");
     }
     try {
-      return RecordCodec.decode(frame, length);
+      return RecordCodec.decode(bytes, at, length);
     } catch (RuntimeException e) {
       throw new CorruptStoreException(file, offset, epoch, "undecodable record: " + e.getMessage(), e);
     }
@@ -505,9 +493,23 @@ final class Segment implements Closeable {
   static void writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
     long pos = position;
     while (buffer.hasRemaining()) {
-      pos += channel.write(buffer, pos);
+      if (buffer.isDirect() || buffer.remaining() <= WRITE_SLICE) {
+        pos += channel.write(buffer, pos);
+      } else {
+        int n = channel.write(buffer.slice(buffer.position(), WRITE_SLICE), pos);
+        buffer.position(buffer.position() + n);
+        pos += n;
+      }
     }
   }
+
+  /**
+   * Bytes of a heap buffer written with one system call: the JDK copies a heap buffer through a
+   * direct one of its size, which it keeps for the thread's next write only while none larger is
+   * asked for; a batch of redo records (megabytes, a little more or less each time) written
+   * whole would map, fault in and unmap a new one every time.
+   */
+  private static final int WRITE_SLICE = 256 << 10;
 
   @Override
   public void close() throws IOException {

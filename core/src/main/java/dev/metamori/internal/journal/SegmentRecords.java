@@ -2,7 +2,6 @@ package dev.metamori.internal.journal;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 
 /**
  * The records of a segment (or redo file) at known offsets, read in runs: one positional read
@@ -107,7 +106,9 @@ final class SegmentRecords {
   private void read(int from, int to) throws IOException {
     base = offsets[from];
     long length = Math.min(limit(to), Math.max(base, segment.size())) - base;
-    bytes = ByteBuffer.allocate((int) Math.max(0, Math.min(length, RecordCodec.MAX_FRAME + (long) RUN_BYTES)));
+    int size = (int) Math.max(0, Math.min(length, RecordCodec.MAX_FRAME + (long) RUN_BYTES));
+    // the buffer of the run before, if it is large enough: no record keeps a view of it
+    bytes = bytes.capacity() >= size ? bytes.clear().limit(size) : ByteBuffer.allocate(size);
     while (bytes.hasRemaining() && segment.channel.read(bytes, base + bytes.position()) > 0) {}
     got = bytes.position();
     lo = from;
@@ -124,6 +125,6 @@ final class SegmentRecords {
         || (long) at + frame > got) {
       return segment.read(offsets[i], i); // the error it gives, or a frame read alone
     }
-    return segment.decodeChecked(Arrays.copyOfRange(bytes.array(), at, at + frame), frame, offsets[i], i);
+    return segment.decodeChecked(bytes.array(), at, frame, offsets[i], i);
   }
 }

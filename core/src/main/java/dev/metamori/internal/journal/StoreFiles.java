@@ -181,12 +181,18 @@ final class StoreFiles {
 
   /** Forces the segments directory, and the trash of {@code epoch} if it has one. */
   void forceSegmentsAndTrashOf(long epoch) throws IOException {
-    forceDirectory(segments);
-    Path dir = trashOf(epoch);
-    if (Files.isDirectory(dir)) {
+    for (Path dir : segmentsAndTrashOf(epoch)) {
       forceDirectory(dir);
-      forceDirectory(trash);
     }
+  }
+
+  /**
+   * The directories that hold the entries of {@code epoch}'s segment and trash: the segments
+   * directory, and the trash of {@code epoch} with the trash directory if it has one.
+   */
+  List<Path> segmentsAndTrashOf(long epoch) {
+    Path dir = trashOf(epoch);
+    return Files.isDirectory(dir) ? List.of(segments, dir, trash) : List.of(segments);
   }
 
   /** Forces a directory's entries to storage, where the platform allows it. */

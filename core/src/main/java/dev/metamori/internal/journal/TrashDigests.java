@@ -45,17 +45,55 @@ final class TrashDigests {
       open.add(trashName);
     }
 
-    /** A checksum for each entry, in the order of the epoch's Trashed records. */
+    /** What the forces of {@link #ahead} made, in the order of the Trashed records; null before. */
+    private volatile TrashDigest[] madeAhead;
+
+    /**
+     * A checksum for each entry, in the order of the epoch's Trashed records, each entry's data
+     * forced if {@code force}: those {@link #ahead} made, if all were.
+     */
     List<TrashDigest> digests(StoreFiles files, boolean force) throws IOException {
+      TrashDigest[] made = madeAhead;
+      if (made != null && made.length == trashed.size() && !java.util.Arrays.asList(made).contains(null)) {
+        return List.of(made);
+      }
       List<TrashDigest> out = new ArrayList<>(trashed.size());
       TreeDigest digester = trashed.isEmpty() ? null : new TreeDigest();
       for (Trashed t : trashed) {
-        out.add(
-            open.contains(t.trashName())
-                ? new TrashDigest(t.trashName(), t.path(), TrashDigest.OPEN, 0, 0, 0)
-                : record(digester.of(files.trashPath(t.trashName()), true, force), t.trashName(), t.path()));
+        out.add(digest(files, digester, t, force));
       }
       return out;
+    }
+
+    /**
+     * Forces that make {@link #digests} ahead, its entries spread over up to {@link
+     * ParallelForce#THREADS} of them, to run beside other forces once the epoch is sealed: its
+     * entries do not change then (those that may are {@linkplain #open open}), and renames and
+     * deletes wait for its commit.
+     */
+    List<ParallelForce.Force> ahead(StoreFiles files, boolean force) {
+      List<Trashed> all = new ArrayList<>(trashed);
+      TrashDigest[] made = new TrashDigest[all.size()];
+      madeAhead = made;
+      int lanes = Math.min(ParallelForce.THREADS, all.size());
+      List<ParallelForce.Force> forces = new ArrayList<>(lanes);
+      for (int lane = 0; lane < lanes; lane++) {
+        int first = lane;
+        forces.add(
+            () -> {
+              TreeDigest digester = new TreeDigest();
+              for (int i = first; i < made.length; i += lanes) {
+                made[i] = digest(files, digester, all.get(i), force);
+              }
+            });
+      }
+      return forces;
+    }
+
+    private TrashDigest digest(StoreFiles files, TreeDigest digester, Trashed t, boolean force) throws IOException {
+      return open.contains(t.trashName())
+          ? new TrashDigest(t.trashName(), t.path(), TrashDigest.OPEN, 0, 0, 0)
+          : record(digester.of(files.trashPath(t.trashName()), true, force), t.trashName(), t.path());
     }
   }
 

@@ -108,7 +108,7 @@ public final class OldFormatStores {
     try (Segment old = Segment.open(file)) {
       epoch = old.epoch;
       Segment.Scan scan = old.scan();
-      try (Segment out = Segment.create(copy, old.epoch, old.nonce, old.blockSize, old.flags, old.checksum)) {
+      try (Segment out = Segment.create(copy, old.epoch, old.nonce, old.blockSize, old.flags)) {
         for (int i = 0; i < scan.count(); i++) {
           UndoRecord r = old.read(scan.offsets()[i], i);
           if (r instanceof UndoRecord.TrashDigest || r instanceof UndoRecord.Label) {

@@ -11,7 +11,10 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Records appended in one write read back as if appended one by one, numbered in order. */
+/**
+ * Records appended in one write read back as if appended one by one, numbered in order: raw and
+ * compressed payloads, and records longer than the batch made room for.
+ */
 class SegmentAppendAllTest {
   @TempDir Path tmp;
 
@@ -24,8 +27,17 @@ class SegmentAppendAllTest {
         List<UndoRecord> records = new ArrayList<>();
         for (int i = random.nextInt(6); i > 0; i--) {
           byte[] data = new byte[random.nextInt(5000)];
-          random.nextBytes(data);
+          if (random.nextBoolean()) {
+            random.nextBytes(data);
+          } else {
+            java.util.Arrays.fill(data, (byte) i); // compresses: LZ4 writes into the batch
+          }
           records.add(new UndoRecord.Redo(batch, "/t/f" + i, 4096L * i, 1 << 20, data));
+          if (random.nextInt(3) == 0) {
+            // more than the batch makes room for ahead: its array grows
+            String path = "/t/ä".repeat(200 + random.nextInt(200)) + i;
+            records.add(new UndoRecord.RedoAttributes(batch, "k" + i, path, 1_000L * i, 0644, "o", "g"));
+          }
         }
         records.add(new UndoRecord.RedoMark(batch));
         long end = random.nextBoolean() ? s.appendAll(records) : appendOneByOne(s, records);
