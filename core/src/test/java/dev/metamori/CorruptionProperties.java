@@ -554,7 +554,7 @@ class CorruptionProperties {
         case 7:
           return new Damage(file, "truncate", -1, 0, offsetChoice % 2 == 0 ? start : lastStart + scaled(offsetChoice, end - lastStart), 0);
         default:
-          return new Damage(file, "version", -1, 0, -1, 2 + other % 1000);
+          return new Damage(file, "version", -1, 0, -1, 3 + other % 1000); // 1 and 2 are read
       }
     }
     if (file.equals("index.mv")) {
@@ -693,8 +693,8 @@ class CorruptionProperties {
   private static void expectNamed(CheckpointException e, Damage damage, String context, String step) {
     if (damage.kind.equals("version")) {
       String m = String.valueOf(e.getMessage());
-      // segments, redo files and the catalogue are at version 1, the index at format 5
-      String supported = segmentLike(damage.file) ? "supports 1)" : "(format 5)";
+      // segments, redo files and the catalogue are read at versions 1 and 2, the index at format 5
+      String supported = segmentLike(damage.file) ? "supports 1 to 2)" : "(format 5)";
       if (!m.contains("version " + damage.version) || !m.contains(supported)) {
         throw new AssertionError(context + ": " + step + " refused with a message that does not name both versions: " + m, e);
       }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32C;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.xxhash.XXHash32;
@@ -39,9 +40,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *       them now);
  *   <li>{@link #encodeFrame}: LZ4 compression of 4 KiB of incompressible data (which fails, so
  *       the block is stored raw) plus the xxHash32 checksum of the frame, with the frame buffer
- *       allocation (every block before LZ4 was skipped on blocks that do not compress);
+ *       allocation (every block before LZ4 was skipped on blocks that do not compress); {@link
+ *       #encodeFrameCrc32c}: the same with the frame's CRC32C (segment format 2);
  *   <li>{@link #checksumFrame}: the xxHash32 checksum of a 4.2 KiB frame in a direct buffer
- *       (what a block costs once LZ4 is skipped);
+ *       (what a block cost once LZ4 is skipped, in segment format 1); {@link #checksumFrameCrc32c}:
+ *       its CRC32C, seeded as segment format 2 seeds it (what a block costs now);
  *   <li>{@link #appendFrame}: a positional write of a 4.2 KiB frame at the end of a growing file
  *       (how a segment grows), the file reset after each iteration;
  *   <li>{@link #appendIntoGrown}: the same write, from a direct buffer, into a file grown ahead
@@ -75,6 +78,8 @@ public class FirstTouchCostBenchmark {
   static final long SEGMENT_LIMIT = 1L << 30;
   /** The largest step by which {@link #appendIntoGrown} grows its file ahead. */
   static final int MAX_GROWTH = 1 << 20;
+  /** The seed of the frames' checksums, "MTMR": CRC32C runs over its four bytes first. */
+  static final byte[] SEED = {0x4d, 0x54, 0x4d, 0x52};
 
   @State(Scope.Thread)
   public static class Cost {
@@ -182,14 +187,37 @@ public class FirstTouchCostBenchmark {
   }
 
   @Benchmark
+  public int checksumFrameCrc32c(Cost s) {
+    CRC32C crc = new CRC32C();
+    crc.update(SEED, 0, SEED.length);
+    crc.update(s.directFrame.clear().limit(FRAME - 4));
+    return (int) crc.getValue();
+  }
+
+  @Benchmark
   public int encodeFrame(Cost s) {
+    byte[] out = tryLz4(s);
+    return s.hash.hash(out, 0, 60 + BLOCK, 0x4d544d52);
+  }
+
+  @Benchmark
+  public int encodeFrameCrc32c(Cost s) {
+    byte[] out = tryLz4(s);
+    CRC32C crc = new CRC32C();
+    crc.update(SEED, 0, SEED.length);
+    crc.update(out, 0, 60 + BLOCK);
+    return (int) crc.getValue();
+  }
+
+  /** A frame with the LZ4 attempt on the block, the block stored raw where it did not compress. */
+  private static byte[] tryLz4(Cost s) {
     int max = s.compressor.maxCompressedLength(BLOCK);
     byte[] out = new byte[64 + max];
     int n = s.compressor.compress(s.block, 0, BLOCK, out, 60, max);
     if (n >= BLOCK) {
       System.arraycopy(s.block, 0, out, 60, BLOCK);
     }
-    return s.hash.hash(out, 0, 60 + BLOCK, 0x4d544d52);
+    return out;
   }
 
   @Benchmark

@@ -25,6 +25,12 @@ final class BlockFrames {
   private ByteBuffer raw = ByteBuffer.allocateDirect(0);
   /** Blocks since the last one that compressed (or since the first). */
   private int notCompressed;
+  /** The checksum of the segment's frames. */
+  private final FrameChecksum checksum;
+
+  BlockFrames(FrameChecksum checksum) {
+    this.checksum = checksum;
+  }
 
   /**
    * The frame of {@code header} (its data ignored) holding the {@code length} bytes {@code
@@ -67,9 +73,7 @@ final class BlockFrames {
     int frameLength = at + stored + RecordCodec.TRAILER;
     f.clear().putInt(0, frameLength).put(4, UndoRecord.BLOCK).put(5, flags).putShort(6, (short) 0);
     f.putLong(8, seq);
-    int checksum =
-        RecordCodec.XXHASH.hash(f, 0, frameLength - RecordCodec.TRAILER, RecordCodec.CHECKSUM_SEED);
-    f.putInt(frameLength - RecordCodec.TRAILER, checksum);
+    f.putInt(frameLength - RecordCodec.TRAILER, checksum.of(f, 0, frameLength - RecordCodec.TRAILER));
     return f.limit(frameLength).position(0);
   }
 }

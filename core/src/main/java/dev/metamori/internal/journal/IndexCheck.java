@@ -209,7 +209,7 @@ final class IndexCheck {
   /**
    * Whether the file's last 36 bytes are a whole commit frame: every segment that ends with its
    * commit record passes, so a segment that does not cannot be a committed one (one that does is
-   * then scanned).
+   * then scanned; so does one of an unknown format version, which its scan refuses).
    */
   static boolean endsWithCommitFrame(Path file) throws IOException {
     int length = RecordCodec.HEADER + 16 + RecordCodec.TRAILER;
@@ -218,12 +218,15 @@ final class IndexCheck {
       if (size < Segment.HEADER_SIZE + length) {
         return false;
       }
+      ByteBuffer version = ByteBuffer.allocate(4);
+      while (version.hasRemaining() && c.read(version, 8 + version.position()) > 0) {}
+      FrameChecksum checksum = FrameChecksum.ofVersion(version.getInt(0));
       ByteBuffer b = ByteBuffer.allocate(length);
       while (b.hasRemaining() && c.read(b, size - length + b.position()) > 0) {}
       return !b.hasRemaining()
           && b.getInt(0) == length
           && b.get(4) == UndoRecord.COMMIT
-          && RecordCodec.checksumOk(b.array(), length);
+          && (checksum == null || RecordCodec.checksumOk(b.array(), length, checksum));
     }
   }
 }

@@ -29,7 +29,7 @@ import net.jpountz.xxhash.XXHashFactory;
  *   short reserved    0
  *   long  seq         position of the record in its epoch, from 0
  *   ...   body        type-specific, see docs/format.md
- *   int   checksum    xxHash32 of every byte before it
+ *   int   checksum    of every byte before it: the segment's {@link FrameChecksum}
  * </pre>
  */
 final class RecordCodec {
@@ -71,15 +71,15 @@ final class RecordCodec {
 
   /** As {@link #encode(UndoRecord, long)}, trying LZ4 on its payload as {@code tries} says (null: always). */
   static ByteBuffer encode(UndoRecord record, long seq, Tries tries) {
-    return encode(record, seq, tries, null);
+    return encode(record, seq, tries, null, FrameChecksum.CRC32C);
   }
 
   /**
    * As {@link #encode(UndoRecord, long, Tries)}, the frame made at the end of {@code into} when
    * not null (and returned as a view of it): the frames of a batch in one array, without an
-   * array per frame and a copy of each into the batch.
+   * array per frame and a copy of each into the batch; the frame checked with {@code checksum}.
    */
-  static ByteBuffer encode(UndoRecord record, long seq, Tries tries, Batch into) {
+  static ByteBuffer encode(UndoRecord record, long seq, Tries tries, Batch into, FrameChecksum checksum) {
     byte flags = 0;
     ByteBuffer frame;
     if (record instanceof Touch t) {
@@ -188,7 +188,7 @@ final class RecordCodec {
     int length = frame.position() + TRAILER;
     frame.putInt(0, length).put(4, record.type()).put(5, flags).putShort(6, (short) 0);
     frame.putLong(8, seq);
-    frame.putInt(length - TRAILER, XXHASH.hash(frame.array(), frame.arrayOffset(), length - TRAILER, CHECKSUM_SEED));
+    frame.putInt(length - TRAILER, checksum.of(frame.array(), frame.arrayOffset(), length - TRAILER));
     frame.position(0).limit(length);
     if (into != null) {
       into.length += length;
@@ -297,15 +297,15 @@ final class RecordCodec {
     return data;
   }
 
-  /** Whether the frame in {@code frame[0, length)} carries a correct checksum. */
-  static boolean checksumOk(byte[] frame, int length) {
-    return checksumOk(frame, 0, length);
+  /** Whether the frame in {@code frame[0, length)} carries a correct {@code checksum}. */
+  static boolean checksumOk(byte[] frame, int length, FrameChecksum checksum) {
+    return checksumOk(frame, 0, length, checksum);
   }
 
-  /** Whether the frame in {@code bytes[at, at + length)} carries a correct checksum. */
-  static boolean checksumOk(byte[] bytes, int at, int length) {
+  /** Whether the frame in {@code bytes[at, at + length)} carries a correct {@code checksum}. */
+  static boolean checksumOk(byte[] bytes, int at, int length, FrameChecksum checksum) {
     int expected = ByteBuffer.wrap(bytes).getInt(at + length - TRAILER);
-    return XXHASH.hash(bytes, at, length - TRAILER, CHECKSUM_SEED) == expected;
+    return checksum.of(bytes, at, length - TRAILER) == expected;
   }
 
   /**

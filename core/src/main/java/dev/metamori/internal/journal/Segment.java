@@ -25,7 +25,7 @@ import java.nio.file.StandardOpenOption;
  */
 final class Segment implements Closeable {
   static final byte[] MAGIC = "MTMRSEG\n".getBytes(StandardCharsets.US_ASCII);
-  static final int FORMAT_VERSION = 1;
+  static final int FORMAT_VERSION = 2; // CRC32C frames; 1 (xxHash32) is read and appended to too
   static final int HEADER_SIZE = 40;
 
   final Path file;
@@ -33,6 +33,7 @@ final class Segment implements Closeable {
   final long nonce;
   final int blockSize;
   final FileChannel channel;
+  final FrameChecksum checksum; // of its frames, as its header's format version says
   private long end;
   /** The file's size: {@link #end} and the zeros written ahead of it. */
   private long allocated;
@@ -45,9 +46,11 @@ final class Segment implements Closeable {
   /** An append failed and its partial frame could not be cut off: no more appends. */
   private IOException brokenBy;
 
-  private Segment(Path file, FileChannel channel, long epoch, long nonce, int blockSize, long end) {
+  private Segment(
+      Path file, FileChannel channel, FrameChecksum checksum, long epoch, long nonce, int blockSize, long end) {
     this.file = file;
     this.channel = channel;
+    this.checksum = checksum;
     this.epoch = epoch;
     this.nonce = nonce;
     this.blockSize = blockSize;
@@ -87,7 +90,7 @@ final class Segment implements Closeable {
       }
       throw e;
     }
-    Segment s = new Segment(file, channel, epoch, nonce, blockSize, HEADER_SIZE);
+    Segment s = new Segment(file, channel, FrameChecksum.CRC32C, epoch, nonce, blockSize, HEADER_SIZE);
     s.flags = flags;
     return s;
   }
@@ -141,15 +144,11 @@ final class Segment implements Closeable {
           != checksum) {
         throw new CorruptStoreException(file, 0, -1, "segment header checksum mismatch");
       }
-      int version = header.getInt();
-      if (version != FORMAT_VERSION) {
-        throw new CorruptStoreException(file, 0, -1, "segment format version " + version
-            + " is not supported by this version of Metamori (supports " + FORMAT_VERSION + ")");
-      }
+      FrameChecksum frames = FrameChecksum.of(file, header.getInt());
       int blockSize = header.getInt();
       long epoch = header.getLong();
       long nonce = header.getLong();
-      Segment s = new Segment(file, channel, epoch, nonce, blockSize, channel.size());
+      Segment s = new Segment(file, channel, frames, epoch, nonce, blockSize, channel.size());
       s.flags = header.getInt();
       return s;
     } catch (IOException | RuntimeException e) {
@@ -161,7 +160,7 @@ final class Segment implements Closeable {
   /** Appends {@code record} and returns the end of the segment just after it. */
   synchronized long append(UndoRecord record) throws IOException {
     checkUsable();
-    return write(RecordCodec.encode(record, nextSeq, tries));
+    return write(RecordCodec.encode(record, nextSeq, tries, null, checksum));
   }
 
   /**
@@ -176,7 +175,7 @@ final class Segment implements Closeable {
       throws IOException {
     checkUsable();
     if (blockFrames == null) {
-      blockFrames = new BlockFrames();
+      blockFrames = new BlockFrames(checksum);
     }
     ByteBuffer frame = blockFrames.encode(header, length, source, nextSeq);
     if (growAhead) {
@@ -204,7 +203,7 @@ final class Segment implements Closeable {
     }
     RecordCodec.Batch frames = new RecordCodec.Batch((int) Math.min(room, 64 << 20));
     for (int i = 0; i < records.size(); i++) {
-      RecordCodec.encode(records.get(i), nextSeq + i, tries, frames);
+      RecordCodec.encode(records.get(i), nextSeq + i, tries, frames, checksum);
     }
     long at = write(frames.frames());
     nextSeq += records.size() - 1; // write counted one
@@ -350,7 +349,7 @@ final class Segment implements Closeable {
 
   /** As above, for the frame in {@code bytes[at, at + length)}. */
   UndoRecord decodeChecked(byte[] bytes, int at, int length, long offset, long seq) throws CorruptStoreException {
-    if (!RecordCodec.checksumOk(bytes, at, length)) {
+    if (!RecordCodec.checksumOk(bytes, at, length, checksum)) {
       throw corrupt(offset, "record checksum mismatch");
     }
     long found = ByteBuffer.wrap(bytes).getLong(at + 8);
@@ -432,9 +431,9 @@ final class Segment implements Closeable {
       byte[] frame = new byte[length];
       ByteBuffer.wrap(frame).putInt(length);
       in.readFully(frame, 4, length - 4);
-      if (!RecordCodec.checksumOk(frame, length)) {
+      if (!RecordCodec.checksumOk(frame, length, checksum)) {
         if ((pos + length == size || SegmentTail.zerosFrom(channel, pos + length, size))
-            && !SegmentTail.frameFollows(channel, pos, size, n + 1)) {
+            && !SegmentTail.frameFollows(channel, pos, size, n + 1, checksum)) {
           torn = true;
           break;
         }

@@ -27,7 +27,7 @@ final class SegmentTail {
       return false;
     }
     if (length > remaining || length == -1 || length == 0 || zerosFrom(channel, pos, size)) {
-      if (frameFollows(channel, pos, size, seq)) {
+      if (frameFollows(channel, pos, size, seq, segment.checksum)) {
         throw segment.corrupt(pos, "record length " + length + " is damaged (later records follow)");
       }
       return true;
@@ -37,10 +37,12 @@ final class SegmentTail {
 
   /**
    * Whether a whole, valid frame with sequence number {@code seq} starts somewhere after
-   * {@code from}: then the damaged frame at {@code from} is not a torn final append (a crash
-   * cuts only the last append short) but damage, e.g. of its length field.
+   * {@code from}, checked with {@code checksum}: then the damaged frame at {@code from} is not a
+   * torn final append (a crash cuts only the last append short) but damage, e.g. of its length
+   * field.
    */
-  static boolean frameFollows(FileChannel channel, long from, long size, long seq) throws IOException {
+  static boolean frameFollows(FileChannel channel, long from, long size, long seq, FrameChecksum checksum)
+      throws IOException {
     if (size - from > 16L * RecordCodec.MAX_FRAME) {
       return true; // far more than one append: not a torn one
     }
@@ -53,7 +55,7 @@ final class SegmentTail {
       if (length >= RecordCodec.HEADER + RecordCodec.TRAILER
           && length <= limit - p
           && rest.getLong(p + 8) == seq
-          && RecordCodec.checksumOk(java.util.Arrays.copyOfRange(bytes, p, p + length), length)) {
+          && RecordCodec.checksumOk(java.util.Arrays.copyOfRange(bytes, p, p + length), length, checksum)) {
         return true;
       }
     }
