@@ -70,8 +70,7 @@ final class UndoApplier implements UndoTarget {
   private final Set<Path> dirs = new HashSet<>();
   /** Recovery on open: tolerate files a lost write left short or missing (see above). */
   private final boolean lenient;
-  /** The steps may repeat a run of epochs an interrupted restore had applied (see {@link #repeating}). */
-  private boolean repeating;
+  private boolean repeating; // see repeating(boolean)
   /** No write through a symbolic link that stands where the journal expects a file or directory. */
   private final LinkGuard links;
   /** Entries changed outside the checkpointer that the caller accepts: tolerated as by recovery. */
@@ -283,24 +282,16 @@ final class UndoApplier implements UndoTarget {
       long size = channel.size();
       if (size > t.size()) {
         channel.truncate(t.size());
-      } else if (size < t.size() && lenient(path) && repeating) {
-        // a later step of the run being repeated had cut it already, and cuts it again
-        LOG.log(
-            System.Logger.Level.DEBUG,
-            "{0} is {1} bytes, shorter than the {2} bytes the journal records, while the"
-                + " restore an interruption stopped repeats its last run of epochs; extended to"
-                + " {2} bytes",
-            path,
-            size,
-            t.size());
-        SparseZeros.restore(channel, t.size() - 1, 1);
       } else if (size < t.size() && lenient(path)) {
+        // repeating: a later step of the run being repeated had cut it already, and cuts it again
         LOG.log(
-            System.Logger.Level.WARNING,
-            "{0} is {1} bytes, shorter than the {2} bytes the journal records: data"
-                + " written to it was lost (an OS crash or power loss with durability PROCESS,"
-                + " or a change outside the checkpointer); it was extended to {2} bytes and"
-                + " the bytes the journal did not hold read as zeros",
+            repeating ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
+            "{0} is {1} bytes, shorter than the {2} bytes the journal records: "
+                + (repeating
+                    ? "the restore an interruption stopped repeats its last run of epochs"
+                    : "data written to it was lost (an OS crash or power loss with durability PROCESS,"
+                        + " or a change outside the checkpointer)")
+                + "; it was extended to {2} bytes and the bytes the journal did not hold read as zeros",
             path,
             size,
             t.size());

@@ -1,13 +1,9 @@
 package dev.metamori.internal.journal;
 
 import dev.metamori.CorruptStoreException;
-import java.io.BufferedInputStream;
 import java.io.Closeable;
-import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -403,80 +399,12 @@ final class Segment implements Closeable {
    * Journal#stateKey} of its item in place of the file id and the page or part number.
    */
   Scan scan() throws IOException {
-    long size = channel.size();
-    long[] offsets = new long[16];
-    byte[] types = new byte[16];
-    long[] blockKeys = new long[48];
-    int n = 0;
-    int blocks = 0;
-    long pos = HEADER_SIZE;
-    boolean torn = false;
-    DataInputStream in =
-        new DataInputStream(
-            new BufferedInputStream(Channels.newInputStream(channel.position(HEADER_SIZE)), 1 << 16));
-    while (pos < size) {
-      long remaining = size - pos;
-      int length;
-      try {
-        length = remaining < 4 ? -1 : in.readInt();
-      } catch (EOFException e) {
-        length = -1;
-      }
-      if (length < RecordCodec.HEADER + RecordCodec.TRAILER
-          || length > RecordCodec.MAX_FRAME
-          || length > remaining) {
-        torn = SegmentTail.tornAt(this, channel, pos, size, length, n + 1);
-        break;
-      }
-      byte[] frame = new byte[length];
-      ByteBuffer.wrap(frame).putInt(length);
-      in.readFully(frame, 4, length - 4);
-      if (!RecordCodec.checksumOk(frame, length, checksum)) {
-        if ((pos + length == size || SegmentTail.zerosFrom(channel, pos + length, size))
-            && !SegmentTail.frameFollows(channel, pos, size, n + 1, checksum)) {
-          torn = true;
-          break;
-        }
-        throw corrupt(pos, "record checksum mismatch");
-      }
-      ByteBuffer f = ByteBuffer.wrap(frame);
-      if (f.getLong(8) != n) {
-        throw corrupt(pos, "record sequence " + f.getLong(8) + " where " + n + " was expected");
-      }
-      if (n == offsets.length) {
-        offsets = java.util.Arrays.copyOf(offsets, n * 2);
-        types = java.util.Arrays.copyOf(types, n * 2);
-      }
-      offsets[n] = pos;
-      types[n] = frame[4];
-      long[] keyOf;
-      try {
-        keyOf = SegmentLayout.keyOf(f, length);
-      } catch (IllegalStateException e) {
-        throw corrupt(pos, e.getMessage());
-      }
-      if (keyOf != null) {
-        if (3 * blocks + 3 > blockKeys.length) {
-          blockKeys = java.util.Arrays.copyOf(blockKeys, blockKeys.length * 2);
-        }
-        blockKeys[3 * blocks] = keyOf[0];
-        blockKeys[3 * blocks + 1] = keyOf[1];
-        blockKeys[3 * blocks + 2] = n;
-        blocks++;
-      }
-      n++;
-      pos += length;
-    }
+    Scan scan = SegmentScan.read(this);
     synchronized (this) {
-      nextSeq = n;
-      end = pos;
+      nextSeq = scan.count();
+      end = scan.validEnd();
     }
-    return new Scan(
-        java.util.Arrays.copyOf(offsets, n),
-        java.util.Arrays.copyOf(types, n),
-        java.util.Arrays.copyOf(blockKeys, 3 * blocks),
-        pos,
-        torn);
+    return scan;
   }
 
   private void readFully(ByteBuffer buffer, long offset) throws IOException {
