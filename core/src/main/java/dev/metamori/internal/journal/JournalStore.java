@@ -92,16 +92,6 @@ final class JournalStore {
    * between the two leaves the catalogue one event behind, which the next open rewrites.
    */
   void commitEvent(boolean tree, List<UndoRecord.TreeEntry> changed, long[] deleted) throws IOException {
-    commitEvent(tree, changed, deleted, true);
-  }
-
-  /**
-   * As above; {@code forceCatalogue} false leaves the catalogue's write unforced (the index's
-   * commit is forced as always), for an event that something else already witnesses durably: a
-   * power loss then leaves the catalogue one event behind, which the next open rewrites.
-   */
-  private void commitEvent(boolean tree, List<UndoRecord.TreeEntry> changed, long[] deleted, boolean forceCatalogue)
-      throws IOException {
     // above the index's too: an event whose catalogue write failed is in the index alone
     long generation = Math.max(catalogue.generation(), index.meta(META_CATALOGUE, 0)) + 1;
     index.putMeta(META_CATALOGUE, generation);
@@ -113,7 +103,7 @@ final class JournalStore {
     }
     List<UndoRecord.Tree> trees =
         tree ? Catalogue.trees(generation, index.meta(META_ROOT, -1), changed, deleted) : List.of();
-    catalogue.append(trees, head(index, generation), forcing() && forceCatalogue);
+    catalogue.append(trees, head(index, generation), forcing());
     if (catalogue.grown()) {
       rewriteCatalogue();
     }
@@ -261,9 +251,7 @@ final class JournalStore {
         progress.force();
       }
       index.removeMeta(META_ROLLBACK_TARGET);
-      // the catalogue's event is not forced: the witness says the restore arrived, so a rebuild
-      // from a catalogue without the event finishes the restore where it already is
-      commitEvent(false, List.of(), new long[0], false);
+      commitEvent(false, List.of(), new long[0]);
     } else {
       index.commit(forcing());
     }
