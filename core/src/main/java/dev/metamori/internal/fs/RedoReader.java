@@ -244,15 +244,11 @@ final class RedoReader {
   }
 
   private byte[] read(Path path, long pos, int length) throws IOException {
-    ByteBuffer buffer = ByteBuffer.allocate(length);
-    FileChannel channel = channel(path);
-    while (buffer.hasRemaining()) {
-      if (channel.read(buffer, pos + buffer.position()) < 0) {
-        throw new CheckpointException(
-            "cannot save " + path + " for redo: it is shorter than it was a moment ago");
-      }
+    byte[] bytes = readUpTo(path, pos, length);
+    if (bytes.length < length) {
+      throw new CheckpointException("cannot save " + path + " for redo: it is shorter than it was a moment ago");
     }
-    return buffer.array();
+    return bytes;
   }
 
   /** Something in the trees was changed: the stats read so far may be stale. */

@@ -64,20 +64,11 @@ final class RecordCodec {
     }
   }
 
-  /** Encodes {@code record} as a complete frame, positioned at 0 and limited to its length. */
-  static ByteBuffer encode(UndoRecord record, long seq) {
-    return encode(record, seq, null);
-  }
-
-  /** As {@link #encode(UndoRecord, long)}, trying LZ4 on its payload as {@code tries} says (null: always). */
-  static ByteBuffer encode(UndoRecord record, long seq, Tries tries) {
-    return encode(record, seq, tries, null, FrameChecksum.CRC32C);
-  }
-
   /**
-   * As {@link #encode(UndoRecord, long, Tries)}, the frame made at the end of {@code into} when
-   * not null (and returned as a view of it): the frames of a batch in one array, without an
-   * array per frame and a copy of each into the batch; the frame checked with {@code checksum}.
+   * Encodes {@code record} as a complete frame checked with {@code checksum}, positioned at 0 and
+   * limited to its length, trying LZ4 on its payload as {@code tries} says (null: always). The
+   * frame is made at the end of {@code into} when not null (and returned as a view of it): the
+   * frames of a batch in one array, without an array per frame and a copy of each into the batch.
    */
   static ByteBuffer encode(UndoRecord record, long seq, Tries tries, Batch into, FrameChecksum checksum) {
     byte flags = 0;
@@ -309,15 +300,10 @@ final class RecordCodec {
   }
 
   /**
-   * Decodes a frame whose checksum has been verified.
+   * Decodes the frame in {@code bytes[at, at + length)}, whose checksum has been verified.
    *
    * @throws IllegalArgumentException if the body does not match its type
    */
-  static UndoRecord decode(byte[] frame, int length) {
-    return decode(frame, 0, length);
-  }
-
-  /** As {@link #decode(byte[], int)}, for the frame in {@code bytes[at, at + length)}. */
   static UndoRecord decode(byte[] bytes, int at, int length) {
     ByteBuffer in = ByteBuffer.wrap(bytes, at, length - TRAILER).slice();
     byte type = in.get(4);

@@ -335,15 +335,13 @@ final class Segment implements Closeable {
     }
     ByteBuffer frame = ByteBuffer.allocate(length);
     readFully(frame, offset);
-    return decodeChecked(frame.array(), length, offset, seq);
+    return decodeChecked(frame.array(), 0, length, offset, seq);
   }
 
-  /** Checks and decodes {@code frame} (read at {@code offset}), which must be record {@code seq}. */
-  UndoRecord decodeChecked(byte[] frame, int length, long offset, long seq) throws CorruptStoreException {
-    return decodeChecked(frame, 0, length, offset, seq);
-  }
-
-  /** As above, for the frame in {@code bytes[at, at + length)}. */
+  /**
+   * Checks and decodes the frame in {@code bytes[at, at + length)}, read at {@code offset}, which
+   * must be record {@code seq}.
+   */
   UndoRecord decodeChecked(byte[] bytes, int at, int length, long offset, long seq) throws CorruptStoreException {
     if (!RecordCodec.checksumOk(bytes, at, length, checksum)) {
       throw corrupt(offset, "record checksum mismatch");

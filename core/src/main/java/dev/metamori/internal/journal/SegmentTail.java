@@ -55,7 +55,7 @@ final class SegmentTail {
       if (length >= RecordCodec.HEADER + RecordCodec.TRAILER
           && length <= limit - p
           && rest.getLong(p + 8) == seq
-          && RecordCodec.checksumOk(java.util.Arrays.copyOfRange(bytes, p, p + length), length, checksum)) {
+          && RecordCodec.checksumOk(bytes, p, length, checksum)) {
         return true;
       }
     }

@@ -24,10 +24,10 @@ class RecordCodecTriesTest {
 
   /** Encodes {@code r} with {@code tries}, checks it reads back, and returns whether it is compressed. */
   private static boolean compressed(UndoRecord.Redo r, long seq, RecordCodec.Tries tries) {
-    ByteBuffer frame = RecordCodec.encode(r, seq, tries);
+    ByteBuffer frame = RecordCodec.encode(r, seq, tries, null, FrameChecksum.CRC32C);
     byte[] bytes = new byte[frame.remaining()];
     frame.get(bytes);
-    UndoRecord.Redo back = (UndoRecord.Redo) RecordCodec.decode(bytes, bytes.length);
+    UndoRecord.Redo back = (UndoRecord.Redo) RecordCodec.decode(bytes, 0, bytes.length);
     assertArrayEquals(r.data(), back.data(), "record " + seq);
     assertEquals(r.offset(), back.offset());
     return (bytes[5] & RecordCodec.COMPRESSED) != 0;
