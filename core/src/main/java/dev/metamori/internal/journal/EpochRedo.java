@@ -36,21 +36,24 @@ final class EpochRedo {
           checked != null
               ? SegmentRecords.checked(checked)
               : SegmentRecords.of(s, segments.recordOffsets(e.id()), s.size(), false);
-      try (RedoFile.Scanned redo = redoFile.openScanned(e)) {
-        SegmentRecords redoRecords =
-            checkedRedo != null && checkedRedo.length == redo.scan().count()
-                ? SegmentRecords.checked(checkedRedo)
-                : redo.records(true);
-        redo(e, records, redo.file(), redo.scan(), redoRecords, replayable, undo);
+      if (checkedRedo != null) {
+        try (Segment redo = redoFile.openChecked(e)) {
+          redo(e, records, redo, null, SegmentRecords.checked(checkedRedo), replayable, undo);
+        }
+      } else {
+        try (RedoFile.Scanned redo = redoFile.openScanned(e)) {
+          redo(e, records, redo.file(), redo.scan().offsets(), redo.records(true), replayable, undo);
+        }
       }
     }
   }
 
+  /** {@code offsets}: where the redo records lie, for errors (null if none were read here). */
   private void redo(
       EpochInfo e,
       SegmentRecords records,
       Segment redo,
-      Segment.Scan scan,
+      long[] offsets,
       SegmentRecords redoRecords,
       boolean replayable,
       UndoTarget undo)
@@ -67,7 +70,7 @@ final class EpochRedo {
     }
     // redo records are read backwards (they were written in undo order), each once: next is
     // the record at p, read and not yet used
-    int p = scan.count() - 1;
+    int p = redoRecords.count() - 1;
     UndoRecord next = null;
     List<UndoRecord> deferred = new ArrayList<>();
     for (long step = 0; step < records.count(); step++) {
@@ -92,7 +95,7 @@ final class EpochRedo {
           continue;
         }
         if (at < step) {
-          throw redo.corrupt(scan.offsets()[p], "redo records out of order");
+          throw redo.corrupt(offsets == null ? -1 : offsets[p], "redo records out of order");
         }
         if (at > step) {
           break;
@@ -122,7 +125,7 @@ final class EpochRedo {
       }
     }
     if (p >= 0) {
-      throw redo.corrupt(scan.offsets()[p], "redo records for steps the epoch does not have");
+      throw redo.corrupt(offsets == null ? -1 : offsets[p], "redo records for steps the epoch does not have");
     }
   }
 }

@@ -40,18 +40,29 @@ final class RedoFile {
     }
   }
 
-  /** As {@link #open}, with the scan of the file. */
-  Scanned openScanned(EpochInfo e) throws IOException {
+  /**
+   * The redo file of {@code e}, its header checked but its records not read: for a restore whose
+   * preparation read and checked them whole ({@link PreparedRoute}).
+   */
+  Segment openChecked(EpochInfo e) throws IOException {
     Path file = store.files.redo(e.id());
     if (!Files.exists(file)) {
       throw new CorruptStoreException(
           file, -1, e.id(), "the redo file of epoch " + e.id() + ", which is not on the current line, is missing");
     }
     Segment redo = Segment.open(file);
+    if (redo.epoch != e.id()) {
+      CorruptStoreException damage = redo.corrupt(0, "the redo file's header names epoch " + redo.epoch);
+      redo.close();
+      throw damage;
+    }
+    return redo;
+  }
+
+  /** As {@link #open}, with the scan of the file. */
+  Scanned openScanned(EpochInfo e) throws IOException {
+    Segment redo = openChecked(e);
     try {
-      if (redo.epoch != e.id()) {
-        throw redo.corrupt(0, "the redo file's header names epoch " + redo.epoch);
-      }
       Segment.Scan scan = redo.scan();
       UndoRecord last = scan.count() == 0 ? null : redo.read(scan.offsets()[scan.count() - 1], scan.count() - 1);
       if (scan.tornTail() || !(last instanceof UndoRecord.RedoMark) || ((UndoRecord.RedoMark) last).step() != 0) {
