@@ -395,7 +395,7 @@ final class JournalOpener {
       // commit (on arrival) or after it: either lies on the way from the other to the target
       boolean runApart =
           target >= 0 && c != null && index.epoch(target) != null
-              && (onWay(index, current, target, witness) || onWay(index, witness, target, current));
+              && (onWay(store, current, target, witness) || onWay(store, witness, target, current));
       if (!(adjacent && oneWriteApart) && !runApart) {
         throw new CorruptStoreException(
             progress.headMayBeStale() ? progress.file() : store.files.index(),
@@ -425,24 +425,13 @@ final class JournalOpener {
     }
   }
 
-  /** Whether epoch {@code x} lies on the way between epochs {@code from} and {@code to}. */
-  private static boolean onWay(EpochIndex index, long from, long to, long x) throws IOException {
-    List<Long> up = lineOf(index, from);
-    List<Long> down = lineOf(index, to);
-    for (long common : up) {
-      if (down.contains(common)) {
-        return (up.contains(x) || down.contains(x)) && lineOf(index, x).contains(common);
-      }
+  /** Whether a restore from epoch {@code from} to epoch {@code to} passes epoch {@code x}, ends included. */
+  private static boolean onWay(JournalStore store, long from, long to, long x) throws CorruptStoreException {
+    Route way = new EpochGraph(store).route(from, to);
+    if (x == from || way.up().contains(x) || way.down().contains(x)) {
+      return true;
     }
-    return false;
-  }
-
-  /** {@code id} and its ancestors, nearest first (bounded: a damaged index may hold a cycle). */
-  private static List<Long> lineOf(EpochIndex index, long id) throws IOException {
-    List<Long> line = new java.util.ArrayList<>();
-    for (EpochInfo e = index.epoch(id); e != null && line.size() <= 1_000_000; e = index.epoch(e.parent())) {
-      line.add(e.id());
-    }
-    return line;
+    List<Long> up = way.up();
+    return !up.isEmpty() && store.index().epoch(up.get(up.size() - 1)).parent() == x; // the common ancestor
   }
 }
