@@ -30,12 +30,6 @@ class BlockFramesTest {
 
   private final BlockRecords records = new BlockRecords();
 
-  private Path file;
-
-  private Segment create() throws IOException {
-    file = tmp.resolve("1.seg");
-    return Segment.create(file, 1, 42, BLOCK, 0);
-  }
 
   @Test
   void lz4IsTriedAgainOnlyNowAndThenAfterBlocksThatDoNotCompressAndEveryBlockReadsBackExactly()
@@ -48,10 +42,10 @@ class BlockFramesTest {
       blocks.add(compressible(i));
     }
     blocks.add(new byte[] {1, 2, 3}); // a short last block
-    try (Segment s = create()) {
+    try (Segment s = records.create(tmp)) {
       appendAll(s, blocks, false);
     }
-    try (Segment s = Segment.open(file)) {
+    try (Segment s = Segment.open(records.file)) {
       Segment.Scan scan = s.scan();
       assertEquals(blocks.size(), scan.count());
       int compressed = 0;
@@ -80,7 +74,7 @@ class BlockFramesTest {
 
   @Test
   void aBlockSourceThatFailsAppendsNothing() throws IOException {
-    try (Segment s = create()) {
+    try (Segment s = records.create(tmp)) {
       appendAll(s, List.of(records.incompressible()), false);
       long end = s.size();
       IOException failure = new IOException("read failed");
@@ -100,7 +94,7 @@ class BlockFramesTest {
   }
 
   private byte flagsAt(long offset) throws IOException {
-    try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
+    try (FileChannel c = FileChannel.open(records.file, StandardOpenOption.READ)) {
       ByteBuffer b = ByteBuffer.allocate(1);
       c.read(b, offset + 5);
       return b.get(0);

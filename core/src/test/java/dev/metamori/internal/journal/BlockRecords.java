@@ -1,6 +1,7 @@
 package dev.metamori.internal.journal;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -10,6 +11,15 @@ final class BlockRecords {
   static final int BLOCK = 4096;
 
   private final Random random = new Random(7);
+
+  /** The file of the segment {@link #create} made last. */
+  Path file;
+
+  /** Creates segment {@code dir/1.seg} (epoch 1, nonce 42), then {@link #file}. */
+  Segment create(Path dir) throws IOException {
+    file = dir.resolve("1.seg");
+    return Segment.create(file, 1, 42, BLOCK, 0);
+  }
 
   static BlockSource from(byte[] data) {
     return into -> into.put(data, 0, into.remaining());

@@ -35,12 +35,6 @@ class SegmentGrowthTest {
 
   private final BlockRecords records = new BlockRecords();
 
-  private Path file;
-
-  private Segment create() throws IOException {
-    file = tmp.resolve("1.seg");
-    return Segment.create(file, 1, 42, BLOCK, 0);
-  }
 
   @Test
   void blockRecordsAreWrittenIntoZerosTheSegmentGrewByAndAScanStopsAtThem() throws IOException {
@@ -48,14 +42,14 @@ class SegmentGrowthTest {
     for (int i = 0; i < 40; i++) {
       blocks.add(i % 3 == 0 ? compressible(i) : records.incompressible());
     }
-    try (Segment s = create()) {
+    try (Segment s = records.create(tmp)) {
       s.append(new UndoRecord.Touch(5, "/r/f", UndoRecord.Kind.FILE, 40 * BLOCK, 0, -1, null, null));
       long end = appendAll(s, blocks, true);
       assertEquals(end, s.size());
-      assertTrue(Files.size(file) > end, "grown ahead: " + Files.size(file) + " bytes for records ending at " + end);
-      assertEquals(0, Files.size(file) % 4096);
+      assertTrue(Files.size(records.file) > end, "grown ahead: " + Files.size(records.file) + " bytes for records ending at " + end);
+      assertEquals(0, Files.size(records.file) % 4096);
     }
-    try (Segment s = Segment.open(file)) {
+    try (Segment s = Segment.open(records.file)) {
       Segment.Scan scan = s.scan();
       assertFalse(scan.tornTail(), "the zeros are the end of the records, not a torn one");
       assertEquals(41, scan.count());
@@ -71,34 +65,34 @@ class SegmentGrowthTest {
 
   @Test
   void aRewindCutsTheZerosOffAndAppendsGoOnFromThere() throws IOException {
-    try (Segment s = create()) {
+    try (Segment s = records.create(tmp)) {
       appendAll(s, List.of(records.incompressible(), records.incompressible()), true);
       long end = s.size();
       s.rewind(2, end);
-      assertEquals(end, Files.size(file));
+      assertEquals(end, Files.size(records.file));
       s.append(new UndoRecord.Commit(0, 1));
-      assertEquals(s.size(), Files.size(file));
+      assertEquals(s.size(), Files.size(records.file));
     }
-    try (Segment s = Segment.open(file)) {
+    try (Segment s = Segment.open(records.file)) {
       Segment.Scan scan = s.scan();
       assertEquals(3, scan.count());
       assertEquals(UndoRecord.COMMIT, scan.types()[2]);
-      assertEquals(Files.size(file), scan.validEnd());
+      assertEquals(Files.size(records.file), scan.validEnd());
     }
   }
 
   @Test
   void aZeroTailCutAnywhereStillEndsTheRecords() throws IOException {
     long end;
-    try (Segment s = create()) {
+    try (Segment s = records.create(tmp)) {
       end = appendAll(s, List.of(records.incompressible(), compressible(1), records.incompressible()), true);
     }
-    long size = Files.size(file);
+    long size = Files.size(records.file);
     for (long cut : new long[] {size - 1, end + 4096, end + 5, end + 3, end + 1, end}) {
-      try (FileChannel c = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      try (FileChannel c = FileChannel.open(records.file, StandardOpenOption.WRITE)) {
         c.truncate(cut);
       }
-      try (Segment s = Segment.open(file)) {
+      try (Segment s = Segment.open(records.file)) {
         Segment.Scan scan = s.scan();
         assertFalse(scan.tornTail(), "cut at " + cut);
         assertEquals(3, scan.count(), "cut at " + cut);
@@ -110,7 +104,7 @@ class SegmentGrowthTest {
   @Test
   void aTornLastRecordFollowedByZerosIsATornTail() throws IOException {
     long[] ends = new long[3];
-    try (Segment s = create()) {
+    try (Segment s = records.create(tmp)) {
       for (int i = 0; i < 3; i++) {
         byte[] data = records.incompressible();
         ends[i] = s.appendBlock(new UndoRecord.Block(5, "/r/f", i, null), BLOCK, from(data), true);
@@ -118,7 +112,7 @@ class SegmentGrowthTest {
     }
     // a power loss kept the first sectors of the last frame only: the rest reads as the zeros
     zero(ends[1] + 1024, ends[2]);
-    try (Segment s = Segment.open(file)) {
+    try (Segment s = Segment.open(records.file)) {
       Segment.Scan scan = s.scan();
       assertTrue(scan.tornTail());
       assertEquals(2, scan.count());
@@ -129,16 +123,16 @@ class SegmentGrowthTest {
   @Test
   void aStrayByteAmongTheZerosIsATornTailButARecordAfterZerosIsDamage() throws IOException {
     long[] ends = new long[3];
-    try (Segment s = create()) {
+    try (Segment s = records.create(tmp)) {
       for (int i = 0; i < 3; i++) {
         ends[i] = s.appendBlock(new UndoRecord.Block(5, "/r/f", i, null), BLOCK, from(records.incompressible()), true);
       }
     }
-    long size = Files.size(file);
+    long size = Files.size(records.file);
     // what a power loss can leave: some pages of an append into the zeros and not others
     for (long at : new long[] {ends[2] + 4, ends[2] + 100, size - 1}) {
       write(at, (byte) 0x5a);
-      try (Segment s = Segment.open(file)) {
+      try (Segment s = Segment.open(records.file)) {
         Segment.Scan scan = s.scan();
         assertTrue(scan.tornTail(), "byte at " + at);
         assertEquals(3, scan.count(), "byte at " + at);
@@ -147,7 +141,7 @@ class SegmentGrowthTest {
     }
     // the second record's start zeroed: the third, whole and valid, shows it is damage
     zero(ends[0], ends[0] + 8);
-    try (Segment s = Segment.open(file)) {
+    try (Segment s = Segment.open(records.file)) {
       CorruptStoreException e = assertThrows(CorruptStoreException.class, s::scan);
       assertTrue(e.getMessage().contains("later records follow"), e.getMessage());
       assertTrue(e.getMessage().contains("offset " + ends[0]), e.getMessage());
@@ -192,13 +186,13 @@ class SegmentGrowthTest {
   }
 
   private void write(long at, byte value) throws IOException {
-    try (FileChannel c = FileChannel.open(file, StandardOpenOption.WRITE)) {
+    try (FileChannel c = FileChannel.open(records.file, StandardOpenOption.WRITE)) {
       c.write(ByteBuffer.wrap(new byte[] {value}), at);
     }
   }
 
   private void zero(long from, long to) throws IOException {
-    try (FileChannel c = FileChannel.open(file, StandardOpenOption.WRITE)) {
+    try (FileChannel c = FileChannel.open(records.file, StandardOpenOption.WRITE)) {
       c.write(ByteBuffer.allocate((int) (to - from)), from);
     }
   }
